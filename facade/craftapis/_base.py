@@ -1,0 +1,448 @@
+"""The base clients every API client is built on: configuration, the HTTP seam, error mapping, parsing.
+
+An API is described by an `ApiProfile` (data and small functions: where its errors are, how its
+envelope unwraps, how it paces); `SyncAPIClient` and `AsyncAPIClient` are the only places that send.
+Both share every decision through `_ClientCore`, so the twins differ only in `await`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json as jsonlib
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from types import ModuleType, TracebackType
+from typing import Any, Self
+
+import httpx
+
+from ._context import CallOptions, call_options, current_call_options
+from ._errors import APIConnectionError, APIError, APITimeoutError, ResponseParseError, redact_url
+from ._http import DEFAULT_TIMEOUT, build_async_client, build_client
+from ._ratelimit import NoRateLimiter, RateLimiter
+from ._retry import RetryPolicy, WaitHintParser
+from ._transport import AsyncPolicyTransport, PolicyTransport
+
+__all__ = ["ApiProfile", "AsyncAPIClient", "SyncAPIClient"]
+
+
+def _no_error(response: httpx.Response, body: Any) -> APIError | None:
+    return None
+
+
+def _identity(parsed: Any) -> Any:
+    return parsed
+
+
+def _no_wait_hint(response: httpx.Response) -> float | None:
+    return None
+
+
+@dataclass(frozen=True)
+class ApiProfile:
+    """What one API is, as data: the policy engine reads it and knows no endpoint."""
+
+    name: str
+    #: dotted name of the generated package, imported lazily on first use
+    package: str
+    base_url: str
+    #: where a 429/503 says how long to wait
+    wait_hint: WaitHintParser = _no_wait_hint
+    make_limiter: Callable[[], RateLimiter] = NoRateLimiter
+    #: an APIError for an error body (also for errors inside an HTTP 200 envelope), else None
+    decode_error: Callable[[httpx.Response, Any], APIError | None] = _no_error
+    #: whether 2xx bodies must be decoded to find errors (envelopes that say "error" with HTTP 200)
+    errors_in_success: bool = False
+    #: parsed generated model -> what the user gets (e.g. the `data` of a `{result, data}` envelope)
+    unwrap: Callable[[Any], Any] = _identity
+    default_retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+
+class _GeneratedClientStub:
+    """What generated `_parse_response` asks of its client: only this flag. Errors are ours to raise."""
+
+    raise_on_unexpected_status = False
+
+
+_STUB = _GeneratedClientStub()
+
+
+def _decode(response: httpx.Response) -> Any:
+    """The decoded body: JSON when it parses as JSON (whatever the content type claims), else text."""
+    content = response.content
+    if not content:
+        return None
+    try:
+        return jsonlib.loads(content)
+    except ValueError:
+        return response.text
+
+
+def _request_of(exc: httpx.TransportError) -> httpx.Request | None:
+    try:
+        return exc.request
+    except RuntimeError:  # httpx raises when the error was never bound to a request
+        return None
+
+
+class _ClientCore:
+    """Configuration and every decision the sync and async clients share."""
+
+    _profile: ApiProfile
+
+    def _setup(
+        self,
+        *,
+        base_url: str | None,
+        auth: httpx.Auth | None,
+        headers: Mapping[str, str] | None,
+        timeout: httpx.Timeout | float | None,
+        retry: RetryPolicy | None,
+        rate_limiter: RateLimiter | None,
+    ) -> None:
+        self.base_url = (base_url or self._profile.base_url).rstrip("/")
+        self._auth = auth
+        self._headers = dict(headers or {})
+        if timeout is None:
+            self.timeout = DEFAULT_TIMEOUT
+        elif isinstance(timeout, httpx.Timeout):
+            self.timeout = timeout
+        else:
+            self.timeout = httpx.Timeout(timeout)
+        self.retry = retry or self._profile.default_retry
+        self.rate_limiter = rate_limiter if rate_limiter is not None else self._profile.make_limiter()
+        self._package: ModuleType | None = None
+
+    # -- generated code -------------------------------------------------------------------------
+    def _module(self, dotted: str) -> ModuleType:
+        return importlib.import_module(f"{self._profile.package}.api.{dotted}")
+
+    def _kwargs(self, module: ModuleType, kwargs: dict[str, Any]) -> dict[str, Any]:
+        request: dict[str, Any] = module._get_kwargs(**kwargs)
+        return request
+
+    def _check(self, response: httpx.Response) -> Any:
+        """Raise the typed error a response stands for; return its decoded body (or None, not decoded)."""
+        status = response.status_code
+        if status >= 400:
+            body = _decode(response)
+            raise self._profile.decode_error(response, body) or APIError.from_response(response, body=body)
+        if self._profile.errors_in_success:
+            body = _decode(response)
+            error = self._profile.decode_error(response, body)
+            if error is not None:
+                raise error
+            return body
+        return None
+
+    def _parse(self, module: ModuleType, response: httpx.Response, body: Any) -> Any:
+        if body is not None:
+            # the body was decoded already to look for an envelope error: don't decode it twice
+            response.json = lambda **_: body  # type: ignore[method-assign]
+        try:
+            parsed = module._parse_response(client=_STUB, response=response)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ResponseParseError.from_response(
+                response,
+                message=(
+                    f"the {self._profile.name} response did not match the model the spec describes "
+                    f"({type(exc).__name__}: {exc}); the raw body is on .body. Please report it."
+                ),
+                body=body if body is not None else _decode(response),
+            ) from exc
+        return self._profile.unwrap(parsed)
+
+    def _connection_error(self, request: httpx.Request, exc: httpx.TransportError) -> APIError:
+        url = redact_url(str(request.url))
+        cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
+        what = "timed out" if cls is APITimeoutError else "could not connect or the connection broke"
+        return cls(
+            f"{request.method} {url} {what} ({type(exc).__name__}) after the retries the policy allows; "
+            "check the network, or raise the timeout / RetryPolicy.deadline",
+            method=request.method,
+            url=url,
+        )
+
+    def _timeout_for_call(self) -> httpx.Timeout | float | None:
+        options = current_call_options()
+        return options.timeout if options is not None and options.timeout is not None else None
+
+    @property
+    def api(self) -> Operations:
+        """Every generated operation of this API: `client.api.<tag>.<operation>(**kwargs)`."""
+        return Operations(self)  # type: ignore[arg-type]
+
+    def options(self, **overrides: Any) -> contextlib.AbstractContextManager[CallOptions]:
+        """Per-call overrides for every request made inside the `with` block, sync or async:
+        `retry=RetryPolicy(...)`, `timeout=5.0`, `idempotent=True` (lets writes be retried)."""
+        return call_options(**overrides)
+
+    def __repr__(self) -> str:
+        auth = type(self._auth).__name__ if self._auth is not None else None
+        return f"{type(self).__name__}(base_url={self.base_url!r}, auth={auth})"
+
+
+class SyncAPIClient(_ClientCore):
+    """Base of the synchronous API clients. Closes only what it created; a context manager."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str | None = None,
+        auth: httpx.Auth | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: httpx.Timeout | float | None = None,
+        retry: RetryPolicy | None = None,
+        rate_limiter: RateLimiter | None = None,
+        http_client: httpx.Client | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._setup(
+            base_url=base_url,
+            auth=auth,
+            headers=headers,
+            timeout=timeout,
+            retry=retry,
+            rate_limiter=rate_limiter,
+        )
+        profile = self._profile
+
+        def policy(inner: httpx.BaseTransport) -> httpx.BaseTransport:
+            return PolicyTransport(
+                inner, retry=self.retry, limiter=self.rate_limiter, wait_hint=profile.wait_hint
+            )
+
+        self._http = build_client(
+            base_url=self.base_url,
+            policy=policy,
+            http_client=http_client,
+            transport=transport,
+            timeout=self.timeout,
+            headers=self._headers,
+        )
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Any = None,
+        json: Any = None,
+        content: Any = None,
+        data: Any = None,
+        files: Any = None,
+        headers: Mapping[str, str] | None = None,
+        auth: httpx.Auth | None = None,
+        check: bool = True,
+    ) -> httpx.Response:
+        """Send one request with auth, retries, pacing and error mapping (raises `APIError` on an error)."""
+        return self._send(
+            {
+                "method": method,
+                "url": url,
+                "params": params,
+                "json": json,
+                "content": content,
+                "data": data,
+                "files": files,
+                "headers": headers,
+            },
+            auth=auth,
+            check=check,
+        )[0]
+
+    def _send(
+        self, kwargs: dict[str, Any], *, auth: httpx.Auth | None = None, check: bool = True
+    ) -> tuple[httpx.Response, Any]:
+        timeout = self._timeout_for_call()
+        try:
+            response = self._http.request(
+                **kwargs,
+                auth=auth or self._auth or httpx.USE_CLIENT_DEFAULT,
+                timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
+            )
+        except httpx.TransportError as exc:
+            request = _request_of(exc) or httpx.Request(kwargs["method"], self.base_url + kwargs["url"])
+            raise self._connection_error(request, exc) from exc
+        return response, (self._check(response) if check else None)
+
+    def call(self, operation: str, /, **kwargs: Any) -> Any:
+        """Call a generated operation by its module path, e.g. `call("projects.get_project", id_slug="x")`."""
+        module = self._module(operation)
+        response, body = self._send(self._kwargs(module, kwargs))
+        return self._parse(module, response, body)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+class AsyncAPIClient(_ClientCore):
+    """Base of the asynchronous API clients: the twin of `SyncAPIClient`."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str | None = None,
+        auth: httpx.Auth | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: httpx.Timeout | float | None = None,
+        retry: RetryPolicy | None = None,
+        rate_limiter: RateLimiter | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._setup(
+            base_url=base_url,
+            auth=auth,
+            headers=headers,
+            timeout=timeout,
+            retry=retry,
+            rate_limiter=rate_limiter,
+        )
+        profile = self._profile
+
+        def policy(inner: httpx.AsyncBaseTransport) -> httpx.AsyncBaseTransport:
+            return AsyncPolicyTransport(
+                inner, retry=self.retry, limiter=self.rate_limiter, wait_hint=profile.wait_hint
+            )
+
+        self._http = build_async_client(
+            base_url=self.base_url,
+            policy=policy,
+            http_client=http_client,
+            transport=transport,
+            timeout=self.timeout,
+            headers=self._headers,
+        )
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Any = None,
+        json: Any = None,
+        content: Any = None,
+        data: Any = None,
+        files: Any = None,
+        headers: Mapping[str, str] | None = None,
+        auth: httpx.Auth | None = None,
+        check: bool = True,
+    ) -> httpx.Response:
+        """Send one request with auth, retries, pacing and error mapping (raises `APIError` on an error)."""
+        response, _ = await self._send(
+            {
+                "method": method,
+                "url": url,
+                "params": params,
+                "json": json,
+                "content": content,
+                "data": data,
+                "files": files,
+                "headers": headers,
+            },
+            auth=auth,
+            check=check,
+        )
+        return response
+
+    async def _send(
+        self, kwargs: dict[str, Any], *, auth: httpx.Auth | None = None, check: bool = True
+    ) -> tuple[httpx.Response, Any]:
+        timeout = self._timeout_for_call()
+        try:
+            response = await self._http.request(
+                **kwargs,
+                auth=auth or self._auth or httpx.USE_CLIENT_DEFAULT,
+                timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
+            )
+        except httpx.TransportError as exc:
+            request = _request_of(exc) or httpx.Request(kwargs["method"], self.base_url + kwargs["url"])
+            raise self._connection_error(request, exc) from exc
+        return response, (self._check(response) if check else None)
+
+    async def call(self, operation: str, /, **kwargs: Any) -> Any:
+        """Call a generated operation by its module path, e.g. `await call("projects.get_project", id_slug="x")`."""
+        module = self._module(operation)
+        response, body = await self._send(self._kwargs(module, kwargs))
+        return self._parse(module, response, body)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+
+def operation_names(package: str) -> Iterator[str]:
+    """Every generated operation of a package as `tag_module.operation_module` (for `client.call`)."""
+    import pkgutil
+
+    api = importlib.import_module(f"{package}.api")
+    for tag in pkgutil.iter_modules(api.__path__):
+        sub = importlib.import_module(f"{package}.api.{tag.name}")
+        for op in pkgutil.iter_modules(sub.__path__):
+            yield f"{tag.name}.{op.name}"
+
+
+class Operations:
+    """`client.api.<tag>.<operation>(**kwargs)`: every generated operation, wired with auth, retries,
+    pacing and error mapping. Tags and operations are the generated module names (`dir()` lists them)."""
+
+    def __init__(self, client: SyncAPIClient | AsyncAPIClient) -> None:
+        self._client = client
+
+    def __getattr__(self, tag: str) -> _OperationGroup:
+        if tag.startswith("_"):
+            raise AttributeError(tag)
+        try:
+            importlib.import_module(f"{self._client._profile.package}.api.{tag}")
+        except ModuleNotFoundError:
+            raise AttributeError(f"{self._client._profile.name} has no operation group {tag!r}") from None
+        return _OperationGroup(self._client, tag)
+
+    def __dir__(self) -> list[str]:
+        return sorted({name.split(".")[0] for name in operation_names(self._client._profile.package)})
+
+
+class _OperationGroup:
+    def __init__(self, client: SyncAPIClient | AsyncAPIClient, tag: str) -> None:
+        self._client = client
+        self._tag = tag
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        dotted = f"{self._tag}.{name}"
+        try:
+            self._client._module(dotted)
+        except ModuleNotFoundError:
+            raise AttributeError(f"{self._client._profile.name} has no operation {dotted!r}") from None
+        call = self._client.call
+
+        def operation(**kwargs: Any) -> Any:
+            return call(dotted, **kwargs)
+
+        operation.__name__ = name
+        operation.__qualname__ = dotted
+        return operation
+
+    def __dir__(self) -> list[str]:
+        prefix = self._tag + "."
+        return [
+            n[len(prefix) :] for n in operation_names(self._client._profile.package) if n.startswith(prefix)
+        ]

@@ -1,0 +1,246 @@
+"""Lazy pagination: `for`/`async for` over items, `iter_pages()`, and a total `limit`.
+
+One iterator pair serves every API. What differs between APIs (how a page is asked for, where its
+items are, how it says it is the last) is a `PagingStrategy`: pure functions over plain data, so they
+are tested once, with no network. Memory is one page at a time, whatever the number of items.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Generic, Protocol, TypeVar
+
+__all__ = [
+    "AsyncPageIterator",
+    "FixedSizePaging",
+    "OffsetPaging",
+    "Page",
+    "PageIterator",
+    "PageNumberPaging",
+    "PagingStrategy",
+]
+
+T = TypeVar("T")
+Params = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page: its items, the parameters that asked for it, and the total the server reported."""
+
+    items: list[T]
+    params: Params
+    total: int | None = None
+    raw: Any = field(default=None, repr=False)
+
+
+class PagingStrategy(Protocol):
+    def first(self, params: Params) -> Params:
+        """The parameters of the first page."""
+
+    def items(self, body: Any) -> list[Any]:
+        """The items of a decoded page body."""
+
+    def total(self, body: Any) -> int | None:
+        """The total number of items the server reports, if it does."""
+
+    def next(self, params: Params, body: Any, count: int) -> Params | None:
+        """The parameters of the next page, or None after the last page."""
+
+
+def _get(body: Any, path: tuple[str, ...]) -> Any:
+    for key in path:
+        body = body.get(key) if isinstance(body, Mapping) else getattr(body, key, None)
+        if body is None:
+            return None
+    return body
+
+
+@dataclass(frozen=True)
+class OffsetPaging:
+    """`offset`/`limit` paging with a reported total (Modrinth search: `{hits, offset, limit, total_hits}`).
+
+    The server clamps `limit` (Modrinth to 100), so the next offset advances by what really came back.
+    Ends on an empty or short page, or once `offset >= total`.
+    """
+
+    page_size: int = 100
+    items_at: tuple[str, ...] = ("hits",)
+    total_at: tuple[str, ...] = ("total_hits",)
+    offset_param: str = "offset"
+    limit_param: str = "limit"
+
+    def first(self, params: Params) -> Params:
+        return {self.limit_param: self.page_size, self.offset_param: 0, **params}
+
+    def items(self, body: Any) -> list[Any]:
+        return list(_get(body, self.items_at) or [])
+
+    def total(self, body: Any) -> int | None:
+        value = _get(body, self.total_at)
+        return int(value) if isinstance(value, int) else None
+
+    def next(self, params: Params, body: Any, count: int) -> Params | None:
+        asked = int(params.get(self.limit_param) or self.page_size)
+        offset = int(params.get(self.offset_param) or 0) + count
+        total = self.total(body)
+        if count == 0 or count < min(asked, self.page_size) or (total is not None and offset >= total):
+            return None
+        return {**params, self.offset_param: offset}
+
+
+@dataclass(frozen=True)
+class PageNumberPaging:
+    """`page`/`per_page` paging with the last page number reported (BuiltByBit v2 `stats.max_page`,
+    moonrope `flags.paginated.total_pages`). Ends at the last page, or on an empty page."""
+
+    page_size: int = 100
+    items_at: tuple[str, ...] = ("data",)
+    last_page_at: tuple[str, ...] = ("stats", "max_page")
+    total_at: tuple[str, ...] = ("stats", "total")
+    page_param: str = "page"
+    size_param: str | None = "per_page"
+
+    def first(self, params: Params) -> Params:
+        first: Params = {self.page_param: 1}
+        if self.size_param:
+            first[self.size_param] = self.page_size
+        return {**first, **params}
+
+    def items(self, body: Any) -> list[Any]:
+        return list(_get(body, self.items_at) or [])
+
+    def total(self, body: Any) -> int | None:
+        value = _get(body, self.total_at)
+        return int(value) if isinstance(value, int) else None
+
+    def next(self, params: Params, body: Any, count: int) -> Params | None:
+        page = int(params.get(self.page_param) or 1)
+        last = _get(body, self.last_page_at)
+        if count == 0 or (isinstance(last, int) and page >= last):
+            return None
+        return {**params, self.page_param: page + 1}
+
+
+@dataclass(frozen=True)
+class FixedSizePaging:
+    """`page` paging with a size the server fixes and never reports (BuiltByBit v1: 20 per page).
+    Ends on a page shorter than that size (as the official client does)."""
+
+    page_size: int = 20
+    items_at: tuple[str, ...] = ("data",)
+    page_param: str = "page"
+
+    def first(self, params: Params) -> Params:
+        return {self.page_param: 1, **params}
+
+    def items(self, body: Any) -> list[Any]:
+        return list(_get(body, self.items_at) or [])
+
+    def total(self, body: Any) -> int | None:
+        return None
+
+    def next(self, params: Params, body: Any, count: int) -> Params | None:
+        if count < self.page_size:
+            return None
+        return {**params, self.page_param: int(params.get(self.page_param) or 1) + 1}
+
+
+class _Base(Generic[T]):
+    def __init__(
+        self,
+        strategy: PagingStrategy,
+        params: Params | None = None,
+        *,
+        limit: int | None = None,
+        item: Callable[[Any], T] | None = None,
+    ) -> None:
+        if limit is not None and limit < 0:
+            raise ValueError("limit must be >= 0 (or None for every item)")
+        self._strategy = strategy
+        self._params = strategy.first(dict(params or {}))
+        self._limit = limit
+        self._item = item
+
+    def _page(self, params: Params, body: Any, seen: int) -> tuple[Page[T], Params | None, int]:
+        raw_items = self._strategy.items(body)
+        count = len(raw_items)
+        if self._limit is not None:
+            raw_items = raw_items[: max(0, self._limit - seen)]
+        items = [self._item(i) for i in raw_items] if self._item else raw_items
+        seen += len(items)
+        nxt = self._strategy.next(params, body, count)
+        if self._limit is not None and seen >= self._limit:
+            nxt = None
+        return Page(items, params, self._strategy.total(body), body), nxt, seen
+
+
+class PageIterator(_Base[T]):
+    """Iterate lazily over every item of a paginated list; `iter_pages()` for whole pages.
+
+    `fetch(params)` returns one decoded page body; it is called only when the previous page is used up.
+    """
+
+    def __init__(
+        self,
+        fetch: Callable[[Params], Any],
+        strategy: PagingStrategy,
+        params: Params | None = None,
+        *,
+        limit: int | None = None,
+        item: Callable[[Any], T] | None = None,
+    ) -> None:
+        super().__init__(strategy, params, limit=limit, item=item)
+        self._fetch = fetch
+
+    def iter_pages(self) -> Iterator[Page[T]]:
+        params: Params | None = self._params
+        seen = 0
+        if self._limit == 0:
+            return
+        while params is not None:
+            page, params, seen = self._page(params, self._fetch(params), seen)
+            yield page
+
+    def __iter__(self) -> Iterator[T]:
+        for page in self.iter_pages():
+            yield from page.items
+
+    def first_page(self) -> Page[T]:
+        return next(iter(self.iter_pages()), Page([], self._params))
+
+
+class AsyncPageIterator(_Base[T]):
+    """The `async for` twin of `PageIterator`; `fetch(params)` is a coroutine function."""
+
+    def __init__(
+        self,
+        fetch: Callable[[Params], Awaitable[Any]],
+        strategy: PagingStrategy,
+        params: Params | None = None,
+        *,
+        limit: int | None = None,
+        item: Callable[[Any], T] | None = None,
+    ) -> None:
+        super().__init__(strategy, params, limit=limit, item=item)
+        self._fetch = fetch
+
+    async def iter_pages(self) -> AsyncIterator[Page[T]]:
+        params: Params | None = self._params
+        seen = 0
+        if self._limit == 0:
+            return
+        while params is not None:
+            page, params, seen = self._page(params, await self._fetch(params), seen)
+            yield page
+
+    async def __aiter__(self) -> AsyncIterator[T]:
+        async for page in self.iter_pages():
+            for item in page.items:
+                yield item
+
+    async def first_page(self) -> Page[T]:
+        async for page in self.iter_pages():
+            return page
+        return Page([], self._params)
