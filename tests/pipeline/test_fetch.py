@@ -24,7 +24,12 @@ def test_hash_mismatch_names_the_api_both_hashes_and_the_remedy(mirror: Path, tm
     original = (mirror / "modrinth-v2.yaml").read_bytes()
     (fake_mirror / "modrinth-v2.yaml").write_bytes(original + b"\n# tampered\n")
     result = run_script(
-        "fetch.py", "--api", "modrinth", "--mirror", str(fake_mirror), env={"CRAFTAPIS_SPEC_CACHE": str(tmp_path / "c")}
+        "fetch.py",
+        "--api",
+        "modrinth",
+        "--mirror",
+        str(fake_mirror),
+        env={"CRAFTAPIS_SPEC_CACHE": str(tmp_path / "c")},
     )
     assert result.returncode == 1
     lock = json.loads((ROOT / "specs" / "lock.json").read_text())

@@ -37,11 +37,18 @@ def test_update_reports_changes_and_the_patch_that_no_longer_applies(mirror: Pat
     latest = _modified_modrinth(mirror, tmp_path)
     lock_before = (ROOT / "specs" / "lock.json").read_bytes()
     result = run_script(
-        "update.py", "--api", "modrinth", "--latest-file", str(latest), env={"CRAFTAPIS_SPEC_CACHE": str(tmp_path / "c")}
+        "update.py",
+        "--api",
+        "modrinth",
+        "--latest-file",
+        str(latest),
+        env={"CRAFTAPIS_SPEC_CACHE": str(tmp_path / "c")},
     )
     out = result.stdout
     assert "operations added (3)" in out and "GET /craftapis/ping (craftapisPing)" in out
-    assert "operations removed (3)" in out  # /tag/category, and the two operations under the renamed /icon path
+    assert (
+        "operations removed (3)" in out
+    )  # /tag/category, and the two operations under the renamed /icon path
     assert "GET /tag/category (categoryList)" in out
     assert "fields now required (1)" in out and "User.bio became required" in out
     # the overlay action that renames /project/{id|slug}/icon no longer finds its target
@@ -49,7 +56,9 @@ def test_update_reports_changes_and_the_patch_that_no_longer_applies(mirror: Pat
     assert "/project/{id|slug}/icon" in result.stderr
     assert "It was written because:" in result.stderr
     assert result.returncode == 1
-    assert (ROOT / "specs" / "lock.json").read_bytes() == lock_before, "the lock must be untouched without --write"
+    assert (ROOT / "specs" / "lock.json").read_bytes() == lock_before, (
+        "the lock must be untouched without --write"
+    )
 
 
 def test_update_refuses_to_repin_while_a_patch_fails(mirror: Path, tmp_path: Path) -> None:
@@ -58,7 +67,14 @@ def test_update_refuses_to_repin_while_a_patch_fails(mirror: Path, tmp_path: Pat
     shutil.copy(ROOT / "specs" / "lock.json", lock)
     before = lock.read_bytes()
     result = run_script(
-        "update.py", "--api", "modrinth", "--latest-file", str(latest), "--write", "--lock", str(lock),
+        "update.py",
+        "--api",
+        "modrinth",
+        "--latest-file",
+        str(latest),
+        "--write",
+        "--lock",
+        str(lock),
         env={"CRAFTAPIS_SPEC_CACHE": str(tmp_path / "c")},
     )
     assert result.returncode == 1
@@ -68,20 +84,38 @@ def test_update_refuses_to_repin_while_a_patch_fails(mirror: Path, tmp_path: Pat
 
 def test_update_write_repins_a_compatible_change(mirror: Path, tmp_path: Path) -> None:
     doc = yaml.safe_load((mirror / "modrinth-v2.yaml").read_text())
-    doc["components"]["schemas"]["User"]["properties"]["pronouns"] = {"type": "string", "nullable": True}
+    doc["components"]["schemas"]["GalleryImage"]["properties"]["pronouns"] = {
+        "type": "string",
+        "nullable": True,
+    }
     latest = tmp_path / "latest.yaml"
     latest.write_text(yaml.safe_dump(doc, sort_keys=False))
     lock = tmp_path / "lock.json"
     shutil.copy(ROOT / "specs" / "lock.json", lock)
     unchanged = run_script(
-        "update.py", "--api", "modrinth", "--latest-file", str(latest), "--lock", str(lock),
+        "update.py",
+        "--api",
+        "modrinth",
+        "--latest-file",
+        str(latest),
+        "--lock",
+        str(lock),
         env={"CRAFTAPIS_SPEC_CACHE": str(tmp_path / "c")},
     )
     assert unchanged.returncode == 3, unchanged.stderr  # changes found, patches apply
-    assert "User.pronouns added" in unchanged.stdout
+    assert "GalleryImage.pronouns added" in unchanged.stdout
     written = run_script(
-        "update.py", "--api", "modrinth", "--latest-file", str(latest), "--lock", str(lock), "--write",
-        "--pin-url", "https://example.invalid/openapi.yaml", env={"CRAFTAPIS_SPEC_CACHE": str(tmp_path / "c")},
+        "update.py",
+        "--api",
+        "modrinth",
+        "--latest-file",
+        str(latest),
+        "--lock",
+        str(lock),
+        "--write",
+        "--pin-url",
+        "https://example.invalid/openapi.yaml",
+        env={"CRAFTAPIS_SPEC_CACHE": str(tmp_path / "c")},
     )
     assert written.returncode == 3, written.stderr
     entry = json.loads(lock.read_text())["apis"]["modrinth"]
