@@ -171,7 +171,7 @@ def load_document(data: bytes | str) -> dict[str, Any]:
         loader = yaml.CSafeLoader  # type: ignore[attr-defined]
     except AttributeError:  # pragma: no cover - libyaml missing
         loader = yaml.SafeLoader
-    doc = yaml.load(data, Loader=loader)  # noqa: S506 - a safe loader
+    doc = yaml.load(data, Loader=loader)
     if not isinstance(doc, dict):
         raise SpecError("the document is not a mapping")
     return doc
@@ -191,7 +191,9 @@ def load_patch(path: Path) -> dict[str, Any]:
         raise PatchError(f"{path}: not an OpenAPI Overlay document (missing `overlay: 1.x`)")
     for index, action in enumerate(overlay.get("actions") or []):
         if not action.get("description"):
-            raise PatchError(f"{path}: action {index} ({action.get('target')}) says no reason in `description`")
+            raise PatchError(
+                f"{path}: action {index} ({action.get('target')}) says no reason in `description`"
+            )
     return overlay
 
 

@@ -22,7 +22,7 @@ VENV = ROOT / ".venv-bootstrap"
 
 
 def main() -> int:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - this script may be run by an older python3
         print(f"craftapis needs Python >= 3.11; this is {sys.version.split()[0]}", file=sys.stderr)
         return 2
     bindir = VENV / ("Scripts" if os.name == "nt" else "bin")

@@ -37,7 +37,11 @@ def generated_operations(package: Path) -> dict[tuple[str, str], str]:
         for node in ast.walk(tree):
             if isinstance(node, ast.Dict):
                 for key, value in zip(node.keys, node.values, strict=False):
-                    if isinstance(key, ast.Constant) and key.value == "method" and isinstance(value, ast.Constant):
+                    if (
+                        isinstance(key, ast.Constant)
+                        and key.value == "method"
+                        and isinstance(value, ast.Constant)
+                    ):
                         method = str(value.value).upper()
                     if isinstance(key, ast.Constant) and key.value == "url":
                         if isinstance(value, ast.Constant):
@@ -59,9 +63,13 @@ def generated_operations(package: Path) -> dict[tuple[str, str], str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--api", action="append", help="only this API (repeatable)")
-    parser.add_argument("--mirror", help="folder holding the upstream documents (else $CRAFTAPIS_SPEC_MIRROR)")
+    parser.add_argument(
+        "--mirror", help="folder holding the upstream documents (else $CRAFTAPIS_SPEC_MIRROR)"
+    )
     parser.add_argument("--generated", default=str(GENERATED), help="the generated root package folder")
     parser.add_argument("--quiet", action="store_true", help="print only the totals and what is missing")
     args = parser.parse_args(argv)

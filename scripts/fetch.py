@@ -18,9 +18,13 @@ from _specs import SpecError, apis, fetch, load_lock, mirror_from
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--api", action="append", help="only this API (repeatable)")
-    parser.add_argument("--mirror", help="folder holding the upstream documents (else $CRAFTAPIS_SPEC_MIRROR)")
+    parser.add_argument(
+        "--mirror", help="folder holding the upstream documents (else $CRAFTAPIS_SPEC_MIRROR)"
+    )
     args = parser.parse_args(argv)
     failed = 0
     for api in apis(load_lock(), args.api):

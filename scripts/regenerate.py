@@ -20,7 +20,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _specs import GENERATED, SpecError, apis, generate, load_lock, mirror_from, patched_document, validate, write_root_package
+from _specs import (
+    GENERATED,
+    SpecError,
+    apis,
+    generate,
+    load_lock,
+    mirror_from,
+    patched_document,
+    validate,
+    write_root_package,
+)
 
 
 def regenerate(dest: Path, only: list[str] | None, mirror: Path | None) -> dict[str, float]:
@@ -33,7 +43,10 @@ def regenerate(dest: Path, only: list[str] | None, mirror: Path | None) -> dict[
         validate(doc, api.name)
         generate(api, doc, dest / api.package, lock)
         timings[api.name] = time.perf_counter() - started
-        print(f"[regenerate] {api.name}: generated/{dest.name}/{api.package} in {timings[api.name]:.1f}s", file=sys.stderr)
+        print(
+            f"[regenerate] {api.name}: generated/{dest.name}/{api.package} in {timings[api.name]:.1f}s",
+            file=sys.stderr,
+        )
     return timings
 
 
@@ -57,10 +70,20 @@ def differences(a: Path, b: Path) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--api", action="append", help="only this API (repeatable); default: all in specs/lock.json")
-    parser.add_argument("--mirror", help="folder holding the upstream documents (else $CRAFTAPIS_SPEC_MIRROR, else the URLs)")
-    parser.add_argument("--check", action="store_true", help="regenerate into a temporary folder and fail if generated/ differs")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--api", action="append", help="only this API (repeatable); default: all in specs/lock.json"
+    )
+    parser.add_argument(
+        "--mirror", help="folder holding the upstream documents (else $CRAFTAPIS_SPEC_MIRROR, else the URLs)"
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="regenerate into a temporary folder and fail if generated/ differs",
+    )
     parser.add_argument("--out", help="generate into this folder instead of generated/craftapis_generated")
     args = parser.parse_args(argv)
     mirror = mirror_from(args.mirror)
@@ -72,17 +95,29 @@ def main(argv: list[str] | None = None) -> int:
                 regenerate(fresh, args.api, mirror)
                 if args.api:  # compare only what was regenerated
                     lock = load_lock()
-                    diffs = [f"{api.package}/{d}" for api in apis(lock, args.api)
-                             for d in differences(GENERATED / api.package, fresh / api.package)]
+                    diffs = [
+                        f"{api.package}/{d}"
+                        for api in apis(lock, args.api)
+                        for d in differences(GENERATED / api.package, fresh / api.package)
+                    ]
                 else:
                     diffs = differences(GENERATED, fresh)
             if diffs:
-                print("generated/ is not what the pinned specs and patches produce; differing files:", file=sys.stderr)
+                print(
+                    "generated/ is not what the pinned specs and patches produce; differing files:",
+                    file=sys.stderr,
+                )
                 for d in diffs[:200]:
                     print(f"  {d}", file=sys.stderr)
-                print("Run `python scripts/regenerate.py` and commit the result (never edit generated/ by hand).", file=sys.stderr)
+                print(
+                    "Run `python scripts/regenerate.py` and commit the result (never edit generated/ by hand).",
+                    file=sys.stderr,
+                )
                 return 1
-            print(f"[regenerate] generated/ is up to date ({time.perf_counter() - started:.1f}s)", file=sys.stderr)
+            print(
+                f"[regenerate] generated/ is up to date ({time.perf_counter() - started:.1f}s)",
+                file=sys.stderr,
+            )
             return 0
         dest = Path(args.out).resolve() if args.out else GENERATED
         regenerate(dest, args.api, mirror)

@@ -56,9 +56,7 @@ def _params(doc: dict[str, Any], path_item: dict[str, Any], op: dict[str, Any]) 
     return out
 
 
-def _operation_changes(
-    old_doc: dict[str, Any], new_doc: dict[str, Any], path: str, method: str
-) -> list[str]:
+def _operation_changes(old_doc: dict[str, Any], new_doc: dict[str, Any], path: str, method: str) -> list[str]:
     old_item, new_item = old_doc["paths"][path], new_doc["paths"][path]
     old_op, new_op = old_item[method.lower()], new_item[method.lower()]
     notes: list[str] = []
@@ -78,9 +76,7 @@ def _operation_changes(
         notes.append("request body changed")
     old_r, new_r = set(old_op.get("responses") or {}), set(new_op.get("responses") or {})
     if old_r != new_r:
-        notes.append(
-            f"responses {sorted(map(str, old_r))} -> {sorted(map(str, new_r))}"
-        )
+        notes.append(f"responses {sorted(map(str, old_r))} -> {sorted(map(str, new_r))}")
     elif old_op.get("responses") != new_op.get("responses"):
         notes.append("response schema changed")
     if old_op.get("security") != new_op.get("security"):
@@ -102,7 +98,10 @@ def _schema_field_changes(old_doc: dict[str, Any], new_doc: dict[str, Any]) -> l
             out.append(f"{name}.{field} became optional")
         old_props, new_props = old.get("properties") or {}, new.get("properties") or {}
         for field in sorted(old_props.keys() & new_props.keys()):
-            was, now = bool((old_props[field] or {}).get("nullable")), bool((new_props[field] or {}).get("nullable"))
+            was, now = (
+                bool((old_props[field] or {}).get("nullable")),
+                bool((new_props[field] or {}).get("nullable")),
+            )
             if now and not was:
                 out.append(f"{name}.{field} became nullable")
             elif was and not now:
@@ -127,8 +126,8 @@ def report(old_doc: dict[str, Any], new_doc: dict[str, Any]) -> dict[str, list[s
         notes = _operation_changes(old_doc, new_doc, key[1], key[0])
         if notes:
             changed.append(f"{label(key, new_ops[key])}: " + "; ".join(notes))
-    old_s = set(((old_doc.get("components") or {}).get("schemas") or {}))
-    new_s = set(((new_doc.get("components") or {}).get("schemas") or {}))
+    old_s = set((old_doc.get("components") or {}).get("schemas") or {})
+    new_s = set((new_doc.get("components") or {}).get("schemas") or {})
     fields = _schema_field_changes(old_doc, new_doc)
     return {
         "operations added": [label(k, new_ops[k]) for k in sorted(new_ops.keys() - old_ops.keys())],
@@ -155,12 +154,18 @@ def print_report(api: Api, changes: dict[str, list[str]], old_version: str, new_
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--api", action="append", help="only this API (repeatable)")
     parser.add_argument("--mirror", help="folder holding the pinned documents (else $CRAFTAPIS_SPEC_MIRROR)")
-    parser.add_argument("--latest-file", help="read the latest document from this file instead of latest_url (one --api)")
+    parser.add_argument(
+        "--latest-file", help="read the latest document from this file instead of latest_url (one --api)"
+    )
     parser.add_argument("--write", action="store_true", help="re-pin specs/lock.json to the latest document")
-    parser.add_argument("--pin-url", help="with --write: the immutable URL of the new document (default: latest_url)")
+    parser.add_argument(
+        "--pin-url", help="with --write: the immutable URL of the new document (default: latest_url)"
+    )
     parser.add_argument("--lock", default=str(LOCK), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     lock_path = Path(args.lock)
@@ -172,7 +177,11 @@ def main(argv: list[str] | None = None) -> int:
     for api in selected:
         try:
             old_doc = load_document(fetch(api, mirror_from(args.mirror), log=False))
-            latest = Path(args.latest_file).read_bytes() if args.latest_file else _download(api.entry["latest_url"])
+            latest = (
+                Path(args.latest_file).read_bytes()
+                if args.latest_file
+                else _download(api.entry["latest_url"])
+            )
             new_doc = load_document(latest)
         except (SpecError, OSError) as exc:
             print(f"error: {api.name}: {exc}", file=sys.stderr)
@@ -180,7 +189,10 @@ def main(argv: list[str] | None = None) -> int:
             continue
         changes = report(old_doc, new_doc)
         print_report(
-            api, changes, str((old_doc.get("info") or {}).get("version")), str((new_doc.get("info") or {}).get("version"))
+            api,
+            changes,
+            str((old_doc.get("info") or {}).get("version")),
+            str((new_doc.get("info") or {}).get("version")),
         )
         problems = check_patch(new_doc, api.patch, api.name) if api.patch else []
         for problem in problems:
@@ -191,7 +203,10 @@ def main(argv: list[str] | None = None) -> int:
             status = 3
         if args.write:
             if problems:
-                print(f"error: {api.name}: not re-pinned while a patch does not apply; fix the patch first", file=sys.stderr)
+                print(
+                    f"error: {api.name}: not re-pinned while a patch does not apply; fix the patch first",
+                    file=sys.stderr,
+                )
                 continue
             entry = lock["apis"][api.name]
             entry["sha256"] = sha256(latest)
@@ -202,7 +217,9 @@ def main(argv: list[str] | None = None) -> int:
             lock_path.write_text(json.dumps(lock, indent=2) + "\n", encoding="utf-8")
             CACHE.mkdir(parents=True, exist_ok=True)
             (CACHE / f"{api.name}.yaml").write_bytes(latest)
-            print(f"[update] {api.name}: lock re-pinned to sha256 {entry['sha256']}; now run scripts/regenerate.py")
+            print(
+                f"[update] {api.name}: lock re-pinned to sha256 {entry['sha256']}; now run scripts/regenerate.py"
+            )
     return status
 
 
