@@ -18,18 +18,15 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-
-bbb = pytest.importorskip("craftapis_generated.builtbybit_v2")
-
-from craftapis_generated.builtbybit_v2 import AuthenticatedClient  # noqa: E402
-from craftapis_generated.builtbybit_v2.api.resources_creator import (  # noqa: E402
+from craftapis_generated.builtbybit_v2 import AuthenticatedClient
+from craftapis_generated.builtbybit_v2.api.resources_creator import (
     get_v2_resources_creator_purchases,
     get_v2_resources_creator_resources,
 )
-from craftapis_generated.builtbybit_v2.api.resources_discovery import (  # noqa: E402
+from craftapis_generated.builtbybit_v2.api.resources_discovery import (
     get_v2_resources_discover_resources,
 )
-from craftapis_generated.builtbybit_v2.models import (  # noqa: E402
+from craftapis_generated.builtbybit_v2.models import (
     Addon,
     AddonState,
     GetV2EventsResponse200,
@@ -44,7 +41,7 @@ from craftapis_generated.builtbybit_v2.models import (  # noqa: E402
     SaleEvent,
     Version,
 )
-from craftapis_generated.builtbybit_v2.types import UNSET  # noqa: E402
+from craftapis_generated.builtbybit_v2.types import UNSET
 
 # -- payloads ---------------------------------------------------------------------------------------
 
