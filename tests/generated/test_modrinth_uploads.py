@@ -312,3 +312,30 @@ def test_add_files_to_version_without_data_sends_only_file_parts(
     parts = _parts(server.take())
     assert [_name(p) for p in parts] == ["file"]
     assert parts[0].get_payload(decode=True) == JAR
+
+
+def test_a_file_containing_the_stock_boundary_is_sent_intact(
+    server: Server, client: AuthenticatedClient
+) -> None:
+    # openapi-python-client's stock template fixes the boundary to "+++"; a jar holding "\r\n--+++"
+    # would then end its part early. specs/templates/endpoint_module.py.jinja lets httpx pick one.
+    tricky = b'PK\x03\x04\r\n--+++\r\nContent-Disposition: form-data; name="x"\r\n\r\n--+++--\r\n\xff'
+    data = CreatableVersion(
+        name="v",
+        version_number="1",
+        game_versions=["1.20.1"],
+        version_type=BaseVersionVersionType.RELEASE,
+        loaders=["fabric"],
+        featured=False,
+        dependencies=[],
+        project_id="AABBCCDD",
+        file_parts=["jar"],
+    )
+    body = CreateVersionBody(data=data)
+    body["jar"] = File(payload=io.BytesIO(tricky), file_name="tricky.jar")
+    create_version.sync_detailed(client=client, body=body)
+    recorded = server.take()
+    assert "boundary=+++" not in recorded.headers["content-type"]
+    parts = _parts(recorded)
+    assert [_name(p) for p in parts] == ["data", "jar"]
+    assert parts[1].get_payload(decode=True) == tricky
