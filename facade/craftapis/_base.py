@@ -23,6 +23,7 @@ from ._http import DEFAULT_TIMEOUT, build_async_client, build_client
 from ._ratelimit import NoRateLimiter, RateLimiter
 from ._retry import RetryPolicy, WaitHintParser
 from ._transport import AsyncPolicyTransport, PolicyTransport
+from ._version import __version__
 
 __all__ = ["ApiProfile", "AsyncAPIClient", "SyncAPIClient"]
 
@@ -104,6 +105,9 @@ class _ClientCore:
         self.base_url = (base_url or self._profile.base_url).rstrip("/")
         self._auth = auth
         self._headers = dict(headers or {})
+        # Identify the library unless the API client or the user says more (Modrinth requires it).
+        if not any(k.lower() == "user-agent" for k in self._headers):
+            self._headers["User-Agent"] = f"craftapis/{__version__}"
         if timeout is None:
             self.timeout = DEFAULT_TIMEOUT
         elif isinstance(timeout, httpx.Timeout):

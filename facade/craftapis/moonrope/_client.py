@@ -1,0 +1,355 @@
+"""`Moonrope` and `AsyncMoonrope`: clients for any moonrope RPC API (Postal is one deployment).
+
+Moonrope exposes each action at `POST {base_url}/api/v{N}/{controller}/{action}` with the parameters
+as a JSON body, and answers HTTP 200 with `{status, time, flags, data}` whatever happened. These
+clients send the action, raise the typed error of any status other than `success` (see
+`craftapis.moonrope` errors) and return `data`.
+
+Retries: moonrope does not check the HTTP method and every action is a POST, so the method cannot
+say which calls are safe to send twice. Each client therefore keeps a set of ``safe_actions``
+(``"controller/action"``, reads such as Postal's ``messages/message``): those are retried on 5xx,
+timeouts and broken connections; every other action (``send/message`` ...) is sent once, except when
+the request certainly never reached the server. ``client.options(idempotent=True)`` overrides it for
+the calls inside a ``with`` block.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from types import ModuleType
+from typing import Any, ClassVar, Literal, overload
+
+import httpx
+
+from .._base import ApiProfile, AsyncAPIClient, Operations, SyncAPIClient, _ClientCore
+from .._context import IDEMPOTENT_EXTENSION
+from .._pagination import AsyncPageIterator, PageIterator
+from .._ratelimit import RateLimiter
+from .._retry import RetryPolicy
+from ._auth import HeaderAuth
+from ._envelope import Envelope, envelope_error_decoder, unwrap_success
+from ._paging import DEFAULT_PER_PAGE, MoonropePaging, check_per_page
+
+__all__ = ["AsyncMoonrope", "Moonrope"]
+
+_VERSION = re.compile(r"v?(\d+)")
+
+
+def api_path(api_version: int | str) -> str:
+    """``1``, ``"1"``, ``"v1"`` -> ``/api/v1``; a path (``"/api/v1"``, ``"/rpc/v2"``) is kept as is."""
+    if isinstance(api_version, bool):
+        raise TypeError("api_version must be an int (1), 'v1' or a path such as '/api/v1'")
+    if isinstance(api_version, int):
+        if api_version < 1:
+            raise ValueError(f"api_version must be >= 1, got {api_version}")
+        return f"/api/v{api_version}"
+    text = api_version.strip()
+    if text.startswith("/"):
+        return text.rstrip("/")
+    match = _VERSION.fullmatch(text)
+    if match is None:
+        raise ValueError(f"api_version must be like 1, 'v1' or '/api/v1', got {api_version!r}")
+    return f"/api/v{int(match.group(1))}"
+
+
+def _action_path(controller: str, action: str) -> str:
+    controller = controller.strip("/")
+    action = action.strip("/")
+    if not controller or not action:
+        raise ValueError(f"controller and action must be non-empty, got {controller!r} and {action!r}")
+    return f"{controller}/{action}"
+
+
+class _MoonropeCore(_ClientCore):
+    """What the sync and async moonrope clients share: configuration and every pure decision."""
+
+    #: set by a client for one deployment (Postal): its name, generated package and safe reads
+    _deployment: ClassVar[str] = "moonrope"
+    _generated_package: ClassVar[str | None] = None
+    _default_safe_actions: ClassVar[frozenset[str]] = frozenset()
+
+    server_url: str
+    api_path: str
+    safe_actions: frozenset[str]
+
+    def _configure(
+        self,
+        base_url: str,
+        api_version: int | str,
+        auth_headers: Mapping[str, str] | None,
+        safe_actions: Iterable[str] | None,
+    ) -> HeaderAuth | None:
+        """Build this instance's ApiProfile; return the auth to give the base client."""
+        if not isinstance(base_url, str) or not base_url.startswith(("https://", "http://")):
+            raise ValueError(
+                f"base_url must be the server's https:// URL, such as 'https://postal.example.com', got {base_url!r}"
+            )
+        prefix = api_path(api_version)
+        server = base_url.rstrip("/")
+        if server.endswith(prefix):  # the URL of the API was given: accept it, it is unambiguous
+            server = server[: -len(prefix)]
+        auth = HeaderAuth(auth_headers) if auth_headers else None
+        self.server_url = server
+        self.api_path = prefix
+        actions = self._default_safe_actions if safe_actions is None else safe_actions
+        self.safe_actions = frozenset(a.strip("/") for a in actions)
+        self._profile = ApiProfile(
+            name=self._deployment,
+            package=self._generated_package or "",
+            base_url=server + prefix,
+            decode_error=envelope_error_decoder(auth.secrets if auth is not None else ()),
+            errors_in_success=True,
+            unwrap=unwrap_success,
+        )
+        return auth
+
+    # -- requests ---------------------------------------------------------------------------------
+    def _extensions(self, path: str) -> dict[str, Any]:
+        # an explicit False also protects unsafe actions from a RetryPolicy whose safe_methods has POST
+        return {IDEMPOTENT_EXTENSION: path in self.safe_actions}
+
+    def _action_request(
+        self, controller: str, action: str, params: Mapping[str, Any] | None
+    ) -> dict[str, Any]:
+        path = _action_path(controller, action)
+        return {
+            "method": "POST",
+            "url": "/" + path,
+            "json": dict(params) if params else {},
+            "extensions": self._extensions(path),
+        }
+
+    def _kwargs(self, module: ModuleType, kwargs: dict[str, Any]) -> dict[str, Any]:
+        request: dict[str, Any] = module._get_kwargs(**kwargs)
+        request["extensions"] = self._extensions(request["url"].strip("/"))
+        return request
+
+    @staticmethod
+    def _result(body: Any, envelope: bool) -> Any:
+        return Envelope.from_body(body) if envelope else body.get("data")
+
+    def _paging(
+        self, params: Mapping[str, Any] | None, per_page: int
+    ) -> tuple[MoonropePaging, dict[str, Any]]:
+        merged = dict(params or {})
+        size = check_per_page(merged.get("per_page", per_page))
+        merged.setdefault("per_page", size)
+        return MoonropePaging(page_size=size), merged
+
+    # -- generated operations ---------------------------------------------------------------------
+    def _module(self, dotted: str) -> ModuleType:
+        if not self._profile.package:
+            raise TypeError(
+                f"this {type(self).__name__} client has no generated operations; "
+                "use call_action(controller, action, params)"
+            )
+        return super()._module(dotted)
+
+    @property
+    def api(self) -> Operations:
+        """The generated operations of this deployment: `client.api.<controller>.<operation>(**kwargs)`."""
+        if not self._profile.package:
+            raise AttributeError(
+                f"a generic {type(self).__name__} client has no generated operations; "
+                "use call_action(controller, action, params)"
+            )
+        return Operations(self)  # type: ignore[arg-type]
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(base_url={self.server_url!r}, api_path={self.api_path!r}, "
+            f"auth={self._auth!r})"
+        )
+
+
+_DOC_ARGS = """
+    Args:
+        base_url: scheme and host of the server, e.g. ``https://postal.example.com`` (HTTPS: moonrope
+            may redirect or refuse plain HTTP).
+        api_version: ``1`` (the default), ``"v1"`` or a path such as ``"/api/v1"``.
+        auth_headers: credential headers sent with every request, e.g. ``{"X-Server-API-Key": key}``
+            (Postal) or ``{"X-Auth-Token": token, "X-Auth-Secret": secret}``. Their values never appear
+            in reprs, error messages or logs.
+        safe_actions: ``"controller/action"`` names that are safe to send twice (reads); they are
+            retried on 5xx and connection errors. Every other action is sent once. Default: none (the
+            deployment's reads for a deployment client such as Postal).
+        headers: other headers sent with every request (not secret).
+        timeout: seconds or an ``httpx.Timeout`` (default 30 s, 10 s to connect).
+        retry: the ``RetryPolicy`` (default: 4 attempts with jittered backoff, safe actions only).
+        rate_limiter: a shared ``RateLimiter`` (default: none; moonrope does not rate limit).
+        http_client: your own httpx client (its proxies/TLS apply; never closed by this client).
+        transport: an httpx transport to send through (tests, mocks); not with ``http_client``.
+"""
+
+
+class Moonrope(_MoonropeCore, SyncAPIClient):
+    __doc__ = (
+        """A client for any moonrope RPC API (synchronous; `AsyncMoonrope` is the async twin).
+
+    ``call_action("messages", "message", {"id": 1})`` POSTs the parameters as JSON to
+    ``{base_url}/api/v1/messages/message`` and returns ``data``; any status other than ``success``
+    raises its typed error (``ParameterError``, ``AccessDeniedError``, ``MoonropeNotFoundError``,
+    ``ValidationError``, ``MoonropeError.for_code(code)``). ``paginate`` walks actions flagged
+    ``paginated``.
+"""
+        + _DOC_ARGS
+    )
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        api_version: int | str = 1,
+        auth_headers: Mapping[str, str] | None = None,
+        safe_actions: Iterable[str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: httpx.Timeout | float | None = None,
+        retry: RetryPolicy | None = None,
+        rate_limiter: RateLimiter | None = None,
+        http_client: httpx.Client | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        auth = self._configure(base_url, api_version, auth_headers, safe_actions)
+        super().__init__(
+            auth=auth,
+            headers=headers,
+            timeout=timeout,
+            retry=retry,
+            rate_limiter=rate_limiter,
+            http_client=http_client,
+            transport=transport,
+        )
+
+    @overload
+    def call_action(
+        self,
+        controller: str,
+        action: str,
+        params: Mapping[str, Any] | None = ...,
+        *,
+        envelope: Literal[False] = ...,
+    ) -> Any: ...
+    @overload
+    def call_action(
+        self, controller: str, action: str, params: Mapping[str, Any] | None = ..., *, envelope: Literal[True]
+    ) -> Envelope: ...
+    def call_action(
+        self,
+        controller: str,
+        action: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        envelope: bool = False,
+    ) -> Any:
+        """Run ``controller/action`` with ``params`` (a JSON object) and return its ``data``.
+
+        ``envelope=True`` returns an :class:`Envelope` (``data``, ``flags``, ``time``) instead.
+        Raises the typed error of any non-``success`` status although the server answers HTTP 200.
+        """
+        _, body = self._send(self._action_request(controller, action, params))
+        return self._result(body, envelope)
+
+    def paginate(
+        self,
+        controller: str,
+        action: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        per_page: int = DEFAULT_PER_PAGE,
+        limit: int | None = None,
+        item: Callable[[Any], Any] | None = None,
+    ) -> PageIterator[Any]:
+        """Iterate lazily over every item of an action flagged ``paginated``.
+
+        Args:
+            params: the action's other parameters (``page`` to start elsewhere than page 1).
+            per_page: items per request, 1 to 60 (moonrope's maximum; default 30).
+            limit: stop after this many items in total (None: all of them).
+            item: converts each raw item (a decoded JSON value), e.g. a model's ``from_dict``.
+
+        ``iter_pages()`` on the result yields whole pages, with ``total`` from
+        ``flags.paginated.total_records``.
+        """
+        strategy, merged = self._paging(params, per_page)
+
+        def fetch(page_params: dict[str, Any]) -> Any:
+            return self._send(self._action_request(controller, action, page_params))[1]
+
+        return PageIterator(fetch, strategy, merged, limit=limit, item=item)
+
+
+class AsyncMoonrope(_MoonropeCore, AsyncAPIClient):
+    __doc__ = (
+        """A client for any moonrope RPC API (asyncio; the twin of `Moonrope`, same methods, awaited).
+"""
+        + _DOC_ARGS
+    )
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        api_version: int | str = 1,
+        auth_headers: Mapping[str, str] | None = None,
+        safe_actions: Iterable[str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: httpx.Timeout | float | None = None,
+        retry: RetryPolicy | None = None,
+        rate_limiter: RateLimiter | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        auth = self._configure(base_url, api_version, auth_headers, safe_actions)
+        super().__init__(
+            auth=auth,
+            headers=headers,
+            timeout=timeout,
+            retry=retry,
+            rate_limiter=rate_limiter,
+            http_client=http_client,
+            transport=transport,
+        )
+
+    @overload
+    async def call_action(
+        self,
+        controller: str,
+        action: str,
+        params: Mapping[str, Any] | None = ...,
+        *,
+        envelope: Literal[False] = ...,
+    ) -> Any: ...
+    @overload
+    async def call_action(
+        self, controller: str, action: str, params: Mapping[str, Any] | None = ..., *, envelope: Literal[True]
+    ) -> Envelope: ...
+    async def call_action(
+        self,
+        controller: str,
+        action: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        envelope: bool = False,
+    ) -> Any:
+        """Run ``controller/action`` with ``params`` and return its ``data`` (see `Moonrope.call_action`)."""
+        _, body = await self._send(self._action_request(controller, action, params))
+        return self._result(body, envelope)
+
+    def paginate(
+        self,
+        controller: str,
+        action: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        per_page: int = DEFAULT_PER_PAGE,
+        limit: int | None = None,
+        item: Callable[[Any], Any] | None = None,
+    ) -> AsyncPageIterator[Any]:
+        """``async for`` over every item of a paginated action (see `Moonrope.paginate`)."""
+        strategy, merged = self._paging(params, per_page)
+
+        async def fetch(page_params: dict[str, Any]) -> Any:
+            return (await self._send(self._action_request(controller, action, page_params)))[1]
+
+        return AsyncPageIterator(fetch, strategy, merged, limit=limit, item=item)
