@@ -61,8 +61,9 @@ def _get(body: Any, path: tuple[str, ...]) -> Any:
 class OffsetPaging:
     """`offset`/`limit` paging with a reported total (Modrinth search: `{hits, offset, limit, total_hits}`).
 
-    The server clamps `limit` (Modrinth to 100), so the next offset advances by what really came back.
-    Ends on an empty or short page, or once `offset >= total`.
+    The server clamps `limit` (Modrinth to 100), so the next offset advances by what really came back,
+    and a page shorter than asked is not the end while the reported total says there is more. Ends on an
+    empty page or once `offset >= total`; without a total, on a short page.
     """
 
     page_size: int = 100
@@ -82,12 +83,14 @@ class OffsetPaging:
         return int(value) if isinstance(value, int) else None
 
     def next(self, params: Params, body: Any, count: int) -> Params | None:
-        asked = int(params.get(self.limit_param) or self.page_size)
         offset = int(params.get(self.offset_param) or 0) + count
         total = self.total(body)
-        if count == 0 or count < min(asked, self.page_size) or (total is not None and offset >= total):
+        if count == 0:
             return None
-        return {**params, self.offset_param: offset}
+        if total is not None:
+            return None if offset >= total else {**params, self.offset_param: offset}
+        asked = int(params.get(self.limit_param) or self.page_size)
+        return None if count < min(asked, self.page_size) else {**params, self.offset_param: offset}
 
 
 @dataclass(frozen=True)
