@@ -1,0 +1,50 @@
+"""BuiltByBit API v2: `BuiltByBit` / `AsyncBuiltByBit` clients, OAuth2, API events and signed responses.
+
+from craftapis.builtbybit import BuiltByBit
+
+with BuiltByBit("your-api-token") as bbb:
+    for purchase in bbb.purchases(resource_ids=[1234], with_=["Buyer"], limit=50):
+        print(purchase.purchase_id, purchase.buyer.username)
+    if bbb.check_license(1234, member_id=42):
+        ...
+"""
+
+from ._auth import TokenAuth
+from ._client import MAX_PER_PAGE, AsyncBuiltByBit, BuiltByBit
+from ._events import AsyncEventsConsumer, ConsumerStats, EventsConsumer, IdleBackoff
+from ._licenses import LicenseCheck, LicenseStatus, check_licenses
+from ._oauth2 import (
+    AUTHORIZE_URL,
+    AsyncOAuth2,
+    DeploymentCredentials,
+    OAuth2,
+    OAuth2Session,
+    OAuth2Tokens,
+)
+from ._profile import BASE_URL, ERROR_CODES, error_class_for_code
+from ._signed import BUILTBYBIT_JWT_PUBLIC_KEY, ResponseVerifier
+
+__all__ = [
+    "AUTHORIZE_URL",
+    "BASE_URL",
+    "BUILTBYBIT_JWT_PUBLIC_KEY",
+    "ERROR_CODES",
+    "MAX_PER_PAGE",
+    "AsyncBuiltByBit",
+    "AsyncEventsConsumer",
+    "AsyncOAuth2",
+    "BuiltByBit",
+    "ConsumerStats",
+    "DeploymentCredentials",
+    "EventsConsumer",
+    "IdleBackoff",
+    "LicenseCheck",
+    "LicenseStatus",
+    "OAuth2",
+    "OAuth2Session",
+    "OAuth2Tokens",
+    "ResponseVerifier",
+    "TokenAuth",
+    "check_licenses",
+    "error_class_for_code",
+]

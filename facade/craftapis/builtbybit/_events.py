@@ -1,0 +1,587 @@
+"""`EventsConsumer` / `AsyncEventsConsumer`: a long-running worker over BuiltByBit API events.
+
+BuiltByBit queues the events of your listeners (purchases, updates, ...) as *pending* until they are
+marked complete (`GET /v2/events`, `POST /v2/events/complete {event_ids}`; seed 001). The consumer
+polls the pending events, calls your handler for each, and completes an event only after its
+handler returned, so delivery is at least once: a handler that raises leaves its event pending and
+it is delivered again on a later poll; a crash between handling and completing redelivers it too
+(make handlers idempotent, e.g. keyed by `event.event_id`).
+
+Completions are sent in batches (`batch_size` ids, or after `batch_delay` seconds, whichever comes
+first, and always when the consumer stops). When a poll handles nothing successfully (no new
+events, or only failing ones), the consumer waits before the next one, `idle_initial` seconds
+growing by `idle_multiplier` up to `idle_max`, and polls again right away while events flow.
+
+The decisions (what to hand over, when to flush, how long to wait) live in `_ConsumerCore`; the two
+consumers only send, call the handler and wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+import signal
+import threading
+import time
+from collections import OrderedDict, deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Final, Literal
+
+from .._errors import APIError, AuthenticationError, PermissionDeniedError
+
+if TYPE_CHECKING:
+    from craftapis_generated.builtbybit_v2.models import Event
+
+    from ._client import AsyncBuiltByBit, BuiltByBit
+
+__all__ = ["AsyncEventsConsumer", "ConsumerStats", "EventsConsumer", "IdleBackoff"]
+
+logger = logging.getLogger("craftapis.builtbybit.events")
+
+#: What to do when the handler raises: log it and go on (`"log"`), stop the consumer and re-raise
+#: (`"raise"`), or call `on_error(event, exception)` (if that raises, the consumer stops with it).
+OnError = Literal["log", "raise"] | Callable[["Event", Exception], object]
+_SIGNALS: Final = (signal.SIGINT, signal.SIGTERM)
+_RECENT: Final = 10_000  # completed ids remembered, to skip ones the server still lists for a moment
+
+
+class IdleBackoff:
+    """Exponential wait between polls that found nothing: initial, times multiplier, capped at maximum."""
+
+    def __init__(self, initial: float = 1.0, maximum: float = 60.0, multiplier: float = 2.0) -> None:
+        if not initial > 0 or not maximum >= initial or not multiplier >= 1:
+            raise ValueError("need idle_initial > 0, idle_max >= idle_initial and idle_multiplier >= 1")
+        self.initial = float(initial)
+        self.maximum = float(maximum)
+        self.multiplier = float(multiplier)
+        self._current = self.initial
+
+    def next(self) -> float:
+        """The wait to take now; the one after is longer (up to the cap)."""
+        wait = self._current
+        self._current = min(self.maximum, self._current * self.multiplier)
+        return wait
+
+    def reset(self) -> None:
+        self._current = self.initial
+
+
+@dataclass
+class ConsumerStats:
+    """Counters of one consumer (since it was created).
+
+    Attributes:
+        polls: `GET /v2/events` walks started. handled: handler calls that returned. failed:
+        handler calls that raised. completed: events the server confirmed complete.
+        poll_errors / completion_errors: failed requests (logged, retried later).
+        idle_waits: the most recent idle waits, in seconds (bounded, newest last).
+    """
+
+    polls: int = 0
+    handled: int = 0
+    failed: int = 0
+    completed: int = 0
+    poll_errors: int = 0
+    completion_errors: int = 0
+    idle_waits: deque[float] = field(default_factory=lambda: deque(maxlen=64))
+
+
+class _ConsumerCore:
+    """Every decision of the consumers, with no I/O and no waiting."""
+
+    def __init__(
+        self,
+        *,
+        per_page: int,
+        batch_size: int,
+        batch_delay: float,
+        idle_initial: float,
+        idle_max: float,
+        idle_multiplier: float,
+        on_error: OnError,
+        clock: Callable[[], float],
+    ) -> None:
+        if not 1 <= per_page <= 100:
+            raise ValueError("per_page must be between 1 and 100")
+        if batch_size < 1 or not batch_delay >= 0:
+            raise ValueError("batch_size must be >= 1 and batch_delay >= 0 seconds")
+        if not (on_error in ("log", "raise") or callable(on_error)):
+            raise ValueError("on_error must be 'log', 'raise' or a callable(event, exception)")
+        self.per_page = per_page
+        self.batch_size = batch_size
+        self.batch_delay = float(batch_delay)
+        self.backoff = IdleBackoff(idle_initial, idle_max, idle_multiplier)
+        self.on_error = on_error
+        self.clock = clock
+        self.stats = ConsumerStats()
+        self._buffer: list[int] = []  # handled, waiting to be completed
+        self._since: float | None = None  # when the oldest buffered id was handled
+        self._hold_until = 0.0  # after a failed completion: don't retry before this
+        self._waiting: set[int] = set()  # handled and not confirmed complete yet
+        self._recent: OrderedDict[int, None] = OrderedDict()  # confirmed complete
+        self._seen: set[int] = set()  # handed over during the current poll
+
+    # -- polls --------------------------------------------------------------------------------
+
+    def new_poll(self) -> None:
+        self.stats.polls += 1
+        self._seen.clear()
+
+    def wanted(self, event: Event) -> bool:
+        """Whether to hand this event to the handler now."""
+        event_id = event.event_id
+        if not isinstance(event_id, int):
+            logger.warning("skipping an event without an integer event_id (it cannot be completed)")
+            return False
+        if event_id in self._waiting or event_id in self._recent or event_id in self._seen:
+            return False
+        self._seen.add(event_id)
+        return True
+
+    def succeeded(self, event: Event) -> None:
+        self.stats.handled += 1
+        event_id = int(event.event_id)  # type: ignore[arg-type]  # checked by wanted()
+        if not self._buffer:
+            self._since = self.clock()
+        self._buffer.append(event_id)
+        self._waiting.add(event_id)
+
+    def failed(self, event: Event, error: Exception) -> None:
+        """Log or report a handler failure; raises when the consumer must stop."""
+        self.stats.failed += 1
+        if self.on_error == "raise":
+            raise error
+        if callable(self.on_error):
+            self.on_error(event, error)
+            return
+        logger.error(
+            "the handler raised for event %s (%s); it stays pending and will be delivered again",
+            event.event_id,
+            event.trigger_type,
+            exc_info=error,
+        )
+
+    def poll_failed(self, error: APIError) -> None:
+        if isinstance(error, AuthenticationError | PermissionDeniedError):
+            raise error  # retrying cannot fix credentials
+        self.stats.poll_errors += 1
+        logger.warning("polling BuiltByBit events failed (%s); trying again after the idle wait", error)
+
+    # -- completions ----------------------------------------------------------------------------
+
+    def flush_due(self, now: float | None = None, *, everything: bool = False) -> bool:
+        if not self._buffer:
+            return False
+        if everything:
+            return True
+        now = self.clock() if now is None else now
+        if now < self._hold_until:
+            return False
+        return len(self._buffer) >= self.batch_size or (
+            self._since is not None and now - self._since >= self.batch_delay
+        )
+
+    def until_flush(self, now: float) -> float | None:
+        """Seconds until the buffered completions are due (None: nothing buffered)."""
+        if not self._buffer or self._since is None:
+            return None
+        return max(self._since + self.batch_delay, self._hold_until) - now
+
+    def take(self) -> list[int]:
+        batch, self._buffer = self._buffer[: self.batch_size], self._buffer[self.batch_size :]
+        if not self._buffer:
+            self._since = None
+        return batch
+
+    def confirmed(self, batch: list[int]) -> None:
+        self.stats.completed += len(batch)
+        for event_id in batch:
+            self._waiting.discard(event_id)
+            self._recent[event_id] = None
+        while len(self._recent) > _RECENT:
+            self._recent.popitem(last=False)
+
+    def not_confirmed(self, batch: list[int], error: APIError) -> None:
+        self.stats.completion_errors += 1
+        now = self.clock()
+        self._buffer = batch + self._buffer
+        self._since = self._since if self._since is not None else now
+        self._hold_until = now + max(self.batch_delay, self.backoff.initial)
+        logger.warning(
+            "completing %d event(s) failed (%s); they will be completed later (if the process stops "
+            "first they stay pending and are delivered again)",
+            len(batch),
+            error,
+        )
+
+    def dropped(self) -> None:
+        """The consumer stopped with completions it could not send: they stay pending upstream."""
+        if self._buffer:
+            logger.warning(
+                "stopping with %d handled event(s) not marked complete; they will be delivered again",
+                len(self._buffer),
+            )
+        for event_id in self._buffer:
+            self._waiting.discard(event_id)
+        self._buffer, self._since = [], None
+
+    # -- idle -----------------------------------------------------------------------------------
+
+    def idle_wait(self) -> float:
+        wait = self.backoff.next()
+        self.stats.idle_waits.append(wait)
+        logger.debug("no new events; next poll in %.3f s", wait)
+        return wait
+
+    def step(self, deadline: float) -> float:
+        """How long to sleep now while idling until `deadline`: wake early for due completions."""
+        now = self.clock()
+        step = deadline - now
+        until = self.until_flush(now)
+        if until is not None:
+            step = min(step, until)
+        return max(0.0, step)
+
+
+def _require_main_thread() -> None:
+    if threading.current_thread() is not threading.main_thread():
+        raise RuntimeError(
+            "install_signal_handlers=True needs run() in the main thread (Python delivers signals "
+            "there); call stop() from your own handler instead"
+        )
+
+
+class EventsConsumer:
+    """Polls pending API events and hands each to `handler`; completes it once the handler returned.
+
+    `EventsConsumer(bbb, handle, install_signal_handlers=True).run()` runs until SIGINT/SIGTERM.
+
+    Args:
+        client: the BuiltByBit client to poll with (its auth, retries and pacing apply).
+        handler: called with each pending `Event` (`event_id`, `listener_id`, `created_at`,
+            `trigger_type`, `trigger_data`); the event is completed only after it returns.
+        per_page: events read per request (1-100).
+        batch_size: complete events in batches of at most this many ids...
+        batch_delay: ...sent at the latest this many seconds after the oldest was handled.
+        idle_initial / idle_max / idle_multiplier: the wait after a poll that handed over nothing
+            starts at `idle_initial` seconds and grows by `idle_multiplier` up to `idle_max`.
+        on_error: `"log"` (default: log the exception, leave the event pending, go on), `"raise"`
+            (stop, after sending the completions already earned) or `callable(event, exception)`.
+        install_signal_handlers: stop cleanly on SIGINT/SIGTERM while `run()` runs (main thread).
+        clock: a monotonic clock (injectable for tests).
+    """
+
+    def __init__(
+        self,
+        client: BuiltByBit,
+        handler: Callable[[Event], object],
+        *,
+        per_page: int = 100,
+        batch_size: int = 50,
+        batch_delay: float = 5.0,
+        idle_initial: float = 1.0,
+        idle_max: float = 60.0,
+        idle_multiplier: float = 2.0,
+        on_error: OnError = "log",
+        install_signal_handlers: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._client = client
+        self._handler = handler
+        self._core = _ConsumerCore(
+            per_page=per_page,
+            batch_size=batch_size,
+            batch_delay=batch_delay,
+            idle_initial=idle_initial,
+            idle_max=idle_max,
+            idle_multiplier=idle_multiplier,
+            on_error=on_error,
+            clock=clock,
+        )
+        self.install_signal_handlers = install_signal_handlers
+        self._stop = threading.Event()
+        self._running = threading.Lock()
+
+    @property
+    def stats(self) -> ConsumerStats:
+        return self._core.stats
+
+    def stop(self) -> None:
+        """Ask `run()` to return: after the event being handled, once completions are sent. Safe from
+        any thread and from signal handlers."""
+        self._stop.set()
+
+    def run(self, *, max_events: int | None = None, stop_when_idle: bool = False) -> ConsumerStats:
+        """Poll and handle until `stop()` (or a signal, see `install_signal_handlers`).
+
+        Args:
+            max_events: return after handing this many events to the handler (successful or not).
+            stop_when_idle: return as soon as a poll has nothing new to hand over.
+        Returns the consumer's stats.
+        """
+        if not self._running.acquire(blocking=False):
+            raise RuntimeError("this EventsConsumer is already running")
+        self._stop.clear()
+        core = self._core
+        delivered_total = 0
+        try:
+            with self._signal_handlers():
+                try:
+                    while not self._stop.is_set():
+                        budget = None if max_events is None else max_events - delivered_total
+                        delivered, succeeded = self._poll(budget)
+                        delivered_total += delivered
+                        if max_events is not None and delivered_total >= max_events:
+                            break
+                        if succeeded:
+                            core.backoff.reset()
+                            continue  # events are flowing: look again right away
+                        if delivered == 0 and stop_when_idle:
+                            break
+                        self._idle(core.idle_wait())
+                finally:
+                    self._flush(everything=True)
+                    core.dropped()
+        finally:
+            self._running.release()
+        return core.stats
+
+    def _poll(self, budget: int | None) -> tuple[int, int]:
+        core = self._core
+        core.new_poll()
+        delivered = succeeded = 0
+        try:
+            for event in self._client.events(per_page=core.per_page):
+                if self._stop.is_set():
+                    break
+                if not core.wanted(event):
+                    continue
+                delivered += 1
+                try:
+                    self._handler(event)
+                except Exception as error:
+                    core.failed(event, error)
+                else:
+                    core.succeeded(event)
+                    succeeded += 1
+                if core.flush_due():
+                    self._flush()
+                if budget is not None and delivered >= budget:
+                    break
+        except APIError as error:
+            core.poll_failed(error)
+        return delivered, succeeded
+
+    def _flush(self, *, everything: bool = False) -> None:
+        core = self._core
+        while core.flush_due(everything=everything):
+            batch = core.take()
+            try:
+                self._client.complete_events(batch)
+            except APIError as error:
+                core.not_confirmed(batch, error)
+                return
+            core.confirmed(batch)
+
+    def _idle(self, seconds: float) -> None:
+        core = self._core
+        deadline = core.clock() + seconds
+        while not self._stop.is_set():
+            step = core.step(deadline)
+            if step > 0:
+                self._stop.wait(step)
+            if core.flush_due():
+                self._flush()
+            if core.clock() >= deadline:
+                return
+
+    @contextlib.contextmanager
+    def _signal_handlers(self) -> Iterator[None]:
+        if not self.install_signal_handlers:
+            yield
+            return
+        _require_main_thread()
+
+        def on_signal(signum: int, frame: object) -> None:
+            logger.info("%s received: stopping after the current event", signal.Signals(signum).name)
+            self.stop()
+
+        previous = {sig: signal.signal(sig, on_signal) for sig in _SIGNALS}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+class AsyncEventsConsumer:
+    """The asyncio twin of `EventsConsumer` (same arguments); `handler` may be a coroutine function.
+
+    `await AsyncEventsConsumer(bbb, handle, install_signal_handlers=True).run()`.
+    """
+
+    def __init__(
+        self,
+        client: AsyncBuiltByBit,
+        handler: Callable[[Event], Awaitable[object] | object],
+        *,
+        per_page: int = 100,
+        batch_size: int = 50,
+        batch_delay: float = 5.0,
+        idle_initial: float = 1.0,
+        idle_max: float = 60.0,
+        idle_multiplier: float = 2.0,
+        on_error: OnError = "log",
+        install_signal_handlers: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._client = client
+        self._handler = handler
+        self._core = _ConsumerCore(
+            per_page=per_page,
+            batch_size=batch_size,
+            batch_delay=batch_delay,
+            idle_initial=idle_initial,
+            idle_max=idle_max,
+            idle_multiplier=idle_multiplier,
+            on_error=on_error,
+            clock=clock,
+        )
+        self.install_signal_handlers = install_signal_handlers
+        self._stopping = False
+        self._wake: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def stats(self) -> ConsumerStats:
+        return self._core.stats
+
+    def stop(self) -> None:
+        """Ask `run()` to return (after the event being handled, once completions are sent). Safe
+        from the event loop, from other threads and from signal handlers."""
+        self._stopping = True
+        loop, wake = self._loop, self._wake
+        if loop is None or wake is None:
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            wake.set()
+        else:
+            loop.call_soon_threadsafe(wake.set)
+
+    async def run(self, *, max_events: int | None = None, stop_when_idle: bool = False) -> ConsumerStats:
+        """See `EventsConsumer.run`."""
+        if self._loop is not None:
+            raise RuntimeError("this AsyncEventsConsumer is already running")
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        self._stopping = False
+        core = self._core
+        delivered_total = 0
+        try:
+            async with self._signal_handlers():
+                try:
+                    while not self._stopping:
+                        budget = None if max_events is None else max_events - delivered_total
+                        delivered, succeeded = await self._poll(budget)
+                        delivered_total += delivered
+                        if max_events is not None and delivered_total >= max_events:
+                            break
+                        if succeeded:
+                            core.backoff.reset()
+                            continue
+                        if delivered == 0 and stop_when_idle:
+                            break
+                        await self._idle(core.idle_wait())
+                finally:
+                    await self._flush(everything=True)
+                    core.dropped()
+        finally:
+            self._loop = self._wake = None
+        return core.stats
+
+    async def _poll(self, budget: int | None) -> tuple[int, int]:
+        core = self._core
+        core.new_poll()
+        delivered = succeeded = 0
+        try:
+            async for event in self._client.events(per_page=core.per_page):
+                if self._stopping:
+                    break
+                if not core.wanted(event):
+                    continue
+                delivered += 1
+                try:
+                    outcome = self._handler(event)
+                    if inspect.isawaitable(outcome):
+                        await outcome
+                except Exception as error:
+                    core.failed(event, error)
+                else:
+                    core.succeeded(event)
+                    succeeded += 1
+                if core.flush_due():
+                    await self._flush()
+                if budget is not None and delivered >= budget:
+                    break
+        except APIError as error:
+            core.poll_failed(error)
+        return delivered, succeeded
+
+    async def _flush(self, *, everything: bool = False) -> None:
+        core = self._core
+        while core.flush_due(everything=everything):
+            batch = core.take()
+            try:
+                await self._client.complete_events(batch)
+            except APIError as error:
+                core.not_confirmed(batch, error)
+                return
+            core.confirmed(batch)
+
+    async def _idle(self, seconds: float) -> None:
+        core = self._core
+        wake = self._wake
+        assert wake is not None
+        deadline = core.clock() + seconds
+        while not self._stopping:
+            step = core.step(deadline)
+            if step > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), step)
+            if core.flush_due():
+                await self._flush()
+            if core.clock() >= deadline:
+                return
+
+    @contextlib.asynccontextmanager
+    async def _signal_handlers(self) -> AsyncIterator[None]:
+        if not self.install_signal_handlers:
+            yield
+            return
+        _require_main_thread()
+        loop = asyncio.get_running_loop()
+        installed: list[signal.Signals] = []
+        try:
+            for sig in _SIGNALS:
+                loop.add_signal_handler(sig, self._on_signal, sig)
+                installed.append(sig)
+        except NotImplementedError:  # pragma: no cover - Windows event loops
+            raise RuntimeError(
+                "this event loop cannot install signal handlers; call stop() from your own"
+            ) from None
+        try:
+            yield
+        finally:
+            for sig in installed:
+                loop.remove_signal_handler(sig)
+
+    def _on_signal(self, sig: int) -> None:
+        logger.info("%s received: stopping after the current event", signal.Signals(sig).name)
+        self.stop()
