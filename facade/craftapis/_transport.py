@@ -321,7 +321,10 @@ class PolicyTransport(_PolicyCore, httpx.BaseTransport):
                 response = self.transport.handle_request(request)
                 if self._must_read(request, response, policy):
                     try:
-                        raw = b"".join(response.iter_raw())
+                        # a response built in memory (MockTransport, a user's transport) arrives already read
+                        raw = (
+                            response.content if response.is_stream_consumed else b"".join(response.iter_raw())
+                        )
                     finally:
                         response.close()
             except httpx.TransportError as exc:
@@ -384,7 +387,10 @@ class AsyncPolicyTransport(_PolicyCore, httpx.AsyncBaseTransport):
                 response = await self.transport.handle_async_request(request)
                 if self._must_read(request, response, policy):
                     try:
-                        raw = b"".join([chunk async for chunk in response.aiter_raw()])
+                        if response.is_stream_consumed:  # built in memory: already read
+                            raw = response.content
+                        else:
+                            raw = b"".join([chunk async for chunk in response.aiter_raw()])
                     finally:
                         await response.aclose()
             except httpx.TransportError as exc:

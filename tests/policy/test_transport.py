@@ -555,3 +555,49 @@ def test_acceptance_threads_pace_without_429(loopback: LoopbackServer) -> None:
         elapsed = time.monotonic() - started
     assert transport.stats.throttled == 0 and transport.stats.retries == 0
     check_pacing(loopback, window, elapsed, statuses, "threads, 8 threads")
+
+
+def test_an_already_read_retryable_response_is_retried_not_crashed() -> None:
+    # Regression (found by the Prism contract check): MockTransport and user transports may return
+    # responses whose body was read when they were built; iter_raw() then raised StreamConsumed.
+    import httpx as _httpx
+    from craftapis._retry import RetryPolicy as _RetryPolicy
+    from craftapis._transport import PolicyTransport as _PolicyTransport
+
+    calls: list[int] = []
+
+    def handler(request: _httpx.Request) -> _httpx.Response:
+        calls.append(1)
+        return (
+            _httpx.Response(500, json={"error": "x"})
+            if len(calls) == 1
+            else _httpx.Response(200, json={"ok": 1})
+        )
+
+    policy = _RetryPolicy(max_attempts=2, initial_backoff=0.0, max_backoff=0.0)
+    transport = _PolicyTransport(_httpx.MockTransport(handler), retry=policy, sleep=lambda s: None)
+    with _httpx.Client(transport=transport) as client:
+        response = client.get("http://127.0.0.1:1/x")
+    assert response.status_code == 200 and response.json() == {"ok": 1}
+    assert len(calls) == 2
+
+
+async def test_an_already_read_retryable_response_is_retried_not_crashed_async() -> None:
+    import httpx as _httpx
+    from craftapis._retry import RetryPolicy as _RetryPolicy
+    from craftapis._transport import AsyncPolicyTransport as _AsyncPolicyTransport
+
+    calls: list[int] = []
+
+    def handler(request: _httpx.Request) -> _httpx.Response:
+        calls.append(1)
+        return _httpx.Response(503, json={}) if len(calls) == 1 else _httpx.Response(200, json={"ok": 1})
+
+    async def no_sleep(seconds: float) -> None:
+        return None
+
+    policy = _RetryPolicy(max_attempts=2, initial_backoff=0.0, max_backoff=0.0)
+    transport = _AsyncPolicyTransport(_httpx.MockTransport(handler), retry=policy, sleep=no_sleep)
+    async with _httpx.AsyncClient(transport=transport) as client:
+        response = await client.get("http://127.0.0.1:1/x")
+    assert response.status_code == 200 and len(calls) == 2
