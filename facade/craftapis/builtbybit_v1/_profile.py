@@ -1,0 +1,114 @@
+"""What BuiltByBit v1 is, as data: base URL, pacing, where errors are, how the envelope unwraps.
+
+Every answer is an envelope: `{"result": "success", "data": ...}` or `{"result": "error", "error":
+{"code", "message"}}` (seed 000). The error envelope can come with any HTTP status, 200 included, so
+every 2xx body is checked (`errors_in_success`). A 429 carries `Retry-After` in **milliseconds**, and
+READ (GET) and WRITE (POST/PATCH/DELETE) are limited separately.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+from collections.abc import Mapping
+from typing import Any, Final
+
+import httpx
+
+from .._base import ApiProfile
+from .._errors import (
+    APIError,
+    AuthenticationError,
+    BadRequestError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    error_class_for_status,
+)
+from .._ratelimit import BucketRateLimiter
+from .._retry import header_hint, retry_after_millis
+
+__all__ = ["BUILTBYBIT_V1", "DEFAULT_BASE_URL", "decode_error", "error_class_for_code", "unwrap"]
+
+DEFAULT_BASE_URL: Final = "https://api.builtbybit.com/v1"
+_PACKAGE: Final = "craftapis_generated.builtbybit_v1"
+
+# BuiltByBit documents no list of error codes; seed 000 shows `HeaderMissingError`, a third-party
+# client reports `RateLimitExceededError`. For an error envelope inside an HTTP 2xx (where the status
+# says nothing) the code picks the class: exact names first, then words in the name, first match wins
+# ("InvalidTokenError" is about authentication, not a bad request, so "Token" comes before "Invalid").
+_BY_CODE: Final[Mapping[str, type[APIError]]] = {
+    "HeaderMissingError": AuthenticationError,
+    "RateLimitExceededError": RateLimitError,
+    "RateLimitError": RateLimitError,
+}
+_BY_WORD: Final[tuple[tuple[str, type[APIError]], ...]] = (
+    ("ratelimit", RateLimitError),
+    ("notfound", NotFoundError),
+    ("permission", PermissionDeniedError),
+    ("forbidden", PermissionDeniedError),
+    ("unauthori", AuthenticationError),
+    ("token", AuthenticationError),
+    ("header", AuthenticationError),
+    ("auth", AuthenticationError),
+    ("validation", BadRequestError),
+    ("invalid", BadRequestError),
+)
+
+
+def error_class_for_code(code: str | None) -> type[APIError]:
+    """The `APIError` subclass for a BuiltByBit error code (`APIError` itself when nothing fits)."""
+    if not code:
+        return APIError
+    exact = _BY_CODE.get(code)
+    if exact is not None:
+        return exact
+    lowered = code.lower()
+    for word, klass in _BY_WORD:
+        if word in lowered:
+            return klass
+    return APIError
+
+
+def decode_error(response: httpx.Response, body: Any) -> APIError | None:
+    """The typed error of an error envelope, whatever the HTTP status; `None` for anything else."""
+    if not isinstance(body, Mapping) or body.get("result") != "error":
+        return None
+    detail = body.get("error")
+    code = message = None
+    if isinstance(detail, Mapping):
+        raw_code, raw_message = detail.get("code"), detail.get("message")
+        code = str(raw_code) if raw_code is not None else None
+        message = str(raw_message) if raw_message else None
+    klass = error_class_for_status(response.status_code) if response.status_code >= 400 else APIError
+    if klass is APIError:
+        klass = error_class_for_code(code)
+    if message is None:
+        message = f"BuiltByBit answered result=error with code {code or 'unknown'} and no message"
+    return klass.from_response(response, code=code, message=message, body=body)
+
+
+@functools.cache
+def _unset_type() -> type:
+    unset: type = importlib.import_module(f"{_PACKAGE}.types").Unset
+    return unset
+
+
+def unwrap(parsed: Any) -> Any:
+    """The `data` of a parsed success envelope (`None` when the envelope carries none)."""
+    data = getattr(parsed, "data", None)
+    if data is None or isinstance(data, _unset_type()):
+        return None
+    return data
+
+
+BUILTBYBIT_V1: Final = ApiProfile(
+    name="BuiltByBit v1",
+    package=_PACKAGE,
+    base_url=DEFAULT_BASE_URL,
+    wait_hint=header_hint(retry_after_millis),
+    make_limiter=BucketRateLimiter,
+    decode_error=decode_error,
+    errors_in_success=True,
+    unwrap=unwrap,
+)

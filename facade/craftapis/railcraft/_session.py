@@ -1,0 +1,162 @@
+"""The Railcraft session token: acquired from client_id + client_secret, shared, renewed once.
+
+A token is valid "for up to 1 hour after request" (seed 003). The session renews it `renew_margin`
+seconds before that hour ends (counted from when the acquiring request was *sent*, the safe end), and
+again when the server says 6 (expired) or 12 (invalid) anyway.
+
+Concurrency: every caller of one client shares one token. A renewal is numbered (`generation`); a
+caller that saw generation N fail asks to renew N, and whoever comes second finds N+1 already there
+and reuses it. So eight threads (or tasks) hitting an expired token cause one acquisition, not eight.
+The lock is held across the acquiring request on purpose: the others have nothing to send until it
+answers. The token is never logged and never shown in a repr.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Awaitable, Callable
+
+__all__ = ["AsyncTokenSession", "TokenSession"]
+
+logger = logging.getLogger("craftapis")
+
+# (token, generation, valid-until on the session's clock)
+_Current = tuple[str, int, float]
+
+
+class _SessionCore:
+    """The bookkeeping both twins share; no I/O, no locking."""
+
+    def __init__(self, *, lifetime: float, margin: float, clock: Callable[[], float]) -> None:
+        if not lifetime > 0:
+            raise ValueError(f"token_lifetime must be > 0 seconds, got {lifetime!r}")
+        if not 0 <= margin < lifetime:
+            raise ValueError(
+                f"renew_margin must be >= 0 and below token_lifetime ({lifetime}), got {margin!r}"
+            )
+        self._lifetime = float(lifetime)
+        self._margin = float(margin)
+        self._clock = clock
+        self._current: _Current | None = None  # replaced whole, so a lock-free read is consistent
+        self._generation = 0
+        #: how many tokens were acquired (for tests and monitoring)
+        self.acquisitions = 0
+
+    def _valid(self) -> tuple[str, int] | None:
+        current = self._current
+        if current is not None and self._clock() < current[2]:
+            return current[0], current[1]
+        return None
+
+    def _store(self, token: str, sent_at: float, reason: str) -> tuple[str, int]:
+        self._generation += 1
+        self.acquisitions += 1
+        self._current = (token, self._generation, sent_at + self._lifetime - self._margin)
+        logger.debug("railcraft: acquired session token #%d (%s)", self._generation, reason)
+        return token, self._generation
+
+    def _reason(self, stale: int | None) -> str:
+        if stale is not None:
+            return "the server rejected the previous one"
+        if self._generation == 0:
+            return "first use"
+        return "the previous one was discarded" if self._current is None else "the previous one is ending"
+
+    def discard(self, generation: int) -> None:
+        """Forget token `generation` (if still current): the next caller acquires a new one.
+        (Atomic for asyncio: no await between the check and the change.)"""
+        current = self._current
+        if current is not None and current[1] == generation:
+            self._current = None
+
+    @property
+    def generation(self) -> int:
+        """How many tokens this session has acquired so far (the current one's number)."""
+        return self._generation
+
+    def __repr__(self) -> str:
+        current = self._current
+        state = (
+            "none"
+            if current is None
+            else f"#{current[1]}, valid {max(0.0, current[2] - self._clock()):.0f} s"
+        )
+        return f"{type(self).__name__}(token=<{state}>)"
+
+
+class TokenSession(_SessionCore):
+    """Thread-safe session for the sync client; `acquire()` sends the token request."""
+
+    def __init__(
+        self, acquire: Callable[[], str], *, lifetime: float, margin: float, clock: Callable[[], float]
+    ) -> None:
+        super().__init__(lifetime=lifetime, margin=margin, clock=clock)
+        self._acquire = acquire
+        self._lock = threading.Lock()
+
+    def token(self) -> tuple[str, int]:
+        """(token, generation): the current token, acquired first if there is none or it is ending."""
+        valid = self._valid()
+        if valid is not None:
+            return valid
+        with self._lock:
+            return self._valid() or self._renew_locked(None)
+
+    def renew(self, stale: int) -> tuple[str, int]:
+        """A token newer than generation `stale` (the one the server rejected); shares a renewal that
+        another caller already made."""
+        with self._lock:
+            if self._generation != stale:
+                valid = self._valid()
+                if valid is not None:
+                    return valid
+            return self._renew_locked(stale)
+
+    def _renew_locked(self, stale: int | None) -> tuple[str, int]:
+        reason = self._reason(stale)
+        sent_at = self._clock()
+        return self._store(self._acquire(), sent_at, reason)
+
+    def discard(self, generation: int) -> None:
+        with self._lock:  # not between another thread's check and store
+            super().discard(generation)
+
+
+class AsyncTokenSession(_SessionCore):
+    """The asyncio twin of `TokenSession` (one renewal shared by every task of the client)."""
+
+    def __init__(
+        self,
+        acquire: Callable[[], Awaitable[str]],
+        *,
+        lifetime: float,
+        margin: float,
+        clock: Callable[[], float],
+    ) -> None:
+        super().__init__(lifetime=lifetime, margin=margin, clock=clock)
+        self._acquire = acquire
+        self._lock = asyncio.Lock()
+
+    async def token(self) -> tuple[str, int]:
+        """See `TokenSession.token`."""
+        valid = self._valid()
+        if valid is not None:
+            return valid
+        async with self._lock:
+            return self._valid() or await self._renew_locked(None)
+
+    async def renew(self, stale: int) -> tuple[str, int]:
+        """See `TokenSession.renew`."""
+        async with self._lock:
+            if self._generation != stale:
+                valid = self._valid()
+                if valid is not None:
+                    return valid
+            return await self._renew_locked(stale)
+
+    async def _renew_locked(self, stale: int | None) -> tuple[str, int]:
+        reason = self._reason(stale)
+        sent_at = self._clock()
+        return self._store(await self._acquire(), sent_at, reason)
