@@ -28,23 +28,7 @@ _POSTAL_ONE_OF = (
 #: Operations that fail because of a bug in a spec, stated precisely. The mark is strict: once the
 #: spec is fixed the test passes, strict xfail turns that into a failure, and the entry must go.
 #: Never add an entry for a client bug.
-KNOWN_SPEC_BUGS: dict[tuple[str, str], str] = {
-    ("modrinth", "users.get_payout_history"): (
-        "Modrinth UserPayoutHistory.all_time and .last_month are `type: string` but their examples are numbers "
-        "(10.11223344556678, 2.2244668800224465), so the example-based mock breaks the schema. Not patched yet: make "
-        "the examples strings (or the type number, if Labrinth serialises the Decimal as a number)."
-    ),
-    ("postal", "messages.get_message"): _POSTAL_ONE_OF,
-    ("postal", "messages.get_message_deliveries"): _POSTAL_ONE_OF,
-    ("postal", "send.send_message"): _POSTAL_ONE_OF,
-    ("postal", "send.send_raw_message"): _POSTAL_ONE_OF,
-    ("railcraft", "pack.get_download_details"): (
-        "specs/authored/railcraft-pack.yaml: DownloadDetailsRequest.opt_mods is an array in a form body with no "
-        "`encoding`; the generated code sends repeated `opt_mods=` fields, which Prism reads as one string (it "
-        "accepts them with `encoding: {opt_mods: {style: form, explode: true}}`). The spec's own note says the PHP "
-        "server wants `opt_mods[]=`: declare the wire name and encoding, and send that."
-    ),
-}
+KNOWN_SPEC_BUGS: dict[tuple[str, str], str] = {}
 
 
 def _operations() -> list[tuple[str, str]]:

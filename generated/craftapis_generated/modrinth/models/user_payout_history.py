@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -22,21 +22,29 @@ T = TypeVar("T", bound="UserPayoutHistory")
 class UserPayoutHistory:
     """
     Attributes:
-        all_time (str | Unset): The all-time balance accrued by this user in USD Example: 10.11223344556678.
-        last_month (str | Unset): The amount in USD made by the user in the previous 30 days Example:
+        all_time (float | str | Unset): The all-time balance accrued by this user in USD Example: 10.11223344556678.
+        last_month (float | str | Unset): The amount in USD made by the user in the previous 30 days Example:
             2.2244668800224465.
         payouts (list[UserPayoutHistoryEntry] | Unset): A history of all of the user's past transactions
     """
 
-    all_time: str | Unset = UNSET
-    last_month: str | Unset = UNSET
+    all_time: float | str | Unset = UNSET
+    last_month: float | str | Unset = UNSET
     payouts: list[UserPayoutHistoryEntry] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        all_time = self.all_time
+        all_time: float | str | Unset
+        if isinstance(self.all_time, Unset):
+            all_time = UNSET
+        else:
+            all_time = self.all_time
 
-        last_month = self.last_month
+        last_month: float | str | Unset
+        if isinstance(self.last_month, Unset):
+            last_month = UNSET
+        else:
+            last_month = self.last_month
 
         payouts: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.payouts, Unset):
@@ -62,9 +70,20 @@ class UserPayoutHistory:
         from ..models.user_payout_history_entry import UserPayoutHistoryEntry  # noqa: PLC0415
 
         d = dict(src_dict)
-        all_time = d.pop("all_time", UNSET)
 
-        last_month = d.pop("last_month", UNSET)
+        def _parse_all_time(data: object) -> float | str | Unset:
+            if isinstance(data, Unset):
+                return data
+            return cast(float | str | Unset, data)
+
+        all_time = _parse_all_time(d.pop("all_time", UNSET))
+
+        def _parse_last_month(data: object) -> float | str | Unset:
+            if isinstance(data, Unset):
+                return data
+            return cast(float | str | Unset, data)
+
+        last_month = _parse_last_month(d.pop("last_month", UNSET))
 
         _payouts = d.pop("payouts", UNSET)
         payouts: list[UserPayoutHistoryEntry] | Unset = UNSET

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from .attachment import Attachment
     from .deliveries_request import DeliveriesRequest
     from .deliveries_success import DeliveriesSuccess
+    from .deliveries_success_status import DeliveriesSuccessStatus
     from .delivery import Delivery
     from .domain_dns_error_payload import DomainDNSErrorPayload
     from .message import Message
@@ -36,12 +37,15 @@ if TYPE_CHECKING:
     from .message_status_info import MessageStatusInfo
     from .message_status_payload import MessageStatusPayload
     from .message_success import MessageSuccess
+    from .message_success_status import MessageSuccessStatus
     from .moonrope_envelope import MoonropeEnvelope
     from .moonrope_error_data import MoonropeErrorData
     from .moonrope_error_envelope import MoonropeErrorEnvelope
+    from .moonrope_error_envelope_status import MoonropeErrorEnvelopeStatus
     from .moonrope_flags import MoonropeFlags
     from .moonrope_message_data import MoonropeMessageData
     from .moonrope_message_envelope import MoonropeMessageEnvelope
+    from .moonrope_message_envelope_status import MoonropeMessageEnvelopeStatus
     from .moonrope_paginated_flag import MoonropePaginatedFlag
     from .moonrope_request_failure import MoonropeRequestFailure
     from .moonrope_request_failure_status import MoonropeRequestFailureStatus
@@ -49,10 +53,12 @@ if TYPE_CHECKING:
     from .moonrope_status import MoonropeStatus
     from .moonrope_validation_data import MoonropeValidationData
     from .moonrope_validation_envelope import MoonropeValidationEnvelope
+    from .moonrope_validation_envelope_status import MoonropeValidationEnvelopeStatus
     from .send_limit_payload import SendLimitPayload
     from .send_message_request import SendMessageRequest
     from .send_message_request_headers import SendMessageRequestHeaders
     from .send_message_success import SendMessageSuccess
+    from .send_message_success_status import SendMessageSuccessStatus
     from .send_raw_request import SendRawRequest
     from .send_result import SendResult
     from .send_result_messages import SendResultMessages
@@ -69,6 +75,7 @@ _LAZY: dict[str, str] = {
     "Attachment": ".attachment",
     "DeliveriesRequest": ".deliveries_request",
     "DeliveriesSuccess": ".deliveries_success",
+    "DeliveriesSuccessStatus": ".deliveries_success_status",
     "Delivery": ".delivery",
     "DomainDNSErrorPayload": ".domain_dns_error_payload",
     "Message": ".message",
@@ -87,12 +94,15 @@ _LAZY: dict[str, str] = {
     "MessageStatusInfo": ".message_status_info",
     "MessageStatusPayload": ".message_status_payload",
     "MessageSuccess": ".message_success",
+    "MessageSuccessStatus": ".message_success_status",
     "MoonropeEnvelope": ".moonrope_envelope",
     "MoonropeErrorData": ".moonrope_error_data",
     "MoonropeErrorEnvelope": ".moonrope_error_envelope",
+    "MoonropeErrorEnvelopeStatus": ".moonrope_error_envelope_status",
     "MoonropeFlags": ".moonrope_flags",
     "MoonropeMessageData": ".moonrope_message_data",
     "MoonropeMessageEnvelope": ".moonrope_message_envelope",
+    "MoonropeMessageEnvelopeStatus": ".moonrope_message_envelope_status",
     "MoonropePaginatedFlag": ".moonrope_paginated_flag",
     "MoonropeRequestFailure": ".moonrope_request_failure",
     "MoonropeRequestFailureStatus": ".moonrope_request_failure_status",
@@ -100,10 +110,12 @@ _LAZY: dict[str, str] = {
     "MoonropeStatus": ".moonrope_status",
     "MoonropeValidationData": ".moonrope_validation_data",
     "MoonropeValidationEnvelope": ".moonrope_validation_envelope",
+    "MoonropeValidationEnvelopeStatus": ".moonrope_validation_envelope_status",
     "SendLimitPayload": ".send_limit_payload",
     "SendMessageRequest": ".send_message_request",
     "SendMessageRequestHeaders": ".send_message_request_headers",
     "SendMessageSuccess": ".send_message_success",
+    "SendMessageSuccessStatus": ".send_message_success_status",
     "SendRawRequest": ".send_raw_request",
     "SendResult": ".send_result",
     "SendResultMessages": ".send_result_messages",
@@ -119,6 +131,7 @@ __all__ = (
     "Attachment",
     "DeliveriesRequest",
     "DeliveriesSuccess",
+    "DeliveriesSuccessStatus",
     "Delivery",
     "DomainDNSErrorPayload",
     "Message",
@@ -137,12 +150,15 @@ __all__ = (
     "MessageStatusInfo",
     "MessageStatusPayload",
     "MessageSuccess",
+    "MessageSuccessStatus",
     "MoonropeEnvelope",
     "MoonropeErrorData",
     "MoonropeErrorEnvelope",
+    "MoonropeErrorEnvelopeStatus",
     "MoonropeFlags",
     "MoonropeMessageData",
     "MoonropeMessageEnvelope",
+    "MoonropeMessageEnvelopeStatus",
     "MoonropePaginatedFlag",
     "MoonropeRequestFailure",
     "MoonropeRequestFailureStatus",
@@ -150,10 +166,12 @@ __all__ = (
     "MoonropeStatus",
     "MoonropeValidationData",
     "MoonropeValidationEnvelope",
+    "MoonropeValidationEnvelopeStatus",
     "SendLimitPayload",
     "SendMessageRequest",
     "SendMessageRequestHeaders",
     "SendMessageSuccess",
+    "SendMessageSuccessStatus",
     "SendRawRequest",
     "SendResult",
     "SendResultMessages",

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.moonrope_status import MoonropeStatus
+from ..models.deliveries_success_status import DeliveriesSuccessStatus
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -25,24 +25,13 @@ class DeliveriesSuccess:
     """Envelope with `status: success`; `data` is the list of delivery attempts.
 
     Attributes:
-        status (MoonropeStatus): Moonrope request status. **Every value arrives with HTTP 200**; the status, not the
-            HTTP code, tells
-            success from failure:
-
-            * `success` - `data` is the action's result;
-            * `error` - `data` is `{code, message, ...attributes}` (see `MoonropeErrorData`, `x-error-codes`);
-            * `parameter-error` - a parameter is missing or invalid; `data` is `{message}`;
-            * `access-denied` - `data` is `{message}`;
-            * `not-found` - `data` is `{message}`;
-            * `validation-error` - `data` is `{errors}`.
-
-            Failures before an action runs are not enveloped and use real HTTP codes: see `MoonropeRequestFailure`.
+        status (DeliveriesSuccessStatus): The moonrope status of this envelope (see MoonropeStatus).
         time (float | None | Unset): Seconds; may be null.
         flags (MoonropeFlags | None | Unset):
         data (list[Delivery] | None | Unset):
     """
 
-    status: MoonropeStatus
+    status: DeliveriesSuccessStatus
     time: float | None | Unset = UNSET
     flags: MoonropeFlags | None | Unset = UNSET
     data: list[Delivery] | None | Unset = UNSET
@@ -101,7 +90,7 @@ class DeliveriesSuccess:
         from ..models.moonrope_flags import MoonropeFlags  # noqa: PLC0415
 
         d = dict(src_dict)
-        status = MoonropeStatus(d.pop("status"))
+        status = DeliveriesSuccessStatus(d.pop("status"))
 
         def _parse_time(data: object) -> float | None | Unset:
             if data is None:

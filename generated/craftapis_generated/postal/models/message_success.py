@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.moonrope_status import MoonropeStatus
+from ..models.message_success_status import MessageSuccessStatus
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -25,24 +25,13 @@ class MessageSuccess:
     """Envelope with `status: success`; `data` is a `Message`.
 
     Attributes:
-        status (MoonropeStatus): Moonrope request status. **Every value arrives with HTTP 200**; the status, not the
-            HTTP code, tells
-            success from failure:
-
-            * `success` - `data` is the action's result;
-            * `error` - `data` is `{code, message, ...attributes}` (see `MoonropeErrorData`, `x-error-codes`);
-            * `parameter-error` - a parameter is missing or invalid; `data` is `{message}`;
-            * `access-denied` - `data` is `{message}`;
-            * `not-found` - `data` is `{message}`;
-            * `validation-error` - `data` is `{errors}`.
-
-            Failures before an action runs are not enveloped and use real HTTP codes: see `MoonropeRequestFailure`.
+        status (MessageSuccessStatus): The moonrope status of this envelope (see MoonropeStatus).
         time (float | None | Unset): Seconds; may be null.
         flags (MoonropeFlags | None | Unset):
         data (Message | Unset): `data` of messages/message. Sections other than `id`/`token` appear only when expanded.
     """
 
-    status: MoonropeStatus
+    status: MessageSuccessStatus
     time: float | None | Unset = UNSET
     flags: MoonropeFlags | None | Unset = UNSET
     data: Message | Unset = UNSET
@@ -93,7 +82,7 @@ class MessageSuccess:
         from ..models.moonrope_flags import MoonropeFlags  # noqa: PLC0415
 
         d = dict(src_dict)
-        status = MoonropeStatus(d.pop("status"))
+        status = MessageSuccessStatus(d.pop("status"))
 
         def _parse_time(data: object) -> float | None | Unset:
             if data is None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.moonrope_status import MoonropeStatus
+from ..models.moonrope_error_envelope_status import MoonropeErrorEnvelopeStatus
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -25,25 +25,14 @@ class MoonropeErrorEnvelope:
     """Envelope with `status: error`.
 
     Attributes:
-        status (MoonropeStatus): Moonrope request status. **Every value arrives with HTTP 200**; the status, not the
-            HTTP code, tells
-            success from failure:
-
-            * `success` - `data` is the action's result;
-            * `error` - `data` is `{code, message, ...attributes}` (see `MoonropeErrorData`, `x-error-codes`);
-            * `parameter-error` - a parameter is missing or invalid; `data` is `{message}`;
-            * `access-denied` - `data` is `{message}`;
-            * `not-found` - `data` is `{message}`;
-            * `validation-error` - `data` is `{errors}`.
-
-            Failures before an action runs are not enveloped and use real HTTP codes: see `MoonropeRequestFailure`.
+        status (MoonropeErrorEnvelopeStatus): The moonrope status of this envelope (see MoonropeStatus).
         data (MoonropeErrorData): `data` when `status` is `error`: an error `code`, usually a `message`, and sometimes
             further attributes (e.g. `id` for MessageNotFound, `token` for InvalidServerAPIKey).
         time (float | None | Unset): Seconds; may be null.
         flags (MoonropeFlags | None | Unset):
     """
 
-    status: MoonropeStatus
+    status: MoonropeErrorEnvelopeStatus
     data: MoonropeErrorData
     time: float | None | Unset = UNSET
     flags: MoonropeFlags | None | Unset = UNSET
@@ -91,7 +80,7 @@ class MoonropeErrorEnvelope:
         from ..models.moonrope_flags import MoonropeFlags  # noqa: PLC0415
 
         d = dict(src_dict)
-        status = MoonropeStatus(d.pop("status"))
+        status = MoonropeErrorEnvelopeStatus(d.pop("status"))
 
         data = MoonropeErrorData.from_dict(d.pop("data"))
 

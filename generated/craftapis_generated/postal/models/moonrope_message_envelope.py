@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.moonrope_status import MoonropeStatus
+from ..models.moonrope_message_envelope_status import MoonropeMessageEnvelopeStatus
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -25,24 +25,13 @@ class MoonropeMessageEnvelope:
     """Envelope with `status` `parameter-error`, `access-denied` or `not-found`.
 
     Attributes:
-        status (MoonropeStatus): Moonrope request status. **Every value arrives with HTTP 200**; the status, not the
-            HTTP code, tells
-            success from failure:
-
-            * `success` - `data` is the action's result;
-            * `error` - `data` is `{code, message, ...attributes}` (see `MoonropeErrorData`, `x-error-codes`);
-            * `parameter-error` - a parameter is missing or invalid; `data` is `{message}`;
-            * `access-denied` - `data` is `{message}`;
-            * `not-found` - `data` is `{message}`;
-            * `validation-error` - `data` is `{errors}`.
-
-            Failures before an action runs are not enveloped and use real HTTP codes: see `MoonropeRequestFailure`.
+        status (MoonropeMessageEnvelopeStatus): The moonrope status of this envelope (see MoonropeStatus).
         data (MoonropeMessageData): `data` when `status` is `parameter-error`, `access-denied` or `not-found`.
         time (float | None | Unset): Seconds; may be null.
         flags (MoonropeFlags | None | Unset):
     """
 
-    status: MoonropeStatus
+    status: MoonropeMessageEnvelopeStatus
     data: MoonropeMessageData
     time: float | None | Unset = UNSET
     flags: MoonropeFlags | None | Unset = UNSET
@@ -90,7 +79,7 @@ class MoonropeMessageEnvelope:
         from ..models.moonrope_message_data import MoonropeMessageData  # noqa: PLC0415
 
         d = dict(src_dict)
-        status = MoonropeStatus(d.pop("status"))
+        status = MoonropeMessageEnvelopeStatus(d.pop("status"))
 
         data = MoonropeMessageData.from_dict(d.pop("data"))
 

@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.moonrope_status import MoonropeStatus
+from ..models.moonrope_validation_envelope_status import (
+    MoonropeValidationEnvelopeStatus,
+)
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -25,24 +27,13 @@ class MoonropeValidationEnvelope:
     """Envelope with `status: validation-error`.
 
     Attributes:
-        status (MoonropeStatus): Moonrope request status. **Every value arrives with HTTP 200**; the status, not the
-            HTTP code, tells
-            success from failure:
-
-            * `success` - `data` is the action's result;
-            * `error` - `data` is `{code, message, ...attributes}` (see `MoonropeErrorData`, `x-error-codes`);
-            * `parameter-error` - a parameter is missing or invalid; `data` is `{message}`;
-            * `access-denied` - `data` is `{message}`;
-            * `not-found` - `data` is `{message}`;
-            * `validation-error` - `data` is `{errors}`.
-
-            Failures before an action runs are not enveloped and use real HTTP codes: see `MoonropeRequestFailure`.
+        status (MoonropeValidationEnvelopeStatus): The moonrope status of this envelope (see MoonropeStatus).
         data (MoonropeValidationData): `data` when `status` is `validation-error`.
         time (float | None | Unset): Seconds; may be null.
         flags (MoonropeFlags | None | Unset):
     """
 
-    status: MoonropeStatus
+    status: MoonropeValidationEnvelopeStatus
     data: MoonropeValidationData
     time: float | None | Unset = UNSET
     flags: MoonropeFlags | None | Unset = UNSET
@@ -90,7 +81,7 @@ class MoonropeValidationEnvelope:
         from ..models.moonrope_validation_data import MoonropeValidationData  # noqa: PLC0415
 
         d = dict(src_dict)
-        status = MoonropeStatus(d.pop("status"))
+        status = MoonropeValidationEnvelopeStatus(d.pop("status"))
 
         data = MoonropeValidationData.from_dict(d.pop("data"))
 
