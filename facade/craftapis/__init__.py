@@ -27,7 +27,51 @@ from ._ratelimit import BucketRateLimiter, HeaderRateLimiter, NoRateLimiter, Rat
 from ._retry import RetryPolicy
 from ._version import __version__
 
+# API clients load on first use (PEP 562), so `import craftapis` pays only for what it uses.
+_LAZY: dict[str, str] = {
+    "Modrinth": "modrinth",
+    "AsyncModrinth": "modrinth",
+    "Facets": "modrinth",
+    "HashMismatchError": "modrinth",
+    "MissingUserAgentWarning": "modrinth",
+    "BuiltByBit": "builtbybit",
+    "AsyncBuiltByBit": "builtbybit",
+    "OAuth2Session": "builtbybit",
+    "OAuth2Tokens": "builtbybit",
+    "EventsConsumer": "builtbybit",
+    "AsyncEventsConsumer": "builtbybit",
+    "BuiltByBitV1": "builtbybit_v1",
+    "AsyncBuiltByBitV1": "builtbybit_v1",
+    "SharedTokenError": "builtbybit_v1",
+    "Moonrope": "moonrope",
+    "AsyncMoonrope": "moonrope",
+    "MoonropeError": "moonrope",
+    "Postal": "postal",
+    "AsyncPostal": "postal",
+    "RailcraftPack": "railcraft",
+    "AsyncRailcraftPack": "railcraft",
+    "RailcraftError": "railcraft",
+}
+
+
+def __getattr__(name: str) -> object:
+    try:
+        module = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'craftapis' has no attribute {name!r}") from None
+    from importlib import import_module
+
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(__all__))
+
+
 __all__ = [
+    *_LAZY,
     "APIConnectionError",
     "APIDeprecatedError",
     "APIError",
