@@ -2,11 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator, Mapping
+from collections.abc import Callable, Generator, Mapping
 
 import httpx
 
-__all__ = ["HeaderAuth"]
+__all__ = ["HeaderAuth", "leaves_origin"]
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _port(url: httpx.URL) -> int | None:
+    return url.port if url.port is not None else _DEFAULT_PORTS.get(url.scheme)
+
+
+def leaves_origin(url: httpx.URL, origin: httpx.URL) -> bool:
+    """Whether a request to ``url`` goes outside ``origin`` (scheme, host, port). An upgrade of the
+    same host from ``http`` to ``https`` (default ports) stays inside, as httpx rules for
+    ``Authorization``."""
+    if url.host != origin.host:
+        return True
+    if url.scheme == origin.scheme and _port(url) == _port(origin):
+        return False
+    return not (
+        url.scheme == "https" and _port(url) == 443 and origin.scheme == "http" and _port(origin) == 80
+    )
 
 
 class HeaderAuth(httpx.Auth):
@@ -31,6 +50,23 @@ class HeaderAuth(httpx.Auth):
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         request.headers.update(self._headers)
         yield request
+
+    def redirect_guard(self, origin: str) -> Callable[[httpx.Request], None]:
+        """A request event hook that removes these headers from a request leaving ``origin``.
+
+        httpx drops only ``Authorization`` when a redirect leaves the origin, and copies every other
+        header to the next hop; it runs request hooks for every hop, so this one keeps
+        ``X-Server-API-Key`` (and the like) from following a redirect to another server.
+        """
+        names = tuple(self._headers)
+        home = httpx.URL(origin)
+
+        def guard(request: httpx.Request) -> None:
+            if leaves_origin(request.url, home):
+                for name in names:
+                    request.headers.pop(name, None)
+
+        return guard
 
     def __repr__(self) -> str:
         return f"HeaderAuth({', '.join(f'{name}=***' for name in self._headers)})"

@@ -104,6 +104,10 @@ class _MoonropeCore(_ClientCore):
         )
         return auth
 
+    def _redirect_guard(self) -> Callable[[httpx.Request], None] | None:
+        """The hook that keeps the credential headers on this server (see `HeaderAuth.redirect_guard`)."""
+        return self._auth.redirect_guard(self.server_url) if isinstance(self._auth, HeaderAuth) else None
+
     # -- requests ---------------------------------------------------------------------------------
     def _extensions(self, path: str) -> dict[str, Any]:
         # an explicit False also protects unsafe actions from a RetryPolicy whose safe_methods has POST
@@ -220,6 +224,9 @@ class Moonrope(_MoonropeCore, SyncAPIClient):
             http_client=http_client,
             transport=transport,
         )
+        guard = self._redirect_guard()
+        if guard is not None:
+            self._http.event_hooks["request"].append(guard)
 
     @overload
     def call_action(
@@ -310,6 +317,13 @@ class AsyncMoonrope(_MoonropeCore, AsyncAPIClient):
             http_client=http_client,
             transport=transport,
         )
+        guard = self._redirect_guard()
+        if guard is not None:
+
+            async def async_guard(request: httpx.Request) -> None:
+                guard(request)
+
+            self._http.event_hooks["request"].append(async_guard)
 
     @overload
     async def call_action(
