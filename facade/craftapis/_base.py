@@ -21,8 +21,8 @@ from ._context import CallOptions, call_options, current_call_options
 from ._errors import APIConnectionError, APIError, APITimeoutError, ResponseParseError, redact_url
 from ._http import DEFAULT_TIMEOUT, build_async_client, build_client
 from ._ratelimit import NoRateLimiter, RateLimiter
-from ._retry import RetryPolicy, WaitHintParser
-from ._transport import AsyncPolicyTransport, PolicyTransport
+from ._retry import RetryPolicy, WaitHintParser, standard_wait_hint
+from ._transport import BUFFER_EXTENSION, AsyncPolicyTransport, PolicyTransport
 from ._version import __version__
 
 __all__ = ["ApiProfile", "AsyncAPIClient", "SyncAPIClient"]
@@ -36,10 +36,6 @@ def _identity(parsed: Any) -> Any:
     return parsed
 
 
-def _no_wait_hint(response: httpx.Response) -> float | None:
-    return None
-
-
 @dataclass(frozen=True)
 class ApiProfile:
     """What one API is, as data: the policy engine reads it and knows no endpoint."""
@@ -49,7 +45,7 @@ class ApiProfile:
     package: str
     base_url: str
     #: where a 429/503 says how long to wait
-    wait_hint: WaitHintParser = _no_wait_hint
+    wait_hint: WaitHintParser = standard_wait_hint
     make_limiter: Callable[[], RateLimiter] = NoRateLimiter
     #: an APIError for an error body (also for errors inside an HTTP 200 envelope), else None
     decode_error: Callable[[httpx.Response, Any], APIError | None] = _no_error
@@ -58,6 +54,19 @@ class ApiProfile:
     #: parsed generated model -> what the user gets (e.g. the `data` of a `{result, data}` envelope)
     unwrap: Callable[[Any], Any] = _identity
     default_retry: RetryPolicy = field(default_factory=RetryPolicy)
+    #: follow redirects (httpx drops `Authorization` when one leaves the origin); False for APIs whose
+    #: credentials travel in the body, where a redirect raises instead, naming its target
+    follow_redirects: bool = True
+
+
+#: Bodies of calls through `_send` are read inside the transport, so a connection reset in the middle
+#: of a body is retried like any other transport error (streaming downloads do not go through `_send`).
+_BUFFERED = {BUFFER_EXTENSION: True}
+
+
+def _with_buffering(kwargs: dict[str, Any]) -> dict[str, Any]:
+    extra = kwargs.get("extensions")
+    return {**kwargs, "extensions": {**_BUFFERED, **extra} if extra else _BUFFERED}
 
 
 class _GeneratedClientStub:
@@ -129,6 +138,16 @@ class _ClientCore:
     def _check(self, response: httpx.Response) -> Any:
         """Raise the typed error a response stands for; return its decoded body (or None, not decoded)."""
         status = response.status_code
+        if 300 <= status < 400:
+            location = redact_url(response.headers.get("location", "?"))
+            raise APIError.from_response(
+                response,
+                message=(
+                    f"the server redirected to {location} and craftapis did not follow, because this "
+                    f"{self._profile.name} request carries credentials that must not leave the origin; "
+                    "if that address is trustworthy, set base_url to it"
+                ),
+            )
         if status >= 400:
             body = _decode(response)
             raise self._profile.decode_error(response, body) or APIError.from_response(response, body=body)
@@ -224,6 +243,7 @@ class SyncAPIClient(_ClientCore):
             transport=transport,
             timeout=self.timeout,
             headers=self._headers,
+            follow_redirects=profile.follow_redirects,
         )
 
     def request(
@@ -262,7 +282,7 @@ class SyncAPIClient(_ClientCore):
         timeout = self._timeout_for_call()
         try:
             response = self._http.request(
-                **kwargs,
+                **_with_buffering(kwargs),
                 auth=auth or self._auth or httpx.USE_CLIENT_DEFAULT,
                 timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
             )
@@ -326,6 +346,7 @@ class AsyncAPIClient(_ClientCore):
             transport=transport,
             timeout=self.timeout,
             headers=self._headers,
+            follow_redirects=profile.follow_redirects,
         )
 
     async def request(
@@ -365,7 +386,7 @@ class AsyncAPIClient(_ClientCore):
         timeout = self._timeout_for_call()
         try:
             response = await self._http.request(
-                **kwargs,
+                **_with_buffering(kwargs),
                 auth=auth or self._auth or httpx.USE_CLIENT_DEFAULT,
                 timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
             )

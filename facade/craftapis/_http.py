@@ -12,11 +12,27 @@ craftapis puts its policy in front of it through `ClientTransport` and never clo
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import httpx
 
+from ._errors import redact_url
+
 __all__ = ["DEFAULT_TIMEOUT", "AsyncClientTransport", "ClientTransport", "build_async_client", "build_client"]
+
+
+class _RedactURLs(logging.Filter):
+    """httpx logs every request's full URL at INFO; query parameters such as BuiltByBit's `nonce`
+    are secrets to craftapis, so URLs in httpx's log records are redacted like ours."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and any(isinstance(a, httpx.URL) for a in record.args):
+            record.args = tuple(redact_url(str(a)) if isinstance(a, httpx.URL) else a for a in record.args)
+        return True
+
+
+logging.getLogger("httpx").addFilter(_RedactURLs())
 
 #: Finite by default: a bot must never hang forever on a dead connection. Connect fails fast;
 #: reads allow for Modrinth's version lists (over 1 MB) on slow links.
@@ -57,6 +73,7 @@ def build_client(
     transport: httpx.BaseTransport | None,
     timeout: httpx.Timeout,
     headers: dict[str, str],
+    follow_redirects: bool = True,
 ) -> httpx.Client:
     """An httpx.Client whose transport applies `policy` (a callable wrapping an inner transport)."""
     if http_client is not None and transport is not None:
@@ -67,7 +84,11 @@ def build_client(
     else:
         inner = transport if transport is not None else httpx.HTTPTransport()
     return httpx.Client(
-        base_url=base_url, transport=policy(inner), timeout=timeout, headers=headers, follow_redirects=True
+        base_url=base_url,
+        transport=policy(inner),
+        timeout=timeout,
+        headers=headers,
+        follow_redirects=follow_redirects,
     )
 
 
@@ -79,6 +100,7 @@ def build_async_client(
     transport: httpx.AsyncBaseTransport | None,
     timeout: httpx.Timeout,
     headers: dict[str, str],
+    follow_redirects: bool = True,
 ) -> httpx.AsyncClient:
     """The async twin of `build_client`."""
     if http_client is not None and transport is not None:
@@ -89,5 +111,9 @@ def build_async_client(
     else:
         inner = transport if transport is not None else httpx.AsyncHTTPTransport()
     return httpx.AsyncClient(
-        base_url=base_url, transport=policy(inner), timeout=timeout, headers=headers, follow_redirects=True
+        base_url=base_url,
+        transport=policy(inner),
+        timeout=timeout,
+        headers=headers,
+        follow_redirects=follow_redirects,
     )

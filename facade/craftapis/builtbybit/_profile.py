@@ -120,7 +120,10 @@ def decode_error(response: httpx.Response, body: Any) -> APIError | None:
     if issubclass(cls, RateLimitError):
         hint = response.extensions.get(RETRY_AFTER_EXTENSION)
         retry_after = float(hint) if isinstance(hint, int | float) else retry_after_millis(response.headers)
-    return cls.from_response(response, code=code, message=message, body=body, retry_after=retry_after)
+    error_obj = cls.from_response(response, code=code, message=message, body=body, retry_after=retry_after)
+    # from_response guesses a code from common body shapes; a bare-sentence error has none
+    error_obj.code = code
+    return error_obj
 
 
 _NO_DATA: Final = object()

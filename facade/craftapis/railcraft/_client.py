@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 import httpx
 
 from .._base import ApiProfile, AsyncAPIClient, SyncAPIClient
+from .._context import IDEMPOTENT_EXTENSION
 from .._errors import ResponseParseError
 from .._ratelimit import NoRateLimiter, RateLimiter
 from .._retry import RetryPolicy
@@ -55,6 +56,9 @@ RAILCRAFT: Final = ApiProfile(
     # Every endpoint only reads (or prepares an archive, which is idempotent) but must be called with
     # POST, so POSTs are as safe to resend as GETs here.
     default_retry=RetryPolicy(safe_methods=frozenset({"GET", "HEAD", "OPTIONS", "POST"})),
+    # client_id, client_secret and token travel in the form body, which httpx would re-send to
+    # whatever origin a 307/308 points at: never follow; a redirect raises, naming its target.
+    follow_redirects=False,
 )
 
 
@@ -121,6 +125,8 @@ class _RailcraftCore:
             "url": self._paths[operation],
             "content": encode_form(form, self._array_style),
             "headers": {"Content-Type": FORM_CONTENT_TYPE},
+            # every endpoint only reads, so resending is safe whatever RetryPolicy the user passes
+            "extensions": {IDEMPOTENT_EXTENSION: True},
         }
 
     def _acquire_request(self) -> dict[str, Any]:
@@ -385,7 +391,7 @@ class RailcraftPack(_RailcraftCore, SyncAPIClient):
             except httpx.TransportError as exc:
                 raise self._connection_error(request, exc) from exc
             try:
-                if response.status_code >= 400:
+                if response.status_code >= 300:
                     response.read()
                     self._check(response)
                 if sink.total is None:
@@ -591,7 +597,7 @@ class AsyncRailcraftPack(_RailcraftCore, AsyncAPIClient):
             except httpx.TransportError as exc:
                 raise self._connection_error(request, exc) from exc
             try:
-                if response.status_code >= 400:
+                if response.status_code >= 300:
                     await response.aread()
                     self._check(response)
                 if sink.total is None:
