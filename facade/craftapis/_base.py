@@ -89,6 +89,12 @@ def _decode(response: httpx.Response) -> Any:
         return response.text
 
 
+def _escape_dot_segments(url: str) -> str:
+    """A path parameter that is exactly "." or ".." (a slug, say) would be removed by URL normalisation
+    (RFC 3986) and the request would reach another endpoint; percent-encoded, it stays a segment."""
+    return "/".join({".": "%2E", "..": "%2E%2E"}.get(part, part) for part in url.split("/"))
+
+
 def _request_of(exc: httpx.TransportError) -> httpx.Request | None:
     try:
         return exc.request
@@ -133,6 +139,9 @@ class _ClientCore:
 
     def _kwargs(self, module: ModuleType, kwargs: dict[str, Any]) -> dict[str, Any]:
         request: dict[str, Any] = module._get_kwargs(**kwargs)
+        url = request.get("url")
+        if isinstance(url, str) and "/." in url:
+            request["url"] = _escape_dot_segments(url)
         return request
 
     def _check(self, response: httpx.Response) -> Any:

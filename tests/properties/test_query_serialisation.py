@@ -246,15 +246,6 @@ def test_modrinth_facets_builder_round_trip() -> None:
         check()
 
 
-DOT_SEGMENT_BUG = (
-    "BUG (minor): generated/craftapis_generated/*/api/**: path parameters are quote()d, but a value "
-    "that is exactly '.' or '..' stays a dot segment, which httpx (RFC 3986) removes: "
-    "get_project_versions('..') sends GET /v2/version, get_project('..') GET /v2/. Fix: in the "
-    "generator template (or _ClientCore._kwargs) encode such a segment as %2E / %2E%2E, or reject it."
-)
-
-
-@pytest.mark.xfail(strict=True, reason=DOT_SEGMENT_BUG)
 @pytest.mark.parametrize("slug", [".", ".."])
 def test_modrinth_dot_segment_slugs_stay_in_their_segment(slug: str) -> None:
     with recording(lambda request: []) as (seen, transport), _modrinth(transport) as client:

@@ -13,8 +13,6 @@ import importlib
 from collections.abc import Mapping
 from typing import Any, Final
 
-import httpx
-
 from .._base import ApiProfile
 from .._errors import (
     APIError,
@@ -23,10 +21,10 @@ from .._errors import (
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
-    error_class_for_status,
 )
 from .._ratelimit import BucketRateLimiter
 from .._retry import header_hint, retry_after_millis
+from ..builtbybit._profile import decode_error as _v2_decode_error
 
 __all__ = ["BUILTBYBIT_V1", "DEFAULT_BASE_URL", "decode_error", "error_class_for_code", "unwrap"]
 
@@ -70,22 +68,8 @@ def error_class_for_code(code: str | None) -> type[APIError]:
     return APIError
 
 
-def decode_error(response: httpx.Response, body: Any) -> APIError | None:
-    """The typed error of an error envelope, whatever the HTTP status; `None` for anything else."""
-    if not isinstance(body, Mapping) or body.get("result") != "error":
-        return None
-    detail = body.get("error")
-    code = message = None
-    if isinstance(detail, Mapping):
-        raw_code, raw_message = detail.get("code"), detail.get("message")
-        code = str(raw_code) if raw_code is not None else None
-        message = str(raw_message) if raw_message else None
-    klass = error_class_for_status(response.status_code) if response.status_code >= 400 else APIError
-    if klass is APIError:
-        klass = error_class_for_code(code)
-    if message is None:
-        message = f"BuiltByBit answered result=error with code {code or 'unknown'} and no message"
-    return klass.from_response(response, code=code, message=message, body=body)
+# v1 answers with the same {result, error: {code, message}} envelope as v2 (seed 000): one decoder.
+decode_error = _v2_decode_error
 
 
 @functools.cache
