@@ -52,6 +52,12 @@ _LAZY: dict[str, str] = {
     "AsyncRailcraftPack": "railcraft",
     "RailcraftError": "railcraft",
 }
+# Opt-in HTTP/1.1 transports, faster than httpx's default (see bench/README.md); not the default yet.
+_LAZY_PRIVATE: dict[str, str] = {
+    "FastHTTPTransport": "_fasttransport",
+    "AsyncFastHTTPTransport": "_fasttransport",
+}
+_LAZY.update(_LAZY_PRIVATE)
 
 
 def __getattr__(name: str) -> object:
