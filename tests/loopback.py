@@ -162,10 +162,12 @@ class _Handler(BaseHTTPRequestHandler):
                 self.connection.close()
                 self.close_connection = True
                 return
+            # recorded before the body goes out: once the client has read it, the test may look at once
+            record.status = reply.status
             self.wfile.write(body)
             self.wfile.flush()
-            record.status = reply.status
         except OSError:  # the client went away (e.g. it timed out)
+            record.status = 0
             self.close_connection = True
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
