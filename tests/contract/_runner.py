@@ -1,10 +1,10 @@
 """One Prism per document and the craftapis client pointed at it; calling an operation and judging the outcome.
 
-`CLIENT_FACTORIES` says which client each API is called through. Until the facade clients exist it
-builds a bare `SyncAPIClient` subclass per API; switching to a facade client is one line there, e.g.
-
-    "modrinth": lambda url, transport: craftapis.Modrinth(token=FAKE_SECRET, base_url=url,
-                                                          transport=transport, retry=NO_RETRY),
+`CLIENT_FACTORIES` says which client each API is called through: its facade client (`Modrinth`,
+`BuiltByBit`, `BuiltByBitV1`, `Postal`, `RailcraftPack`), pointed at Prism with no retries and no
+pacing. Postal and Railcraft add their spec server's path themselves (`/api/v1`, `api/...`), so Prism
+serves those documents under it (`SERVER_PATHS`). The envelope clients return the envelope's `data`
+and raise the typed error for an error envelope in a 2xx, which the oracle expects (`ENVELOPE_ERRORS`).
 
 The client's inner transport is an `ExchangeRecorder`: it adds the per-call headers Prism needs
 (`Prefer`, credentials when the client sent none) and keeps the last request and response, whose
@@ -22,6 +22,7 @@ so requests and parsers meet both the documented examples and complete objects.
 
 from __future__ import annotations
 
+import contextlib
 import email.parser
 import email.policy
 import enum
@@ -37,10 +38,10 @@ from typing import Any
 import httpx
 import pytest
 from craftapis import APIError, NoRateLimiter, ResponseParseError, RetryPolicy
-from craftapis._base import ApiProfile, SyncAPIClient
+from craftapis._base import SyncAPIClient
 from craftapis._errors import error_class_for_status
 
-from ._calls import CallBuilder, PreparedCall, shape
+from ._calls import FAKE_SECRET, CallBuilder, PreparedCall, shape
 from ._prism import PrismServer, ServedDocument
 from ._sampler import SchemaSampler
 from ._scripts import ROOT, specs_script
@@ -77,19 +78,7 @@ TOO_COMPLEX = "https://stoplight.io/prism/errors#SCHEMA_TOO_COMPLEX"
 ClientFactory = Callable[[str, httpx.BaseTransport], SyncAPIClient]
 
 
-def _bare_client(api: str) -> ClientFactory:
-    """A `SyncAPIClient` with a minimal profile: no envelope, no error decoding, no pacing, no retries."""
-
-    def build(base_url: str, transport: httpx.BaseTransport) -> SyncAPIClient:
-        profile = ApiProfile(name=api, package=f"craftapis_generated.{PACKAGES[api]}", base_url=base_url)
-        name = f"{api.title().replace('_', '')}ContractClient"
-        cls: type[SyncAPIClient] = type(name, (SyncAPIClient,), {"_profile": profile})
-        return cls(base_url=base_url, transport=transport, retry=NO_RETRY, rate_limiter=NoRateLimiter())
-
-    return build
-
-
-#: API name -> the client its operations are called through (swap in the facade clients here).
+#: API name -> the facade client its operations are called through.
 def _modrinth(base_url: str, transport: httpx.BaseTransport) -> SyncAPIClient:
     from craftapis.modrinth import Modrinth
 
@@ -127,16 +116,50 @@ def _builtbybit_v1(base_url: str, transport: httpx.BaseTransport) -> SyncAPIClie
     )
 
 
+def _postal(base_url: str, transport: httpx.BaseTransport) -> SyncAPIClient:
+    from craftapis.postal import Postal
+
+    # Postal appends /api/v1 itself: Prism serves the document under that prefix (SERVER_PATHS).
+    return Postal(base_url, FAKE_SECRET, transport=transport, retry=NO_RETRY, rate_limiter=NoRateLimiter())
+
+
+def _railcraft(base_url: str, transport: httpx.BaseTransport) -> SyncAPIClient:
+    from craftapis.railcraft import RailcraftPack
+
+    # Its default paths (`api/get_file/`) are relative to the site root, the spec's server URL minus
+    # `/api`: Prism serves the document under `/api` (SERVER_PATHS), so the defaults are what is checked.
+    return RailcraftPack(
+        client_id="contract-client",
+        client_secret=FAKE_SECRET,
+        base_url=base_url,
+        transport=transport,
+        retry=NO_RETRY,
+        rate_limiter=NoRateLimiter(),
+    )
+
+
 CLIENT_FACTORIES: dict[str, ClientFactory] = {
     "modrinth": _modrinth,
-    # The envelope APIs stay on the bare client for now: their facade clients unwrap `data` (the oracle
-    # compares the generated model's round trip) and raise on the error envelopes Prism mocks at random
-    # in HTTP 200. Their envelope handling is tested in tests/builtbybit*, tests/postal, tests/railcraft.
-    "builtbybit_v2": _bare_client("builtbybit_v2"),
-    "builtbybit_v1": _bare_client("builtbybit_v1"),
-    "postal": _bare_client("postal"),
-    "railcraft": _bare_client("railcraft"),
+    "builtbybit_v2": _builtbybit_v2,
+    "builtbybit_v1": _builtbybit_v1,
+    "postal": _postal,
+    "railcraft": _railcraft,
 }
+
+#: API -> the path of its spec's server URL that the facade client adds to its `base_url` itself;
+#: Prism serves that document's paths under it (Prism otherwise serves them at its root).
+SERVER_PATHS: dict[str, str] = {"postal": "/api/v1", "railcraft": "/api"}
+
+
+def _mounted(document: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """`document` with every path under `prefix` (a shallow copy: the path items are shared)."""
+    if not prefix:
+        return document
+    return {
+        **document,
+        "paths": {prefix + path: item for path, item in (document.get("paths") or {}).items()},
+    }
+
 
 #: api -> counts of operations "called", "accepted" (Prism: no violation, asked status, both modes)
 #: and "parsed" (the client parsed both mocks); printed at the end of the session
@@ -308,6 +331,10 @@ class Outcome:
             if not isinstance(self.error, expected):
                 return f"{self.mode}: HTTP {self.status} raised {self.error!r}, not a {expected.__name__}"
             return None
+        expected_error = self.envelope_error
+        if expected_error is not None:
+            # The facade raises the error envelope an API sends in a 2xx: right, if typed and complete.
+            return expected_error.problem(self.error, self.mode)
         if self.error is not None:
             return f"{self.mode}: HTTP {self.status} raised {self.error!r}"
         documented = self.call.spec.operation.get("responses") or {}
@@ -316,7 +343,7 @@ class Outcome:
             "json" in media_type and media.get("schema")
             for media_type, media in (response.get("content") or {}).items()
         )
-        if has_json_schema and self.body.strip() and self.result is None:
+        if has_json_schema and self.body.strip() and self.result is None and not self._empty_envelope():
             return f"{self.mode}: HTTP {self.status} with a JSON body documented by a schema parsed to None"
         mismatch = self.roundtrip_problem() if has_json_schema else None
         if mismatch is not None and self.mock_problem is None:
@@ -324,6 +351,30 @@ class Outcome:
         # With an invalid mock (Prism's sampler cuts recursive schemas with `{}`) the generated parsers
         # keep the raw dict where they cannot build a model, and serializing fails: excused, reported.
         return None
+
+    @property
+    def envelope_error(self) -> EnvelopeError | None:
+        """The error the client must raise for this mocked 2xx body (an error envelope), else None."""
+        if self.status is None or not 200 <= self.status < 300:
+            return None
+        expect = ENVELOPE_ERRORS.get(self.call.api)
+        return expect(self._json()) if expect is not None else None
+
+    def _json(self) -> Any:
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            return None
+
+    def _empty_envelope(self) -> bool:
+        """The body is a success envelope without `data` (or `data: null`): unwrapped, that is None."""
+        body = self._json()
+        return (
+            self.call.api in ENVELOPE_ERRORS
+            and isinstance(body, dict)
+            and ("result" in body or "status" in body)
+            and body.get("data") is None
+        )
 
     def roundtrip_problem(self) -> str | None:
         """Where the parsed result, serialized again (`to_dict`), differs from the JSON body it came from.
@@ -343,6 +394,77 @@ class Outcome:
         if any(not found for found in differences):
             return None
         return "; ".join(differences[0][:5])
+
+
+@dataclass(frozen=True)
+class EnvelopeError:
+    """The typed error a facade client must raise for an error envelope mocked in a 2xx."""
+
+    error_type: type[APIError]
+    code: str | None
+    #: the envelope's message, which the error's message must carry
+    message: str | None
+
+    def problem(self, error: BaseException | None, mode: str) -> str | None:
+        """Why `error` is not this envelope's error, or None."""
+        wanted = f"a {self.error_type.__name__} (code {self.code!r}, message {self.message!r})"
+        if not isinstance(error, self.error_type):
+            return f"{mode}: an error envelope in a 2xx should raise {wanted}, got {error!r}"
+        if error.code != self.code or (self.message is not None and self.message not in error.message):
+            return f"{mode}: an error envelope in a 2xx raised {error!r}, not {wanted}"
+        return None
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, str) and value:
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def _builtbybit_error(body: Any) -> EnvelopeError | None:
+    """`{"result": "error", "error": {"code", "message"}}` (v2 and v1): an `APIError` (a subclass by code)."""
+    if not isinstance(body, dict) or body.get("result") != "error":
+        return None
+    error = body.get("error")
+    if isinstance(error, dict):
+        return EnvelopeError(APIError, _text(error.get("code")), _text(error.get("message")))
+    return EnvelopeError(APIError, None, _text(error))
+
+
+def _moonrope_error(body: Any) -> EnvelopeError | None:
+    """`status` other than `success`: a `MoonropeError`, coded by `data.code` for `status: error`."""
+    from craftapis.moonrope import MoonropeError
+
+    status = body.get("status") if isinstance(body, dict) else None
+    if not isinstance(status, str) or status == "success":
+        return None
+    data = body.get("data")
+    data = data if isinstance(data, dict) else {}
+    code = (_text(data.get("code")) or "error") if status == "error" else status
+    return EnvelopeError(MoonropeError, code, _text(data.get("message")))
+
+
+def _railcraft_error(body: Any) -> EnvelopeError | None:
+    """`result` other than 0: a `RailcraftError` with that code and the reply's `msg`."""
+    from craftapis.railcraft import RailcraftError
+
+    result = body.get("result") if isinstance(body, dict) else None
+    code = _text(result)
+    if code is None or not code.lstrip("-").isdigit() or int(code) == 0:
+        return None
+    return EnvelopeError(RailcraftError, str(int(code)), _text(body.get("msg")))
+
+
+#: API -> the error its facade client must raise for a mocked 2xx body, if that body is an error envelope.
+#: These clients also unwrap the envelope: they return its `data`.
+ENVELOPE_ERRORS: dict[str, Callable[[Any], EnvelopeError | None]] = {
+    "builtbybit_v2": _builtbybit_error,
+    "builtbybit_v1": _builtbybit_error,
+    "postal": _moonrope_error,
+    "railcraft": _railcraft_error,
+}
 
 
 def _serialized(value: Any) -> Any:
@@ -382,6 +504,17 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+class _HeaderAuth(httpx.Auth):
+    """Sends one fixed `Authorization` value (a fake credential)."""
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def auth_flow(self, request: httpx.Request) -> Iterator[httpx.Request]:
+        request.headers["Authorization"] = self._value
+        yield request
+
+
 @dataclass
 class ApiSession:
     """Prism serving one document, the client under test pointed at it, and the call builder."""
@@ -407,10 +540,11 @@ class ApiSession:
         self._arm(call)
         result: Any = None
         error: BaseException | None = None
-        try:
-            result = self.client.call(call.dotted, **call.kwargs)
-        except APIError as exc:
-            error = exc
+        with self._credentials(call):
+            try:
+                result = self.client.call(call.dotted, **call.kwargs)
+            except APIError as exc:
+                error = exc
         return self._outcome(call, result, error)
 
     def send(self, call: PreparedCall) -> Outcome:
@@ -418,11 +552,28 @@ class ApiSession:
         self._arm(call)
         request = dict(self.client._module(call.dotted)._get_kwargs(**call.kwargs))
         error: BaseException | None = None
-        try:
-            self.client.request(request.pop("method"), request.pop("url"), **request, check=False)
-        except APIError as exc:
-            error = exc
+        with self._credentials(call):
+            try:
+                self.client.request(request.pop("method"), request.pop("url"), **request, check=False)
+            except APIError as exc:
+                error = exc
         return self._outcome(call, None, error)
+
+    @contextlib.contextmanager
+    def _credentials(self, call: PreparedCall) -> Iterator[None]:
+        """BuiltByBit operations that only accept OAuth2 credentials are sent with those, in the form the
+        operation's `security` requires: HTTP Basic for the token endpoints (the OAuth2 client's, which
+        `OAuth2Session` sends) and Bearer for the cart (a user's access token, which
+        `BuiltByBit(oauth2=...)` sends), not the client's API token."""
+        authorization = call.headers.get("Authorization", "")
+        if not (self.api.startswith("builtbybit") and authorization.startswith(("Basic ", "Bearer "))):
+            yield
+            return
+        saved, self.client._auth = self.client._auth, _HeaderAuth(authorization)
+        try:
+            yield
+        finally:
+            self.client._auth = saved
 
     def _arm(self, call: PreparedCall) -> None:
         headers = dict(call.headers)
@@ -534,7 +685,7 @@ class ContractRun:
         key = (api, upstream)
         if key not in self.sessions:
             document = self.document(api, upstream=upstream)
-            served = ServedDocument.of(document)
+            served = ServedDocument.of(_mounted(document, SERVER_PATHS.get(api, "")))
             name = f"{api}-upstream" if upstream else api
             server = PrismServer(self.prism, served.document, name=name, workdir=self.workdir).start()
             recorder = ExchangeRecorder()

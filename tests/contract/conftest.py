@@ -57,6 +57,11 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             f"{api}: {counts['called']} operations called, {counts['accepted']} accepted by Prism, "
             f"{counts['parsed']} parsed by the client"
         )
+        if counts["envelope error"]:
+            terminalreporter.write_line(
+                f"  {counts['envelope error']} raised the typed error for an error envelope Prism mocked in a 2xx "
+                "(its code and message checked)"
+            )
         if counts["static mock unavailable"]:
             terminalreporter.write_line(
                 f"  {counts['static mock unavailable']} static mocks were too complex for Prism's sampler "

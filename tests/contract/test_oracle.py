@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from craftapis import AuthenticationError, ResponseParseError
+from craftapis import APIError, AuthenticationError, ResponseParseError
 from craftapis._errors import UnprocessableEntityError
 
 from . import _prism
@@ -147,3 +147,44 @@ def test_the_installed_prism_is_the_pinned_one() -> None:
     pinned = _prism.pinned_version()
     assert manifest["packages"]["node_modules/@stoplight/prism-cli"]["version"] == pinned
     assert _prism._installed_version() in (None, pinned)  # None: not installed yet (the fixture runs npm ci)
+
+
+@pytest.mark.parametrize(
+    ("api", "operation", "body"),
+    [
+        (
+            "builtbybit_v2",
+            "analytics.get_v2_analytics",
+            {"result": "error", "error": {"code": "X", "message": "m"}},
+        ),
+        ("postal", "messages.get_message", {"status": "error", "data": {"code": "X", "message": "m"}}),
+        ("railcraft", "pack.get_current_tag", {"result": 7, "msg": "m"}),
+    ],
+)
+def test_an_error_envelope_in_a_2xx_must_raise_its_typed_error(
+    contract: ContractRun, api: str, operation: str, body: dict[str, Any]
+) -> None:
+    session = contract.session(api)
+    call = session.prepare(operation, "minimal")
+    raw = json.dumps(body).encode()
+    returned = Outcome(call, "minimal", 200, [], result={"ok": True}, body=raw)
+    assert "should raise" in (returned.parse_problem() or "")  # returning a value is wrong
+    request = httpx.Request("POST", "http://127.0.0.1/x")
+    wrong = APIError.from_response(httpx.Response(200, request=request), code="Y", message="m")
+    assert "error envelope" in (
+        Outcome(call, "minimal", 200, [], error=wrong, body=raw).parse_problem() or ""
+    )
+    # the right error: what the facade client itself raises for this body
+    right = session.client._profile.decode_error(httpx.Response(200, json=body, request=request), body)
+    assert right is not None
+    assert Outcome(call, "minimal", 200, [], error=right, body=raw).parse_problem() is None
+
+
+def test_facade_clients_reach_prism_with_their_own_paths_and_credentials(contract: ContractRun) -> None:
+    for api, operation in (("postal", "messages.get_message"), ("railcraft", "pack.get_download_details")):
+        session = contract.session(api)
+        outcome = session.call(session.prepare(operation, "minimal"))
+        assert outcome.request_problems() == [], outcome.violations
+        assert outcome.parse_problem() is None
+        assert session.recorder.request is not None
+        assert session.recorder.request.url.path.startswith({"postal": "/api/v1/", "railcraft": "/api/"}[api])

@@ -75,6 +75,7 @@ def test_operation_is_accepted_by_prism_and_parsed(contract: ContractRun, api: s
     counts["called"] += 1
     counts["accepted"] += not request_problems
     counts["parsed"] += not parse_problems and all(o.mocked_success or o.static_unavailable for o in outcomes)
+    counts["envelope error"] += any(o.envelope_error is not None for o in outcomes)
     counts["static mock unavailable"] += any(o.static_unavailable for o in outcomes)
     invalid = [o for o in outcomes if o.mock_problem is not None and not o.violations]
     counts["invalid mock"] += bool(invalid)
