@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from .appserver import AppServer
+from ..appserver import AppServer
 from .fake import FakeRailcraft
 from .scrub import scrub_response
 

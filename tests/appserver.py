@@ -1,11 +1,13 @@
 """A loopback HTTP server in front of an httpx-style app (`handler(httpx.Request) -> httpx.Response`).
 
-The same app object serves a `httpx.MockTransport` (cassette recording) and this real socket server
-(loopback tests), so both see identical behaviour.
+The same app serves a `httpx.MockTransport` (cassette recording) and this socket server (loopback
+tests). A response with `extensions["cut_after"] = n` announces its full Content-Length, sends only
+`n` bytes and closes the connection: a download cut off halfway.
 """
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -40,8 +42,16 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_header(name, value)
         self.send_header("Content-Length", str(len(content)))
         self.end_headers()
-        self.wfile.write(content)
+        cut = response.extensions.get("cut_after")
+        if cut is None:
+            self.wfile.write(content)
+            self.wfile.flush()
+            return
+        self.wfile.write(content[:cut])
         self.wfile.flush()
+        self.connection.shutdown(socket.SHUT_RDWR)
+        self.connection.close()
+        self.close_connection = True
 
     do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = _handle
 
