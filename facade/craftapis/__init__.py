@@ -4,6 +4,8 @@ The public surface is re-exported here; every other module is private. Generated
 `craftapis_generated` and are imported only when an operation is first used.
 """
 
+from typing import TYPE_CHECKING
+
 from ._context import CallOptions, call_options
 from ._errors import (
     APIConnectionError,
@@ -26,6 +28,23 @@ from ._pagination import AsyncPageIterator, Page, PageIterator
 from ._ratelimit import BucketRateLimiter, HeaderRateLimiter, NoRateLimiter, RateLimiter
 from ._retry import RetryPolicy
 from ._version import __version__
+
+if TYPE_CHECKING:
+    # What checkers and IDEs see; at runtime these names load on first use (`__getattr__` below).
+    from ._fasttransport import AsyncFastHTTPTransport, FastHTTPTransport
+    from .builtbybit import (
+        AsyncBuiltByBit,
+        AsyncEventsConsumer,
+        BuiltByBit,
+        EventsConsumer,
+        OAuth2Session,
+        OAuth2Tokens,
+    )
+    from .builtbybit_v1 import AsyncBuiltByBitV1, BuiltByBitV1, SharedTokenError
+    from .modrinth import AsyncModrinth, Facets, HashMismatchError, MissingUserAgentWarning, Modrinth
+    from .moonrope import AsyncMoonrope, Moonrope, MoonropeError
+    from .postal import AsyncPostal, Postal
+    from .railcraft import AsyncRailcraftPack, RailcraftError, RailcraftPack
 
 # API clients load on first use (PEP 562), so `import craftapis` pays only for what it uses.
 _LAZY: dict[str, str] = {
@@ -76,30 +95,54 @@ def __dir__() -> list[str]:
     return sorted(set(__all__))
 
 
+# Static, so that checkers see every public name (tests/typing checks it against the lazy table).
 __all__ = [
-    *_LAZY,
     "APIConnectionError",
     "APIDeprecatedError",
     "APIError",
     "APITimeoutError",
+    "AsyncBuiltByBit",
+    "AsyncBuiltByBitV1",
+    "AsyncEventsConsumer",
+    "AsyncFastHTTPTransport",
+    "AsyncModrinth",
+    "AsyncMoonrope",
     "AsyncPageIterator",
+    "AsyncPostal",
+    "AsyncRailcraftPack",
     "AuthenticationError",
     "BadRequestError",
     "BucketRateLimiter",
+    "BuiltByBit",
+    "BuiltByBitV1",
     "CallOptions",
     "ConflictError",
+    "EventsConsumer",
+    "Facets",
+    "FastHTTPTransport",
     "GoneError",
+    "HashMismatchError",
     "HeaderRateLimiter",
+    "MissingUserAgentWarning",
+    "Modrinth",
+    "Moonrope",
+    "MoonropeError",
     "NoRateLimiter",
     "NotFoundError",
+    "OAuth2Session",
+    "OAuth2Tokens",
     "Page",
     "PageIterator",
     "PermissionDeniedError",
+    "Postal",
+    "RailcraftError",
+    "RailcraftPack",
     "RateLimitError",
     "RateLimiter",
     "ResponseParseError",
     "RetryPolicy",
     "ServerError",
+    "SharedTokenError",
     "SignatureError",
     "UnprocessableEntityError",
     "__version__",
