@@ -30,6 +30,7 @@ from ._auth import (
     parse_token_response,
     token_request,
 )
+from ._bulk import AsyncBulkLookups, BulkLookups
 from ._download import DOWNLOAD_CHUNK, AtomicDownload, plan_download
 from ._facets import FacetsLike
 from ._hashing import check_algorithm, hash_file
@@ -216,7 +217,7 @@ class _ModrinthCore(_ClientCore):
         )
 
 
-class Modrinth(_ModrinthCore, SyncAPIClient):
+class Modrinth(_ModrinthCore, BulkLookups, SyncAPIClient):
     """A synchronous client for Modrinth's Labrinth API v2.
 
     Every generated operation is `client.api.<tag>.<operation>(...)` or
@@ -576,7 +577,7 @@ class Modrinth(_ModrinthCore, SyncAPIClient):
         return parse_token_response(response, _json_or_none(response))
 
 
-class AsyncModrinth(_ModrinthCore, AsyncAPIClient):
+class AsyncModrinth(_ModrinthCore, AsyncBulkLookups, AsyncAPIClient):
     """The asyncio twin of `Modrinth`: the same arguments and methods, awaited.
 
     `search()` returns an `AsyncPageIterator` (`async for hit in client.search(...)`).

@@ -1,0 +1,220 @@
+"""A whole mods folder in one request: `latest_versions_from_hashes` and `identify`.
+
+Modrinth answers `POST /version_files/update` (`getLatestVersionsFromHashes`) with the newest
+version of each file's project for a set of loaders / Minecraft versions / version types, and
+`POST /version_files` with the version each file *is*; both take any number of hashes at once, so
+checking a folder of 200 jars costs one request instead of 200.
+
+The decisions (validating the arguments, the request body, streaming the hashes, matching the
+answer back to the paths) are the pure functions here; `BulkLookups` and `AsyncBulkLookups` only
+send, and are mixed into `Modrinth` and `AsyncModrinth`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ._hashing import check_algorithm, hash_file
+from ._params import string_list
+
+if TYPE_CHECKING:
+    from craftapis_generated.modrinth.models import HashVersionMap, Version
+
+__all__ = [
+    "VERSION_TYPES",
+    "AsyncBulkLookups",
+    "BulkLookups",
+    "hash_paths",
+    "latest_versions_body",
+    "match_paths",
+    "versions_by_hash",
+]
+
+#: The version types Modrinth filters by (`version_types=`).
+VERSION_TYPES = ("release", "beta", "alpha")
+
+_LATEST = "version_files.get_latest_versions_from_hashes"
+
+
+def _hash_values(hashes: Iterable[str]) -> list[str]:
+    """The hashes lower-cased, each once, in order; TypeError/ValueError naming what is wrong."""
+    if isinstance(hashes, str | bytes) or not isinstance(hashes, Iterable):
+        raise TypeError(
+            f"hashes must be a list of hex digests, not {type(hashes).__name__} "
+            "(for one file, use latest_version_from_hash)"
+        )
+    out: dict[str, None] = {}
+    for value in hashes:
+        if not isinstance(value, str):
+            raise TypeError(f"every hash must be a str (a hex digest), got {type(value).__name__}")
+        digest = value.strip().lower()
+        if not digest or any(c not in "0123456789abcdef" for c in digest):
+            raise ValueError(f"{value!r} is not a hex digest (sha1: 40 hex digits, sha512: 128)")
+        out[digest] = None
+    return list(out)
+
+
+def _filter(name: str, value: str | Iterable[str] | None) -> list[str] | None:
+    if value is not None and not isinstance(value, str | Iterable):
+        raise TypeError(f"{name} must be a str or a list of str, not {type(value).__name__}")
+    values = string_list(value)
+    if values is not None and not all(isinstance(v, str) for v in values):
+        raise TypeError(f"every entry of {name} must be a str")
+    return values
+
+
+def latest_versions_body(
+    hashes: Iterable[str],
+    algorithm: str,
+    loaders: str | Iterable[str] | None,
+    game_versions: str | Iterable[str] | None,
+    version_types: str | Iterable[str] | None,
+) -> dict[str, Any]:
+    """The JSON body of `POST /version_files/update`.
+
+    An omitted filter (None) matches everything, so it is left out of the body: an empty list would
+    match nothing. `version_types` is not in Modrinth's published schema but the server reads it
+    (labrinth `ManyUpdateData.version_types`).
+    """
+    body: dict[str, Any] = {"hashes": _hash_values(hashes), "algorithm": check_algorithm(algorithm)}
+    for key, value in (("loaders", loaders), ("game_versions", game_versions)):
+        if (values := _filter(key, value)) is not None:
+            body[key] = values
+    if (types := _filter("version_types", version_types)) is not None:
+        unknown = [t for t in types if t not in VERSION_TYPES]
+        if unknown:
+            raise ValueError(f"version_types accepts {', '.join(VERSION_TYPES)}; got {unknown!r}")
+        body["version_types"] = types
+    return body
+
+
+def versions_by_hash(result: HashVersionMap | Mapping[str, Version] | None) -> dict[str, Version]:
+    """A `HashVersionMap` (or a plain mapping) as a `dict` from lower-case hash to `Version`."""
+    if result is None:
+        return {}
+    items: Mapping[str, Version] = result if isinstance(result, Mapping) else result.additional_properties
+    return {key.lower(): version for key, version in items.items()}
+
+
+def _paths(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    if isinstance(paths, str | bytes | os.PathLike) or not isinstance(paths, Iterable):
+        raise TypeError(
+            "paths must be a list of file paths, not one path "
+            "(for one file, use version_from_file; for a folder, sorted(Path(folder).glob('*.jar')))"
+        )
+    out: list[Path] = []
+    for item in paths:
+        if not isinstance(item, str | os.PathLike):
+            raise TypeError(f"every path must be a str or os.PathLike, got {type(item).__name__}")
+        path = Path(item)
+        if path.is_dir():
+            raise ValueError(
+                f"{path} is a folder: pass the files in it, e.g. sorted(Path({str(path)!r}).glob('*.jar'))"
+            )
+        out.append(path)
+    return out
+
+
+def hash_paths(paths: Iterable[str | os.PathLike[str]], algorithm: str = "sha512") -> dict[Path, str]:
+    """Each file's hex digest, read in 1 MiB chunks (one file in memory at a time, one chunk of it)."""
+    algorithm = check_algorithm(algorithm)
+    return {path: hash_file(path, algorithm) for path in _paths(paths)}
+
+
+def match_paths(hashes: Mapping[Path, str], found: Mapping[str, Version]) -> dict[Path, Version | None]:
+    """Each path's version (None when Modrinth does not know the file), in the order given."""
+    return {path: found.get(digest) for path, digest in hashes.items()}
+
+
+class _Sync(Protocol):
+    def _call_json(self, operation: str, json_body: Any, /, **kwargs: Any) -> Any: ...
+    def versions_from_hashes(self, hashes: Iterable[str], algorithm: str = ...) -> HashVersionMap: ...
+
+
+class _Async(Protocol):
+    async def _call_json(self, operation: str, json_body: Any, /, **kwargs: Any) -> Any: ...
+    async def versions_from_hashes(self, hashes: Iterable[str], algorithm: str = ...) -> HashVersionMap: ...
+
+
+class BulkLookups:
+    """`latest_versions_from_hashes` and `identify` of `Modrinth`."""
+
+    def latest_versions_from_hashes(
+        self: _Sync,
+        hashes: Iterable[str],
+        *,
+        algorithm: str = "sha1",
+        loaders: str | Iterable[str] | None = None,
+        game_versions: str | Iterable[str] | None = None,
+        version_types: str | Iterable[str] | None = None,
+    ) -> dict[str, Version]:
+        """The newest version of each file's project for these filters, in ONE request.
+
+        Args:
+            hashes: the files' hex digests (all of one `algorithm`); duplicates are sent once.
+            algorithm: `sha1` (default) or `sha512`.
+            loaders: e.g. `"fabric"` or `["fabric", "quilt"]`; omitted: any loader.
+            game_versions: e.g. `["1.20.1"]`; omitted: any Minecraft version.
+            version_types: any of `release`, `beta`, `alpha`; omitted: all three.
+
+        Returns a dict from lower-case hash to the newest `Version`. A hash is absent when Modrinth
+        does not know the file, or its project has no version matching the filters. The newest
+        version may be the one the file already is (compare `version.id`, or its files' hashes).
+        """
+        body = latest_versions_body(hashes, algorithm, loaders, game_versions, version_types)
+        if not body["hashes"]:
+            return {}
+        return versions_by_hash(self._call_json(_LATEST, body))
+
+    def identify(
+        self: _Sync, paths: Iterable[str | os.PathLike[str]], *, algorithm: str = "sha512"
+    ) -> dict[Path, Version | None]:
+        """Which Modrinth version each local file is: files hashed in a stream, then ONE request.
+
+        Args:
+            paths: file paths (a folder raises ValueError: pass the files in it).
+            algorithm: `sha512` (default) or `sha1`.
+
+        Returns `{Path(path): Version or None}` in the order given; None means Modrinth does not
+        know the file (not uploaded there, or changed locally).
+        """
+        hashes = hash_paths(paths, algorithm)
+        if not hashes:
+            return {}
+        found = versions_by_hash(self.versions_from_hashes(list(dict.fromkeys(hashes.values())), algorithm))
+        return match_paths(hashes, found)
+
+
+class AsyncBulkLookups:
+    """`latest_versions_from_hashes` and `identify` of `AsyncModrinth` (hashing in a worker thread)."""
+
+    async def latest_versions_from_hashes(
+        self: _Async,
+        hashes: Iterable[str],
+        *,
+        algorithm: str = "sha1",
+        loaders: str | Iterable[str] | None = None,
+        game_versions: str | Iterable[str] | None = None,
+        version_types: str | Iterable[str] | None = None,
+    ) -> dict[str, Version]:
+        """The newest version of each file's project, in one request; see `Modrinth.latest_versions_from_hashes`."""
+        body = latest_versions_body(hashes, algorithm, loaders, game_versions, version_types)
+        if not body["hashes"]:
+            return {}
+        return versions_by_hash(await self._call_json(_LATEST, body))
+
+    async def identify(
+        self: _Async, paths: Iterable[str | os.PathLike[str]], *, algorithm: str = "sha512"
+    ) -> dict[Path, Version | None]:
+        """Which version each local file is (hashed off the event loop); see `Modrinth.identify`."""
+        checked = _paths(paths)
+        hashes = await asyncio.to_thread(hash_paths, checked, algorithm)
+        if not hashes:
+            return {}
+        unique = list(dict.fromkeys(hashes.values()))
+        found = versions_by_hash(await self.versions_from_hashes(unique, algorithm))
+        return match_paths(hashes, found)
