@@ -16,7 +16,7 @@ import asyncio
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from ._hashing import check_algorithm, hash_file
 from ._params import string_list
@@ -130,21 +130,16 @@ def match_paths(hashes: Mapping[Path, str], found: Mapping[str, Version]) -> dic
     return {path: found.get(digest) for path, digest in hashes.items()}
 
 
-class _Sync(Protocol):
-    def _call_json(self, operation: str, json_body: Any, /, **kwargs: Any) -> Any: ...
-    def versions_from_hashes(self, hashes: Iterable[str], algorithm: str = ...) -> HashVersionMap: ...
-
-
-class _Async(Protocol):
-    async def _call_json(self, operation: str, json_body: Any, /, **kwargs: Any) -> Any: ...
-    async def versions_from_hashes(self, hashes: Iterable[str], algorithm: str = ...) -> HashVersionMap: ...
-
-
 class BulkLookups:
     """`latest_versions_from_hashes` and `identify` of `Modrinth`."""
 
+    if TYPE_CHECKING:  # provided by Modrinth
+
+        def _call_json(self, operation: str, json_body: Any, /, **kwargs: Any) -> Any: ...
+        def versions_from_hashes(self, hashes: Iterable[str], algorithm: str = "sha1") -> HashVersionMap: ...
+
     def latest_versions_from_hashes(
-        self: _Sync,
+        self,
         hashes: Iterable[str],
         *,
         algorithm: str = "sha1",
@@ -171,7 +166,7 @@ class BulkLookups:
         return versions_by_hash(self._call_json(_LATEST, body))
 
     def identify(
-        self: _Sync, paths: Iterable[str | os.PathLike[str]], *, algorithm: str = "sha512"
+        self, paths: Iterable[str | os.PathLike[str]], *, algorithm: str = "sha512"
     ) -> dict[Path, Version | None]:
         """Which Modrinth version each local file is: files hashed in a stream, then ONE request.
 
@@ -192,8 +187,15 @@ class BulkLookups:
 class AsyncBulkLookups:
     """`latest_versions_from_hashes` and `identify` of `AsyncModrinth` (hashing in a worker thread)."""
 
+    if TYPE_CHECKING:  # provided by AsyncModrinth
+
+        async def _call_json(self, operation: str, json_body: Any, /, **kwargs: Any) -> Any: ...
+        async def versions_from_hashes(
+            self, hashes: Iterable[str], algorithm: str = "sha1"
+        ) -> HashVersionMap: ...
+
     async def latest_versions_from_hashes(
-        self: _Async,
+        self,
         hashes: Iterable[str],
         *,
         algorithm: str = "sha1",
@@ -208,7 +210,7 @@ class AsyncBulkLookups:
         return versions_by_hash(await self._call_json(_LATEST, body))
 
     async def identify(
-        self: _Async, paths: Iterable[str | os.PathLike[str]], *, algorithm: str = "sha512"
+        self, paths: Iterable[str | os.PathLike[str]], *, algorithm: str = "sha512"
     ) -> dict[Path, Version | None]:
         """Which version each local file is (hashed off the event loop); see `Modrinth.identify`."""
         checked = _paths(paths)
