@@ -26,39 +26,45 @@ def shape(path: str) -> str:
     return _PARAM.sub("{}", path.rstrip("/") or "/")
 
 
+def endpoint_of(module: Path) -> tuple[str, str] | None:
+    """(METHOD, URL template) a generated endpoint module sends, read from its `_get_kwargs` (or None)."""
+    tree = ast.parse(module.read_text(encoding="utf-8"))
+    method = url = None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Dict):
+            for key, value in zip(node.keys, node.values, strict=False):
+                if (
+                    isinstance(key, ast.Constant)
+                    and key.value == "method"
+                    and isinstance(value, ast.Constant)
+                ):
+                    method = str(value.value).upper()
+                if isinstance(key, ast.Constant) and key.value == "url":
+                    if isinstance(value, ast.Constant):
+                        url = str(value.value)
+                    elif (  # "/version/{id}".format(id=quote(...))
+                        isinstance(value, ast.Call)
+                        and isinstance(value.func, ast.Attribute)
+                        and isinstance(value.func.value, ast.Constant)
+                    ):
+                        url = str(value.func.value.value)
+                    elif isinstance(value, ast.JoinedStr):
+                        url = "".join(
+                            str(v.value) if isinstance(v, ast.Constant) else "{}" for v in value.values
+                        )
+    return (method, url) if method and url else None
+
+
 def generated_operations(package: Path) -> dict[tuple[str, str], str]:
     """(METHOD, path shape) -> dotted module of each generated endpoint, read from its `_get_kwargs`."""
     found: dict[tuple[str, str], str] = {}
     for module in sorted((package / "api").rglob("*.py")):
         if module.name == "__init__.py":
             continue
-        tree = ast.parse(module.read_text(encoding="utf-8"))
-        method = url = None
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Dict):
-                for key, value in zip(node.keys, node.values, strict=False):
-                    if (
-                        isinstance(key, ast.Constant)
-                        and key.value == "method"
-                        and isinstance(value, ast.Constant)
-                    ):
-                        method = str(value.value).upper()
-                    if isinstance(key, ast.Constant) and key.value == "url":
-                        if isinstance(value, ast.Constant):
-                            url = str(value.value)
-                        elif (  # "/version/{id}".format(id=quote(...))
-                            isinstance(value, ast.Call)
-                            and isinstance(value.func, ast.Attribute)
-                            and isinstance(value.func.value, ast.Constant)
-                        ):
-                            url = str(value.func.value.value)
-                        elif isinstance(value, ast.JoinedStr):
-                            url = "".join(
-                                str(v.value) if isinstance(v, ast.Constant) else "{}" for v in value.values
-                            )
-        if method and url:
+        endpoint = endpoint_of(module)
+        if endpoint:
             rel = module.relative_to(package.parent).with_suffix("")
-            found[(method, shape(url))] = ".".join(rel.parts)
+            found[(endpoint[0], shape(endpoint[1]))] = ".".join(rel.parts)
     return found
 
 
