@@ -1,8 +1,10 @@
 """Every job of the project, each in its own virtualenv, installed from pyproject.toml's dependency groups.
 
-    nox                  # the default sessions: lint, types, tests, regen_check, coverage (what CI runs)
+    nox                  # the default sessions: lint, types, regen_check, coverage, docs, tests (what CI runs)
     nox -s regenerate    # regenerate generated/ from the pinned specs
     nox -s fetch update  # fetch the pinned specs; report upstream changes
+    nox -s docs          # build the documentation site into site/ (strict); `-- serve` serves it
+    nox -s build         # wheel + sdist into dist/, twine check, install into a clean venv, import all
 
 Offline machines set CRAFTAPIS_SPEC_MIRROR to a folder holding the upstream documents.
 """
@@ -10,10 +12,12 @@ Offline machines set CRAFTAPIS_SPEC_MIRROR to a folder holding the upstream docu
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import nox
 
-nox.options.sessions = ["lint", "types", "tests", "regen_check", "coverage"]
+# tests last, so a run ends on pytest's summary (the operation coverage table is quiet unless asked)
+nox.options.sessions = ["lint", "types", "regen_check", "coverage", "docs", "tests"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = False
 
@@ -46,7 +50,7 @@ def types(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """The whole test suite: unit, loopback servers, cassettes, generated-code parsing, pipeline."""
-    session.install("-e", ".", *group("test"), *group("regen"))
+    session.install("-e", ".", *group("test"), *group("regen"), *group("docs"))
     session.run("pytest", *session.posargs)
 
 
@@ -66,9 +70,12 @@ def regen_check(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def coverage(session: nox.Session) -> None:
-    """Every operation of every spec has a generated function (exit 1 if not)."""
+    """Every operation of every spec has a generated function (exit 1 if not). Prints the totals and
+    what is missing; `nox -s coverage -- --all` prints the whole table (every operation)."""
     session.install(*group("regen"))
-    session.run("python", "scripts/coverage.py", *session.posargs)
+    args = [a for a in session.posargs if a != "--all"]
+    quiet = [] if "--all" in session.posargs else ["--quiet"]
+    session.run("python", "scripts/coverage.py", *quiet, *args)
 
 
 @nox.session(python=PYTHON)
@@ -83,3 +90,46 @@ def update(session: nox.Session) -> None:
     """Report what changed upstream and check that every patch still applies (--write re-pins)."""
     session.install(*group("regen"))
     session.run("python", "scripts/update.py", *session.posargs, success_codes=[0, 3])
+
+
+@nox.session(python=PYTHON)
+def docs(session: nox.Session) -> None:
+    """Build the documentation site in strict mode (a broken link or reference fails), after checking
+    that the generated operation index (docs/operations/) matches generated/. `-- serve` serves it."""
+    session.install("-e", ".", *group("docs"))
+    session.run("python", "scripts/operation_index.py", "--check")
+    if session.posargs and session.posargs[0] == "serve":
+        session.run("mkdocs", "serve", *session.posargs[1:], env={"NO_MKDOCS_2_WARNING": "1"})
+        return
+    session.run(
+        "mkdocs",
+        "build",
+        "--strict",
+        "--site-dir",
+        "site",
+        *session.posargs,
+        env={"NO_MKDOCS_2_WARNING": "1"},
+    )
+
+
+@nox.session(python=PYTHON)
+def build(session: nox.Session) -> None:
+    """Build the wheel and the sdist into dist/, check them with twine, install the wheel into a clean
+    virtualenv and import every public name from it (what a user of the built wheel gets)."""
+    import shutil
+    import tempfile
+
+    session.install("build", "twine")
+    shutil.rmtree("dist", ignore_errors=True)
+    session.run("python", "-m", "build", "--outdir", "dist")
+    session.run("twine", "check", "--strict", *[str(p) for p in sorted(Path("dist").iterdir())])
+    wheel = next(Path("dist").glob("*.whl"))
+    with tempfile.TemporaryDirectory() as tmp:
+        venv = Path(tmp) / "venv"
+        session.run("python", "-m", "venv", str(venv))
+        python = str(venv / ("Scripts" if os.name == "nt" else "bin") / "python")
+        session.run(python, "-m", "pip", "install", "-q", f"{wheel.resolve()}[crypto]", external=True)
+        check = str(Path("scripts/check_wheel.py").resolve())
+        # outside the checkout, so the import comes from the installed wheel, not from facade/
+        with session.chdir(tmp):
+            session.run(python, check, external=True, env={"PYTHONPATH": ""})
