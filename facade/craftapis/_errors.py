@@ -395,6 +395,14 @@ class RateLimitError(APIError):
         self.retry_after = retry_after
 
     def _hint(self) -> str:
+        response = self.response
+        reason = response.extensions.get("craftapis.retry_reason") if response is not None else None
+        if isinstance(reason, str) and "max_retry_after" in reason:
+            # The server asked for more than the cap: say both, and which knob moves the cap.
+            asked = reason.split("; ", 1)[-1]
+            return (
+                f"rate limited; {asked}: not waited; raise RetryPolicy(max_retry_after=...) to wait that long"
+            )
         if self.retry_after is not None:
             return f"rate limited; retry after {self.retry_after:.3g} s"
         return "rate limited; slow down and retry later"
