@@ -109,7 +109,13 @@ def modrinth() -> Iterator[Modrinth]:
 def subprocess_env(**extra: str) -> dict[str, str]:
     """The environment of a `python -m craftapis` child: this interpreter's import path, no credentials."""
     env = {k: v for k, v in os.environ.items() if k not in CREDENTIAL_ENV}
-    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+    import craftapis
+    import craftapis_generated
+
+    # where this run imports craftapis from (a checkout or an install), and nothing else: the
+    # test folders on pytest's path would shadow modules (tests/typing is not `typing`)
+    roots = {str(Path(m.__file__ or "").resolve().parent.parent) for m in (craftapis, craftapis_generated)}
+    env["PYTHONPATH"] = os.pathsep.join(sorted(roots))
     env.update(extra)
     return env
 
