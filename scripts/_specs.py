@@ -43,7 +43,7 @@ __all__ = [
 ]
 
 ROOT = Path(__file__).resolve().parent.parent
-LOCK = ROOT / "specs" / "lock.json"
+LOCK = Path(os.environ.get("CRAFTAPIS_SPEC_LOCK") or ROOT / "specs" / "lock.json")
 CACHE = Path(os.environ.get("CRAFTAPIS_SPEC_CACHE") or ROOT / "specs" / ".cache")
 GENERATED = ROOT / "generated" / "craftapis_generated"
 MIRROR_ENV = "CRAFTAPIS_SPEC_MIRROR"

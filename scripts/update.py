@@ -1,14 +1,26 @@
-"""Compare a pinned upstream spec with its moving "latest" URL and report what changed, as a maintainer reads it.
+"""Take a new upstream spec: report what changed (effectively), audit the patches, prove the candidate, re-pin.
 
-    python scripts/update.py                          # every upstream API, from each latest_url
-    python scripts/update.py --api modrinth --latest-file new.yaml   # compare with a local file instead
-    python scripts/update.py --api modrinth --write   # also re-pin the lock to the latest document
+    python scripts/update.py                                   # every upstream API, against its latest_url
+    python scripts/update.py --api modrinth --latest-file new.yaml   # compare the pinned spec with a file
+    python scripts/update.py --api modrinth --base-file a.yaml --latest-file b.yaml --no-proof  # any two
+    python scripts/update.py --api modrinth --latest-file new.yaml --json     # the same, machine-readable
+    python scripts/update.py --api modrinth --latest-file new.yaml --write --pin-url URL [--latest-url URL]
 
-The report lists operations added, removed and changed; schemas added and removed; properties that
-became required or nullable. Then every patch action is tried on the new document: one whose target
-no longer matches is an error naming the action and the reason it was written. The lock
-(specs/lock.json) is rewritten only with --write, and never while a patch fails.
-Exit status: 0 no change, 1 error (a patch no longer applies, a fetch failed), 3 changes found.
+1. The report compares *effective* schemas (`$ref` resolved, `allOf` merged, nested objects, arrays,
+   `additionalProperties` walked; see scripts/_diff.py) per schema and per operation, each change
+   classified breaking or compatible for a client the way oasdiff classifies; description-only edits
+   are listed apart.
+2. Every patch action is applied to the new document one at a time (scripts/_patches.py): one that
+   no longer applies, whose merge now yields a `$ref` with siblings, or whose `nullable` is lost is an
+   error; one made unnecessary by upstream is a note.
+3. The patched candidate is generated into a temporary folder and proven (scripts/_proof.py): every
+   real payload (--payloads, default ../shared/real-responses) and every cassette body parses, every
+   generated name facade/ and tests/ import exists, no operation sends a parameter nobody asked for.
+4. Only with --write, and only when 2 and 3 found no error: the lock is re-pinned (url, latest_url,
+   sha256, mirror_name, info_version, taken), the document is cached under the name `fetch` looks
+   for, and the proven candidate is installed into generated/ (so `regenerate.py --check` passes).
+
+Exit status: 0 no change, 1 error (a patch or the proof failed, a fetch failed), 3 changes found.
 """
 
 from __future__ import annotations
@@ -16,141 +28,157 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _diff import compare, render_json, render_text
+from _patches import audit
+from _proof import default_payloads, prove
 from _specs import (
     CACHE,
+    GENERATED,
     LOCK,
+    ROOT,
     Api,
     SpecError,
     _download,
     apis,
-    check_patch,
     fetch,
-    iter_operations,
     load_document,
     load_lock,
     mirror_from,
     sha256,
+    validate,
 )
 
 
-def _resolve(doc: dict[str, Any], node: Any) -> Any:
-    if isinstance(node, dict) and "$ref" in node and str(node["$ref"]).startswith("#/"):
-        target: Any = doc
-        for part in node["$ref"][2:].split("/"):
-            target = target.get(part.replace("~1", "/").replace("~0", "~"), {})
-        return target
-    return node
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(ROOT))
+    except ValueError:
+        return str(path)
 
 
-def _params(doc: dict[str, Any], path_item: dict[str, Any], op: dict[str, Any]) -> dict[tuple[str, str], Any]:
-    out = {}
-    for p in list(path_item.get("parameters") or []) + list(op.get("parameters") or []):
-        p = _resolve(doc, p)
-        out[(p.get("in", "?"), p.get("name", "?"))] = p
-    return out
-
-
-def _operation_changes(old_doc: dict[str, Any], new_doc: dict[str, Any], path: str, method: str) -> list[str]:
-    old_item, new_item = old_doc["paths"][path], new_doc["paths"][path]
-    old_op, new_op = old_item[method.lower()], new_item[method.lower()]
-    notes: list[str] = []
-    old_p, new_p = _params(old_doc, old_item, old_op), _params(new_doc, new_item, new_op)
-    for key in sorted(new_p.keys() - old_p.keys()):
-        req = " (required)" if new_p[key].get("required") else ""
-        notes.append(f"parameter added: {key[0]} {key[1]}{req}")
-    for key in sorted(old_p.keys() - new_p.keys()):
-        notes.append(f"parameter removed: {key[0]} {key[1]}")
-    for key in sorted(old_p.keys() & new_p.keys()):
-        if bool(old_p[key].get("required")) != bool(new_p[key].get("required")):
-            became = "required" if new_p[key].get("required") else "optional"
-            notes.append(f"parameter {key[0]} {key[1]} became {became}")
-        elif old_p[key] != new_p[key]:
-            notes.append(f"parameter {key[0]} {key[1]} changed")
-    if old_op.get("requestBody") != new_op.get("requestBody"):
-        notes.append("request body changed")
-    old_r, new_r = set(old_op.get("responses") or {}), set(new_op.get("responses") or {})
-    if old_r != new_r:
-        notes.append(f"responses {sorted(map(str, old_r))} -> {sorted(map(str, new_r))}")
-    elif old_op.get("responses") != new_op.get("responses"):
-        notes.append("response schema changed")
-    if old_op.get("security") != new_op.get("security"):
-        notes.append("security changed")
-    if not notes and old_op != new_op:
-        notes.append("description or metadata changed")
-    return notes
-
-
-def _schema_field_changes(old_doc: dict[str, Any], new_doc: dict[str, Any]) -> list[str]:
-    out: list[str] = []
-    old_s = (old_doc.get("components") or {}).get("schemas") or {}
-    new_s = (new_doc.get("components") or {}).get("schemas") or {}
-    for name in sorted(old_s.keys() & new_s.keys()):
-        old, new = old_s[name] or {}, new_s[name] or {}
-        for field in sorted(set(new.get("required") or []) - set(old.get("required") or [])):
-            out.append(f"{name}.{field} became required")
-        for field in sorted(set(old.get("required") or []) - set(new.get("required") or [])):
-            out.append(f"{name}.{field} became optional")
-        old_props, new_props = old.get("properties") or {}, new.get("properties") or {}
-        for field in sorted(old_props.keys() & new_props.keys()):
-            was, now = (
-                bool((old_props[field] or {}).get("nullable")),
-                bool((new_props[field] or {}).get("nullable")),
+def take(
+    api: Api,
+    lock: dict[str, Any],
+    args: argparse.Namespace,
+) -> tuple[
+    int, list[str], dict[str, Any], bytes | None, Path | None, tempfile.TemporaryDirectory[str] | None
+]:
+    """Compare, audit, prove one API. Returns (status, text lines, json, latest bytes, candidate, tmp)."""
+    mirror = mirror_from(args.mirror)
+    if args.base_file:
+        old_doc = load_document(Path(args.base_file).read_bytes())
+    else:
+        old_doc = load_document(fetch(api, mirror, log=False))
+    latest = Path(args.latest_file).read_bytes() if args.latest_file else _download(api.entry["latest_url"])
+    new_doc = load_document(latest)
+    report = compare(old_doc, new_doc)
+    status = 3 if report.has_changes else 0
+    patched: dict[str, Any] | None = new_doc
+    errors: list[str] = []
+    patch = api.patch
+    if args.patch:
+        patch = None if args.patch == "none" else Path(args.patch).resolve()
+    if patch is not None:
+        found = audit(new_doc, patch, api.name, _shown(patch))
+        report.patches = [f"error: {e}" for e in found.errors] + [f"note: {n}" for n in found.notes]
+        errors += found.errors
+        patched = found.document if not found.errors else None
+    candidate: Path | None = None
+    tmp: tempfile.TemporaryDirectory[str] | None = None
+    if patched is not None and not args.no_proof:
+        try:
+            validate(patched, api.name)
+            tmp = tempfile.TemporaryDirectory(prefix=f"craftapis-update-{api.name}-")
+            payloads = Path(args.payloads) if args.payloads else default_payloads()
+            entry = repinned_entry(api, latest, args)
+            proof = prove(
+                Api(api.name, entry),  # generated as it will be pinned: the header names the new document
+                patched,
+                {**lock, "apis": {**lock["apis"], api.name: entry}},
+                payloads=payloads if payloads.exists() else None,
+                report=report,
+                keep=Path(tmp.name),
             )
-            if now and not was:
-                out.append(f"{name}.{field} became nullable")
-            elif was and not now:
-                out.append(f"{name}.{field} is no longer nullable")
-        for field in sorted(new_props.keys() - old_props.keys()):
-            out.append(f"{name}.{field} added")
-        for field in sorted(old_props.keys() - new_props.keys()):
-            out.append(f"{name}.{field} removed")
+            if not payloads.exists():
+                proof.notes.insert(0, f"no real payloads folder at {payloads} (give one with --payloads)")
+            report.proof = [f"error: {e}" for e in proof.errors] + [f"ok: {n}" for n in proof.notes]
+            errors += proof.errors
+            candidate = proof.candidate
+        except SpecError as exc:
+            report.proof = [f"error: the candidate could not be generated: {exc}"]
+            errors.append(str(exc))
+    elif patched is None:
+        report.proof = ["error: not proven: the patch does not apply to the new document (see patch actions)"]
+    if errors:
+        status = 1
+    lines = render_text(report, api.name)
+    data = render_json(report, api.name)
+    data["status"] = status
+    return status, lines, data, latest, candidate, tmp
+
+
+def repinned_entry(api: Api, latest: bytes, args: argparse.Namespace) -> dict[str, Any]:
+    """The lock entry of `api` once re-pinned to the document `latest`."""
+    new_doc = load_document(latest)
+    entry = dict(api.entry)
+    digest = sha256(latest)
+    entry["sha256"] = digest
+    entry["taken"] = dt.date.today().isoformat()
+    entry["url"] = args.pin_url or entry["latest_url"]
+    if args.latest_url:
+        entry["latest_url"] = args.latest_url
+    # the mirror file name must name a document with this hash, or a fresh cache fails the sha256 check
+    entry["mirror_name"] = (
+        Path(args.latest_file).name if args.latest_file else f"{api.name}-{digest[:12]}.yaml"
+    )
+    if "info_version" in entry or (new_doc.get("info") or {}).get("version"):
+        entry["info_version"] = str((new_doc.get("info") or {}).get("version"))
+    return entry
+
+
+def repin(
+    api: Api,
+    lock: dict[str, Any],
+    lock_path: Path,
+    latest: bytes,
+    args: argparse.Namespace,
+    candidate: Path | None,
+) -> list[str]:
+    """Re-pin the lock to `latest`, cache it under the name fetch reads, install the proven candidate."""
+    entry = repinned_entry(api, latest, args)
+    digest = entry["sha256"]
+    lock["apis"][api.name] = entry
+    lock_path.write_text(json.dumps(lock, indent=2) + "\n", encoding="utf-8")
+    CACHE.mkdir(parents=True, exist_ok=True)
+    (CACHE / f"{api.name}.yaml").write_bytes(latest)
+    out = [
+        f"[update] {api.name}: {_shown(lock_path)} re-pinned to {entry['url']} (sha256 {digest}); "
+        f"mirror file name {entry['mirror_name']}; cached in {_shown(CACHE / (api.name + '.yaml'))}"
+    ]
+    if candidate is not None:
+        dest = (Path(args.out) if args.out else GENERATED) / api.package
+        if dest.exists():
+            shutil.rmtree(dest)
+        shutil.copytree(candidate, dest, ignore=shutil.ignore_patterns("__pycache__"))
+        out.append(f"[update] {api.name}: the proven candidate installed into {_shown(dest)}")
+    if not args.latest_file:
+        out.append(
+            f"[update] {api.name}: machines without internet need the document in their mirror folder as "
+            f"{entry['mirror_name']}"
+        )
+    if api.patch is not None:
+        text = api.patch.read_text(encoding="utf-8")
+        if f"extends: {entry['url']}" not in text:
+            out.append(f"[update] {api.name}: set `extends: {entry['url']}` in {_shown(api.patch)}")
     return out
-
-
-def report(old_doc: dict[str, Any], new_doc: dict[str, Any]) -> dict[str, list[str]]:
-    """The changes between two documents, grouped the way a maintainer reviews them."""
-    old_ops = {(m, p): op for m, p, op in iter_operations(old_doc)}
-    new_ops = {(m, p): op for m, p, op in iter_operations(new_doc)}
-
-    def label(key: tuple[str, str], op: dict[str, Any]) -> str:
-        return f"{key[0]} {key[1]}" + (f" ({op['operationId']})" if op.get("operationId") else "")
-
-    changed = []
-    for key in sorted(old_ops.keys() & new_ops.keys()):
-        notes = _operation_changes(old_doc, new_doc, key[1], key[0])
-        if notes:
-            changed.append(f"{label(key, new_ops[key])}: " + "; ".join(notes))
-    old_s = set((old_doc.get("components") or {}).get("schemas") or {})
-    new_s = set((new_doc.get("components") or {}).get("schemas") or {})
-    fields = _schema_field_changes(old_doc, new_doc)
-    return {
-        "operations added": [label(k, new_ops[k]) for k in sorted(new_ops.keys() - old_ops.keys())],
-        "operations removed": [label(k, old_ops[k]) for k in sorted(old_ops.keys() - new_ops.keys())],
-        "operations changed": changed,
-        "schemas added": sorted(new_s - old_s),
-        "schemas removed": sorted(old_s - new_s),
-        "fields now required": [f for f in fields if f.endswith("became required")],
-        "fields now nullable": [f for f in fields if f.endswith("became nullable")],
-        "other field changes": [f for f in fields if not f.endswith(("became required", "became nullable"))],
-    }
-
-
-def print_report(api: Api, changes: dict[str, list[str]], old_version: str, new_version: str) -> None:
-    print(f"== {api.name}: pinned {old_version} -> latest {new_version}")
-    if not any(changes.values()):
-        print("   no change")
-        return
-    for section, items in changes.items():
-        if items:
-            print(f"   {section} ({len(items)}):")
-            for item in items:
-                print(f"     - {item}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -160,66 +188,75 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--api", action="append", help="only this API (repeatable)")
     parser.add_argument("--mirror", help="folder holding the pinned documents (else $CRAFTAPIS_SPEC_MIRROR)")
     parser.add_argument(
-        "--latest-file", help="read the latest document from this file instead of latest_url (one --api)"
+        "--latest-file", help="the new document, from this file instead of latest_url (one --api)"
     )
-    parser.add_argument("--write", action="store_true", help="re-pin specs/lock.json to the latest document")
+    parser.add_argument(
+        "--base-file", help="compare against this document instead of the pinned one (one --api)"
+    )
+    parser.add_argument("--json", action="store_true", help="print the report as JSON (one document per run)")
+    parser.add_argument(
+        "--payloads", help="folder of real response bodies (<api>/*.json); default ../shared/real-responses"
+    )
+    parser.add_argument(
+        "--patch", help="apply this overlay instead of the lock's (`none`: no patch), e.g. to try a fix first"
+    )
+    parser.add_argument(
+        "--no-proof", action="store_true", help="report only: do not generate and prove the candidate"
+    )
+    parser.add_argument(
+        "--write", action="store_true", help="re-pin the lock and install the proven candidate"
+    )
     parser.add_argument(
         "--pin-url", help="with --write: the immutable URL of the new document (default: latest_url)"
     )
+    parser.add_argument(
+        "--latest-url", help="with --write: the new moving URL update compares against next time"
+    )
+    parser.add_argument("--out", help=argparse.SUPPRESS)  # where --write installs the candidate (tests)
     parser.add_argument("--lock", default=str(LOCK), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     lock_path = Path(args.lock)
     lock = load_lock(lock_path)
     selected = [a for a in apis(lock, args.api) if a.kind == "upstream"]
-    if args.latest_file and len(selected) != 1:
-        parser.error("--latest-file needs exactly one --api")
+    if (args.latest_file or args.base_file) and len(selected) != 1:
+        parser.error("--latest-file and --base-file need exactly one --api")
+    if args.write and args.no_proof:
+        parser.error("--write re-pins only a proven candidate; drop --no-proof")
+    if args.write and args.patch:
+        parser.error("--write uses the lock's patch; edit that file instead of passing --patch")
+    if args.write and args.base_file:
+        parser.error("--write re-pins from the pinned document; drop --base-file")
     status = 0
+    documents: list[dict[str, Any]] = []
     for api in selected:
         try:
-            old_doc = load_document(fetch(api, mirror_from(args.mirror), log=False))
-            latest = (
-                Path(args.latest_file).read_bytes()
-                if args.latest_file
-                else _download(api.entry["latest_url"])
-            )
-            new_doc = load_document(latest)
+            result, lines, data, latest, candidate, tmp = take(api, lock, args)
         except (SpecError, OSError) as exc:
             print(f"error: {api.name}: {exc}", file=sys.stderr)
             status = 1
             continue
-        changes = report(old_doc, new_doc)
-        print_report(
-            api,
-            changes,
-            str((old_doc.get("info") or {}).get("version")),
-            str((new_doc.get("info") or {}).get("version")),
-        )
-        problems = check_patch(new_doc, api.patch, api.name) if api.patch else []
-        for problem in problems:
-            print(f"error: {problem}", file=sys.stderr)
-        if problems:
-            status = 1
-        elif any(changes.values()) and status == 0:
-            status = 3
+        if args.json:
+            documents.append(data)
+        else:
+            print("\n".join(lines))
+        errors = [line for line in lines if line.lstrip().startswith("- error:")]
+        for line in errors:
+            print(line.strip().removeprefix("- "), file=sys.stderr)
+        status = 1 if 1 in (status, result) else max(status, result)
         if args.write:
-            if problems:
+            if result == 1 or latest is None:
                 print(
-                    f"error: {api.name}: not re-pinned while a patch does not apply; fix the patch first",
+                    f"error: {api.name}: not re-pinned while a patch action or the candidate proof fails; "
+                    f"fix the patch first",
                     file=sys.stderr,
                 )
-                continue
-            entry = lock["apis"][api.name]
-            entry["sha256"] = sha256(latest)
-            entry["taken"] = dt.date.today().isoformat()
-            entry["url"] = args.pin_url or entry["latest_url"]
-            if "info_version" in entry:
-                entry["info_version"] = str((new_doc.get("info") or {}).get("version"))
-            lock_path.write_text(json.dumps(lock, indent=2) + "\n", encoding="utf-8")
-            CACHE.mkdir(parents=True, exist_ok=True)
-            (CACHE / f"{api.name}.yaml").write_bytes(latest)
-            print(
-                f"[update] {api.name}: lock re-pinned to sha256 {entry['sha256']}; now run scripts/regenerate.py"
-            )
+            else:
+                for line in repin(api, lock, lock_path, latest, args, candidate):
+                    print(line, file=sys.stderr)
+        if tmp is not None:
+            tmp.cleanup()
+    if args.json:
+        print(json.dumps(documents[0] if len(documents) == 1 else documents, indent=2))
     return status
 
 

@@ -50,7 +50,7 @@ def test_update_reports_changes_and_the_patch_that_no_longer_applies(mirror: Pat
         "operations removed (3)" in out
     )  # /tag/category, and the two operations under the renamed /icon path
     assert "GET /tag/category (categoryList)" in out
-    assert "fields now required (1)" in out and "User.bio became required" in out
+    assert "     User (response):\n         [compatible] bio: became required\n" in out
     # the overlay action that renames /project/{id|slug}/icon no longer finds its target
     assert "no longer applies" in result.stderr
     assert "/project/{id|slug}/icon" in result.stderr
@@ -103,7 +103,10 @@ def test_update_write_repins_a_compatible_change(mirror: Path, tmp_path: Path) -
         env={"CRAFTAPIS_SPEC_CACHE": str(tmp_path / "c")},
     )
     assert unchanged.returncode == 3, unchanged.stderr  # changes found, patches apply
-    assert "GalleryImage.pronouns added" in unchanged.stdout
+    assert (
+        "     GalleryImage (response):\n         [compatible] pronouns: added (optional)\n"
+        in unchanged.stdout
+    )
     written = run_script(
         "update.py",
         "--api",
@@ -115,9 +118,35 @@ def test_update_write_repins_a_compatible_change(mirror: Path, tmp_path: Path) -
         "--write",
         "--pin-url",
         "https://example.invalid/openapi.yaml",
+        "--latest-url",
+        "https://example.invalid/main/openapi.yaml",
+        "--out",
+        str(tmp_path / "gen"),
         env={"CRAFTAPIS_SPEC_CACHE": str(tmp_path / "c")},
     )
     assert written.returncode == 3, written.stderr
     entry = json.loads(lock.read_text())["apis"]["modrinth"]
     assert entry["sha256"] == hashlib.sha256(latest.read_bytes()).hexdigest()
     assert entry["url"] == "https://example.invalid/openapi.yaml"
+    assert entry["latest_url"] == "https://example.invalid/main/openapi.yaml"
+    assert entry["mirror_name"] == "latest.yaml"  # the name fetch looks for in a mirror folder
+    assert (tmp_path / "c" / "modrinth.yaml").read_bytes() == latest.read_bytes()
+    assert "pronouns" in (tmp_path / "gen" / "modrinth" / "models" / "gallery_image.py").read_text()
+
+    # A fresh clone: an empty cache, the lock as written, a mirror holding the document under its
+    # mirror_name. fetch verifies the sha256, and regenerate reproduces the installed candidate exactly.
+    fresh = {
+        "CRAFTAPIS_SPEC_CACHE": str(tmp_path / "fresh-cache"),
+        "CRAFTAPIS_SPEC_LOCK": str(lock),
+        "CRAFTAPIS_SPEC_MIRROR": str(tmp_path),
+    }
+    fetched = run_script("fetch.py", "--api", "modrinth", env=fresh)
+    assert fetched.returncode == 0, fetched.stderr
+    assert "sha256 verified" in fetched.stderr
+    regenerated = run_script(
+        "regenerate.py", "--api", "modrinth", "--out", str(tmp_path / "again"), env=fresh
+    )
+    assert regenerated.returncode == 0, regenerated.stderr
+    for file in sorted((tmp_path / "gen" / "modrinth").rglob("*.py")):
+        rel = file.relative_to(tmp_path / "gen")
+        assert (tmp_path / "again" / rel).read_bytes() == file.read_bytes(), rel
