@@ -400,8 +400,10 @@ class RateLimitError(APIError):
         if isinstance(reason, str) and "max_retry_after" in reason:
             # The server asked for more than the cap: say both, and which knob moves the cap.
             asked = reason.split("; ", 1)[-1]
+            waited = f"retry after {self.retry_after:.3g} s; " if self.retry_after is not None else ""
             return (
-                f"rate limited; {asked}: not waited; raise RetryPolicy(max_retry_after=...) to wait that long"
+                f"rate limited; {waited}{asked}, so it was not waited; raise "
+                "RetryPolicy(max_retry_after=...) to wait that long"
             )
         if self.retry_after is not None:
             return f"rate limited; retry after {self.retry_after:.3g} s"
