@@ -117,7 +117,10 @@ def test_events_listen_stops_cleanly_on_sigterm(bbb: str, bbb_fake: FakeBuiltByB
     process.send_signal(signal.SIGTERM)
     out, err = process.communicate(timeout=30)
     assert process.returncode == 0, err.decode()
-    assert len(out.decode().splitlines()) == 3
+    lines = out.decode().splitlines()
+    assert len(lines) == 3 and all(
+        json.loads(line)["completed"] for line in lines
+    )  # CMD's output is not in it
 
 
 # -- Postal -------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shlex
 import subprocess
+import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -235,8 +236,9 @@ def events_listen(
     def handle(event: Event) -> None:
         document = plain(event)
         try:
+            # CMD's own output goes to stderr: stdout stays this command's (JSON lines with --json)
             done = subprocess.run(
-                argv, input=json.dumps(document).encode(), timeout=timeout, check=False, stdin=None
+                argv, input=json.dumps(document).encode(), timeout=timeout, check=False, capture_output=True
             )
         except FileNotFoundError as exc:
             raise UsageError(f"--exec: {argv[0]} not found") from exc
@@ -244,6 +246,10 @@ def events_listen(
             code: int | str = "timeout"
         else:
             code = done.returncode
+            for chunk in (done.stdout, done.stderr):
+                if chunk:
+                    sys.stderr.write(chunk.decode(errors="replace"))
+            sys.stderr.flush()
         ok = code == 0
         if out.json:
             out.line(
