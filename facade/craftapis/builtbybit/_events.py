@@ -30,12 +30,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final, Literal
 
-from .._errors import APIError, AuthenticationError, PermissionDeniedError
+from .._errors import APIError, AuthenticationError, BadRequestError, PermissionDeniedError
 
 if TYPE_CHECKING:
     from craftapis_generated.builtbybit_v2.models import Event
 
     from ._client import AsyncBuiltByBit, BuiltByBit
+    from ._leases import EventLeases
 
 __all__ = ["AsyncEventsConsumer", "ConsumerStats", "EventsConsumer", "IdleBackoff"]
 
@@ -77,6 +78,9 @@ class ConsumerStats:
         polls: `GET /v2/events` walks started. handled: handler calls that returned. failed:
         handler calls that raised. completed: events the server confirmed complete.
         poll_errors / completion_errors: failed requests (logged, retried later).
+        rejected: events whose completion the server refused on its own (a 400 for that id
+        alone, e.g. another instance completed it): given up, not retried for ever.
+        leased_elsewhere: events skipped because another consumer of the fleet held them.
         idle_waits: the most recent idle waits, in seconds (bounded, newest last).
     """
 
@@ -86,6 +90,8 @@ class ConsumerStats:
     completed: int = 0
     poll_errors: int = 0
     completion_errors: int = 0
+    rejected: int = 0
+    leased_elsewhere: int = 0
     idle_waits: deque[float] = field(default_factory=lambda: deque(maxlen=64))
 
 
@@ -103,6 +109,7 @@ class _ConsumerCore:
         idle_multiplier: float,
         on_error: OnError,
         clock: Callable[[], float],
+        leases: EventLeases | None = None,
     ) -> None:
         if not 1 <= per_page <= 100:
             raise ValueError("per_page must be between 1 and 100")
@@ -116,6 +123,7 @@ class _ConsumerCore:
         self.backoff = IdleBackoff(idle_initial, idle_max, idle_multiplier)
         self.on_error = on_error
         self.clock = clock
+        self.leases = leases
         self.stats = ConsumerStats()
         self._buffer: list[int] = []  # handled, waiting to be completed
         self._since: float | None = None  # when the oldest buffered id was handled
@@ -139,6 +147,9 @@ class _ConsumerCore:
         if event_id in self._waiting or event_id in self._recent or event_id in self._seen:
             return False
         self._seen.add(event_id)
+        if self.leases is not None and not self.leases.acquire(event_id):
+            self.stats.leased_elsewhere += 1
+            return False  # another consumer of the fleet handles (or handled) it
         return True
 
     def succeeded(self, event: Event) -> None:
@@ -148,10 +159,14 @@ class _ConsumerCore:
             self._since = self.clock()
         self._buffer.append(event_id)
         self._waiting.add(event_id)
+        if self.leases is not None:
+            self.leases.extend(event_id)  # held until the completion is confirmed
 
     def failed(self, event: Event, error: Exception) -> None:
         """Log or report a handler failure; raises when the consumer must stop."""
         self.stats.failed += 1
+        if self.leases is not None and isinstance(event.event_id, int):
+            self.leases.release(event.event_id)  # pending again: any consumer may retry it
         if self.on_error == "raise":
             raise error
         if callable(self.on_error):
@@ -203,6 +218,33 @@ class _ConsumerCore:
             self._recent[event_id] = None
         while len(self._recent) > _RECENT:
             self._recent.popitem(last=False)
+        if self.leases is not None:
+            self.leases.completed(batch)
+
+    def rejected(self, event_id: int, error: APIError) -> None:
+        """The server refused to complete this one id (a 400 for it alone): give it up.
+
+        BuiltByBit answers 400 for a batch holding an id it no longer lists as pending (another
+        instance completed it). Retrying the same batch would block every later completion
+        (issue 10, finding 10), so a rejected batch is split until the refused id is alone.
+        """
+        self.stats.rejected += 1
+        self._waiting.discard(event_id)
+        self._recent[event_id] = None
+        if self.leases is not None:
+            self.leases.completed([event_id])
+        logger.warning(
+            "BuiltByBit refused to complete event %s (%s); it is given up (most likely it was "
+            "completed elsewhere already)",
+            event_id,
+            error,
+        )
+
+    def requeue(self, batch: list[int]) -> None:
+        """Put ids back in the buffer to be completed later (part of a split batch)."""
+        self._buffer.extend(batch)
+        if self._since is None:
+            self._since = self.clock()
 
     def not_confirmed(self, batch: list[int], error: APIError) -> None:
         self.stats.completion_errors += 1
@@ -226,6 +268,8 @@ class _ConsumerCore:
             )
         for event_id in self._buffer:
             self._waiting.discard(event_id)
+            if self.leases is not None:
+                self.leases.release(event_id)
         self._buffer, self._since = [], None
 
     # -- idle -----------------------------------------------------------------------------------
@@ -272,6 +316,13 @@ class EventsConsumer:
             (stop, after sending the completions already earned) or `callable(event, exception)`.
         install_signal_handlers: stop cleanly on SIGINT/SIGTERM while `run()` runs (main thread).
         clock: a monotonic clock (injectable for tests).
+        leases: share one events feed among several consumers (processes, hosts): with
+            `RedisEventLeases(url, key=...)` an event is handled by one live consumer at a time
+            and redelivered to another when a consumer dies (see `craftapis.builtbybit._leases`).
+
+    Completions are sent only between page walks: completing while paging by page number would
+    shift the later pages (issue 10, finding 10), so when a batch is due the walk ends, the batch
+    is sent and the next walk starts from the first page.
     """
 
     def __init__(
@@ -288,6 +339,7 @@ class EventsConsumer:
         on_error: OnError = "log",
         install_signal_handlers: bool = False,
         clock: Callable[[], float] = time.monotonic,
+        leases: EventLeases | None = None,
     ) -> None:
         self._client = client
         self._handler = handler
@@ -300,6 +352,7 @@ class EventsConsumer:
             idle_multiplier=idle_multiplier,
             on_error=on_error,
             clock=clock,
+            leases=leases,
         )
         self.install_signal_handlers = install_signal_handlers
         self._stop = threading.Event()
@@ -369,6 +422,7 @@ class EventsConsumer:
                     succeeded += 1
                 if core.flush_due():
                     self._flush()
+                    break  # completing shifts the pages: walk again from the first one
                 if budget is not None and delivered >= budget:
                     break
         except APIError as error:
@@ -378,13 +432,28 @@ class EventsConsumer:
     def _flush(self, *, everything: bool = False) -> None:
         core = self._core
         while core.flush_due(everything=everything):
-            batch = core.take()
-            try:
-                self._client.complete_events(batch)
-            except APIError as error:
-                core.not_confirmed(batch, error)
+            if not self._complete(core.take()):
                 return
-            core.confirmed(batch)
+
+    def _complete(self, batch: list[int]) -> bool:
+        """Complete a batch; on a 400, split it until the refused id is alone. False: retry later."""
+        core = self._core
+        try:
+            self._client.complete_events(batch)
+        except BadRequestError as error:
+            if len(batch) == 1:
+                core.rejected(batch[0], error)
+                return True
+            middle = len(batch) // 2
+            if not self._complete(batch[:middle]):
+                core.requeue(batch[middle:])
+                return False
+            return self._complete(batch[middle:])
+        except APIError as error:
+            core.not_confirmed(batch, error)
+            return False
+        core.confirmed(batch)
+        return True
 
     def _idle(self, seconds: float) -> None:
         core = self._core
@@ -437,6 +506,7 @@ class AsyncEventsConsumer:
         on_error: OnError = "log",
         install_signal_handlers: bool = False,
         clock: Callable[[], float] = time.monotonic,
+        leases: EventLeases | None = None,
     ) -> None:
         self._client = client
         self._handler = handler
@@ -449,6 +519,7 @@ class AsyncEventsConsumer:
             idle_multiplier=idle_multiplier,
             on_error=on_error,
             clock=clock,
+            leases=leases,
         )
         self.install_signal_handlers = install_signal_handlers
         self._stopping = False
@@ -528,6 +599,7 @@ class AsyncEventsConsumer:
                     succeeded += 1
                 if core.flush_due():
                     await self._flush()
+                    break  # completing shifts the pages: walk again from the first one
                 if budget is not None and delivered >= budget:
                     break
         except APIError as error:
@@ -537,13 +609,28 @@ class AsyncEventsConsumer:
     async def _flush(self, *, everything: bool = False) -> None:
         core = self._core
         while core.flush_due(everything=everything):
-            batch = core.take()
-            try:
-                await self._client.complete_events(batch)
-            except APIError as error:
-                core.not_confirmed(batch, error)
+            if not await self._complete(core.take()):
                 return
-            core.confirmed(batch)
+
+    async def _complete(self, batch: list[int]) -> bool:
+        """See `EventsConsumer._complete`."""
+        core = self._core
+        try:
+            await self._client.complete_events(batch)
+        except BadRequestError as error:
+            if len(batch) == 1:
+                core.rejected(batch[0], error)
+                return True
+            middle = len(batch) // 2
+            if not await self._complete(batch[:middle]):
+                core.requeue(batch[middle:])
+                return False
+            return await self._complete(batch[middle:])
+        except APIError as error:
+            core.not_confirmed(batch, error)
+            return False
+        core.confirmed(batch)
+        return True
 
     async def _idle(self, seconds: float) -> None:
         core = self._core
