@@ -32,10 +32,12 @@ def group(name: str) -> list[str]:
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff check and ruff format --check on the hand-written code (generated/ is formatted by regeneration)."""
+    """ruff check and ruff format --check on the code (generated/ is formatted by regeneration), and
+    scripts/unasync.py --check: every generated sync twin of the facade is up to date with its async source."""
     session.install(*group("lint"))
     session.run("ruff", "check", *CODE)
     session.run("ruff", "format", "--check", *CODE)
+    session.run("python", "scripts/unasync.py", "--check")
 
 
 @nox.session(python=PYTHON)

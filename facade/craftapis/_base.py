@@ -1,31 +1,39 @@
-"""The base clients every API client is built on: configuration, the HTTP seam, error mapping, parsing.
+"""What every API client is built on: configuration, error mapping, parsing, the operations namespace.
 
 An API is described by an `ApiProfile` (data and small functions: where its errors are, how its
-envelope unwraps, how it paces); `SyncAPIClient` and `AsyncAPIClient` are the only places that send.
-Both share every decision through `_ClientCore`, so the twins differ only in `await`.
+envelope unwraps, how it paces). `AsyncAPIClient` (`_async_base.py`, written once) and `SyncAPIClient`
+(`_sync_base.py`, generated from it by `scripts/unasync.py`) are the only places that send, stream and
+close; both take every decision through `_ClientCore` here.
 """
 
 from __future__ import annotations
 
 import contextlib
 import importlib
+import inspect
 import json as jsonlib
+import re
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from types import ModuleType, TracebackType
-from typing import Any, Self
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, ForwardRef
 
 import httpx
 
 from ._context import CallOptions, call_options, current_call_options
 from ._errors import APIConnectionError, APIError, APITimeoutError, ResponseParseError, redact_url
-from ._http import DEFAULT_TIMEOUT, build_async_client, build_client
+from ._http import DEFAULT_TIMEOUT
 from ._ratelimit import NoRateLimiter, RateLimiter
 from ._retry import RetryPolicy, WaitHintParser, standard_wait_hint
-from ._transport import BUFFER_EXTENSION, AsyncPolicyTransport, PolicyTransport
+from ._transport import BUFFER_EXTENSION
 from ._version import __version__
 
-__all__ = ["ApiProfile", "AsyncAPIClient", "SyncAPIClient"]
+if TYPE_CHECKING:
+    from ._async_base import AsyncAPIClient as AsyncAPIClient
+    from ._sync_base import SyncAPIClient as SyncAPIClient
+
+__all__ = ["ApiProfile", "Operations", "content_length", "operation_names"]
 
 
 def _no_error(response: httpx.Response, body: Any) -> APIError | None:
@@ -95,6 +103,37 @@ def _escape_dot_segments(url: str) -> str:
     return "/".join({".": "%2E", "..": "%2E%2E"}.get(part, part) for part in url.split("/"))
 
 
+def content_length(response: httpx.Response) -> int | None:
+    """The `Content-Length` a response announces, or None (absent or not a number)."""
+    value = response.headers.get("content-length", "")
+    return int(value) if value.isdigit() else None
+
+
+def _expand_options(init: Callable[..., None]) -> None:
+    """Show the shared options of `**options: Unpack[<Options>]` as keyword parameters in `__init__`'s
+    signature (`help()`, IDEs, `inspect.signature`), so declaring them once costs users nothing."""
+    signature = inspect.signature(init)
+    params = list(signature.parameters.values())
+    if not params or params[-1].kind is not inspect.Parameter.VAR_KEYWORD:
+        return
+    match = re.fullmatch(r"Unpack\[(\w+)\]", str(params[-1].annotation))
+    if match is None:
+        return
+    options = vars(sys.modules[init.__module__])[match.group(1)]
+    declared = {p.name for p in params}
+    extra = [
+        inspect.Parameter(
+            name,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=None,
+            annotation=hint.__forward_arg__ if isinstance(hint, ForwardRef) else hint,
+        )
+        for name, hint in options.__annotations__.items()
+        if name not in declared
+    ]
+    init.__signature__ = signature.replace(parameters=[*params[:-1], *extra])  # type: ignore[attr-defined]
+
+
 def _request_of(exc: httpx.TransportError) -> httpx.Request | None:
     try:
         return exc.request
@@ -106,6 +145,12 @@ class _ClientCore:
     """Configuration and every decision the sync and async clients share."""
 
     _profile: ApiProfile
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is not None:
+            _expand_options(init)
 
     def _setup(
         self,
@@ -215,213 +260,6 @@ class _ClientCore:
         return f"{type(self).__name__}(base_url={self.base_url!r}, auth={auth})"
 
 
-class SyncAPIClient(_ClientCore):
-    """Base of the synchronous API clients. Closes only what it created; a context manager."""
-
-    def __init__(
-        self,
-        *,
-        base_url: str | None = None,
-        auth: httpx.Auth | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: httpx.Timeout | float | None = None,
-        retry: RetryPolicy | None = None,
-        rate_limiter: RateLimiter | None = None,
-        http_client: httpx.Client | None = None,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        self._setup(
-            base_url=base_url,
-            auth=auth,
-            headers=headers,
-            timeout=timeout,
-            retry=retry,
-            rate_limiter=rate_limiter,
-        )
-        profile = self._profile
-
-        def policy(inner: httpx.BaseTransport) -> httpx.BaseTransport:
-            return PolicyTransport(
-                inner, retry=self.retry, limiter=self.rate_limiter, wait_hint=profile.wait_hint
-            )
-
-        self._http = build_client(
-            base_url=self.base_url,
-            policy=policy,
-            http_client=http_client,
-            transport=transport,
-            timeout=self.timeout,
-            headers=self._headers,
-            follow_redirects=profile.follow_redirects,
-        )
-
-    def request(
-        self,
-        method: str,
-        url: str,
-        *,
-        params: Any = None,
-        json: Any = None,
-        content: Any = None,
-        data: Any = None,
-        files: Any = None,
-        headers: Mapping[str, str] | None = None,
-        auth: httpx.Auth | None = None,
-        check: bool = True,
-    ) -> httpx.Response:
-        """Send one request with auth, retries, pacing and error mapping (raises `APIError` on an error)."""
-        return self._send(
-            {
-                "method": method,
-                "url": url,
-                "params": params,
-                "json": json,
-                "content": content,
-                "data": data,
-                "files": files,
-                "headers": headers,
-            },
-            auth=auth,
-            check=check,
-        )[0]
-
-    def _send(
-        self, kwargs: dict[str, Any], *, auth: httpx.Auth | None = None, check: bool = True
-    ) -> tuple[httpx.Response, Any]:
-        timeout = self._timeout_for_call()
-        try:
-            response = self._http.request(
-                **_with_buffering(kwargs),
-                auth=auth or self._auth or httpx.USE_CLIENT_DEFAULT,
-                timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
-            )
-        except httpx.TransportError as exc:
-            request = _request_of(exc) or httpx.Request(kwargs["method"], self.base_url + kwargs["url"])
-            raise self._connection_error(request, exc) from exc
-        return response, (self._check(response) if check else None)
-
-    def call(self, operation: str, /, **kwargs: Any) -> Any:
-        """Call a generated operation by its module path, e.g. `call("projects.get_project", id_slug="x")`."""
-        module = self._module(operation)
-        response, body = self._send(self._kwargs(module, kwargs))
-        return self._parse(module, response, body)
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
-
-
-class AsyncAPIClient(_ClientCore):
-    """Base of the asynchronous API clients: the twin of `SyncAPIClient`."""
-
-    def __init__(
-        self,
-        *,
-        base_url: str | None = None,
-        auth: httpx.Auth | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: httpx.Timeout | float | None = None,
-        retry: RetryPolicy | None = None,
-        rate_limiter: RateLimiter | None = None,
-        http_client: httpx.AsyncClient | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
-        self._setup(
-            base_url=base_url,
-            auth=auth,
-            headers=headers,
-            timeout=timeout,
-            retry=retry,
-            rate_limiter=rate_limiter,
-        )
-        profile = self._profile
-
-        def policy(inner: httpx.AsyncBaseTransport) -> httpx.AsyncBaseTransport:
-            return AsyncPolicyTransport(
-                inner, retry=self.retry, limiter=self.rate_limiter, wait_hint=profile.wait_hint
-            )
-
-        self._http = build_async_client(
-            base_url=self.base_url,
-            policy=policy,
-            http_client=http_client,
-            transport=transport,
-            timeout=self.timeout,
-            headers=self._headers,
-            follow_redirects=profile.follow_redirects,
-        )
-
-    async def request(
-        self,
-        method: str,
-        url: str,
-        *,
-        params: Any = None,
-        json: Any = None,
-        content: Any = None,
-        data: Any = None,
-        files: Any = None,
-        headers: Mapping[str, str] | None = None,
-        auth: httpx.Auth | None = None,
-        check: bool = True,
-    ) -> httpx.Response:
-        """Send one request with auth, retries, pacing and error mapping (raises `APIError` on an error)."""
-        response, _ = await self._send(
-            {
-                "method": method,
-                "url": url,
-                "params": params,
-                "json": json,
-                "content": content,
-                "data": data,
-                "files": files,
-                "headers": headers,
-            },
-            auth=auth,
-            check=check,
-        )
-        return response
-
-    async def _send(
-        self, kwargs: dict[str, Any], *, auth: httpx.Auth | None = None, check: bool = True
-    ) -> tuple[httpx.Response, Any]:
-        timeout = self._timeout_for_call()
-        try:
-            response = await self._http.request(
-                **_with_buffering(kwargs),
-                auth=auth or self._auth or httpx.USE_CLIENT_DEFAULT,
-                timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
-            )
-        except httpx.TransportError as exc:
-            request = _request_of(exc) or httpx.Request(kwargs["method"], self.base_url + kwargs["url"])
-            raise self._connection_error(request, exc) from exc
-        return response, (self._check(response) if check else None)
-
-    async def call(self, operation: str, /, **kwargs: Any) -> Any:
-        """Call a generated operation by its module path, e.g. `await call("projects.get_project", id_slug="x")`."""
-        module = self._module(operation)
-        response, body = await self._send(self._kwargs(module, kwargs))
-        return self._parse(module, response, body)
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()
-
-
 def operation_names(package: str) -> Iterator[str]:
     """Every generated operation of a package as `tag_module.operation_module` (for `client.call`)."""
     import pkgutil
@@ -480,3 +318,16 @@ class _OperationGroup:
         return [
             n[len(prefix) :] for n in operation_names(self._client._profile.package) if n.startswith(prefix)
         ]
+
+
+def __getattr__(name: str) -> type[_ClientCore]:
+    """The base clients live in their own modules (one written, one generated); imported on first use."""
+    if name == "AsyncAPIClient":
+        from ._async_base import AsyncAPIClient
+
+        return AsyncAPIClient
+    if name == "SyncAPIClient":
+        from ._sync_base import SyncAPIClient
+
+        return SyncAPIClient
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,15 +1,20 @@
 """Lazy pagination: `for`/`async for` over items, `iter_pages()`, and a total `limit`.
 
-One iterator pair serves every API. What differs between APIs (how a page is asked for, where its
+One iterator pair serves every API (`AsyncPageIterator` written once in `_async_pagination.py`,
+`PageIterator` generated from it). What differs between APIs (how a page is asked for, where its
 items are, how it says it is the last) is a `PagingStrategy`: pure functions over plain data, so they
 are tested once, with no network. Memory is one page at a time, whatever the number of items.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+
+if TYPE_CHECKING:
+    from ._async_pagination import AsyncPageIterator as AsyncPageIterator
+    from ._sync_pagination import PageIterator as PageIterator
 
 __all__ = [
     "AsyncPageIterator",
@@ -179,71 +184,14 @@ class _Base(Generic[T]):
         return Page(items, params, self._strategy.total(body), body), nxt, seen
 
 
-class PageIterator(_Base[T]):
-    """Iterate lazily over every item of a paginated list; `iter_pages()` for whole pages.
+def __getattr__(name: str) -> type[_Base[Any]]:
+    """The iterators live in their own modules (one written, one generated); imported on first use."""
+    if name == "AsyncPageIterator":
+        from ._async_pagination import AsyncPageIterator
 
-    `fetch(params)` returns one decoded page body; it is called only when the previous page is used up.
-    """
+        return AsyncPageIterator
+    if name == "PageIterator":
+        from ._sync_pagination import PageIterator
 
-    def __init__(
-        self,
-        fetch: Callable[[Params], Any],
-        strategy: PagingStrategy,
-        params: Params | None = None,
-        *,
-        limit: int | None = None,
-        item: Callable[[Any], T] | None = None,
-    ) -> None:
-        super().__init__(strategy, params, limit=limit, item=item)
-        self._fetch = fetch
-
-    def iter_pages(self) -> Iterator[Page[T]]:
-        params: Params | None = self._params
-        seen = 0
-        if self._limit == 0:
-            return
-        while params is not None:
-            page, params, seen = self._page(params, self._fetch(params), seen)
-            yield page
-
-    def __iter__(self) -> Iterator[T]:
-        for page in self.iter_pages():
-            yield from page.items
-
-    def first_page(self) -> Page[T]:
-        return next(iter(self.iter_pages()), Page([], self._params))
-
-
-class AsyncPageIterator(_Base[T]):
-    """The `async for` twin of `PageIterator`; `fetch(params)` is a coroutine function."""
-
-    def __init__(
-        self,
-        fetch: Callable[[Params], Awaitable[Any]],
-        strategy: PagingStrategy,
-        params: Params | None = None,
-        *,
-        limit: int | None = None,
-        item: Callable[[Any], T] | None = None,
-    ) -> None:
-        super().__init__(strategy, params, limit=limit, item=item)
-        self._fetch = fetch
-
-    async def iter_pages(self) -> AsyncIterator[Page[T]]:
-        params: Params | None = self._params
-        seen = 0
-        if self._limit == 0:
-            return
-        while params is not None:
-            page, params, seen = self._page(params, await self._fetch(params), seen)
-            yield page
-
-    async def __aiter__(self) -> AsyncIterator[T]:
-        async for page in self.iter_pages():
-            for item in page.items:
-                yield item
-
-    async def first_page(self) -> Page[T]:
-        async for page in self.iter_pages():
-            return page
-        return Page([], self._params)
+        return PageIterator
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

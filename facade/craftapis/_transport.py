@@ -16,19 +16,18 @@ map. A final failed response carries ``response.extensions["craftapis.retry_afte
 ``["craftapis.retry_reason"]``. The only exception raised by the transport itself is
 :class:`~craftapis.RateLimitError`, when the limiter's wait would pass the deadline.
 
-The decision logic lives in :class:`~craftapis.RetryPolicy` and the limiters; the two
-transports differ only in how they send, read and sleep, and share every other step
-through :class:`_PolicyCore`.
+The decision logic lives in :class:`~craftapis.RetryPolicy` and the limiters. Every step but
+sending, reading and sleeping is :class:`_PolicyCore` here; ``AsyncPolicyTransport`` is written once
+in ``_async_transport.py`` and ``PolicyTransport`` is generated from it (``scripts/unasync.py``);
+both are importable from this module.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
-import time
-from collections.abc import Awaitable, Callable
-from typing import Any, Final
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Final
 
 import httpx
 
@@ -36,6 +35,10 @@ from ._context import IDEMPOTENT_EXTENSION, current_call_options
 from ._errors import RateLimitError, redact_url
 from ._ratelimit import NoRateLimiter, RateLimiter
 from ._retry import RetryDecision, RetryPolicy, WaitHintParser, standard_wait_hint
+
+if TYPE_CHECKING:
+    from ._async_transport import AsyncPolicyTransport as AsyncPolicyTransport
+    from ._sync_transport import PolicyTransport as PolicyTransport
 
 try:  # re-iterable (file fields seek back to 0); private, so guarded
     from httpx._multipart import MultipartStream as _MultipartStream
@@ -275,142 +278,14 @@ class _PolicyCore:
             )
 
 
-class PolicyTransport(_PolicyCore, httpx.BaseTransport):
-    """A sync httpx transport adding pacing and retries around ``transport``.
+def __getattr__(name: str) -> type[httpx.BaseTransport | httpx.AsyncBaseTransport]:
+    """The transports live in their own modules (one written, one generated); imported on first use."""
+    if name == "AsyncPolicyTransport":
+        from ._async_transport import AsyncPolicyTransport
 
-    Args:
-        transport: the transport that really sends (default ``httpx.HTTPTransport()``).
-        retry: the default :class:`RetryPolicy` (``call_options(retry=...)`` overrides it per call).
-        limiter: a :class:`RateLimiter` shared by every request through this transport.
-        wait_hint: reads the server's requested wait from a failed response
-            (default: ``retry-after-ms``, then ``Retry-After`` seconds or date).
-        sleep: how to wait (default :func:`time.sleep`).
-        clock: a monotonic clock for the deadline (default :func:`time.monotonic`).
-    """
+        return AsyncPolicyTransport
+    if name == "PolicyTransport":
+        from ._sync_transport import PolicyTransport
 
-    def __init__(
-        self,
-        transport: httpx.BaseTransport | None = None,
-        *,
-        retry: RetryPolicy | None = None,
-        limiter: RateLimiter | None = None,
-        wait_hint: WaitHintParser | None = None,
-        sleep: Callable[[float], object] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        super().__init__(retry, limiter, wait_hint, clock)
-        self.transport = transport if transport is not None else httpx.HTTPTransport()
-        self._sleep = sleep
-
-    def _wait(self, seconds: float) -> None:
-        self._sleep(seconds)
-        self._slept(seconds)
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        policy, idempotent, rewind = self._prepare(request)
-        if rewind:
-            request.read()
-        start = self._clock()
-        attempt = 0
-        while True:
-            attempt += 1
-            while (wait := self._slot(request, policy, start)) > 0.0:
-                self._wait(wait)
-            raw: bytes | None = None
-            try:
-                response = self.transport.handle_request(request)
-                if self._must_read(request, response, policy):
-                    try:
-                        # a response built in memory (MockTransport, a user's transport) arrives already read
-                        raw = (
-                            response.content if response.is_stream_consumed else b"".join(response.iter_raw())
-                        )
-                    finally:
-                        response.close()
-            except httpx.TransportError as exc:
-                decision = self._on_error(request, policy, idempotent, attempt, start, exc)
-                if not decision.retry:
-                    raise
-            except BaseException:
-                self.limiter.observe(request, None)
-                raise
-            else:
-                if raw is None:
-                    self.limiter.observe(request, response)
-                    return response
-                maybe, response = self._on_read(request, response, raw, policy, idempotent, attempt, start)
-                if maybe is None or not maybe.retry:
-                    return response
-                decision = maybe
-            self._retrying()
-            if decision.wait > 0.0:
-                self._wait(decision.wait)
-
-    def close(self) -> None:
-        self.transport.close()
-
-
-class AsyncPolicyTransport(_PolicyCore, httpx.AsyncBaseTransport):
-    """The asyncio twin of :class:`PolicyTransport` (same arguments; ``sleep`` defaults to
-    :func:`asyncio.sleep`, inner transport to ``httpx.AsyncHTTPTransport()``)."""
-
-    def __init__(
-        self,
-        transport: httpx.AsyncBaseTransport | None = None,
-        *,
-        retry: RetryPolicy | None = None,
-        limiter: RateLimiter | None = None,
-        wait_hint: WaitHintParser | None = None,
-        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        super().__init__(retry, limiter, wait_hint, clock)
-        self.transport = transport if transport is not None else httpx.AsyncHTTPTransport()
-        self._sleep = sleep
-
-    async def _wait(self, seconds: float) -> None:
-        await self._sleep(seconds)
-        self._slept(seconds)
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        policy, idempotent, rewind = self._prepare(request)
-        if rewind:
-            await request.aread()
-        start = self._clock()
-        attempt = 0
-        while True:
-            attempt += 1
-            while (wait := self._slot(request, policy, start)) > 0.0:
-                await self._wait(wait)
-            raw: bytes | None = None
-            try:
-                response = await self.transport.handle_async_request(request)
-                if self._must_read(request, response, policy):
-                    try:
-                        if response.is_stream_consumed:  # built in memory: already read
-                            raw = response.content
-                        else:
-                            raw = b"".join([chunk async for chunk in response.aiter_raw()])
-                    finally:
-                        await response.aclose()
-            except httpx.TransportError as exc:
-                decision = self._on_error(request, policy, idempotent, attempt, start, exc)
-                if not decision.retry:
-                    raise
-            except BaseException:
-                self.limiter.observe(request, None)
-                raise
-            else:
-                if raw is None:
-                    self.limiter.observe(request, response)
-                    return response
-                maybe, response = self._on_read(request, response, raw, policy, idempotent, attempt, start)
-                if maybe is None or not maybe.retry:
-                    return response
-                decision = maybe
-            self._retrying()
-            if decision.wait > 0.0:
-                await self._wait(decision.wait)
-
-    async def aclose(self) -> None:
-        await self.transport.aclose()
+        return PolicyTransport
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

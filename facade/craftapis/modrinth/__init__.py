@@ -9,12 +9,14 @@ Example::
             print(hit.title)
 """
 
+from ._async_client import AsyncModrinth
 from ._auth import AUTHORIZE_URL, ModrinthTokenAuth, OAuthToken, authorize_url
-from ._client import AsyncModrinth, Modrinth, ProgressCallback
+from ._client import ProgressCallback
 from ._download import HashMismatchError
 from ._facets import OPERATORS, Facets, FacetsLike, Operator, facet
 from ._hashing import hash_file
 from ._profile import DEFAULT_BASE_URL, MODRINTH_PROFILE, STAGING_BASE_URL
+from ._sync_client import Modrinth
 from ._upload import FileSpec
 from ._user_agent import MissingUserAgentWarning
 

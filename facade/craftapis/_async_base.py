@@ -1,0 +1,155 @@
+"""`AsyncAPIClient`, the base of every API client: the one place that sends (`_send`, `call`, `request`),
+streams (`_stream`, for downloads) and closes. What it shares with its twin is in `_base.py`."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Mapping
+from types import TracebackType
+from typing import Any, Self, TypedDict, Unpack
+
+import httpx
+
+from ._async_transport import AsyncPolicyTransport
+from ._base import _ClientCore, _request_of, _with_buffering
+from ._http import build_async_client
+from ._ratelimit import RateLimiter
+from ._retry import RetryPolicy
+
+__all__ = ["AsyncAPIClient", "AsyncClientOptions"]
+
+
+class AsyncClientOptions(TypedDict, total=False):
+    """The options every client takes, declared once (each client's `__init__` takes `**options`).
+
+    Attributes:
+        headers: extra default headers sent with every request.
+        timeout: seconds or an `httpx.Timeout` (default 30 s, 10 s to connect).
+        retry: the `RetryPolicy` (default: the API's own, see each client).
+        rate_limiter: the client-side `RateLimiter` (default: the API's own); pass one to share it.
+        http_client: your own `httpx.AsyncClient` to send through (proxies, TLS); never closed by craftapis.
+        transport: an `httpx.AsyncBaseTransport` to send through instead (not with `http_client`).
+    """
+
+    headers: Mapping[str, str] | None
+    timeout: httpx.Timeout | float | None
+    retry: RetryPolicy | None
+    rate_limiter: RateLimiter | None
+    http_client: httpx.AsyncClient | None
+    transport: httpx.AsyncBaseTransport | None
+
+
+class AsyncAPIClient(_ClientCore):
+    """Base of the API clients: sends with auth, retries, pacing and error mapping; closes only what it
+    created; a context manager (`async with client: ...`)."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str | None = None,
+        auth: httpx.Auth | None = None,
+        **options: Unpack[AsyncClientOptions],
+    ) -> None:
+        self._setup(
+            base_url=base_url,
+            auth=auth,
+            headers=options.get("headers"),
+            timeout=options.get("timeout"),
+            retry=options.get("retry"),
+            rate_limiter=options.get("rate_limiter"),
+        )
+        profile = self._profile
+
+        def policy(inner: httpx.AsyncBaseTransport) -> httpx.AsyncBaseTransport:
+            return AsyncPolicyTransport(
+                inner, retry=self.retry, limiter=self.rate_limiter, wait_hint=profile.wait_hint
+            )
+
+        self._http = build_async_client(
+            base_url=self.base_url,
+            policy=policy,
+            http_client=options.get("http_client"),
+            transport=options.get("transport"),
+            timeout=self.timeout,
+            headers=self._headers,
+            follow_redirects=profile.follow_redirects,
+        )
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Any = None,
+        json: Any = None,
+        content: Any = None,
+        data: Any = None,
+        files: Any = None,
+        headers: Mapping[str, str] | None = None,
+        auth: httpx.Auth | None = None,
+        check: bool = True,
+    ) -> httpx.Response:
+        """Send one request with auth, retries, pacing and error mapping (raises `APIError` on an error;
+        `check=False` returns error responses instead)."""
+        kwargs = {"method": method, "url": url, "params": params, "json": json}
+        kwargs.update(content=content, data=data, files=files, headers=headers)
+        response, _ = await self._send(kwargs, auth=auth, check=check)
+        return response
+
+    async def _send(
+        self, kwargs: dict[str, Any], *, auth: httpx.Auth | None = None, check: bool = True
+    ) -> tuple[httpx.Response, Any]:
+        """Send `kwargs` (httpx request arguments); (response, its decoded body when errors were looked for)."""
+        timeout = self._timeout_for_call()
+        try:
+            response = await self._http.request(
+                **_with_buffering(kwargs),
+                auth=auth or self._auth or httpx.USE_CLIENT_DEFAULT,
+                timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
+            )
+        except httpx.TransportError as exc:
+            request = _request_of(exc) or httpx.Request(kwargs["method"], self.base_url + kwargs["url"])
+            raise self._connection_error(request, exc) from exc
+        return response, (self._check(response) if check else None)
+
+    @contextlib.asynccontextmanager
+    async def _stream(
+        self, kwargs: dict[str, Any], *, auth: httpx.Auth | None = None
+    ) -> AsyncIterator[httpx.Response]:
+        """A streamed response (downloads), closed when the block ends; an error status is read and raised
+        as its `APIError`. Without `auth`, no `Authorization` header is sent (not even one from `headers=`)."""
+        timeout = self._timeout_for_call()
+        request = self._http.build_request(
+            **kwargs, timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT
+        )
+        if auth is None:
+            request.headers.pop("Authorization", None)
+        try:
+            response = await self._http.send(request, stream=True, auth=auth)
+        except httpx.TransportError as exc:
+            raise self._connection_error(request, exc) from exc
+        try:
+            if response.status_code >= 300:
+                await response.aread()
+                self._check(response)
+            yield response
+        finally:
+            await response.aclose()
+
+    async def call(self, operation: str, /, **kwargs: Any) -> Any:
+        """Call a generated operation by its module path, e.g. `await call("projects.get_project", id_slug="x")`."""
+        module = self._module(operation)
+        response, body = await self._send(self._kwargs(module, kwargs))
+        return self._parse(module, response, body)
+
+    async def aclose(self) -> None:
+        """Close the connections craftapis opened (never an `http_client=` of yours)."""
+        await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
