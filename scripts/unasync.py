@@ -39,7 +39,7 @@ SUBS: list[tuple[str, str]] = [
     ("_async_([a-z_]+)", r"_sync_\1"),
     # the name-paired primitives of _primitives.py
     ("async_(sleep|to_thread)", r"\1"),
-    ("Awaitable\\[(Any|None|T)\\]", r"\1"),
+    ("Awaitable\\[(Any|None|T|str)\\]", r"\1"),
     # syntax
     ("async def", "def"),
     ("async with", "with"),

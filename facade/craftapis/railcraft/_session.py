@@ -9,16 +9,17 @@ caller that saw generation N fail asks to renew N, and whoever comes second find
 and reuses it. So eight threads (or tasks) hitting an expired token cause one acquisition, not eight.
 The lock is held across the acquiring request on purpose: the others have nothing to send until it
 answers. The token is never logged and never shown in a repr.
+
+`AsyncTokenSession` is written once (`_async_session.py`); `TokenSession` is generated from it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
-__all__ = ["AsyncTokenSession", "TokenSession"]
+__all__ = ["_SessionCore"]
 
 logger = logging.getLogger("craftapis")
 
@@ -27,7 +28,9 @@ _Current = tuple[str, int, float]
 
 
 class _SessionCore:
-    """The bookkeeping both twins share; no I/O, no locking."""
+    """The bookkeeping both twins share; no I/O. `_current` and `_generation` change together under a
+    short lock of their own (never held across an await or a request), so a `discard` cannot drop a
+    token another caller stored between its check and its change, in threads as in tasks."""
 
     def __init__(self, *, lifetime: float, margin: float, clock: Callable[[], float]) -> None:
         if not lifetime > 0:
@@ -41,6 +44,7 @@ class _SessionCore:
         self._clock = clock
         self._current: _Current | None = None  # replaced whole, so a lock-free read is consistent
         self._generation = 0
+        self._state = threading.Lock()
         #: how many tokens were acquired (for tests and monitoring)
         self.acquisitions = 0
 
@@ -51,11 +55,13 @@ class _SessionCore:
         return None
 
     def _store(self, token: str, sent_at: float, reason: str) -> tuple[str, int]:
-        self._generation += 1
-        self.acquisitions += 1
-        self._current = (token, self._generation, sent_at + self._lifetime - self._margin)
-        logger.debug("railcraft: acquired session token #%d (%s)", self._generation, reason)
-        return token, self._generation
+        with self._state:
+            self._generation += 1
+            self.acquisitions += 1
+            generation = self._generation
+            self._current = (token, generation, sent_at + self._lifetime - self._margin)
+        logger.debug("railcraft: acquired session token #%d (%s)", generation, reason)
+        return token, generation
 
     def _reason(self, stale: int | None) -> str:
         if stale is not None:
@@ -65,11 +71,11 @@ class _SessionCore:
         return "the previous one was discarded" if self._current is None else "the previous one is ending"
 
     def discard(self, generation: int) -> None:
-        """Forget token `generation` (if still current): the next caller acquires a new one.
-        (Atomic for asyncio: no await between the check and the change.)"""
-        current = self._current
-        if current is not None and current[1] == generation:
-            self._current = None
+        """Forget token `generation` (if still current): the next caller acquires a new one."""
+        with self._state:
+            current = self._current
+            if current is not None and current[1] == generation:
+                self._current = None
 
     @property
     def generation(self) -> int:
@@ -84,79 +90,3 @@ class _SessionCore:
             else f"#{current[1]}, valid {max(0.0, current[2] - self._clock()):.0f} s"
         )
         return f"{type(self).__name__}(token=<{state}>)"
-
-
-class TokenSession(_SessionCore):
-    """Thread-safe session for the sync client; `acquire()` sends the token request."""
-
-    def __init__(
-        self, acquire: Callable[[], str], *, lifetime: float, margin: float, clock: Callable[[], float]
-    ) -> None:
-        super().__init__(lifetime=lifetime, margin=margin, clock=clock)
-        self._acquire = acquire
-        self._lock = threading.Lock()
-
-    def token(self) -> tuple[str, int]:
-        """(token, generation): the current token, acquired first if there is none or it is ending."""
-        valid = self._valid()
-        if valid is not None:
-            return valid
-        with self._lock:
-            return self._valid() or self._renew_locked(None)
-
-    def renew(self, stale: int) -> tuple[str, int]:
-        """A token newer than generation `stale` (the one the server rejected); shares a renewal that
-        another caller already made."""
-        with self._lock:
-            if self._generation != stale:
-                valid = self._valid()
-                if valid is not None:
-                    return valid
-            return self._renew_locked(stale)
-
-    def _renew_locked(self, stale: int | None) -> tuple[str, int]:
-        reason = self._reason(stale)
-        sent_at = self._clock()
-        return self._store(self._acquire(), sent_at, reason)
-
-    def discard(self, generation: int) -> None:
-        with self._lock:  # not between another thread's check and store
-            super().discard(generation)
-
-
-class AsyncTokenSession(_SessionCore):
-    """The asyncio twin of `TokenSession` (one renewal shared by every task of the client)."""
-
-    def __init__(
-        self,
-        acquire: Callable[[], Awaitable[str]],
-        *,
-        lifetime: float,
-        margin: float,
-        clock: Callable[[], float],
-    ) -> None:
-        super().__init__(lifetime=lifetime, margin=margin, clock=clock)
-        self._acquire = acquire
-        self._lock = asyncio.Lock()
-
-    async def token(self) -> tuple[str, int]:
-        """See `TokenSession.token`."""
-        valid = self._valid()
-        if valid is not None:
-            return valid
-        async with self._lock:
-            return self._valid() or await self._renew_locked(None)
-
-    async def renew(self, stale: int) -> tuple[str, int]:
-        """See `TokenSession.renew`."""
-        async with self._lock:
-            if self._generation != stale:
-                valid = self._valid()
-                if valid is not None:
-                    return valid
-            return await self._renew_locked(stale)
-
-    async def _renew_locked(self, stale: int | None) -> tuple[str, int]:
-        reason = self._reason(stale)
-        sent_at = self._clock()
-        return self._store(await self._acquire(), sent_at, reason)
