@@ -1,9 +1,11 @@
 """BuiltByBit API v1 (`https://api.builtbybit.com/v1`): `BuiltByBitV1` and `AsyncBuiltByBitV1`."""
 
+from ._async_client import AsyncBuiltByBitV1
 from ._auth import SHARED_OPERATIONS, SharedTokenError
-from ._client import AsyncBuiltByBitV1, BuiltByBitV1, RawFormat
+from ._client import RawFormat
 from ._license import LicenseCheck
 from ._lists import LIST_OPERATIONS, PAGE_SIZE
+from ._sync_client import BuiltByBitV1
 
 __all__ = [
     "LIST_OPERATIONS",
