@@ -5,7 +5,7 @@
 generated sync twin; this test proves that rewrite (and any later change) keeps the surface users see.
 A deliberate change to the public API regenerates the snapshot and commits it with the change:
 
-    PYTHONPATH=facade:generated python tests/test_public_api_snapshot.py --write
+    PYTHONPATH=facade:generated python -m tests.test_public_api_snapshot --write
 
 Keyword-only parameters are compared as a set (their order is not part of a call's meaning), every
 other parameter in order.

@@ -9,8 +9,9 @@ with BuiltByBit("your-api-token") as bbb:
         ...
 """
 
+from ._async_client import AsyncBuiltByBit
 from ._auth import TokenAuth
-from ._client import MAX_PER_PAGE, AsyncBuiltByBit, BuiltByBit
+from ._client import MAX_PER_PAGE
 from ._events import AsyncEventsConsumer, ConsumerStats, EventsConsumer, IdleBackoff
 from ._licenses import LicenseCheck, LicenseStatus, check_licenses
 from ._oauth2 import (
@@ -23,6 +24,7 @@ from ._oauth2 import (
 )
 from ._profile import BASE_URL, ERROR_CODES, error_class_for_code
 from ._signed import BUILTBYBIT_JWT_PUBLIC_KEY, ResponseVerifier
+from ._sync_client import BuiltByBit
 
 __all__ = [
     "AUTHORIZE_URL",

@@ -35,8 +35,9 @@ from .._errors import APIError, AuthenticationError, BadRequestError, Permission
 if TYPE_CHECKING:
     from craftapis_generated.builtbybit_v2.models import Event
 
-    from ._client import AsyncBuiltByBit, BuiltByBit
+    from ._async_client import AsyncBuiltByBit
     from ._leases import EventLeases
+    from ._sync_client import BuiltByBit
 
 __all__ = ["AsyncEventsConsumer", "ConsumerStats", "EventsConsumer", "IdleBackoff"]
 
