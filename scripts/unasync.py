@@ -38,7 +38,7 @@ SUBS: list[tuple[str, str]] = [
     # modules: an async source imports the async sources it builds on
     ("_async_([a-z_]+)", r"_sync_\1"),
     # the name-paired primitives of _primitives.py
-    ("async_(sleep|to_thread)", r"\1"),
+    ("async_(sleep|to_thread|hook)", r"\1"),
     ("Awaitable\\[(Any|None|T|str)\\]", r"\1"),
     # syntax
     ("async def", "def"),

@@ -18,8 +18,10 @@ __all__ = [
     "AsyncSleep",
     "Lock",
     "Sleep",
+    "async_hook",
     "async_sleep",
     "async_to_thread",
+    "hook",
     "sleep",
     "to_thread",
 ]
@@ -53,3 +55,17 @@ async def async_to_thread(function: Callable[P, T], /, *args: P.args, **kwargs: 
 def to_thread(function: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
     """Run blocking work in the calling thread: sync code blocks anyway, a thread hop would only cost."""
     return function(*args, **kwargs)
+
+
+def async_hook(function: Callable[[T], object]) -> Callable[[T], Awaitable[None]]:
+    """An httpx event hook for an `httpx.AsyncClient` (which awaits its hooks) from a plain function."""
+
+    async def hook(argument: T) -> None:
+        function(argument)
+
+    return hook
+
+
+def hook(function: Callable[[T], object]) -> Callable[[T], object]:
+    """An httpx event hook for an `httpx.Client`: the plain function itself."""
+    return function

@@ -3,7 +3,7 @@
 Postal, the reference deployment, has its own client built on these: `craftapis.postal`.
 """
 
-from ._client import AsyncMoonrope, Moonrope
+from ._async_client import AsyncMoonrope
 from ._envelope import Envelope
 from ._errors import (
     AccessDeniedError,
@@ -19,6 +19,7 @@ from ._errors import (
     define_error_code,
 )
 from ._paging import DEFAULT_PER_PAGE, MAX_PER_PAGE, MoonropePaging
+from ._sync_client import Moonrope
 
 __all__ = [
     "DEFAULT_PER_PAGE",

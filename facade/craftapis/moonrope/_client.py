@@ -1,4 +1,5 @@
-"""`Moonrope` and `AsyncMoonrope`: clients for any moonrope RPC API (Postal is one deployment).
+"""What `AsyncMoonrope` (`_async_client.py`, written once) and `Moonrope` (`_sync_client.py`, generated from
+it) share: the clients for any moonrope RPC API (Postal is one deployment).
 
 Moonrope exposes each action at `POST {base_url}/api/v{N}/{controller}/{action}` with the parameters
 as a JSON body, and answers HTTP 200 with `{status, time, flags, data}` whatever happened. These
@@ -18,20 +19,17 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from types import ModuleType
-from typing import Any, ClassVar, Literal, overload
+from typing import Any, ClassVar
 
 import httpx
 
-from .._base import ApiProfile, AsyncAPIClient, Operations, SyncAPIClient, _ClientCore
+from .._base import ApiProfile, Operations, _ClientCore
 from .._context import IDEMPOTENT_EXTENSION
-from .._pagination import AsyncPageIterator, PageIterator
-from .._ratelimit import RateLimiter
-from .._retry import RetryPolicy
 from ._auth import HeaderAuth
 from ._envelope import Envelope, envelope_error_decoder, unwrap_success
-from ._paging import DEFAULT_PER_PAGE, MoonropePaging, check_per_page
+from ._paging import MoonropePaging, check_per_page
 
-__all__ = ["AsyncMoonrope", "Moonrope"]
+__all__ = ["api_path"]
 
 _VERSION = re.compile(r"v?(\d+)")
 
@@ -178,192 +176,8 @@ _DOC_ARGS = """
         safe_actions: ``"controller/action"`` names that are safe to send twice (reads); they are
             retried on 5xx and connection errors. Every other action is sent once. Default: none (the
             deployment's reads for a deployment client such as Postal).
-        headers: other headers sent with every request (not secret).
-        timeout: seconds or an ``httpx.Timeout`` (default 30 s, 10 s to connect).
-        retry: the ``RetryPolicy`` (default: 4 attempts with jittered backoff, safe actions only).
-        rate_limiter: a shared ``RateLimiter`` (default: none; moonrope does not rate limit).
-        http_client: your own httpx client (its proxies/TLS apply; never closed by this client).
-        transport: an httpx transport to send through (tests, mocks); not with ``http_client``.
+        **options: what every client takes (``headers``, ``timeout``, ``retry``, ``rate_limiter``,
+            ``http_client``, ``transport``; see ``AsyncClientOptions``). Headers are not secret; the
+            default retry makes 4 attempts with jittered backoff, safe actions only; the default rate
+            limiter is none (moonrope does not rate limit).
 """
-
-
-class Moonrope(_MoonropeCore, SyncAPIClient):
-    __doc__ = (
-        """A client for any moonrope RPC API (synchronous; `AsyncMoonrope` is the async twin).
-
-    ``call_action("messages", "message", {"id": 1})`` POSTs the parameters as JSON to
-    ``{base_url}/api/v1/messages/message`` and returns ``data``; any status other than ``success``
-    raises its typed error (``ParameterError``, ``AccessDeniedError``, ``MoonropeNotFoundError``,
-    ``ValidationError``, ``MoonropeError.for_code(code)``). ``paginate`` walks actions flagged
-    ``paginated``.
-"""
-        + _DOC_ARGS
-    )
-
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        api_version: int | str = 1,
-        auth_headers: Mapping[str, str] | None = None,
-        safe_actions: Iterable[str] | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: httpx.Timeout | float | None = None,
-        retry: RetryPolicy | None = None,
-        rate_limiter: RateLimiter | None = None,
-        http_client: httpx.Client | None = None,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        auth = self._configure(base_url, api_version, auth_headers, safe_actions)
-        super().__init__(
-            auth=auth,
-            headers=headers,
-            timeout=timeout,
-            retry=retry,
-            rate_limiter=rate_limiter,
-            http_client=http_client,
-            transport=transport,
-        )
-        guard = self._redirect_guard()
-        if guard is not None:
-            self._http.event_hooks["request"].append(guard)
-
-    @overload
-    def call_action(
-        self,
-        controller: str,
-        action: str,
-        params: Mapping[str, Any] | None = ...,
-        *,
-        envelope: Literal[False] = ...,
-    ) -> Any: ...
-    @overload
-    def call_action(
-        self, controller: str, action: str, params: Mapping[str, Any] | None = ..., *, envelope: Literal[True]
-    ) -> Envelope: ...
-    def call_action(
-        self,
-        controller: str,
-        action: str,
-        params: Mapping[str, Any] | None = None,
-        *,
-        envelope: bool = False,
-    ) -> Any:
-        """Run ``controller/action`` with ``params`` (a JSON object) and return its ``data``.
-
-        ``envelope=True`` returns an :class:`Envelope` (``data``, ``flags``, ``time``) instead.
-        Raises the typed error of any non-``success`` status although the server answers HTTP 200.
-        """
-        _, body = self._send(self._action_request(controller, action, params))
-        return self._result(body, envelope)
-
-    def paginate(
-        self,
-        controller: str,
-        action: str,
-        params: Mapping[str, Any] | None = None,
-        *,
-        per_page: int = DEFAULT_PER_PAGE,
-        limit: int | None = None,
-        item: Callable[[Any], Any] | None = None,
-    ) -> PageIterator[Any]:
-        """Iterate lazily over every item of an action flagged ``paginated``.
-
-        Args:
-            params: the action's other parameters (``page`` to start elsewhere than page 1).
-            per_page: items per request, 1 to 60 (moonrope's maximum; default 30).
-            limit: stop after this many items in total (None: all of them).
-            item: converts each raw item (a decoded JSON value), e.g. a model's ``from_dict``.
-
-        ``iter_pages()`` on the result yields whole pages, with ``total`` from
-        ``flags.paginated.total_records``.
-        """
-        strategy, merged = self._paging(params, per_page)
-
-        def fetch(page_params: dict[str, Any]) -> Any:
-            return self._send(self._action_request(controller, action, page_params))[1]
-
-        return PageIterator(fetch, strategy, merged, limit=limit, item=item)
-
-
-class AsyncMoonrope(_MoonropeCore, AsyncAPIClient):
-    __doc__ = (
-        """A client for any moonrope RPC API (asyncio; the twin of `Moonrope`, same methods, awaited).
-"""
-        + _DOC_ARGS
-    )
-
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        api_version: int | str = 1,
-        auth_headers: Mapping[str, str] | None = None,
-        safe_actions: Iterable[str] | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: httpx.Timeout | float | None = None,
-        retry: RetryPolicy | None = None,
-        rate_limiter: RateLimiter | None = None,
-        http_client: httpx.AsyncClient | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
-        auth = self._configure(base_url, api_version, auth_headers, safe_actions)
-        super().__init__(
-            auth=auth,
-            headers=headers,
-            timeout=timeout,
-            retry=retry,
-            rate_limiter=rate_limiter,
-            http_client=http_client,
-            transport=transport,
-        )
-        guard = self._redirect_guard()
-        if guard is not None:
-
-            async def async_guard(request: httpx.Request) -> None:
-                guard(request)
-
-            self._http.event_hooks["request"].append(async_guard)
-
-    @overload
-    async def call_action(
-        self,
-        controller: str,
-        action: str,
-        params: Mapping[str, Any] | None = ...,
-        *,
-        envelope: Literal[False] = ...,
-    ) -> Any: ...
-    @overload
-    async def call_action(
-        self, controller: str, action: str, params: Mapping[str, Any] | None = ..., *, envelope: Literal[True]
-    ) -> Envelope: ...
-    async def call_action(
-        self,
-        controller: str,
-        action: str,
-        params: Mapping[str, Any] | None = None,
-        *,
-        envelope: bool = False,
-    ) -> Any:
-        """Run ``controller/action`` with ``params`` and return its ``data`` (see `Moonrope.call_action`)."""
-        _, body = await self._send(self._action_request(controller, action, params))
-        return self._result(body, envelope)
-
-    def paginate(
-        self,
-        controller: str,
-        action: str,
-        params: Mapping[str, Any] | None = None,
-        *,
-        per_page: int = DEFAULT_PER_PAGE,
-        limit: int | None = None,
-        item: Callable[[Any], Any] | None = None,
-    ) -> AsyncPageIterator[Any]:
-        """``async for`` over every item of a paginated action (see `Moonrope.paginate`)."""
-        strategy, merged = self._paging(params, per_page)
-
-        async def fetch(page_params: dict[str, Any]) -> Any:
-            return (await self._send(self._action_request(controller, action, page_params)))[1]
-
-        return AsyncPageIterator(fetch, strategy, merged, limit=limit, item=item)

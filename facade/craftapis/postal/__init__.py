@@ -1,7 +1,8 @@
 """The Postal mail server's HTTP API (v1, a moonrope deployment): `Postal` and `AsyncPostal`, webhook
 verification and parsing, and Postal's error codes as classes."""
 
-from ._client import API_KEY_HEADER, AsyncPostal, Postal
+from ._async_client import AsyncPostal
+from ._client import API_KEY_HEADER
 from ._errors import (
     AttachmentMissingDataError,
     AttachmentMissingNameError,
@@ -18,6 +19,7 @@ from ._errors import (
     UnauthenticatedFromAddressError,
 )
 from ._messages import MAX_RECIPIENTS, Attachment, AttachmentLike
+from ._sync_client import Postal
 from ._webhooks import (
     SIGNATURE_HEADER,
     SIGNATURE_KID_HEADER,

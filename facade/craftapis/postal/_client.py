@@ -1,4 +1,5 @@
-"""`Postal` and `AsyncPostal`: the Postal mail server's HTTP API v1, on the moonrope clients.
+"""What `AsyncPostal` (`_async_client.py`, written once) and `Postal` (`_sync_client.py`, generated from it)
+share: the Postal mail server's HTTP API v1, on the moonrope clients.
 
 Besides the friendly methods below, the four generated operations are there as
 ``client.api.send.send_message(body=...)``, ``client.api.send.send_raw_message(...)``,
@@ -8,29 +9,12 @@ Besides the friendly methods below, the four generated operations are there as
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from email.message import Message as EmailMessage
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import ClassVar
 
-import httpx
-
-from .._ratelimit import RateLimiter
-from .._retry import RetryPolicy
-from ..moonrope._client import AsyncMoonrope, Moonrope
 from . import _errors as _errors  # registers Postal's error codes before the first call
-from ._messages import (
-    AttachmentLike,
-    build_deliveries_request,
-    build_message_request,
-    build_send_message,
-    build_send_raw,
-)
 from ._webhooks import parse_webhook, verify_webhook
 
-if TYPE_CHECKING:
-    from craftapis_generated.postal.models import Delivery, Message, MessageExpansion, SendResult
-
-__all__ = ["AsyncPostal", "Postal"]
+__all__ = ["API_KEY_HEADER"]
 
 #: the header Postal reads the server API key from
 API_KEY_HEADER = "X-Server-API-Key"
@@ -57,226 +41,10 @@ _DOC_ARGS = """
             ``X-Server-API-Key``; never shown in reprs, errors or logs.
         safe_actions: actions retried on 5xx/connection errors (default: ``messages/message`` and
             ``messages/deliveries``; sends are never resent, as that would send a message twice).
-        headers, timeout, retry, rate_limiter, http_client, transport: as for `Moonrope`.
+        **options: what every client takes (`headers`, `timeout`, `retry`, `rate_limiter`, `http_client`,
+            `transport`), as for `Moonrope`.
 
     Errors: Postal's codes are raised as their own classes (``NoRecipientsError``,
     ``UnauthenticatedFromAddressError``, ``InvalidServerAPIKeyError``, ... in `craftapis.postal`), all
     `MoonropeError` subclasses.
 """
-
-
-class Postal(_PostalDeployment, Moonrope):
-    __doc__ = (
-        """Client of a Postal mail server's HTTP API (synchronous; `AsyncPostal` is the async twin).
-
-        with Postal("https://postal.example.com", api_key) as postal:
-            result = postal.send_message(to=["a@example.org"], from_="me@example.com",
-                                         subject="Hi", plain_body="Hello", attachments=["report.pdf"])
-            print(result.message_id, result.messages["a@example.org"].id)
-"""
-        + _DOC_ARGS
-    )
-
-    def __init__(
-        self,
-        base_url: str,
-        api_key: str,
-        *,
-        safe_actions: Iterable[str] | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: httpx.Timeout | float | None = None,
-        retry: RetryPolicy | None = None,
-        rate_limiter: RateLimiter | None = None,
-        http_client: httpx.Client | None = None,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        super().__init__(
-            base_url,
-            api_version=1,
-            auth_headers={API_KEY_HEADER: api_key},
-            safe_actions=safe_actions,
-            headers=headers,
-            timeout=timeout,
-            retry=retry,
-            rate_limiter=rate_limiter,
-            http_client=http_client,
-            transport=transport,
-        )
-
-    def send_message(
-        self,
-        *,
-        to: str | Iterable[str] | None = None,
-        cc: str | Iterable[str] | None = None,
-        bcc: str | Iterable[str] | None = None,
-        from_: str,
-        sender: str | None = None,
-        subject: str | None = None,
-        tag: str | None = None,
-        reply_to: str | None = None,
-        plain_body: str | None = None,
-        html_body: str | None = None,
-        attachments: Iterable[AttachmentLike] | None = None,
-        headers: Mapping[str, str] | None = None,
-        bounce: bool | None = None,
-    ) -> SendResult:
-        """Send a message built from its parts (send/message); one message is created per recipient.
-
-        Args:
-            to, cc, bcc: addresses (``"a@b.c"`` or ``"Name <a@b.c>"``), at most 50 each (checked here,
-                before sending: ValueError).
-            from_: the From address; its domain must be verified for this server.
-            sender, reply_to: the Sender and Reply-To addresses.
-            subject, tag: the subject and a tag Postal stores with the message.
-            plain_body, html_body: the bodies (at least one; else `NoContentError`).
-            attachments: file paths, ``(name, bytes)`` / ``(name, bytes, content_type)`` tuples or
-                `Attachment` objects; read and base64-encoded for you, the content type guessed from the
-                file name when not given.
-            headers: extra headers, name to value.
-            bounce: mark the message as a bounce.
-
-        Returns the result: ``message_id`` and ``messages[address]`` (``id``, ``token``) per recipient.
-        Not retried after it may have reached the server (that could send it twice).
-        """
-        body = build_send_message(
-            to=to,
-            cc=cc,
-            bcc=bcc,
-            from_=from_,
-            sender=sender,
-            subject=subject,
-            tag=tag,
-            reply_to=reply_to,
-            plain_body=plain_body,
-            html_body=html_body,
-            attachments=attachments,
-            headers=headers,
-            bounce=bounce,
-        )
-        return cast("SendResult", self.call("send.send_message", body=body))
-
-    def send_raw(
-        self,
-        message: EmailMessage | bytes,
-        *,
-        mail_from: str | None = None,
-        rcpt_to: Sequence[str] | None = None,
-        bounce: bool | None = None,
-    ) -> SendResult:
-        """Send a complete message (send/raw), e.g. an `email.message.EmailMessage` you built.
-
-        ``mail_from`` defaults to the Sender (else From) address and ``rcpt_to`` to every To, Cc and Bcc
-        address, as `smtplib` does; the Bcc header is removed from what is sent. Pass both with raw
-        bytes. The message is sent with CRLF line endings, base64-encoded for you. ``message_id`` is
-        None when ``rcpt_to`` is empty.
-        """
-        body = build_send_raw(message, mail_from=mail_from, rcpt_to=rcpt_to, bounce=bounce)
-        return cast("SendResult", self.call("send.send_raw_message", body=body))
-
-    def get_message(
-        self, id: int | str, expansions: bool | Iterable[str | MessageExpansion] | None = None
-    ) -> Message:
-        """A message by id (messages/message): ``id`` and ``token``, plus the sections in ``expansions``
-        (``True`` for all: ``status``, ``details``, ``inspection``, ``plain_body``, ``html_body``,
-        ``attachments``, ``headers``, ``raw_message``, ``activity_entries``).
-        Raises `MessageNotFoundError` for an unknown id."""
-        return cast("Message", self.call("messages.get_message", body=build_message_request(id, expansions)))
-
-    def get_deliveries(self, id: int | str) -> list[Delivery]:
-        """The delivery attempts of a message (messages/deliveries), oldest first."""
-        result = self.call("messages.get_message_deliveries", body=build_deliveries_request(id))
-        return list(result or [])
-
-
-class AsyncPostal(_PostalDeployment, AsyncMoonrope):
-    __doc__ = (
-        """Client of a Postal mail server's HTTP API (asyncio; the twin of `Postal`, same methods, awaited).
-"""
-        + _DOC_ARGS
-    )
-
-    def __init__(
-        self,
-        base_url: str,
-        api_key: str,
-        *,
-        safe_actions: Iterable[str] | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: httpx.Timeout | float | None = None,
-        retry: RetryPolicy | None = None,
-        rate_limiter: RateLimiter | None = None,
-        http_client: httpx.AsyncClient | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
-        super().__init__(
-            base_url,
-            api_version=1,
-            auth_headers={API_KEY_HEADER: api_key},
-            safe_actions=safe_actions,
-            headers=headers,
-            timeout=timeout,
-            retry=retry,
-            rate_limiter=rate_limiter,
-            http_client=http_client,
-            transport=transport,
-        )
-
-    async def send_message(
-        self,
-        *,
-        to: str | Iterable[str] | None = None,
-        cc: str | Iterable[str] | None = None,
-        bcc: str | Iterable[str] | None = None,
-        from_: str,
-        sender: str | None = None,
-        subject: str | None = None,
-        tag: str | None = None,
-        reply_to: str | None = None,
-        plain_body: str | None = None,
-        html_body: str | None = None,
-        attachments: Iterable[AttachmentLike] | None = None,
-        headers: Mapping[str, str] | None = None,
-        bounce: bool | None = None,
-    ) -> SendResult:
-        """Send a message built from its parts (see `Postal.send_message`)."""
-        body = build_send_message(
-            to=to,
-            cc=cc,
-            bcc=bcc,
-            from_=from_,
-            sender=sender,
-            subject=subject,
-            tag=tag,
-            reply_to=reply_to,
-            plain_body=plain_body,
-            html_body=html_body,
-            attachments=attachments,
-            headers=headers,
-            bounce=bounce,
-        )
-        return cast("SendResult", await self.call("send.send_message", body=body))
-
-    async def send_raw(
-        self,
-        message: EmailMessage | bytes,
-        *,
-        mail_from: str | None = None,
-        rcpt_to: Sequence[str] | None = None,
-        bounce: bool | None = None,
-    ) -> SendResult:
-        """Send a complete message (see `Postal.send_raw`)."""
-        body = build_send_raw(message, mail_from=mail_from, rcpt_to=rcpt_to, bounce=bounce)
-        return cast("SendResult", await self.call("send.send_raw_message", body=body))
-
-    async def get_message(
-        self, id: int | str, expansions: bool | Iterable[str | MessageExpansion] | None = None
-    ) -> Message:
-        """A message by id, with the sections in ``expansions`` (see `Postal.get_message`)."""
-        return cast(
-            "Message", await self.call("messages.get_message", body=build_message_request(id, expansions))
-        )
-
-    async def get_deliveries(self, id: int | str) -> list[Delivery]:
-        """The delivery attempts of a message (see `Postal.get_deliveries`)."""
-        result = await self.call("messages.get_message_deliveries", body=build_deliveries_request(id))
-        return list(result or [])
