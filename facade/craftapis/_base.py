@@ -24,7 +24,7 @@ import httpx
 from ._context import CallOptions, call_options, current_call_options
 from ._errors import APIConnectionError, APIError, APITimeoutError, ResponseParseError, redact_url
 from ._http import DEFAULT_TIMEOUT
-from ._ratelimit import NoRateLimiter, RateLimiter
+from ._ratelimit import NoRateLimiter, RateLimiter, default_rate_limiter
 from ._retry import RetryPolicy, WaitHintParser, standard_wait_hint
 from ._transport import BUFFER_EXTENSION
 from ._version import __version__
@@ -175,7 +175,8 @@ class _ClientCore:
         else:
             self.timeout = httpx.Timeout(timeout)
         self.retry = retry or self._profile.default_retry
-        self.rate_limiter = rate_limiter if rate_limiter is not None else self._profile.make_limiter()
+        # A RedisRateLimiter takes the API's own pacing; CRAFTAPIS_REDIS_URL makes one by default.
+        self.rate_limiter = default_rate_limiter(rate_limiter, self._profile.make_limiter)
         self._package: ModuleType | None = None
 
     # -- generated code -------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from craftapis._ratelimit import (
     RedisStore,
     default_rate_limiter,
 )
+from craftapis.builtbybit import BuiltByBit
 from craftapis.modrinth import Modrinth
 from loopback import FixedWindow, LoopbackServer
 
@@ -178,3 +179,23 @@ def test_redis_going_away_mid_run_falls_back_with_one_warning_and_comes_back(
     assert b"craftapis:ratelimit:header:127.0.0.1" in _keys(redis_server)  # the state is in Redis again
     statuses = loopback.statuses()
     assert statuses.count(200) == 100
+
+
+def test_clients_bind_a_redis_limiter_to_their_own_pacing(
+    redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`rate_limiter=RedisRateLimiter(url)` and `CRAFTAPIS_REDIS_URL` give each API its usual pacing."""
+    shared = RedisRateLimiter(redis_server.url)
+    modrinth = Modrinth(user_agent=UA, rate_limiter=shared)
+    bbb = BuiltByBit(TOKEN, rate_limiter=shared)
+    assert isinstance(modrinth.rate_limiter, RedisRateLimiter)
+    assert isinstance(modrinth.rate_limiter.policy, HeaderRateLimiter)
+    assert isinstance(bbb.rate_limiter, RedisRateLimiter)
+    assert isinstance(bbb.rate_limiter.policy, BucketRateLimiter)
+    assert modrinth.rate_limiter.store is bbb.rate_limiter.store is shared.store  # one connection pool
+    monkeypatch.setenv(REDIS_URL_ENV, redis_server.url)
+    from_env = Modrinth(user_agent=UA)
+    assert isinstance(from_env.rate_limiter, RedisRateLimiter) and from_env.rate_limiter.store.available
+    for client in (modrinth, bbb, from_env):
+        client.close()
+    shared.close()
