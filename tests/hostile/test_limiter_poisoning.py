@@ -15,7 +15,7 @@ import time
 from typing import Any
 
 import pytest
-from craftapis import RateLimitError, RetryPolicy
+from craftapis import APIError, RateLimitError, RetryPolicy
 from craftapis._ratelimit import BucketRateLimiter, HeaderRateLimiter
 from craftapis.builtbybit import AsyncBuiltByBit, BuiltByBit
 from craftapis.modrinth import AsyncModrinth, Modrinth
@@ -152,3 +152,35 @@ def test_validation() -> None:
         HeaderRateLimiter(max_server_wait=-1)
     with pytest.raises(ValueError, match="max_server_wait"):
         BucketRateLimiter(max_server_wait=float("nan"))
+
+
+async def test_modrinth_honours_retry_after_on_a_503(mode: str, loopback: LoopbackServer) -> None:
+    """Before: Modrinth ignored `Retry-After` (a 503 asking for 999999 s was retried after 10 ms)."""
+    loopback.script(Reply(503, {"error": "maintenance"}, headers={"Retry-After": "1"}), Reply(200))
+    client = _modrinth(mode, loopback.url)
+    try:
+        assert (await resolve(client.request("GET", "/project/x"))).status_code == 200
+        gap = loopback.requests[1].at - loopback.requests[0].at
+        assert gap >= 0.9, f"retried after {gap:.3f} s, before the 1 s the server asked for"
+        # A wait past max_retry_after is not slept and not retried: the call fails now.
+        loopback.script(Reply(503, {"error": "maintenance"}, headers={"Retry-After": "999999"}), Reply(200))
+        started = time.monotonic()
+        with pytest.raises(APIError) as caught:
+            await resolve(client.request("GET", "/project/y"))
+        assert time.monotonic() - started < 2.0
+        assert caught.value.status_code == 503
+        assert loopback.statuses() == [503, 200, 503]
+        # and the next call is not held back by it
+        assert (await resolve(client.request("GET", "/project/z"))).status_code == 200
+    finally:
+        await close(client)
+
+
+def test_the_reset_header_is_no_wait_on_a_5xx() -> None:
+    import httpx
+    from craftapis.modrinth._profile import modrinth_wait_hint
+
+    headers = {"x-ratelimit-reset": "59"}
+    assert modrinth_wait_hint(httpx.Response(503, headers=headers)) is None
+    assert modrinth_wait_hint(httpx.Response(429, headers=headers)) == 60.0
+    assert modrinth_wait_hint(httpx.Response(503, headers={**headers, "Retry-After": "3"})) == 3.0

@@ -12,12 +12,12 @@ from .._base import ApiProfile
 from .._errors import APIError, GoneError
 from .._ratelimit import HeaderRateLimiter
 from .._retry import (
-    WaitHintParser,
     body_hint,
     first_hint,
     header_hint,
     modrinth_body_millis,
     ratelimit_reset_header,
+    retry_after_header,
 )
 from .._version import __version__
 
@@ -36,11 +36,23 @@ STAGING_BASE_URL: Final = "https://staging-api.modrinth.com/v2"
 
 _VERSION_SUFFIX = re.compile(r"/v\d+$")
 
-#: A 429 has no Retry-After: its body says "retry after N milliseconds"; failing that, the
-#: `x-ratelimit-reset` header (whole seconds, truncated) plus a second of margin.
-modrinth_wait_hint: WaitHintParser = first_hint(
-    body_hint(modrinth_body_millis), header_hint(ratelimit_reset_header)
-)
+_RATE_LIMITED_HINT: Final = first_hint(body_hint(modrinth_body_millis), header_hint(ratelimit_reset_header))
+_RETRY_AFTER_HINT: Final = header_hint(retry_after_header)
+
+
+def modrinth_wait_hint(response: httpx.Response, /) -> float | None:
+    """The wait a Modrinth response asks for, in seconds (None: none asked).
+
+    A standard `Retry-After` (seconds or an HTTP date) wins wherever it appears, e.g. on a 503
+    during maintenance (issue 10, finding 8: it used to be ignored and the retry came 10 ms later).
+    A 429 has no Retry-After: its body says "retry after N milliseconds"; failing that, the
+    `x-ratelimit-reset` header (whole seconds, truncated) plus a second of margin. The reset header
+    says when the rate-limit window ends, so it is a wait only on a 429, never on a 5xx.
+    """
+    hint = _RETRY_AFTER_HINT(response)
+    if hint is not None or response.status_code != 429:
+        return hint
+    return _RATE_LIMITED_HINT(response)
 
 
 def root_of(base_url: str) -> str:
