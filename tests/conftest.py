@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,3 +27,49 @@ def loopback() -> Iterator[LoopbackServer]:
         yield server
     finally:
         server.stop()
+
+
+# -- cassettes: metadata on every cassette, and a useful message when one no longer matches ----------
+
+
+def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
+    """pytest-recording's own persister (which merges extra cassettes named in the marker) drops
+    vcrpy's cassette metadata; no test here names extra cassettes, so vcrpy's own persister,
+    which keeps it, takes its place."""
+    from vcr.persisters.filesystem import FilesystemPersister
+
+    if not getattr(vcr.persister, "extra_paths", None):
+        vcr.register_persister(FilesystemPersister)
+
+
+@pytest.fixture(autouse=True)
+def _cassette_metadata(request: pytest.FixtureRequest) -> None:
+    """Every cassette a `pytest.mark.vcr` test uses carries `craftapis:` metadata (source,
+    recorded_at, api, api_version, how to re-record; see tests/recording/cassettes.py). Recording
+    stores it; replay (record mode `none`) fails with vcrpy's MissingMetadataError without it."""
+    if request.node.get_closest_marker("vcr") is None:
+        return
+    from tests.recording.cassettes import KEY, api_of, suite_metadata
+
+    cassette = request.getfixturevalue("vcr")
+    if cassette is None:
+        return
+    path = Path(str(cassette._path))
+    api = api_of(path)
+    if api is not None:
+        cassette.get_metadata(KEY, suite_metadata(api, path))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """A test whose request no cassette interaction matches fails with a note naming the request,
+    the closest recorded one, and the command that re-records the cassette."""
+    try:
+        return (yield)
+    except BaseException as exc:
+        from tests.recording.cassettes import mismatch_note
+
+        note = mismatch_note(exc)
+        if note is not None and note not in getattr(exc, "__notes__", ()):
+            exc.add_note(note)
+        raise
