@@ -135,3 +135,12 @@ def build(session: nox.Session) -> None:
         # outside the checkout, so the import comes from the installed wheel, not from facade/
         with session.chdir(tmp):
             session.run(python, check, external=True, env={"PYTHONPATH": ""})
+
+
+@nox.session(python=PYTHON, default=False)
+def record(session: nox.Session) -> None:
+    """Re-record the live-scenario cassettes from the real APIs: `nox -s record -- --api modrinth|builtbybit|
+    builtbybit_v1|postal|railcraft|all` (credentials from environment variables; see tests/recording/README.md).
+    Not a default session: it needs credentials and the network, and refuses to run in CI unless asked."""
+    session.install("-e", ".", *group("test"))
+    session.run("python", "scripts/record.py", *session.posargs)

@@ -255,7 +255,7 @@ class FakeBuiltByBit:
     def _latest_version(
         self, request: httpx.Request, query: dict[str, str], kind: str, rid: str
     ) -> tuple[int, Any]:
-        if rid != "1001":
+        if rid not in {str(r["resource_id"]) for r in self.resources[:3]}:  # the owned ones
             raise LookupError(f"Resource {rid} not found or not yours.")
         return 200, self.versions[-1]
 

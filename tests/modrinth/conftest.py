@@ -4,8 +4,8 @@ Cassettes (tests/modrinth/cassettes/) are synthetic: recorded from `FakeModrinth
 `httpx.MockTransport`, with the real API URLs in the requests. They replay in record mode `none`
 through the client's normal transport. Re-record with
 
-    CRAFTAPIS_RERECORD=1 /work/venv/bin/pytest tests/modrinth -m vcr
-    (or: /work/venv/bin/pytest tests/modrinth -m vcr --record-mode=rewrite)
+    CRAFTAPIS_RERECORD=1 pytest tests/modrinth -m vcr
+    (or: pytest tests/modrinth -m vcr --record-mode=rewrite)
 """
 
 from __future__ import annotations

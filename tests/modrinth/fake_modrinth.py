@@ -263,6 +263,10 @@ class FakeModrinth:
             return self._json(self.version(parts[1]))
         if method == "GET" and parts == ["versions"]:
             return self._json([self.version(i) for i in self._ids(params)])
+        if method == "GET" and parts == ["user"]:  # the token's own account: private fields filled
+            me = self.user("UUSSEERR")
+            me.update(email="tests@example.invalid", email_verified=True, has_password=True, has_totp=False)
+            return self._json(me)
         if method == "GET" and parts == ["users"]:
             return self._json([self.user(i) for i in self._ids(params)])
         if method == "GET" and parts == ["tag", "category"]:
@@ -285,6 +289,8 @@ class FakeModrinth:
             request = json.loads(body)
             found = {h: self.version(self.by_hash[h]) for h in request["hashes"] if h in self.by_hash}
             return self._json(found)
+        if method == "DELETE" and len(parts) == 2 and parts[0] == "version":
+            return httpx.Response(204)
         if method == "POST" and parts == ["version"]:
             return self._create_version(headers, body)
         return self._error(404, "not_found", f"the requested route {path} does not exist")
