@@ -58,7 +58,7 @@ def quiet_user_agent(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 async def test_every_generated_operation_is_reachable_on_both_clients() -> None:
     operations = generated_operations()
-    assert len(operations) == 76
+    assert len(operations) == 77
     sync, async_ = Modrinth(user_agent=USER_AGENT), AsyncModrinth(user_agent=USER_AGENT)
     try:
         for client in (sync, async_):
@@ -94,7 +94,7 @@ def _dummy_arguments(module: Any) -> dict[str, Any]:
 
 
 async def test_call_builds_every_operations_request_on_both_clients(monkeypatch: pytest.MonkeyPatch) -> None:
-    """`client.call(op)` and `client.api.<tag>.<op>()` reach each of the 76 generated operations and
+    """`client.call(op)` and `client.api.<tag>.<op>()` reach each of the 77 generated operations and
     hand its request to the sending path."""
     sent: list[dict[str, Any]] = []
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from craftapis.modrinth import OPERATORS, Facets, facet
 from craftapis.modrinth._facets import render_facets
-from craftapis_generated.modrinth.models import BaseProjectClientSide
+from craftapis_generated.modrinth.models import ProjectClientSide
 
 
 def test_groups_are_anded_and_values_in_one_call_are_ored() -> None:
@@ -53,7 +53,7 @@ def test_numeric_boolean_side_and_date_helpers() -> None:
         .downloads(">=", 10_000)
         .follows("<", 5)
         .open_source()
-        .client_side(BaseProjectClientSide.REQUIRED, "optional")
+        .client_side(ProjectClientSide.REQUIRED, "optional")
         .server_side("unsupported", op="!=")
         .created_timestamp(">", when)
         .modified_timestamp("<=", date(2024, 2, 1))

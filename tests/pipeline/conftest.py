@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -23,9 +24,15 @@ def run_script(name: str, *args: str, env: dict[str, str] | None = None) -> subp
     )
 
 
+def pinned_modrinth_name() -> str:
+    """The file name under which a mirror folder holds the pinned Modrinth document (from the lock)."""
+    lock = json.loads((ROOT / "specs" / "lock.json").read_text(encoding="utf-8"))
+    return str(lock["apis"]["modrinth"]["mirror_name"])
+
+
 @pytest.fixture(scope="session")
 def mirror() -> Path:
-    if not (MIRROR / "modrinth-v2.yaml").exists():
+    if not (MIRROR / pinned_modrinth_name()).exists():
         if os.environ.get("CI"):
             pytest.fail(f"the upstream spec mirror {MIRROR} is missing on CI")
         pytest.skip(f"no upstream spec mirror at {MIRROR} (set CRAFTAPIS_SPEC_MIRROR)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .conftest import ROOT, run_script
+from .conftest import ROOT, pinned_modrinth_name, run_script
 
 
 def test_fetch_from_mirror_verifies_every_upstream_spec(mirror: Path, tmp_path: Path) -> None:
@@ -21,8 +21,8 @@ def test_fetch_from_mirror_verifies_every_upstream_spec(mirror: Path, tmp_path: 
 def test_hash_mismatch_names_the_api_both_hashes_and_the_remedy(mirror: Path, tmp_path: Path) -> None:
     fake_mirror = tmp_path / "mirror"
     fake_mirror.mkdir()
-    original = (mirror / "modrinth-v2.yaml").read_bytes()
-    (fake_mirror / "modrinth-v2.yaml").write_bytes(original + b"\n# tampered\n")
+    original = (mirror / pinned_modrinth_name()).read_bytes()
+    (fake_mirror / pinned_modrinth_name()).write_bytes(original + b"\n# tampered\n")
     result = run_script(
         "fetch.py",
         "--api",

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import yaml
 
-from .conftest import ROOT, run_script
+from .conftest import ROOT, pinned_modrinth_name, run_script
 
 
 def _modified_modrinth(mirror: Path, dest: Path) -> Path:
-    doc = yaml.safe_load((mirror / "modrinth-v2.yaml").read_text())
+    doc = yaml.safe_load((mirror / pinned_modrinth_name()).read_text())
     # one operation added
     doc["paths"]["/craftapis/ping"] = {
         "get": {"operationId": "craftapisPing", "responses": {"200": {"description": "pong"}}}
@@ -83,7 +83,7 @@ def test_update_refuses_to_repin_while_a_patch_fails(mirror: Path, tmp_path: Pat
 
 
 def test_update_write_repins_a_compatible_change(mirror: Path, tmp_path: Path) -> None:
-    doc = yaml.safe_load((mirror / "modrinth-v2.yaml").read_text())
+    doc = yaml.safe_load((mirror / pinned_modrinth_name()).read_text())
     doc["components"]["schemas"]["GalleryImage"]["properties"]["pronouns"] = {
         "type": "string",
         "nullable": True,
