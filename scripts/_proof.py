@@ -424,15 +424,24 @@ def prove(
         f"{len(result['imports'])} generated names imported by facade/ and tests/ checked ({len(missing)} missing)"
     )
     baseline = _baseline_requests(api.package, requests, job)
+    already: list[str] = []
     for item in result["requests"]:
         if item["module"] in baseline and baseline[item["module"]] == item["params"]:
+            already.append(item["module"].rsplit(".", 1)[-1])
             continue
         sent = ", ".join(f"{k}={v}" for k, v in item["params"].items())
         proof.errors.append(
             f"{item['module']} sends {sent} when called with only its required arguments (a spec default); "
             f"patch the default away so only what the caller asks for is sent"
         )
-    proof.notes.append(f"{len(requests)} operations called with only their required arguments")
+    proof.notes.append(
+        f"{len(requests)} operations called with only their required arguments"
+        + (
+            f" ({len(already)} send the same defaults as the pinned client: {', '.join(already)})"
+            if already
+            else ""
+        )
+    )
     if keep is None:
         tmp_ctx.cleanup()
         proof.candidate = None
