@@ -54,12 +54,12 @@ if TYPE_CHECKING:
         GetLatestVersionFromHashAlgorithm,
     )
     from .get_latest_version_from_hash_body import GetLatestVersionFromHashBody
-    from .get_latest_version_from_hash_body_version_types import (
-        GetLatestVersionFromHashBodyVersionTypes,
+    from .get_latest_version_from_hash_body_version_types_item import (
+        GetLatestVersionFromHashBodyVersionTypesItem,
     )
     from .get_latest_versions_from_hashes_body import GetLatestVersionsFromHashesBody
-    from .get_latest_versions_from_hashes_body_version_types import (
-        GetLatestVersionsFromHashesBodyVersionTypes,
+    from .get_latest_versions_from_hashes_body_version_types_item import (
+        GetLatestVersionsFromHashesBodyVersionTypesItem,
     )
     from .hash_list import HashList
     from .hash_list_algorithm import HashListAlgorithm
@@ -168,9 +168,9 @@ _LAZY: dict[str, str] = {
     "GameVersionTagVersionType": ".game_version_tag_version_type",
     "GetLatestVersionFromHashAlgorithm": ".get_latest_version_from_hash_algorithm",
     "GetLatestVersionFromHashBody": ".get_latest_version_from_hash_body",
-    "GetLatestVersionFromHashBodyVersionTypes": ".get_latest_version_from_hash_body_version_types",
+    "GetLatestVersionFromHashBodyVersionTypesItem": ".get_latest_version_from_hash_body_version_types_item",
     "GetLatestVersionsFromHashesBody": ".get_latest_versions_from_hashes_body",
-    "GetLatestVersionsFromHashesBodyVersionTypes": ".get_latest_versions_from_hashes_body_version_types",
+    "GetLatestVersionsFromHashesBodyVersionTypesItem": ".get_latest_versions_from_hashes_body_version_types_item",
     "HashList": ".hash_list",
     "HashListAlgorithm": ".hash_list_algorithm",
     "HashVersionMap": ".hash_version_map",
@@ -277,9 +277,9 @@ __all__ = (
     "GameVersionTagVersionType",
     "GetLatestVersionFromHashAlgorithm",
     "GetLatestVersionFromHashBody",
-    "GetLatestVersionFromHashBodyVersionTypes",
+    "GetLatestVersionFromHashBodyVersionTypesItem",
     "GetLatestVersionsFromHashesBody",
-    "GetLatestVersionsFromHashesBodyVersionTypes",
+    "GetLatestVersionsFromHashesBodyVersionTypesItem",
     "HashList",
     "HashListAlgorithm",
     "HashVersionMap",

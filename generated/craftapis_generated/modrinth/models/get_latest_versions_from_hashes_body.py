@@ -9,8 +9,8 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.get_latest_versions_from_hashes_body_version_types import (
-    GetLatestVersionsFromHashesBodyVersionTypes,
+from ..models.get_latest_versions_from_hashes_body_version_types_item import (
+    GetLatestVersionsFromHashesBodyVersionTypesItem,
 )
 from ..models.hash_list_algorithm import HashListAlgorithm
 from ..types import UNSET, Unset
@@ -28,14 +28,14 @@ class GetLatestVersionsFromHashesBody:
         algorithm (HashListAlgorithm):  Example: sha512.
         loaders (list[str]):  Example: ['fabric'].
         game_versions (list[str]):  Example: ['1.18', '1.18.1'].
-        version_types (GetLatestVersionsFromHashesBodyVersionTypes | Unset):  Example: ['release'].
+        version_types (list[GetLatestVersionsFromHashesBodyVersionTypesItem] | Unset):  Example: ['release'].
     """
 
     hashes: list[str]
     algorithm: HashListAlgorithm
     loaders: list[str]
     game_versions: list[str]
-    version_types: GetLatestVersionsFromHashesBodyVersionTypes | Unset = UNSET
+    version_types: list[GetLatestVersionsFromHashesBodyVersionTypesItem] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -47,9 +47,12 @@ class GetLatestVersionsFromHashesBody:
 
         game_versions = self.game_versions
 
-        version_types: str | Unset = UNSET
+        version_types: list[str] | Unset = UNSET
         if not isinstance(self.version_types, Unset):
-            version_types = self.version_types.value
+            version_types = []
+            for version_types_item_data in self.version_types:
+                version_types_item = version_types_item_data.value
+                version_types.append(version_types_item)
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -78,11 +81,13 @@ class GetLatestVersionsFromHashesBody:
         game_versions = cast(list[str], d.pop("game_versions"))
 
         _version_types = d.pop("version_types", UNSET)
-        version_types: GetLatestVersionsFromHashesBodyVersionTypes | Unset
-        if isinstance(_version_types, Unset):
-            version_types = UNSET
-        else:
-            version_types = GetLatestVersionsFromHashesBodyVersionTypes(_version_types)
+        version_types: list[GetLatestVersionsFromHashesBodyVersionTypesItem] | Unset = UNSET
+        if _version_types is not UNSET:
+            version_types = []
+            for version_types_item_data in _version_types:
+                version_types_item = GetLatestVersionsFromHashesBodyVersionTypesItem(version_types_item_data)
+
+                version_types.append(version_types_item)
 
         get_latest_versions_from_hashes_body = cls(
             hashes=hashes,

@@ -4,7 +4,7 @@
 from enum import StrEnum
 
 
-class GetLatestVersionFromHashBodyVersionTypes(StrEnum):
+class GetLatestVersionsFromHashesBodyVersionTypesItem(StrEnum):
     """Known values of this enum. A value the server sends that is not listed here is still
     accepted: it becomes a pseudo-member whose ``value`` is the raw string and whose
     ``is_unknown`` is true (craftapis open enums, see specs/templates/README.md)."""
@@ -14,7 +14,7 @@ class GetLatestVersionFromHashBodyVersionTypes(StrEnum):
     RELEASE = "release"
 
     @classmethod
-    def _missing_(cls, value: object) -> "GetLatestVersionFromHashBodyVersionTypes | None":
+    def _missing_(cls, value: object) -> "GetLatestVersionsFromHashesBodyVersionTypesItem | None":
         if not isinstance(value, str):
             return None
         member = str.__new__(cls, value)
