@@ -25,7 +25,16 @@ from ._errors import (
     UnprocessableEntityError,
 )
 from ._pagination import AsyncPageIterator, Page, PageIterator
-from ._ratelimit import BucketRateLimiter, HeaderRateLimiter, NoRateLimiter, RateLimiter
+from ._ratelimit import (
+    BucketRateLimiter,
+    HeaderRateLimiter,
+    LimiterStore,
+    MemoryStore,
+    NoRateLimiter,
+    RateLimiter,
+    RedisRateLimiter,
+    RedisStore,
+)
 from ._retry import RetryPolicy
 from ._version import __version__
 
@@ -123,6 +132,8 @@ __all__ = [
     "GoneError",
     "HashMismatchError",
     "HeaderRateLimiter",
+    "LimiterStore",
+    "MemoryStore",
     "MissingUserAgentWarning",
     "Modrinth",
     "Moonrope",
@@ -139,6 +150,8 @@ __all__ = [
     "RailcraftPack",
     "RateLimitError",
     "RateLimiter",
+    "RedisRateLimiter",
+    "RedisStore",
     "ResponseParseError",
     "RetryPolicy",
     "ServerError",

@@ -159,7 +159,9 @@ class LimiterStore(Protocol):
 
     def apply(
         self, key: str, new: Callable[[], _S], load: Callable[[str], _S], fn: Callable[[_S, float], _T]
-    ) -> _T: ...
+    ) -> _T:
+        """Run ``fn(state, now)`` atomically on the state under ``key``; return its result."""
+        ...
 
 
 class MemoryStore:
@@ -175,6 +177,7 @@ class MemoryStore:
     def apply(
         self, key: str, new: Callable[[], _S], load: Callable[[str], _S], fn: Callable[[_S, float], _T]
     ) -> _T:
+        """See :class:`LimiterStore`: one read-modify-write of ``key`` under this store's lock."""
         with self._lock:
             state = self._states.get(key)
             if state is None:
@@ -1040,6 +1043,7 @@ class RedisStore:
     def apply(
         self, key: str, new: Callable[[], _S], load: Callable[[str], _S], fn: Callable[[_S, float], _T]
     ) -> _T:
+        """See :class:`LimiterStore`: atomic in Redis, or in this process while Redis is away."""
         with self._lock:
             down = self._down_since is not None and time.monotonic() < self._next_try
         if not down:
@@ -1049,6 +1053,8 @@ class RedisStore:
                 self._went_away(exc)
             except self._redis_error as exc:  # e.g. a read-only replica, OOM, NOSCRIPT storms
                 self._went_away(exc)
+            except StoreUnavailable as exc:  # a conflict storm: this one operation goes local
+                logger.debug("%s", exc)
             else:
                 self._came_back()
                 return result
@@ -1063,7 +1069,10 @@ class RedisStore:
             raw, seconds, micros = self._load(keys=[key])
             now = int(seconds) + int(micros) / 1_000_000
             before = raw.decode("utf-8") if isinstance(raw, bytes) else (raw or "")
-            state = load(before) if before else new()
+            try:
+                state = load(before) if before else new()
+            except (ValueError, TypeError):  # not a state this version wrote: start the budget afresh
+                state = new()
             result = fn(state, now)
             after = state.dumps()
             if after == before:
@@ -1071,9 +1080,9 @@ class RedisStore:
             ttl_ms = max(1000, int(state.ttl(now) * 1000))
             if self._cas(keys=[key], args=[before, after, ttl_ms]):
                 return result
-        raise StoreUnavailable(f"{self.max_conflicts_message()}")
+        raise StoreUnavailable(f"{self._conflicts_message()}")
 
-    def max_conflicts_message(self) -> str:
+    def _conflicts_message(self) -> str:
         return (
             f"the limiter state in {self.where} changed under {self._max_conflicts} attempts in a row; "
             "pacing in-process for this request (raise max_conflicts if the fleet is very large)"
@@ -1183,6 +1192,7 @@ class RedisRateLimiter:
         return self._inner
 
     def reserve(self, request: httpx.Request) -> float:
+        """See :class:`RateLimiter`: a slot from the shared budget (``0.0``) or seconds to wait."""
         return self._limiter().reserve(request)
 
     def observe(
@@ -1193,7 +1203,10 @@ class RedisRateLimiter:
         *,
         wait_hint: float | None = None,
     ) -> None:
-        # An explicit `now` is in the caller's clock, not Redis': the store's clock is used.
+        """See :class:`RateLimiter`; what the server said becomes shared state.
+
+        An explicit ``now`` is in the caller's clock, not Redis': the store's clock is used.
+        """
         self._limiter().observe(request, response, wait_hint=wait_hint)
 
     def close(self) -> None:

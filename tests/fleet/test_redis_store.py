@@ -199,3 +199,34 @@ def test_clients_bind_a_redis_limiter_to_their_own_pacing(
     for client in (modrinth, bbb, from_env):
         client.close()
     shared.close()
+
+
+def test_a_state_this_version_cannot_read_starts_the_budget_afresh(redis_server: RedisServer) -> None:
+    import redis
+
+    client = redis.Redis.from_url(redis_server.url)
+    client.set("craftapis:ratelimit:header:api.modrinth.com", b'["written by another version"]')
+    client.close()
+    limiter = RedisRateLimiter(redis_server.url, policy=HeaderRateLimiter())
+    assert limiter.reserve(httpx.Request("GET", "https://api.modrinth.com/v2/x")) == 0.0
+    assert limiter.store.available
+    limiter.close()
+
+
+def test_event_leases_are_exclusive_expire_and_end_in_done(redis_server: RedisServer) -> None:
+    from craftapis.builtbybit import RedisEventLeases
+
+    one = RedisEventLeases(redis_server.url, key="feed", lease=0.3)
+    two = RedisEventLeases(redis_server.url, key="feed", lease=0.3)
+    assert one.acquire(7) and not two.acquire(7)  # held by a live consumer
+    assert one.acquire(7)  # its own lease: renewed
+    time.sleep(0.4)
+    assert two.acquire(7)  # expired (its holder died): redelivered
+    one.release(7)  # not one's any more: no effect
+    assert not one.acquire(7)
+    two.completed([7])
+    assert not one.acquire(7) and not two.acquire(7)  # done for everyone
+    keys = _keys(redis_server)
+    assert set(keys) == {b"craftapis:events:{feed:7}:done"}  # the lease and done keys share one slot
+    one.close()
+    two.close()

@@ -13,6 +13,7 @@ from ._async_client import AsyncBuiltByBit
 from ._auth import TokenAuth
 from ._client import MAX_PER_PAGE
 from ._events import AsyncEventsConsumer, ConsumerStats, EventsConsumer, IdleBackoff
+from ._leases import EventLeases, RedisEventLeases
 from ._licenses import LicenseCheck, LicenseStatus, check_licenses
 from ._oauth2 import (
     AUTHORIZE_URL,
@@ -38,6 +39,7 @@ __all__ = [
     "BuiltByBit",
     "ConsumerStats",
     "DeploymentCredentials",
+    "EventLeases",
     "EventsConsumer",
     "IdleBackoff",
     "LicenseCheck",
@@ -45,6 +47,7 @@ __all__ = [
     "OAuth2",
     "OAuth2Session",
     "OAuth2Tokens",
+    "RedisEventLeases",
     "ResponseVerifier",
     "TokenAuth",
     "check_licenses",

@@ -116,7 +116,8 @@ class RedisEventLeases:
             self.where = repr(client)
         self.redis = client
         self._errors = (redis.RedisError, OSError)
-        self._prefix = f"{prefix}{key}:"
+        self._prefix = prefix
+        self._feed = key
         self._lease_ms = max(1, int(lease * 1000))
         self._done_ms = max(1, int(done_ttl * 1000))
         #: Who holds a lease: host, process and a random part (a restarted process is another owner).
@@ -129,10 +130,12 @@ class RedisEventLeases:
         self._warned = False
 
     def __repr__(self) -> str:
-        return f"RedisEventLeases({self.where!r}, prefix={self._prefix!r}, owner={self.owner!r})"
+        return f"RedisEventLeases({self.where!r}, key={self._feed!r}, owner={self.owner!r})"
 
     def _keys(self, event_id: int) -> list[str]:
-        return [f"{self._prefix}lease:{event_id}", f"{self._prefix}done:{event_id}"]
+        # One hash tag per event: its lease and done keys share a Redis Cluster slot (scripts use both).
+        tag = f"{self._prefix}{{{self._feed}:{event_id}}}"
+        return [f"{tag}:lease", f"{tag}:done"]
 
     def _unavailable(self, exc: BaseException) -> None:
         with self._lock:
