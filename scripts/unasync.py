@@ -34,9 +34,10 @@ SUBS: list[tuple[str, str]] = [
     ("AsyncAPIClient", "SyncAPIClient"),
     ("build_async_client", "build_client"),
     ("AsyncIterator", "Iterator"),
+    ("AsyncGenerator\\[([^]]+)\\]", r"Generator[\1, None]"),
     ("Async([A-Z][A-Za-z0-9_]*)", r"\1"),
     # modules: an async source imports the async sources it builds on
-    ("_async_([a-z_]+)", r"_sync_\1"),
+    ("_async_([a-z0-9_]+)", r"_sync_\1"),
     # the name-paired primitives of _primitives.py
     ("async_(sleep|to_thread|hook)", r"\1"),
     ("Awaitable\\[(Any|None|T|str)\\]", r"\1"),

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from ._async_oauth2 import AsyncOAuth2
 from ._licenses import LicenseCheck, LicenseScan
-from ._oauth2 import AsyncOAuth2, DeploymentCredentials, OAuth2Session
+from ._oauth2 import DeploymentCredentials, OAuth2Session
 from ._params import Hints, IdList, join_hints
 
 if TYPE_CHECKING:

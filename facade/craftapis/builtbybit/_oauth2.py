@@ -44,7 +44,8 @@ from .._errors import (
 from ._profile import BASE_URL, decode_error
 
 if TYPE_CHECKING:
-    from .._base import AsyncAPIClient, SyncAPIClient
+    from ._async_oauth2 import AsyncOAuth2 as AsyncOAuth2
+    from ._sync_oauth2 import OAuth2 as OAuth2
 
 __all__ = [
     "AUTHORIZE_URL",
@@ -424,51 +425,27 @@ class OAuth2Session(httpx.Auth):
         request.headers["Authorization"] = f"Bearer {tokens.access_token}"
         return request
 
-    # -- httpx.Auth: sync ---------------------------------------------------------------------
+    # -- httpx.Auth: the flow is written once, in _async_oauth2.py ---------------------------------
+
+    def _sync_lock(self) -> threading.RLock:
+        """The lock that serialises refreshes in sync code (re-entrant: `on_token` may call the API)."""
+        return self._refresh_lock
 
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        tokens, generation = self._require_tokens()
-        if self._due(tokens):
-            with self._refresh_lock:
-                tokens, generation = self._require_tokens()
-                if self._due(tokens):  # nobody refreshed while we waited for the lock
-                    refresh = yield self._refresh_request(tokens)
-                    refresh.read()
-                    self._accept_grant(refresh, _decode(refresh), refresh=True)
-                    tokens, generation = self._require_tokens()
-        response = yield self._authorized(request)
-        if response.status_code != 401 or not tokens.refresh_token:
-            return
-        with self._refresh_lock:
-            current, now_generation = self._require_tokens()
-            if now_generation == generation and current.refresh_token:
-                refresh = yield self._refresh_request(current)
-                refresh.read()
-                self._accept_grant(refresh, _decode(refresh), refresh=True)
-        yield self._authorized(request)  # once: a second 401 is the caller's AuthenticationError
+        from ._sync_oauth2 import _sync_bearer_flow
 
-    # -- httpx.Auth: async (the same steps; an async generator cannot `yield from`) ------------
+        yield from _sync_bearer_flow(self, request)
 
     async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        tokens, generation = self._require_tokens()
-        if self._due(tokens):
-            async with self._async_lock():
-                tokens, generation = self._require_tokens()
-                if self._due(tokens):
-                    refresh = yield self._refresh_request(tokens)
-                    await refresh.aread()
-                    self._accept_grant(refresh, _decode(refresh), refresh=True)
-                    tokens, generation = self._require_tokens()
-        response = yield self._authorized(request)
-        if response.status_code != 401 or not tokens.refresh_token:
+        from ._async_oauth2 import _async_bearer_flow
+
+        flow = _async_bearer_flow(self, request)  # an async generator cannot `yield from`: relay by hand
+        try:
+            outgoing = await flow.__anext__()
+            while True:
+                outgoing = await flow.asend((yield outgoing))
+        except StopAsyncIteration:
             return
-        async with self._async_lock():
-            current, now_generation = self._require_tokens()
-            if now_generation == generation and current.refresh_token:
-                refresh = yield self._refresh_request(current)
-                await refresh.aread()
-                self._accept_grant(refresh, _decode(refresh), refresh=True)
-        yield self._authorized(request)
 
 
 @dataclass(frozen=True)
@@ -549,76 +526,14 @@ class _OAuth2Base:
         return f"{type(self).__name__}({self.session!r})"
 
 
-class OAuth2(_OAuth2Base):
-    """`client.oauth2`: the token endpoint calls of a `BuiltByBit` client's `OAuth2Session`,
-    sent with the client's retries, pacing and base URL."""
+def __getattr__(name: str) -> type[_OAuth2Base]:
+    """`OAuth2` and `AsyncOAuth2` live in their own modules (one written, one generated)."""
+    if name == "AsyncOAuth2":
+        from ._async_oauth2 import AsyncOAuth2
 
-    def __init__(self, client: SyncAPIClient, session: OAuth2Session) -> None:
-        super().__init__(session)
-        self._client = client
+        return AsyncOAuth2
+    if name == "OAuth2":
+        from ._sync_oauth2 import OAuth2
 
-    def exchange_code(self, code: str, redirect_uri: str | None = None) -> OAuth2Tokens:
-        """Trade the `code` from the consent redirect for a token set (installed in the session and
-        handed to `on_token`). `redirect_uri` defaults to the session's."""
-        session = self.session
-        kwargs = session._grant_kwargs(
-            "authorization_code", code=code, redirect_uri=redirect_uri or session.redirect_uri
-        )
-        with session._refresh_lock:
-            response, _ = self._client._send(kwargs, auth=session._basic, check=False)
-            return session._accept_grant(response, _decode(response), refresh=False)
-
-    def refresh(self) -> OAuth2Tokens:
-        """Refresh now, whatever the expiry (the session also does it by itself when due)."""
-        session = self.session
-        with session._refresh_lock:
-            tokens = session._require_refresh_token()
-            kwargs = session._grant_kwargs("refresh_token", refresh_token=tokens.refresh_token)
-            response, _ = self._client._send(kwargs, auth=session._basic, check=False)
-            return session._accept_grant(response, _decode(response), refresh=True)
-
-    def revoke(self, token: str | None = None, *, token_hint: str | None = None) -> None:
-        """Revoke `token` (default: the session's refresh token, else its access token). Revoking
-        the session's own token clears the session's tokens (the user must authorize again)."""
-        session = self.session
-        value, hint, own = self._revoke_target(token, token_hint)
-        with session._refresh_lock:
-            self._client._send(session._revoke_kwargs(value, hint), auth=session._basic)
-            if own:
-                session._install(None)
-
-
-class AsyncOAuth2(_OAuth2Base):
-    """The asyncio twin of `OAuth2` (`AsyncBuiltByBit.oauth2`)."""
-
-    def __init__(self, client: AsyncAPIClient, session: OAuth2Session) -> None:
-        super().__init__(session)
-        self._client = client
-
-    async def exchange_code(self, code: str, redirect_uri: str | None = None) -> OAuth2Tokens:
-        """See `OAuth2.exchange_code`."""
-        session = self.session
-        kwargs = session._grant_kwargs(
-            "authorization_code", code=code, redirect_uri=redirect_uri or session.redirect_uri
-        )
-        async with session._async_lock():
-            response, _ = await self._client._send(kwargs, auth=session._basic, check=False)
-            return session._accept_grant(response, _decode(response), refresh=False)
-
-    async def refresh(self) -> OAuth2Tokens:
-        """See `OAuth2.refresh`."""
-        session = self.session
-        async with session._async_lock():
-            tokens = session._require_refresh_token()
-            kwargs = session._grant_kwargs("refresh_token", refresh_token=tokens.refresh_token)
-            response, _ = await self._client._send(kwargs, auth=session._basic, check=False)
-            return session._accept_grant(response, _decode(response), refresh=True)
-
-    async def revoke(self, token: str | None = None, *, token_hint: str | None = None) -> None:
-        """See `OAuth2.revoke`."""
-        session = self.session
-        value, hint, own = self._revoke_target(token, token_hint)
-        async with session._async_lock():
-            await self._client._send(session._revoke_kwargs(value, hint), auth=session._basic)
-            if own:
-                session._install(None)
+        return OAuth2
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from ._licenses import LicenseCheck, LicenseScan
-from ._oauth2 import DeploymentCredentials, OAuth2, OAuth2Session
+from ._oauth2 import DeploymentCredentials, OAuth2Session
 from ._params import Hints, IdList, join_hints
+from ._sync_oauth2 import OAuth2
 
 if TYPE_CHECKING:
     from craftapis_generated.builtbybit_v2.models import (
