@@ -39,8 +39,9 @@ SUBS: list[tuple[str, str]] = [
     # modules: an async source imports the async sources it builds on
     ("_async_([a-z0-9_]+)", r"_sync_\1"),
     # the name-paired primitives of _primitives.py
-    ("async_(sleep|to_thread|hook)", r"\1"),
+    ("async_(sleep|to_thread|hook|call_handler|signal_handlers)", r"\1"),
     ("Awaitable\\[(Any|None|T|str)\\]", r"\1"),
+    ("Awaitable\\[object\\] \\| object", "object"),
     # syntax
     ("async def", "def"),
     ("async with", "with"),

@@ -8,20 +8,29 @@ and the twin gets `<name>`. Each pair does the same job in its world.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import inspect
+import signal
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from typing import ParamSpec, TypeVar
 
 __all__ = [
     "AsyncLock",
     "AsyncSleep",
+    "AsyncStopFlag",
     "Lock",
     "Sleep",
+    "StopFlag",
+    "async_call_handler",
     "async_hook",
+    "async_signal_handlers",
     "async_sleep",
     "async_to_thread",
+    "call_handler",
     "hook",
+    "signal_handlers",
     "sleep",
     "to_thread",
 ]
@@ -69,3 +78,137 @@ def async_hook(function: Callable[[T], object]) -> Callable[[T], Awaitable[None]
 def hook(function: Callable[[T], object]) -> Callable[[T], object]:
     """An httpx event hook for an `httpx.Client`: the plain function itself."""
     return function
+
+
+async def async_call_handler(handler: Callable[[T], Awaitable[object] | object], argument: T) -> None:
+    """Call a user's callback, awaiting its result when it is awaitable (a coroutine function's)."""
+    outcome = handler(argument)
+    if inspect.isawaitable(outcome):
+        await outcome
+
+
+def call_handler(handler: Callable[[T], object], argument: T) -> None:
+    """Call a user's callback."""
+    handler(argument)
+
+
+class AsyncStopFlag:
+    """Stops a long-running loop of one event loop: `set()` is safe from the loop, from other threads
+    and from signal handlers; `wait(timeout)` sleeps until it is set or the timeout passes."""
+
+    def __init__(self) -> None:
+        self._stopping = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake: asyncio.Event | None = None
+
+    def start(self) -> bool:
+        """Begin a run (clears an earlier stop); False when a run is already going on."""
+        if self._loop is not None:
+            return False
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        self._stopping = False
+        return True
+
+    def finish(self) -> None:
+        """End the run `start()` began."""
+        self._loop = self._wake = None
+
+    def set(self) -> None:
+        """Ask the loop to stop."""
+        self._stopping = True
+        loop, wake = self._loop, self._wake
+        if loop is None or wake is None:
+            return
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            wake.set()
+        else:
+            loop.call_soon_threadsafe(wake.set)
+
+    def is_set(self) -> bool:
+        """Whether a stop was asked for."""
+        return self._stopping
+
+    async def wait(self, timeout: float) -> None:
+        """Sleep `timeout` seconds, or less if a stop is asked for meanwhile."""
+        wake = self._wake
+        assert wake is not None, "wait() outside start()/finish()"
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(wake.wait(), timeout)
+
+
+class StopFlag:
+    """Stops a long-running loop of one thread: `set()` is safe from any thread and from signal
+    handlers; `wait(timeout)` sleeps until it is set or the timeout passes."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._running = threading.Lock()
+
+    def start(self) -> bool:
+        """Begin a run (clears an earlier stop); False when a run is already going on."""
+        if not self._running.acquire(blocking=False):
+            return False
+        self._event.clear()
+        return True
+
+    def finish(self) -> None:
+        """End the run `start()` began."""
+        self._running.release()
+
+    def set(self) -> None:
+        """Ask the loop to stop."""
+        self._event.set()
+
+    def is_set(self) -> bool:
+        """Whether a stop was asked for."""
+        return self._event.is_set()
+
+    def wait(self, timeout: float) -> None:
+        """Sleep `timeout` seconds, or less if a stop is asked for meanwhile."""
+        self._event.wait(timeout)
+
+
+@contextlib.asynccontextmanager
+async def async_signal_handlers(
+    signals: Iterable[signal.Signals], callback: Callable[[int], object]
+) -> AsyncIterator[None]:
+    """Call `callback(signum)` on these signals while the block runs, through the running event loop
+    (main thread only); the previous handling is restored afterwards."""
+    loop = asyncio.get_running_loop()
+    installed: list[signal.Signals] = []
+    try:
+        for sig in signals:
+            loop.add_signal_handler(sig, callback, sig)
+            installed.append(sig)
+    except NotImplementedError:  # pragma: no cover - Windows event loops
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+        raise RuntimeError(
+            "this event loop cannot install signal handlers; call stop() from your own"
+        ) from None
+    try:
+        yield
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+
+
+@contextlib.contextmanager
+def signal_handlers(signals: Iterable[signal.Signals], callback: Callable[[int], object]) -> Iterator[None]:
+    """Call `callback(signum)` on these signals while the block runs (main thread only); the previous
+    handlers are restored afterwards."""
+
+    def on_signal(signum: int, frame: object) -> None:
+        callback(signum)
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in signals}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

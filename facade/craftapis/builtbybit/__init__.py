@@ -10,16 +10,18 @@ with BuiltByBit("your-api-token") as bbb:
 """
 
 from ._async_client import AsyncBuiltByBit
+from ._async_events import AsyncEventsConsumer
 from ._async_oauth2 import AsyncOAuth2
 from ._auth import TokenAuth
 from ._client import MAX_PER_PAGE
-from ._events import AsyncEventsConsumer, ConsumerStats, EventsConsumer, IdleBackoff
+from ._events import ConsumerStats, IdleBackoff
 from ._leases import EventLeases, RedisEventLeases
 from ._licenses import LicenseCheck, LicenseStatus, check_licenses
 from ._oauth2 import AUTHORIZE_URL, DeploymentCredentials, OAuth2Session, OAuth2Tokens
 from ._profile import BASE_URL, ERROR_CODES, error_class_for_code
 from ._signed import BUILTBYBIT_JWT_PUBLIC_KEY, ResponseVerifier
 from ._sync_client import BuiltByBit
+from ._sync_events import EventsConsumer
 from ._sync_oauth2 import OAuth2
 
 __all__ = [
