@@ -1,6 +1,6 @@
 """Every job of the project, each in its own virtualenv, installed from pyproject.toml's dependency groups.
 
-    nox                  # the default sessions: lint, types, regen_check, coverage, docs, tests (what CI runs)
+    nox                  # the default sessions: lint, types, typing, regen_check, coverage, docs, tests (what CI runs)
     nox -s regenerate    # regenerate generated/ from the pinned specs
     nox -s fetch update  # fetch the pinned specs; report upstream changes
     nox -s docs          # build the documentation site into site/ (strict); `-- serve` serves it
@@ -17,7 +17,7 @@ from pathlib import Path
 import nox
 
 # tests last, so a run ends on pytest's summary (the operation coverage table is quiet unless asked)
-nox.options.sessions = ["lint", "types", "regen_check", "coverage", "docs", "tests"]
+nox.options.sessions = ["lint", "types", "typing", "regen_check", "coverage", "docs", "tests"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = False
 
@@ -47,6 +47,15 @@ def types(session: nox.Session) -> None:
     session.install("-e", ".", "--no-deps")
     session.install("httpx>=0.27,<0.29", "attrs", "python-dateutil", "pyjwt", "cryptography")
     session.run("mypy")
+
+
+@nox.session(python=PYTHON)
+def typing(session: nox.Session) -> None:
+    """What users' checkers see: tests/typing/cases and every README example under mypy --strict and
+    pyright --strict, with unused ignores as errors (so the negative cases prove wrong calls are flagged)."""
+    session.install("-e", ".", *group("typing"))
+    session.env["PYRIGHT_PYTHON_IGNORE_WARNINGS"] = "1"  # no "newer pyright available" nagging
+    session.run("python", "tests/typing/check.py")
 
 
 @nox.session(python=PYTHON)

@@ -31,6 +31,7 @@ from _specs import (
     validate,
     write_root_package,
 )
+from typed_ops import write as write_typed_operations
 
 
 def regenerate(dest: Path, only: list[str] | None, mirror: Path | None) -> dict[str, float]:
@@ -42,6 +43,8 @@ def regenerate(dest: Path, only: list[str] | None, mirror: Path | None) -> dict[
         doc = patched_document(api, mirror)
         validate(doc, api.name)
         generate(api, doc, dest / api.package, lock)
+        # the typed `client.api.<tag>.<operation>` layer, from the same parsed spec
+        write_typed_operations(api, doc, dest / api.package, lock)
         timings[api.name] = time.perf_counter() - started
         print(
             f"[regenerate] {api.name}: generated/{dest.name}/{api.package} in {timings[api.name]:.1f}s",

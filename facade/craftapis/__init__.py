@@ -88,16 +88,18 @@ _LAZY_PRIVATE: dict[str, str] = {
 _LAZY.update(_LAZY_PRIVATE)
 
 
-def __getattr__(name: str) -> object:
-    try:
-        module = _LAZY[name]
-    except KeyError:
-        raise AttributeError(f"module 'craftapis' has no attribute {name!r}") from None
-    from importlib import import_module
+if not TYPE_CHECKING:  # hidden from checkers, so that a misspelt name is flagged instead of being `object`
 
-    value = getattr(import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
+    def __getattr__(name: str) -> object:
+        try:
+            module = _LAZY[name]
+        except KeyError:
+            raise AttributeError(f"module 'craftapis' has no attribute {name!r}") from None
+        from importlib import import_module
+
+        value = getattr(import_module(f".{module}", __name__), name)
+        globals()[name] = value
+        return value
 
 
 def __dir__() -> list[str]:

@@ -24,6 +24,7 @@ import httpx
 from ._context import CallOptions, call_options, current_call_options
 from ._errors import APIConnectionError, APIError, APITimeoutError, ResponseParseError, redact_url
 from ._http import DEFAULT_TIMEOUT
+from ._operations import load_operation
 from ._ratelimit import NoRateLimiter, RateLimiter, default_rate_limiter
 from ._retry import RetryPolicy, WaitHintParser, standard_wait_hint
 from ._transport import BUFFER_EXTENSION
@@ -181,7 +182,8 @@ class _ClientCore:
 
     # -- generated code -------------------------------------------------------------------------
     def _module(self, dotted: str) -> ModuleType:
-        return importlib.import_module(f"{self._profile.package}.api.{dotted}")
+        # an unknown name raises UnknownOperationError listing the closest names
+        return load_operation(self._profile.package, dotted, self._profile.name)
 
     def _kwargs(self, module: ModuleType, kwargs: dict[str, Any]) -> dict[str, Any]:
         request: dict[str, Any] = module._get_kwargs(**kwargs)
@@ -247,8 +249,9 @@ class _ClientCore:
         return options.timeout if options is not None and options.timeout is not None else None
 
     @property
-    def api(self) -> Operations:
-        """Every generated operation of this API: `client.api.<tag>.<operation>(**kwargs)`."""
+    def api(self) -> object:
+        """Every generated operation of this API: `client.api.<tag>.<operation>(**kwargs)`; each client
+        narrows the type to its generated, typed operations."""
         return Operations(self)  # type: ignore[arg-type]
 
     def options(self, **overrides: Any) -> contextlib.AbstractContextManager[CallOptions]:

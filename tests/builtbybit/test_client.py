@@ -54,7 +54,7 @@ def test_all_37_operations_are_callables_on_both_clients() -> None:
             tag, op = dotted.split(".")
             operation = getattr(getattr(client.api, tag), op)
             assert callable(operation), dotted
-            assert operation.__qualname__ == dotted
+            assert operation.__name__ == dotted.split(".")[1]
             assert callable(client._module(dotted)._get_kwargs)
         assert sorted(dir(client.api)) == sorted({n.split(".")[0] for n in names})
 

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         Update,
         Version,
     )
+    from craftapis_generated.builtbybit_v2.operations import BuiltByBitOperations
 
 from typing import Unpack
 
@@ -73,6 +74,17 @@ class BuiltByBit(_BuiltByBitCore, SyncAPIClient):
             a 429 blocks READ (GET) or WRITE (other methods) alone, for the `Retry-After` milliseconds
             BuiltByBit sends.
     """
+
+    @property
+    def api(self) -> BuiltByBitOperations:
+        """Every operation of the BuiltByBit v2 spec, typed: `client.api.<tag>.<operation>(...)`.
+
+        Keyword arguments with the generated types (an enum also takes its value, a model also a plain
+        mapping); returns the parsed model after the envelope is unwrapped. `call("tag.operation")`
+        is the dynamic form of the same call."""
+        from craftapis_generated.builtbybit_v2.operations import BuiltByBitOperations
+
+        return BuiltByBitOperations(self)
 
     def __init__(
         self,

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from craftapis_generated.builtbybit_v1.models.review import Review
     from craftapis_generated.builtbybit_v1.models.update import Update
     from craftapis_generated.builtbybit_v1.models.version import Version
+    from craftapis_generated.builtbybit_v1.operations import AsyncBuiltByBitV1Operations
 
 __all__ = ["AsyncBuiltByBitV1"]
 
@@ -58,6 +59,17 @@ class AsyncBuiltByBitV1(_V1Core, AsyncAPIClient):
     Every one of the 54 operations is `client.api.<tag>.<operation>(**kwargs)` or
     `client.call("<tag>.<operation>", **kwargs)` and returns the envelope's `data`, parsed.
     """
+
+    @property
+    def api(self) -> AsyncBuiltByBitV1Operations:
+        """Every operation of the BuiltByBit v1 spec, typed: `client.api.<tag>.<operation>(...)`.
+
+        Keyword arguments with the generated types (an enum also takes its value, a model also a plain
+        mapping); returns the parsed model after the envelope is unwrapped. `call("tag.operation")`
+        is the dynamic form of the same call."""
+        from craftapis_generated.builtbybit_v1.operations import AsyncBuiltByBitV1Operations
+
+        return AsyncBuiltByBitV1Operations(self)
 
     _profile = BUILTBYBIT_V1
 

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from craftapis_generated.builtbybit_v1.models.review import Review
     from craftapis_generated.builtbybit_v1.models.update import Update
     from craftapis_generated.builtbybit_v1.models.version import Version
+    from craftapis_generated.builtbybit_v1.operations import BuiltByBitV1Operations
 
 __all__ = ["BuiltByBitV1"]
 
@@ -60,6 +61,17 @@ class BuiltByBitV1(_V1Core, SyncAPIClient):
     Every one of the 54 operations is `client.api.<tag>.<operation>(**kwargs)` or
     `client.call("<tag>.<operation>", **kwargs)` and returns the envelope's `data`, parsed.
     """
+
+    @property
+    def api(self) -> BuiltByBitV1Operations:
+        """Every operation of the BuiltByBit v1 spec, typed: `client.api.<tag>.<operation>(...)`.
+
+        Keyword arguments with the generated types (an enum also takes its value, a model also a plain
+        mapping); returns the parsed model after the envelope is unwrapped. `call("tag.operation")`
+        is the dynamic form of the same call."""
+        from craftapis_generated.builtbybit_v1.operations import BuiltByBitV1Operations
+
+        return BuiltByBitV1Operations(self)
 
     _profile = BUILTBYBIT_V1
 

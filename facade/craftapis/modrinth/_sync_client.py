@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         VersionDependency,
         VersionFile,
     )
+    from craftapis_generated.modrinth.operations import ModrinthOperations
 
 __all__ = ["Modrinth"]
 
@@ -69,6 +70,17 @@ class Modrinth(_ModrinthCore, BulkLookups, SyncAPIClient):
             server's waits, and the default rate limiter is a `HeaderRateLimiter()` learning from
             Modrinth's headers (pass one to share it between clients).
     """
+
+    @property
+    def api(self) -> ModrinthOperations:
+        """Every operation of the Modrinth spec, typed: `client.api.<tag>.<operation>(...)`.
+
+        Keyword arguments with the generated types (an enum also takes its value, a model also a plain
+        mapping); returns the parsed model after the envelope is unwrapped. `call("tag.operation")`
+        is the dynamic form of the same call."""
+        from craftapis_generated.modrinth.operations import ModrinthOperations
+
+        return ModrinthOperations(self)
 
     def __init__(
         self,

@@ -149,7 +149,7 @@ class _MoonropeCore(_ClientCore):
         return super()._module(dotted)
 
     @property
-    def api(self) -> Operations:
+    def api(self) -> object:
         """The generated operations of this deployment: `client.api.<controller>.<operation>(**kwargs)`."""
         if not self._profile.package:
             raise AttributeError(

@@ -20,6 +20,7 @@ from ._messages import (
 
 if TYPE_CHECKING:
     from craftapis_generated.postal.models import Delivery, Message, MessageExpansion, SendResult
+    from craftapis_generated.postal.operations import AsyncPostalOperations
 
 __all__ = ["AsyncPostal"]
 
@@ -35,6 +36,17 @@ class AsyncPostal(_PostalDeployment, AsyncMoonrope):
 """
         + _DOC_ARGS
     )
+
+    @property
+    def api(self) -> AsyncPostalOperations:
+        """Every operation of the Postal spec, typed: `client.api.<tag>.<operation>(...)`.
+
+        Keyword arguments with the generated types (an enum also takes its value, a model also a plain
+        mapping); returns the parsed model after the envelope is unwrapped. `call("tag.operation")`
+        is the dynamic form of the same call."""
+        from craftapis_generated.postal.operations import AsyncPostalOperations
+
+        return AsyncPostalOperations(self)
 
     def __init__(
         self,

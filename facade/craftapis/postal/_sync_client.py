@@ -22,6 +22,7 @@ from ._messages import (
 
 if TYPE_CHECKING:
     from craftapis_generated.postal.models import Delivery, Message, MessageExpansion, SendResult
+    from craftapis_generated.postal.operations import PostalOperations
 
 __all__ = ["Postal"]
 
@@ -37,6 +38,17 @@ class Postal(_PostalDeployment, Moonrope):
 """
         + _DOC_ARGS
     )
+
+    @property
+    def api(self) -> PostalOperations:
+        """Every operation of the Postal spec, typed: `client.api.<tag>.<operation>(...)`.
+
+        Keyword arguments with the generated types (an enum also takes its value, a model also a plain
+        mapping); returns the parsed model after the envelope is unwrapped. `call("tag.operation")`
+        is the dynamic form of the same call."""
+        from craftapis_generated.postal.operations import PostalOperations
+
+        return PostalOperations(self)
 
     def __init__(
         self,

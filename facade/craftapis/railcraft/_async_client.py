@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from craftapis_generated.railcraft.models.download_details_reply import DownloadDetailsReply
     from craftapis_generated.railcraft.models.server_message_reply import ServerMessageReply
     from craftapis_generated.railcraft.models.tag_reply import TagReply
+    from craftapis_generated.railcraft.operations import AsyncRailcraftPackOperations
 
 __all__ = ["AsyncRailcraftPack"]
 
@@ -56,6 +57,17 @@ class AsyncRailcraftPack(_RailcraftCore, AsyncAPIClient):
             `transport`; see `AsyncClientOptions`). The default retry policy resends POSTs too: every
             endpoint of this API is a read.
     """
+
+    @property
+    def api(self) -> AsyncRailcraftPackOperations:
+        """Every operation of the Railcraft pack spec, typed: `client.api.<tag>.<operation>(...)`.
+
+        Keyword arguments with the generated types (an enum also takes its value, a model also a plain
+        mapping); returns the parsed model after the envelope is unwrapped. `call("tag.operation")`
+        is the dynamic form of the same call."""
+        from craftapis_generated.railcraft.operations import AsyncRailcraftPackOperations
+
+        return AsyncRailcraftPackOperations(self)
 
     _profile = RAILCRAFT
 

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from craftapis_generated.railcraft.models.download_details_reply import DownloadDetailsReply
     from craftapis_generated.railcraft.models.server_message_reply import ServerMessageReply
     from craftapis_generated.railcraft.models.tag_reply import TagReply
+    from craftapis_generated.railcraft.operations import RailcraftPackOperations
 
 __all__ = ["RailcraftPack"]
 
@@ -58,6 +59,17 @@ class RailcraftPack(_RailcraftCore, SyncAPIClient):
             `transport`; see `ClientOptions`). The default retry policy resends POSTs too: every
             endpoint of this API is a read.
     """
+
+    @property
+    def api(self) -> RailcraftPackOperations:
+        """Every operation of the Railcraft pack spec, typed: `client.api.<tag>.<operation>(...)`.
+
+        Keyword arguments with the generated types (an enum also takes its value, a model also a plain
+        mapping); returns the parsed model after the envelope is unwrapped. `call("tag.operation")`
+        is the dynamic form of the same call."""
+        from craftapis_generated.railcraft.operations import RailcraftPackOperations
+
+        return RailcraftPackOperations(self)
 
     _profile = RAILCRAFT
 

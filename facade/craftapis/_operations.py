@@ -1,0 +1,157 @@
+"""What the generated typed operations (`client.api.<tag>.<operation>(...)`) need at runtime.
+
+The typed layer itself is generated (`craftapis_generated.<api>.operations`, written by
+`scripts/typed_ops.py` from the same parsed spec the raw client comes from). Each of its methods checks
+and converts its arguments with the helpers here, then sends through the client's `call()`, so it
+gets exactly the auth, retries, pacing, error mapping and envelope unwrapping of every other call.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+from collections.abc import Awaitable, Iterable, Mapping
+from enum import Enum
+from types import ModuleType
+from typing import Any, Protocol, TypeVar
+
+__all__ = [
+    "AsyncCaller",
+    "SyncCaller",
+    "UnknownOperationError",
+    "coerce_enum",
+    "coerce_model",
+    "given",
+    "load_operation",
+    "unknown_operation",
+]
+
+E = TypeVar("E", bound=Enum)
+M = TypeVar("M")
+
+
+class SyncCaller(Protocol):
+    """A client that sends a generated operation by name (every synchronous craftapis client).
+
+    `Any` for the keyword arguments only so that clients with extra keywords of their own (BuiltByBit's
+    `jwt=`) fit; the typed methods pass exactly the operation's parameters."""
+
+    def call(self, operation: str, /, **kwargs: Any) -> object: ...
+
+
+class AsyncCaller(Protocol):
+    """A client that sends a generated operation by name and is awaited (every async craftapis client)."""
+
+    def call(self, operation: str, /, **kwargs: Any) -> Awaitable[object]: ...
+
+
+class UnknownOperationError(AttributeError):
+    """`client.call("tag.operation")` named an operation the API's spec does not have.
+
+    An `AttributeError` (like a misspelt method), its message lists the closest existing names.
+    """
+
+
+def _is_unset(value: object) -> bool:
+    # every generated package has its own `Unset` class; all are falsy singletons named "Unset"
+    return type(value).__name__ == "Unset"
+
+
+def given(**kwargs: object) -> dict[str, object]:
+    """The arguments a typed method was given: `UNSET` ones are left out, so a client's `call()` sees
+    exactly what the user passed, as it would from `call("tag.operation", **kwargs)`."""
+    return {name: value for name, value in kwargs.items() if not _is_unset(value)}
+
+
+def coerce_enum(cls: type[E], value: object, name: str) -> object:
+    """`value` as a member of the generated enum `cls`: the member itself, or its value (`"sha1"`).
+
+    `None` and `UNSET` pass unchanged (the generated code drops them). A value the enum does not list
+    raises `ValueError` naming the parameter and the accepted values; to send a value newer than the
+    spec, pass `cls("new-value")` (craftapis enums are open).
+    """
+    if value is None or _is_unset(value) or isinstance(value, cls):
+        return value
+    known = [member.value for member in cls]
+    value_type = type(known[0]) if known else str
+    if isinstance(value, value_type) and not isinstance(value, bool):
+        for member in cls:
+            if member.value == value:
+                return member
+        raise ValueError(
+            f"{name}={value!r} is not one of {cls.__name__}'s values {known!r}; pass one of them, a "
+            f"{cls.__name__} member, or {cls.__name__}({value!r}) to send a value the spec does not list"
+        )
+    raise TypeError(f"{name} must be a {cls.__name__} or one of {known!r}, not {type(value).__name__}")
+
+
+def coerce_model(cls: type[M], value: object, name: str) -> object:
+    """`value` as the generated model `cls`: the model itself, or a plain mapping converted with
+    `cls.from_dict`. A mapping with a missing required field, a field the model does not have, or a
+    value `from_dict` cannot read raises `TypeError` naming the parameter and the field."""
+    if value is None or _is_unset(value) or isinstance(value, cls):
+        return value
+    if not isinstance(value, Mapping):
+        raise TypeError(
+            f"{name} must be a {cls.__name__} or a mapping of its fields, not {type(value).__name__}"
+        )
+    from_dict = getattr(cls, "from_dict")  # noqa: B009 - every generated model has it
+    try:
+        model = from_dict(dict(value))
+    except KeyError as exc:
+        missing = str(exc.args[0])
+        typo = difflib.get_close_matches(missing, [str(k) for k in value], n=1)
+        hint = f" (is {typo[0]!r} a misspelling of it?)" if typo else ""
+        raise TypeError(
+            f"{name} is missing the required field {missing!r} of {cls.__name__}{hint}; "
+            f"add it to the mapping or build a {cls.__name__}(...)"
+        ) from None
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise TypeError(
+            f"{name} could not be read as a {cls.__name__} ({type(exc).__name__}: {exc}); check the "
+            f"types of its fields or build a {cls.__name__}(...)"
+        ) from exc
+    extra = getattr(model, "additional_properties", None)
+    if extra:
+        known = sorted(set(value) - set(extra))
+        unknown = sorted(extra)
+        hints = "; ".join(_did_you_mean(field, known) for field in unknown)
+        raise TypeError(
+            f"{name} has fields {cls.__name__} does not define: {hints}. Fix the name, or build a "
+            f"{cls.__name__}(...) and set .additional_properties to send extra fields on purpose"
+        )
+    return model
+
+
+def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=3)
+    return f"{word!r} (did you mean {' or '.join(repr(c) for c in close)}?)" if close else repr(word)
+
+
+def load_operation(package: str, dotted: str, api_name: str) -> ModuleType:
+    """The generated module of operation `tag.operation` of `package`; an unknown name raises
+    `UnknownOperationError` listing the closest names (never a bare `ModuleNotFoundError`)."""
+    try:
+        return importlib.import_module(f"{package}.api.{dotted}")
+    except ModuleNotFoundError as exc:
+        if not (exc.name or "").startswith(f"{package}.api"):
+            raise  # something the generated module itself imports is missing: not a typo
+    names: tuple[str, ...] = getattr(importlib.import_module(f"{package}.operations"), "OPERATIONS", ())
+    raise unknown_operation(api_name, dotted, names)
+
+
+def unknown_operation(api_name: str, dotted: str, names: Iterable[str]) -> UnknownOperationError:
+    """The error for an operation (`tag.operation`) or a tag that `names` does not hold, naming the
+    closest existing ones."""
+    names = tuple(names)
+    close = difflib.get_close_matches(dotted, names, n=5, cutoff=0.5)
+    if not close:  # the right operation under a wrong tag, or a tag alone, still deserves a hint
+        op = dotted.rpartition(".")[2]
+        tags = sorted({n.partition(".")[0] for n in names})
+        close = [n for n in names if n.rpartition(".")[2] == op]
+        close += difflib.get_close_matches(dotted.partition(".")[0], tags, n=3)
+    hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    return UnknownOperationError(
+        f"{api_name} has no operation {dotted!r}{hint} Operations are named 'tag.operation' as in "
+        f"client.api.<tag>.<operation>; dir(client.api) lists the tags ({len(names)} operations in all)"
+    )

@@ -1,0 +1,51 @@
+"""Wrong calls a checker must flag. Every line below carries the ignore that silences exactly its error,
+for mypy (`# type: ignore[code]`) and for pyright (`# pyright: ignore[rule]`); both run with unused
+ignores as errors (mypy `warn_unused_ignores`, pyright `reportUnnecessaryTypeIgnoreComment`, and
+pyright's `enableTypeIgnoreComments` off so that it reads only its own), so if craftapis stopped
+flagging one of these mistakes, the check would fail."""
+
+import craftapis
+from craftapis.builtbybit import BuiltByBit
+from craftapis.builtbybit_v1 import BuiltByBitV1
+from craftapis.modrinth import AsyncModrinth, Modrinth
+from craftapis.postal import Postal
+from craftapis.railcraft import RailcraftPack
+from craftapis_generated.modrinth.models import Project
+
+UA = "me/typing-check/1.0 (me@example.com)"
+
+
+def modrinth_mistakes() -> None:
+    modrinth = Modrinth(user_agent=UA)
+    modrinth.get_project(123)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    wrong: int = modrinth.get_project("sodium")  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]
+    print(wrong)
+    # generated operations: a misspelt tag or operation, a positional or missing argument, a bad enum value
+    _ = modrinth.api.projcts  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType, reportUnknownVariableType]
+    modrinth.api.projects.get_projet(id_slug="x")  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
+    modrinth.api.projects.get_project("sodium")  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
+    modrinth.api.projects.get_project()  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
+    modrinth.api.version_files.version_from_hash(hash_="ab", algorithm="md5")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    modrinth.api.threads.submit_report(body=42)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    modrinth.api.projects.search_projects(limit="50")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    # a name craftapis does not export
+    _ = craftapis.Modrinht  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType, reportUnknownVariableType]
+
+
+async def async_mistakes() -> None:
+    modrinth = AsyncModrinth(user_agent=UA)
+    not_awaited: Project = modrinth.get_project("sodium")  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]
+    print(not_awaited)
+    list(modrinth.search("x"))  # type: ignore[call-overload]  # pyright: ignore[reportArgumentType]
+
+
+def other_api_mistakes(token: str) -> None:
+    bbb = BuiltByBit(token=token)
+    bbb.api.resources_creator.get_v2_resources_creator_coupons(page="2")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    bbb.resource("42")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    v1 = BuiltByBitV1(private_token=token)
+    v1.api.resources.list_resources(order="up")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    postal = Postal("https://postal.example.com", token)
+    postal.send_message(to=123, from_="me@example.com")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    pack = RailcraftPack(client_id="id", client_secret=token)
+    pack.ads(type="rent")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
