@@ -354,6 +354,10 @@ def prove(
     root = tmp / "craftapis_generated"
     write_root_package(root, lock)
     generate(api, doc, root / api.package, lock)
+    # the typed operations layer is part of the generated package (regenerate.py writes it too)
+    from typed_ops import write as write_typed_operations
+
+    write_typed_operations(api, doc, root / api.package, lock)
     pkg_dir = root / api.package
     proof.candidate = pkg_dir
     cases = _payload_cases(payloads, api, doc, pkg_dir, proof) if payloads is not None else []

@@ -124,7 +124,7 @@ def _unwrapped(api: str, prop: Any, used: list[Any]) -> str:
     """The type the user gets from a parsed reply `prop`; appends to `used` each property whose
     imports the annotation needs."""
     kind = type(prop).__name__
-    rule = UNWRAP[api]
+    rule = UNWRAP.get(api)
     if rule == "success-data" and kind == "UnionProperty":
         success = [p for p in prop.inner_properties if _type_of(p).endswith("Success")]
         if len(success) != 1:
@@ -184,7 +184,7 @@ def _param(prop: Any) -> _Param:
         if prop.default is not None:  # the value, not the member: a default is evaluated at import
             member = _code(prop.default.python_code).rpartition(".")[2]
             default = repr(prop.values[member])
-        convert = f"coerce_enum(_model({cls!r}), {prop.python_name}, {prop.python_name!r})"
+        convert = f"_support().coerce_enum(_model({cls!r}), {prop.python_name}, {prop.python_name!r})"
     elif kind == "ModelProperty":
         cls = prop.class_info.name
         parts = _unset_free(annotation)
@@ -192,7 +192,7 @@ def _param(prop: Any) -> _Param:
         if not prop.required:
             parts.append("Unset")
         annotation = " | ".join(parts)
-        convert = f"coerce_model(_model({cls!r}), {prop.python_name}, {prop.python_name!r})"
+        convert = f"_support().coerce_model(_model({cls!r}), {prop.python_name}, {prop.python_name!r})"
     return _Param(prop.python_name, annotation, default, convert, prop.to_docstring())
 
 
@@ -271,7 +271,7 @@ def _method(op: _Operation, asynchronous: bool) -> str:
     kwargs = ", ".join(f"{p.name}={p.convert or p.name}" for p in op.params)
     optional = any(p.default == "UNSET" for p in op.params)
     if optional:  # leave out what was not given, as `call("tag.operation", **kwargs)` would
-        kwargs = f"**given({kwargs})"
+        kwargs = f"**_support().given({kwargs})"
     call = f"self._client.call({(op.tag + '.' + op.name)!r}{', ' + kwargs if kwargs else ''})"
     if asynchronous:
         call = f"await {call}"
@@ -305,13 +305,12 @@ def render(api: Api, doc: dict[str, Any], lock: dict[str, Any]) -> str:
         "",
         "import importlib",
         "from collections.abc import Mapping",
-        "from typing import TYPE_CHECKING, Literal, NoReturn, cast",
-        "",
-        "from craftapis._operations import AsyncCaller, SyncCaller, coerce_enum, coerce_model, given, unknown_operation",
+        "from typing import TYPE_CHECKING, Any, Literal, NoReturn, cast",
         "",
         "from .types import UNSET, Unset",
         "",
         "if TYPE_CHECKING:",
+        "    from craftapis._operations import AsyncCaller, SyncCaller",
         *sorted(f"    {line}" for line in imports if not line.startswith(("from .types", "from typing"))),
         "    from .types import File",
         "",
@@ -332,6 +331,11 @@ def render(api: Api, doc: dict[str, Any], lock: dict[str, Any]) -> str:
         ")",
         "",
         f"_MODULES: dict[str, str] = {json.dumps(dict(sorted(modules.items())))}",
+        "",
+        "",
+        "def _support() -> Any:",
+        '    """craftapis._operations (argument checks), imported on first use: this package imports alone."""',
+        '    return importlib.import_module("craftapis._operations")',
         "",
         "",
         "def _model(name: str) -> type:",
@@ -365,7 +369,7 @@ def render(api: Api, doc: dict[str, Any], lock: dict[str, Any]) -> str:
                 "    if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close",
                 "",
                 "        def __getattr__(self, name: str) -> NoReturn:",
-                f"            raise unknown_operation({api_class!r}, {tag + '.'!r} + name, OPERATIONS)",
+                f"            raise _support().unknown_operation({api_class!r}, {tag + '.'!r} + name, OPERATIONS)",
                 "",
                 "",
             ]
@@ -397,7 +401,7 @@ def render(api: Api, doc: dict[str, Any], lock: dict[str, Any]) -> str:
             "    if not TYPE_CHECKING:",
             "",
             "        def __getattr__(self, name: str) -> NoReturn:",
-            f"            raise unknown_operation({api_class!r}, name, {tuple(sorted(by_tag))!r})",
+            f"            raise _support().unknown_operation({api_class!r}, name, {tuple(sorted(by_tag))!r})",
             "",
             "",
         ]

@@ -13,20 +13,13 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Literal, NoReturn, cast
-
-from craftapis._operations import (
-    AsyncCaller,
-    SyncCaller,
-    coerce_enum,
-    coerce_model,
-    given,
-    unknown_operation,
-)
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, cast
 
 from .types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from craftapis._operations import AsyncCaller, SyncCaller
+
     from .models.addon_license import AddonLicense
     from .models.addon_purchase import AddonPurchase
     from .models.alert import Alert
@@ -164,6 +157,11 @@ _MODULES: dict[str, str] = {
 }
 
 
+def _support() -> Any:
+    """craftapis._operations (argument checks), imported on first use: this package imports alone."""
+    return importlib.import_module("craftapis._operations")
+
+
 def _model(name: str) -> type:
     """A generated model or enum class, imported on first use (this module stays cheap to import)."""
     value: type = getattr(importlib.import_module(f".models.{_MODULES[name]}", __package__), name)
@@ -194,7 +192,9 @@ class HealthOperations:
             "str | None",
             self._client.call(
                 "health.get_health",
-                **given(format_=coerce_enum(_model("ResponseFormat"), format_, "format_"), pretty=pretty),
+                **_support().given(
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"), pretty=pretty
+                ),
             ),
         )
 
@@ -204,7 +204,7 @@ class HealthOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("BuiltByBitV1", "health." + name, OPERATIONS)
+            raise _support().unknown_operation("BuiltByBitV1", "health." + name, OPERATIONS)
 
 
 class AlertsOperations:
@@ -241,11 +241,11 @@ class AlertsOperations:
             "list[Alert] | None",
             self._client.call(
                 "alerts.list_unread_alerts",
-                **given(
+                **_support().given(
                     sort=sort,
-                    order=coerce_enum(_model("SortOrder"), order, "order"),
+                    order=_support().coerce_enum(_model("SortOrder"), order, "order"),
                     page=page,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -269,10 +269,10 @@ class AlertsOperations:
         """
         return self._client.call(
             "alerts.mark_alerts_as_read",
-            **given(
-                format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+            **_support().given(
+                format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                 pretty=pretty,
-                body=coerce_model(_model("MarkAlertsReadRequest"), body, "body"),
+                body=_support().coerce_model(_model("MarkAlertsReadRequest"), body, "body"),
             ),
         )
 
@@ -282,7 +282,7 @@ class AlertsOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("BuiltByBitV1", "alerts." + name, OPERATIONS)
+            raise _support().unknown_operation("BuiltByBitV1", "alerts." + name, OPERATIONS)
 
 
 class ConversationsOperations:
@@ -319,11 +319,11 @@ class ConversationsOperations:
             "list[Conversation] | None",
             self._client.call(
                 "conversations.list_unread_conversations",
-                **given(
+                **_support().given(
                     sort=sort,
-                    order=coerce_enum(_model("SortOrder"), order, "order"),
+                    order=_support().coerce_enum(_model("SortOrder"), order, "order"),
                     page=page,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -350,10 +350,10 @@ class ConversationsOperations:
             "int | None",
             self._client.call(
                 "conversations.start_conversation",
-                **given(
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                **_support().given(
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
-                    body=coerce_model(_model("StartConversationRequest"), body, "body"),
+                    body=_support().coerce_model(_model("StartConversationRequest"), body, "body"),
                 ),
             ),
         )
@@ -386,12 +386,12 @@ class ConversationsOperations:
             "list[ConversationReply] | None",
             self._client.call(
                 "conversations.list_conversation_replies",
-                **given(
+                **_support().given(
                     conversation_id=conversation_id,
                     sort=sort,
-                    order=coerce_enum(_model("SortOrder"), order, "order"),
+                    order=_support().coerce_enum(_model("SortOrder"), order, "order"),
                     page=page,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -420,11 +420,11 @@ class ConversationsOperations:
             "int | None",
             self._client.call(
                 "conversations.reply_to_conversation",
-                **given(
+                **_support().given(
                     conversation_id=conversation_id,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
-                    body=coerce_model(_model("MessageRequest"), body, "body"),
+                    body=_support().coerce_model(_model("MessageRequest"), body, "body"),
                 ),
             ),
         )
@@ -435,7 +435,7 @@ class ConversationsOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("BuiltByBitV1", "conversations." + name, OPERATIONS)
+            raise _support().unknown_operation("BuiltByBitV1", "conversations." + name, OPERATIONS)
 
 
 class MembersOperations:
@@ -460,7 +460,9 @@ class MembersOperations:
             "Member | None",
             self._client.call(
                 "members.get_self",
-                **given(format_=coerce_enum(_model("ResponseFormat"), format_, "format_"), pretty=pretty),
+                **_support().given(
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"), pretty=pretty
+                ),
             ),
         )
 
@@ -481,10 +483,10 @@ class MembersOperations:
         """
         return self._client.call(
             "members.modify_self",
-            **given(
-                format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+            **_support().given(
+                format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                 pretty=pretty,
-                body=coerce_model(_model("ModifySelfRequest"), body, "body"),
+                body=_support().coerce_model(_model("ModifySelfRequest"), body, "body"),
             ),
         )
 
@@ -507,9 +509,9 @@ class MembersOperations:
             "Member | None",
             self._client.call(
                 "members.get_member",
-                **given(
+                **_support().given(
                     member_id=member_id,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -534,8 +536,10 @@ class MembersOperations:
             "Member | None",
             self._client.call(
                 "members.get_member_by_username",
-                **given(
-                    username=username, format_=coerce_enum(_model("ResponseFormat"), format_, "format_"), pretty=pretty
+                **_support().given(
+                    username=username,
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    pretty=pretty,
                 ),
             ),
         )
@@ -559,9 +563,9 @@ class MembersOperations:
             "Member | None",
             self._client.call(
                 "members.get_member_by_discord_id",
-                **given(
+                **_support().given(
                     discord_id=discord_id,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -594,11 +598,11 @@ class MembersOperations:
             "list[Ban] | None",
             self._client.call(
                 "members.list_bans",
-                **given(
+                **_support().given(
                     sort=sort,
-                    order=coerce_enum(_model("SortOrder"), order, "order"),
+                    order=_support().coerce_enum(_model("SortOrder"), order, "order"),
                     page=page,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -617,7 +621,7 @@ class MembersOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("BuiltByBitV1", "members." + name, OPERATIONS)
+            raise _support().unknown_operation("BuiltByBitV1", "members." + name, OPERATIONS)
 
 
 class ProfilePostsOperations:
@@ -654,11 +658,11 @@ class ProfilePostsOperations:
             "list[ProfilePost] | None",
             self._client.call(
                 "profile_posts.list_profile_posts",
-                **given(
+                **_support().given(
                     sort=sort,
-                    order=coerce_enum(_model("SortOrder"), order, "order"),
+                    order=_support().coerce_enum(_model("SortOrder"), order, "order"),
                     page=page,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -685,10 +689,10 @@ class ProfilePostsOperations:
             "int | None",
             self._client.call(
                 "profile_posts.create_profile_post",
-                **given(
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                **_support().given(
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
-                    body=coerce_model(_model("MessageRequest"), body, "body"),
+                    body=_support().coerce_model(_model("MessageRequest"), body, "body"),
                 ),
             ),
         )
@@ -712,9 +716,9 @@ class ProfilePostsOperations:
             "ProfilePost | None",
             self._client.call(
                 "profile_posts.get_profile_post",
-                **given(
+                **_support().given(
                     profile_post_id=profile_post_id,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -737,9 +741,9 @@ class ProfilePostsOperations:
         """
         return self._client.call(
             "profile_posts.delete_profile_post",
-            **given(
+            **_support().given(
                 profile_post_id=profile_post_id,
-                format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                 pretty=pretty,
             ),
         )
@@ -763,11 +767,11 @@ class ProfilePostsOperations:
         """
         return self._client.call(
             "profile_posts.modify_profile_post",
-            **given(
+            **_support().given(
                 profile_post_id=profile_post_id,
-                format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                 pretty=pretty,
-                body=coerce_model(_model("MessageRequest"), body, "body"),
+                body=_support().coerce_model(_model("MessageRequest"), body, "body"),
             ),
         )
 
@@ -783,7 +787,7 @@ class ProfilePostsOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("BuiltByBitV1", "profile_posts." + name, OPERATIONS)
+            raise _support().unknown_operation("BuiltByBitV1", "profile_posts." + name, OPERATIONS)
 
 
 class ResourcesOperations:
@@ -821,11 +825,11 @@ class ResourcesOperations:
             "list[BasicResource] | None",
             self._client.call(
                 "resources.list_resources",
-                **given(
+                **_support().given(
                     sort=sort,
-                    order=coerce_enum(_model("SortOrder"), order, "order"),
+                    order=_support().coerce_enum(_model("SortOrder"), order, "order"),
                     page=page,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -857,11 +861,11 @@ class ResourcesOperations:
             "list[BasicResource] | None",
             self._client.call(
                 "resources.list_owned_resources",
-                **given(
+                **_support().given(
                     sort=sort,
-                    order=coerce_enum(_model("SortOrder"), order, "order"),
+                    order=_support().coerce_enum(_model("SortOrder"), order, "order"),
                     page=page,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -893,11 +897,11 @@ class ResourcesOperations:
             "list[BasicResource] | None",
             self._client.call(
                 "resources.list_collaborated_resources",
-                **given(
+                **_support().given(
                     sort=sort,
-                    order=coerce_enum(_model("SortOrder"), order, "order"),
+                    order=_support().coerce_enum(_model("SortOrder"), order, "order"),
                     page=page,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -931,12 +935,12 @@ class ResourcesOperations:
             "list[BasicResource] | None",
             self._client.call(
                 "resources.list_resources_by_author",
-                **given(
+                **_support().given(
                     author_id=author_id,
                     sort=sort,
-                    order=coerce_enum(_model("SortOrder"), order, "order"),
+                    order=_support().coerce_enum(_model("SortOrder"), order, "order"),
                     page=page,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -961,9 +965,9 @@ class ResourcesOperations:
             "Resource | None",
             self._client.call(
                 "resources.get_resource",
-                **given(
+                **_support().given(
                     resource_id=resource_id,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -988,11 +992,11 @@ class ResourcesOperations:
         """
         return self._client.call(
             "resources.modify_resource",
-            **given(
+            **_support().given(
                 resource_id=resource_id,
-                format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                 pretty=pretty,
-                body=coerce_model(_model("ModifyResourceRequest"), body, "body"),
+                body=_support().coerce_model(_model("ModifyResourceRequest"), body, "body"),
             ),
         )
 
@@ -1016,10 +1020,10 @@ class ResourcesOperations:
         """
         return self._client.call(
             "resources.create_resource_batch",
-            **given(
-                format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+            **_support().given(
+                format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                 pretty=pretty,
-                body=coerce_model(_model("ResourceBatchRequest"), body, "body"),
+                body=_support().coerce_model(_model("ResourceBatchRequest"), body, "body"),
             ),
         )
 
@@ -1042,8 +1046,10 @@ class ResourcesOperations:
             "ResourceBatch | None",
             self._client.call(
                 "resources.get_resource_batch",
-                **given(
-                    batch_id=batch_id, format_=coerce_enum(_model("ResponseFormat"), format_, "format_"), pretty=pretty
+                **_support().given(
+                    batch_id=batch_id,
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    pretty=pretty,
                 ),
             ),
         )
@@ -1063,7 +1069,7 @@ class ResourcesOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("BuiltByBitV1", "resources." + name, OPERATIONS)
+            raise _support().unknown_operation("BuiltByBitV1", "resources." + name, OPERATIONS)
 
 
 class DownloadsOperations:
@@ -1102,12 +1108,12 @@ class DownloadsOperations:
             "list[Download] | None",
             self._client.call(
                 "downloads.list_resource_downloads",
-                **given(
+                **_support().given(
                     resource_id=resource_id,
                     sort=sort,
-                    order=coerce_enum(_model("SortOrder"), order, "order"),
+                    order=_support().coerce_enum(_model("SortOrder"), order, "order"),
                     page=page,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -1143,13 +1149,13 @@ class DownloadsOperations:
             "list[Download] | None",
             self._client.call(
                 "downloads.list_resource_downloads_by_member",
-                **given(
+                **_support().given(
                     resource_id=resource_id,
                     member_id=member_id,
                     sort=sort,
-                    order=coerce_enum(_model("SortOrder"), order, "order"),
+                    order=_support().coerce_enum(_model("SortOrder"), order, "order"),
                     page=page,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -1185,13 +1191,13 @@ class DownloadsOperations:
             "list[Download] | None",
             self._client.call(
                 "downloads.list_resource_downloads_by_version",
-                **given(
+                **_support().given(
                     resource_id=resource_id,
                     version_id=version_id,
                     sort=sort,
-                    order=coerce_enum(_model("SortOrder"), order, "order"),
+                    order=_support().coerce_enum(_model("SortOrder"), order, "order"),
                     page=page,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -1203,7 +1209,7 @@ class DownloadsOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("BuiltByBitV1", "downloads." + name, OPERATIONS)
+            raise _support().unknown_operation("BuiltByBitV1", "downloads." + name, OPERATIONS)
 
 
 class LicensesOperations:
@@ -1242,12 +1248,12 @@ class LicensesOperations:
             "list[License] | None",
             self._client.call(
                 "licenses.list_resource_licenses",
-                **given(
+                **_support().given(
                     resource_id=resource_id,
                     sort=sort,
-                    order=coerce_enum(_model("SortOrder"), order, "order"),
+                    order=_support().coerce_enum(_model("SortOrder"), order, "order"),
                     page=page,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -1274,10 +1280,10 @@ class LicensesOperations:
             "License | None",
             self._client.call(
                 "licenses.get_resource_license",
-                **given(
+                **_support().given(
                     resource_id=resource_id,
                     license_id=license_id,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -1306,12 +1312,12 @@ class LicensesOperations:
         """
         return self._client.call(
             "licenses.modify_resource_license",
-            **given(
+            **_support().given(
                 resource_id=resource_id,
                 license_id=license_id,
-                format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                 pretty=pretty,
-                body=coerce_model(_model("ModifyLicenseRequest"), body, "body"),
+                body=_support().coerce_model(_model("ModifyLicenseRequest"), body, "body"),
             ),
         )
 
@@ -1344,12 +1350,12 @@ class LicensesOperations:
             "License | None",
             self._client.call(
                 "licenses.get_resource_license_by_member",
-                **given(
+                **_support().given(
                     resource_id=resource_id,
                     member_id=member_id,
                     nonce=nonce,
                     timestamp=timestamp,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -1366,7 +1372,7 @@ class LicensesOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("BuiltByBitV1", "licenses." + name, OPERATIONS)
+            raise _support().unknown_operation("BuiltByBitV1", "licenses." + name, OPERATIONS)
 
 
 class PurchasesOperations:
@@ -1405,12 +1411,12 @@ class PurchasesOperations:
             "list[Purchase] | None",
             self._client.call(
                 "purchases.list_resource_purchases",
-                **given(
+                **_support().given(
                     resource_id=resource_id,
                     sort=sort,
-                    order=coerce_enum(_model("SortOrder"), order, "order"),
+                    order=_support().coerce_enum(_model("SortOrder"), order, "order"),
                     page=page,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -1437,10 +1443,10 @@ class PurchasesOperations:
             "Purchase | None",
             self._client.call(
                 "purchases.get_resource_purchase",
-                **given(
+                **_support().given(
                     resource_id=resource_id,
                     purchase_id=purchase_id,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -1452,7 +1458,7 @@ class PurchasesOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("BuiltByBitV1", "purchases." + name, OPERATIONS)
+            raise _support().unknown_operation("BuiltByBitV1", "purchases." + name, OPERATIONS)
 
 
 class ReviewsOperations:
@@ -1491,12 +1497,12 @@ class ReviewsOperations:
             "list[Review] | None",
             self._client.call(
                 "reviews.list_resource_reviews",
-                **given(
+                **_support().given(
                     resource_id=resource_id,
                     sort=sort,
-                    order=coerce_enum(_model("SortOrder"), order, "order"),
+                    order=_support().coerce_enum(_model("SortOrder"), order, "order"),
                     page=page,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -1523,10 +1529,10 @@ class ReviewsOperations:
             "Review | None",
             self._client.call(
                 "reviews.get_resource_review_by_member",
-                **given(
+                **_support().given(
                     resource_id=resource_id,
                     member_id=member_id,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -1553,12 +1559,12 @@ class ReviewsOperations:
         """
         return self._client.call(
             "reviews.respond_to_resource_review",
-            **given(
+            **_support().given(
                 resource_id=resource_id,
                 review_id=review_id,
-                format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                 pretty=pretty,
-                body=coerce_model(_model("RespondToReviewRequest"), body, "body"),
+                body=_support().coerce_model(_model("RespondToReviewRequest"), body, "body"),
             ),
         )
 
@@ -1568,7 +1574,7 @@ class ReviewsOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("BuiltByBitV1", "reviews." + name, OPERATIONS)
+            raise _support().unknown_operation("BuiltByBitV1", "reviews." + name, OPERATIONS)
 
 
 class UpdatesOperations:
@@ -1607,12 +1613,12 @@ class UpdatesOperations:
             "list[Update] | None",
             self._client.call(
                 "updates.list_resource_updates",
-                **given(
+                **_support().given(
                     resource_id=resource_id,
                     sort=sort,
-                    order=coerce_enum(_model("SortOrder"), order, "order"),
+                    order=_support().coerce_enum(_model("SortOrder"), order, "order"),
                     page=page,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -1640,9 +1646,9 @@ class UpdatesOperations:
             "Update | None",
             self._client.call(
                 "updates.get_latest_resource_update",
-                **given(
+                **_support().given(
                     resource_id=resource_id,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -1669,10 +1675,10 @@ class UpdatesOperations:
             "Update | None",
             self._client.call(
                 "updates.get_resource_update",
-                **given(
+                **_support().given(
                     resource_id=resource_id,
                     update_id=update_id,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -1697,10 +1703,10 @@ class UpdatesOperations:
         """
         return self._client.call(
             "updates.delete_resource_update",
-            **given(
+            **_support().given(
                 resource_id=resource_id,
                 update_id=update_id,
-                format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                 pretty=pretty,
             ),
         )
@@ -1711,7 +1717,7 @@ class UpdatesOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("BuiltByBitV1", "updates." + name, OPERATIONS)
+            raise _support().unknown_operation("BuiltByBitV1", "updates." + name, OPERATIONS)
 
 
 class VersionsOperations:
@@ -1750,12 +1756,12 @@ class VersionsOperations:
             "list[Version] | None",
             self._client.call(
                 "versions.list_resource_versions",
-                **given(
+                **_support().given(
                     resource_id=resource_id,
                     sort=sort,
-                    order=coerce_enum(_model("SortOrder"), order, "order"),
+                    order=_support().coerce_enum(_model("SortOrder"), order, "order"),
                     page=page,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -1782,9 +1788,9 @@ class VersionsOperations:
             "Version | None",
             self._client.call(
                 "versions.get_latest_resource_version",
-                **given(
+                **_support().given(
                     resource_id=resource_id,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -1811,10 +1817,10 @@ class VersionsOperations:
             "Version | None",
             self._client.call(
                 "versions.get_resource_version",
-                **given(
+                **_support().given(
                     resource_id=resource_id,
                     version_id=version_id,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -1839,10 +1845,10 @@ class VersionsOperations:
         """
         return self._client.call(
             "versions.delete_resource_version",
-            **given(
+            **_support().given(
                 resource_id=resource_id,
                 version_id=version_id,
-                format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                 pretty=pretty,
             ),
         )
@@ -1858,7 +1864,7 @@ class VersionsOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("BuiltByBitV1", "versions." + name, OPERATIONS)
+            raise _support().unknown_operation("BuiltByBitV1", "versions." + name, OPERATIONS)
 
 
 class AddonsOperations:
@@ -1897,12 +1903,12 @@ class AddonsOperations:
             "list[AddonPurchase] | None",
             self._client.call(
                 "addons.list_addon_purchases",
-                **given(
+                **_support().given(
                     addon_id=addon_id,
                     sort=sort,
-                    order=coerce_enum(_model("SortOrder"), order, "order"),
+                    order=_support().coerce_enum(_model("SortOrder"), order, "order"),
                     page=page,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -1939,13 +1945,13 @@ class AddonsOperations:
             "list[AddonPurchase] | None",
             self._client.call(
                 "addons.list_addon_purchases_by_member",
-                **given(
+                **_support().given(
                     addon_id=addon_id,
                     member_id=member_id,
                     sort=sort,
-                    order=coerce_enum(_model("SortOrder"), order, "order"),
+                    order=_support().coerce_enum(_model("SortOrder"), order, "order"),
                     page=page,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -1979,12 +1985,12 @@ class AddonsOperations:
             "list[AddonLicense] | None",
             self._client.call(
                 "addons.list_addon_licenses",
-                **given(
+                **_support().given(
                     addon_id=addon_id,
                     sort=sort,
-                    order=coerce_enum(_model("SortOrder"), order, "order"),
+                    order=_support().coerce_enum(_model("SortOrder"), order, "order"),
                     page=page,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -2021,13 +2027,13 @@ class AddonsOperations:
             "list[AddonLicense] | None",
             self._client.call(
                 "addons.list_addon_licenses_by_member",
-                **given(
+                **_support().given(
                     addon_id=addon_id,
                     member_id=member_id,
                     sort=sort,
-                    order=coerce_enum(_model("SortOrder"), order, "order"),
+                    order=_support().coerce_enum(_model("SortOrder"), order, "order"),
                     page=page,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -2044,7 +2050,7 @@ class AddonsOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("BuiltByBitV1", "addons." + name, OPERATIONS)
+            raise _support().unknown_operation("BuiltByBitV1", "addons." + name, OPERATIONS)
 
 
 class ThreadsOperations:
@@ -2081,11 +2087,11 @@ class ThreadsOperations:
             "list[BasicThread] | None",
             self._client.call(
                 "threads.list_threads",
-                **given(
+                **_support().given(
                     sort=sort,
-                    order=coerce_enum(_model("SortOrder"), order, "order"),
+                    order=_support().coerce_enum(_model("SortOrder"), order, "order"),
                     page=page,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -2110,9 +2116,9 @@ class ThreadsOperations:
             "Thread | None",
             self._client.call(
                 "threads.get_thread",
-                **given(
+                **_support().given(
                     thread_id=thread_id,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -2146,12 +2152,12 @@ class ThreadsOperations:
             "list[ThreadReply] | None",
             self._client.call(
                 "threads.list_thread_replies",
-                **given(
+                **_support().given(
                     thread_id=thread_id,
                     sort=sort,
-                    order=coerce_enum(_model("SortOrder"), order, "order"),
+                    order=_support().coerce_enum(_model("SortOrder"), order, "order"),
                     page=page,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -2180,11 +2186,11 @@ class ThreadsOperations:
             "int | None",
             self._client.call(
                 "threads.reply_to_thread",
-                **given(
+                **_support().given(
                     thread_id=thread_id,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
-                    body=coerce_model(_model("MessageRequest"), body, "body"),
+                    body=_support().coerce_model(_model("MessageRequest"), body, "body"),
                 ),
             ),
         )
@@ -2195,7 +2201,7 @@ class ThreadsOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("BuiltByBitV1", "threads." + name, OPERATIONS)
+            raise _support().unknown_operation("BuiltByBitV1", "threads." + name, OPERATIONS)
 
 
 class BuiltByBitV1Operations:
@@ -2297,7 +2303,7 @@ class BuiltByBitV1Operations:
     if not TYPE_CHECKING:
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation(
+            raise _support().unknown_operation(
                 "BuiltByBitV1",
                 name,
                 (
@@ -2343,7 +2349,9 @@ class AsyncHealthOperations:
             "str | None",
             await self._client.call(
                 "health.get_health",
-                **given(format_=coerce_enum(_model("ResponseFormat"), format_, "format_"), pretty=pretty),
+                **_support().given(
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"), pretty=pretty
+                ),
             ),
         )
 
@@ -2353,7 +2361,7 @@ class AsyncHealthOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("BuiltByBitV1", "health." + name, OPERATIONS)
+            raise _support().unknown_operation("BuiltByBitV1", "health." + name, OPERATIONS)
 
 
 class AsyncAlertsOperations:
@@ -2390,11 +2398,11 @@ class AsyncAlertsOperations:
             "list[Alert] | None",
             await self._client.call(
                 "alerts.list_unread_alerts",
-                **given(
+                **_support().given(
                     sort=sort,
-                    order=coerce_enum(_model("SortOrder"), order, "order"),
+                    order=_support().coerce_enum(_model("SortOrder"), order, "order"),
                     page=page,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -2418,10 +2426,10 @@ class AsyncAlertsOperations:
         """
         return await self._client.call(
             "alerts.mark_alerts_as_read",
-            **given(
-                format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+            **_support().given(
+                format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                 pretty=pretty,
-                body=coerce_model(_model("MarkAlertsReadRequest"), body, "body"),
+                body=_support().coerce_model(_model("MarkAlertsReadRequest"), body, "body"),
             ),
         )
 
@@ -2431,7 +2439,7 @@ class AsyncAlertsOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("BuiltByBitV1", "alerts." + name, OPERATIONS)
+            raise _support().unknown_operation("BuiltByBitV1", "alerts." + name, OPERATIONS)
 
 
 class AsyncConversationsOperations:
@@ -2468,11 +2476,11 @@ class AsyncConversationsOperations:
             "list[Conversation] | None",
             await self._client.call(
                 "conversations.list_unread_conversations",
-                **given(
+                **_support().given(
                     sort=sort,
-                    order=coerce_enum(_model("SortOrder"), order, "order"),
+                    order=_support().coerce_enum(_model("SortOrder"), order, "order"),
                     page=page,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -2499,10 +2507,10 @@ class AsyncConversationsOperations:
             "int | None",
             await self._client.call(
                 "conversations.start_conversation",
-                **given(
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                **_support().given(
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
-                    body=coerce_model(_model("StartConversationRequest"), body, "body"),
+                    body=_support().coerce_model(_model("StartConversationRequest"), body, "body"),
                 ),
             ),
         )
@@ -2535,12 +2543,12 @@ class AsyncConversationsOperations:
             "list[ConversationReply] | None",
             await self._client.call(
                 "conversations.list_conversation_replies",
-                **given(
+                **_support().given(
                     conversation_id=conversation_id,
                     sort=sort,
-                    order=coerce_enum(_model("SortOrder"), order, "order"),
+                    order=_support().coerce_enum(_model("SortOrder"), order, "order"),
                     page=page,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -2569,11 +2577,11 @@ class AsyncConversationsOperations:
             "int | None",
             await self._client.call(
                 "conversations.reply_to_conversation",
-                **given(
+                **_support().given(
                     conversation_id=conversation_id,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
-                    body=coerce_model(_model("MessageRequest"), body, "body"),
+                    body=_support().coerce_model(_model("MessageRequest"), body, "body"),
                 ),
             ),
         )
@@ -2584,7 +2592,7 @@ class AsyncConversationsOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("BuiltByBitV1", "conversations." + name, OPERATIONS)
+            raise _support().unknown_operation("BuiltByBitV1", "conversations." + name, OPERATIONS)
 
 
 class AsyncMembersOperations:
@@ -2609,7 +2617,9 @@ class AsyncMembersOperations:
             "Member | None",
             await self._client.call(
                 "members.get_self",
-                **given(format_=coerce_enum(_model("ResponseFormat"), format_, "format_"), pretty=pretty),
+                **_support().given(
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"), pretty=pretty
+                ),
             ),
         )
 
@@ -2630,10 +2640,10 @@ class AsyncMembersOperations:
         """
         return await self._client.call(
             "members.modify_self",
-            **given(
-                format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+            **_support().given(
+                format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                 pretty=pretty,
-                body=coerce_model(_model("ModifySelfRequest"), body, "body"),
+                body=_support().coerce_model(_model("ModifySelfRequest"), body, "body"),
             ),
         )
 
@@ -2656,9 +2666,9 @@ class AsyncMembersOperations:
             "Member | None",
             await self._client.call(
                 "members.get_member",
-                **given(
+                **_support().given(
                     member_id=member_id,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -2683,8 +2693,10 @@ class AsyncMembersOperations:
             "Member | None",
             await self._client.call(
                 "members.get_member_by_username",
-                **given(
-                    username=username, format_=coerce_enum(_model("ResponseFormat"), format_, "format_"), pretty=pretty
+                **_support().given(
+                    username=username,
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    pretty=pretty,
                 ),
             ),
         )
@@ -2708,9 +2720,9 @@ class AsyncMembersOperations:
             "Member | None",
             await self._client.call(
                 "members.get_member_by_discord_id",
-                **given(
+                **_support().given(
                     discord_id=discord_id,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -2743,11 +2755,11 @@ class AsyncMembersOperations:
             "list[Ban] | None",
             await self._client.call(
                 "members.list_bans",
-                **given(
+                **_support().given(
                     sort=sort,
-                    order=coerce_enum(_model("SortOrder"), order, "order"),
+                    order=_support().coerce_enum(_model("SortOrder"), order, "order"),
                     page=page,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -2766,7 +2778,7 @@ class AsyncMembersOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("BuiltByBitV1", "members." + name, OPERATIONS)
+            raise _support().unknown_operation("BuiltByBitV1", "members." + name, OPERATIONS)
 
 
 class AsyncProfilePostsOperations:
@@ -2803,11 +2815,11 @@ class AsyncProfilePostsOperations:
             "list[ProfilePost] | None",
             await self._client.call(
                 "profile_posts.list_profile_posts",
-                **given(
+                **_support().given(
                     sort=sort,
-                    order=coerce_enum(_model("SortOrder"), order, "order"),
+                    order=_support().coerce_enum(_model("SortOrder"), order, "order"),
                     page=page,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -2834,10 +2846,10 @@ class AsyncProfilePostsOperations:
             "int | None",
             await self._client.call(
                 "profile_posts.create_profile_post",
-                **given(
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                **_support().given(
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
-                    body=coerce_model(_model("MessageRequest"), body, "body"),
+                    body=_support().coerce_model(_model("MessageRequest"), body, "body"),
                 ),
             ),
         )
@@ -2861,9 +2873,9 @@ class AsyncProfilePostsOperations:
             "ProfilePost | None",
             await self._client.call(
                 "profile_posts.get_profile_post",
-                **given(
+                **_support().given(
                     profile_post_id=profile_post_id,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -2886,9 +2898,9 @@ class AsyncProfilePostsOperations:
         """
         return await self._client.call(
             "profile_posts.delete_profile_post",
-            **given(
+            **_support().given(
                 profile_post_id=profile_post_id,
-                format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                 pretty=pretty,
             ),
         )
@@ -2912,11 +2924,11 @@ class AsyncProfilePostsOperations:
         """
         return await self._client.call(
             "profile_posts.modify_profile_post",
-            **given(
+            **_support().given(
                 profile_post_id=profile_post_id,
-                format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                 pretty=pretty,
-                body=coerce_model(_model("MessageRequest"), body, "body"),
+                body=_support().coerce_model(_model("MessageRequest"), body, "body"),
             ),
         )
 
@@ -2932,7 +2944,7 @@ class AsyncProfilePostsOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("BuiltByBitV1", "profile_posts." + name, OPERATIONS)
+            raise _support().unknown_operation("BuiltByBitV1", "profile_posts." + name, OPERATIONS)
 
 
 class AsyncResourcesOperations:
@@ -2970,11 +2982,11 @@ class AsyncResourcesOperations:
             "list[BasicResource] | None",
             await self._client.call(
                 "resources.list_resources",
-                **given(
+                **_support().given(
                     sort=sort,
-                    order=coerce_enum(_model("SortOrder"), order, "order"),
+                    order=_support().coerce_enum(_model("SortOrder"), order, "order"),
                     page=page,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -3006,11 +3018,11 @@ class AsyncResourcesOperations:
             "list[BasicResource] | None",
             await self._client.call(
                 "resources.list_owned_resources",
-                **given(
+                **_support().given(
                     sort=sort,
-                    order=coerce_enum(_model("SortOrder"), order, "order"),
+                    order=_support().coerce_enum(_model("SortOrder"), order, "order"),
                     page=page,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -3042,11 +3054,11 @@ class AsyncResourcesOperations:
             "list[BasicResource] | None",
             await self._client.call(
                 "resources.list_collaborated_resources",
-                **given(
+                **_support().given(
                     sort=sort,
-                    order=coerce_enum(_model("SortOrder"), order, "order"),
+                    order=_support().coerce_enum(_model("SortOrder"), order, "order"),
                     page=page,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -3080,12 +3092,12 @@ class AsyncResourcesOperations:
             "list[BasicResource] | None",
             await self._client.call(
                 "resources.list_resources_by_author",
-                **given(
+                **_support().given(
                     author_id=author_id,
                     sort=sort,
-                    order=coerce_enum(_model("SortOrder"), order, "order"),
+                    order=_support().coerce_enum(_model("SortOrder"), order, "order"),
                     page=page,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -3110,9 +3122,9 @@ class AsyncResourcesOperations:
             "Resource | None",
             await self._client.call(
                 "resources.get_resource",
-                **given(
+                **_support().given(
                     resource_id=resource_id,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -3137,11 +3149,11 @@ class AsyncResourcesOperations:
         """
         return await self._client.call(
             "resources.modify_resource",
-            **given(
+            **_support().given(
                 resource_id=resource_id,
-                format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                 pretty=pretty,
-                body=coerce_model(_model("ModifyResourceRequest"), body, "body"),
+                body=_support().coerce_model(_model("ModifyResourceRequest"), body, "body"),
             ),
         )
 
@@ -3165,10 +3177,10 @@ class AsyncResourcesOperations:
         """
         return await self._client.call(
             "resources.create_resource_batch",
-            **given(
-                format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+            **_support().given(
+                format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                 pretty=pretty,
-                body=coerce_model(_model("ResourceBatchRequest"), body, "body"),
+                body=_support().coerce_model(_model("ResourceBatchRequest"), body, "body"),
             ),
         )
 
@@ -3191,8 +3203,10 @@ class AsyncResourcesOperations:
             "ResourceBatch | None",
             await self._client.call(
                 "resources.get_resource_batch",
-                **given(
-                    batch_id=batch_id, format_=coerce_enum(_model("ResponseFormat"), format_, "format_"), pretty=pretty
+                **_support().given(
+                    batch_id=batch_id,
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    pretty=pretty,
                 ),
             ),
         )
@@ -3212,7 +3226,7 @@ class AsyncResourcesOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("BuiltByBitV1", "resources." + name, OPERATIONS)
+            raise _support().unknown_operation("BuiltByBitV1", "resources." + name, OPERATIONS)
 
 
 class AsyncDownloadsOperations:
@@ -3251,12 +3265,12 @@ class AsyncDownloadsOperations:
             "list[Download] | None",
             await self._client.call(
                 "downloads.list_resource_downloads",
-                **given(
+                **_support().given(
                     resource_id=resource_id,
                     sort=sort,
-                    order=coerce_enum(_model("SortOrder"), order, "order"),
+                    order=_support().coerce_enum(_model("SortOrder"), order, "order"),
                     page=page,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -3292,13 +3306,13 @@ class AsyncDownloadsOperations:
             "list[Download] | None",
             await self._client.call(
                 "downloads.list_resource_downloads_by_member",
-                **given(
+                **_support().given(
                     resource_id=resource_id,
                     member_id=member_id,
                     sort=sort,
-                    order=coerce_enum(_model("SortOrder"), order, "order"),
+                    order=_support().coerce_enum(_model("SortOrder"), order, "order"),
                     page=page,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -3334,13 +3348,13 @@ class AsyncDownloadsOperations:
             "list[Download] | None",
             await self._client.call(
                 "downloads.list_resource_downloads_by_version",
-                **given(
+                **_support().given(
                     resource_id=resource_id,
                     version_id=version_id,
                     sort=sort,
-                    order=coerce_enum(_model("SortOrder"), order, "order"),
+                    order=_support().coerce_enum(_model("SortOrder"), order, "order"),
                     page=page,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -3352,7 +3366,7 @@ class AsyncDownloadsOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("BuiltByBitV1", "downloads." + name, OPERATIONS)
+            raise _support().unknown_operation("BuiltByBitV1", "downloads." + name, OPERATIONS)
 
 
 class AsyncLicensesOperations:
@@ -3391,12 +3405,12 @@ class AsyncLicensesOperations:
             "list[License] | None",
             await self._client.call(
                 "licenses.list_resource_licenses",
-                **given(
+                **_support().given(
                     resource_id=resource_id,
                     sort=sort,
-                    order=coerce_enum(_model("SortOrder"), order, "order"),
+                    order=_support().coerce_enum(_model("SortOrder"), order, "order"),
                     page=page,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -3423,10 +3437,10 @@ class AsyncLicensesOperations:
             "License | None",
             await self._client.call(
                 "licenses.get_resource_license",
-                **given(
+                **_support().given(
                     resource_id=resource_id,
                     license_id=license_id,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -3455,12 +3469,12 @@ class AsyncLicensesOperations:
         """
         return await self._client.call(
             "licenses.modify_resource_license",
-            **given(
+            **_support().given(
                 resource_id=resource_id,
                 license_id=license_id,
-                format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                 pretty=pretty,
-                body=coerce_model(_model("ModifyLicenseRequest"), body, "body"),
+                body=_support().coerce_model(_model("ModifyLicenseRequest"), body, "body"),
             ),
         )
 
@@ -3493,12 +3507,12 @@ class AsyncLicensesOperations:
             "License | None",
             await self._client.call(
                 "licenses.get_resource_license_by_member",
-                **given(
+                **_support().given(
                     resource_id=resource_id,
                     member_id=member_id,
                     nonce=nonce,
                     timestamp=timestamp,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -3515,7 +3529,7 @@ class AsyncLicensesOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("BuiltByBitV1", "licenses." + name, OPERATIONS)
+            raise _support().unknown_operation("BuiltByBitV1", "licenses." + name, OPERATIONS)
 
 
 class AsyncPurchasesOperations:
@@ -3554,12 +3568,12 @@ class AsyncPurchasesOperations:
             "list[Purchase] | None",
             await self._client.call(
                 "purchases.list_resource_purchases",
-                **given(
+                **_support().given(
                     resource_id=resource_id,
                     sort=sort,
-                    order=coerce_enum(_model("SortOrder"), order, "order"),
+                    order=_support().coerce_enum(_model("SortOrder"), order, "order"),
                     page=page,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -3586,10 +3600,10 @@ class AsyncPurchasesOperations:
             "Purchase | None",
             await self._client.call(
                 "purchases.get_resource_purchase",
-                **given(
+                **_support().given(
                     resource_id=resource_id,
                     purchase_id=purchase_id,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -3601,7 +3615,7 @@ class AsyncPurchasesOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("BuiltByBitV1", "purchases." + name, OPERATIONS)
+            raise _support().unknown_operation("BuiltByBitV1", "purchases." + name, OPERATIONS)
 
 
 class AsyncReviewsOperations:
@@ -3640,12 +3654,12 @@ class AsyncReviewsOperations:
             "list[Review] | None",
             await self._client.call(
                 "reviews.list_resource_reviews",
-                **given(
+                **_support().given(
                     resource_id=resource_id,
                     sort=sort,
-                    order=coerce_enum(_model("SortOrder"), order, "order"),
+                    order=_support().coerce_enum(_model("SortOrder"), order, "order"),
                     page=page,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -3672,10 +3686,10 @@ class AsyncReviewsOperations:
             "Review | None",
             await self._client.call(
                 "reviews.get_resource_review_by_member",
-                **given(
+                **_support().given(
                     resource_id=resource_id,
                     member_id=member_id,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -3702,12 +3716,12 @@ class AsyncReviewsOperations:
         """
         return await self._client.call(
             "reviews.respond_to_resource_review",
-            **given(
+            **_support().given(
                 resource_id=resource_id,
                 review_id=review_id,
-                format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                 pretty=pretty,
-                body=coerce_model(_model("RespondToReviewRequest"), body, "body"),
+                body=_support().coerce_model(_model("RespondToReviewRequest"), body, "body"),
             ),
         )
 
@@ -3717,7 +3731,7 @@ class AsyncReviewsOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("BuiltByBitV1", "reviews." + name, OPERATIONS)
+            raise _support().unknown_operation("BuiltByBitV1", "reviews." + name, OPERATIONS)
 
 
 class AsyncUpdatesOperations:
@@ -3756,12 +3770,12 @@ class AsyncUpdatesOperations:
             "list[Update] | None",
             await self._client.call(
                 "updates.list_resource_updates",
-                **given(
+                **_support().given(
                     resource_id=resource_id,
                     sort=sort,
-                    order=coerce_enum(_model("SortOrder"), order, "order"),
+                    order=_support().coerce_enum(_model("SortOrder"), order, "order"),
                     page=page,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -3789,9 +3803,9 @@ class AsyncUpdatesOperations:
             "Update | None",
             await self._client.call(
                 "updates.get_latest_resource_update",
-                **given(
+                **_support().given(
                     resource_id=resource_id,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -3818,10 +3832,10 @@ class AsyncUpdatesOperations:
             "Update | None",
             await self._client.call(
                 "updates.get_resource_update",
-                **given(
+                **_support().given(
                     resource_id=resource_id,
                     update_id=update_id,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -3846,10 +3860,10 @@ class AsyncUpdatesOperations:
         """
         return await self._client.call(
             "updates.delete_resource_update",
-            **given(
+            **_support().given(
                 resource_id=resource_id,
                 update_id=update_id,
-                format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                 pretty=pretty,
             ),
         )
@@ -3860,7 +3874,7 @@ class AsyncUpdatesOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("BuiltByBitV1", "updates." + name, OPERATIONS)
+            raise _support().unknown_operation("BuiltByBitV1", "updates." + name, OPERATIONS)
 
 
 class AsyncVersionsOperations:
@@ -3899,12 +3913,12 @@ class AsyncVersionsOperations:
             "list[Version] | None",
             await self._client.call(
                 "versions.list_resource_versions",
-                **given(
+                **_support().given(
                     resource_id=resource_id,
                     sort=sort,
-                    order=coerce_enum(_model("SortOrder"), order, "order"),
+                    order=_support().coerce_enum(_model("SortOrder"), order, "order"),
                     page=page,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -3931,9 +3945,9 @@ class AsyncVersionsOperations:
             "Version | None",
             await self._client.call(
                 "versions.get_latest_resource_version",
-                **given(
+                **_support().given(
                     resource_id=resource_id,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -3960,10 +3974,10 @@ class AsyncVersionsOperations:
             "Version | None",
             await self._client.call(
                 "versions.get_resource_version",
-                **given(
+                **_support().given(
                     resource_id=resource_id,
                     version_id=version_id,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -3988,10 +4002,10 @@ class AsyncVersionsOperations:
         """
         return await self._client.call(
             "versions.delete_resource_version",
-            **given(
+            **_support().given(
                 resource_id=resource_id,
                 version_id=version_id,
-                format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                 pretty=pretty,
             ),
         )
@@ -4007,7 +4021,7 @@ class AsyncVersionsOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("BuiltByBitV1", "versions." + name, OPERATIONS)
+            raise _support().unknown_operation("BuiltByBitV1", "versions." + name, OPERATIONS)
 
 
 class AsyncAddonsOperations:
@@ -4046,12 +4060,12 @@ class AsyncAddonsOperations:
             "list[AddonPurchase] | None",
             await self._client.call(
                 "addons.list_addon_purchases",
-                **given(
+                **_support().given(
                     addon_id=addon_id,
                     sort=sort,
-                    order=coerce_enum(_model("SortOrder"), order, "order"),
+                    order=_support().coerce_enum(_model("SortOrder"), order, "order"),
                     page=page,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -4088,13 +4102,13 @@ class AsyncAddonsOperations:
             "list[AddonPurchase] | None",
             await self._client.call(
                 "addons.list_addon_purchases_by_member",
-                **given(
+                **_support().given(
                     addon_id=addon_id,
                     member_id=member_id,
                     sort=sort,
-                    order=coerce_enum(_model("SortOrder"), order, "order"),
+                    order=_support().coerce_enum(_model("SortOrder"), order, "order"),
                     page=page,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -4128,12 +4142,12 @@ class AsyncAddonsOperations:
             "list[AddonLicense] | None",
             await self._client.call(
                 "addons.list_addon_licenses",
-                **given(
+                **_support().given(
                     addon_id=addon_id,
                     sort=sort,
-                    order=coerce_enum(_model("SortOrder"), order, "order"),
+                    order=_support().coerce_enum(_model("SortOrder"), order, "order"),
                     page=page,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -4170,13 +4184,13 @@ class AsyncAddonsOperations:
             "list[AddonLicense] | None",
             await self._client.call(
                 "addons.list_addon_licenses_by_member",
-                **given(
+                **_support().given(
                     addon_id=addon_id,
                     member_id=member_id,
                     sort=sort,
-                    order=coerce_enum(_model("SortOrder"), order, "order"),
+                    order=_support().coerce_enum(_model("SortOrder"), order, "order"),
                     page=page,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -4193,7 +4207,7 @@ class AsyncAddonsOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("BuiltByBitV1", "addons." + name, OPERATIONS)
+            raise _support().unknown_operation("BuiltByBitV1", "addons." + name, OPERATIONS)
 
 
 class AsyncThreadsOperations:
@@ -4230,11 +4244,11 @@ class AsyncThreadsOperations:
             "list[BasicThread] | None",
             await self._client.call(
                 "threads.list_threads",
-                **given(
+                **_support().given(
                     sort=sort,
-                    order=coerce_enum(_model("SortOrder"), order, "order"),
+                    order=_support().coerce_enum(_model("SortOrder"), order, "order"),
                     page=page,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -4259,9 +4273,9 @@ class AsyncThreadsOperations:
             "Thread | None",
             await self._client.call(
                 "threads.get_thread",
-                **given(
+                **_support().given(
                     thread_id=thread_id,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -4295,12 +4309,12 @@ class AsyncThreadsOperations:
             "list[ThreadReply] | None",
             await self._client.call(
                 "threads.list_thread_replies",
-                **given(
+                **_support().given(
                     thread_id=thread_id,
                     sort=sort,
-                    order=coerce_enum(_model("SortOrder"), order, "order"),
+                    order=_support().coerce_enum(_model("SortOrder"), order, "order"),
                     page=page,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
                 ),
             ),
@@ -4329,11 +4343,11 @@ class AsyncThreadsOperations:
             "int | None",
             await self._client.call(
                 "threads.reply_to_thread",
-                **given(
+                **_support().given(
                     thread_id=thread_id,
-                    format_=coerce_enum(_model("ResponseFormat"), format_, "format_"),
+                    format_=_support().coerce_enum(_model("ResponseFormat"), format_, "format_"),
                     pretty=pretty,
-                    body=coerce_model(_model("MessageRequest"), body, "body"),
+                    body=_support().coerce_model(_model("MessageRequest"), body, "body"),
                 ),
             ),
         )
@@ -4344,7 +4358,7 @@ class AsyncThreadsOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("BuiltByBitV1", "threads." + name, OPERATIONS)
+            raise _support().unknown_operation("BuiltByBitV1", "threads." + name, OPERATIONS)
 
 
 class AsyncBuiltByBitV1Operations:
@@ -4446,7 +4460,7 @@ class AsyncBuiltByBitV1Operations:
     if not TYPE_CHECKING:
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation(
+            raise _support().unknown_operation(
                 "BuiltByBitV1",
                 name,
                 (

@@ -13,19 +13,13 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, NoReturn, cast
-
-from craftapis._operations import (
-    AsyncCaller,
-    SyncCaller,
-    coerce_model,
-    given,
-    unknown_operation,
-)
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 from .types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from craftapis._operations import AsyncCaller, SyncCaller
+
     from .models.analytic_graph_data import AnalyticGraphData
     from .models.empty import Empty
     from .models.get_v2_analytics_response_200_data import GetV2AnalyticsResponse200Data
@@ -222,6 +216,11 @@ _MODULES: dict[str, str] = {
 }
 
 
+def _support() -> Any:
+    """craftapis._operations (argument checks), imported on first use: this package imports alone."""
+    return importlib.import_module("craftapis._operations")
+
+
 def _model(name: str) -> type:
     """A generated model or enum class, imported on first use (this module stays cheap to import)."""
     value: type = getattr(importlib.import_module(f".models.{_MODULES[name]}", __package__), name)
@@ -248,7 +247,7 @@ class Oauth2Operations:
         return cast(
             "PostOauth2TokenResponse200",
             self._client.call(
-                "oauth2.post_oauth2_token", body=coerce_model(_model("PostOauth2TokenBody"), body, "body")
+                "oauth2.post_oauth2_token", body=_support().coerce_model(_model("PostOauth2TokenBody"), body, "body")
             ),
         )
 
@@ -265,7 +264,8 @@ class Oauth2Operations:
         return cast(
             "PostOauth2TokenRevokeResponse200",
             self._client.call(
-                "oauth2.post_oauth2_token_revoke", body=coerce_model(_model("PostOauth2TokenRevokeBody"), body, "body")
+                "oauth2.post_oauth2_token_revoke",
+                body=_support().coerce_model(_model("PostOauth2TokenRevokeBody"), body, "body"),
             ),
         )
 
@@ -275,7 +275,7 @@ class Oauth2Operations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("BuiltByBit", "oauth2." + name, OPERATIONS)
+            raise _support().unknown_operation("BuiltByBit", "oauth2." + name, OPERATIONS)
 
 
 class ResourcesDiscoveryOperations:
@@ -317,10 +317,10 @@ class ResourcesDiscoveryOperations:
             "GetV2ResourcesDiscoverResourcesResponse200Data | None",
             self._client.call(
                 "resources_discovery.get_v2_resources_discover_resources",
-                **given(
+                **_support().given(
                     category_id=category_id,
                     with_=with_,
-                    filters=coerce_model(_model("QueryFilters"), filters, "filters"),
+                    filters=_support().coerce_model(_model("QueryFilters"), filters, "filters"),
                     resource_ids=resource_ids,
                     no_dependencies=no_dependencies,
                     page=page,
@@ -345,7 +345,7 @@ class ResourcesDiscoveryOperations:
             "GetV2ResourcesDiscoverCategoriesResponse200Data | None",
             self._client.call(
                 "resources_discovery.get_v2_resources_discover_categories",
-                **given(category_id=category_id, with_=with_),
+                **_support().given(category_id=category_id, with_=with_),
             ),
         )
 
@@ -366,7 +366,7 @@ class ResourcesDiscoveryOperations:
             "GetV2ResourcesDiscoverLicensesResponse200Data | None",
             self._client.call(
                 "resources_discovery.get_v2_resources_discover_licenses",
-                **given(with_=with_, page=page, per_page=per_page),
+                **_support().given(with_=with_, page=page, per_page=per_page),
             ),
         )
 
@@ -380,7 +380,9 @@ class ResourcesDiscoveryOperations:
         """
         return cast(
             "GetV2ResourcesDiscoverCartViewResponse200Data",
-            self._client.call("resources_discovery.get_v2_resources_discover_cart_view", **given(with_=with_)),
+            self._client.call(
+                "resources_discovery.get_v2_resources_discover_cart_view", **_support().given(with_=with_)
+            ),
         )
 
     def post_v2_resources_discover_cart_add(
@@ -395,7 +397,9 @@ class ResourcesDiscoveryOperations:
             "str | None",
             self._client.call(
                 "resources_discovery.post_v2_resources_discover_cart_add",
-                **given(body=coerce_model(_model("PostV2ResourcesDiscoverCartAddBody"), body, "body")),
+                **_support().given(
+                    body=_support().coerce_model(_model("PostV2ResourcesDiscoverCartAddBody"), body, "body")
+                ),
             ),
         )
 
@@ -411,7 +415,7 @@ class ResourcesDiscoveryOperations:
             "PostV2ResourcesDiscoverCartCheckoutResponse200Data",
             self._client.call(
                 "resources_discovery.post_v2_resources_discover_cart_checkout",
-                **given(body=coerce_model(_model("Empty"), body, "body")),
+                **_support().given(body=_support().coerce_model(_model("Empty"), body, "body")),
             ),
         )
 
@@ -427,7 +431,9 @@ class ResourcesDiscoveryOperations:
             "str | None",
             self._client.call(
                 "resources_discovery.post_v2_resources_discover_cart_remove",
-                **given(body=coerce_model(_model("PostV2ResourcesDiscoverCartRemoveBody"), body, "body")),
+                **_support().given(
+                    body=_support().coerce_model(_model("PostV2ResourcesDiscoverCartRemoveBody"), body, "body")
+                ),
             ),
         )
 
@@ -443,7 +449,9 @@ class ResourcesDiscoveryOperations:
             "str | None",
             self._client.call(
                 "resources_discovery.post_v2_resources_discover_cart_coupon_add",
-                **given(body=coerce_model(_model("PostV2ResourcesDiscoverCartCouponAddBody"), body, "body")),
+                **_support().given(
+                    body=_support().coerce_model(_model("PostV2ResourcesDiscoverCartCouponAddBody"), body, "body")
+                ),
             ),
         )
 
@@ -459,7 +467,9 @@ class ResourcesDiscoveryOperations:
             "str | None",
             self._client.call(
                 "resources_discovery.post_v2_resources_discover_cart_coupon_remove",
-                **given(body=coerce_model(_model("PostV2ResourcesDiscoverCartCouponRemoveBody"), body, "body")),
+                **_support().given(
+                    body=_support().coerce_model(_model("PostV2ResourcesDiscoverCartCouponRemoveBody"), body, "body")
+                ),
             ),
         )
 
@@ -479,7 +489,7 @@ class ResourcesDiscoveryOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("BuiltByBit", "resources_discovery." + name, OPERATIONS)
+            raise _support().unknown_operation("BuiltByBit", "resources_discovery." + name, OPERATIONS)
 
 
 class EventsOperations:
@@ -501,7 +511,7 @@ class EventsOperations:
         """
         return cast(
             "GetV2EventsResponse200Data | None",
-            self._client.call("events.get_v2_events", **given(page=page, per_page=per_page)),
+            self._client.call("events.get_v2_events", **_support().given(page=page, per_page=per_page)),
         )
 
     def post_v2_events_complete(self, *, body: PostV2EventsCompleteBody | Mapping[str, object]) -> str | None:
@@ -513,7 +523,8 @@ class EventsOperations:
         return cast(
             "str | None",
             self._client.call(
-                "events.post_v2_events_complete", body=coerce_model(_model("PostV2EventsCompleteBody"), body, "body")
+                "events.post_v2_events_complete",
+                body=_support().coerce_model(_model("PostV2EventsCompleteBody"), body, "body"),
             ),
         )
 
@@ -523,7 +534,7 @@ class EventsOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("BuiltByBit", "events." + name, OPERATIONS)
+            raise _support().unknown_operation("BuiltByBit", "events." + name, OPERATIONS)
 
 
 class AnalyticsOperations:
@@ -561,10 +572,10 @@ class AnalyticsOperations:
             "AnalyticGraphData | None",
             self._client.call(
                 "analytics.get_v2_analytics_graph",
-                **given(
+                **_support().given(
                     analytics=analytics,
                     period=period,
-                    filters=coerce_model(_model("QueryFilters"), filters, "filters"),
+                    filters=_support().coerce_model(_model("QueryFilters"), filters, "filters"),
                     start_date=start_date,
                     end_date=end_date,
                 ),
@@ -594,10 +605,10 @@ class AnalyticsOperations:
             "GetV2AnalyticsSingleResponse200Data | None",
             self._client.call(
                 "analytics.get_v2_analytics_single",
-                **given(
+                **_support().given(
                     analytics=analytics,
                     period=period,
-                    filters=coerce_model(_model("QueryFilters"), filters, "filters"),
+                    filters=_support().coerce_model(_model("QueryFilters"), filters, "filters"),
                     start_date=start_date,
                     end_date=end_date,
                 ),
@@ -610,7 +621,7 @@ class AnalyticsOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("BuiltByBit", "analytics." + name, OPERATIONS)
+            raise _support().unknown_operation("BuiltByBit", "analytics." + name, OPERATIONS)
 
 
 class ResourcesCreatorOperations:
@@ -639,7 +650,7 @@ class ResourcesCreatorOperations:
             "PostV2ResourcesCreatorUpdateResponse200Data",
             self._client.call(
                 "resources_creator.post_v2_resources_creator_update",
-                body=coerce_model(_model("PostV2ResourcesCreatorUpdateBody"), body, "body"),
+                body=_support().coerce_model(_model("PostV2ResourcesCreatorUpdateBody"), body, "body"),
             ),
         )
 
@@ -663,7 +674,7 @@ class ResourcesCreatorOperations:
             "GetV2ResourcesCreatorResourcesResponse200Data | None",
             self._client.call(
                 "resources_creator.get_v2_resources_creator_resources",
-                **given(resource_ids=resource_ids, page=page, per_page=per_page, with_=with_),
+                **_support().given(resource_ids=resource_ids, page=page, per_page=per_page, with_=with_),
             ),
         )
 
@@ -691,7 +702,7 @@ class ResourcesCreatorOperations:
             "GetV2ResourcesCreatorPurchasesResponse200Data | None",
             self._client.call(
                 "resources_creator.get_v2_resources_creator_purchases",
-                **given(
+                **_support().given(
                     resource_ids=resource_ids,
                     buyer_ids=buyer_ids,
                     external_tids=external_tids,
@@ -722,7 +733,7 @@ class ResourcesCreatorOperations:
             "GetV2ResourcesCreatorLicensesResponse200Data | None",
             self._client.call(
                 "resources_creator.get_v2_resources_creator_licenses",
-                **given(resource_ids=resource_ids, page=page, per_page=per_page, with_=with_),
+                **_support().given(resource_ids=resource_ids, page=page, per_page=per_page, with_=with_),
             ),
         )
 
@@ -746,7 +757,7 @@ class ResourcesCreatorOperations:
             "GetV2ResourcesCreatorVersionsResponse200Data | None",
             self._client.call(
                 "resources_creator.get_v2_resources_creator_versions",
-                **given(resource_ids=resource_ids, page=page, per_page=per_page, with_=with_),
+                **_support().given(resource_ids=resource_ids, page=page, per_page=per_page, with_=with_),
             ),
         )
 
@@ -770,7 +781,7 @@ class ResourcesCreatorOperations:
             "GetV2ResourcesCreatorUpdatesResponse200Data | None",
             self._client.call(
                 "resources_creator.get_v2_resources_creator_updates",
-                **given(resource_ids=resource_ids, page=page, per_page=per_page, with_=with_),
+                **_support().given(resource_ids=resource_ids, page=page, per_page=per_page, with_=with_),
             ),
         )
 
@@ -794,7 +805,7 @@ class ResourcesCreatorOperations:
             "GetV2ResourcesCreatorAddonsResponse200Data | None",
             self._client.call(
                 "resources_creator.get_v2_resources_creator_addons",
-                **given(resource_ids=resource_ids, page=page, per_page=per_page, with_=with_),
+                **_support().given(resource_ids=resource_ids, page=page, per_page=per_page, with_=with_),
             ),
         )
 
@@ -812,7 +823,7 @@ class ResourcesCreatorOperations:
             "GetV2ResourcesCreatorSaleEventsResponse200Data | None",
             self._client.call(
                 "resources_creator.get_v2_resources_creator_sale_events",
-                **given(sale_event_ids=sale_event_ids, page=page, per_page=per_page),
+                **_support().given(sale_event_ids=sale_event_ids, page=page, per_page=per_page),
             ),
         )
 
@@ -836,7 +847,7 @@ class ResourcesCreatorOperations:
             "GetV2ResourcesCreatorSaleEventsEntriesResponse200Data | None",
             self._client.call(
                 "resources_creator.get_v2_resources_creator_sale_events_entries",
-                **given(sale_event_ids=sale_event_ids, page=page, per_page=per_page, with_=with_),
+                **_support().given(sale_event_ids=sale_event_ids, page=page, per_page=per_page, with_=with_),
             ),
         )
 
@@ -860,7 +871,7 @@ class ResourcesCreatorOperations:
             "GetV2ResourcesCreatorReviewsResponse200Data | None",
             self._client.call(
                 "resources_creator.get_v2_resources_creator_reviews",
-                **given(resource_ids=resource_ids, page=page, per_page=per_page, with_=with_),
+                **_support().given(resource_ids=resource_ids, page=page, per_page=per_page, with_=with_),
             ),
         )
 
@@ -878,7 +889,7 @@ class ResourcesCreatorOperations:
             "GetV2ResourcesCreatorCouponsResponse200Data | None",
             self._client.call(
                 "resources_creator.get_v2_resources_creator_coupons",
-                **given(coupon_ids=coupon_ids, page=page, per_page=per_page),
+                **_support().given(coupon_ids=coupon_ids, page=page, per_page=per_page),
             ),
         )
 
@@ -896,7 +907,7 @@ class ResourcesCreatorOperations:
             "PostV2ResourcesCreatorCouponsResponse200Data | None",
             self._client.call(
                 "resources_creator.post_v2_resources_creator_coupons",
-                body=coerce_model(_model("PostV2ResourcesCreatorCouponsBody"), body, "body"),
+                body=_support().coerce_model(_model("PostV2ResourcesCreatorCouponsBody"), body, "body"),
             ),
         )
 
@@ -920,7 +931,7 @@ class ResourcesCreatorOperations:
             "GetV2ResourcesCreatorCouponsEntriesResponse200Data | None",
             self._client.call(
                 "resources_creator.get_v2_resources_creator_coupons_entries",
-                **given(coupon_ids=coupon_ids, page=page, per_page=per_page, with_=with_),
+                **_support().given(coupon_ids=coupon_ids, page=page, per_page=per_page, with_=with_),
             ),
         )
 
@@ -936,7 +947,7 @@ class ResourcesCreatorOperations:
         return cast(
             "GetV2ResourcesCreatorStoresResponse200Data | None",
             self._client.call(
-                "resources_creator.get_v2_resources_creator_stores", **given(page=page, per_page=per_page)
+                "resources_creator.get_v2_resources_creator_stores", **_support().given(page=page, per_page=per_page)
             ),
         )
 
@@ -954,7 +965,7 @@ class ResourcesCreatorOperations:
             "GetV2ResourcesCreatorBatchResponse200Data | None",
             self._client.call(
                 "resources_creator.get_v2_resources_creator_batch",
-                **given(batch_ids=batch_ids, page=page, per_page=per_page),
+                **_support().given(batch_ids=batch_ids, page=page, per_page=per_page),
             ),
         )
 
@@ -976,7 +987,7 @@ class ResourcesCreatorOperations:
             "PostV2ResourcesCreatorBatchResponse200Data | None",
             self._client.call(
                 "resources_creator.post_v2_resources_creator_batch",
-                body=coerce_model(_model("PostV2ResourcesCreatorBatchBody"), body, "body"),
+                body=_support().coerce_model(_model("PostV2ResourcesCreatorBatchBody"), body, "body"),
             ),
         )
 
@@ -1003,7 +1014,7 @@ class ResourcesCreatorOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("BuiltByBit", "resources_creator." + name, OPERATIONS)
+            raise _support().unknown_operation("BuiltByBit", "resources_creator." + name, OPERATIONS)
 
 
 class ResourcesCreatorBundlesOperations:
@@ -1034,7 +1045,7 @@ class ResourcesCreatorBundlesOperations:
             "GetV2ResourcesCreatorBundlesResponse200Data | None",
             self._client.call(
                 "resources_creator_bundles.get_v2_resources_creator_bundles",
-                **given(bundle_ids=bundle_ids, page=page, per_page=per_page, with_=with_),
+                **_support().given(bundle_ids=bundle_ids, page=page, per_page=per_page, with_=with_),
             ),
         )
 
@@ -1058,7 +1069,7 @@ class ResourcesCreatorBundlesOperations:
             "GetV2ResourcesCreatorBundlesEntriesResponse200Data | None",
             self._client.call(
                 "resources_creator_bundles.get_v2_resources_creator_bundles_entries",
-                **given(bundle_ids=bundle_ids, page=page, per_page=per_page, with_=with_),
+                **_support().given(bundle_ids=bundle_ids, page=page, per_page=per_page, with_=with_),
             ),
         )
 
@@ -1068,7 +1079,7 @@ class ResourcesCreatorBundlesOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("BuiltByBit", "resources_creator_bundles." + name, OPERATIONS)
+            raise _support().unknown_operation("BuiltByBit", "resources_creator_bundles." + name, OPERATIONS)
 
 
 class ResourcesBuyerOperations:
@@ -1090,7 +1101,9 @@ class ResourcesBuyerOperations:
         """
         return cast(
             "GetV2ResourcesBuyerLatestResponse200Data | None",
-            self._client.call("resources_buyer.get_v2_resources_buyer_latest", **given(nonce=nonce, with_=with_)),
+            self._client.call(
+                "resources_buyer.get_v2_resources_buyer_latest", **_support().given(nonce=nonce, with_=with_)
+            ),
         )
 
     def __dir__(self) -> list[str]:
@@ -1099,7 +1112,7 @@ class ResourcesBuyerOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("BuiltByBit", "resources_buyer." + name, OPERATIONS)
+            raise _support().unknown_operation("BuiltByBit", "resources_buyer." + name, OPERATIONS)
 
 
 class HealthOperations:
@@ -1120,7 +1133,7 @@ class HealthOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("BuiltByBit", "health." + name, OPERATIONS)
+            raise _support().unknown_operation("BuiltByBit", "health." + name, OPERATIONS)
 
 
 class DeploymentsOperations:
@@ -1143,7 +1156,7 @@ class DeploymentsOperations:
             "PostV2DeploymentsUpgradeResponse200Data | None",
             self._client.call(
                 "deployments.post_v2_deployments_upgrade",
-                **given(body=coerce_model(_model("PostV2DeploymentsUpgradeBody"), body, "body")),
+                **_support().given(body=_support().coerce_model(_model("PostV2DeploymentsUpgradeBody"), body, "body")),
             ),
         )
 
@@ -1153,7 +1166,7 @@ class DeploymentsOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("BuiltByBit", "deployments." + name, OPERATIONS)
+            raise _support().unknown_operation("BuiltByBit", "deployments." + name, OPERATIONS)
 
 
 class BuiltByBitOperations:
@@ -1225,7 +1238,7 @@ class BuiltByBitOperations:
     if not TYPE_CHECKING:
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation(
+            raise _support().unknown_operation(
                 "BuiltByBit",
                 name,
                 (
@@ -1264,7 +1277,7 @@ class AsyncOauth2Operations:
         return cast(
             "PostOauth2TokenResponse200",
             await self._client.call(
-                "oauth2.post_oauth2_token", body=coerce_model(_model("PostOauth2TokenBody"), body, "body")
+                "oauth2.post_oauth2_token", body=_support().coerce_model(_model("PostOauth2TokenBody"), body, "body")
             ),
         )
 
@@ -1281,7 +1294,8 @@ class AsyncOauth2Operations:
         return cast(
             "PostOauth2TokenRevokeResponse200",
             await self._client.call(
-                "oauth2.post_oauth2_token_revoke", body=coerce_model(_model("PostOauth2TokenRevokeBody"), body, "body")
+                "oauth2.post_oauth2_token_revoke",
+                body=_support().coerce_model(_model("PostOauth2TokenRevokeBody"), body, "body"),
             ),
         )
 
@@ -1291,7 +1305,7 @@ class AsyncOauth2Operations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("BuiltByBit", "oauth2." + name, OPERATIONS)
+            raise _support().unknown_operation("BuiltByBit", "oauth2." + name, OPERATIONS)
 
 
 class AsyncResourcesDiscoveryOperations:
@@ -1333,10 +1347,10 @@ class AsyncResourcesDiscoveryOperations:
             "GetV2ResourcesDiscoverResourcesResponse200Data | None",
             await self._client.call(
                 "resources_discovery.get_v2_resources_discover_resources",
-                **given(
+                **_support().given(
                     category_id=category_id,
                     with_=with_,
-                    filters=coerce_model(_model("QueryFilters"), filters, "filters"),
+                    filters=_support().coerce_model(_model("QueryFilters"), filters, "filters"),
                     resource_ids=resource_ids,
                     no_dependencies=no_dependencies,
                     page=page,
@@ -1361,7 +1375,7 @@ class AsyncResourcesDiscoveryOperations:
             "GetV2ResourcesDiscoverCategoriesResponse200Data | None",
             await self._client.call(
                 "resources_discovery.get_v2_resources_discover_categories",
-                **given(category_id=category_id, with_=with_),
+                **_support().given(category_id=category_id, with_=with_),
             ),
         )
 
@@ -1382,7 +1396,7 @@ class AsyncResourcesDiscoveryOperations:
             "GetV2ResourcesDiscoverLicensesResponse200Data | None",
             await self._client.call(
                 "resources_discovery.get_v2_resources_discover_licenses",
-                **given(with_=with_, page=page, per_page=per_page),
+                **_support().given(with_=with_, page=page, per_page=per_page),
             ),
         )
 
@@ -1396,7 +1410,9 @@ class AsyncResourcesDiscoveryOperations:
         """
         return cast(
             "GetV2ResourcesDiscoverCartViewResponse200Data",
-            await self._client.call("resources_discovery.get_v2_resources_discover_cart_view", **given(with_=with_)),
+            await self._client.call(
+                "resources_discovery.get_v2_resources_discover_cart_view", **_support().given(with_=with_)
+            ),
         )
 
     async def post_v2_resources_discover_cart_add(
@@ -1411,7 +1427,9 @@ class AsyncResourcesDiscoveryOperations:
             "str | None",
             await self._client.call(
                 "resources_discovery.post_v2_resources_discover_cart_add",
-                **given(body=coerce_model(_model("PostV2ResourcesDiscoverCartAddBody"), body, "body")),
+                **_support().given(
+                    body=_support().coerce_model(_model("PostV2ResourcesDiscoverCartAddBody"), body, "body")
+                ),
             ),
         )
 
@@ -1427,7 +1445,7 @@ class AsyncResourcesDiscoveryOperations:
             "PostV2ResourcesDiscoverCartCheckoutResponse200Data",
             await self._client.call(
                 "resources_discovery.post_v2_resources_discover_cart_checkout",
-                **given(body=coerce_model(_model("Empty"), body, "body")),
+                **_support().given(body=_support().coerce_model(_model("Empty"), body, "body")),
             ),
         )
 
@@ -1443,7 +1461,9 @@ class AsyncResourcesDiscoveryOperations:
             "str | None",
             await self._client.call(
                 "resources_discovery.post_v2_resources_discover_cart_remove",
-                **given(body=coerce_model(_model("PostV2ResourcesDiscoverCartRemoveBody"), body, "body")),
+                **_support().given(
+                    body=_support().coerce_model(_model("PostV2ResourcesDiscoverCartRemoveBody"), body, "body")
+                ),
             ),
         )
 
@@ -1459,7 +1479,9 @@ class AsyncResourcesDiscoveryOperations:
             "str | None",
             await self._client.call(
                 "resources_discovery.post_v2_resources_discover_cart_coupon_add",
-                **given(body=coerce_model(_model("PostV2ResourcesDiscoverCartCouponAddBody"), body, "body")),
+                **_support().given(
+                    body=_support().coerce_model(_model("PostV2ResourcesDiscoverCartCouponAddBody"), body, "body")
+                ),
             ),
         )
 
@@ -1475,7 +1497,9 @@ class AsyncResourcesDiscoveryOperations:
             "str | None",
             await self._client.call(
                 "resources_discovery.post_v2_resources_discover_cart_coupon_remove",
-                **given(body=coerce_model(_model("PostV2ResourcesDiscoverCartCouponRemoveBody"), body, "body")),
+                **_support().given(
+                    body=_support().coerce_model(_model("PostV2ResourcesDiscoverCartCouponRemoveBody"), body, "body")
+                ),
             ),
         )
 
@@ -1495,7 +1519,7 @@ class AsyncResourcesDiscoveryOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("BuiltByBit", "resources_discovery." + name, OPERATIONS)
+            raise _support().unknown_operation("BuiltByBit", "resources_discovery." + name, OPERATIONS)
 
 
 class AsyncEventsOperations:
@@ -1517,7 +1541,7 @@ class AsyncEventsOperations:
         """
         return cast(
             "GetV2EventsResponse200Data | None",
-            await self._client.call("events.get_v2_events", **given(page=page, per_page=per_page)),
+            await self._client.call("events.get_v2_events", **_support().given(page=page, per_page=per_page)),
         )
 
     async def post_v2_events_complete(self, *, body: PostV2EventsCompleteBody | Mapping[str, object]) -> str | None:
@@ -1529,7 +1553,8 @@ class AsyncEventsOperations:
         return cast(
             "str | None",
             await self._client.call(
-                "events.post_v2_events_complete", body=coerce_model(_model("PostV2EventsCompleteBody"), body, "body")
+                "events.post_v2_events_complete",
+                body=_support().coerce_model(_model("PostV2EventsCompleteBody"), body, "body"),
             ),
         )
 
@@ -1539,7 +1564,7 @@ class AsyncEventsOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("BuiltByBit", "events." + name, OPERATIONS)
+            raise _support().unknown_operation("BuiltByBit", "events." + name, OPERATIONS)
 
 
 class AsyncAnalyticsOperations:
@@ -1577,10 +1602,10 @@ class AsyncAnalyticsOperations:
             "AnalyticGraphData | None",
             await self._client.call(
                 "analytics.get_v2_analytics_graph",
-                **given(
+                **_support().given(
                     analytics=analytics,
                     period=period,
-                    filters=coerce_model(_model("QueryFilters"), filters, "filters"),
+                    filters=_support().coerce_model(_model("QueryFilters"), filters, "filters"),
                     start_date=start_date,
                     end_date=end_date,
                 ),
@@ -1610,10 +1635,10 @@ class AsyncAnalyticsOperations:
             "GetV2AnalyticsSingleResponse200Data | None",
             await self._client.call(
                 "analytics.get_v2_analytics_single",
-                **given(
+                **_support().given(
                     analytics=analytics,
                     period=period,
-                    filters=coerce_model(_model("QueryFilters"), filters, "filters"),
+                    filters=_support().coerce_model(_model("QueryFilters"), filters, "filters"),
                     start_date=start_date,
                     end_date=end_date,
                 ),
@@ -1626,7 +1651,7 @@ class AsyncAnalyticsOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("BuiltByBit", "analytics." + name, OPERATIONS)
+            raise _support().unknown_operation("BuiltByBit", "analytics." + name, OPERATIONS)
 
 
 class AsyncResourcesCreatorOperations:
@@ -1655,7 +1680,7 @@ class AsyncResourcesCreatorOperations:
             "PostV2ResourcesCreatorUpdateResponse200Data",
             await self._client.call(
                 "resources_creator.post_v2_resources_creator_update",
-                body=coerce_model(_model("PostV2ResourcesCreatorUpdateBody"), body, "body"),
+                body=_support().coerce_model(_model("PostV2ResourcesCreatorUpdateBody"), body, "body"),
             ),
         )
 
@@ -1679,7 +1704,7 @@ class AsyncResourcesCreatorOperations:
             "GetV2ResourcesCreatorResourcesResponse200Data | None",
             await self._client.call(
                 "resources_creator.get_v2_resources_creator_resources",
-                **given(resource_ids=resource_ids, page=page, per_page=per_page, with_=with_),
+                **_support().given(resource_ids=resource_ids, page=page, per_page=per_page, with_=with_),
             ),
         )
 
@@ -1707,7 +1732,7 @@ class AsyncResourcesCreatorOperations:
             "GetV2ResourcesCreatorPurchasesResponse200Data | None",
             await self._client.call(
                 "resources_creator.get_v2_resources_creator_purchases",
-                **given(
+                **_support().given(
                     resource_ids=resource_ids,
                     buyer_ids=buyer_ids,
                     external_tids=external_tids,
@@ -1738,7 +1763,7 @@ class AsyncResourcesCreatorOperations:
             "GetV2ResourcesCreatorLicensesResponse200Data | None",
             await self._client.call(
                 "resources_creator.get_v2_resources_creator_licenses",
-                **given(resource_ids=resource_ids, page=page, per_page=per_page, with_=with_),
+                **_support().given(resource_ids=resource_ids, page=page, per_page=per_page, with_=with_),
             ),
         )
 
@@ -1762,7 +1787,7 @@ class AsyncResourcesCreatorOperations:
             "GetV2ResourcesCreatorVersionsResponse200Data | None",
             await self._client.call(
                 "resources_creator.get_v2_resources_creator_versions",
-                **given(resource_ids=resource_ids, page=page, per_page=per_page, with_=with_),
+                **_support().given(resource_ids=resource_ids, page=page, per_page=per_page, with_=with_),
             ),
         )
 
@@ -1786,7 +1811,7 @@ class AsyncResourcesCreatorOperations:
             "GetV2ResourcesCreatorUpdatesResponse200Data | None",
             await self._client.call(
                 "resources_creator.get_v2_resources_creator_updates",
-                **given(resource_ids=resource_ids, page=page, per_page=per_page, with_=with_),
+                **_support().given(resource_ids=resource_ids, page=page, per_page=per_page, with_=with_),
             ),
         )
 
@@ -1810,7 +1835,7 @@ class AsyncResourcesCreatorOperations:
             "GetV2ResourcesCreatorAddonsResponse200Data | None",
             await self._client.call(
                 "resources_creator.get_v2_resources_creator_addons",
-                **given(resource_ids=resource_ids, page=page, per_page=per_page, with_=with_),
+                **_support().given(resource_ids=resource_ids, page=page, per_page=per_page, with_=with_),
             ),
         )
 
@@ -1828,7 +1853,7 @@ class AsyncResourcesCreatorOperations:
             "GetV2ResourcesCreatorSaleEventsResponse200Data | None",
             await self._client.call(
                 "resources_creator.get_v2_resources_creator_sale_events",
-                **given(sale_event_ids=sale_event_ids, page=page, per_page=per_page),
+                **_support().given(sale_event_ids=sale_event_ids, page=page, per_page=per_page),
             ),
         )
 
@@ -1852,7 +1877,7 @@ class AsyncResourcesCreatorOperations:
             "GetV2ResourcesCreatorSaleEventsEntriesResponse200Data | None",
             await self._client.call(
                 "resources_creator.get_v2_resources_creator_sale_events_entries",
-                **given(sale_event_ids=sale_event_ids, page=page, per_page=per_page, with_=with_),
+                **_support().given(sale_event_ids=sale_event_ids, page=page, per_page=per_page, with_=with_),
             ),
         )
 
@@ -1876,7 +1901,7 @@ class AsyncResourcesCreatorOperations:
             "GetV2ResourcesCreatorReviewsResponse200Data | None",
             await self._client.call(
                 "resources_creator.get_v2_resources_creator_reviews",
-                **given(resource_ids=resource_ids, page=page, per_page=per_page, with_=with_),
+                **_support().given(resource_ids=resource_ids, page=page, per_page=per_page, with_=with_),
             ),
         )
 
@@ -1894,7 +1919,7 @@ class AsyncResourcesCreatorOperations:
             "GetV2ResourcesCreatorCouponsResponse200Data | None",
             await self._client.call(
                 "resources_creator.get_v2_resources_creator_coupons",
-                **given(coupon_ids=coupon_ids, page=page, per_page=per_page),
+                **_support().given(coupon_ids=coupon_ids, page=page, per_page=per_page),
             ),
         )
 
@@ -1912,7 +1937,7 @@ class AsyncResourcesCreatorOperations:
             "PostV2ResourcesCreatorCouponsResponse200Data | None",
             await self._client.call(
                 "resources_creator.post_v2_resources_creator_coupons",
-                body=coerce_model(_model("PostV2ResourcesCreatorCouponsBody"), body, "body"),
+                body=_support().coerce_model(_model("PostV2ResourcesCreatorCouponsBody"), body, "body"),
             ),
         )
 
@@ -1936,7 +1961,7 @@ class AsyncResourcesCreatorOperations:
             "GetV2ResourcesCreatorCouponsEntriesResponse200Data | None",
             await self._client.call(
                 "resources_creator.get_v2_resources_creator_coupons_entries",
-                **given(coupon_ids=coupon_ids, page=page, per_page=per_page, with_=with_),
+                **_support().given(coupon_ids=coupon_ids, page=page, per_page=per_page, with_=with_),
             ),
         )
 
@@ -1952,7 +1977,7 @@ class AsyncResourcesCreatorOperations:
         return cast(
             "GetV2ResourcesCreatorStoresResponse200Data | None",
             await self._client.call(
-                "resources_creator.get_v2_resources_creator_stores", **given(page=page, per_page=per_page)
+                "resources_creator.get_v2_resources_creator_stores", **_support().given(page=page, per_page=per_page)
             ),
         )
 
@@ -1970,7 +1995,7 @@ class AsyncResourcesCreatorOperations:
             "GetV2ResourcesCreatorBatchResponse200Data | None",
             await self._client.call(
                 "resources_creator.get_v2_resources_creator_batch",
-                **given(batch_ids=batch_ids, page=page, per_page=per_page),
+                **_support().given(batch_ids=batch_ids, page=page, per_page=per_page),
             ),
         )
 
@@ -1992,7 +2017,7 @@ class AsyncResourcesCreatorOperations:
             "PostV2ResourcesCreatorBatchResponse200Data | None",
             await self._client.call(
                 "resources_creator.post_v2_resources_creator_batch",
-                body=coerce_model(_model("PostV2ResourcesCreatorBatchBody"), body, "body"),
+                body=_support().coerce_model(_model("PostV2ResourcesCreatorBatchBody"), body, "body"),
             ),
         )
 
@@ -2019,7 +2044,7 @@ class AsyncResourcesCreatorOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("BuiltByBit", "resources_creator." + name, OPERATIONS)
+            raise _support().unknown_operation("BuiltByBit", "resources_creator." + name, OPERATIONS)
 
 
 class AsyncResourcesCreatorBundlesOperations:
@@ -2050,7 +2075,7 @@ class AsyncResourcesCreatorBundlesOperations:
             "GetV2ResourcesCreatorBundlesResponse200Data | None",
             await self._client.call(
                 "resources_creator_bundles.get_v2_resources_creator_bundles",
-                **given(bundle_ids=bundle_ids, page=page, per_page=per_page, with_=with_),
+                **_support().given(bundle_ids=bundle_ids, page=page, per_page=per_page, with_=with_),
             ),
         )
 
@@ -2074,7 +2099,7 @@ class AsyncResourcesCreatorBundlesOperations:
             "GetV2ResourcesCreatorBundlesEntriesResponse200Data | None",
             await self._client.call(
                 "resources_creator_bundles.get_v2_resources_creator_bundles_entries",
-                **given(bundle_ids=bundle_ids, page=page, per_page=per_page, with_=with_),
+                **_support().given(bundle_ids=bundle_ids, page=page, per_page=per_page, with_=with_),
             ),
         )
 
@@ -2084,7 +2109,7 @@ class AsyncResourcesCreatorBundlesOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("BuiltByBit", "resources_creator_bundles." + name, OPERATIONS)
+            raise _support().unknown_operation("BuiltByBit", "resources_creator_bundles." + name, OPERATIONS)
 
 
 class AsyncResourcesBuyerOperations:
@@ -2106,7 +2131,9 @@ class AsyncResourcesBuyerOperations:
         """
         return cast(
             "GetV2ResourcesBuyerLatestResponse200Data | None",
-            await self._client.call("resources_buyer.get_v2_resources_buyer_latest", **given(nonce=nonce, with_=with_)),
+            await self._client.call(
+                "resources_buyer.get_v2_resources_buyer_latest", **_support().given(nonce=nonce, with_=with_)
+            ),
         )
 
     def __dir__(self) -> list[str]:
@@ -2115,7 +2142,7 @@ class AsyncResourcesBuyerOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("BuiltByBit", "resources_buyer." + name, OPERATIONS)
+            raise _support().unknown_operation("BuiltByBit", "resources_buyer." + name, OPERATIONS)
 
 
 class AsyncHealthOperations:
@@ -2136,7 +2163,7 @@ class AsyncHealthOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("BuiltByBit", "health." + name, OPERATIONS)
+            raise _support().unknown_operation("BuiltByBit", "health." + name, OPERATIONS)
 
 
 class AsyncDeploymentsOperations:
@@ -2159,7 +2186,7 @@ class AsyncDeploymentsOperations:
             "PostV2DeploymentsUpgradeResponse200Data | None",
             await self._client.call(
                 "deployments.post_v2_deployments_upgrade",
-                **given(body=coerce_model(_model("PostV2DeploymentsUpgradeBody"), body, "body")),
+                **_support().given(body=_support().coerce_model(_model("PostV2DeploymentsUpgradeBody"), body, "body")),
             ),
         )
 
@@ -2169,7 +2196,7 @@ class AsyncDeploymentsOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("BuiltByBit", "deployments." + name, OPERATIONS)
+            raise _support().unknown_operation("BuiltByBit", "deployments." + name, OPERATIONS)
 
 
 class AsyncBuiltByBitOperations:
@@ -2241,7 +2268,7 @@ class AsyncBuiltByBitOperations:
     if not TYPE_CHECKING:
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation(
+            raise _support().unknown_operation(
                 "BuiltByBit",
                 name,
                 (

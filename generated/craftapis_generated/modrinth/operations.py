@@ -13,20 +13,13 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Literal, NoReturn, cast
-
-from craftapis._operations import (
-    AsyncCaller,
-    SyncCaller,
-    coerce_enum,
-    coerce_model,
-    given,
-    unknown_operation,
-)
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, cast
 
 from .types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from craftapis._operations import AsyncCaller, SyncCaller
+
     from .models.add_files_to_version_body import AddFilesToVersionBody
     from .models.add_gallery_image_ext import AddGalleryImageExt
     from .models.category_tag import CategoryTag
@@ -207,6 +200,11 @@ _MODULES: dict[str, str] = {
 }
 
 
+def _support() -> Any:
+    """craftapis._operations (argument checks), imported on first use: this package imports alone."""
+    return importlib.import_module("craftapis._operations")
+
+
 def _model(name: str) -> type:
     """A generated model or enum class, imported on first use (this module stays cheap to import)."""
     value: type = getattr(importlib.import_module(f".models.{_MODULES[name]}", __package__), name)
@@ -246,10 +244,10 @@ class ProjectsOperations:
             "SearchResults",
             self._client.call(
                 "projects.search_projects",
-                **given(
+                **_support().given(
                     query=query,
                     facets=facets,
-                    index=coerce_enum(_model("SearchProjectsIndex"), index, "index"),
+                    index=_support().coerce_enum(_model("SearchProjectsIndex"), index, "index"),
                     offset=offset,
                     limit=limit,
                 ),
@@ -272,7 +270,8 @@ class ProjectsOperations:
             body (PatchProjectsBody | Unset):
         """
         self._client.call(
-            "projects.patch_projects", **given(ids=ids, body=coerce_model(_model("PatchProjectsBody"), body, "body"))
+            "projects.patch_projects",
+            **_support().given(ids=ids, body=_support().coerce_model(_model("PatchProjectsBody"), body, "body")),
         )
 
     def random_projects(self, *, count: int) -> list[Project]:
@@ -291,7 +290,9 @@ class ProjectsOperations:
         """
         return cast(
             "Project",
-            self._client.call("projects.create_project", body=coerce_model(_model("CreateProjectBody"), body, "body")),
+            self._client.call(
+                "projects.create_project", body=_support().coerce_model(_model("CreateProjectBody"), body, "body")
+            ),
         )
 
     def get_project(self, *, id_slug: str) -> Project:
@@ -319,7 +320,7 @@ class ProjectsOperations:
         """
         self._client.call(
             "projects.modify_project",
-            **given(id_slug=id_slug, body=coerce_model(_model("EditableProject"), body, "body")),
+            **_support().given(id_slug=id_slug, body=_support().coerce_model(_model("EditableProject"), body, "body")),
         )
 
     def delete_project_icon(self, *, id_slug: str) -> None:
@@ -349,7 +350,7 @@ class ProjectsOperations:
         self._client.call(
             "projects.change_project_icon",
             id_slug=id_slug,
-            ext=coerce_enum(_model("ChangeProjectIconExt"), ext, "ext"),
+            ext=_support().coerce_enum(_model("ChangeProjectIconExt"), ext, "ext"),
             body=body,
         )
 
@@ -387,9 +388,9 @@ class ProjectsOperations:
         """
         self._client.call(
             "projects.add_gallery_image",
-            **given(
+            **_support().given(
                 id_slug=id_slug,
-                ext=coerce_enum(_model("AddGalleryImageExt"), ext, "ext"),
+                ext=_support().coerce_enum(_model("AddGalleryImageExt"), ext, "ext"),
                 featured=featured,
                 title=title,
                 description=description,
@@ -429,7 +430,7 @@ class ProjectsOperations:
         """
         self._client.call(
             "projects.modify_gallery_image",
-            **given(
+            **_support().given(
                 id_slug=id_slug,
                 url_query=url_query,
                 featured=featured,
@@ -471,7 +472,8 @@ class ProjectsOperations:
             body (Schedule | Unset):
         """
         self._client.call(
-            "projects.schedule_project", **given(id_slug=id_slug, body=coerce_model(_model("Schedule"), body, "body"))
+            "projects.schedule_project",
+            **_support().given(id_slug=id_slug, body=_support().coerce_model(_model("Schedule"), body, "body")),
         )
 
     def __dir__(self) -> list[str]:
@@ -499,7 +501,7 @@ class ProjectsOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("Modrinth", "projects." + name, OPERATIONS)
+            raise _support().unknown_operation("Modrinth", "projects." + name, OPERATIONS)
 
 
 class VersionsOperations:
@@ -534,7 +536,8 @@ class VersionsOperations:
             body (EditableVersion | Unset):
         """
         self._client.call(
-            "versions.modify_version", **given(id=id, body=coerce_model(_model("EditableVersion"), body, "body"))
+            "versions.modify_version",
+            **_support().given(id=id, body=_support().coerce_model(_model("EditableVersion"), body, "body")),
         )
 
     def create_version(self, *, body: CreateVersionBody | Mapping[str, object]) -> Version:
@@ -558,7 +561,9 @@ class VersionsOperations:
         """
         return cast(
             "Version",
-            self._client.call("versions.create_version", body=coerce_model(_model("CreateVersionBody"), body, "body")),
+            self._client.call(
+                "versions.create_version", body=_support().coerce_model(_model("CreateVersionBody"), body, "body")
+            ),
         )
 
     def schedule_version(self, *, id: str, body: Schedule | Mapping[str, object] | Unset = UNSET) -> None:
@@ -569,7 +574,8 @@ class VersionsOperations:
             body (Schedule | Unset):
         """
         self._client.call(
-            "versions.schedule_version", **given(id=id, body=coerce_model(_model("Schedule"), body, "body"))
+            "versions.schedule_version",
+            **_support().given(id=id, body=_support().coerce_model(_model("Schedule"), body, "body")),
         )
 
     def get_versions(self, *, ids: str) -> list[Version]:
@@ -591,7 +597,9 @@ class VersionsOperations:
                 per file to add, under any name.
         """
         self._client.call(
-            "versions.add_files_to_version", id=id, body=coerce_model(_model("AddFilesToVersionBody"), body, "body")
+            "versions.add_files_to_version",
+            id=id,
+            body=_support().coerce_model(_model("AddFilesToVersionBody"), body, "body"),
         )
 
     def get_project_versions(
@@ -614,7 +622,7 @@ class VersionsOperations:
             "list[Version]",
             self._client.call(
                 "versions.get_project_versions",
-                **given(id_slug=id_slug, loaders=loaders, game_versions=game_versions, featured=featured),
+                **_support().given(id_slug=id_slug, loaders=loaders, game_versions=game_versions, featured=featured),
             ),
         )
 
@@ -648,7 +656,7 @@ class VersionsOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("Modrinth", "versions." + name, OPERATIONS)
+            raise _support().unknown_operation("Modrinth", "versions." + name, OPERATIONS)
 
 
 class VersionFilesOperations:
@@ -680,7 +688,7 @@ class VersionFilesOperations:
                 "version_files.version_from_hash",
                 hash_=hash_,
                 multiple=multiple,
-                algorithm=coerce_enum(_model("VersionFromHashAlgorithm"), algorithm, "algorithm"),
+                algorithm=_support().coerce_enum(_model("VersionFromHashAlgorithm"), algorithm, "algorithm"),
             ),
         )
 
@@ -701,10 +709,10 @@ class VersionFilesOperations:
         """
         self._client.call(
             "version_files.delete_file_from_hash",
-            **given(
+            **_support().given(
                 hash_=hash_,
                 version_id=version_id,
-                algorithm=coerce_enum(_model("DeleteFileFromHashAlgorithm"), algorithm, "algorithm"),
+                algorithm=_support().coerce_enum(_model("DeleteFileFromHashAlgorithm"), algorithm, "algorithm"),
             ),
         )
 
@@ -727,10 +735,12 @@ class VersionFilesOperations:
             "Version",
             self._client.call(
                 "version_files.get_latest_version_from_hash",
-                **given(
+                **_support().given(
                     hash_=hash_,
-                    algorithm=coerce_enum(_model("GetLatestVersionFromHashAlgorithm"), algorithm, "algorithm"),
-                    body=coerce_model(_model("GetLatestVersionFromHashBody"), body, "body"),
+                    algorithm=_support().coerce_enum(
+                        _model("GetLatestVersionFromHashAlgorithm"), algorithm, "algorithm"
+                    ),
+                    body=_support().coerce_model(_model("GetLatestVersionFromHashBody"), body, "body"),
                 ),
             ),
         )
@@ -747,7 +757,8 @@ class VersionFilesOperations:
         return cast(
             "HashVersionMap",
             self._client.call(
-                "version_files.versions_from_hashes", **given(body=coerce_model(_model("HashList"), body, "body"))
+                "version_files.versions_from_hashes",
+                **_support().given(body=_support().coerce_model(_model("HashList"), body, "body")),
             ),
         )
 
@@ -766,7 +777,9 @@ class VersionFilesOperations:
             "HashVersionMap",
             self._client.call(
                 "version_files.get_latest_versions_from_hashes",
-                **given(body=coerce_model(_model("GetLatestVersionsFromHashesBody"), body, "body")),
+                **_support().given(
+                    body=_support().coerce_model(_model("GetLatestVersionsFromHashesBody"), body, "body")
+                ),
             ),
         )
 
@@ -782,7 +795,7 @@ class VersionFilesOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("Modrinth", "version_files." + name, OPERATIONS)
+            raise _support().unknown_operation("Modrinth", "version_files." + name, OPERATIONS)
 
 
 class UsersOperations:
@@ -822,7 +835,9 @@ class UsersOperations:
         """
         self._client.call(
             "users.modify_user",
-            **given(id_username=id_username, body=coerce_model(_model("EditableUser"), body, "body")),
+            **_support().given(
+                id_username=id_username, body=_support().coerce_model(_model("EditableUser"), body, "body")
+            ),
         )
 
     def change_user_icon(
@@ -844,7 +859,7 @@ class UsersOperations:
         self._client.call(
             "users.change_user_icon",
             id_username=id_username,
-            ext=coerce_enum(_model("ChangeUserIconExt"), ext, "ext"),
+            ext=_support().coerce_enum(_model("ChangeUserIconExt"), ext, "ext"),
             body=body,
         )
 
@@ -900,7 +915,7 @@ class UsersOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("Modrinth", "users." + name, OPERATIONS)
+            raise _support().unknown_operation("Modrinth", "users." + name, OPERATIONS)
 
 
 class NotificationsOperations:
@@ -983,7 +998,7 @@ class NotificationsOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("Modrinth", "notifications." + name, OPERATIONS)
+            raise _support().unknown_operation("Modrinth", "notifications." + name, OPERATIONS)
 
 
 class ThreadsOperations:
@@ -1000,7 +1015,7 @@ class ThreadsOperations:
         Args:
             count (int | Unset):  Example: 100.
         """
-        return cast("list[Report]", self._client.call("threads.get_open_reports", **given(count=count)))
+        return cast("list[Report]", self._client.call("threads.get_open_reports", **_support().given(count=count)))
 
     def submit_report(self, *, body: CreatableReport | Mapping[str, object] | Unset = UNSET) -> Report:
         """Report a project, user, or version
@@ -1013,7 +1028,8 @@ class ThreadsOperations:
         return cast(
             "Report",
             self._client.call(
-                "threads.submit_report", **given(body=coerce_model(_model("CreatableReport"), body, "body"))
+                "threads.submit_report",
+                **_support().given(body=_support().coerce_model(_model("CreatableReport"), body, "body")),
             ),
         )
 
@@ -1033,7 +1049,8 @@ class ThreadsOperations:
             body (ModifyReportBody | Unset):
         """
         self._client.call(
-            "threads.modify_report", **given(id=id, body=coerce_model(_model("ModifyReportBody"), body, "body"))
+            "threads.modify_report",
+            **_support().given(id=id, body=_support().coerce_model(_model("ModifyReportBody"), body, "body")),
         )
 
     def get_reports(self, *, ids: str) -> list[Report]:
@@ -1064,7 +1081,7 @@ class ThreadsOperations:
             "Thread",
             self._client.call(
                 "threads.send_thread_message",
-                **given(id=id, body=coerce_model(_model("ThreadMessageBody"), body, "body")),
+                **_support().given(id=id, body=_support().coerce_model(_model("ThreadMessageBody"), body, "body")),
             ),
         )
 
@@ -1100,7 +1117,7 @@ class ThreadsOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("Modrinth", "threads." + name, OPERATIONS)
+            raise _support().unknown_operation("Modrinth", "threads." + name, OPERATIONS)
 
 
 class TeamsOperations:
@@ -1127,7 +1144,8 @@ class TeamsOperations:
             body (UserIdentifier | Unset):
         """
         self._client.call(
-            "teams.add_team_member", **given(id=id, body=coerce_model(_model("UserIdentifier"), body, "body"))
+            "teams.add_team_member",
+            **_support().given(id=id, body=_support().coerce_model(_model("UserIdentifier"), body, "body")),
         )
 
     def get_teams(self, *, ids: str) -> list[list[TeamMember]]:
@@ -1154,7 +1172,8 @@ class TeamsOperations:
             body (UserIdentifier | Unset):
         """
         self._client.call(
-            "teams.transfer_team_ownership", **given(id=id, body=coerce_model(_model("UserIdentifier"), body, "body"))
+            "teams.transfer_team_ownership",
+            **_support().given(id=id, body=_support().coerce_model(_model("UserIdentifier"), body, "body")),
         )
 
     def get_project_team_members(self, *, id_slug: str) -> list[TeamMember]:
@@ -1186,7 +1205,11 @@ class TeamsOperations:
         """
         self._client.call(
             "teams.modify_team_member",
-            **given(id=id, id_username=id_username, body=coerce_model(_model("ModifyTeamMemberBody"), body, "body")),
+            **_support().given(
+                id=id,
+                id_username=id_username,
+                body=_support().coerce_model(_model("ModifyTeamMemberBody"), body, "body"),
+            ),
         )
 
     def __dir__(self) -> list[str]:
@@ -1204,7 +1227,7 @@ class TeamsOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("Modrinth", "teams." + name, OPERATIONS)
+            raise _support().unknown_operation("Modrinth", "teams." + name, OPERATIONS)
 
 
 class TagsOperations:
@@ -1295,7 +1318,7 @@ class TagsOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("Modrinth", "tags." + name, OPERATIONS)
+            raise _support().unknown_operation("Modrinth", "tags." + name, OPERATIONS)
 
 
 class MiscOperations:
@@ -1347,7 +1370,7 @@ class MiscOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("Modrinth", "misc." + name, OPERATIONS)
+            raise _support().unknown_operation("Modrinth", "misc." + name, OPERATIONS)
 
 
 class ModrinthOperations:
@@ -1409,7 +1432,7 @@ class ModrinthOperations:
     if not TYPE_CHECKING:
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation(
+            raise _support().unknown_operation(
                 "Modrinth",
                 name,
                 ("misc", "notifications", "projects", "tags", "teams", "threads", "users", "version_files", "versions"),
@@ -1449,10 +1472,10 @@ class AsyncProjectsOperations:
             "SearchResults",
             await self._client.call(
                 "projects.search_projects",
-                **given(
+                **_support().given(
                     query=query,
                     facets=facets,
-                    index=coerce_enum(_model("SearchProjectsIndex"), index, "index"),
+                    index=_support().coerce_enum(_model("SearchProjectsIndex"), index, "index"),
                     offset=offset,
                     limit=limit,
                 ),
@@ -1475,7 +1498,8 @@ class AsyncProjectsOperations:
             body (PatchProjectsBody | Unset):
         """
         await self._client.call(
-            "projects.patch_projects", **given(ids=ids, body=coerce_model(_model("PatchProjectsBody"), body, "body"))
+            "projects.patch_projects",
+            **_support().given(ids=ids, body=_support().coerce_model(_model("PatchProjectsBody"), body, "body")),
         )
 
     async def random_projects(self, *, count: int) -> list[Project]:
@@ -1495,7 +1519,7 @@ class AsyncProjectsOperations:
         return cast(
             "Project",
             await self._client.call(
-                "projects.create_project", body=coerce_model(_model("CreateProjectBody"), body, "body")
+                "projects.create_project", body=_support().coerce_model(_model("CreateProjectBody"), body, "body")
             ),
         )
 
@@ -1526,7 +1550,7 @@ class AsyncProjectsOperations:
         """
         await self._client.call(
             "projects.modify_project",
-            **given(id_slug=id_slug, body=coerce_model(_model("EditableProject"), body, "body")),
+            **_support().given(id_slug=id_slug, body=_support().coerce_model(_model("EditableProject"), body, "body")),
         )
 
     async def delete_project_icon(self, *, id_slug: str) -> None:
@@ -1556,7 +1580,7 @@ class AsyncProjectsOperations:
         await self._client.call(
             "projects.change_project_icon",
             id_slug=id_slug,
-            ext=coerce_enum(_model("ChangeProjectIconExt"), ext, "ext"),
+            ext=_support().coerce_enum(_model("ChangeProjectIconExt"), ext, "ext"),
             body=body,
         )
 
@@ -1594,9 +1618,9 @@ class AsyncProjectsOperations:
         """
         await self._client.call(
             "projects.add_gallery_image",
-            **given(
+            **_support().given(
                 id_slug=id_slug,
-                ext=coerce_enum(_model("AddGalleryImageExt"), ext, "ext"),
+                ext=_support().coerce_enum(_model("AddGalleryImageExt"), ext, "ext"),
                 featured=featured,
                 title=title,
                 description=description,
@@ -1636,7 +1660,7 @@ class AsyncProjectsOperations:
         """
         await self._client.call(
             "projects.modify_gallery_image",
-            **given(
+            **_support().given(
                 id_slug=id_slug,
                 url_query=url_query,
                 featured=featured,
@@ -1678,7 +1702,8 @@ class AsyncProjectsOperations:
             body (Schedule | Unset):
         """
         await self._client.call(
-            "projects.schedule_project", **given(id_slug=id_slug, body=coerce_model(_model("Schedule"), body, "body"))
+            "projects.schedule_project",
+            **_support().given(id_slug=id_slug, body=_support().coerce_model(_model("Schedule"), body, "body")),
         )
 
     def __dir__(self) -> list[str]:
@@ -1706,7 +1731,7 @@ class AsyncProjectsOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("Modrinth", "projects." + name, OPERATIONS)
+            raise _support().unknown_operation("Modrinth", "projects." + name, OPERATIONS)
 
 
 class AsyncVersionsOperations:
@@ -1741,7 +1766,8 @@ class AsyncVersionsOperations:
             body (EditableVersion | Unset):
         """
         await self._client.call(
-            "versions.modify_version", **given(id=id, body=coerce_model(_model("EditableVersion"), body, "body"))
+            "versions.modify_version",
+            **_support().given(id=id, body=_support().coerce_model(_model("EditableVersion"), body, "body")),
         )
 
     async def create_version(self, *, body: CreateVersionBody | Mapping[str, object]) -> Version:
@@ -1766,7 +1792,7 @@ class AsyncVersionsOperations:
         return cast(
             "Version",
             await self._client.call(
-                "versions.create_version", body=coerce_model(_model("CreateVersionBody"), body, "body")
+                "versions.create_version", body=_support().coerce_model(_model("CreateVersionBody"), body, "body")
             ),
         )
 
@@ -1778,7 +1804,8 @@ class AsyncVersionsOperations:
             body (Schedule | Unset):
         """
         await self._client.call(
-            "versions.schedule_version", **given(id=id, body=coerce_model(_model("Schedule"), body, "body"))
+            "versions.schedule_version",
+            **_support().given(id=id, body=_support().coerce_model(_model("Schedule"), body, "body")),
         )
 
     async def get_versions(self, *, ids: str) -> list[Version]:
@@ -1800,7 +1827,9 @@ class AsyncVersionsOperations:
                 per file to add, under any name.
         """
         await self._client.call(
-            "versions.add_files_to_version", id=id, body=coerce_model(_model("AddFilesToVersionBody"), body, "body")
+            "versions.add_files_to_version",
+            id=id,
+            body=_support().coerce_model(_model("AddFilesToVersionBody"), body, "body"),
         )
 
     async def get_project_versions(
@@ -1823,7 +1852,7 @@ class AsyncVersionsOperations:
             "list[Version]",
             await self._client.call(
                 "versions.get_project_versions",
-                **given(id_slug=id_slug, loaders=loaders, game_versions=game_versions, featured=featured),
+                **_support().given(id_slug=id_slug, loaders=loaders, game_versions=game_versions, featured=featured),
             ),
         )
 
@@ -1858,7 +1887,7 @@ class AsyncVersionsOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("Modrinth", "versions." + name, OPERATIONS)
+            raise _support().unknown_operation("Modrinth", "versions." + name, OPERATIONS)
 
 
 class AsyncVersionFilesOperations:
@@ -1890,7 +1919,7 @@ class AsyncVersionFilesOperations:
                 "version_files.version_from_hash",
                 hash_=hash_,
                 multiple=multiple,
-                algorithm=coerce_enum(_model("VersionFromHashAlgorithm"), algorithm, "algorithm"),
+                algorithm=_support().coerce_enum(_model("VersionFromHashAlgorithm"), algorithm, "algorithm"),
             ),
         )
 
@@ -1911,10 +1940,10 @@ class AsyncVersionFilesOperations:
         """
         await self._client.call(
             "version_files.delete_file_from_hash",
-            **given(
+            **_support().given(
                 hash_=hash_,
                 version_id=version_id,
-                algorithm=coerce_enum(_model("DeleteFileFromHashAlgorithm"), algorithm, "algorithm"),
+                algorithm=_support().coerce_enum(_model("DeleteFileFromHashAlgorithm"), algorithm, "algorithm"),
             ),
         )
 
@@ -1937,10 +1966,12 @@ class AsyncVersionFilesOperations:
             "Version",
             await self._client.call(
                 "version_files.get_latest_version_from_hash",
-                **given(
+                **_support().given(
                     hash_=hash_,
-                    algorithm=coerce_enum(_model("GetLatestVersionFromHashAlgorithm"), algorithm, "algorithm"),
-                    body=coerce_model(_model("GetLatestVersionFromHashBody"), body, "body"),
+                    algorithm=_support().coerce_enum(
+                        _model("GetLatestVersionFromHashAlgorithm"), algorithm, "algorithm"
+                    ),
+                    body=_support().coerce_model(_model("GetLatestVersionFromHashBody"), body, "body"),
                 ),
             ),
         )
@@ -1957,7 +1988,8 @@ class AsyncVersionFilesOperations:
         return cast(
             "HashVersionMap",
             await self._client.call(
-                "version_files.versions_from_hashes", **given(body=coerce_model(_model("HashList"), body, "body"))
+                "version_files.versions_from_hashes",
+                **_support().given(body=_support().coerce_model(_model("HashList"), body, "body")),
             ),
         )
 
@@ -1976,7 +2008,9 @@ class AsyncVersionFilesOperations:
             "HashVersionMap",
             await self._client.call(
                 "version_files.get_latest_versions_from_hashes",
-                **given(body=coerce_model(_model("GetLatestVersionsFromHashesBody"), body, "body")),
+                **_support().given(
+                    body=_support().coerce_model(_model("GetLatestVersionsFromHashesBody"), body, "body")
+                ),
             ),
         )
 
@@ -1992,7 +2026,7 @@ class AsyncVersionFilesOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("Modrinth", "version_files." + name, OPERATIONS)
+            raise _support().unknown_operation("Modrinth", "version_files." + name, OPERATIONS)
 
 
 class AsyncUsersOperations:
@@ -2032,7 +2066,9 @@ class AsyncUsersOperations:
         """
         await self._client.call(
             "users.modify_user",
-            **given(id_username=id_username, body=coerce_model(_model("EditableUser"), body, "body")),
+            **_support().given(
+                id_username=id_username, body=_support().coerce_model(_model("EditableUser"), body, "body")
+            ),
         )
 
     async def change_user_icon(
@@ -2054,7 +2090,7 @@ class AsyncUsersOperations:
         await self._client.call(
             "users.change_user_icon",
             id_username=id_username,
-            ext=coerce_enum(_model("ChangeUserIconExt"), ext, "ext"),
+            ext=_support().coerce_enum(_model("ChangeUserIconExt"), ext, "ext"),
             body=body,
         )
 
@@ -2110,7 +2146,7 @@ class AsyncUsersOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("Modrinth", "users." + name, OPERATIONS)
+            raise _support().unknown_operation("Modrinth", "users." + name, OPERATIONS)
 
 
 class AsyncNotificationsOperations:
@@ -2194,7 +2230,7 @@ class AsyncNotificationsOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("Modrinth", "notifications." + name, OPERATIONS)
+            raise _support().unknown_operation("Modrinth", "notifications." + name, OPERATIONS)
 
 
 class AsyncThreadsOperations:
@@ -2211,7 +2247,9 @@ class AsyncThreadsOperations:
         Args:
             count (int | Unset):  Example: 100.
         """
-        return cast("list[Report]", await self._client.call("threads.get_open_reports", **given(count=count)))
+        return cast(
+            "list[Report]", await self._client.call("threads.get_open_reports", **_support().given(count=count))
+        )
 
     async def submit_report(self, *, body: CreatableReport | Mapping[str, object] | Unset = UNSET) -> Report:
         """Report a project, user, or version
@@ -2224,7 +2262,8 @@ class AsyncThreadsOperations:
         return cast(
             "Report",
             await self._client.call(
-                "threads.submit_report", **given(body=coerce_model(_model("CreatableReport"), body, "body"))
+                "threads.submit_report",
+                **_support().given(body=_support().coerce_model(_model("CreatableReport"), body, "body")),
             ),
         )
 
@@ -2244,7 +2283,8 @@ class AsyncThreadsOperations:
             body (ModifyReportBody | Unset):
         """
         await self._client.call(
-            "threads.modify_report", **given(id=id, body=coerce_model(_model("ModifyReportBody"), body, "body"))
+            "threads.modify_report",
+            **_support().given(id=id, body=_support().coerce_model(_model("ModifyReportBody"), body, "body")),
         )
 
     async def get_reports(self, *, ids: str) -> list[Report]:
@@ -2277,7 +2317,7 @@ class AsyncThreadsOperations:
             "Thread",
             await self._client.call(
                 "threads.send_thread_message",
-                **given(id=id, body=coerce_model(_model("ThreadMessageBody"), body, "body")),
+                **_support().given(id=id, body=_support().coerce_model(_model("ThreadMessageBody"), body, "body")),
             ),
         )
 
@@ -2313,7 +2353,7 @@ class AsyncThreadsOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("Modrinth", "threads." + name, OPERATIONS)
+            raise _support().unknown_operation("Modrinth", "threads." + name, OPERATIONS)
 
 
 class AsyncTeamsOperations:
@@ -2340,7 +2380,8 @@ class AsyncTeamsOperations:
             body (UserIdentifier | Unset):
         """
         await self._client.call(
-            "teams.add_team_member", **given(id=id, body=coerce_model(_model("UserIdentifier"), body, "body"))
+            "teams.add_team_member",
+            **_support().given(id=id, body=_support().coerce_model(_model("UserIdentifier"), body, "body")),
         )
 
     async def get_teams(self, *, ids: str) -> list[list[TeamMember]]:
@@ -2369,7 +2410,8 @@ class AsyncTeamsOperations:
             body (UserIdentifier | Unset):
         """
         await self._client.call(
-            "teams.transfer_team_ownership", **given(id=id, body=coerce_model(_model("UserIdentifier"), body, "body"))
+            "teams.transfer_team_ownership",
+            **_support().given(id=id, body=_support().coerce_model(_model("UserIdentifier"), body, "body")),
         )
 
     async def get_project_team_members(self, *, id_slug: str) -> list[TeamMember]:
@@ -2401,7 +2443,11 @@ class AsyncTeamsOperations:
         """
         await self._client.call(
             "teams.modify_team_member",
-            **given(id=id, id_username=id_username, body=coerce_model(_model("ModifyTeamMemberBody"), body, "body")),
+            **_support().given(
+                id=id,
+                id_username=id_username,
+                body=_support().coerce_model(_model("ModifyTeamMemberBody"), body, "body"),
+            ),
         )
 
     def __dir__(self) -> list[str]:
@@ -2419,7 +2465,7 @@ class AsyncTeamsOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("Modrinth", "teams." + name, OPERATIONS)
+            raise _support().unknown_operation("Modrinth", "teams." + name, OPERATIONS)
 
 
 class AsyncTagsOperations:
@@ -2510,7 +2556,7 @@ class AsyncTagsOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("Modrinth", "tags." + name, OPERATIONS)
+            raise _support().unknown_operation("Modrinth", "tags." + name, OPERATIONS)
 
 
 class AsyncMiscOperations:
@@ -2562,7 +2608,7 @@ class AsyncMiscOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("Modrinth", "misc." + name, OPERATIONS)
+            raise _support().unknown_operation("Modrinth", "misc." + name, OPERATIONS)
 
 
 class AsyncModrinthOperations:
@@ -2624,7 +2670,7 @@ class AsyncModrinthOperations:
     if not TYPE_CHECKING:
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation(
+            raise _support().unknown_operation(
                 "Modrinth",
                 name,
                 ("misc", "notifications", "projects", "tags", "teams", "threads", "users", "version_files", "versions"),

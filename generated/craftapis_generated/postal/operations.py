@@ -13,16 +13,11 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, NoReturn, cast
-
-from craftapis._operations import (
-    AsyncCaller,
-    SyncCaller,
-    coerce_model,
-    unknown_operation,
-)
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 if TYPE_CHECKING:
+    from craftapis._operations import AsyncCaller, SyncCaller
+
     from .models.deliveries_request import DeliveriesRequest
     from .models.delivery import Delivery
     from .models.message import Message
@@ -57,6 +52,11 @@ _MODULES: dict[str, str] = {
 }
 
 
+def _support() -> Any:
+    """craftapis._operations (argument checks), imported on first use: this package imports alone."""
+    return importlib.import_module("craftapis._operations")
+
+
 def _model(name: str) -> type:
     """A generated model or enum class, imported on first use (this module stays cheap to import)."""
     value: type = getattr(importlib.import_module(f".models.{_MODULES[name]}", __package__), name)
@@ -82,7 +82,9 @@ class SendOperations:
         """
         return cast(
             "SendResult | None",
-            self._client.call("send.send_message", body=coerce_model(_model("SendMessageRequest"), body, "body")),
+            self._client.call(
+                "send.send_message", body=_support().coerce_model(_model("SendMessageRequest"), body, "body")
+            ),
         )
 
     def send_raw_message(self, *, body: SendRawRequest | Mapping[str, object]) -> SendResult | None:
@@ -96,7 +98,9 @@ class SendOperations:
         """
         return cast(
             "SendResult | None",
-            self._client.call("send.send_raw_message", body=coerce_model(_model("SendRawRequest"), body, "body")),
+            self._client.call(
+                "send.send_raw_message", body=_support().coerce_model(_model("SendRawRequest"), body, "body")
+            ),
         )
 
     def __dir__(self) -> list[str]:
@@ -105,7 +109,7 @@ class SendOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("Postal", "send." + name, OPERATIONS)
+            raise _support().unknown_operation("Postal", "send." + name, OPERATIONS)
 
 
 class MessagesOperations:
@@ -127,7 +131,9 @@ class MessagesOperations:
         """
         return cast(
             "Message | None",
-            self._client.call("messages.get_message", body=coerce_model(_model("MessageRequest"), body, "body")),
+            self._client.call(
+                "messages.get_message", body=_support().coerce_model(_model("MessageRequest"), body, "body")
+            ),
         )
 
     def get_message_deliveries(self, *, body: DeliveriesRequest | Mapping[str, object]) -> list[Delivery] | None:
@@ -141,7 +147,8 @@ class MessagesOperations:
         return cast(
             "list[Delivery] | None",
             self._client.call(
-                "messages.get_message_deliveries", body=coerce_model(_model("DeliveriesRequest"), body, "body")
+                "messages.get_message_deliveries",
+                body=_support().coerce_model(_model("DeliveriesRequest"), body, "body"),
             ),
         )
 
@@ -151,7 +158,7 @@ class MessagesOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("Postal", "messages." + name, OPERATIONS)
+            raise _support().unknown_operation("Postal", "messages." + name, OPERATIONS)
 
 
 class PostalOperations:
@@ -178,7 +185,7 @@ class PostalOperations:
     if not TYPE_CHECKING:
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("Postal", name, ("messages", "send"))
+            raise _support().unknown_operation("Postal", name, ("messages", "send"))
 
 
 class AsyncSendOperations:
@@ -200,7 +207,9 @@ class AsyncSendOperations:
         """
         return cast(
             "SendResult | None",
-            await self._client.call("send.send_message", body=coerce_model(_model("SendMessageRequest"), body, "body")),
+            await self._client.call(
+                "send.send_message", body=_support().coerce_model(_model("SendMessageRequest"), body, "body")
+            ),
         )
 
     async def send_raw_message(self, *, body: SendRawRequest | Mapping[str, object]) -> SendResult | None:
@@ -214,7 +223,9 @@ class AsyncSendOperations:
         """
         return cast(
             "SendResult | None",
-            await self._client.call("send.send_raw_message", body=coerce_model(_model("SendRawRequest"), body, "body")),
+            await self._client.call(
+                "send.send_raw_message", body=_support().coerce_model(_model("SendRawRequest"), body, "body")
+            ),
         )
 
     def __dir__(self) -> list[str]:
@@ -223,7 +234,7 @@ class AsyncSendOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("Postal", "send." + name, OPERATIONS)
+            raise _support().unknown_operation("Postal", "send." + name, OPERATIONS)
 
 
 class AsyncMessagesOperations:
@@ -245,7 +256,9 @@ class AsyncMessagesOperations:
         """
         return cast(
             "Message | None",
-            await self._client.call("messages.get_message", body=coerce_model(_model("MessageRequest"), body, "body")),
+            await self._client.call(
+                "messages.get_message", body=_support().coerce_model(_model("MessageRequest"), body, "body")
+            ),
         )
 
     async def get_message_deliveries(self, *, body: DeliveriesRequest | Mapping[str, object]) -> list[Delivery] | None:
@@ -259,7 +272,8 @@ class AsyncMessagesOperations:
         return cast(
             "list[Delivery] | None",
             await self._client.call(
-                "messages.get_message_deliveries", body=coerce_model(_model("DeliveriesRequest"), body, "body")
+                "messages.get_message_deliveries",
+                body=_support().coerce_model(_model("DeliveriesRequest"), body, "body"),
             ),
         )
 
@@ -269,7 +283,7 @@ class AsyncMessagesOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("Postal", "messages." + name, OPERATIONS)
+            raise _support().unknown_operation("Postal", "messages." + name, OPERATIONS)
 
 
 class AsyncPostalOperations:
@@ -296,4 +310,4 @@ class AsyncPostalOperations:
     if not TYPE_CHECKING:
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("Postal", name, ("messages", "send"))
+            raise _support().unknown_operation("Postal", name, ("messages", "send"))

@@ -13,19 +13,13 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, NoReturn, cast
-
-from craftapis._operations import (
-    AsyncCaller,
-    SyncCaller,
-    coerce_model,
-    given,
-    unknown_operation,
-)
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 from .types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from craftapis._operations import AsyncCaller, SyncCaller
+
     from .models.acquire_token_request import AcquireTokenRequest
     from .models.ads_reply import AdsReply
     from .models.ads_request import AdsRequest
@@ -81,6 +75,11 @@ _MODULES: dict[str, str] = {
 }
 
 
+def _support() -> Any:
+    """craftapis._operations (argument checks), imported on first use: this package imports alone."""
+    return importlib.import_module("craftapis._operations")
+
+
 def _model(name: str) -> type:
     """A generated model or enum class, imported on first use (this module stays cheap to import)."""
     value: type = getattr(importlib.import_module(f".models.{_MODULES[name]}", __package__), name)
@@ -117,7 +116,8 @@ class PackOperations:
         return cast(
             "DownloadDetailsReply",
             self._client.call(
-                "pack.get_download_details", body=coerce_model(_model("DownloadDetailsRequest"), body, "body")
+                "pack.get_download_details",
+                body=_support().coerce_model(_model("DownloadDetailsRequest"), body, "body"),
             ),
         )
 
@@ -132,7 +132,10 @@ class PackOperations:
             body (FileRequest):
         """
         return cast(
-            "File", self._client.call("pack.download_archive", body=coerce_model(_model("FileRequest"), body, "body"))
+            "File",
+            self._client.call(
+                "pack.download_archive", body=_support().coerce_model(_model("FileRequest"), body, "body")
+            ),
         )
 
     def list_optional_mods(self) -> OptionalModsReply:
@@ -148,7 +151,7 @@ class PackOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("RailcraftPack", "pack." + name, OPERATIONS)
+            raise _support().unknown_operation("RailcraftPack", "pack." + name, OPERATIONS)
 
 
 class AuthOperations:
@@ -169,7 +172,9 @@ class AuthOperations:
         """
         return cast(
             "TokenReply",
-            self._client.call("auth.acquire_token", body=coerce_model(_model("AcquireTokenRequest"), body, "body")),
+            self._client.call(
+                "auth.acquire_token", body=_support().coerce_model(_model("AcquireTokenRequest"), body, "body")
+            ),
         )
 
     def test_token(self, *, body: Credentials | Mapping[str, object]) -> Reply:
@@ -184,7 +189,8 @@ class AuthOperations:
                 request (seed 003 lists all three as required parameters of those endpoints).
         """
         return cast(
-            "Reply", self._client.call("auth.test_token", body=coerce_model(_model("Credentials"), body, "body"))
+            "Reply",
+            self._client.call("auth.test_token", body=_support().coerce_model(_model("Credentials"), body, "body")),
         )
 
     def __dir__(self) -> list[str]:
@@ -193,7 +199,7 @@ class AuthOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("RailcraftPack", "auth." + name, OPERATIONS)
+            raise _support().unknown_operation("RailcraftPack", "auth." + name, OPERATIONS)
 
 
 class MessagesOperations:
@@ -217,7 +223,8 @@ class MessagesOperations:
         return cast(
             "ServerMessageReply",
             self._client.call(
-                "messages.get_server_message", **given(body=coerce_model(_model("ServerMessageRequest"), body, "body"))
+                "messages.get_server_message",
+                **_support().given(body=_support().coerce_model(_model("ServerMessageRequest"), body, "body")),
             ),
         )
 
@@ -234,7 +241,8 @@ class MessagesOperations:
         return cast(
             "ErrorMessageReply",
             self._client.call(
-                "messages.get_error_message", **given(body=coerce_model(_model("ErrorMessageRequest"), body, "body"))
+                "messages.get_error_message",
+                **_support().given(body=_support().coerce_model(_model("ErrorMessageRequest"), body, "body")),
             ),
         )
 
@@ -244,7 +252,7 @@ class MessagesOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("RailcraftPack", "messages." + name, OPERATIONS)
+            raise _support().unknown_operation("RailcraftPack", "messages." + name, OPERATIONS)
 
 
 class AdsOperations:
@@ -265,7 +273,10 @@ class AdsOperations:
         Args:
             body (AdsRequest):
         """
-        return cast("AdsReply", self._client.call("ads.get_ads", body=coerce_model(_model("AdsRequest"), body, "body")))
+        return cast(
+            "AdsReply",
+            self._client.call("ads.get_ads", body=_support().coerce_model(_model("AdsRequest"), body, "body")),
+        )
 
     def __dir__(self) -> list[str]:
         return ["get_ads"]
@@ -273,7 +284,7 @@ class AdsOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("RailcraftPack", "ads." + name, OPERATIONS)
+            raise _support().unknown_operation("RailcraftPack", "ads." + name, OPERATIONS)
 
 
 class RailcraftPackOperations:
@@ -310,7 +321,7 @@ class RailcraftPackOperations:
     if not TYPE_CHECKING:
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("RailcraftPack", name, ("ads", "auth", "messages", "pack"))
+            raise _support().unknown_operation("RailcraftPack", name, ("ads", "auth", "messages", "pack"))
 
 
 class AsyncPackOperations:
@@ -345,7 +356,8 @@ class AsyncPackOperations:
         return cast(
             "DownloadDetailsReply",
             await self._client.call(
-                "pack.get_download_details", body=coerce_model(_model("DownloadDetailsRequest"), body, "body")
+                "pack.get_download_details",
+                body=_support().coerce_model(_model("DownloadDetailsRequest"), body, "body"),
             ),
         )
 
@@ -361,7 +373,9 @@ class AsyncPackOperations:
         """
         return cast(
             "File",
-            await self._client.call("pack.download_archive", body=coerce_model(_model("FileRequest"), body, "body")),
+            await self._client.call(
+                "pack.download_archive", body=_support().coerce_model(_model("FileRequest"), body, "body")
+            ),
         )
 
     async def list_optional_mods(self) -> OptionalModsReply:
@@ -377,7 +391,7 @@ class AsyncPackOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("RailcraftPack", "pack." + name, OPERATIONS)
+            raise _support().unknown_operation("RailcraftPack", "pack." + name, OPERATIONS)
 
 
 class AsyncAuthOperations:
@@ -399,7 +413,7 @@ class AsyncAuthOperations:
         return cast(
             "TokenReply",
             await self._client.call(
-                "auth.acquire_token", body=coerce_model(_model("AcquireTokenRequest"), body, "body")
+                "auth.acquire_token", body=_support().coerce_model(_model("AcquireTokenRequest"), body, "body")
             ),
         )
 
@@ -415,7 +429,10 @@ class AsyncAuthOperations:
                 request (seed 003 lists all three as required parameters of those endpoints).
         """
         return cast(
-            "Reply", await self._client.call("auth.test_token", body=coerce_model(_model("Credentials"), body, "body"))
+            "Reply",
+            await self._client.call(
+                "auth.test_token", body=_support().coerce_model(_model("Credentials"), body, "body")
+            ),
         )
 
     def __dir__(self) -> list[str]:
@@ -424,7 +441,7 @@ class AsyncAuthOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("RailcraftPack", "auth." + name, OPERATIONS)
+            raise _support().unknown_operation("RailcraftPack", "auth." + name, OPERATIONS)
 
 
 class AsyncMessagesOperations:
@@ -448,7 +465,8 @@ class AsyncMessagesOperations:
         return cast(
             "ServerMessageReply",
             await self._client.call(
-                "messages.get_server_message", **given(body=coerce_model(_model("ServerMessageRequest"), body, "body"))
+                "messages.get_server_message",
+                **_support().given(body=_support().coerce_model(_model("ServerMessageRequest"), body, "body")),
             ),
         )
 
@@ -465,7 +483,8 @@ class AsyncMessagesOperations:
         return cast(
             "ErrorMessageReply",
             await self._client.call(
-                "messages.get_error_message", **given(body=coerce_model(_model("ErrorMessageRequest"), body, "body"))
+                "messages.get_error_message",
+                **_support().given(body=_support().coerce_model(_model("ErrorMessageRequest"), body, "body")),
             ),
         )
 
@@ -475,7 +494,7 @@ class AsyncMessagesOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("RailcraftPack", "messages." + name, OPERATIONS)
+            raise _support().unknown_operation("RailcraftPack", "messages." + name, OPERATIONS)
 
 
 class AsyncAdsOperations:
@@ -497,7 +516,8 @@ class AsyncAdsOperations:
             body (AdsRequest):
         """
         return cast(
-            "AdsReply", await self._client.call("ads.get_ads", body=coerce_model(_model("AdsRequest"), body, "body"))
+            "AdsReply",
+            await self._client.call("ads.get_ads", body=_support().coerce_model(_model("AdsRequest"), body, "body")),
         )
 
     def __dir__(self) -> list[str]:
@@ -506,7 +526,7 @@ class AsyncAdsOperations:
     if not TYPE_CHECKING:  # checkers flag a misspelt operation; at runtime, say what is close
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("RailcraftPack", "ads." + name, OPERATIONS)
+            raise _support().unknown_operation("RailcraftPack", "ads." + name, OPERATIONS)
 
 
 class AsyncRailcraftPackOperations:
@@ -543,4 +563,4 @@ class AsyncRailcraftPackOperations:
     if not TYPE_CHECKING:
 
         def __getattr__(self, name: str) -> NoReturn:
-            raise unknown_operation("RailcraftPack", name, ("ads", "auth", "messages", "pack"))
+            raise _support().unknown_operation("RailcraftPack", name, ("ads", "auth", "messages", "pack"))
