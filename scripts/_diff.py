@@ -310,7 +310,7 @@ class _Walk:
     def _content(self, old: dict[str, Any], new: dict[str, Any], path: str) -> None:
         at = path or self.where
         for key in QUIET_KEYS:
-            if old.get(key) != new.get(key) and key != "deprecated":
+            if old.get(key) != new.get(key):
                 self.quiet.append((self.where, path, key))
         if old.get("type") != new.get("type") and (old.get("type") or new.get("type")):
             self.add(

@@ -291,11 +291,21 @@ def _schema_errors(doc: dict[str, Any], operation_id: str, status: int, body: by
     return out
 
 
-def _blame(report: Report | None, field_name: str) -> list[str]:
+def _blame(report: Report | None, field_name: str, operation_id: str = "") -> list[str]:
+    """The report's changes touching `field_name`, within what `operation_id` receives when it is known."""
     if report is None or not field_name:
         return []
+    reached: set[str] | None = None
+    for op in report.operations_changed:
+        if op.operation_id == operation_id:
+            reached = set()
+            for _location, name, side in op.schemas:
+                if side == "response":
+                    reached |= report.closure.get(name, {name})
     lines = []
     for name, changes in report.schema_changes.items():
+        if reached is not None and name not in reached:
+            continue
         for change in changes:
             last = change.path.replace("[]", "").replace("{}", "").rsplit(".", 1)[-1]
             if last == field_name:
@@ -406,7 +416,10 @@ def prove(
             lines.append(f"field {field_name!r}")
         if errors:
             lines.append("schema says " + "; ".join(m for _, m in errors[:3]))
-        blamed = _blame(report, field_name) or [b for f in sorted(fields) for b in _blame(report, f)]
+        op_id = case["operation"]
+        blamed = _blame(report, field_name, op_id) or [
+            b for f in sorted(fields) for b in _blame(report, f, op_id)
+        ]
         lines.append(
             ("caused by " + "; ".join(dict.fromkeys(blamed)))
             if blamed

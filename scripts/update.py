@@ -90,7 +90,7 @@ def take(
         found = audit(new_doc, patch, api.name, _shown(patch))
         report.patches = [f"error: {e}" for e in found.errors] + [f"note: {n}" for n in found.notes]
         errors += found.errors
-        patched = found.document if not found.errors else None
+        patched = found.document  # None only when an action did not apply: effect errors are still proven
     candidate: Path | None = None
     tmp: tempfile.TemporaryDirectory[str] | None = None
     if patched is not None and not args.no_proof:

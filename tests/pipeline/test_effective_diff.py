@@ -345,6 +345,7 @@ def test_a_new_required_request_property_breaks_a_new_optional_one_does_not() ->
 def test_description_only_edits_go_to_the_quiet_section() -> None:
     new_thing = copy.deepcopy(NEW_THING)
     new_thing["properties"]["side"]["description"] = "Which side needs it"
+    new_thing["properties"]["side"]["deprecated"] = True
     new_thing["properties"]["name"]["example"] = "Sodium"
     param = {"name": "facets", "in": "query", "schema": {"type": "string"}}
     edited = {**param, "description": "Now documented"}
@@ -354,11 +355,11 @@ def test_description_only_edits_go_to_the_quiet_section() -> None:
         "== toy: 1 -> 1",
         "   no change (2 description-only edits)",
         "   description-only edits (2):",
-        "     . NewThing: description edited at side; example edited at name",
+        "     . NewThing: deprecated edited at side; description edited at side; example edited at name",
         "     . GET /things/{id} (getThing): description edited at query facets",
     ]
     assert _json(old, new)["quiet"] == [
-        "NewThing: description edited at side; example edited at name",
+        "NewThing: deprecated edited at side; description edited at side; example edited at name",
         "GET /things/{id} (getThing): description edited at query facets",
     ]
 
