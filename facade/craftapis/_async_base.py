@@ -10,9 +10,9 @@ from typing import Any, Self, TypedDict, Unpack
 
 import httpx
 
+from ._async_http import build_async_client
 from ._async_transport import AsyncPolicyTransport
 from ._base import _ClientCore, _request_of, _with_buffering
-from ._http import build_async_client
 from ._ratelimit import RateLimiter
 from ._retry import RetryPolicy
 

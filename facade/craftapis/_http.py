@@ -8,16 +8,25 @@ Redirects are followed; httpx drops `Authorization` when a redirect leaves the o
 A client craftapis creates gets `PolicyTransport` (retries, pacing) around the user's transport or
 httpx's own. A client the *user* passes in keeps doing the I/O (their proxies, TLS, mounts, hooks);
 craftapis puts its policy in front of it through `ClientTransport` and never closes it.
+
+The builders are written once (`_async_http.py`) and the sync ones generated (`_sync_http.py`); every
+name stays importable from here.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
 import httpx
 
 from ._errors import redact_url
+
+if TYPE_CHECKING:
+    from ._async_http import AsyncClientTransport as AsyncClientTransport
+    from ._async_http import build_async_client as build_async_client
+    from ._sync_http import ClientTransport as ClientTransport
+    from ._sync_http import build_client as build_client
 
 __all__ = ["DEFAULT_TIMEOUT", "AsyncClientTransport", "ClientTransport", "build_async_client", "build_client"]
 
@@ -39,81 +48,14 @@ logging.getLogger("httpx").addFilter(_RedactURLs())
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
 
-class ClientTransport(httpx.BaseTransport):
-    """Sends through a user's `httpx.Client`, so their settings apply under craftapis' policy."""
+def __getattr__(name: str) -> object:
+    """The client builders live in `_async_http.py` (written once) and `_sync_http.py` (generated)."""
+    if name in ("AsyncClientTransport", "build_async_client"):
+        from . import _async_http
 
-    def __init__(self, client: httpx.Client) -> None:
-        self._client = client
+        return getattr(_async_http, name)
+    if name in ("ClientTransport", "build_client"):
+        from . import _sync_http
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        return self._client.send(request, stream=True)
-
-    def close(self) -> None:  # the user's client is theirs to close
-        pass
-
-
-class AsyncClientTransport(httpx.AsyncBaseTransport):
-    """The async twin of `ClientTransport`."""
-
-    def __init__(self, client: httpx.AsyncClient) -> None:
-        self._client = client
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        return await self._client.send(request, stream=True)
-
-    async def aclose(self) -> None:
-        pass
-
-
-def build_client(
-    *,
-    base_url: str,
-    policy: Any,
-    http_client: httpx.Client | None,
-    transport: httpx.BaseTransport | None,
-    timeout: httpx.Timeout,
-    headers: dict[str, str],
-    follow_redirects: bool = True,
-) -> httpx.Client:
-    """An httpx.Client whose transport applies `policy` (a callable wrapping an inner transport)."""
-    if http_client is not None and transport is not None:
-        raise TypeError("pass either http_client= or transport=, not both")
-    inner: httpx.BaseTransport
-    if http_client is not None:
-        inner = ClientTransport(http_client)
-    else:
-        inner = transport if transport is not None else httpx.HTTPTransport()
-    return httpx.Client(
-        base_url=base_url,
-        transport=policy(inner),
-        timeout=timeout,
-        headers=headers,
-        follow_redirects=follow_redirects,
-    )
-
-
-def build_async_client(
-    *,
-    base_url: str,
-    policy: Any,
-    http_client: httpx.AsyncClient | None,
-    transport: httpx.AsyncBaseTransport | None,
-    timeout: httpx.Timeout,
-    headers: dict[str, str],
-    follow_redirects: bool = True,
-) -> httpx.AsyncClient:
-    """The async twin of `build_client`."""
-    if http_client is not None and transport is not None:
-        raise TypeError("pass either http_client= or transport=, not both")
-    inner: httpx.AsyncBaseTransport
-    if http_client is not None:
-        inner = AsyncClientTransport(http_client)
-    else:
-        inner = transport if transport is not None else httpx.AsyncHTTPTransport()
-    return httpx.AsyncClient(
-        base_url=base_url,
-        transport=policy(inner),
-        timeout=timeout,
-        headers=headers,
-        follow_redirects=follow_redirects,
-    )
+        return getattr(_sync_http, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -13,9 +13,9 @@ from typing import Any, Self, TypedDict, Unpack
 import httpx
 
 from ._base import _ClientCore, _request_of, _with_buffering
-from ._http import build_client
 from ._ratelimit import RateLimiter
 from ._retry import RetryPolicy
+from ._sync_http import build_client
 from ._sync_transport import PolicyTransport
 
 __all__ = ["ClientOptions", "SyncAPIClient"]

@@ -17,8 +17,8 @@ from .._async_pagination import AsyncPageIterator
 from .._base import content_length
 from .._pagination import Params
 from .._primitives import async_sleep, async_to_thread
+from ._async_bulk import AsyncBulkLookups
 from ._auth import ModrinthTokenAuth, OAuthToken, parse_token_response, token_request
-from ._bulk import AsyncBulkLookups
 from ._client import ProgressCallback, _json_or_none, _ModrinthCore
 from ._download import DOWNLOAD_CHUNK, AtomicDownload, plan_download
 from ._facets import FacetsLike

@@ -6,13 +6,12 @@ version of each file's project for a set of loaders / Minecraft versions / versi
 checking a folder of 200 jars costs one request instead of 200.
 
 The decisions (validating the arguments, the request body, streaming the hashes, matching the
-answer back to the paths) are the pure functions here; `BulkLookups` and `AsyncBulkLookups` only
-send, and are mixed into `Modrinth` and `AsyncModrinth`.
+answer back to the paths) are the pure functions here; `AsyncBulkLookups` (`_async_bulk.py`, written
+once) and `BulkLookups` (generated from it) only send, and are mixed into `AsyncModrinth` and `Modrinth`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -26,8 +25,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "VERSION_TYPES",
-    "AsyncBulkLookups",
-    "BulkLookups",
     "hash_paths",
     "latest_versions_body",
     "match_paths",
@@ -128,95 +125,3 @@ def hash_paths(paths: Iterable[str | os.PathLike[str]], algorithm: str = "sha512
 def match_paths(hashes: Mapping[Path, str], found: Mapping[str, Version]) -> dict[Path, Version | None]:
     """Each path's version (None when Modrinth does not know the file), in the order given."""
     return {path: found.get(digest) for path, digest in hashes.items()}
-
-
-class BulkLookups:
-    """`latest_versions_from_hashes` and `identify` of `Modrinth`."""
-
-    if TYPE_CHECKING:  # provided by Modrinth
-
-        def _call_json(self, operation: str, json_body: Any, /, **kwargs: Any) -> Any: ...
-        def versions_from_hashes(self, hashes: Iterable[str], algorithm: str = "sha1") -> HashVersionMap: ...
-
-    def latest_versions_from_hashes(
-        self,
-        hashes: Iterable[str],
-        *,
-        algorithm: str = "sha1",
-        loaders: str | Iterable[str] | None = None,
-        game_versions: str | Iterable[str] | None = None,
-        version_types: str | Iterable[str] | None = None,
-    ) -> dict[str, Version]:
-        """The newest version of each file's project for these filters, in ONE request.
-
-        Args:
-            hashes: the files' hex digests (all of one `algorithm`); duplicates are sent once.
-            algorithm: `sha1` (default) or `sha512`.
-            loaders: e.g. `"fabric"` or `["fabric", "quilt"]`; omitted: any loader.
-            game_versions: e.g. `["1.20.1"]`; omitted: any Minecraft version.
-            version_types: any of `release`, `beta`, `alpha`; omitted: all three.
-
-        Returns a dict from lower-case hash to the newest `Version`. A hash is absent when Modrinth
-        does not know the file, or its project has no version matching the filters. The newest
-        version may be the one the file already is (compare `version.id`, or its files' hashes).
-        """
-        body = latest_versions_body(hashes, algorithm, loaders, game_versions, version_types)
-        if not body["hashes"]:
-            return {}
-        return versions_by_hash(self._call_json(_LATEST, body))
-
-    def identify(
-        self, paths: Iterable[str | os.PathLike[str]], *, algorithm: str = "sha512"
-    ) -> dict[Path, Version | None]:
-        """Which Modrinth version each local file is: files hashed in a stream, then ONE request.
-
-        Args:
-            paths: file paths (a folder raises ValueError: pass the files in it).
-            algorithm: `sha512` (default) or `sha1`.
-
-        Returns `{Path(path): Version or None}` in the order given; None means Modrinth does not
-        know the file (not uploaded there, or changed locally).
-        """
-        hashes = hash_paths(paths, algorithm)
-        if not hashes:
-            return {}
-        found = versions_by_hash(self.versions_from_hashes(list(dict.fromkeys(hashes.values())), algorithm))
-        return match_paths(hashes, found)
-
-
-class AsyncBulkLookups:
-    """`latest_versions_from_hashes` and `identify` of `AsyncModrinth` (hashing in a worker thread)."""
-
-    if TYPE_CHECKING:  # provided by AsyncModrinth
-
-        async def _call_json(self, operation: str, json_body: Any, /, **kwargs: Any) -> Any: ...
-        async def versions_from_hashes(
-            self, hashes: Iterable[str], algorithm: str = "sha1"
-        ) -> HashVersionMap: ...
-
-    async def latest_versions_from_hashes(
-        self,
-        hashes: Iterable[str],
-        *,
-        algorithm: str = "sha1",
-        loaders: str | Iterable[str] | None = None,
-        game_versions: str | Iterable[str] | None = None,
-        version_types: str | Iterable[str] | None = None,
-    ) -> dict[str, Version]:
-        """The newest version of each file's project, in one request; see `Modrinth.latest_versions_from_hashes`."""
-        body = latest_versions_body(hashes, algorithm, loaders, game_versions, version_types)
-        if not body["hashes"]:
-            return {}
-        return versions_by_hash(await self._call_json(_LATEST, body))
-
-    async def identify(
-        self, paths: Iterable[str | os.PathLike[str]], *, algorithm: str = "sha512"
-    ) -> dict[Path, Version | None]:
-        """Which version each local file is (hashed off the event loop); see `Modrinth.identify`."""
-        checked = _paths(paths)
-        hashes = await asyncio.to_thread(hash_paths, checked, algorithm)
-        if not hashes:
-            return {}
-        unique = list(dict.fromkeys(hashes.values()))
-        found = versions_by_hash(await self.versions_from_hashes(unique, algorithm))
-        return match_paths(hashes, found)

@@ -20,12 +20,12 @@ from .._primitives import sleep, to_thread
 from .._sync_base import ClientOptions, SyncAPIClient
 from .._sync_pagination import PageIterator
 from ._auth import ModrinthTokenAuth, OAuthToken, parse_token_response, token_request
-from ._bulk import BulkLookups
 from ._client import ProgressCallback, _json_or_none, _ModrinthCore
 from ._download import DOWNLOAD_CHUNK, AtomicDownload, plan_download
 from ._facets import FacetsLike
 from ._hashing import check_algorithm, hash_file
 from ._params import SEARCH_PAGE_SIZE, id_batches, project_version_params, search_params
+from ._sync_bulk import BulkLookups
 from ._upload import FileSpec, prepare_create_version
 
 if TYPE_CHECKING:
