@@ -3,11 +3,11 @@
     python scripts/operation_index.py            # (re)write docs/operations/
     python scripts/operation_index.py --check    # exit 1 when a page is missing or differs (CI)
 
-One row per generated operation: HTTP method and path, the typed call
-(`client.api.<tag>.<operation>(...)`), its keyword parameters and the model it returns (for APIs
-whose answers come in a `{result, data}` envelope, the type of `data`, which is what the facade
-returns). Everything is read from `generated/` with `ast`, nothing is imported, so the pages change
-exactly when the generated code does, and `--check` catches a regeneration without its index.
+One row per operation: the typed call (`client.api.<tag>.<operation>(...)`, read from the
+generated `operations.py` of each API: its keyword parameters and the return type after the API's
+envelope is unwrapped), the HTTP method and path (read from the generated endpoint module) and the
+spec's summary. Everything is read from `generated/` with `ast`, nothing is imported, so the pages
+change exactly when the generated code does, and `--check` catches a regeneration without its index.
 """
 
 from __future__ import annotations
@@ -47,34 +47,18 @@ class Operation:
     returns: str
 
 
-def _function(tree: ast.Module, name: str) -> ast.FunctionDef | None:
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef) and node.name == name:
-            return node
-    return None
-
-
-def _strip(annotation: str) -> str:
-    """`Any | Project | None` -> `Project`: the generated code's fallbacks for unexpected statuses."""
-    parts = [p.strip() for p in annotation.split("|")]
-    kept = [p for p in parts if p not in {"Any", "None"}]
-    return " | ".join(kept) or "None"
-
-
-def _data_type(package: Path, model: str) -> str | None:
-    """The annotation of `data` on a generated envelope model, or None when it has no such field."""
-    for path in (package / "models").glob("*.py"):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in tree.body:
-            if isinstance(node, ast.ClassDef) and node.name == model:
-                for item in node.body:
-                    if (
-                        isinstance(item, ast.AnnAssign)
-                        and isinstance(item.target, ast.Name)
-                        and item.target.id == "data"
-                    ):
-                        return _strip(ast.unparse(item.annotation).replace("Unset", "None"))
-                return None
+def _call_name(func: ast.FunctionDef) -> str | None:
+    """The `"tag.operation"` a typed method sends through `self._client.call(...)`."""
+    for node in ast.walk(func):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "call"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
+            return node.args[0].value
     return None
 
 
@@ -84,38 +68,40 @@ def _summary(func: ast.FunctionDef) -> str:
     return "" if first.startswith("Args:") else first
 
 
-def operations(package: Path, envelope: bool) -> list[Operation]:
+def operations(package: Path) -> list[Operation]:
+    """Every typed method of `<package>/operations.py` (the sync classes; the async ones mirror them)."""
+    tree = ast.parse((package / "operations.py").read_text(encoding="utf-8"))
     found: list[Operation] = []
-    for module in sorted((package / "api").rglob("*.py")):
-        if module.name == "__init__.py":
+    for cls in tree.body:
+        if not isinstance(cls, ast.ClassDef) or cls.name.startswith("Async"):
             continue
-        endpoint = endpoint_of(module)
-        tree = ast.parse(module.read_text(encoding="utf-8"))
-        sync = _function(tree, "sync_detailed")
-        parse = _function(tree, "_parse_response")
-        if endpoint is None or sync is None or parse is None or parse.returns is None:
-            raise SystemExit(f"error: {module} does not look like a generated endpoint module")
-        args = [*sync.args.args, *sync.args.kwonlyargs]
-        params = [
-            f"{a.arg}: {ast.unparse(a.annotation)}" if a.annotation else a.arg
-            for a in args
-            if a.arg != "client"
-        ]
-        returns = _strip(ast.unparse(parse.returns))
-        if envelope and returns.isidentifier():
-            returns = _data_type(package, returns) or returns
-        found.append(
-            Operation(
-                tag=module.parent.name,
-                name=module.stem,
-                method=endpoint[0],
-                path=endpoint[1],
-                summary=_summary(sync),
-                params=params,
-                returns=returns,
+        for func in cls.body:
+            if not isinstance(func, ast.FunctionDef) or func.name.startswith("_"):
+                continue
+            dotted = _call_name(func)
+            if dotted is None:
+                continue  # a property of the root class, not an operation
+            tag, name = dotted.split(".")
+            endpoint = endpoint_of(package / "api" / tag / f"{name}.py")
+            if endpoint is None or func.returns is None:
+                raise SystemExit(f"error: {package.name}.{dotted} does not look like a generated operation")
+            params = [
+                f"{a.arg}: {ast.unparse(a.annotation)}" if a.annotation else a.arg
+                for a in [*func.args.args, *func.args.kwonlyargs]
+                if a.arg != "self"
+            ]
+            found.append(
+                Operation(
+                    tag=tag,
+                    name=name,
+                    method=endpoint[0],
+                    path=endpoint[1],
+                    summary=_summary(func),
+                    params=params,
+                    returns=ast.unparse(func.returns).strip("'\""),
+                )
             )
-        )
-    return found
+    return sorted(found, key=lambda op: (op.tag, op.name))
 
 
 def _cell(text: str) -> str:
@@ -124,7 +110,7 @@ def _cell(text: str) -> str:
 
 def page(package_name: str, root: Path) -> str:
     title, client, envelope = APIS[package_name]
-    ops = operations(root / package_name, envelope)
+    ops = operations(root / package_name)
     lines = [
         f"# {title}: every operation",
         "",
