@@ -129,7 +129,7 @@ def test_events_listen_stops_cleanly_on_sigterm(bbb: str, bbb_fake: FakeBuiltByB
 @pytest.fixture
 def postal(monkeypatch: pytest.MonkeyPatch) -> Iterator[MoonropeServer]:
     with MoonropeServer(FakePostal()) as server:
-        monkeypatch.setenv("POSTAL_API_KEY", API_KEY)
+        monkeypatch.setenv("POSTAL_KEY", API_KEY)
         yield server
 
 
@@ -160,7 +160,7 @@ def test_postal_errors(runner: CliRunner, postal: MoonropeServer, monkeypatch: p
     assert code == 1 and "error:" in err
     code, _, err = cli(runner, "postal", "message", "1")
     assert code == 2 and "POSTAL_URL" in err
-    monkeypatch.setenv("POSTAL_API_KEY", "pk-0000000000000000-WRONG")
+    monkeypatch.setenv("POSTAL_KEY", "pk-0000000000000000-WRONG")
     code, _, err = cli(runner, "postal", "--base-url", postal.url, "message", "1", "--verbose")
     assert code == 1 and "pk-0000000000000000-WRONG" not in err
 
@@ -219,3 +219,12 @@ def test_missing_extra_says_how_to_install_it(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert 'pip install "craftapis[cli]"' in done.stderr.decode()
+
+
+@pytest.mark.parametrize("group", ["modrinth", "bbb", "postal", "railcraft"])
+def test_help_names_the_config_table(runner: CliRunner, group: str) -> None:
+    """rich reads "[modrinth]" as markup and drops it: the help must show the table's name."""
+    section = {"bbb": "builtbybit"}.get(group, group)
+    code, out, _ = cli(runner, group, "--help")
+    assert code == 0
+    assert f"[{section}]" in out

@@ -16,7 +16,7 @@ app = typer.Typer(
     name="craftapis",
     help=(
         "craftapis: Modrinth, BuiltByBit, Postal and the Railcraft pack server from a shell.\n\n"
-        "Credentials come from environment variables (MODRINTH_TOKEN, BUILTBYBIT_TOKEN, POSTAL_API_KEY, "
+        "Credentials come from environment variables (MODRINTH_TOKEN, BUILTBYBIT_TOKEN, POSTAL_KEY, "
         "RAILCRAFT_CLIENT_ID/RAILCRAFT_CLIENT_SECRET) or the config file (CRAFTAPIS_CONFIG, default "
         f"{config_path()}), never from the command line, and are never printed.\n\n"
         "Every command takes --json (for scripts), --quiet and --verbose; every group takes --base-url.\n\n"

@@ -33,7 +33,7 @@ app = typer.Typer(
     help=(
         "BuiltByBit (API v2): your sales, licenses, reviews and API events.\n\n"
         "Token: BUILTBYBIT_TOKEN (the value from API Credentials, without 'Token '), or token under "
-        "[builtbybit] in the config file.\n\n"
+        "\\[builtbybit] in the config file.\n\n"
         "Examples:\n\n"
         "  craftapis bbb purchases --resource 1234 --limit 20\n\n"
         "  craftapis bbb license-check --resource 1234 --member 5678 && echo licensed\n\n"

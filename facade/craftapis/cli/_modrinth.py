@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 app = typer.Typer(
     help=(
         "Modrinth: find, download and update mods, plugins and modpacks.\n\n"
-        "Token (optional; needed for private projects): MODRINTH_TOKEN, or token under [modrinth] in "
+        "Token (optional; needed for private projects): MODRINTH_TOKEN, or token under \\[modrinth] in "
         "the config file. MODRINTH_USER_AGENT names your application to Modrinth.\n\n"
         "Examples:\n\n"
         "  craftapis modrinth search sodium --type mod --loader fabric --game-version 1.20.1\n\n"

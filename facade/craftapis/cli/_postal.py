@@ -25,8 +25,8 @@ from ._core import (
 app = typer.Typer(
     help=(
         "Postal: send mail and follow it.\n\n"
-        "Server: --base-url or POSTAL_URL (or url under [postal]); key: POSTAL_API_KEY (or api_key "
-        "under [postal] in the config file).\n\n"
+        "Server: --base-url or POSTAL_URL (or url under \\[postal]); key: POSTAL_KEY (or api_key "
+        "under \\[postal] in the config file).\n\n"
         "Examples:\n\n"
         "  craftapis postal send --to a@example.org --from me@example.com --subject Hi --body-file mail.txt\n\n"
         "  craftapis postal message 1234 --json\n\n" + EXIT_CODES_HELP
@@ -56,7 +56,7 @@ def client(ctx: typer.Context) -> Postal:
         raise UsageError(
             "the Postal server is missing: pass --base-url, set POSTAL_URL, or url under [postal]"
         )
-    api_key = settings.require("api_key", "POSTAL_API_KEY", "the Postal server API key")
+    api_key = settings.require("api_key", "POSTAL_KEY", "the Postal server API key")
     return Postal(base_url=base_url, api_key=api_key)
 
 

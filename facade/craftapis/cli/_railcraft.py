@@ -14,7 +14,7 @@ app = typer.Typer(
     help=(
         "The Railcraft pack server.\n\n"
         "Credentials: RAILCRAFT_CLIENT_ID and RAILCRAFT_CLIENT_SECRET (or client_id / client_secret "
-        "under [railcraft] in the config file).\n\n"
+        "under \\[railcraft] in the config file).\n\n"
         "Example:\n\n  craftapis railcraft download --dest railcraft.zip\n\n" + EXIT_CODES_HELP
     ),
     no_args_is_help=True,
