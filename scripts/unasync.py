@@ -42,6 +42,7 @@ SUBS: list[tuple[str, str]] = [
     ("async_(sleep|to_thread|hook|call_handler|signal_handlers)", r"\1"),
     ("Awaitable\\[(Any|None|T|str)\\]", r"\1"),
     ("Awaitable\\[object\\] \\| object", "object"),
+    ("Awaitable\\[object\\]", "object"),
     # syntax
     ("async def", "def"),
     ("async with", "with"),

@@ -4,7 +4,7 @@ streams (`_stream`, for downloads) and closes. What it shares with its twin is i
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Self, TypedDict, Unpack
 
@@ -12,7 +12,7 @@ import httpx
 
 from ._async_http import build_async_client
 from ._async_transport import AsyncPolicyTransport
-from ._base import _ClientCore, _request_of, _with_buffering
+from ._base import QueryParams, _ClientCore, _request_of, _with_buffering
 from ._ratelimit import RateLimiter
 from ._retry import RetryPolicy
 
@@ -80,11 +80,11 @@ class AsyncAPIClient(_ClientCore):
         method: str,
         url: str,
         *,
-        params: Any = None,
-        json: Any = None,
-        content: Any = None,
-        data: Any = None,
-        files: Any = None,
+        params: QueryParams = None,
+        json: object = None,
+        content: str | bytes | Iterable[bytes] | AsyncIterable[bytes] | None = None,
+        data: Mapping[str, object] | None = None,
+        files: Mapping[str, object] | Sequence[tuple[str, object]] | None = None,
         headers: Mapping[str, str] | None = None,
         auth: httpx.Auth | None = None,
         check: bool = True,
@@ -136,7 +136,7 @@ class AsyncAPIClient(_ClientCore):
         finally:
             await response.aclose()
 
-    async def call(self, operation: str, /, **kwargs: Any) -> Any:
+    async def call(self, operation: str, /, **kwargs: object) -> object:
         """Call a generated operation by its module path, e.g. `await call("projects.get_project", id_slug="x")`."""
         module = self._module(operation)
         response, body = await self._send(self._kwargs(module, kwargs))

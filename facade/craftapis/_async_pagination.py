@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Never, TypeVar
 
 from ._pagination import Page, PagingStrategy, Params, _Base
 
@@ -21,12 +21,12 @@ class AsyncPageIterator(_Base[T]):
 
     def __init__(
         self,
-        fetch: Callable[[Params], Awaitable[Any]],
+        fetch: Callable[[Params], Awaitable[object]],
         strategy: PagingStrategy,
         params: Params | None = None,
         *,
         limit: int | None = None,
-        item: Callable[[Any], T] | None = None,
+        item: Callable[[Never], T] | None = None,
     ) -> None:
         super().__init__(strategy, params, limit=limit, item=item)
         self._fetch = fetch

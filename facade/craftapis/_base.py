@@ -14,10 +14,10 @@ import inspect
 import json as jsonlib
 import re
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, ForwardRef
+from typing import TYPE_CHECKING, Any, ForwardRef, TypeAlias
 
 import httpx
 
@@ -34,7 +34,11 @@ if TYPE_CHECKING:
     from ._async_base import AsyncAPIClient as AsyncAPIClient
     from ._sync_base import SyncAPIClient as SyncAPIClient
 
-__all__ = ["ApiProfile", "Operations", "content_length", "operation_names"]
+__all__ = ["ApiProfile", "Operations", "QueryParams", "content_length", "operation_names"]
+
+
+#: What `client.request(params=...)` takes: what httpx takes for a query string.
+QueryParams: TypeAlias = httpx.QueryParams | Mapping[str, object] | Sequence[tuple[str, object]] | str | None
 
 
 def _no_error(response: httpx.Response, body: Any) -> APIError | None:

@@ -8,9 +8,9 @@ are tested once, with no network. Memory is one page at a time, whatever the num
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Never, Protocol, TypeVar, cast
 
 if TYPE_CHECKING:
     from ._async_pagination import AsyncPageIterator as AsyncPageIterator
@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-Params = dict[str, Any]
+Params = dict[str, object]
 
 
 @dataclass(frozen=True)
@@ -37,24 +37,37 @@ class Page(Generic[T]):
     items: list[T]
     params: Params
     total: int | None = None
-    raw: Any = field(default=None, repr=False)
+    raw: object = field(default=None, repr=False)
 
 
 class PagingStrategy(Protocol):
     def first(self, params: Params) -> Params:
         """The parameters of the first page."""
 
-    def items(self, body: Any) -> list[Any]:
+    def items(self, body: object) -> list[object]:
         """The items of a decoded page body."""
 
-    def total(self, body: Any) -> int | None:
+    def total(self, body: object) -> int | None:
         """The total number of items the server reports, if it does."""
 
-    def next(self, params: Params, body: Any, count: int) -> Params | None:
+    def next(self, params: Params, body: object, count: int) -> Params | None:
         """The parameters of the next page, or None after the last page."""
 
 
-def _get(body: Any, path: tuple[str, ...]) -> Any:
+def _int(value: object, default: int) -> int:
+    """A page/offset/size parameter as an int (`default` when absent or 0); the values craftapis puts
+    in the parameters are ints or their strings."""
+    return int(value) if isinstance(value, int | str) and value else default
+
+
+def _list(value: object) -> list[object]:
+    """The items of a page as a list (None, absent or not a sequence of items: no items)."""
+    if isinstance(value, Iterable) and not isinstance(value, str | bytes | Mapping):
+        return list(value)
+    return []
+
+
+def _get(body: object, path: tuple[str, ...]) -> object:
     for key in path:
         body = body.get(key) if isinstance(body, Mapping) else getattr(body, key, None)
         if body is None:
@@ -80,21 +93,21 @@ class OffsetPaging:
     def first(self, params: Params) -> Params:
         return {self.limit_param: self.page_size, self.offset_param: 0, **params}
 
-    def items(self, body: Any) -> list[Any]:
-        return list(_get(body, self.items_at) or [])
+    def items(self, body: object) -> list[object]:
+        return _list(_get(body, self.items_at))
 
-    def total(self, body: Any) -> int | None:
+    def total(self, body: object) -> int | None:
         value = _get(body, self.total_at)
         return int(value) if isinstance(value, int) else None
 
-    def next(self, params: Params, body: Any, count: int) -> Params | None:
-        offset = int(params.get(self.offset_param) or 0) + count
+    def next(self, params: Params, body: object, count: int) -> Params | None:
+        offset = _int(params.get(self.offset_param), 0) + count
         total = self.total(body)
         if count == 0:
             return None
         if total is not None:
             return None if offset >= total else {**params, self.offset_param: offset}
-        asked = int(params.get(self.limit_param) or self.page_size)
+        asked = _int(params.get(self.limit_param), self.page_size)
         return None if count < min(asked, self.page_size) else {**params, self.offset_param: offset}
 
 
@@ -116,15 +129,15 @@ class PageNumberPaging:
             first[self.size_param] = self.page_size
         return {**first, **params}
 
-    def items(self, body: Any) -> list[Any]:
-        return list(_get(body, self.items_at) or [])
+    def items(self, body: object) -> list[object]:
+        return _list(_get(body, self.items_at))
 
-    def total(self, body: Any) -> int | None:
+    def total(self, body: object) -> int | None:
         value = _get(body, self.total_at)
         return int(value) if isinstance(value, int) else None
 
-    def next(self, params: Params, body: Any, count: int) -> Params | None:
-        page = int(params.get(self.page_param) or 1)
+    def next(self, params: Params, body: object, count: int) -> Params | None:
+        page = _int(params.get(self.page_param), 1)
         last = _get(body, self.last_page_at)
         if count == 0 or (isinstance(last, int) and page >= last):
             return None
@@ -143,16 +156,16 @@ class FixedSizePaging:
     def first(self, params: Params) -> Params:
         return {self.page_param: 1, **params}
 
-    def items(self, body: Any) -> list[Any]:
-        return list(_get(body, self.items_at) or [])
+    def items(self, body: object) -> list[object]:
+        return _list(_get(body, self.items_at))
 
-    def total(self, body: Any) -> int | None:
+    def total(self, body: object) -> int | None:
         return None
 
-    def next(self, params: Params, body: Any, count: int) -> Params | None:
+    def next(self, params: Params, body: object, count: int) -> Params | None:
         if count < self.page_size:
             return None
-        return {**params, self.page_param: int(params.get(self.page_param) or 1) + 1}
+        return {**params, self.page_param: _int(params.get(self.page_param), 1) + 1}
 
 
 class _Base(Generic[T]):
@@ -162,21 +175,23 @@ class _Base(Generic[T]):
         params: Params | None = None,
         *,
         limit: int | None = None,
-        item: Callable[[Any], T] | None = None,
+        item: Callable[[Never], T] | None = None,
     ) -> None:
         if limit is not None and limit < 0:
             raise ValueError("limit must be >= 0 (or None for every item)")
         self._strategy = strategy
         self._params = strategy.first(dict(params or {}))
         self._limit = limit
-        self._item = item
+        # called with the raw items of a page, whose type only the caller's `item` knows
+        self._item = cast("Callable[[object], T] | None", item)
 
-    def _page(self, params: Params, body: Any, seen: int) -> tuple[Page[T], Params | None, int]:
+    def _page(self, params: Params, body: object, seen: int) -> tuple[Page[T], Params | None, int]:
         raw_items = self._strategy.items(body)
         count = len(raw_items)
         if self._limit is not None:
             raw_items = raw_items[: max(0, self._limit - seen)]
-        items = [self._item(i) for i in raw_items] if self._item else raw_items
+        # without an `item` converter, the items are what the API's parsed page holds: T by construction
+        items = [self._item(i) for i in raw_items] if self._item else cast("list[T]", raw_items)
         seen += len(items)
         nxt = self._strategy.next(params, body, count)
         if self._limit is not None and seen >= self._limit:

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import httpx
 
@@ -119,9 +119,9 @@ class RetryPolicy:
             if not value >= 0:  # also rejects NaN
                 raise ValueError(f"{name} must be >= 0, got {value!r}")
 
-    def copy_with(self, **changes: Any) -> RetryPolicy:
+    def copy_with(self, **changes: object) -> RetryPolicy:
         """A copy with some fields changed (``dataclasses.replace``)."""
-        return dataclasses.replace(self, **changes)
+        return dataclasses.replace(self, **cast("dict[str, Any]", changes))
 
     def backoff(self, attempt: int) -> float:
         """Seconds to wait after failed attempt number ``attempt`` (1-based), jitter applied."""

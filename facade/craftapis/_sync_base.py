@@ -6,13 +6,13 @@ streams (`_stream`, for downloads) and closes. What it shares with its twin is i
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Self, TypedDict, Unpack
 
 import httpx
 
-from ._base import _ClientCore, _request_of, _with_buffering
+from ._base import QueryParams, _ClientCore, _request_of, _with_buffering
 from ._ratelimit import RateLimiter
 from ._retry import RetryPolicy
 from ._sync_http import build_client
@@ -82,11 +82,11 @@ class SyncAPIClient(_ClientCore):
         method: str,
         url: str,
         *,
-        params: Any = None,
-        json: Any = None,
-        content: Any = None,
-        data: Any = None,
-        files: Any = None,
+        params: QueryParams = None,
+        json: object = None,
+        content: str | bytes | Iterable[bytes] | Iterable[bytes] | None = None,
+        data: Mapping[str, object] | None = None,
+        files: Mapping[str, object] | Sequence[tuple[str, object]] | None = None,
         headers: Mapping[str, str] | None = None,
         auth: httpx.Auth | None = None,
         check: bool = True,
@@ -136,7 +136,7 @@ class SyncAPIClient(_ClientCore):
         finally:
             response.close()
 
-    def call(self, operation: str, /, **kwargs: Any) -> Any:
+    def call(self, operation: str, /, **kwargs: object) -> object:
         """Call a generated operation by its module path, e.g. `call("projects.get_project", id_slug="x")`."""
         module = self._module(operation)
         response, body = self._send(self._kwargs(module, kwargs))

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from typing import Never, TypeVar
 
 from ._pagination import Page, PagingStrategy, Params, _Base
 
@@ -23,12 +23,12 @@ class PageIterator(_Base[T]):
 
     def __init__(
         self,
-        fetch: Callable[[Params], Any],
+        fetch: Callable[[Params], object],
         strategy: PagingStrategy,
         params: Params | None = None,
         *,
         limit: int | None = None,
-        item: Callable[[Any], T] | None = None,
+        item: Callable[[Never], T] | None = None,
     ) -> None:
         super().__init__(strategy, params, limit=limit, item=item)
         self._fetch = fetch

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as _dt
 import time
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import httpx
 
@@ -104,7 +104,9 @@ class AsyncBuiltByBit(_BuiltByBitCore, AsyncAPIClient):
         )
         self._bind_session()
 
-    async def call(self, operation: str, /, *, jwt: bool | None = None, **kwargs: Any) -> Any:
+    async def call(  # type: ignore[override]  # `jwt` is a flag here, not an operation's argument
+        self, operation: str, /, *, jwt: bool | None = None, **kwargs: object
+    ) -> object:
         """Call a generated operation, e.g. `call("resources_creator.get_v2_resources_creator_licenses",
         resource_ids=[1, 2], with_=["Buyer"])`; returns the envelope's `data`. Lists are comma-joined
         for the comma-separated parameters; `jwt=True` asks for and verifies a signed response."""
@@ -196,8 +198,11 @@ class AsyncBuiltByBit(_BuiltByBitCore, AsyncAPIClient):
         """The buyer's view of a resource download (`GET /v2/resources/buyer/latest`): `current`
         and `latest` versions and `has_usage_rights`, from the 32-character NONCE placeholder of
         a resource download (not an addon's)."""
-        result: GetV2ResourcesBuyerLatestResponse200Data = await self.call(
-            "resources_buyer.get_v2_resources_buyer_latest", nonce=nonce, with_=join_hints(with_), jwt=jwt
+        result = cast(
+            "GetV2ResourcesBuyerLatestResponse200Data",
+            await self.call(
+                "resources_buyer.get_v2_resources_buyer_latest", nonce=nonce, with_=join_hints(with_), jwt=jwt
+            ),
         )
         return result
 
@@ -310,7 +315,7 @@ class AsyncBuiltByBit(_BuiltByBitCore, AsyncAPIClient):
     async def analytics(self, *, jwt: bool | None = None) -> GetV2AnalyticsResponse200Data:
         """The analytics you can ask for (`GET /v2/analytics`): `.analytics` maps an analytic id to
         its definition (label, periods, filters, whether it has a graph and/or a single value)."""
-        result: GetV2AnalyticsResponse200Data = await self.call("analytics.get_v2_analytics", jwt=jwt)
+        result = cast("GetV2AnalyticsResponse200Data", await self.call("analytics.get_v2_analytics", jwt=jwt))
         return result
 
     async def analytics_graph(
@@ -327,7 +332,9 @@ class AsyncBuiltByBit(_BuiltByBitCore, AsyncAPIClient):
         `period` is one of the definition's periods; `start_date`/`end_date` (dates or `YYYY-MM-DD`)
         apply when `period="custom_range"`."""
         params = _analytics_params(analytics, period, filters, start_date, end_date)
-        result: AnalyticGraphData = await self.call("analytics.get_v2_analytics_graph", jwt=jwt, **params)
+        result = cast(
+            "AnalyticGraphData", await self.call("analytics.get_v2_analytics_graph", jwt=jwt, **params)
+        )
         return result
 
     async def analytics_single(
@@ -343,8 +350,9 @@ class AsyncBuiltByBit(_BuiltByBitCore, AsyncAPIClient):
         """Single values of one or more analytics (`GET /v2/analytics/single`): `.analytics` maps
         each id to its value over `.period`. Arguments as for `analytics_graph`."""
         params = _analytics_params(analytics, period, filters, start_date, end_date)
-        result: GetV2AnalyticsSingleResponse200Data = await self.call(
-            "analytics.get_v2_analytics_single", jwt=jwt, **params
+        result = cast(
+            "GetV2AnalyticsSingleResponse200Data",
+            await self.call("analytics.get_v2_analytics_single", jwt=jwt, **params),
         )
         return result
 

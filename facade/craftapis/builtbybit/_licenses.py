@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -163,7 +164,7 @@ class LicenseScan:
 
 
 def check_licenses(
-    licenses: Any, resource_id: int, member_id: int, *, now: float | None = None
+    licenses: Iterable[object], resource_id: int, member_id: int, *, now: float | None = None
 ) -> LicenseCheck:
     """Decide from an iterable of License models (or anything with the same attributes)."""
     scan = LicenseScan(resource_id, member_id, now)

@@ -29,7 +29,7 @@ import weakref
 from collections.abc import AsyncGenerator, Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 from urllib.parse import urlencode
 
 import httpx
@@ -66,6 +66,11 @@ _REVOKE_OPERATION: Final = "oauth2.post_oauth2_token_revoke"
 _PACKAGE: Final = "craftapis_generated.builtbybit_v2"
 
 
+def _text_or_none(value: object) -> str | None:
+    """A stored token field: a non-empty string, else None."""
+    return value if isinstance(value, str) and value else None
+
+
 @dataclass(frozen=True)
 class OAuth2Tokens:
     """One token set. Secrets are left out of `repr()`; `to_dict()`/`from_dict()` store it.
@@ -86,7 +91,7 @@ class OAuth2Tokens:
 
     @classmethod
     def from_grant(
-        cls, payload: Mapping[str, Any], *, now: float, previous: OAuth2Tokens | None = None
+        cls, payload: Mapping[str, object], *, now: float, previous: OAuth2Tokens | None = None
     ) -> OAuth2Tokens:
         """From a token endpoint answer (`access_token`, `expires_in`, ...). A refresh answer
         without a new refresh token or scope keeps the previous ones."""
@@ -118,7 +123,7 @@ class OAuth2Tokens:
             return None
         return self.expires_at - (time.time() if now is None else now)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """A JSON-able dict holding the secrets, for the application's own (secure) storage."""
         return {
             "access_token": self.access_token,
@@ -129,7 +134,7 @@ class OAuth2Tokens:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> OAuth2Tokens:
+    def from_dict(cls, data: Mapping[str, object]) -> OAuth2Tokens:
         """The inverse of `to_dict()`."""
         access = data.get("access_token")
         if not isinstance(access, str) or not access:
@@ -137,10 +142,10 @@ class OAuth2Tokens:
         expires_at = data.get("expires_at")
         return cls(
             access_token=access,
-            refresh_token=data.get("refresh_token") or None,
+            refresh_token=_text_or_none(data.get("refresh_token")),
             expires_at=float(expires_at) if isinstance(expires_at, int | float) else None,
-            scope=data.get("scope"),
-            token_type=data.get("token_type") or "Bearer",
+            scope=_text_or_none(data.get("scope")),
+            token_type=_text_or_none(data.get("token_type")) or "Bearer",
         )
 
 
@@ -206,7 +211,7 @@ class OAuth2Session(httpx.Auth):
         client_id: str,
         client_secret: str,
         *,
-        tokens: OAuth2Tokens | Mapping[str, Any] | None = None,
+        tokens: OAuth2Tokens | Mapping[str, object] | None = None,
         redirect_uri: str | None = None,
         on_token: OnToken | None = None,
         refresh_margin: float = 60.0,
@@ -249,7 +254,7 @@ class OAuth2Session(httpx.Auth):
         """The current token set (None before `exchange_code()` or after `revoke()`)."""
         return self._tokens
 
-    def set_tokens(self, tokens: OAuth2Tokens | Mapping[str, Any] | None) -> None:
+    def set_tokens(self, tokens: OAuth2Tokens | Mapping[str, object] | None) -> None:
         """Replace the token set (e.g. loaded from storage). Does not call `on_token`."""
         value = OAuth2Tokens.from_dict(tokens) if isinstance(tokens, Mapping) else tokens
         with self._state:
@@ -464,18 +469,37 @@ class DeploymentCredentials:
     token: str | None = field(default=None, repr=False)
     tokens: OAuth2Tokens | None = None
 
-    def session(self, **kwargs: Any) -> OAuth2Session:
-        """An `OAuth2Session` with these credentials (and the pre-authorised tokens, if any).
-        `kwargs` are OAuth2Session's (on_token=, refresh_margin=, ...)."""
+    def session(
+        self,
+        *,
+        redirect_uri: str | None = None,
+        on_token: OnToken | None = None,
+        refresh_margin: float = 60.0,
+        base_url: str | None = None,
+    ) -> OAuth2Session:
+        """An `OAuth2Session` with these credentials and the pre-authorised tokens, if any; the
+        keywords are OAuth2Session's."""
         if not self.client_id or not self.client_secret:
             raise ValueError("the upgrade answer had no OAuth2 client credentials")
-        kwargs.setdefault("tokens", self.tokens)
-        return OAuth2Session(self.client_id, self.client_secret, **kwargs)
+        return OAuth2Session(
+            self.client_id,
+            self.client_secret,
+            tokens=self.tokens,
+            redirect_uri=redirect_uri,
+            on_token=on_token,
+            refresh_margin=refresh_margin,
+            base_url=base_url,
+        )
 
     @classmethod
-    def from_data(cls, data: Any, *, now: float) -> DeploymentCredentials:
+    def from_data(cls, data: object, *, now: float) -> DeploymentCredentials:
         """From the generated `PostV2DeploymentsUpgradeResponse200Data` (or a mapping)."""
-        raw: Mapping[str, Any] = data if isinstance(data, Mapping) else (data.to_dict() if data else {})
+        to_dict = getattr(data, "to_dict", None)
+        raw: Mapping[str, Any] = (
+            data
+            if isinstance(data, Mapping)
+            else (cast("Mapping[str, Any]", to_dict()) if data and to_dict else {})
+        )
         grant = raw.get("preauthorize")
         tokens = (
             OAuth2Tokens.from_grant(grant, now=now)

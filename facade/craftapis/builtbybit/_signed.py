@@ -106,7 +106,7 @@ class ResponseVerifier:
                 raise ValueError(f"jwt_public_key is not a PEM public key: {exc}") from None
         return self._key[0]
 
-    def verify(self, token: object, response: httpx.Response) -> Any:
+    def verify(self, token: object, response: httpx.Response) -> object:
         """The decoded inner body of the signed `response` whose envelope `data` was `token`.
 
         Raises SignatureError when the token is missing, malformed, signed by another key or with

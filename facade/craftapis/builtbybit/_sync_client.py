@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as _dt
 import time
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import httpx
 
@@ -106,7 +106,9 @@ class BuiltByBit(_BuiltByBitCore, SyncAPIClient):
         )
         self._bind_session()
 
-    def call(self, operation: str, /, *, jwt: bool | None = None, **kwargs: Any) -> Any:
+    def call(  # type: ignore[override]  # `jwt` is a flag here, not an operation's argument
+        self, operation: str, /, *, jwt: bool | None = None, **kwargs: object
+    ) -> object:
         """Call a generated operation, e.g. `call("resources_creator.get_v2_resources_creator_licenses",
         resource_ids=[1, 2], with_=["Buyer"])`; returns the envelope's `data`. Lists are comma-joined
         for the comma-separated parameters; `jwt=True` asks for and verifies a signed response."""
@@ -194,8 +196,11 @@ class BuiltByBit(_BuiltByBitCore, SyncAPIClient):
         """The buyer's view of a resource download (`GET /v2/resources/buyer/latest`): `current`
         and `latest` versions and `has_usage_rights`, from the 32-character NONCE placeholder of
         a resource download (not an addon's)."""
-        result: GetV2ResourcesBuyerLatestResponse200Data = self.call(
-            "resources_buyer.get_v2_resources_buyer_latest", nonce=nonce, with_=join_hints(with_), jwt=jwt
+        result = cast(
+            "GetV2ResourcesBuyerLatestResponse200Data",
+            self.call(
+                "resources_buyer.get_v2_resources_buyer_latest", nonce=nonce, with_=join_hints(with_), jwt=jwt
+            ),
         )
         return result
 
@@ -308,7 +313,7 @@ class BuiltByBit(_BuiltByBitCore, SyncAPIClient):
     def analytics(self, *, jwt: bool | None = None) -> GetV2AnalyticsResponse200Data:
         """The analytics you can ask for (`GET /v2/analytics`): `.analytics` maps an analytic id to
         its definition (label, periods, filters, whether it has a graph and/or a single value)."""
-        result: GetV2AnalyticsResponse200Data = self.call("analytics.get_v2_analytics", jwt=jwt)
+        result = cast("GetV2AnalyticsResponse200Data", self.call("analytics.get_v2_analytics", jwt=jwt))
         return result
 
     def analytics_graph(
@@ -325,7 +330,7 @@ class BuiltByBit(_BuiltByBitCore, SyncAPIClient):
         `period` is one of the definition's periods; `start_date`/`end_date` (dates or `YYYY-MM-DD`)
         apply when `period="custom_range"`."""
         params = _analytics_params(analytics, period, filters, start_date, end_date)
-        result: AnalyticGraphData = self.call("analytics.get_v2_analytics_graph", jwt=jwt, **params)
+        result = cast("AnalyticGraphData", self.call("analytics.get_v2_analytics_graph", jwt=jwt, **params))
         return result
 
     def analytics_single(
@@ -341,8 +346,9 @@ class BuiltByBit(_BuiltByBitCore, SyncAPIClient):
         """Single values of one or more analytics (`GET /v2/analytics/single`): `.analytics` maps
         each id to its value over `.period`. Arguments as for `analytics_graph`."""
         params = _analytics_params(analytics, period, filters, start_date, end_date)
-        result: GetV2AnalyticsSingleResponse200Data = self.call(
-            "analytics.get_v2_analytics_single", jwt=jwt, **params
+        result = cast(
+            "GetV2AnalyticsSingleResponse200Data",
+            self.call("analytics.get_v2_analytics_single", jwt=jwt, **params),
         )
         return result
 

@@ -5,7 +5,7 @@ are in `_client.py`."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Unpack
+from typing import TYPE_CHECKING, Any, Unpack, cast
 
 import httpx
 
@@ -88,7 +88,7 @@ class AsyncBuiltByBitV1(_V1Core, AsyncAPIClient):
         )
 
     # -- the seams --------------------------------------------------------------------------------
-    async def call(self, operation: str, /, **kwargs: Any) -> Any:
+    async def call(self, operation: str, /, **kwargs: object) -> object:
         """Call a generated operation (`"tag.operation"`) and return the envelope's `data`, parsed.
 
         Raises `SharedTokenError` (nothing sent) when a Shared-token client asks for a Private-only
@@ -112,8 +112,8 @@ class AsyncBuiltByBitV1(_V1Core, AsyncAPIClient):
         *,
         format: RawFormat = "json",
         pretty: bool | None = None,
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
+        params: Mapping[str, object] | None = None,
+        json: object = None,
         content: str | bytes | None = None,
         content_type: str | None = None,
     ) -> str:
@@ -142,19 +142,32 @@ class AsyncBuiltByBitV1(_V1Core, AsyncAPIClient):
         sort: str | None = None,
         order: str | None = None,
         limit: int | None = None,
-        **params: Any,
-    ) -> AsyncPageIterator[Any]:
+        **params: object,
+    ) -> AsyncPageIterator[object]:
         """Iterate lazily over every item of any list operation (`"resources.list_resources"` or
         `"list_resources"`), 20 per request; path ids as keywords (`resource_id=1`).
 
         `sort` is a field of the listed objects, `order` `"asc"` or `"desc"`, `limit` stops after that
         many items. `iter_pages()` yields whole pages.
         """
+        return self._paginate(operation, sort=sort, order=order, limit=limit, **params)
+
+    def _paginate(
+        self,
+        operation: str,
+        /,
+        *,
+        sort: str | None = None,
+        order: str | None = None,
+        limit: int | None = None,
+        **params: object,
+    ) -> AsyncPageIterator[Any]:
+        """`paginate`, with items typed by the friendly method that asks."""
         dotted = resolve_list_operation(operation)
         self._guard(dotted)
         fixed = list_params(sort, order, params)
 
-        async def fetch(page: dict[str, Any]) -> Any:
+        async def fetch(page: dict[str, object]) -> object:
             return await self.call(dotted, **fixed, **page)
 
         return AsyncPageIterator(fetch, PAGING, limit=limit)
@@ -163,19 +176,19 @@ class AsyncBuiltByBitV1(_V1Core, AsyncAPIClient):
         self, *, sort: str | None = None, order: str | None = None, limit: int | None = None
     ) -> AsyncPageIterator[BasicResource]:
         """Public resources (`GET /resources`)."""
-        return self.paginate("resources.list_resources", sort=sort, order=order, limit=limit)
+        return self._paginate("resources.list_resources", sort=sort, order=order, limit=limit)
 
     def owned_resources(
         self, *, sort: str | None = None, order: str | None = None, limit: int | None = None
     ) -> AsyncPageIterator[BasicResource]:
         """Resources you own (`GET /resources/owned`)."""
-        return self.paginate("resources.list_owned_resources", sort=sort, order=order, limit=limit)
+        return self._paginate("resources.list_owned_resources", sort=sort, order=order, limit=limit)
 
     def purchases(
         self, resource_id: int, *, sort: str | None = None, order: str | None = None, limit: int | None = None
     ) -> AsyncPageIterator[Purchase]:
         """Purchases of one of your resources."""
-        return self.paginate(
+        return self._paginate(
             "purchases.list_resource_purchases", sort=sort, order=order, limit=limit, resource_id=resource_id
         )
 
@@ -183,7 +196,7 @@ class AsyncBuiltByBitV1(_V1Core, AsyncAPIClient):
         self, resource_id: int, *, sort: str | None = None, order: str | None = None, limit: int | None = None
     ) -> AsyncPageIterator[License]:
         """Licenses of one of your resources."""
-        return self.paginate(
+        return self._paginate(
             "licenses.list_resource_licenses", sort=sort, order=order, limit=limit, resource_id=resource_id
         )
 
@@ -191,7 +204,7 @@ class AsyncBuiltByBitV1(_V1Core, AsyncAPIClient):
         self, resource_id: int, *, sort: str | None = None, order: str | None = None, limit: int | None = None
     ) -> AsyncPageIterator[Review]:
         """Reviews of one of your resources."""
-        return self.paginate(
+        return self._paginate(
             "reviews.list_resource_reviews", sort=sort, order=order, limit=limit, resource_id=resource_id
         )
 
@@ -199,7 +212,7 @@ class AsyncBuiltByBitV1(_V1Core, AsyncAPIClient):
         self, resource_id: int, *, sort: str | None = None, order: str | None = None, limit: int | None = None
     ) -> AsyncPageIterator[Update]:
         """Update posts of one of your resources."""
-        return self.paginate(
+        return self._paginate(
             "updates.list_resource_updates", sort=sort, order=order, limit=limit, resource_id=resource_id
         )
 
@@ -207,7 +220,7 @@ class AsyncBuiltByBitV1(_V1Core, AsyncAPIClient):
         self, resource_id: int, *, sort: str | None = None, order: str | None = None, limit: int | None = None
     ) -> AsyncPageIterator[Version]:
         """Versions of one of your resources."""
-        return self.paginate(
+        return self._paginate(
             "versions.list_resource_versions", sort=sort, order=order, limit=limit, resource_id=resource_id
         )
 
@@ -224,34 +237,34 @@ class AsyncBuiltByBitV1(_V1Core, AsyncAPIClient):
         """Downloads of one of your resources; only one member's (`member_id=`) or one version's
         (`version_id=`)."""
         operation, ids = _downloads_operation(member_id, version_id)
-        return self.paginate(operation, sort=sort, order=order, limit=limit, resource_id=resource_id, **ids)
+        return self._paginate(operation, sort=sort, order=order, limit=limit, resource_id=resource_id, **ids)
 
     def conversations(
         self, *, sort: str | None = None, order: str | None = None, limit: int | None = None
     ) -> AsyncPageIterator[Conversation]:
         """Your unread conversations."""
-        return self.paginate("conversations.list_unread_conversations", sort=sort, order=order, limit=limit)
+        return self._paginate("conversations.list_unread_conversations", sort=sort, order=order, limit=limit)
 
     def alerts(
         self, *, sort: str | None = None, order: str | None = None, limit: int | None = None
     ) -> AsyncPageIterator[Alert]:
         """Your unread alerts."""
-        return self.paginate("alerts.list_unread_alerts", sort=sort, order=order, limit=limit)
+        return self._paginate("alerts.list_unread_alerts", sort=sort, order=order, limit=limit)
 
     def threads(
         self, *, sort: str | None = None, order: str | None = None, limit: int | None = None
     ) -> AsyncPageIterator[BasicThread]:
         """Threads you own or collaborate on."""
-        return self.paginate("threads.list_threads", sort=sort, order=order, limit=limit)
+        return self._paginate("threads.list_threads", sort=sort, order=order, limit=limit)
 
     # -- the Shared-token jobs --------------------------------------------------------------------
-    async def health(self) -> Any:
+    async def health(self) -> str | None:
         """`GET /health`: `"ok"` when the API is up."""
-        return await self.call("health.get_health")
+        return cast("str | None", await self.call("health.get_health"))
 
     async def latest_version(self, resource_id: int) -> Version:
         """The latest version of one of your resources: the update check a plugin runs (Shared token OK)."""
-        version: Version = await self.call(_LATEST_VERSION, resource_id=resource_id)
+        version = cast("Version", await self.call(_LATEST_VERSION, resource_id=resource_id))
         return version
 
     async def validate_license(

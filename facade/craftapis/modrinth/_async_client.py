@@ -8,7 +8,7 @@ import os
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Unpack
+from typing import TYPE_CHECKING, Any, Unpack, cast
 
 import httpx
 
@@ -113,7 +113,7 @@ class AsyncModrinth(_ModrinthCore, AsyncBulkLookups, AsyncAPIClient):
     async def _batched(self, operation: str, ids: Iterable[str]) -> list[Any]:
         out: list[Any] = []
         for batch in id_batches(ids):
-            out.extend(await self.call(operation, ids=batch))
+            out.extend(cast("list[Any]", await self.call(operation, ids=batch)))
         return out
 
     # -- search ------------------------------------------------------------------------------------
@@ -142,7 +142,7 @@ class AsyncModrinth(_ModrinthCore, AsyncBulkLookups, AsyncAPIClient):
         return AsyncPageIterator(self._search_fetch, strategy, params, limit=limit)
 
     async def _search_fetch(self, params: Params) -> SearchResults:
-        result: SearchResults = await self.call("projects.search_projects", **params)
+        result = cast("SearchResults", await self.call("projects.search_projects", **params))
         return result
 
     async def search_page(
@@ -160,14 +160,14 @@ class AsyncModrinth(_ModrinthCore, AsyncBulkLookups, AsyncAPIClient):
         params["offset"] = offset
         if limit is not None:
             params["limit"] = limit
-        result: SearchResults = await self.call("projects.search_projects", **params)
+        result = cast("SearchResults", await self.call("projects.search_projects", **params))
         return result
 
     # -- projects, versions, users -----------------------------------------------------------------
 
     async def get_project(self, id_or_slug: str) -> Project:
         """One project by id or slug (`NotFoundError` if there is none, or it is private)."""
-        result: Project = await self.call("projects.get_project", id_slug=id_or_slug)
+        result = cast("Project", await self.call("projects.get_project", id_slug=id_or_slug))
         return result
 
     async def get_projects(self, ids: Iterable[str]) -> list[Project]:
@@ -184,12 +184,14 @@ class AsyncModrinth(_ModrinthCore, AsyncBulkLookups, AsyncAPIClient):
     ) -> list[Version]:
         """A project's versions, optionally only those for some loaders / Minecraft versions / featured."""
         params = project_version_params(loaders, game_versions, featured)
-        result: list[Version] = await self.call("versions.get_project_versions", id_slug=id_or_slug, **params)
+        result = cast(
+            "list[Version]", await self.call("versions.get_project_versions", id_slug=id_or_slug, **params)
+        )
         return result
 
     async def get_version(self, id: str) -> Version:
         """One version by id."""
-        result: Version = await self.call("versions.get_version", id=id)
+        result = cast("Version", await self.call("versions.get_version", id=id))
         return result
 
     async def get_versions(self, ids: Iterable[str]) -> list[Version]:
@@ -206,18 +208,22 @@ class AsyncModrinth(_ModrinthCore, AsyncBulkLookups, AsyncAPIClient):
         """The version a file belongs to, from the file's sha1 or sha512 hex digest."""
         from craftapis_generated.modrinth.models import VersionFromHashAlgorithm
 
-        result: Version = await self.call(
-            "version_files.version_from_hash",
-            hash_=hash.lower(),
-            algorithm=VersionFromHashAlgorithm(check_algorithm(algorithm)),
+        result = cast(
+            "Version",
+            await self.call(
+                "version_files.version_from_hash",
+                hash_=hash.lower(),
+                algorithm=VersionFromHashAlgorithm(check_algorithm(algorithm)),
+            ),
         )
         return result
 
     async def versions_from_hashes(self, hashes: Iterable[str], algorithm: str = "sha1") -> HashVersionMap:
         """The versions of many files at once: a `HashVersionMap` from hash to `Version` (unknown
         hashes are left out; `in`, `[hash]` and `.additional_properties` work on it)."""
-        result: HashVersionMap = await self.call(
-            "version_files.versions_from_hashes", body=self._hash_list(hashes, algorithm)
+        result = cast(
+            "HashVersionMap",
+            await self.call("version_files.versions_from_hashes", body=self._hash_list(hashes, algorithm)),
         )
         return result
 
@@ -309,7 +315,7 @@ class AsyncModrinth(_ModrinthCore, AsyncBulkLookups, AsyncAPIClient):
         version_type: str = "release",
         primary_file: str | None = None,
         changelog: str | None = None,
-        dependencies: Iterable[VersionDependency | Mapping[str, Any]] | None = None,
+        dependencies: Iterable[VersionDependency | Mapping[str, object]] | None = None,
         featured: bool = False,
         status: str | None = None,
         requested_status: str | None = None,
@@ -352,14 +358,14 @@ class AsyncModrinth(_ModrinthCore, AsyncBulkLookups, AsyncAPIClient):
             file_types=file_types,
         )
         try:
-            result: Version = await self.call("versions.create_version", body=upload.body)
+            result = cast("Version", await self.call("versions.create_version", body=upload.body))
             return result
         finally:
             upload.close()
 
     async def forge_updates(self, id_or_slug: str) -> ForgeUpdates:
         """The Forge update-checker JSON of a project (served at the host root, outside /v2)."""
-        result: ForgeUpdates = await self.call("misc.forge_updates", id_slug=id_or_slug)
+        result = cast("ForgeUpdates", await self.call("misc.forge_updates", id_slug=id_or_slug))
         return result
 
     # -- OAuth2 --------------------------------------------------------------------------------

@@ -87,7 +87,7 @@ class OAuthToken:
     token_type: str = "Bearer"
     expires_in: int | None = None
     obtained_at: float = field(default_factory=time.time)
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    extra: Mapping[str, object] = field(default_factory=dict)
 
     @property
     def expires_at(self) -> float | None:

@@ -10,7 +10,7 @@ import os
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Unpack
+from typing import TYPE_CHECKING, Any, Unpack, cast
 
 import httpx
 
@@ -115,7 +115,7 @@ class Modrinth(_ModrinthCore, BulkLookups, SyncAPIClient):
     def _batched(self, operation: str, ids: Iterable[str]) -> list[Any]:
         out: list[Any] = []
         for batch in id_batches(ids):
-            out.extend(self.call(operation, ids=batch))
+            out.extend(cast("list[Any]", self.call(operation, ids=batch)))
         return out
 
     # -- search ------------------------------------------------------------------------------------
@@ -144,7 +144,7 @@ class Modrinth(_ModrinthCore, BulkLookups, SyncAPIClient):
         return PageIterator(self._search_fetch, strategy, params, limit=limit)
 
     def _search_fetch(self, params: Params) -> SearchResults:
-        result: SearchResults = self.call("projects.search_projects", **params)
+        result = cast("SearchResults", self.call("projects.search_projects", **params))
         return result
 
     def search_page(
@@ -162,14 +162,14 @@ class Modrinth(_ModrinthCore, BulkLookups, SyncAPIClient):
         params["offset"] = offset
         if limit is not None:
             params["limit"] = limit
-        result: SearchResults = self.call("projects.search_projects", **params)
+        result = cast("SearchResults", self.call("projects.search_projects", **params))
         return result
 
     # -- projects, versions, users -----------------------------------------------------------------
 
     def get_project(self, id_or_slug: str) -> Project:
         """One project by id or slug (`NotFoundError` if there is none, or it is private)."""
-        result: Project = self.call("projects.get_project", id_slug=id_or_slug)
+        result = cast("Project", self.call("projects.get_project", id_slug=id_or_slug))
         return result
 
     def get_projects(self, ids: Iterable[str]) -> list[Project]:
@@ -186,12 +186,14 @@ class Modrinth(_ModrinthCore, BulkLookups, SyncAPIClient):
     ) -> list[Version]:
         """A project's versions, optionally only those for some loaders / Minecraft versions / featured."""
         params = project_version_params(loaders, game_versions, featured)
-        result: list[Version] = self.call("versions.get_project_versions", id_slug=id_or_slug, **params)
+        result = cast(
+            "list[Version]", self.call("versions.get_project_versions", id_slug=id_or_slug, **params)
+        )
         return result
 
     def get_version(self, id: str) -> Version:
         """One version by id."""
-        result: Version = self.call("versions.get_version", id=id)
+        result = cast("Version", self.call("versions.get_version", id=id))
         return result
 
     def get_versions(self, ids: Iterable[str]) -> list[Version]:
@@ -208,18 +210,22 @@ class Modrinth(_ModrinthCore, BulkLookups, SyncAPIClient):
         """The version a file belongs to, from the file's sha1 or sha512 hex digest."""
         from craftapis_generated.modrinth.models import VersionFromHashAlgorithm
 
-        result: Version = self.call(
-            "version_files.version_from_hash",
-            hash_=hash.lower(),
-            algorithm=VersionFromHashAlgorithm(check_algorithm(algorithm)),
+        result = cast(
+            "Version",
+            self.call(
+                "version_files.version_from_hash",
+                hash_=hash.lower(),
+                algorithm=VersionFromHashAlgorithm(check_algorithm(algorithm)),
+            ),
         )
         return result
 
     def versions_from_hashes(self, hashes: Iterable[str], algorithm: str = "sha1") -> HashVersionMap:
         """The versions of many files at once: a `HashVersionMap` from hash to `Version` (unknown
         hashes are left out; `in`, `[hash]` and `.additional_properties` work on it)."""
-        result: HashVersionMap = self.call(
-            "version_files.versions_from_hashes", body=self._hash_list(hashes, algorithm)
+        result = cast(
+            "HashVersionMap",
+            self.call("version_files.versions_from_hashes", body=self._hash_list(hashes, algorithm)),
         )
         return result
 
@@ -311,7 +317,7 @@ class Modrinth(_ModrinthCore, BulkLookups, SyncAPIClient):
         version_type: str = "release",
         primary_file: str | None = None,
         changelog: str | None = None,
-        dependencies: Iterable[VersionDependency | Mapping[str, Any]] | None = None,
+        dependencies: Iterable[VersionDependency | Mapping[str, object]] | None = None,
         featured: bool = False,
         status: str | None = None,
         requested_status: str | None = None,
@@ -354,14 +360,14 @@ class Modrinth(_ModrinthCore, BulkLookups, SyncAPIClient):
             file_types=file_types,
         )
         try:
-            result: Version = self.call("versions.create_version", body=upload.body)
+            result = cast("Version", self.call("versions.create_version", body=upload.body))
             return result
         finally:
             upload.close()
 
     def forge_updates(self, id_or_slug: str) -> ForgeUpdates:
         """The Forge update-checker JSON of a project (served at the host root, outside /v2)."""
-        result: ForgeUpdates = self.call("misc.forge_updates", id_slug=id_or_slug)
+        result = cast("ForgeUpdates", self.call("misc.forge_updates", id_slug=id_or_slug))
         return result
 
     # -- OAuth2 --------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ rules and everything that does not send are in `_client.py` (`_MoonropeCore`).""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Literal, Unpack, overload
+from typing import Literal, Never, TypeVar, Unpack, overload
 
 from .._async_base import AsyncAPIClient, AsyncClientOptions
 from .._async_pagination import AsyncPageIterator
@@ -14,6 +14,9 @@ from ._envelope import Envelope
 from ._paging import DEFAULT_PER_PAGE
 
 __all__ = ["AsyncMoonrope"]
+
+
+T = TypeVar("T")
 
 
 class AsyncMoonrope(_MoonropeCore, AsyncAPIClient):
@@ -52,22 +55,27 @@ class AsyncMoonrope(_MoonropeCore, AsyncAPIClient):
         self,
         controller: str,
         action: str,
-        params: Mapping[str, Any] | None = ...,
+        params: Mapping[str, object] | None = ...,
         *,
         envelope: Literal[False] = ...,
-    ) -> Any: ...
+    ) -> object: ...
     @overload
     async def call_action(
-        self, controller: str, action: str, params: Mapping[str, Any] | None = ..., *, envelope: Literal[True]
+        self,
+        controller: str,
+        action: str,
+        params: Mapping[str, object] | None = ...,
+        *,
+        envelope: Literal[True],
     ) -> Envelope: ...
     async def call_action(
         self,
         controller: str,
         action: str,
-        params: Mapping[str, Any] | None = None,
+        params: Mapping[str, object] | None = None,
         *,
         envelope: bool = False,
-    ) -> Any:
+    ) -> object:
         """Run ``controller/action`` with ``params`` (a JSON object) and return its ``data``.
 
         ``envelope=True`` returns an :class:`Envelope` (``data``, ``flags``, ``time``) instead.
@@ -76,16 +84,38 @@ class AsyncMoonrope(_MoonropeCore, AsyncAPIClient):
         _, body = await self._send(self._action_request(controller, action, params))
         return self._result(body, envelope)
 
+    @overload
     def paginate(
         self,
         controller: str,
         action: str,
-        params: Mapping[str, Any] | None = None,
+        params: Mapping[str, object] | None = ...,
+        *,
+        per_page: int = ...,
+        limit: int | None = ...,
+        item: None = ...,
+    ) -> AsyncPageIterator[object]: ...
+    @overload
+    def paginate(
+        self,
+        controller: str,
+        action: str,
+        params: Mapping[str, object] | None = ...,
+        *,
+        per_page: int = ...,
+        limit: int | None = ...,
+        item: Callable[[Never], T],
+    ) -> AsyncPageIterator[T]: ...
+    def paginate(
+        self,
+        controller: str,
+        action: str,
+        params: Mapping[str, object] | None = None,
         *,
         per_page: int = DEFAULT_PER_PAGE,
         limit: int | None = None,
-        item: Callable[[Any], Any] | None = None,
-    ) -> AsyncPageIterator[Any]:
+        item: Callable[[Never], T] | None = None,
+    ) -> AsyncPageIterator[T] | AsyncPageIterator[object]:
         """Iterate lazily over every item of an action flagged ``paginated`` (``async for item in ...``).
 
         Args:
@@ -99,7 +129,7 @@ class AsyncMoonrope(_MoonropeCore, AsyncAPIClient):
         """
         strategy, merged = self._paging(params, per_page)
 
-        async def fetch(page_params: dict[str, Any]) -> Any:
+        async def fetch(page_params: dict[str, object]) -> object:
             _, body = await self._send(self._action_request(controller, action, page_params))
             return body
 

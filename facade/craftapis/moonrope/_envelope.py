@@ -64,12 +64,12 @@ class Envelope:
     """
 
     status: str
-    data: Any
-    flags: Mapping[str, Any] = field(default_factory=dict)
+    data: object
+    flags: Mapping[str, object] = field(default_factory=dict)
     time: float | None = None
 
     @classmethod
-    def from_body(cls, body: Mapping[str, Any]) -> Envelope:
+    def from_body(cls, body: Mapping[str, object]) -> Envelope:
         flags = body.get("flags")
         time = body.get("time")
         return cls(

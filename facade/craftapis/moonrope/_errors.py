@@ -74,20 +74,20 @@ class MoonropeError(APIError):
     error_code: ClassVar[str | None] = None
 
     status: str | None
-    attributes: dict[str, Any]
-    data: Any
+    attributes: dict[str, object]
+    data: object
     time: float | None
-    flags: Mapping[str, Any] | None
+    flags: Mapping[str, object] | None
 
     def __init__(
         self,
         message: str | None = None,
         *,
         status: str | None = None,
-        attributes: Mapping[str, Any] | None = None,
-        data: Any = None,
+        attributes: Mapping[str, object] | None = None,
+        data: object = None,
         time: float | None = None,
-        flags: Mapping[str, Any] | None = None,
+        flags: Mapping[str, object] | None = None,
         status_code: int | None = None,
         code: str | None = None,
         method: str | None = None,
@@ -209,7 +209,7 @@ class ValidationError(MoonropeError, UnprocessableEntityError):
     hint = "the server rejected the values; see .errors"
 
     @property
-    def errors(self) -> Any:
+    def errors(self) -> object:
         data = self.data
         return data.get("errors") if isinstance(data, Mapping) else None
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
 from .._pagination import PageNumberPaging
 
@@ -38,7 +38,7 @@ class MoonropePaging(PageNumberPaging):
     last_page_at: tuple[str, ...] = ("flags", "paginated", "total_pages")
     total_at: tuple[str, ...] = ("flags", "paginated", "total_records")
 
-    def next(self, params: dict[str, Any], body: Any, count: int) -> dict[str, Any] | None:
+    def next(self, params: dict[str, object], body: object, count: int) -> dict[str, object] | None:
         flags = body.get("flags") if isinstance(body, Mapping) else None
         if not isinstance(flags, Mapping) or not isinstance(flags.get("paginated"), Mapping):
             return None

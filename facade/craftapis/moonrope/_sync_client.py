@@ -6,7 +6,7 @@ rules and everything that does not send are in `_client.py` (`_MoonropeCore`).""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Literal, Unpack, overload
+from typing import Literal, Never, TypeVar, Unpack, overload
 
 from .._primitives import hook
 from .._sync_base import ClientOptions, SyncAPIClient
@@ -16,6 +16,9 @@ from ._envelope import Envelope
 from ._paging import DEFAULT_PER_PAGE
 
 __all__ = ["Moonrope"]
+
+
+T = TypeVar("T")
 
 
 class Moonrope(_MoonropeCore, SyncAPIClient):
@@ -54,22 +57,27 @@ class Moonrope(_MoonropeCore, SyncAPIClient):
         self,
         controller: str,
         action: str,
-        params: Mapping[str, Any] | None = ...,
+        params: Mapping[str, object] | None = ...,
         *,
         envelope: Literal[False] = ...,
-    ) -> Any: ...
+    ) -> object: ...
     @overload
     def call_action(
-        self, controller: str, action: str, params: Mapping[str, Any] | None = ..., *, envelope: Literal[True]
+        self,
+        controller: str,
+        action: str,
+        params: Mapping[str, object] | None = ...,
+        *,
+        envelope: Literal[True],
     ) -> Envelope: ...
     def call_action(
         self,
         controller: str,
         action: str,
-        params: Mapping[str, Any] | None = None,
+        params: Mapping[str, object] | None = None,
         *,
         envelope: bool = False,
-    ) -> Any:
+    ) -> object:
         """Run ``controller/action`` with ``params`` (a JSON object) and return its ``data``.
 
         ``envelope=True`` returns an :class:`Envelope` (``data``, ``flags``, ``time``) instead.
@@ -78,16 +86,38 @@ class Moonrope(_MoonropeCore, SyncAPIClient):
         _, body = self._send(self._action_request(controller, action, params))
         return self._result(body, envelope)
 
+    @overload
     def paginate(
         self,
         controller: str,
         action: str,
-        params: Mapping[str, Any] | None = None,
+        params: Mapping[str, object] | None = ...,
+        *,
+        per_page: int = ...,
+        limit: int | None = ...,
+        item: None = ...,
+    ) -> PageIterator[object]: ...
+    @overload
+    def paginate(
+        self,
+        controller: str,
+        action: str,
+        params: Mapping[str, object] | None = ...,
+        *,
+        per_page: int = ...,
+        limit: int | None = ...,
+        item: Callable[[Never], T],
+    ) -> PageIterator[T]: ...
+    def paginate(
+        self,
+        controller: str,
+        action: str,
+        params: Mapping[str, object] | None = None,
         *,
         per_page: int = DEFAULT_PER_PAGE,
         limit: int | None = None,
-        item: Callable[[Any], Any] | None = None,
-    ) -> PageIterator[Any]:
+        item: Callable[[Never], T] | None = None,
+    ) -> PageIterator[T] | PageIterator[object]:
         """Iterate lazily over every item of an action flagged ``paginated`` (``for item in ...``).
 
         Args:
@@ -101,7 +131,7 @@ class Moonrope(_MoonropeCore, SyncAPIClient):
         """
         strategy, merged = self._paging(params, per_page)
 
-        def fetch(page_params: dict[str, Any]) -> Any:
+        def fetch(page_params: dict[str, object]) -> object:
             _, body = self._send(self._action_request(controller, action, page_params))
             return body
 

@@ -17,10 +17,11 @@ from email.message import Message as EmailMessage
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
+# a real (not string) alias below needs the generated model at runtime: one small module, loaded with
+# craftapis.postal only (the generated models package is lazy)
+from craftapis_generated.postal.models.attachment import Attachment as AttachmentModel
+
 if TYPE_CHECKING:
-    from craftapis_generated.postal.models import (
-        Attachment as AttachmentModel,
-    )
     from craftapis_generated.postal.models import (
         DeliveriesRequest,
         MessageExpansion,
@@ -80,12 +81,13 @@ class Attachment:
 #: What `send_message(attachments=[...])` accepts for one attachment: a file path, ``(name, bytes)``,
 #: ``(name, bytes, content_type)``, an :class:`Attachment`, or a generated ``Attachment`` model whose
 #: ``data`` is already base64.
-AttachmentLike: TypeAlias = "str | os.PathLike[str] | tuple[str, bytes] | tuple[str, bytes, str | None] | Attachment | AttachmentModel"
+#: (A runtime alias, not a string: `typing.get_type_hints` of the methods that take it must work.)
+AttachmentLike: TypeAlias = (
+    str | os.PathLike[str] | tuple[str, bytes] | tuple[str, bytes, str | None] | Attachment | AttachmentModel
+)
 
 
 def _attachment(value: Any) -> AttachmentModel:
-    from craftapis_generated.postal.models import Attachment as AttachmentModel
-
     if isinstance(value, AttachmentModel):
         return value
     if isinstance(value, str | os.PathLike):

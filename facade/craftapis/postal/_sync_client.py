@@ -148,4 +148,4 @@ class Postal(_PostalDeployment, Moonrope):
     def get_deliveries(self, id: int | str) -> list[Delivery]:
         """The delivery attempts of a message (messages/deliveries), oldest first."""
         result = self.call("messages.get_message_deliveries", body=build_deliveries_request(id))
-        return list(result or [])
+        return list(cast("list[Delivery] | None", result) or [])

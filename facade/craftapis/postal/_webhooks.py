@@ -198,7 +198,7 @@ class WebhookEvent(Generic[P]):
     payload: P
     uuid: str | None = None
     timestamp: float | None = None
-    raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    raw: Mapping[str, object] = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True)
@@ -252,7 +252,7 @@ class SendLimitExceeded(WebhookEvent["SendLimitPayload"]):
 
 
 @dataclass(frozen=True)
-class UnknownWebhook(WebhookEvent[Any]):
+class UnknownWebhook(WebhookEvent[object]):
     """An event this version of craftapis does not know (or a payload that is not an object): kept raw."""
 
 
@@ -271,7 +271,7 @@ _EVENTS: dict[str, tuple[type[WebhookEvent[Any]], str]] = {
 }
 
 
-def parse_webhook(body: bytes | str | Mapping[str, Any]) -> WebhookEvent[Any]:
+def parse_webhook(body: bytes | str | Mapping[str, object]) -> WebhookEvent[object]:
     """The typed event of a webhook body (raw bytes/text, or JSON you decoded already).
 
     Verify first (`verify_webhook`): parsing does not check the signature. An unknown event name gives

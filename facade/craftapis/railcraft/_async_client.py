@@ -111,7 +111,7 @@ class AsyncRailcraftPack(_RailcraftCore, AsyncAPIClient):
         await session.renew(session.generation)
 
     # -- the seam ---------------------------------------------------------------------------------
-    async def call(self, operation: str, /, **kwargs: Any) -> Any:
+    async def call(self, operation: str, /, **kwargs: object) -> object:
         """Call a generated operation (`"pack.get_current_tag"`) with the path overrides, the form
         encoding and, for authenticated operations, the session's credentials (they replace whatever
         `client_id`/`client_secret`/`token` the `body=` model carries). Returns the parsed reply."""
@@ -149,7 +149,7 @@ class AsyncRailcraftPack(_RailcraftCore, AsyncAPIClient):
         reply: ServerMessageReply = await self._post("messages.get_server_message", fields)
         return reply
 
-    async def optional_mods(self) -> list[Any]:
+    async def optional_mods(self) -> list[object]:
         """The optional mods `download_details(opt_mods=...)` accepts (possibly empty)."""
         reply = await self._post("pack.list_optional_mods", {})
         return list(reply.mods or [])

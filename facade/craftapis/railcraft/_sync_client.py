@@ -113,7 +113,7 @@ class RailcraftPack(_RailcraftCore, SyncAPIClient):
         session.renew(session.generation)
 
     # -- the seam ---------------------------------------------------------------------------------
-    def call(self, operation: str, /, **kwargs: Any) -> Any:
+    def call(self, operation: str, /, **kwargs: object) -> object:
         """Call a generated operation (`"pack.get_current_tag"`) with the path overrides, the form
         encoding and, for authenticated operations, the session's credentials (they replace whatever
         `client_id`/`client_secret`/`token` the `body=` model carries). Returns the parsed reply."""
@@ -149,7 +149,7 @@ class RailcraftPack(_RailcraftCore, SyncAPIClient):
         reply: ServerMessageReply = self._post("messages.get_server_message", fields)
         return reply
 
-    def optional_mods(self) -> list[Any]:
+    def optional_mods(self) -> list[object]:
         """The optional mods `download_details(opt_mods=...)` accepts (possibly empty)."""
         reply = self._post("pack.list_optional_mods", {})
         return list(reply.mods or [])
