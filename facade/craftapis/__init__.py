@@ -41,6 +41,7 @@ from ._version import __version__
 if TYPE_CHECKING:
     # What checkers and IDEs see; at runtime these names load on first use (`__getattr__` below).
     from ._fasttransport import AsyncFastHTTPTransport, FastHTTPTransport
+    from ._unset import Unset
     from .builtbybit import (
         AsyncBuiltByBit,
         AsyncEventsConsumer,
@@ -79,6 +80,8 @@ _LAZY: dict[str, str] = {
     "RailcraftPack": "railcraft",
     "AsyncRailcraftPack": "railcraft",
     "RailcraftError": "railcraft",
+    # the type of a field the server did not send (one name for every API's generated `Unset`)
+    "Unset": "_unset",
 }
 # Opt-in HTTP/1.1 transports, faster than httpx's default (see bench/README.md); not the default yet.
 _LAZY_PRIVATE: dict[str, str] = {
@@ -160,6 +163,7 @@ __all__ = [
     "SharedTokenError",
     "SignatureError",
     "UnprocessableEntityError",
+    "Unset",
     "__version__",
     "call_options",
 ]

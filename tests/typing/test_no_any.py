@@ -13,8 +13,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
-from ._hints import resolved_hints
+from _hints import (
+    resolved_hints,  # tests/typing has no __init__.py: a package named typing would shadow the stdlib
+)
 
 PUBLIC_MODULES = [
     "craftapis",

@@ -16,14 +16,15 @@ from typing import Any
 
 import httpx
 import pytest
+from _hints import (
+    resolved_hints,  # tests/typing has no __init__.py: a package named typing would shadow the stdlib
+)
 from craftapis._operations import UnknownOperationError
 from craftapis.builtbybit import AsyncBuiltByBit, BuiltByBit
 from craftapis.builtbybit_v1 import AsyncBuiltByBitV1, BuiltByBitV1
 from craftapis.modrinth import AsyncModrinth, Modrinth
 from craftapis.postal import AsyncPostal, Postal
 from craftapis.railcraft import AsyncRailcraftPack, RailcraftPack
-
-from ._hints import resolved_hints
 
 UA = "me/typing-tests/1.0 (me@example.com)"
 
