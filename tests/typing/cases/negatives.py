@@ -8,6 +8,7 @@ import craftapis
 from craftapis.builtbybit import BuiltByBit
 from craftapis.builtbybit_v1 import BuiltByBitV1
 from craftapis.modrinth import AsyncModrinth, Modrinth
+from craftapis.moonrope import Moonrope
 from craftapis.postal import Postal
 from craftapis.railcraft import RailcraftPack
 from craftapis_generated.modrinth.models import Project
@@ -28,6 +29,8 @@ def modrinth_mistakes() -> None:
     modrinth.api.version_files.version_from_hash(hash_="ab", algorithm="md5")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
     modrinth.api.threads.submit_report(body=42)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
     modrinth.api.projects.search_projects(limit="50")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    # the dynamic form returns `object`: using it as a model without narrowing is flagged
+    _ = modrinth.call("projects.get_project", id_slug="sodium").slug  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType, reportUnknownVariableType]
     # a name craftapis does not export
     _ = craftapis.Modrinht  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType, reportUnknownVariableType]
 
@@ -47,5 +50,8 @@ def other_api_mistakes(token: str) -> None:
     v1.api.resources.list_resources(order="up")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
     postal = Postal("https://postal.example.com", token)
     postal.send_message(to=123, from_="me@example.com")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    postal.send_message(from_="me@example.com", to=["a@example.org"], attachments=42)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    rpc = Moonrope("https://rpc.example.com")
+    _ = rpc.api.send  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType, reportUnknownVariableType]
     pack = RailcraftPack(client_id="id", client_secret=token)
     pack.ads(type="rent")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
