@@ -11,7 +11,8 @@ nginx/varnish in front of self-hosted Postal and Railcraft):
   e-mail addresses (a field and inside free text), user ids (an integer, a string, a nested owner
   object with a username), IPv4 and IPv6 addresses (a field and inside text), signed download
   URLs (S3 `X-Amz-*` and a `token`+`expires` one), OAuth tokens in their own fields and in
-  arbitrary ones (a JWT, a Modrinth `mro_` token, a `Bearer` value).
+  arbitrary ones (a JWT, a Modrinth `mro_` token, a `Bearer` value);
+- and every answer gzip-compressed (`Content-Encoding: gzip`) when the client accepts it.
 
 `NEEDLES` lists every injected value that must never reach a cassette; `LiveLike.sent` counts how
 many answers carried them (so a test that greps cassettes for them is not vacuous).
@@ -19,6 +20,7 @@ many answers carried them (so a test that greps cassettes for them is not vacuou
 
 from __future__ import annotations
 
+import gzip
 import json
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -167,6 +169,7 @@ class LiveLike:
         self.lock = threading.Lock()
         self.sent = 0  # answers given (each with the CDN headers)
         self.injected = 0  # JSON answers that got `extras()`
+        self.compressed = 0  # answers sent gzip-encoded
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         answer = self.app(request)
@@ -179,9 +182,15 @@ class LiveLike:
         injected = isinstance(payload, dict | list)
         if injected:
             content = json.dumps(_inject(payload)).encode()
+        if "gzip" in request.headers.get("accept-encoding", "") and content:
+            # real servers compress: the cassette must hold the decoded body (and no encoding header)
+            # (twice: the loopback server reads the answer with httpx, which decodes it once)
+            content = gzip.compress(gzip.compress(content, mtime=0), mtime=0)
+            headers.append(("Content-Encoding", "gzip"))
         with self.lock:
             self.sent += 1
             self.injected += injected
+            self.compressed += "gzip" in request.headers.get("accept-encoding", "")
         return httpx.Response(answer.status_code, headers=[*headers, *HEADERS], content=content)
 
 

@@ -65,7 +65,7 @@ def test_every_read_scenario_was_recorded(run: Run) -> None:
 def test_the_server_really_sent_what_must_be_scrubbed(run: Run) -> None:
     """Not vacuous: every API's answers carried the CDN headers, and its JSON the extras."""
     for api, server in run.servers.items():
-        assert server.sent > 0 and server.injected > 0, api
+        assert server.sent > 0 and server.injected > 0 and server.compressed == server.sent, api
     assert "response header set-cookie" in run.stdout and "request header cookie" in run.stdout
     for kind in ("e-mail address", "IP address", "user id", "signed URL query", "token-shaped value"):
         assert kind in run.stdout, (kind, run.stdout)
