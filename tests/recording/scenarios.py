@@ -481,7 +481,9 @@ def fake(api: str, params: dict[str, str] | None = None) -> Fake:
         from tests.modrinth.conftest import FAKE_TOKEN
         from tests.modrinth.fake_modrinth import FakeModrinth
 
-        return Fake(FakeModrinth().handle, {"MODRINTH_TOKEN": FAKE_TOKEN})
+        return Fake(
+            FakeModrinth().handle, {"MODRINTH_TOKEN": FAKE_TOKEN}, {"MODRINTH_WRITE_PROJECT": "AABBCCDD"}
+        )
     if api == "builtbybit":
         from tests.builtbybit.fake_api import TOKEN, FakeBuiltByBit
 
