@@ -69,7 +69,7 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     except BaseException as exc:
         from tests.recording.cassettes import mismatch_note
 
-        note = mismatch_note(exc)
+        note = mismatch_note(exc, getattr(item, "originalname", None))
         if note is not None and note not in getattr(exc, "__notes__", ()):
             exc.add_note(note)
         raise

@@ -198,9 +198,10 @@ def mismatch_of(exc: BaseException) -> CannotOverwriteExistingCassetteException 
     return next((e for e in _chain(exc) if isinstance(e, CannotOverwriteExistingCassetteException)), None)
 
 
-def mismatch_note(exc: BaseException) -> str | None:
+def mismatch_note(exc: BaseException, test: str | None = None) -> str | None:
     """A note naming the request no interaction of a cassette matched, the cassette, and the
-    command that re-records it; None when `exc` is not a cassette mismatch."""
+    command that re-records it (narrowed to `test`, a test function's name, when that command is
+    a pytest run); None when `exc` is not a cassette mismatch."""
     found = mismatch_of(exc)
     if found is None or found.failed_request is None:
         return None
@@ -223,5 +224,8 @@ def mismatch_note(exc: BaseException) -> str | None:
         lines += [f"    differs in {name}: {message}" for name, message in failed]
     if commands:
         lines.append("  re-record it with:")
-        lines += [f"    {kind}: {command}" for kind, command in sorted(commands.items())]
+        for kind, command in sorted(commands.items()):
+            if test and command.startswith(("pytest ", "CRAFTAPIS_")) and " -k " not in command:
+                command += f" -k {test}"
+            lines.append(f"    {kind}: {command}")
     return "\n".join(lines)

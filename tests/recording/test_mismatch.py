@@ -49,6 +49,12 @@ def test_a_suite_cassette_names_its_pytest_rerecord_command() -> None:
     note = mismatch_note(caught.value)
     assert note is not None and "GET https://api.builtbybit.com/v2/analytics" in note
     assert "synthetic: pytest tests/builtbybit/test_cassettes.py --record-mode=rewrite" in note
+    narrowed = mismatch_note(caught.value, "test_health")
+    assert narrowed is not None
+    assert (
+        "synthetic: pytest tests/builtbybit/test_cassettes.py --record-mode=rewrite -k test_health"
+        in narrowed
+    )
 
 
 def test_the_failing_test_carries_the_note() -> None:
@@ -68,7 +74,7 @@ def test_the_failing_test_carries_the_note() -> None:
             raise RuntimeError("a client's own error") from error
         except RuntimeError as wrapped:
             outer = wrapped
-    hook = conftest.pytest_runtest_call(item=None)  # type: ignore[arg-type]
+    hook = conftest.pytest_runtest_call(item=None)  # type: ignore[arg-type]  # no item: no -k
     next(hook)
     with pytest.raises(RuntimeError) as caught:
         hook.throw(outer)
