@@ -69,7 +69,7 @@ _MIN_WAIT: Final = 0.001
 _DEFAULT_KEY: Final = "default"
 #: How long a granted request may stay unanswered before its slot is presumed lost (a process
 #: that died holding it): a dead process frees what it held after this many seconds.
-_LEASE: Final = 120.0
+_LEASE: Final = 60.0
 
 
 @runtime_checkable
@@ -640,6 +640,7 @@ class _BucketState:
     __slots__ = (
         "blocked_until",
         "capacity",
+        "exact",
         "first",
         "granted",
         "learnt",
@@ -670,6 +671,7 @@ class _BucketState:
         self.probe_since: float | None = None  # when the probe in flight was granted
         # Learnt from 429s: `learnt` requests per `period` seconds, windows starting at `window_start`.
         self.learnt: int | None = None
+        self.exact = False  # `learnt` counts one window: late answers from it still add to it
         self.period: float | None = None
         self.window_start: float | None = None
         self.wid = 0  # the learning window's number
@@ -895,6 +897,8 @@ class BucketRateLimiter:
                 b.probe = False
             if mine and wid >= b.mark_wid:
                 b.ok += 1
+            elif mine and b.exact and b.learnt is not None and wid == b.mark_wid - 1:
+                b.learnt += 1  # admitted in the window just learnt, answered after its 429
             return
         if refused:
             b.probe = True  # not blocked: the next request goes alone, the rest after it
@@ -917,7 +921,8 @@ class BucketRateLimiter:
             windows = 1 if b.period is None else max(1, round(span / b.period))
             if windows == 1:
                 b.period = span
-            b.learnt = max(1, b.ok // windows)
+            b.learnt = max(1, round(b.ok / windows))
+            b.exact = windows == 1
         b.mark = b.window_start = until
         b.wid += 1
         b.mark_wid = b.wid
@@ -955,7 +960,7 @@ class RedisStore:
 
     Each budget is one Redis string (``<prefix><budget>``) holding the state as JSON, with a
     TTL, so a budget nobody uses disappears and a dead process holds nothing for ever
-    (slots it was granted and never answered are freed after two minutes). Every reserve
+    (slots it was granted and never answered are freed after a minute). Every reserve
     and observe is atomic: a Lua script reads the state with Redis' clock (``TIME``, the
     same for every host), the limiter computes the new state, and a compare-and-set script
     writes it only if nobody changed it meanwhile (else it starts again). Server signals

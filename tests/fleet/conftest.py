@@ -8,7 +8,8 @@ import sys
 # tests/ is on sys.path (tests/conftest.py), and its tests/secrets package would shadow the standard
 # library's `secrets`, which redis-py imports lazily: import the real one first.
 _tests_dir = str(__import__("pathlib").Path(__file__).resolve().parents[1])
-if "secrets" not in sys.modules:
+if not hasattr(sys.modules.get("secrets"), "token_hex"):  # absent, or tests/secrets imported as it
+    sys.modules.pop("secrets", None)
     _saved = sys.path[:]
     sys.path[:] = [p for p in sys.path if p != _tests_dir]
     try:

@@ -230,3 +230,24 @@ def test_event_leases_are_exclusive_expire_and_end_in_done(redis_server: RedisSe
     assert set(keys) == {b"craftapis:events:{feed:7}:done"}  # the lease and done keys share one slot
     one.close()
     two.close()
+
+
+def test_a_dead_process_frees_what_it_held_after_the_lease() -> None:
+    """A probe or a slot granted to a process that died (never observed) is freed after a minute."""
+    now = [0.0]
+    bucket = BucketRateLimiter(clock=lambda: now[0], poll_interval=0.05)
+    first = httpx.Request("GET", "https://api.builtbybit.com/v2/x")
+    assert bucket.reserve(first) == 0.0
+    bucket.observe(first, httpx.Response(429), wait_hint=1.0)
+    now[0] = 1.0
+    assert bucket.reserve(httpx.Request("GET", "https://api.builtbybit.com/v2/x")) == 0.0  # the probe ...
+    assert bucket.reserve(httpx.Request("GET", "https://api.builtbybit.com/v2/x")) == 0.05  # ... dies
+    now[0] = 62.0
+    assert bucket.reserve(httpx.Request("GET", "https://api.builtbybit.com/v2/x")) == 0.0  # another probe
+    header = HeaderRateLimiter(limit=3, window=600.0, clock=lambda: now[0])
+    for _ in range(3):
+        assert header.reserve(httpx.Request("GET", "https://api.modrinth.com/v2/x")) == 0.0  # never observed
+    assert header.in_flight == 3 and header.reserve(httpx.Request("GET", "https://api.modrinth.com/v2/x")) > 0
+    now[0] = 123.0
+    header.reserve(httpx.Request("GET", "https://api.modrinth.com/v2/x"))
+    assert header.in_flight <= 1
