@@ -110,15 +110,20 @@ class AsyncEventsConsumer:
         try:
             async with self._signal_handlers():
                 try:
+                    cut = False
                     while not self._stop.is_set():
                         budget = None if max_events is None else max_events - delivered_total
-                        delivered, succeeded = await self._poll(budget)
+                        was_cut = cut
+                        delivered, succeeded, cut = await self._poll(budget, same_round=was_cut)
                         delivered_total += delivered
                         if max_events is not None and delivered_total >= max_events:
                             break
                         if succeeded:
                             core.backoff.reset()
-                            continue  # events are flowing: look again right away
+                        if succeeded or cut:
+                            continue  # events are flowing, or the walk goes on: look again right away
+                        if was_cut and delivered == 0:
+                            continue  # that round is over: a fresh one (failed events again) right away
                         if delivered == 0 and stop_when_idle:
                             break
                         await self._idle(core.idle_wait())
@@ -129,10 +134,12 @@ class AsyncEventsConsumer:
             self._stop.finish()
         return core.stats
 
-    async def _poll(self, budget: int | None) -> tuple[int, int]:
+    async def _poll(self, budget: int | None, *, same_round: bool = False) -> tuple[int, int, bool]:
+        """One walk: (events handed over, handled successfully, cut short to send completions)."""
         core = self._core
-        core.new_poll()
+        core.new_poll(same_round=same_round)
         delivered = succeeded = 0
+        cut = False
         try:
             async for event in self._client.events(per_page=core.per_page):
                 if self._stop.is_set():
@@ -149,12 +156,13 @@ class AsyncEventsConsumer:
                     succeeded += 1
                 if core.flush_due():
                     await self._flush()
+                    cut = True
                     break  # completing shifts the pages: walk again from the first one
                 if budget is not None and delivered >= budget:
                     break
         except APIError as error:
             core.poll_failed(error)
-        return delivered, succeeded
+        return delivered, succeeded, cut
 
     async def _flush(self, *, everything: bool = False) -> None:
         core = self._core

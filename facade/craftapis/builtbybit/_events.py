@@ -132,9 +132,13 @@ class _ConsumerCore:
 
     # -- polls --------------------------------------------------------------------------------
 
-    def new_poll(self) -> None:
+    def new_poll(self, *, same_round: bool = False) -> None:
+        """Start a walk over the pending events. `same_round`: the last walk was cut short to send
+        completions, so this one goes on with it: what that walk handed over (a failed event
+        included) is not handed over again until a later round."""
         self.stats.polls += 1
-        self._seen.clear()
+        if not same_round:
+            self._seen.clear()
 
     def wanted(self, event: Event) -> bool:
         """Whether to hand this event to the handler now."""

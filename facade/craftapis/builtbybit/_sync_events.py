@@ -112,15 +112,20 @@ class EventsConsumer:
         try:
             with self._signal_handlers():
                 try:
+                    cut = False
                     while not self._stop.is_set():
                         budget = None if max_events is None else max_events - delivered_total
-                        delivered, succeeded = self._poll(budget)
+                        was_cut = cut
+                        delivered, succeeded, cut = self._poll(budget, same_round=was_cut)
                         delivered_total += delivered
                         if max_events is not None and delivered_total >= max_events:
                             break
                         if succeeded:
                             core.backoff.reset()
-                            continue  # events are flowing: look again right away
+                        if succeeded or cut:
+                            continue  # events are flowing, or the walk goes on: look again right away
+                        if was_cut and delivered == 0:
+                            continue  # that round is over: a fresh one (failed events again) right away
                         if delivered == 0 and stop_when_idle:
                             break
                         self._idle(core.idle_wait())
@@ -131,10 +136,12 @@ class EventsConsumer:
             self._stop.finish()
         return core.stats
 
-    def _poll(self, budget: int | None) -> tuple[int, int]:
+    def _poll(self, budget: int | None, *, same_round: bool = False) -> tuple[int, int, bool]:
+        """One walk: (events handed over, handled successfully, cut short to send completions)."""
         core = self._core
-        core.new_poll()
+        core.new_poll(same_round=same_round)
         delivered = succeeded = 0
+        cut = False
         try:
             for event in self._client.events(per_page=core.per_page):
                 if self._stop.is_set():
@@ -151,12 +158,13 @@ class EventsConsumer:
                     succeeded += 1
                 if core.flush_due():
                     self._flush()
+                    cut = True
                     break  # completing shifts the pages: walk again from the first one
                 if budget is not None and delivered >= budget:
                     break
         except APIError as error:
             core.poll_failed(error)
-        return delivered, succeeded
+        return delivered, succeeded, cut
 
     def _flush(self, *, everything: bool = False) -> None:
         core = self._core
