@@ -55,6 +55,9 @@ def project(slug: str = "bench-api") -> dict[str, Any]:
         "gallery": [],
         "donation_urls": [],
         "license": {"id": "MIT", "name": "MIT License", "url": None},
+        # required since Modrinth's spec 366f528 (real answers always carry them)
+        "thread_id": "TTHHRREE",
+        "monetization_status": "monetized",
     }
 
 
