@@ -41,6 +41,7 @@ from ._version import __version__
 if TYPE_CHECKING:
     # What checkers and IDEs see; at runtime these names load on first use (`__getattr__` below).
     from ._fasttransport import AsyncFastHTTPTransport, FastHTTPTransport
+    from ._raw import RawResponse
     from ._unset import Unset
     from .builtbybit import (
         AsyncBuiltByBit,
@@ -82,6 +83,7 @@ _LAZY: dict[str, str] = {
     "RailcraftError": "railcraft",
     # the type of a field the server did not send (one name for every API's generated `Unset`)
     "Unset": "_unset",
+    "RawResponse": "_raw",
 }
 # Opt-in HTTP/1.1 transports, faster than httpx's default (see bench/README.md); not the default yet.
 _LAZY_PRIVATE: dict[str, str] = {
@@ -155,6 +157,7 @@ __all__ = [
     "RailcraftPack",
     "RateLimitError",
     "RateLimiter",
+    "RawResponse",
     "RedisRateLimiter",
     "RedisStore",
     "ResponseParseError",

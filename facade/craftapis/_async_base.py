@@ -12,7 +12,7 @@ import httpx
 
 from ._async_http import build_async_client
 from ._async_transport import AsyncPolicyTransport
-from ._base import QueryParams, _ClientCore, _request_of, _with_buffering
+from ._base import QueryParams, _ClientCore, _request_of
 from ._ratelimit import RateLimiter
 from ._retry import RetryPolicy
 
@@ -103,13 +103,14 @@ class AsyncAPIClient(_ClientCore):
         timeout = self._timeout_for_call()
         try:
             response = await self._http.request(
-                **_with_buffering(kwargs),
+                **self._outgoing(kwargs),
                 auth=auth or self._auth or httpx.USE_CLIENT_DEFAULT,
                 timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
             )
         except httpx.TransportError as exc:
             request = _request_of(exc) or httpx.Request(kwargs["method"], self.base_url + kwargs["url"])
             raise self._connection_error(request, exc) from exc
+        self._record(response)
         return response, (self._check(response) if check else None)
 
     @contextlib.asynccontextmanager
@@ -120,7 +121,8 @@ class AsyncAPIClient(_ClientCore):
         as its `APIError`. Without `auth`, no `Authorization` header is sent (not even one from `headers=`)."""
         timeout = self._timeout_for_call()
         request = self._http.build_request(
-            **kwargs, timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT
+            **self._outgoing(kwargs, buffer=False),
+            timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
         )
         if auth is None:
             request.headers.pop("Authorization", None)
@@ -128,6 +130,7 @@ class AsyncAPIClient(_ClientCore):
             response = await self._http.send(request, stream=True, auth=auth)
         except httpx.TransportError as exc:
             raise self._connection_error(request, exc) from exc
+        self._record(response)
         try:
             if response.status_code >= 300:
                 await response.aread()

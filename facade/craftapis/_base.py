@@ -9,19 +9,28 @@ close; both take every decision through `_ClientCore` here.
 from __future__ import annotations
 
 import contextlib
+import copy
 import importlib
 import inspect
 import json as jsonlib
 import re
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, ForwardRef, TypeAlias
+from typing import TYPE_CHECKING, Any, ForwardRef, Self, TypeAlias
 
 import httpx
 
-from ._context import CallOptions, call_options, current_call_options
+from ._context import (
+    OPTIONS_EXTENSION,
+    CallOptions,
+    client_options,
+    current_call_options,
+    merge_options,
+    options_for,
+)
 from ._errors import APIConnectionError, APIError, APITimeoutError, ResponseParseError, redact_url
 from ._http import DEFAULT_TIMEOUT
 from ._operations import load_operation
@@ -32,6 +41,7 @@ from ._version import __version__
 
 if TYPE_CHECKING:
     from ._async_base import AsyncAPIClient as AsyncAPIClient
+    from ._raw import RawResponses
     from ._sync_base import SyncAPIClient as SyncAPIClient
 
 __all__ = ["ApiProfile", "Operations", "QueryParams", "content_length", "operation_names"]
@@ -77,9 +87,8 @@ class ApiProfile:
 _BUFFERED = {BUFFER_EXTENSION: True}
 
 
-def _with_buffering(kwargs: dict[str, Any]) -> dict[str, Any]:
-    extra = kwargs.get("extensions")
-    return {**kwargs, "extensions": {**_BUFFERED, **extra} if extra else _BUFFERED}
+#: The responses of the calls made inside a `with_raw_response` call, for it to return (None: not asked).
+_RAW_RESPONSES: ContextVar[list[httpx.Response] | None] = ContextVar("craftapis.raw_responses", default=None)
 
 
 class _GeneratedClientStub:
@@ -248,9 +257,81 @@ class _ClientCore:
             url=url,
         )
 
+    # -- per-call options ---------------------------------------------------------------------
+    _bound: CallOptions = CallOptions()
+    _bound_headers: Mapping[str, str] = {}
+
+    def _call_options(self) -> CallOptions:
+        """What applies to a request sent now: this client's `options()` block wins over a
+        `craftapis.call_options()` block, which wins over what `with_options()` bound."""
+        return merge_options(self._bound, current_call_options(), options_for(self))
+
     def _timeout_for_call(self) -> httpx.Timeout | float | None:
-        options = current_call_options()
-        return options.timeout if options is not None and options.timeout is not None else None
+        return self._call_options().timeout
+
+    def _outgoing(self, kwargs: dict[str, Any], *, buffer: bool = True) -> dict[str, Any]:
+        """httpx request arguments with this call's options for the transport (and the bound headers)."""
+        extensions: dict[str, object] = {OPTIONS_EXTENSION: self._call_options()}
+        if buffer:
+            extensions.update(_BUFFERED)
+        extra = kwargs.get("extensions")
+        out = {**kwargs, "extensions": {**extensions, **extra} if extra else extensions}
+        if self._bound_headers:
+            out["headers"] = {**self._bound_headers, **(kwargs.get("headers") or {})}
+        return out
+
+    def _record(self, response: httpx.Response) -> httpx.Response:
+        captured = _RAW_RESPONSES.get()
+        if captured is not None:
+            captured.append(response)
+        return response
+
+    def with_options(
+        self,
+        *,
+        retry: RetryPolicy | None = None,
+        timeout: httpx.Timeout | float | None = None,
+        idempotent: bool | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Self:
+        """A copy of this client whose requests use these options (None: as this client); it shares the
+        connection pool, the auth and the rate limiter with this one (closing either closes the pool).
+
+        Args:
+            retry: a `RetryPolicy` for every request of the copy.
+            timeout: seconds or an `httpx.Timeout`.
+            idempotent: True lets the copy's writes be retried; False forbids resending anything.
+            headers: added to (or replacing, by name) the headers of every request of the copy.
+        """
+        if headers is not None and not isinstance(headers, Mapping):
+            raise TypeError(
+                f"headers must be a mapping of header names to values, got {type(headers).__name__}"
+            )
+        if retry is not None and not isinstance(retry, RetryPolicy):
+            raise TypeError(f"retry must be a craftapis.RetryPolicy, got {type(retry).__name__}")
+        if idempotent is not None and not isinstance(idempotent, bool):
+            raise TypeError(f"idempotent must be True or False, got {type(idempotent).__name__}")
+        if timeout is not None and (
+            isinstance(timeout, bool) or not isinstance(timeout, httpx.Timeout | int | float)
+        ):
+            raise TypeError(f"timeout must be seconds or an httpx.Timeout, got {type(timeout).__name__}")
+        if isinstance(timeout, int | float) and not timeout > 0:
+            raise ValueError(f"timeout must be more than 0 seconds, got {timeout!r}")
+        clone = copy.copy(self)
+        clone._bound = merge_options(
+            self._bound, CallOptions(retry=retry, idempotent=idempotent, timeout=timeout)
+        )
+        clone._bound_headers = {**self._bound_headers, **(headers or {})}
+        return clone
+
+    @property
+    def with_raw_response(self) -> RawResponses:
+        """The same methods, returning a `RawResponse` (`.status_code`, `.headers` with the rate-limit
+        headers, `.request`, `.parsed`, `.http_response`) instead of the parsed result alone:
+        `client.with_raw_response.get_project("sodium")`, `client.with_raw_response.api.<tag>.<op>(...)`."""
+        from ._raw import RawResponses
+
+        return RawResponses(self)
 
     @property
     def api(self) -> object:
@@ -259,9 +340,10 @@ class _ClientCore:
         return Operations(self)  # type: ignore[arg-type]
 
     def options(self, **overrides: Any) -> contextlib.AbstractContextManager[CallOptions]:
-        """Per-call overrides for every request made inside the `with` block, sync or async:
-        `retry=RetryPolicy(...)`, `timeout=5.0`, `idempotent=True` (lets writes be retried)."""
-        return call_options(**overrides)
+        """Per-call overrides for the requests of this client (only this one: not another client, not a
+        `with_options()` copy) made inside the `with` block, sync or async: `retry=RetryPolicy(...)`,
+        `timeout=5.0`, `idempotent=True` (lets writes be retried)."""
+        return client_options(self, **overrides)
 
     def __repr__(self) -> str:
         auth = type(self._auth).__name__ if self._auth is not None else None

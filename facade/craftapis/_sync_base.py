@@ -12,7 +12,7 @@ from typing import Any, Self, TypedDict, Unpack
 
 import httpx
 
-from ._base import QueryParams, _ClientCore, _request_of, _with_buffering
+from ._base import QueryParams, _ClientCore, _request_of
 from ._ratelimit import RateLimiter
 from ._retry import RetryPolicy
 from ._sync_http import build_client
@@ -105,13 +105,14 @@ class SyncAPIClient(_ClientCore):
         timeout = self._timeout_for_call()
         try:
             response = self._http.request(
-                **_with_buffering(kwargs),
+                **self._outgoing(kwargs),
                 auth=auth or self._auth or httpx.USE_CLIENT_DEFAULT,
                 timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
             )
         except httpx.TransportError as exc:
             request = _request_of(exc) or httpx.Request(kwargs["method"], self.base_url + kwargs["url"])
             raise self._connection_error(request, exc) from exc
+        self._record(response)
         return response, (self._check(response) if check else None)
 
     @contextlib.contextmanager
@@ -120,7 +121,8 @@ class SyncAPIClient(_ClientCore):
         as its `APIError`. Without `auth`, no `Authorization` header is sent (not even one from `headers=`)."""
         timeout = self._timeout_for_call()
         request = self._http.build_request(
-            **kwargs, timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT
+            **self._outgoing(kwargs, buffer=False),
+            timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
         )
         if auth is None:
             request.headers.pop("Authorization", None)
@@ -128,6 +130,7 @@ class SyncAPIClient(_ClientCore):
             response = self._http.send(request, stream=True, auth=auth)
         except httpx.TransportError as exc:
             raise self._connection_error(request, exc) from exc
+        self._record(response)
         try:
             if response.status_code >= 300:
                 response.read()

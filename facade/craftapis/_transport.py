@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import httpx
 
-from ._context import IDEMPOTENT_EXTENSION, current_call_options
+from ._context import IDEMPOTENT_EXTENSION, OPTIONS_EXTENSION, current_call_options
 from ._errors import RateLimitError, redact_url
 from ._ratelimit import NoRateLimiter, RateLimiter
 from ._retry import RetryDecision, RetryPolicy, WaitHintParser, standard_wait_hint
@@ -142,10 +142,11 @@ class _PolicyCore:
 
     def _prepare(self, request: httpx.Request) -> tuple[RetryPolicy, bool | None, bool]:
         """(policy, idempotent, whether the body must be made replayable) for this request."""
-        options = current_call_options()
+        extensions = request.extensions
+        # a craftapis client resolved this request's options (its own, call_options, with_options)
+        options = extensions.get(OPTIONS_EXTENSION) or current_call_options()
         policy = options.retry if options.retry is not None else self.retry
         idempotent = options.idempotent
-        extensions = request.extensions
         if idempotent is None:
             flag = extensions.get(IDEMPOTENT_EXTENSION)
             if flag is not None:

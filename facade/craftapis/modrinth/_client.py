@@ -12,7 +12,6 @@ from typing import Any, Final
 import httpx
 
 from .._base import _ClientCore
-from .._context import current_call_options
 from .._pagination import Params
 from ._auth import TOKEN_PATH, ModrinthTokenAuth, OAuthToken, authorize_url
 from ._facets import FacetsLike
@@ -100,7 +99,7 @@ class _ModrinthCore(_ClientCore):
         self, attempt: int, start: float, exc: httpx.TransportError, request: httpx.Request
     ) -> float:
         """How long to wait before restarting a download whose body broke off; raises if not to retry."""
-        options = current_call_options()
+        options = self._call_options()
         policy = options.retry if options.retry is not None else self.retry
         decision = policy.decide(
             attempt=attempt,
