@@ -77,6 +77,9 @@ class ApiProfile:
     #: parsed generated model -> what the user gets (e.g. the `data` of a `{result, data}` envelope)
     unwrap: Callable[[Any], Any] = _identity
     default_retry: RetryPolicy = field(default_factory=RetryPolicy)
+    #: the version segment the generated paths already start with (BuiltByBit v2: "v2"): a base URL
+    #: ending in it, as the API's documentation writes it, is accepted and that segment dropped
+    paths_carry_version: str | None = None
     #: follow redirects (httpx drops `Authorization` when one leaves the origin); False for APIs whose
     #: credentials travel in the body, where a redirect raises instead, naming its target
     follow_redirects: bool = True
@@ -121,6 +124,29 @@ def content_length(response: httpx.Response) -> int | None:
     """The `Content-Length` a response announces, or None (absent or not a number)."""
     value = response.headers.get("content-length", "")
     return int(value) if value.isdigit() else None
+
+
+_DOUBLED_VERSION = re.compile(r"/(v\d+)/\1$")
+
+
+def _check_base_url(base_url: str | None, profile: ApiProfile) -> str:
+    """The base URL to send to: the profile's default, or the user's checked (a `str` with a scheme and
+    a host, its version segment not doubled) and, when the generated paths carry the version, without it."""
+    if base_url is None:
+        return profile.base_url.rstrip("/")
+    if not isinstance(base_url, str):
+        raise TypeError(f"base_url must be a str such as {profile.base_url!r}, got {type(base_url).__name__}")
+    url = base_url.strip().rstrip("/")
+    parsed = httpx.URL(url) if "://" in url else None
+    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ValueError(f"base_url must be an http(s) URL such as {profile.base_url!r}, got {base_url!r}")
+    if _DOUBLED_VERSION.search(url):
+        fixed = url[: url.rindex("/")]
+        raise ValueError(f"base_url {base_url!r} repeats its version segment; pass {fixed!r}")
+    version = profile.paths_carry_version
+    if version is not None and url.endswith("/" + version):
+        url = url[: -len(version) - 1]  # the generated paths start with /<version> themselves
+    return url
 
 
 def _expand_options(init: Callable[..., None]) -> None:
@@ -176,7 +202,7 @@ class _ClientCore:
         retry: RetryPolicy | None,
         rate_limiter: RateLimiter | None,
     ) -> None:
-        self.base_url = (base_url or self._profile.base_url).rstrip("/")
+        self.base_url = _check_base_url(base_url, self._profile)
         self._auth = auth
         self._headers = dict(headers or {})
         # Identify the library unless the API client or the user says more (Modrinth requires it).

@@ -185,3 +185,77 @@ def test_raw_responses_are_not_recorded_outside_with_raw_response() -> None:
     client.request("GET", "/x", check=False)
     assert _RAW_RESPONSES.get() is None
     client.close()
+
+
+# -- item 8: one constructor convention -------------------------------------------------------------
+
+
+async def test_builtbybit_takes_its_documented_base_url_and_the_host_root(mode: str) -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"result": "success", "data": "ok"})
+
+    cls = BuiltByBit if mode == "sync" else AsyncBuiltByBit
+    for base in (
+        "https://api.builtbybit.com/v2",
+        "https://api.builtbybit.com/v2/",
+        "https://api.builtbybit.com",
+    ):
+        client = cls(token="t0ken", base_url=base, transport=httpx.MockTransport(handler))
+        assert await resolve(client.health()) == "ok"
+        await close(client)
+    assert [str(r.url) for r in seen] == ["https://api.builtbybit.com/v2/health"] * 3
+
+
+@pytest.mark.parametrize(
+    ("make", "base", "fixed"),
+    [
+        (
+            lambda base: Modrinth(user_agent=USER_AGENT, base_url=base),
+            "https://api.modrinth.com/v2/v2",
+            "https://api.modrinth.com/v2",
+        ),
+        (
+            lambda base: BuiltByBit(token="t", base_url=base),
+            "https://api.builtbybit.com/v2/v2",
+            "https://api.builtbybit.com/v2",
+        ),
+        (
+            lambda base: __import__("craftapis").BuiltByBitV1(private_token="t", base_url=base),
+            "https://api.builtbybit.com/v1/v1/",
+            "https://api.builtbybit.com/v1",
+        ),
+    ],
+)
+def test_a_doubled_version_segment_is_refused_saying_what_to_pass(make: Any, base: str, fixed: str) -> None:
+    with pytest.raises(ValueError, match=f"repeats its version segment; pass '{fixed}'"):
+        make(base)
+
+
+@pytest.mark.parametrize(
+    ("base", "error"), [(123, TypeError), ("api.modrinth.com/v2", ValueError), ("ftp://x/v2", ValueError)]
+)
+def test_a_base_url_that_is_not_an_http_url_is_refused(base: Any, error: type[Exception]) -> None:
+    with pytest.raises(error, match="base_url"):
+        Modrinth(user_agent=USER_AGENT, base_url=base)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: BuiltByBit(token="Token abc"), "pass the token alone"),
+        (
+            lambda: __import__("craftapis").BuiltByBitV1(private_token="Private abc"),
+            "pass the private_token alone",
+        ),
+        (
+            lambda: __import__("craftapis").BuiltByBitV1(shared_token="Shared abc"),
+            "pass the shared_token alone",
+        ),
+    ],
+)
+def test_a_token_with_its_scheme_prefix_is_refused_saying_what_to_pass(make: Any, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        make()

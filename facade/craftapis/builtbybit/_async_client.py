@@ -65,7 +65,9 @@ class AsyncBuiltByBit(_BuiltByBitCore, AsyncAPIClient):
         jwt_public_key: the PEM of the ES256 key signed responses are checked with (default:
             BuiltByBit's published key).
         jwt_leeway: seconds of clock skew tolerated when checking a signed response's expiry.
-        base_url: the host root, default `https://api.builtbybit.com` (paths carry `/v2`).
+        base_url: the base URL as BuiltByBit's documentation writes it (`https://api.builtbybit.com/v2`,
+            the default) or its host root; kept as the host root, as the generated paths carry `/v2`.
+            A doubled `…/v2/v2` is refused.
         auth: any `httpx.Auth` (pass only one of token/oauth2/auth).
         **options: what every client takes (`headers`, `timeout`, `retry`, `rate_limiter`, `http_client`,
             `transport`; see `AsyncClientOptions`). The default rate limiter is a `BucketRateLimiter`:

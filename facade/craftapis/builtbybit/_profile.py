@@ -150,6 +150,8 @@ PROFILE: Final = ApiProfile(
     name="BuiltByBit",
     package="craftapis_generated.builtbybit_v2",
     base_url=BASE_URL,
+    # seed 001 calls https://api.builtbybit.com/v2/ the base URL; the spec's paths start with /v2
+    paths_carry_version="v2",
     # BuiltByBit's Retry-After counts milliseconds, not the seconds of the HTTP standard.
     wait_hint=header_hint(retry_after_millis),
     make_limiter=_limiter,

@@ -66,6 +66,10 @@ class TokenAuth(httpx.Auth):
             raise ValueError(f"the {kind} token must be a non-empty string")
         if any(c in token for c in "\r\n"):
             raise ValueError(f"the {kind} token must not contain line breaks")
+        if token.strip().lower().startswith(("private ", "shared ", "token ", "bearer ")):
+            raise ValueError(
+                f"pass the {kind.lower()}_token alone, without its scheme: craftapis adds '{kind} ' itself"
+            )
         self.kind: TokenKind = kind
         self._header = f"{kind} {token.strip()}"
 
