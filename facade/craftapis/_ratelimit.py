@@ -972,9 +972,14 @@ class RedisStore:
     :class:`MemoryStore`), trying Redis again every ``reconnect_interval`` seconds; when
     Redis answers again it logs an INFO and goes back to the shared state.
 
+    Async clients call the store from their event loop (the limiter protocol is synchronous):
+    each reserve and observe costs one or two Redis round trips, well under a millisecond on a
+    LAN, and ``socket_timeout`` bounds what a stalled Redis can hold the loop for.
+
     Args:
         url: ``redis://[user:password@]host:port/db`` (``rediss://`` for TLS).
-        client: a ready ``redis.Redis`` instead of ``url``.
+        client: a ready ``redis.Redis`` (or ``redis.cluster.RedisCluster``: every script
+            touches one key, so each budget lives in one slot) instead of ``url``.
         prefix: put before every key (default ``craftapis:ratelimit:``).
         socket_timeout: seconds for connecting to and hearing from Redis (default 0.5):
             a stalled Redis delays a request by at most this much before the fallback.
@@ -1020,9 +1025,14 @@ class RedisStore:
                 health_check_interval=0,
             )
             self.where = redact_redis_url(url)
-        else:
-            kwargs = client.connection_pool.connection_kwargs
-            self.where = f"redis://{kwargs.get('host', '?')}:{kwargs.get('port', '?')}/{kwargs.get('db', 0)}"
+        else:  # a redis.Redis (its pool knows the address) or a redis.cluster.RedisCluster
+            pool = getattr(client, "connection_pool", None)
+            kwargs = getattr(pool, "connection_kwargs", None) or {}
+            self.where = (
+                f"redis://{kwargs.get('host', '?')}:{kwargs.get('port', '?')}/{kwargs.get('db', 0)}"
+                if kwargs
+                else type(client).__name__
+            )
         self.redis = client
         self.prefix = prefix
         self._load = client.register_script(_LOAD_LUA)

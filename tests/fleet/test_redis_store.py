@@ -251,3 +251,17 @@ def test_a_dead_process_frees_what_it_held_after_the_lease() -> None:
     now[0] = 123.0
     header.reserve(httpx.Request("GET", "https://api.modrinth.com/v2/x"))
     assert header.in_flight <= 1
+
+
+def test_a_ready_redis_client_can_be_given(redis_server: RedisServer) -> None:
+    import redis
+
+    client = redis.Redis.from_url(redis_server.url)
+    store = RedisStore(client=client, prefix="mine:")
+    limiter = RedisRateLimiter(store=store, policy=HeaderRateLimiter(), key="egress-a")
+    assert limiter.reserve(httpx.Request("GET", "https://api.modrinth.com/v2/x")) == 0.0
+    assert f":{redis_server.port}/0" in store.where
+    assert set(_keys(redis_server)) == {b"mine:header:egress-a"}  # key= names the budget
+    with pytest.raises(ValueError, match="exactly one"):
+        RedisStore(redis_server.url, client=client)
+    client.close()
