@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import email.utils
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -38,14 +39,25 @@ from .servers import FaultServer, Respond
 SLACK = 1.5  # seconds over the asked wait that still counts as "about" it (slow CI machines)
 
 
-def _gap(server: FaultServer, method: str, path: str) -> float:
-    """Seconds between the throttled request and its retry, as the server saw them."""
+def _arrivals(server: FaultServer, method: str, path: str) -> tuple[float, float]:
+    """When (time.monotonic()) the throttled request and its retry reached the server."""
     seen = server.requests(method, path)
     assert len(seen) == 2, [s.route for s in server.seen]
-    return seen[1].at - seen[0].at
+    return seen[0].at, seen[1].at
+
+
+def _gap(server: FaultServer, method: str, path: str) -> float:
+    """Seconds between the throttled request and its retry, as the server saw them."""
+    first, second = _arrivals(server, method, path)
+    return second - first
 
 
 async def _throttled_read(api: Api, mode: str, reply: Respond) -> float:
+    first, second = await _throttled_arrivals(api, mode, reply)
+    return second - first
+
+
+async def _throttled_arrivals(api: Api, mode: str, reply: Respond) -> tuple[float, float]:
     method, path = api.read_request
     with FaultServer(api.app()) as server:
         server.script(reply, path=path)
@@ -54,7 +66,7 @@ async def _throttled_read(api: Api, mode: str, reply: Respond) -> float:
             assert await resolve(api.read(client)) is not None
         finally:
             await close(client)
-        return _gap(server, method, path)
+        return _arrivals(server, method, path)
 
 
 def _http_date(seconds_ahead: int) -> tuple[str, float]:
@@ -102,13 +114,23 @@ async def test_modrinth_ratelimit_reset_header(mode: str) -> None:
 # -- the standard forms ----------------------------------------------------------------------------
 
 
-def _standard_forms() -> dict[str, tuple[dict[str, str], float]]:
-    """name -> (headers, asked wait in seconds); built when used (the date moves)."""
-    date, ahead = _http_date(2)
+def _standard_forms() -> dict[str, tuple[dict[str, str], Callable[[float], float]]]:
+    """name -> (headers, the wait they ask for, given when the 429 was answered); built when used.
+
+    A date asks to wait until an instant, so the wait it asks for is counted from the moment the
+    server answered the 429 (the throttled request's arrival), not from when the date was made:
+    on a loaded machine the first request may arrive a good part of a second later."""
+    date, _ = _http_date(2)
+    target = email.utils.parsedate_to_datetime(date).timestamp()
+    offset = time.time() - time.monotonic()  # arrivals are monotonic, the date is wall-clock
+
+    def until_date(first_arrival: float) -> float:
+        return target - (first_arrival + offset)
+
     return {
-        "retry-after-seconds": ({"Retry-After": "1"}, 1.0),
-        "retry-after-date": ({"Retry-After": date}, ahead),
-        "retry-after-ms": ({"retry-after-ms": "1100"}, 1.1),
+        "retry-after-seconds": ({"Retry-After": "1"}, lambda _: 1.0),
+        "retry-after-date": ({"Retry-After": date}, until_date),
+        "retry-after-ms": ({"retry-after-ms": "1100"}, lambda _: 1.1),
     }
 
 
@@ -119,7 +141,7 @@ FORMS = ["retry-after-seconds", "retry-after-date", "retry-after-ms"]
 async def test_policy_transport_honours_the_standard_forms(mode: str, form: str) -> None:
     """The policy core's default wait-hint parser (`standard_wait_hint`): `retry-after-ms`, else
     `Retry-After` as seconds or an HTTP-date."""
-    headers, asked = _standard_forms()[form]
+    headers, wait = _standard_forms()[form]
     with FaultServer(lambda request: httpx.Response(200, json={"ok": True})) as server:
         server.script(Respond(429, "slow down", headers=headers), path="/x")
         if mode == "sync":
@@ -128,7 +150,8 @@ async def test_policy_transport_honours_the_standard_forms(mode: str, form: str)
         else:
             async with httpx.AsyncClient(transport=AsyncPolicyTransport(retry=fast_retry())) as aclient:
                 assert (await aclient.get(server.url + "/x")).json() == {"ok": True}
-        gap = _gap(server, "GET", "/x")
+        first, second = _arrivals(server, "GET", "/x")
+    gap, asked = second - first, wait(first)
     assert 0.9 * asked <= gap <= asked + SLACK
 
 
@@ -146,8 +169,9 @@ STANDARD_HINT_BUG = (
 async def test_clients_without_their_own_hint_honour_the_standard_forms(
     api: Api, mode: str, form: str
 ) -> None:
-    headers, asked = _standard_forms()[form]
-    gap = await _throttled_read(api, mode, Respond(429, "slow down", headers=headers))
+    headers, wait = _standard_forms()[form]
+    first, second = await _throttled_arrivals(api, mode, Respond(429, "slow down", headers=headers))
+    gap, asked = second - first, wait(first)
     assert 0.9 * asked <= gap <= asked + SLACK
 
 
