@@ -91,3 +91,44 @@ def test_three_consumers_one_killed_mid_batch(redis_server: RedisServer, tmp_pat
     # Double handling only for events the killed consumer had taken: after a crash, never otherwise.
     victim_took = {e for pid, _, e, _ in rows if pid == victim.pid}
     assert set(twice) <= victim_took
+
+
+async def test_two_async_consumers_share_a_feed_through_leases(redis_server: RedisServer) -> None:
+    import asyncio
+
+    from craftapis import RetryPolicy
+    from craftapis.builtbybit import AsyncBuiltByBit, AsyncEventsConsumer, RedisEventLeases
+
+    busy: dict[int, str] = {}
+    clashes: list[int] = []
+    handled: list[int] = []
+    with EventsFeed(40) as feed:
+
+        def make(name: str) -> tuple[AsyncBuiltByBit, AsyncEventsConsumer]:
+            client = AsyncBuiltByBit(
+                "asyncFleetTOKEN", base_url=feed.url, retry=RetryPolicy(initial_backoff=0.01)
+            )
+
+            async def handle(event: object) -> None:
+                event_id = event.event_id  # type: ignore[attr-defined]
+                if event_id in busy:
+                    clashes.append(event_id)
+                busy[event_id] = name
+                await asyncio.sleep(0.005)
+                del busy[event_id]
+                handled.append(event_id)
+
+            leases = RedisEventLeases(redis_server.url, key="async-fleet", lease=5.0)
+            return client, AsyncEventsConsumer(
+                client, handle, leases=leases, per_page=10, batch_size=5, batch_delay=0.2, idle_initial=0.02
+            )
+
+        pairs = [make("a"), make("b")]
+        await asyncio.gather(*(consumer.run(stop_when_idle=True) for _, consumer in pairs))
+        for client, _ in pairs:
+            await client.aclose()
+        # a consumer that stopped while the other held leases leaves those to it: all end complete
+        assert not feed.pending
+        assert set(feed.completions.values()) == {1} and len(feed.completions) == 40
+    assert clashes == [] and sorted(handled) == list(range(1, 41))
+    assert all(consumer.stats.handled > 0 for _, consumer in pairs)  # the feed was shared
