@@ -111,6 +111,9 @@ def coerce_model(cls: type[M], value: object, name: str) -> object:
             f"{name} could not be read as a {cls.__name__} ({type(exc).__name__}: {exc}); check the "
             f"types of its fields or build a {cls.__name__}(...)"
         ) from exc
+    problem = _field_type_problem(model, name)
+    if problem:
+        raise TypeError(f"{problem}; fix the value or build a {cls.__name__}(...)")
     extra = getattr(model, "additional_properties", None)
     if extra:
         known = sorted(set(value) - set(extra))
@@ -121,6 +124,78 @@ def coerce_model(cls: type[M], value: object, name: str) -> object:
             f"{cls.__name__}(...) and set .additional_properties to send extra fields on purpose"
         )
     return model
+
+
+_SIMPLE: dict[str, tuple[type, ...]] = {
+    "str": (str,),
+    "int": (int,),
+    "float": (int, float),
+    "bool": (bool,),
+    "None": (type(None),),
+    "list": (list, tuple),
+    "dict": (dict, Mapping),
+}
+
+
+def _split_union(annotation: str) -> list[str]:
+    parts, depth, current = [], 0, ""
+    for ch in annotation:
+        depth += ch in "[("
+        depth -= ch in "])"
+        if ch == "|" and depth == 0:
+            parts.append(current.strip())
+            current = ""
+        else:
+            current += ch
+    return [*parts, current.strip()]
+
+
+def _accepted(part: str, module: ModuleType) -> tuple[type, ...] | None:
+    """The classes a value of annotation `part` may be, or None when this check cannot tell."""
+    base = part.split("[", 1)[0].strip()
+    if base in _SIMPLE:
+        return _SIMPLE[base]
+    if base == "Unset":
+        return (type(getattr(module, "UNSET", None)),) if hasattr(module, "UNSET") else None
+    found = getattr(module, base, None)
+    if found is None and module.__package__:
+        try:
+            found = getattr(importlib.import_module(f"{module.__package__}"), base, None)
+        except ImportError:
+            found = None
+    return (found,) if isinstance(found, type) else None
+
+
+def _field_type_problem(model: object, name: str) -> str | None:
+    """The first field of a model built from a mapping whose value its annotation does not allow
+    (`from_dict` copies most values unchecked, and a wrong one would be sent as it is)."""
+    import attrs
+
+    cls = type(model)
+    if not attrs.has(cls):
+        return None
+    module = importlib.import_module(cls.__module__)
+    for field in attrs.fields(cls):
+        if field.name == "additional_properties" or not isinstance(field.type, str):
+            continue
+        value = getattr(model, field.name)
+        allowed: list[type] = []
+        for part in _split_union(field.type):
+            classes = _accepted(part, module)
+            if classes is None:
+                allowed = []
+                break
+            allowed.extend(classes)
+        if allowed and not isinstance(value, tuple(allowed)):
+            wanted = " | ".join(p for p in _split_union(field.type) if p != "Unset")
+            return f"{name}.{field.name} must be {wanted}, not {type(value).__name__} ({value!r})"
+        if isinstance(value, bool) and bool not in allowed and int in allowed:
+            return f"{name}.{field.name} must be a number, not a bool ({value!r})"
+        if attrs.has(type(value)):
+            nested = _field_type_problem(value, f"{name}.{field.name}")
+            if nested:
+                return nested
+    return None
 
 
 def _did_you_mean(word: str, choices: Iterable[str]) -> str:

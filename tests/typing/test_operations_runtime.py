@@ -178,6 +178,14 @@ def test_body_takes_a_model_or_a_mapping(monkeypatch: pytest.MonkeyPatch) -> Non
             {"report_type": "spam", "item_id": "A", "item_type": "project", "body": "b", "bodyy": 1},
             r"body has fields CreatableReport does not define: 'bodyy' \(did you mean 'body'\?\)",
         ),
+        (
+            {"report_type": 5, "item_id": "A", "item_type": "project", "body": "b"},
+            r"body\.report_type must be str, not int \(5\)",
+        ),
+        (
+            {"report_type": "spam", "item_id": "A", "item_type": "project", "body": True},
+            r"body\.body must be str, not bool",
+        ),
         (42, r"body must be a CreatableReport or a mapping of its fields, not int"),
         ("report", r"body must be a CreatableReport or a mapping of its fields, not str"),
     ],
@@ -185,6 +193,18 @@ def test_body_takes_a_model_or_a_mapping(monkeypatch: pytest.MonkeyPatch) -> Non
 def test_a_bad_body_raises_type_error_naming_the_field(body: object, error: str) -> None:
     with pytest.raises(TypeError, match=error):
         Modrinth(user_agent=UA).api.threads.submit_report(body=body)  # type: ignore[arg-type]
+
+
+def test_a_wrongly_typed_field_of_another_api_is_named() -> None:
+    client = BuiltByBit(token="t0k")
+    with pytest.raises(TypeError, match=r"body\.discount must be float, not str \('ten'\)"):
+        client.api.resources_creator.post_v2_resources_creator_coupons(
+            body={"type": "percent", "discount": "ten", "label": "launch"}
+        )
+    with pytest.raises(TypeError, match=r"body\.discount must be a number, not a bool"):
+        client.api.resources_creator.post_v2_resources_creator_coupons(
+            body={"type": "percent", "discount": True, "label": "launch"}
+        )
 
 
 def test_unset_arguments_are_left_out(monkeypatch: pytest.MonkeyPatch) -> None:
