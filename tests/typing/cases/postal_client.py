@@ -2,8 +2,9 @@
 
 from typing import assert_type
 
+import craftapis
 from craftapis.moonrope import MoonropeError
-from craftapis.postal import AsyncPostal, Postal
+from craftapis.postal import AsyncPostal, InvalidServerAPIKeyError, NoRecipientsError, Postal
 from craftapis_generated.postal.models import Delivery, Message, SendMessageRequest, SendResult
 from craftapis_generated.postal.operations import AsyncPostalOperations, PostalOperations
 
@@ -25,6 +26,12 @@ def sync_client(key: str) -> None:
         )
         try:
             postal.send_message(from_="me@example.com", plain_body="x")
+        except NoRecipientsError as error:  # a real class to checkers: annotate with it, narrow to it
+            assert_type(error, NoRecipientsError)
+            assert_type(error.code, str | None)
+        except InvalidServerAPIKeyError as error:
+            authentication: craftapis.AuthenticationError = error  # also the generic craftapis class
+            print(authentication)
         except MoonropeError as error:
             assert_type(error.code, str | None)
 
