@@ -93,6 +93,21 @@ def test_the_facade_versions_request_has_only_the_asked_filters() -> None:
     assert dict(seen[0].url.params) == {"loaders": '["fabric"]'}
 
 
+@pytest.mark.parametrize(("asked", "sent"), [(False, "false"), (True, "true")])
+def test_the_facade_sends_include_changelog_when_asked(asked: bool, sent: str) -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=[])
+
+    with Modrinth(
+        user_agent="craftapis-tests/1.0 (tests@example.invalid)", transport=httpx.MockTransport(handler)
+    ) as m:
+        assert m.get_project_versions("sodium", include_changelog=asked) == []
+    assert dict(seen[0].url.params) == {"include_changelog": sent}
+
+
 def test_version_types_is_a_list_of_version_types() -> None:
     """Upstream put the enum on the array, which generated a single enum value; patched onto the items."""
     item = GetLatestVersionFromHashBodyVersionTypesItem

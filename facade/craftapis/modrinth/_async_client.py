@@ -181,9 +181,17 @@ class AsyncModrinth(_ModrinthCore, AsyncBulkLookups, AsyncAPIClient):
         loaders: str | Iterable[str] | None = None,
         game_versions: str | Iterable[str] | None = None,
         featured: bool | None = None,
+        include_changelog: bool | None = None,
     ) -> list[Version]:
-        """A project's versions, optionally only those for some loaders / Minecraft versions / featured."""
+        """A project's versions, optionally only those for some loaders / Minecraft versions / featured.
+
+        `include_changelog=False` leaves every version's changelog out of the answer (Modrinth
+        recommends it unless you need them: changelogs are most of a long version list); by default
+        nothing is sent and the server includes them.
+        """
         params = project_version_params(loaders, game_versions, featured)
+        if include_changelog is not None:
+            params["include_changelog"] = include_changelog
         result = cast(
             "list[Version]", await self.call("versions.get_project_versions", id_slug=id_or_slug, **params)
         )
