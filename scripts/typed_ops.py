@@ -113,6 +113,18 @@ def _public(type_string: str) -> str:
     return _union(parts)
 
 
+#: Body fields a client's session supplies itself: the Railcraft pack client sends the session's
+#: client_id, client_secret and token with every authenticated call, replacing the body's. A body model
+#: requiring all of them may leave them out of a mapping (and is optional when they are all it needs).
+SESSION_FIELDS: dict[str, tuple[str, ...]] = {"railcraft": ("client_id", "client_secret", "token")}
+
+
+def _session_filled(api: str, prop: Any) -> tuple[str, ...]:
+    fields = SESSION_FIELDS.get(api, ())
+    required = {p.name for p in (getattr(prop, "required_properties", None) or [])}
+    return fields if fields and set(fields) <= required else ()
+
+
 def _data_field(model: Any) -> Any | None:
     for prop in [*(model.required_properties or []), *(model.optional_properties or [])]:
         if prop.name == "data":
@@ -166,7 +178,7 @@ def _returns(api: str, endpoint: Any, used: list[Any]) -> tuple[str, bool]:
     return result, none and result == "None"
 
 
-def _param(prop: Any) -> _Param:
+def _param(prop: Any, api: str = "") -> _Param:
     kind = type(prop).__name__
     annotation = _type_of(prop)
     default = None if prop.required else "UNSET"
@@ -192,7 +204,17 @@ def _param(prop: Any) -> _Param:
         if not prop.required:
             parts.append("Unset")
         annotation = " | ".join(parts)
-        convert = f"_support().coerce_model(_model({cls!r}), {prop.python_name}, {prop.python_name!r})"
+        filled = _session_filled(api, prop)
+        if filled:
+            others = {p.name for p in prop.required_properties} - set(filled)
+            fill = "{" + ", ".join(f'{f!r}: ""' for f in filled) + "}"
+            value = prop.python_name
+            if not others and prop.required:  # nothing left to give: the body itself is optional
+                annotation, default = f"{annotation} | None", "None"
+                value = f"{{}} if {prop.python_name} is None else {prop.python_name}"
+            convert = f"_support().coerce_model(_model({cls!r}), {value}, {prop.python_name!r}, fill={fill})"
+        else:
+            convert = f"_support().coerce_model(_model({cls!r}), {prop.python_name}, {prop.python_name!r})"
     return _Param(prop.python_name, annotation, default, convert, prop.to_docstring())
 
 
@@ -221,7 +243,7 @@ def _operations(
     modules: dict[str, str] = {}  # model class -> module, for the runtime conversions
     for tag, collection in data.endpoint_collections_by_tag.items():
         for endpoint in collection.endpoints:
-            params = [_param(p) for p in endpoint.list_all_parameters()]
+            params = [_param(p, api.name) for p in endpoint.list_all_parameters()]
             used: list[Any] = list(endpoint.list_all_parameters())
             returns, none_return = _returns(api.name, endpoint, used)
             ops.append(

@@ -85,16 +85,19 @@ def coerce_enum(cls: type[E], value: object, name: str) -> object:
     raise TypeError(f"{name} must be a {cls.__name__} or one of {known!r}, not {type(value).__name__}")
 
 
-def coerce_model(cls: type[M], value: object, name: str) -> object:
+def coerce_model(cls: type[M], value: object, name: str, fill: Mapping[str, object] | None = None) -> object:
     """`value` as the generated model `cls`: the model itself, or a plain mapping converted with
     `cls.from_dict`. A mapping with a missing required field, a field the model does not have, or a
-    value `from_dict` cannot read raises `TypeError` naming the parameter and the field."""
+    value `from_dict` cannot read raises `TypeError` naming the parameter and the field. `fill` gives
+    the fields the client supplies itself (a session's credentials) when the mapping leaves them out."""
     if value is None or _is_unset(value) or isinstance(value, cls):
         return value
     if not isinstance(value, Mapping):
         raise TypeError(
             f"{name} must be a {cls.__name__} or a mapping of its fields, not {type(value).__name__}"
         )
+    if fill:
+        value = {**fill, **value}
     from_dict = getattr(cls, "from_dict")  # noqa: B009 - every generated model has it
     try:
         model = from_dict(dict(value))

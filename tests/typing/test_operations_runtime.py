@@ -351,3 +351,21 @@ def test_json_of_a_mapping_body_is_what_the_server_receives() -> None:
         body={"report_type": "spam", "item_id": "A", "item_type": "project", "body": "b"}
     )
     assert received == [{"report_type": "spam", "item_id": "A", "item_type": "project", "body": "b"}]
+
+
+def test_railcraft_bodies_may_leave_out_what_the_session_sends(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pack client sends its session's client_id, client_secret and token with every authenticated
+    call (replacing the body's), so a typed call need not repeat them; a body of nothing else is optional."""
+    from craftapis_generated.railcraft.models import AdsRequest, Credentials
+
+    client = RailcraftPack(client_id="id", client_secret="s3cret")
+    seen = _capture(client, monkeypatch)
+    with pytest.raises(_Captured):
+        client.api.auth.test_token()
+    assert isinstance(seen[-1][1]["body"], Credentials)
+    with pytest.raises(_Captured):
+        client.api.ads.get_ads(body={"type": "sell", "limit": 3})
+    body = seen[-1][1]["body"]
+    assert isinstance(body, AdsRequest) and body.limit == 3 and body.type_.value == "sell"
+    with pytest.raises(TypeError, match=r"body is missing the required field 'id' of FileRequest"):
+        client.api.pack.download_archive(body={})

@@ -102,7 +102,9 @@ class PackOperations:
         """
         return cast("TagReply", self._client.call("pack.get_current_tag"))
 
-    def get_download_details(self, *, body: DownloadDetailsRequest | Mapping[str, object]) -> DownloadDetailsReply:
+    def get_download_details(
+        self, *, body: DownloadDetailsRequest | Mapping[str, object] | None = None
+    ) -> DownloadDetailsReply:
         """Prepare a download of the pack or a patch
 
         Returns the details (and the `id`) of the archive for the full modpack, or for a patch from
@@ -117,7 +119,12 @@ class PackOperations:
             "DownloadDetailsReply",
             self._client.call(
                 "pack.get_download_details",
-                body=_support().coerce_model(_model("DownloadDetailsRequest"), body, "body"),
+                body=_support().coerce_model(
+                    _model("DownloadDetailsRequest"),
+                    {} if body is None else body,
+                    "body",
+                    fill={"client_id": "", "client_secret": "", "token": ""},
+                ),
             ),
         )
 
@@ -134,7 +141,10 @@ class PackOperations:
         return cast(
             "File",
             self._client.call(
-                "pack.download_archive", body=_support().coerce_model(_model("FileRequest"), body, "body")
+                "pack.download_archive",
+                body=_support().coerce_model(
+                    _model("FileRequest"), body, "body", fill={"client_id": "", "client_secret": "", "token": ""}
+                ),
             ),
         )
 
@@ -177,7 +187,7 @@ class AuthOperations:
             ),
         )
 
-    def test_token(self, *, body: Credentials | Mapping[str, object]) -> Reply:
+    def test_token(self, *, body: Credentials | Mapping[str, object] | None = None) -> Reply:
         """Test whether a token is still valid
 
         Answers only the default fields: `result` 0 if the token is valid. Authenticated: the form body
@@ -190,7 +200,15 @@ class AuthOperations:
         """
         return cast(
             "Reply",
-            self._client.call("auth.test_token", body=_support().coerce_model(_model("Credentials"), body, "body")),
+            self._client.call(
+                "auth.test_token",
+                body=_support().coerce_model(
+                    _model("Credentials"),
+                    {} if body is None else body,
+                    "body",
+                    fill={"client_id": "", "client_secret": "", "token": ""},
+                ),
+            ),
         )
 
     def __dir__(self) -> list[str]:
@@ -263,7 +281,7 @@ class AdsOperations:
     def __init__(self, client: SyncCaller) -> None:
         self._client = client
 
-    def get_ads(self, *, body: AdsRequest | Mapping[str, object]) -> AdsReply:
+    def get_ads(self, *, body: AdsRequest | Mapping[str, object] | None = None) -> AdsReply:
         """Get ads
 
         Fetches ads of all or one type (`buy`/`sell`), at most `limit` of them. Authenticated: the form body
@@ -275,7 +293,15 @@ class AdsOperations:
         """
         return cast(
             "AdsReply",
-            self._client.call("ads.get_ads", body=_support().coerce_model(_model("AdsRequest"), body, "body")),
+            self._client.call(
+                "ads.get_ads",
+                body=_support().coerce_model(
+                    _model("AdsRequest"),
+                    {} if body is None else body,
+                    "body",
+                    fill={"client_id": "", "client_secret": "", "token": ""},
+                ),
+            ),
         )
 
     def __dir__(self) -> list[str]:
@@ -341,7 +367,7 @@ class AsyncPackOperations:
         return cast("TagReply", await self._client.call("pack.get_current_tag"))
 
     async def get_download_details(
-        self, *, body: DownloadDetailsRequest | Mapping[str, object]
+        self, *, body: DownloadDetailsRequest | Mapping[str, object] | None = None
     ) -> DownloadDetailsReply:
         """Prepare a download of the pack or a patch
 
@@ -357,7 +383,12 @@ class AsyncPackOperations:
             "DownloadDetailsReply",
             await self._client.call(
                 "pack.get_download_details",
-                body=_support().coerce_model(_model("DownloadDetailsRequest"), body, "body"),
+                body=_support().coerce_model(
+                    _model("DownloadDetailsRequest"),
+                    {} if body is None else body,
+                    "body",
+                    fill={"client_id": "", "client_secret": "", "token": ""},
+                ),
             ),
         )
 
@@ -374,7 +405,10 @@ class AsyncPackOperations:
         return cast(
             "File",
             await self._client.call(
-                "pack.download_archive", body=_support().coerce_model(_model("FileRequest"), body, "body")
+                "pack.download_archive",
+                body=_support().coerce_model(
+                    _model("FileRequest"), body, "body", fill={"client_id": "", "client_secret": "", "token": ""}
+                ),
             ),
         )
 
@@ -417,7 +451,7 @@ class AsyncAuthOperations:
             ),
         )
 
-    async def test_token(self, *, body: Credentials | Mapping[str, object]) -> Reply:
+    async def test_token(self, *, body: Credentials | Mapping[str, object] | None = None) -> Reply:
         """Test whether a token is still valid
 
         Answers only the default fields: `result` 0 if the token is valid. Authenticated: the form body
@@ -431,7 +465,13 @@ class AsyncAuthOperations:
         return cast(
             "Reply",
             await self._client.call(
-                "auth.test_token", body=_support().coerce_model(_model("Credentials"), body, "body")
+                "auth.test_token",
+                body=_support().coerce_model(
+                    _model("Credentials"),
+                    {} if body is None else body,
+                    "body",
+                    fill={"client_id": "", "client_secret": "", "token": ""},
+                ),
             ),
         )
 
@@ -505,7 +545,7 @@ class AsyncAdsOperations:
     def __init__(self, client: AsyncCaller) -> None:
         self._client = client
 
-    async def get_ads(self, *, body: AdsRequest | Mapping[str, object]) -> AdsReply:
+    async def get_ads(self, *, body: AdsRequest | Mapping[str, object] | None = None) -> AdsReply:
         """Get ads
 
         Fetches ads of all or one type (`buy`/`sell`), at most `limit` of them. Authenticated: the form body
@@ -517,7 +557,15 @@ class AsyncAdsOperations:
         """
         return cast(
             "AdsReply",
-            await self._client.call("ads.get_ads", body=_support().coerce_model(_model("AdsRequest"), body, "body")),
+            await self._client.call(
+                "ads.get_ads",
+                body=_support().coerce_model(
+                    _model("AdsRequest"),
+                    {} if body is None else body,
+                    "body",
+                    fill={"client_id": "", "client_secret": "", "token": ""},
+                ),
+            ),
         )
 
     def __dir__(self) -> list[str]:
