@@ -31,6 +31,9 @@ def modrinth_mistakes() -> None:
     modrinth.api.projects.search_projects(limit="50")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
     # the dynamic form returns `object`: using it as a model without narrowing is flagged
     _ = modrinth.call("projects.get_project", id_slug="sodium").slug  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType, reportUnknownVariableType]
+    # with_options takes the knobs it names, with their types
+    modrinth.with_options(retry=3)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    modrinth.with_options(timout=5.0)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
     # a name craftapis does not export
     _ = craftapis.Modrinht  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType, reportUnknownVariableType]
 
