@@ -159,12 +159,15 @@ class Facets:
         return self.where("server_side", op, *values)
 
     def author(self, *values: str, op: Operator = ":") -> Facets:
+        """Projects by these authors (usernames)."""
         return self.where("author", op, *values)
 
     def title(self, *values: str, op: Operator = ":") -> Facets:
+        """Projects with this title."""
         return self.where("title", op, *values)
 
     def project_id(self, *values: str, op: Operator = ":") -> Facets:
+        """These projects (by id), e.g. to search within a known set."""
         return self.where("project_id", op, *values)
 
     def open_source(self, value: bool = True) -> Facets:
@@ -190,6 +193,7 @@ class Facets:
     # -- output ----------------------------------------------------------------------------------
 
     def to_list(self) -> list[list[str]]:
+        """The facets as Modrinth's nested list: a list of OR-groups, ANDed together."""
         return [list(g) for g in self._groups]
 
     def render(self) -> str:

@@ -70,6 +70,7 @@ class Envelope:
 
     @classmethod
     def from_body(cls, body: Mapping[str, object]) -> Envelope:
+        """The envelope of a decoded moonrope answer (`status`, `data`, `flags`, `time`)."""
         flags = body.get("flags")
         time = body.get("time")
         return cls(

@@ -169,6 +169,7 @@ def define_error_code(
         if existing is not None:
             return existing
         namespace: dict[str, Any] = {"error_code": code, "__module__": module or "craftapis.moonrope"}
+        namespace["__doc__"] = f"The moonrope error code `{code}`" + (f": {hint}." if hint else ".")
         if hint is not None:
             namespace["hint"] = hint
         klass = type(name or f"MoonropeError[{code}]", (MoonropeError, *bases), namespace)
@@ -210,6 +211,7 @@ class ValidationError(MoonropeError, UnprocessableEntityError):
 
     @property
     def errors(self) -> object:
+        """The server's list of field errors (``data.errors``), or None when it sent none."""
         data = self.data
         return data.get("errors") if isinstance(data, Mapping) else None
 

@@ -39,6 +39,7 @@ class MoonropePaging(PageNumberPaging):
     total_at: tuple[str, ...] = ("flags", "paginated", "total_records")
 
     def next(self, params: dict[str, object], body: object, count: int) -> dict[str, object] | None:
+        """The next page's parameters, or None after the last page (or when the action is not paginated)."""
         flags = body.get("flags") if isinstance(body, Mapping) else None
         if not isinstance(flags, Mapping) or not isinstance(flags.get("paginated"), Mapping):
             return None
