@@ -307,6 +307,26 @@ def _method(op: _Operation, asynchronous: bool) -> str:
     return head + _docstring(op, indent * 2) + body
 
 
+def _raw_method(op: _Operation, asynchronous: bool) -> str:
+    """The same operation under `with_raw_response`: the parsed result with its HTTP response."""
+    indent = "    "
+    sig = ["self"]
+    if op.params:
+        sig.append("*")
+    for p in op.params:
+        sig.append(f"{p.name}: {p.annotation}" + (f" = {p.default}" if p.default is not None else ""))
+    kwargs = ", ".join(f"{p.name}={p.name}" for p in op.params)
+    returns = f"RawResponse[{op.returns}]"
+    call = f"self._raw.{op.name}({kwargs})"
+    if asynchronous:
+        call = f"await {call}"
+    head = f"{indent}{'async ' if asynchronous else ''}def {op.name}({', '.join(sig)}) -> {returns}:\n"
+    summary = (op.summary.strip().splitlines() or [f"The `{op.tag}.{op.name}` operation."])[0]
+    doc = f'{indent * 2}"""{summary.rstrip(".")}, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""\n'
+    doc = doc.replace("\\", "\\\\")
+    return head + doc + f"{indent * 2}return cast({returns!r}, {call})\n"
+
+
 def render(api: Api, doc: dict[str, Any], lock: dict[str, Any]) -> str:
     ops, imports, modules = _operations(api, doc, lock)
     by_tag: dict[str, list[_Operation]] = {}
@@ -333,6 +353,7 @@ def render(api: Api, doc: dict[str, Any], lock: dict[str, Any]) -> str:
         "",
         "if TYPE_CHECKING:",
         "    from craftapis._operations import AsyncCaller, SyncCaller",
+        "    from craftapis._raw import RawResponse",
         *sorted(f"    {line}" for line in imports if not line.startswith(("from .types", "from typing"))),
         "    from .types import File",
         "",
@@ -427,7 +448,89 @@ def render(api: Api, doc: dict[str, Any], lock: dict[str, Any]) -> str:
             "",
             "",
         ]
+        out += _raw_classes(api, api_class, by_tag, prefix, asynchronous)
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _raw_classes(
+    api: Api, api_class: str, by_tag: dict[str, list[_Operation]], prefix: str, asynchronous: bool
+) -> list[str]:
+    """`client.with_raw_response.api.<tag>.<operation>(...)`, typed: each returns `RawResponse[T]`.
+    At runtime they go through craftapis' `RawResponses` (which records the client's responses)."""
+    out: list[str] = []
+    for tag, tag_ops in by_tag.items():
+        cls = f"{prefix}Raw{_class_name(tag)}Operations"
+        out += [
+            f"class {cls}:",
+            f'    """The `{tag}` operations under `with_raw_response`: each returns a `RawResponse`."""',
+            "",
+            '    __slots__ = ("_raw",)',
+            "",
+            f"    def __init__(self, operations: {prefix}{_class_name(tag)}Operations) -> None:",
+            '        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)',
+            "",
+        ]
+        out += [_raw_method(op, asynchronous) for op in tag_ops]
+        out += [
+            "    def __dir__(self) -> list[str]:",
+            f"        return {sorted(op.name for op in tag_ops)!r}",
+            "",
+            "",
+        ]
+    top = f"{prefix}Raw{api_class}Operations"
+    out += [
+        f"class {top}:",
+        f'    """Every operation of {api.title.split(" (")[0]} under `with_raw_response`, by tag."""',
+        "",
+        '    __slots__ = ("_operations",)',
+        "",
+        f"    def __init__(self, operations: {prefix}{api_class}Operations) -> None:",
+        "        self._operations = operations",
+        "",
+    ]
+    for tag in by_tag:
+        tag_cls = f"{prefix}Raw{_class_name(tag)}Operations"
+        out += [
+            "    @property",
+            f"    def {tag}(self) -> {tag_cls}:",
+            f'        """The `{tag}` operations, each returning a `RawResponse`."""',
+            f"        return {tag_cls}(self._operations.{tag})",
+            "",
+        ]
+    out += ["    def __dir__(self) -> list[str]:", f"        return {sorted(by_tag)!r}", "", ""]
+    wrapper = f"{prefix}{api_class}WithRawResponse"
+    out += [
+        f"class {wrapper}:",
+        f'    """`client.with_raw_response` of a {prefix}{api_class} client: `.api.<tag>.<operation>(...)` typed, each',
+        '    returning a `RawResponse[T]`; the friendly methods as craftapis\' `RawResponses` gives them."""',
+        "",
+        '    __slots__ = ("_operations", "_raw")',
+        "",
+        f"    def __init__(self, raw: object, operations: {prefix}{api_class}Operations) -> None:",
+        "        self._raw = raw",
+        "        self._operations = operations",
+        "",
+        "    @property",
+        f"    def api(self) -> {top}:",
+        '        """Every operation, each returning a `RawResponse`."""',
+        f"        return {top}(self._operations)",
+        "",
+        "    if TYPE_CHECKING:",
+        "",
+        "        def __getattr__(self, name: str) -> Any:  # the friendly methods: not typed here (yet)",
+        "            ...",
+        "",
+        "    else:",
+        "",
+        "        def __getattr__(self, name: str) -> object:",
+        "            return getattr(self._raw, name)",
+        "",
+        "    def __dir__(self) -> list[str]:",
+        "        return dir(self._raw)",
+        "",
+        "",
+    ]
+    return out
 
 
 def write(api: Api, doc: dict[str, Any], package_dir: Path, lock: dict[str, Any]) -> Path:

@@ -369,3 +369,25 @@ def test_railcraft_bodies_may_leave_out_what_the_session_sends(monkeypatch: pyte
     assert isinstance(body, AdsRequest) and body.limit == 3 and body.type_.value == "sell"
     with pytest.raises(TypeError, match=r"body is missing the required field 'id' of FileRequest"):
         client.api.pack.download_archive(body={})
+
+
+async def test_raw_responses_of_typed_operations_carry_the_parsed_model_and_the_response() -> None:
+    from craftapis._raw import RawResponse
+    from craftapis_generated.modrinth.models import Project
+
+    body = _real_project()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=body, headers={"x-ratelimit-remaining": "299"})
+
+    sync_client = Modrinth(user_agent=UA, transport=httpx.MockTransport(handler))
+    raw = sync_client.with_raw_response.api.projects.get_project(id_slug="fabric-api")
+    assert isinstance(raw, RawResponse) and isinstance(raw.parsed, Project)
+    assert raw.status_code == 200 and raw.rate_limit == {"x-ratelimit-remaining": "299"}
+    assert raw.request.url.path.endswith("/project/fabric-api")
+    friendly = sync_client.with_raw_response.get_project("fabric-api")  # the friendly methods still work
+    assert isinstance(friendly.parsed, Project)
+    async_client = AsyncModrinth(user_agent=UA, transport=httpx.MockTransport(handler))
+    araw = await async_client.with_raw_response.api.projects.get_project(id_slug="fabric-api")
+    assert isinstance(araw.parsed, Project) and araw.headers["x-ratelimit-remaining"] == "299"
+    assert sorted(dir(sync_client.with_raw_response.api)) == sorted(dir(sync_client.api))

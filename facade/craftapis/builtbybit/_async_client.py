@@ -29,7 +29,10 @@ if TYPE_CHECKING:
         Update,
         Version,
     )
-    from craftapis_generated.builtbybit_v2.operations import AsyncBuiltByBitOperations
+    from craftapis_generated.builtbybit_v2.operations import (
+        AsyncBuiltByBitOperations,
+        AsyncBuiltByBitWithRawResponse,
+    )
 
 from typing import Unpack
 
@@ -85,6 +88,15 @@ class AsyncBuiltByBit(_BuiltByBitCore, AsyncAPIClient):
         from craftapis_generated.builtbybit_v2.operations import AsyncBuiltByBitOperations
 
         return AsyncBuiltByBitOperations(self)
+
+    @property
+    def with_raw_response(self) -> AsyncBuiltByBitWithRawResponse:  # type: ignore[override]  # the base's, with `.api` typed
+        """The same methods, each returning a `RawResponse` (`.parsed`, `.status_code`, `.headers` with
+        the rate-limit headers, `.request`, `.http_response`): `client.with_raw_response.get_project(...)`;
+        `client.with_raw_response.api.<tag>.<operation>(...)` is typed as `RawResponse[<model>]`."""
+        from craftapis_generated.builtbybit_v2.operations import AsyncBuiltByBitWithRawResponse
+
+        return AsyncBuiltByBitWithRawResponse(super().with_raw_response, self.api)
 
     def __init__(
         self,

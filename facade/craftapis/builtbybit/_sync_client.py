@@ -31,7 +31,10 @@ if TYPE_CHECKING:
         Update,
         Version,
     )
-    from craftapis_generated.builtbybit_v2.operations import BuiltByBitOperations
+    from craftapis_generated.builtbybit_v2.operations import (
+        BuiltByBitOperations,
+        BuiltByBitWithRawResponse,
+    )
 
 from typing import Unpack
 
@@ -87,6 +90,15 @@ class BuiltByBit(_BuiltByBitCore, SyncAPIClient):
         from craftapis_generated.builtbybit_v2.operations import BuiltByBitOperations
 
         return BuiltByBitOperations(self)
+
+    @property
+    def with_raw_response(self) -> BuiltByBitWithRawResponse:  # type: ignore[override]  # the base's, with `.api` typed
+        """The same methods, each returning a `RawResponse` (`.parsed`, `.status_code`, `.headers` with
+        the rate-limit headers, `.request`, `.http_response`): `client.with_raw_response.get_project(...)`;
+        `client.with_raw_response.api.<tag>.<operation>(...)` is typed as `RawResponse[<model>]`."""
+        from craftapis_generated.builtbybit_v2.operations import BuiltByBitWithRawResponse
+
+        return BuiltByBitWithRawResponse(super().with_raw_response, self.api)
 
     def __init__(
         self,

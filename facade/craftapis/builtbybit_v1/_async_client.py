@@ -35,7 +35,10 @@ if TYPE_CHECKING:
     from craftapis_generated.builtbybit_v1.models.review import Review
     from craftapis_generated.builtbybit_v1.models.update import Update
     from craftapis_generated.builtbybit_v1.models.version import Version
-    from craftapis_generated.builtbybit_v1.operations import AsyncBuiltByBitV1Operations
+    from craftapis_generated.builtbybit_v1.operations import (
+        AsyncBuiltByBitV1Operations,
+        AsyncBuiltByBitV1WithRawResponse,
+    )
 
 __all__ = ["AsyncBuiltByBitV1"]
 
@@ -70,6 +73,15 @@ class AsyncBuiltByBitV1(_V1Core, AsyncAPIClient):
         from craftapis_generated.builtbybit_v1.operations import AsyncBuiltByBitV1Operations
 
         return AsyncBuiltByBitV1Operations(self)
+
+    @property
+    def with_raw_response(self) -> AsyncBuiltByBitV1WithRawResponse:  # type: ignore[override]  # the base's, with `.api` typed
+        """The same methods, each returning a `RawResponse` (`.parsed`, `.status_code`, `.headers` with
+        the rate-limit headers, `.request`, `.http_response`): `client.with_raw_response.get_project(...)`;
+        `client.with_raw_response.api.<tag>.<operation>(...)` is typed as `RawResponse[<model>]`."""
+        from craftapis_generated.builtbybit_v1.operations import AsyncBuiltByBitV1WithRawResponse
+
+        return AsyncBuiltByBitV1WithRawResponse(super().with_raw_response, self.api)
 
     _profile = BUILTBYBIT_V1
 

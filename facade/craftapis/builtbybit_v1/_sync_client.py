@@ -37,7 +37,10 @@ if TYPE_CHECKING:
     from craftapis_generated.builtbybit_v1.models.review import Review
     from craftapis_generated.builtbybit_v1.models.update import Update
     from craftapis_generated.builtbybit_v1.models.version import Version
-    from craftapis_generated.builtbybit_v1.operations import BuiltByBitV1Operations
+    from craftapis_generated.builtbybit_v1.operations import (
+        BuiltByBitV1Operations,
+        BuiltByBitV1WithRawResponse,
+    )
 
 __all__ = ["BuiltByBitV1"]
 
@@ -72,6 +75,15 @@ class BuiltByBitV1(_V1Core, SyncAPIClient):
         from craftapis_generated.builtbybit_v1.operations import BuiltByBitV1Operations
 
         return BuiltByBitV1Operations(self)
+
+    @property
+    def with_raw_response(self) -> BuiltByBitV1WithRawResponse:  # type: ignore[override]  # the base's, with `.api` typed
+        """The same methods, each returning a `RawResponse` (`.parsed`, `.status_code`, `.headers` with
+        the rate-limit headers, `.request`, `.http_response`): `client.with_raw_response.get_project(...)`;
+        `client.with_raw_response.api.<tag>.<operation>(...)` is typed as `RawResponse[<model>]`."""
+        from craftapis_generated.builtbybit_v1.operations import BuiltByBitV1WithRawResponse
+
+        return BuiltByBitV1WithRawResponse(super().with_raw_response, self.api)
 
     _profile = BUILTBYBIT_V1
 

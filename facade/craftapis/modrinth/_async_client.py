@@ -38,7 +38,7 @@ if TYPE_CHECKING:
         VersionDependency,
         VersionFile,
     )
-    from craftapis_generated.modrinth.operations import AsyncModrinthOperations
+    from craftapis_generated.modrinth.operations import AsyncModrinthOperations, AsyncModrinthWithRawResponse
 
 __all__ = ["AsyncModrinth"]
 
@@ -79,6 +79,15 @@ class AsyncModrinth(_ModrinthCore, AsyncBulkLookups, AsyncAPIClient):
         from craftapis_generated.modrinth.operations import AsyncModrinthOperations
 
         return AsyncModrinthOperations(self)
+
+    @property
+    def with_raw_response(self) -> AsyncModrinthWithRawResponse:  # type: ignore[override]  # the base's, with `.api` typed
+        """The same methods, each returning a `RawResponse` (`.parsed`, `.status_code`, `.headers` with
+        the rate-limit headers, `.request`, `.http_response`): `client.with_raw_response.get_project(...)`;
+        `client.with_raw_response.api.<tag>.<operation>(...)` is typed as `RawResponse[<model>]`."""
+        from craftapis_generated.modrinth.operations import AsyncModrinthWithRawResponse
+
+        return AsyncModrinthWithRawResponse(super().with_raw_response, self.api)
 
     def __init__(
         self,

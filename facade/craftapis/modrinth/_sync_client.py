@@ -40,7 +40,7 @@ if TYPE_CHECKING:
         VersionDependency,
         VersionFile,
     )
-    from craftapis_generated.modrinth.operations import ModrinthOperations
+    from craftapis_generated.modrinth.operations import ModrinthOperations, ModrinthWithRawResponse
 
 __all__ = ["Modrinth"]
 
@@ -81,6 +81,15 @@ class Modrinth(_ModrinthCore, BulkLookups, SyncAPIClient):
         from craftapis_generated.modrinth.operations import ModrinthOperations
 
         return ModrinthOperations(self)
+
+    @property
+    def with_raw_response(self) -> ModrinthWithRawResponse:  # type: ignore[override]  # the base's, with `.api` typed
+        """The same methods, each returning a `RawResponse` (`.parsed`, `.status_code`, `.headers` with
+        the rate-limit headers, `.request`, `.http_response`): `client.with_raw_response.get_project(...)`;
+        `client.with_raw_response.api.<tag>.<operation>(...)` is typed as `RawResponse[<model>]`."""
+        from craftapis_generated.modrinth.operations import ModrinthWithRawResponse
+
+        return ModrinthWithRawResponse(super().with_raw_response, self.api)
 
     def __init__(
         self,

@@ -20,7 +20,7 @@ from ._messages import (
 
 if TYPE_CHECKING:
     from craftapis_generated.postal.models import Delivery, Message, MessageExpansion, SendResult
-    from craftapis_generated.postal.operations import AsyncPostalOperations
+    from craftapis_generated.postal.operations import AsyncPostalOperations, AsyncPostalWithRawResponse
 
 __all__ = ["AsyncPostal"]
 
@@ -47,6 +47,15 @@ class AsyncPostal(_PostalDeployment, AsyncMoonrope):
         from craftapis_generated.postal.operations import AsyncPostalOperations
 
         return AsyncPostalOperations(self)
+
+    @property
+    def with_raw_response(self) -> AsyncPostalWithRawResponse:  # type: ignore[override]  # the base's, with `.api` typed
+        """The same methods, each returning a `RawResponse` (`.parsed`, `.status_code`, `.headers` with
+        the rate-limit headers, `.request`, `.http_response`): `client.with_raw_response.get_project(...)`;
+        `client.with_raw_response.api.<tag>.<operation>(...)` is typed as `RawResponse[<model>]`."""
+        from craftapis_generated.postal.operations import AsyncPostalWithRawResponse
+
+        return AsyncPostalWithRawResponse(super().with_raw_response, self.api)
 
     def __init__(
         self,

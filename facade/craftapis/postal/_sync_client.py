@@ -22,7 +22,7 @@ from ._messages import (
 
 if TYPE_CHECKING:
     from craftapis_generated.postal.models import Delivery, Message, MessageExpansion, SendResult
-    from craftapis_generated.postal.operations import PostalOperations
+    from craftapis_generated.postal.operations import PostalOperations, PostalWithRawResponse
 
 __all__ = ["Postal"]
 
@@ -49,6 +49,15 @@ class Postal(_PostalDeployment, Moonrope):
         from craftapis_generated.postal.operations import PostalOperations
 
         return PostalOperations(self)
+
+    @property
+    def with_raw_response(self) -> PostalWithRawResponse:  # type: ignore[override]  # the base's, with `.api` typed
+        """The same methods, each returning a `RawResponse` (`.parsed`, `.status_code`, `.headers` with
+        the rate-limit headers, `.request`, `.http_response`): `client.with_raw_response.get_project(...)`;
+        `client.with_raw_response.api.<tag>.<operation>(...)` is typed as `RawResponse[<model>]`."""
+        from craftapis_generated.postal.operations import PostalWithRawResponse
+
+        return PostalWithRawResponse(super().with_raw_response, self.api)
 
     def __init__(
         self,

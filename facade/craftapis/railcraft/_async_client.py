@@ -26,7 +26,10 @@ if TYPE_CHECKING:
     from craftapis_generated.railcraft.models.download_details_reply import DownloadDetailsReply
     from craftapis_generated.railcraft.models.server_message_reply import ServerMessageReply
     from craftapis_generated.railcraft.models.tag_reply import TagReply
-    from craftapis_generated.railcraft.operations import AsyncRailcraftPackOperations
+    from craftapis_generated.railcraft.operations import (
+        AsyncRailcraftPackOperations,
+        AsyncRailcraftPackWithRawResponse,
+    )
 
 __all__ = ["AsyncRailcraftPack"]
 
@@ -68,6 +71,15 @@ class AsyncRailcraftPack(_RailcraftCore, AsyncAPIClient):
         from craftapis_generated.railcraft.operations import AsyncRailcraftPackOperations
 
         return AsyncRailcraftPackOperations(self)
+
+    @property
+    def with_raw_response(self) -> AsyncRailcraftPackWithRawResponse:  # type: ignore[override]  # the base's, with `.api` typed
+        """The same methods, each returning a `RawResponse` (`.parsed`, `.status_code`, `.headers` with
+        the rate-limit headers, `.request`, `.http_response`): `client.with_raw_response.get_project(...)`;
+        `client.with_raw_response.api.<tag>.<operation>(...)` is typed as `RawResponse[<model>]`."""
+        from craftapis_generated.railcraft.operations import AsyncRailcraftPackWithRawResponse
+
+        return AsyncRailcraftPackWithRawResponse(super().with_raw_response, self.api)
 
     _profile = RAILCRAFT
 

@@ -28,7 +28,10 @@ if TYPE_CHECKING:
     from craftapis_generated.railcraft.models.download_details_reply import DownloadDetailsReply
     from craftapis_generated.railcraft.models.server_message_reply import ServerMessageReply
     from craftapis_generated.railcraft.models.tag_reply import TagReply
-    from craftapis_generated.railcraft.operations import RailcraftPackOperations
+    from craftapis_generated.railcraft.operations import (
+        RailcraftPackOperations,
+        RailcraftPackWithRawResponse,
+    )
 
 __all__ = ["RailcraftPack"]
 
@@ -70,6 +73,15 @@ class RailcraftPack(_RailcraftCore, SyncAPIClient):
         from craftapis_generated.railcraft.operations import RailcraftPackOperations
 
         return RailcraftPackOperations(self)
+
+    @property
+    def with_raw_response(self) -> RailcraftPackWithRawResponse:  # type: ignore[override]  # the base's, with `.api` typed
+        """The same methods, each returning a `RawResponse` (`.parsed`, `.status_code`, `.headers` with
+        the rate-limit headers, `.request`, `.http_response`): `client.with_raw_response.get_project(...)`;
+        `client.with_raw_response.api.<tag>.<operation>(...)` is typed as `RawResponse[<model>]`."""
+        from craftapis_generated.railcraft.operations import RailcraftPackWithRawResponse
+
+        return RailcraftPackWithRawResponse(super().with_raw_response, self.api)
 
     _profile = RAILCRAFT
 

@@ -19,6 +19,7 @@ from .types import UNSET, Unset
 
 if TYPE_CHECKING:
     from craftapis._operations import AsyncCaller, SyncCaller
+    from craftapis._raw import RawResponse
 
     from .models.addon_license import AddonLicense
     from .models.addon_purchase import AddonPurchase
@@ -2325,6 +2326,1168 @@ class BuiltByBitV1Operations:
             )
 
 
+class RawHealthOperations:
+    """The `health` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: HealthOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    def get_health(
+        self, *, format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET, pretty: bool | Unset = UNSET
+    ) -> RawResponse[str | None]:
+        """Check that the API is up, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[str | None]", self._raw.get_health(format_=format_, pretty=pretty))
+
+    def __dir__(self) -> list[str]:
+        return ["get_health"]
+
+
+class RawAlertsOperations:
+    """The `alerts` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: AlertsOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    def list_unread_alerts(
+        self,
+        *,
+        sort: str | Unset = UNSET,
+        order: SortOrder | Literal["asc", "desc"] | Unset = UNSET,
+        page: int | Unset = UNSET,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[list[Alert] | None]:
+        """List unread alerts, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[list[Alert] | None]",
+            self._raw.list_unread_alerts(sort=sort, order=order, page=page, format_=format_, pretty=pretty),
+        )
+
+    def mark_alerts_as_read(
+        self,
+        *,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+        body: MarkAlertsReadRequest | Mapping[str, object],
+    ) -> RawResponse[object]:
+        """Mark all unread alerts as read, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[object]", self._raw.mark_alerts_as_read(format_=format_, pretty=pretty, body=body))
+
+    def __dir__(self) -> list[str]:
+        return ["list_unread_alerts", "mark_alerts_as_read"]
+
+
+class RawConversationsOperations:
+    """The `conversations` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: ConversationsOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    def list_unread_conversations(
+        self,
+        *,
+        sort: str | Unset = UNSET,
+        order: SortOrder | Literal["asc", "desc"] | Unset = UNSET,
+        page: int | Unset = UNSET,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[list[Conversation] | None]:
+        """List unread conversations, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[list[Conversation] | None]",
+            self._raw.list_unread_conversations(sort=sort, order=order, page=page, format_=format_, pretty=pretty),
+        )
+
+    def start_conversation(
+        self,
+        *,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+        body: StartConversationRequest | Mapping[str, object],
+    ) -> RawResponse[int | None]:
+        """Start a conversation, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[int | None]", self._raw.start_conversation(format_=format_, pretty=pretty, body=body))
+
+    def list_conversation_replies(
+        self,
+        *,
+        conversation_id: int,
+        sort: str | Unset = UNSET,
+        order: SortOrder | Literal["asc", "desc"] | Unset = UNSET,
+        page: int | Unset = UNSET,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[list[ConversationReply] | None]:
+        """List replies of an unread conversation, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[list[ConversationReply] | None]",
+            self._raw.list_conversation_replies(
+                conversation_id=conversation_id, sort=sort, order=order, page=page, format_=format_, pretty=pretty
+            ),
+        )
+
+    def reply_to_conversation(
+        self,
+        *,
+        conversation_id: int,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+        body: MessageRequest | Mapping[str, object],
+    ) -> RawResponse[int | None]:
+        """Reply to an unread conversation, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[int | None]",
+            self._raw.reply_to_conversation(conversation_id=conversation_id, format_=format_, pretty=pretty, body=body),
+        )
+
+    def __dir__(self) -> list[str]:
+        return ["list_conversation_replies", "list_unread_conversations", "reply_to_conversation", "start_conversation"]
+
+
+class RawMembersOperations:
+    """The `members` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: MembersOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    def get_self(
+        self, *, format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET, pretty: bool | Unset = UNSET
+    ) -> RawResponse[Member | None]:
+        """Fetch yourself, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[Member | None]", self._raw.get_self(format_=format_, pretty=pretty))
+
+    def modify_self(
+        self,
+        *,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+        body: ModifySelfRequest | Mapping[str, object],
+    ) -> RawResponse[object]:
+        """Modify your custom title, about-me or signature, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[object]", self._raw.modify_self(format_=format_, pretty=pretty, body=body))
+
+    def get_member(
+        self,
+        *,
+        member_id: int,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[Member | None]:
+        """Fetch a member by id, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[Member | None]", self._raw.get_member(member_id=member_id, format_=format_, pretty=pretty)
+        )
+
+    def get_member_by_username(
+        self,
+        *,
+        username: str,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[Member | None]:
+        """Fetch a member by username, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[Member | None]",
+            self._raw.get_member_by_username(username=username, format_=format_, pretty=pretty),
+        )
+
+    def get_member_by_discord_id(
+        self,
+        *,
+        discord_id: str,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[Member | None]:
+        """Fetch a member by linked Discord id, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[Member | None]",
+            self._raw.get_member_by_discord_id(discord_id=discord_id, format_=format_, pretty=pretty),
+        )
+
+    def list_bans(
+        self,
+        *,
+        sort: str | Unset = UNSET,
+        order: SortOrder | Literal["asc", "desc"] | Unset = UNSET,
+        page: int | Unset = UNSET,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[list[Ban] | None]:
+        """List recently issued bans, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[list[Ban] | None]",
+            self._raw.list_bans(sort=sort, order=order, page=page, format_=format_, pretty=pretty),
+        )
+
+    def __dir__(self) -> list[str]:
+        return [
+            "get_member",
+            "get_member_by_discord_id",
+            "get_member_by_username",
+            "get_self",
+            "list_bans",
+            "modify_self",
+        ]
+
+
+class RawProfilePostsOperations:
+    """The `profile_posts` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: ProfilePostsOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    def list_profile_posts(
+        self,
+        *,
+        sort: str | Unset = UNSET,
+        order: SortOrder | Literal["asc", "desc"] | Unset = UNSET,
+        page: int | Unset = UNSET,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[list[ProfilePost] | None]:
+        """List posts on your profile, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[list[ProfilePost] | None]",
+            self._raw.list_profile_posts(sort=sort, order=order, page=page, format_=format_, pretty=pretty),
+        )
+
+    def create_profile_post(
+        self,
+        *,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+        body: MessageRequest | Mapping[str, object],
+    ) -> RawResponse[int | None]:
+        """Post on your profile, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[int | None]", self._raw.create_profile_post(format_=format_, pretty=pretty, body=body))
+
+    def get_profile_post(
+        self,
+        *,
+        profile_post_id: int,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[ProfilePost | None]:
+        """Fetch a post on your profile, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[ProfilePost | None]",
+            self._raw.get_profile_post(profile_post_id=profile_post_id, format_=format_, pretty=pretty),
+        )
+
+    def delete_profile_post(
+        self,
+        *,
+        profile_post_id: int,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[object]:
+        """Delete a post on your profile that you authored, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[object]",
+            self._raw.delete_profile_post(profile_post_id=profile_post_id, format_=format_, pretty=pretty),
+        )
+
+    def modify_profile_post(
+        self,
+        *,
+        profile_post_id: int,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+        body: MessageRequest | Mapping[str, object],
+    ) -> RawResponse[object]:
+        """Edit a post on your profile that you authored, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[object]",
+            self._raw.modify_profile_post(profile_post_id=profile_post_id, format_=format_, pretty=pretty, body=body),
+        )
+
+    def __dir__(self) -> list[str]:
+        return [
+            "create_profile_post",
+            "delete_profile_post",
+            "get_profile_post",
+            "list_profile_posts",
+            "modify_profile_post",
+        ]
+
+
+class RawResourcesOperations:
+    """The `resources` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: ResourcesOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    def list_resources(
+        self,
+        *,
+        sort: str | Unset = UNSET,
+        order: SortOrder | Literal["asc", "desc"] | Unset = UNSET,
+        page: int | Unset = UNSET,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[list[BasicResource] | None]:
+        """List public resources, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[list[BasicResource] | None]",
+            self._raw.list_resources(sort=sort, order=order, page=page, format_=format_, pretty=pretty),
+        )
+
+    def list_owned_resources(
+        self,
+        *,
+        sort: str | Unset = UNSET,
+        order: SortOrder | Literal["asc", "desc"] | Unset = UNSET,
+        page: int | Unset = UNSET,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[list[BasicResource] | None]:
+        """List resources you own, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[list[BasicResource] | None]",
+            self._raw.list_owned_resources(sort=sort, order=order, page=page, format_=format_, pretty=pretty),
+        )
+
+    def list_collaborated_resources(
+        self,
+        *,
+        sort: str | Unset = UNSET,
+        order: SortOrder | Literal["asc", "desc"] | Unset = UNSET,
+        page: int | Unset = UNSET,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[list[BasicResource] | None]:
+        """List resources you collaborate on, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[list[BasicResource] | None]",
+            self._raw.list_collaborated_resources(sort=sort, order=order, page=page, format_=format_, pretty=pretty),
+        )
+
+    def list_resources_by_author(
+        self,
+        *,
+        author_id: int,
+        sort: str | Unset = UNSET,
+        order: SortOrder | Literal["asc", "desc"] | Unset = UNSET,
+        page: int | Unset = UNSET,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[list[BasicResource] | None]:
+        """List an author's resources, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[list[BasicResource] | None]",
+            self._raw.list_resources_by_author(
+                author_id=author_id, sort=sort, order=order, page=page, format_=format_, pretty=pretty
+            ),
+        )
+
+    def get_resource(
+        self,
+        *,
+        resource_id: int,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[Resource | None]:
+        """Fetch a resource, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[Resource | None]",
+            self._raw.get_resource(resource_id=resource_id, format_=format_, pretty=pretty),
+        )
+
+    def modify_resource(
+        self,
+        *,
+        resource_id: int,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+        body: ModifyResourceRequest | Mapping[str, object],
+    ) -> RawResponse[object]:
+        """Edit a resource you own or collaborate on, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[object]",
+            self._raw.modify_resource(resource_id=resource_id, format_=format_, pretty=pretty, body=body),
+        )
+
+    def create_resource_batch(
+        self,
+        *,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+        body: ResourceBatchRequest | Mapping[str, object],
+    ) -> RawResponse[object]:
+        """Start a resource batch job, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[object]", self._raw.create_resource_batch(format_=format_, pretty=pretty, body=body))
+
+    def get_resource_batch(
+        self,
+        *,
+        batch_id: str,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[ResourceBatch | None]:
+        """Fetch a resource batch job, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[ResourceBatch | None]",
+            self._raw.get_resource_batch(batch_id=batch_id, format_=format_, pretty=pretty),
+        )
+
+    def __dir__(self) -> list[str]:
+        return [
+            "create_resource_batch",
+            "get_resource",
+            "get_resource_batch",
+            "list_collaborated_resources",
+            "list_owned_resources",
+            "list_resources",
+            "list_resources_by_author",
+            "modify_resource",
+        ]
+
+
+class RawDownloadsOperations:
+    """The `downloads` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: DownloadsOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    def list_resource_downloads(
+        self,
+        *,
+        resource_id: int,
+        sort: str | Unset = UNSET,
+        order: SortOrder | Literal["asc", "desc"] | Unset = UNSET,
+        page: int | Unset = UNSET,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[list[Download] | None]:
+        """List downloads of a resource, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[list[Download] | None]",
+            self._raw.list_resource_downloads(
+                resource_id=resource_id, sort=sort, order=order, page=page, format_=format_, pretty=pretty
+            ),
+        )
+
+    def list_resource_downloads_by_member(
+        self,
+        *,
+        resource_id: int,
+        member_id: int,
+        sort: str | Unset = UNSET,
+        order: SortOrder | Literal["asc", "desc"] | Unset = UNSET,
+        page: int | Unset = UNSET,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[list[Download] | None]:
+        """List a member's downloads of a resource, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[list[Download] | None]",
+            self._raw.list_resource_downloads_by_member(
+                resource_id=resource_id,
+                member_id=member_id,
+                sort=sort,
+                order=order,
+                page=page,
+                format_=format_,
+                pretty=pretty,
+            ),
+        )
+
+    def list_resource_downloads_by_version(
+        self,
+        *,
+        resource_id: int,
+        version_id: int,
+        sort: str | Unset = UNSET,
+        order: SortOrder | Literal["asc", "desc"] | Unset = UNSET,
+        page: int | Unset = UNSET,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[list[Download] | None]:
+        """List downloads of one version of a resource, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[list[Download] | None]",
+            self._raw.list_resource_downloads_by_version(
+                resource_id=resource_id,
+                version_id=version_id,
+                sort=sort,
+                order=order,
+                page=page,
+                format_=format_,
+                pretty=pretty,
+            ),
+        )
+
+    def __dir__(self) -> list[str]:
+        return ["list_resource_downloads", "list_resource_downloads_by_member", "list_resource_downloads_by_version"]
+
+
+class RawLicensesOperations:
+    """The `licenses` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: LicensesOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    def list_resource_licenses(
+        self,
+        *,
+        resource_id: int,
+        sort: str | Unset = UNSET,
+        order: SortOrder | Literal["asc", "desc"] | Unset = UNSET,
+        page: int | Unset = UNSET,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[list[License] | None]:
+        """List licenses of a resource, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[list[License] | None]",
+            self._raw.list_resource_licenses(
+                resource_id=resource_id, sort=sort, order=order, page=page, format_=format_, pretty=pretty
+            ),
+        )
+
+    def get_resource_license(
+        self,
+        *,
+        resource_id: int,
+        license_id: int,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[License | None]:
+        """Fetch a license of a resource, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[License | None]",
+            self._raw.get_resource_license(
+                resource_id=resource_id, license_id=license_id, format_=format_, pretty=pretty
+            ),
+        )
+
+    def modify_resource_license(
+        self,
+        *,
+        resource_id: int,
+        license_id: int,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+        body: ModifyLicenseRequest | Mapping[str, object],
+    ) -> RawResponse[object]:
+        """Modify a license (permanent or temporary), with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[object]",
+            self._raw.modify_resource_license(
+                resource_id=resource_id, license_id=license_id, format_=format_, pretty=pretty, body=body
+            ),
+        )
+
+    def get_resource_license_by_member(
+        self,
+        *,
+        resource_id: int,
+        member_id: int,
+        nonce: int | Unset = UNSET,
+        timestamp: int | Unset = UNSET,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[License | None]:
+        """Fetch a member's license of a resource (license validation), with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[License | None]",
+            self._raw.get_resource_license_by_member(
+                resource_id=resource_id,
+                member_id=member_id,
+                nonce=nonce,
+                timestamp=timestamp,
+                format_=format_,
+                pretty=pretty,
+            ),
+        )
+
+    def __dir__(self) -> list[str]:
+        return [
+            "get_resource_license",
+            "get_resource_license_by_member",
+            "list_resource_licenses",
+            "modify_resource_license",
+        ]
+
+
+class RawPurchasesOperations:
+    """The `purchases` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: PurchasesOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    def list_resource_purchases(
+        self,
+        *,
+        resource_id: int,
+        sort: str | Unset = UNSET,
+        order: SortOrder | Literal["asc", "desc"] | Unset = UNSET,
+        page: int | Unset = UNSET,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[list[Purchase] | None]:
+        """List purchases of a resource, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[list[Purchase] | None]",
+            self._raw.list_resource_purchases(
+                resource_id=resource_id, sort=sort, order=order, page=page, format_=format_, pretty=pretty
+            ),
+        )
+
+    def get_resource_purchase(
+        self,
+        *,
+        resource_id: int,
+        purchase_id: int,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[Purchase | None]:
+        """Fetch a purchase of a resource, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[Purchase | None]",
+            self._raw.get_resource_purchase(
+                resource_id=resource_id, purchase_id=purchase_id, format_=format_, pretty=pretty
+            ),
+        )
+
+    def __dir__(self) -> list[str]:
+        return ["get_resource_purchase", "list_resource_purchases"]
+
+
+class RawReviewsOperations:
+    """The `reviews` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: ReviewsOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    def list_resource_reviews(
+        self,
+        *,
+        resource_id: int,
+        sort: str | Unset = UNSET,
+        order: SortOrder | Literal["asc", "desc"] | Unset = UNSET,
+        page: int | Unset = UNSET,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[list[Review] | None]:
+        """List reviews of a resource, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[list[Review] | None]",
+            self._raw.list_resource_reviews(
+                resource_id=resource_id, sort=sort, order=order, page=page, format_=format_, pretty=pretty
+            ),
+        )
+
+    def get_resource_review_by_member(
+        self,
+        *,
+        resource_id: int,
+        member_id: int,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[Review | None]:
+        """Fetch a member's review of a resource, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[Review | None]",
+            self._raw.get_resource_review_by_member(
+                resource_id=resource_id, member_id=member_id, format_=format_, pretty=pretty
+            ),
+        )
+
+    def respond_to_resource_review(
+        self,
+        *,
+        resource_id: int,
+        review_id: int,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+        body: RespondToReviewRequest | Mapping[str, object],
+    ) -> RawResponse[object]:
+        """Respond to a review of your resource, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[object]",
+            self._raw.respond_to_resource_review(
+                resource_id=resource_id, review_id=review_id, format_=format_, pretty=pretty, body=body
+            ),
+        )
+
+    def __dir__(self) -> list[str]:
+        return ["get_resource_review_by_member", "list_resource_reviews", "respond_to_resource_review"]
+
+
+class RawUpdatesOperations:
+    """The `updates` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: UpdatesOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    def list_resource_updates(
+        self,
+        *,
+        resource_id: int,
+        sort: str | Unset = UNSET,
+        order: SortOrder | Literal["asc", "desc"] | Unset = UNSET,
+        page: int | Unset = UNSET,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[list[Update] | None]:
+        """List updates of a resource, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[list[Update] | None]",
+            self._raw.list_resource_updates(
+                resource_id=resource_id, sort=sort, order=order, page=page, format_=format_, pretty=pretty
+            ),
+        )
+
+    def get_latest_resource_update(
+        self,
+        *,
+        resource_id: int,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[Update | None]:
+        """Fetch the latest update of a resource, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[Update | None]",
+            self._raw.get_latest_resource_update(resource_id=resource_id, format_=format_, pretty=pretty),
+        )
+
+    def get_resource_update(
+        self,
+        *,
+        resource_id: int,
+        update_id: int,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[Update | None]:
+        """Fetch an update of a resource, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[Update | None]",
+            self._raw.get_resource_update(resource_id=resource_id, update_id=update_id, format_=format_, pretty=pretty),
+        )
+
+    def delete_resource_update(
+        self,
+        *,
+        resource_id: int,
+        update_id: int,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[object]:
+        """Delete an update of a resource, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[object]",
+            self._raw.delete_resource_update(
+                resource_id=resource_id, update_id=update_id, format_=format_, pretty=pretty
+            ),
+        )
+
+    def __dir__(self) -> list[str]:
+        return ["delete_resource_update", "get_latest_resource_update", "get_resource_update", "list_resource_updates"]
+
+
+class RawVersionsOperations:
+    """The `versions` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: VersionsOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    def list_resource_versions(
+        self,
+        *,
+        resource_id: int,
+        sort: str | Unset = UNSET,
+        order: SortOrder | Literal["asc", "desc"] | Unset = UNSET,
+        page: int | Unset = UNSET,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[list[Version] | None]:
+        """List versions of a resource, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[list[Version] | None]",
+            self._raw.list_resource_versions(
+                resource_id=resource_id, sort=sort, order=order, page=page, format_=format_, pretty=pretty
+            ),
+        )
+
+    def get_latest_resource_version(
+        self,
+        *,
+        resource_id: int,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[Version | None]:
+        """Fetch the latest version of a resource (version check), with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[Version | None]",
+            self._raw.get_latest_resource_version(resource_id=resource_id, format_=format_, pretty=pretty),
+        )
+
+    def get_resource_version(
+        self,
+        *,
+        resource_id: int,
+        version_id: int,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[Version | None]:
+        """Fetch a version of a resource, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[Version | None]",
+            self._raw.get_resource_version(
+                resource_id=resource_id, version_id=version_id, format_=format_, pretty=pretty
+            ),
+        )
+
+    def delete_resource_version(
+        self,
+        *,
+        resource_id: int,
+        version_id: int,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[object]:
+        """Delete a version of a resource, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[object]",
+            self._raw.delete_resource_version(
+                resource_id=resource_id, version_id=version_id, format_=format_, pretty=pretty
+            ),
+        )
+
+    def __dir__(self) -> list[str]:
+        return [
+            "delete_resource_version",
+            "get_latest_resource_version",
+            "get_resource_version",
+            "list_resource_versions",
+        ]
+
+
+class RawAddonsOperations:
+    """The `addons` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: AddonsOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    def list_addon_purchases(
+        self,
+        *,
+        addon_id: int,
+        sort: str | Unset = UNSET,
+        order: SortOrder | Literal["asc", "desc"] | Unset = UNSET,
+        page: int | Unset = UNSET,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[list[AddonPurchase] | None]:
+        """List purchases of an addon, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[list[AddonPurchase] | None]",
+            self._raw.list_addon_purchases(
+                addon_id=addon_id, sort=sort, order=order, page=page, format_=format_, pretty=pretty
+            ),
+        )
+
+    def list_addon_purchases_by_member(
+        self,
+        *,
+        addon_id: int,
+        member_id: int,
+        sort: str | Unset = UNSET,
+        order: SortOrder | Literal["asc", "desc"] | Unset = UNSET,
+        page: int | Unset = UNSET,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[list[AddonPurchase] | None]:
+        """List a member's purchases of an addon, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[list[AddonPurchase] | None]",
+            self._raw.list_addon_purchases_by_member(
+                addon_id=addon_id,
+                member_id=member_id,
+                sort=sort,
+                order=order,
+                page=page,
+                format_=format_,
+                pretty=pretty,
+            ),
+        )
+
+    def list_addon_licenses(
+        self,
+        *,
+        addon_id: int,
+        sort: str | Unset = UNSET,
+        order: SortOrder | Literal["asc", "desc"] | Unset = UNSET,
+        page: int | Unset = UNSET,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[list[AddonLicense] | None]:
+        """List licenses of an addon, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[list[AddonLicense] | None]",
+            self._raw.list_addon_licenses(
+                addon_id=addon_id, sort=sort, order=order, page=page, format_=format_, pretty=pretty
+            ),
+        )
+
+    def list_addon_licenses_by_member(
+        self,
+        *,
+        addon_id: int,
+        member_id: int,
+        sort: str | Unset = UNSET,
+        order: SortOrder | Literal["asc", "desc"] | Unset = UNSET,
+        page: int | Unset = UNSET,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[list[AddonLicense] | None]:
+        """List a member's licenses of an addon, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[list[AddonLicense] | None]",
+            self._raw.list_addon_licenses_by_member(
+                addon_id=addon_id,
+                member_id=member_id,
+                sort=sort,
+                order=order,
+                page=page,
+                format_=format_,
+                pretty=pretty,
+            ),
+        )
+
+    def __dir__(self) -> list[str]:
+        return [
+            "list_addon_licenses",
+            "list_addon_licenses_by_member",
+            "list_addon_purchases",
+            "list_addon_purchases_by_member",
+        ]
+
+
+class RawThreadsOperations:
+    """The `threads` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: ThreadsOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    def list_threads(
+        self,
+        *,
+        sort: str | Unset = UNSET,
+        order: SortOrder | Literal["asc", "desc"] | Unset = UNSET,
+        page: int | Unset = UNSET,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[list[BasicThread] | None]:
+        """List threads you own or collaborate on, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[list[BasicThread] | None]",
+            self._raw.list_threads(sort=sort, order=order, page=page, format_=format_, pretty=pretty),
+        )
+
+    def get_thread(
+        self,
+        *,
+        thread_id: int,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[Thread | None]:
+        """Fetch a thread you own or collaborate on, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[Thread | None]", self._raw.get_thread(thread_id=thread_id, format_=format_, pretty=pretty)
+        )
+
+    def list_thread_replies(
+        self,
+        *,
+        thread_id: int,
+        sort: str | Unset = UNSET,
+        order: SortOrder | Literal["asc", "desc"] | Unset = UNSET,
+        page: int | Unset = UNSET,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[list[ThreadReply] | None]:
+        """List replies of a thread, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[list[ThreadReply] | None]",
+            self._raw.list_thread_replies(
+                thread_id=thread_id, sort=sort, order=order, page=page, format_=format_, pretty=pretty
+            ),
+        )
+
+    def reply_to_thread(
+        self,
+        *,
+        thread_id: int,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+        body: MessageRequest | Mapping[str, object],
+    ) -> RawResponse[int | None]:
+        """Reply to a thread, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[int | None]",
+            self._raw.reply_to_thread(thread_id=thread_id, format_=format_, pretty=pretty, body=body),
+        )
+
+    def __dir__(self) -> list[str]:
+        return ["get_thread", "list_thread_replies", "list_threads", "reply_to_thread"]
+
+
+class RawBuiltByBitV1Operations:
+    """Every operation of BuiltByBit API v1 under `with_raw_response`, by tag."""
+
+    __slots__ = ("_operations",)
+
+    def __init__(self, operations: BuiltByBitV1Operations) -> None:
+        self._operations = operations
+
+    @property
+    def health(self) -> RawHealthOperations:
+        """The `health` operations, each returning a `RawResponse`."""
+        return RawHealthOperations(self._operations.health)
+
+    @property
+    def alerts(self) -> RawAlertsOperations:
+        """The `alerts` operations, each returning a `RawResponse`."""
+        return RawAlertsOperations(self._operations.alerts)
+
+    @property
+    def conversations(self) -> RawConversationsOperations:
+        """The `conversations` operations, each returning a `RawResponse`."""
+        return RawConversationsOperations(self._operations.conversations)
+
+    @property
+    def members(self) -> RawMembersOperations:
+        """The `members` operations, each returning a `RawResponse`."""
+        return RawMembersOperations(self._operations.members)
+
+    @property
+    def profile_posts(self) -> RawProfilePostsOperations:
+        """The `profile_posts` operations, each returning a `RawResponse`."""
+        return RawProfilePostsOperations(self._operations.profile_posts)
+
+    @property
+    def resources(self) -> RawResourcesOperations:
+        """The `resources` operations, each returning a `RawResponse`."""
+        return RawResourcesOperations(self._operations.resources)
+
+    @property
+    def downloads(self) -> RawDownloadsOperations:
+        """The `downloads` operations, each returning a `RawResponse`."""
+        return RawDownloadsOperations(self._operations.downloads)
+
+    @property
+    def licenses(self) -> RawLicensesOperations:
+        """The `licenses` operations, each returning a `RawResponse`."""
+        return RawLicensesOperations(self._operations.licenses)
+
+    @property
+    def purchases(self) -> RawPurchasesOperations:
+        """The `purchases` operations, each returning a `RawResponse`."""
+        return RawPurchasesOperations(self._operations.purchases)
+
+    @property
+    def reviews(self) -> RawReviewsOperations:
+        """The `reviews` operations, each returning a `RawResponse`."""
+        return RawReviewsOperations(self._operations.reviews)
+
+    @property
+    def updates(self) -> RawUpdatesOperations:
+        """The `updates` operations, each returning a `RawResponse`."""
+        return RawUpdatesOperations(self._operations.updates)
+
+    @property
+    def versions(self) -> RawVersionsOperations:
+        """The `versions` operations, each returning a `RawResponse`."""
+        return RawVersionsOperations(self._operations.versions)
+
+    @property
+    def addons(self) -> RawAddonsOperations:
+        """The `addons` operations, each returning a `RawResponse`."""
+        return RawAddonsOperations(self._operations.addons)
+
+    @property
+    def threads(self) -> RawThreadsOperations:
+        """The `threads` operations, each returning a `RawResponse`."""
+        return RawThreadsOperations(self._operations.threads)
+
+    def __dir__(self) -> list[str]:
+        return [
+            "addons",
+            "alerts",
+            "conversations",
+            "downloads",
+            "health",
+            "licenses",
+            "members",
+            "profile_posts",
+            "purchases",
+            "resources",
+            "reviews",
+            "threads",
+            "updates",
+            "versions",
+        ]
+
+
+class BuiltByBitV1WithRawResponse:
+    """`client.with_raw_response` of a BuiltByBitV1 client: `.api.<tag>.<operation>(...)` typed, each
+    returning a `RawResponse[T]`; the friendly methods as craftapis' `RawResponses` gives them."""
+
+    __slots__ = ("_operations", "_raw")
+
+    def __init__(self, raw: object, operations: BuiltByBitV1Operations) -> None:
+        self._raw = raw
+        self._operations = operations
+
+    @property
+    def api(self) -> RawBuiltByBitV1Operations:
+        """Every operation, each returning a `RawResponse`."""
+        return RawBuiltByBitV1Operations(self._operations)
+
+    if TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any:  # the friendly methods: not typed here (yet)
+            ...
+
+    else:
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self._raw, name)
+
+    def __dir__(self) -> list[str]:
+        return dir(self._raw)
+
+
 class AsyncHealthOperations:
     """The `health` operations of BuiltByBit API v1 (authored by craftapis) (async)."""
 
@@ -4480,3 +5643,1185 @@ class AsyncBuiltByBitV1Operations:
                     "versions",
                 ),
             )
+
+
+class AsyncRawHealthOperations:
+    """The `health` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: AsyncHealthOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    async def get_health(
+        self, *, format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET, pretty: bool | Unset = UNSET
+    ) -> RawResponse[str | None]:
+        """Check that the API is up, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[str | None]", await self._raw.get_health(format_=format_, pretty=pretty))
+
+    def __dir__(self) -> list[str]:
+        return ["get_health"]
+
+
+class AsyncRawAlertsOperations:
+    """The `alerts` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: AsyncAlertsOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    async def list_unread_alerts(
+        self,
+        *,
+        sort: str | Unset = UNSET,
+        order: SortOrder | Literal["asc", "desc"] | Unset = UNSET,
+        page: int | Unset = UNSET,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[list[Alert] | None]:
+        """List unread alerts, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[list[Alert] | None]",
+            await self._raw.list_unread_alerts(sort=sort, order=order, page=page, format_=format_, pretty=pretty),
+        )
+
+    async def mark_alerts_as_read(
+        self,
+        *,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+        body: MarkAlertsReadRequest | Mapping[str, object],
+    ) -> RawResponse[object]:
+        """Mark all unread alerts as read, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[object]", await self._raw.mark_alerts_as_read(format_=format_, pretty=pretty, body=body)
+        )
+
+    def __dir__(self) -> list[str]:
+        return ["list_unread_alerts", "mark_alerts_as_read"]
+
+
+class AsyncRawConversationsOperations:
+    """The `conversations` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: AsyncConversationsOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    async def list_unread_conversations(
+        self,
+        *,
+        sort: str | Unset = UNSET,
+        order: SortOrder | Literal["asc", "desc"] | Unset = UNSET,
+        page: int | Unset = UNSET,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[list[Conversation] | None]:
+        """List unread conversations, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[list[Conversation] | None]",
+            await self._raw.list_unread_conversations(
+                sort=sort, order=order, page=page, format_=format_, pretty=pretty
+            ),
+        )
+
+    async def start_conversation(
+        self,
+        *,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+        body: StartConversationRequest | Mapping[str, object],
+    ) -> RawResponse[int | None]:
+        """Start a conversation, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[int | None]", await self._raw.start_conversation(format_=format_, pretty=pretty, body=body)
+        )
+
+    async def list_conversation_replies(
+        self,
+        *,
+        conversation_id: int,
+        sort: str | Unset = UNSET,
+        order: SortOrder | Literal["asc", "desc"] | Unset = UNSET,
+        page: int | Unset = UNSET,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[list[ConversationReply] | None]:
+        """List replies of an unread conversation, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[list[ConversationReply] | None]",
+            await self._raw.list_conversation_replies(
+                conversation_id=conversation_id, sort=sort, order=order, page=page, format_=format_, pretty=pretty
+            ),
+        )
+
+    async def reply_to_conversation(
+        self,
+        *,
+        conversation_id: int,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+        body: MessageRequest | Mapping[str, object],
+    ) -> RawResponse[int | None]:
+        """Reply to an unread conversation, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[int | None]",
+            await self._raw.reply_to_conversation(
+                conversation_id=conversation_id, format_=format_, pretty=pretty, body=body
+            ),
+        )
+
+    def __dir__(self) -> list[str]:
+        return ["list_conversation_replies", "list_unread_conversations", "reply_to_conversation", "start_conversation"]
+
+
+class AsyncRawMembersOperations:
+    """The `members` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: AsyncMembersOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    async def get_self(
+        self, *, format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET, pretty: bool | Unset = UNSET
+    ) -> RawResponse[Member | None]:
+        """Fetch yourself, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[Member | None]", await self._raw.get_self(format_=format_, pretty=pretty))
+
+    async def modify_self(
+        self,
+        *,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+        body: ModifySelfRequest | Mapping[str, object],
+    ) -> RawResponse[object]:
+        """Modify your custom title, about-me or signature, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[object]", await self._raw.modify_self(format_=format_, pretty=pretty, body=body))
+
+    async def get_member(
+        self,
+        *,
+        member_id: int,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[Member | None]:
+        """Fetch a member by id, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[Member | None]",
+            await self._raw.get_member(member_id=member_id, format_=format_, pretty=pretty),
+        )
+
+    async def get_member_by_username(
+        self,
+        *,
+        username: str,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[Member | None]:
+        """Fetch a member by username, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[Member | None]",
+            await self._raw.get_member_by_username(username=username, format_=format_, pretty=pretty),
+        )
+
+    async def get_member_by_discord_id(
+        self,
+        *,
+        discord_id: str,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[Member | None]:
+        """Fetch a member by linked Discord id, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[Member | None]",
+            await self._raw.get_member_by_discord_id(discord_id=discord_id, format_=format_, pretty=pretty),
+        )
+
+    async def list_bans(
+        self,
+        *,
+        sort: str | Unset = UNSET,
+        order: SortOrder | Literal["asc", "desc"] | Unset = UNSET,
+        page: int | Unset = UNSET,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[list[Ban] | None]:
+        """List recently issued bans, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[list[Ban] | None]",
+            await self._raw.list_bans(sort=sort, order=order, page=page, format_=format_, pretty=pretty),
+        )
+
+    def __dir__(self) -> list[str]:
+        return [
+            "get_member",
+            "get_member_by_discord_id",
+            "get_member_by_username",
+            "get_self",
+            "list_bans",
+            "modify_self",
+        ]
+
+
+class AsyncRawProfilePostsOperations:
+    """The `profile_posts` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: AsyncProfilePostsOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    async def list_profile_posts(
+        self,
+        *,
+        sort: str | Unset = UNSET,
+        order: SortOrder | Literal["asc", "desc"] | Unset = UNSET,
+        page: int | Unset = UNSET,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[list[ProfilePost] | None]:
+        """List posts on your profile, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[list[ProfilePost] | None]",
+            await self._raw.list_profile_posts(sort=sort, order=order, page=page, format_=format_, pretty=pretty),
+        )
+
+    async def create_profile_post(
+        self,
+        *,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+        body: MessageRequest | Mapping[str, object],
+    ) -> RawResponse[int | None]:
+        """Post on your profile, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[int | None]", await self._raw.create_profile_post(format_=format_, pretty=pretty, body=body)
+        )
+
+    async def get_profile_post(
+        self,
+        *,
+        profile_post_id: int,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[ProfilePost | None]:
+        """Fetch a post on your profile, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[ProfilePost | None]",
+            await self._raw.get_profile_post(profile_post_id=profile_post_id, format_=format_, pretty=pretty),
+        )
+
+    async def delete_profile_post(
+        self,
+        *,
+        profile_post_id: int,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[object]:
+        """Delete a post on your profile that you authored, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[object]",
+            await self._raw.delete_profile_post(profile_post_id=profile_post_id, format_=format_, pretty=pretty),
+        )
+
+    async def modify_profile_post(
+        self,
+        *,
+        profile_post_id: int,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+        body: MessageRequest | Mapping[str, object],
+    ) -> RawResponse[object]:
+        """Edit a post on your profile that you authored, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[object]",
+            await self._raw.modify_profile_post(
+                profile_post_id=profile_post_id, format_=format_, pretty=pretty, body=body
+            ),
+        )
+
+    def __dir__(self) -> list[str]:
+        return [
+            "create_profile_post",
+            "delete_profile_post",
+            "get_profile_post",
+            "list_profile_posts",
+            "modify_profile_post",
+        ]
+
+
+class AsyncRawResourcesOperations:
+    """The `resources` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: AsyncResourcesOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    async def list_resources(
+        self,
+        *,
+        sort: str | Unset = UNSET,
+        order: SortOrder | Literal["asc", "desc"] | Unset = UNSET,
+        page: int | Unset = UNSET,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[list[BasicResource] | None]:
+        """List public resources, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[list[BasicResource] | None]",
+            await self._raw.list_resources(sort=sort, order=order, page=page, format_=format_, pretty=pretty),
+        )
+
+    async def list_owned_resources(
+        self,
+        *,
+        sort: str | Unset = UNSET,
+        order: SortOrder | Literal["asc", "desc"] | Unset = UNSET,
+        page: int | Unset = UNSET,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[list[BasicResource] | None]:
+        """List resources you own, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[list[BasicResource] | None]",
+            await self._raw.list_owned_resources(sort=sort, order=order, page=page, format_=format_, pretty=pretty),
+        )
+
+    async def list_collaborated_resources(
+        self,
+        *,
+        sort: str | Unset = UNSET,
+        order: SortOrder | Literal["asc", "desc"] | Unset = UNSET,
+        page: int | Unset = UNSET,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[list[BasicResource] | None]:
+        """List resources you collaborate on, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[list[BasicResource] | None]",
+            await self._raw.list_collaborated_resources(
+                sort=sort, order=order, page=page, format_=format_, pretty=pretty
+            ),
+        )
+
+    async def list_resources_by_author(
+        self,
+        *,
+        author_id: int,
+        sort: str | Unset = UNSET,
+        order: SortOrder | Literal["asc", "desc"] | Unset = UNSET,
+        page: int | Unset = UNSET,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[list[BasicResource] | None]:
+        """List an author's resources, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[list[BasicResource] | None]",
+            await self._raw.list_resources_by_author(
+                author_id=author_id, sort=sort, order=order, page=page, format_=format_, pretty=pretty
+            ),
+        )
+
+    async def get_resource(
+        self,
+        *,
+        resource_id: int,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[Resource | None]:
+        """Fetch a resource, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[Resource | None]",
+            await self._raw.get_resource(resource_id=resource_id, format_=format_, pretty=pretty),
+        )
+
+    async def modify_resource(
+        self,
+        *,
+        resource_id: int,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+        body: ModifyResourceRequest | Mapping[str, object],
+    ) -> RawResponse[object]:
+        """Edit a resource you own or collaborate on, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[object]",
+            await self._raw.modify_resource(resource_id=resource_id, format_=format_, pretty=pretty, body=body),
+        )
+
+    async def create_resource_batch(
+        self,
+        *,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+        body: ResourceBatchRequest | Mapping[str, object],
+    ) -> RawResponse[object]:
+        """Start a resource batch job, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[object]", await self._raw.create_resource_batch(format_=format_, pretty=pretty, body=body)
+        )
+
+    async def get_resource_batch(
+        self,
+        *,
+        batch_id: str,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[ResourceBatch | None]:
+        """Fetch a resource batch job, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[ResourceBatch | None]",
+            await self._raw.get_resource_batch(batch_id=batch_id, format_=format_, pretty=pretty),
+        )
+
+    def __dir__(self) -> list[str]:
+        return [
+            "create_resource_batch",
+            "get_resource",
+            "get_resource_batch",
+            "list_collaborated_resources",
+            "list_owned_resources",
+            "list_resources",
+            "list_resources_by_author",
+            "modify_resource",
+        ]
+
+
+class AsyncRawDownloadsOperations:
+    """The `downloads` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: AsyncDownloadsOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    async def list_resource_downloads(
+        self,
+        *,
+        resource_id: int,
+        sort: str | Unset = UNSET,
+        order: SortOrder | Literal["asc", "desc"] | Unset = UNSET,
+        page: int | Unset = UNSET,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[list[Download] | None]:
+        """List downloads of a resource, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[list[Download] | None]",
+            await self._raw.list_resource_downloads(
+                resource_id=resource_id, sort=sort, order=order, page=page, format_=format_, pretty=pretty
+            ),
+        )
+
+    async def list_resource_downloads_by_member(
+        self,
+        *,
+        resource_id: int,
+        member_id: int,
+        sort: str | Unset = UNSET,
+        order: SortOrder | Literal["asc", "desc"] | Unset = UNSET,
+        page: int | Unset = UNSET,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[list[Download] | None]:
+        """List a member's downloads of a resource, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[list[Download] | None]",
+            await self._raw.list_resource_downloads_by_member(
+                resource_id=resource_id,
+                member_id=member_id,
+                sort=sort,
+                order=order,
+                page=page,
+                format_=format_,
+                pretty=pretty,
+            ),
+        )
+
+    async def list_resource_downloads_by_version(
+        self,
+        *,
+        resource_id: int,
+        version_id: int,
+        sort: str | Unset = UNSET,
+        order: SortOrder | Literal["asc", "desc"] | Unset = UNSET,
+        page: int | Unset = UNSET,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[list[Download] | None]:
+        """List downloads of one version of a resource, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[list[Download] | None]",
+            await self._raw.list_resource_downloads_by_version(
+                resource_id=resource_id,
+                version_id=version_id,
+                sort=sort,
+                order=order,
+                page=page,
+                format_=format_,
+                pretty=pretty,
+            ),
+        )
+
+    def __dir__(self) -> list[str]:
+        return ["list_resource_downloads", "list_resource_downloads_by_member", "list_resource_downloads_by_version"]
+
+
+class AsyncRawLicensesOperations:
+    """The `licenses` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: AsyncLicensesOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    async def list_resource_licenses(
+        self,
+        *,
+        resource_id: int,
+        sort: str | Unset = UNSET,
+        order: SortOrder | Literal["asc", "desc"] | Unset = UNSET,
+        page: int | Unset = UNSET,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[list[License] | None]:
+        """List licenses of a resource, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[list[License] | None]",
+            await self._raw.list_resource_licenses(
+                resource_id=resource_id, sort=sort, order=order, page=page, format_=format_, pretty=pretty
+            ),
+        )
+
+    async def get_resource_license(
+        self,
+        *,
+        resource_id: int,
+        license_id: int,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[License | None]:
+        """Fetch a license of a resource, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[License | None]",
+            await self._raw.get_resource_license(
+                resource_id=resource_id, license_id=license_id, format_=format_, pretty=pretty
+            ),
+        )
+
+    async def modify_resource_license(
+        self,
+        *,
+        resource_id: int,
+        license_id: int,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+        body: ModifyLicenseRequest | Mapping[str, object],
+    ) -> RawResponse[object]:
+        """Modify a license (permanent or temporary), with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[object]",
+            await self._raw.modify_resource_license(
+                resource_id=resource_id, license_id=license_id, format_=format_, pretty=pretty, body=body
+            ),
+        )
+
+    async def get_resource_license_by_member(
+        self,
+        *,
+        resource_id: int,
+        member_id: int,
+        nonce: int | Unset = UNSET,
+        timestamp: int | Unset = UNSET,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[License | None]:
+        """Fetch a member's license of a resource (license validation), with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[License | None]",
+            await self._raw.get_resource_license_by_member(
+                resource_id=resource_id,
+                member_id=member_id,
+                nonce=nonce,
+                timestamp=timestamp,
+                format_=format_,
+                pretty=pretty,
+            ),
+        )
+
+    def __dir__(self) -> list[str]:
+        return [
+            "get_resource_license",
+            "get_resource_license_by_member",
+            "list_resource_licenses",
+            "modify_resource_license",
+        ]
+
+
+class AsyncRawPurchasesOperations:
+    """The `purchases` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: AsyncPurchasesOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    async def list_resource_purchases(
+        self,
+        *,
+        resource_id: int,
+        sort: str | Unset = UNSET,
+        order: SortOrder | Literal["asc", "desc"] | Unset = UNSET,
+        page: int | Unset = UNSET,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[list[Purchase] | None]:
+        """List purchases of a resource, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[list[Purchase] | None]",
+            await self._raw.list_resource_purchases(
+                resource_id=resource_id, sort=sort, order=order, page=page, format_=format_, pretty=pretty
+            ),
+        )
+
+    async def get_resource_purchase(
+        self,
+        *,
+        resource_id: int,
+        purchase_id: int,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[Purchase | None]:
+        """Fetch a purchase of a resource, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[Purchase | None]",
+            await self._raw.get_resource_purchase(
+                resource_id=resource_id, purchase_id=purchase_id, format_=format_, pretty=pretty
+            ),
+        )
+
+    def __dir__(self) -> list[str]:
+        return ["get_resource_purchase", "list_resource_purchases"]
+
+
+class AsyncRawReviewsOperations:
+    """The `reviews` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: AsyncReviewsOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    async def list_resource_reviews(
+        self,
+        *,
+        resource_id: int,
+        sort: str | Unset = UNSET,
+        order: SortOrder | Literal["asc", "desc"] | Unset = UNSET,
+        page: int | Unset = UNSET,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[list[Review] | None]:
+        """List reviews of a resource, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[list[Review] | None]",
+            await self._raw.list_resource_reviews(
+                resource_id=resource_id, sort=sort, order=order, page=page, format_=format_, pretty=pretty
+            ),
+        )
+
+    async def get_resource_review_by_member(
+        self,
+        *,
+        resource_id: int,
+        member_id: int,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[Review | None]:
+        """Fetch a member's review of a resource, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[Review | None]",
+            await self._raw.get_resource_review_by_member(
+                resource_id=resource_id, member_id=member_id, format_=format_, pretty=pretty
+            ),
+        )
+
+    async def respond_to_resource_review(
+        self,
+        *,
+        resource_id: int,
+        review_id: int,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+        body: RespondToReviewRequest | Mapping[str, object],
+    ) -> RawResponse[object]:
+        """Respond to a review of your resource, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[object]",
+            await self._raw.respond_to_resource_review(
+                resource_id=resource_id, review_id=review_id, format_=format_, pretty=pretty, body=body
+            ),
+        )
+
+    def __dir__(self) -> list[str]:
+        return ["get_resource_review_by_member", "list_resource_reviews", "respond_to_resource_review"]
+
+
+class AsyncRawUpdatesOperations:
+    """The `updates` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: AsyncUpdatesOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    async def list_resource_updates(
+        self,
+        *,
+        resource_id: int,
+        sort: str | Unset = UNSET,
+        order: SortOrder | Literal["asc", "desc"] | Unset = UNSET,
+        page: int | Unset = UNSET,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[list[Update] | None]:
+        """List updates of a resource, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[list[Update] | None]",
+            await self._raw.list_resource_updates(
+                resource_id=resource_id, sort=sort, order=order, page=page, format_=format_, pretty=pretty
+            ),
+        )
+
+    async def get_latest_resource_update(
+        self,
+        *,
+        resource_id: int,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[Update | None]:
+        """Fetch the latest update of a resource, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[Update | None]",
+            await self._raw.get_latest_resource_update(resource_id=resource_id, format_=format_, pretty=pretty),
+        )
+
+    async def get_resource_update(
+        self,
+        *,
+        resource_id: int,
+        update_id: int,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[Update | None]:
+        """Fetch an update of a resource, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[Update | None]",
+            await self._raw.get_resource_update(
+                resource_id=resource_id, update_id=update_id, format_=format_, pretty=pretty
+            ),
+        )
+
+    async def delete_resource_update(
+        self,
+        *,
+        resource_id: int,
+        update_id: int,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[object]:
+        """Delete an update of a resource, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[object]",
+            await self._raw.delete_resource_update(
+                resource_id=resource_id, update_id=update_id, format_=format_, pretty=pretty
+            ),
+        )
+
+    def __dir__(self) -> list[str]:
+        return ["delete_resource_update", "get_latest_resource_update", "get_resource_update", "list_resource_updates"]
+
+
+class AsyncRawVersionsOperations:
+    """The `versions` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: AsyncVersionsOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    async def list_resource_versions(
+        self,
+        *,
+        resource_id: int,
+        sort: str | Unset = UNSET,
+        order: SortOrder | Literal["asc", "desc"] | Unset = UNSET,
+        page: int | Unset = UNSET,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[list[Version] | None]:
+        """List versions of a resource, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[list[Version] | None]",
+            await self._raw.list_resource_versions(
+                resource_id=resource_id, sort=sort, order=order, page=page, format_=format_, pretty=pretty
+            ),
+        )
+
+    async def get_latest_resource_version(
+        self,
+        *,
+        resource_id: int,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[Version | None]:
+        """Fetch the latest version of a resource (version check), with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[Version | None]",
+            await self._raw.get_latest_resource_version(resource_id=resource_id, format_=format_, pretty=pretty),
+        )
+
+    async def get_resource_version(
+        self,
+        *,
+        resource_id: int,
+        version_id: int,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[Version | None]:
+        """Fetch a version of a resource, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[Version | None]",
+            await self._raw.get_resource_version(
+                resource_id=resource_id, version_id=version_id, format_=format_, pretty=pretty
+            ),
+        )
+
+    async def delete_resource_version(
+        self,
+        *,
+        resource_id: int,
+        version_id: int,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[object]:
+        """Delete a version of a resource, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[object]",
+            await self._raw.delete_resource_version(
+                resource_id=resource_id, version_id=version_id, format_=format_, pretty=pretty
+            ),
+        )
+
+    def __dir__(self) -> list[str]:
+        return [
+            "delete_resource_version",
+            "get_latest_resource_version",
+            "get_resource_version",
+            "list_resource_versions",
+        ]
+
+
+class AsyncRawAddonsOperations:
+    """The `addons` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: AsyncAddonsOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    async def list_addon_purchases(
+        self,
+        *,
+        addon_id: int,
+        sort: str | Unset = UNSET,
+        order: SortOrder | Literal["asc", "desc"] | Unset = UNSET,
+        page: int | Unset = UNSET,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[list[AddonPurchase] | None]:
+        """List purchases of an addon, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[list[AddonPurchase] | None]",
+            await self._raw.list_addon_purchases(
+                addon_id=addon_id, sort=sort, order=order, page=page, format_=format_, pretty=pretty
+            ),
+        )
+
+    async def list_addon_purchases_by_member(
+        self,
+        *,
+        addon_id: int,
+        member_id: int,
+        sort: str | Unset = UNSET,
+        order: SortOrder | Literal["asc", "desc"] | Unset = UNSET,
+        page: int | Unset = UNSET,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[list[AddonPurchase] | None]:
+        """List a member's purchases of an addon, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[list[AddonPurchase] | None]",
+            await self._raw.list_addon_purchases_by_member(
+                addon_id=addon_id,
+                member_id=member_id,
+                sort=sort,
+                order=order,
+                page=page,
+                format_=format_,
+                pretty=pretty,
+            ),
+        )
+
+    async def list_addon_licenses(
+        self,
+        *,
+        addon_id: int,
+        sort: str | Unset = UNSET,
+        order: SortOrder | Literal["asc", "desc"] | Unset = UNSET,
+        page: int | Unset = UNSET,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[list[AddonLicense] | None]:
+        """List licenses of an addon, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[list[AddonLicense] | None]",
+            await self._raw.list_addon_licenses(
+                addon_id=addon_id, sort=sort, order=order, page=page, format_=format_, pretty=pretty
+            ),
+        )
+
+    async def list_addon_licenses_by_member(
+        self,
+        *,
+        addon_id: int,
+        member_id: int,
+        sort: str | Unset = UNSET,
+        order: SortOrder | Literal["asc", "desc"] | Unset = UNSET,
+        page: int | Unset = UNSET,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[list[AddonLicense] | None]:
+        """List a member's licenses of an addon, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[list[AddonLicense] | None]",
+            await self._raw.list_addon_licenses_by_member(
+                addon_id=addon_id,
+                member_id=member_id,
+                sort=sort,
+                order=order,
+                page=page,
+                format_=format_,
+                pretty=pretty,
+            ),
+        )
+
+    def __dir__(self) -> list[str]:
+        return [
+            "list_addon_licenses",
+            "list_addon_licenses_by_member",
+            "list_addon_purchases",
+            "list_addon_purchases_by_member",
+        ]
+
+
+class AsyncRawThreadsOperations:
+    """The `threads` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: AsyncThreadsOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    async def list_threads(
+        self,
+        *,
+        sort: str | Unset = UNSET,
+        order: SortOrder | Literal["asc", "desc"] | Unset = UNSET,
+        page: int | Unset = UNSET,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[list[BasicThread] | None]:
+        """List threads you own or collaborate on, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[list[BasicThread] | None]",
+            await self._raw.list_threads(sort=sort, order=order, page=page, format_=format_, pretty=pretty),
+        )
+
+    async def get_thread(
+        self,
+        *,
+        thread_id: int,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[Thread | None]:
+        """Fetch a thread you own or collaborate on, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[Thread | None]",
+            await self._raw.get_thread(thread_id=thread_id, format_=format_, pretty=pretty),
+        )
+
+    async def list_thread_replies(
+        self,
+        *,
+        thread_id: int,
+        sort: str | Unset = UNSET,
+        order: SortOrder | Literal["asc", "desc"] | Unset = UNSET,
+        page: int | Unset = UNSET,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+    ) -> RawResponse[list[ThreadReply] | None]:
+        """List replies of a thread, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[list[ThreadReply] | None]",
+            await self._raw.list_thread_replies(
+                thread_id=thread_id, sort=sort, order=order, page=page, format_=format_, pretty=pretty
+            ),
+        )
+
+    async def reply_to_thread(
+        self,
+        *,
+        thread_id: int,
+        format_: ResponseFormat | Literal["json", "xml", "yaml"] | Unset = UNSET,
+        pretty: bool | Unset = UNSET,
+        body: MessageRequest | Mapping[str, object],
+    ) -> RawResponse[int | None]:
+        """Reply to a thread, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[int | None]",
+            await self._raw.reply_to_thread(thread_id=thread_id, format_=format_, pretty=pretty, body=body),
+        )
+
+    def __dir__(self) -> list[str]:
+        return ["get_thread", "list_thread_replies", "list_threads", "reply_to_thread"]
+
+
+class AsyncRawBuiltByBitV1Operations:
+    """Every operation of BuiltByBit API v1 under `with_raw_response`, by tag."""
+
+    __slots__ = ("_operations",)
+
+    def __init__(self, operations: AsyncBuiltByBitV1Operations) -> None:
+        self._operations = operations
+
+    @property
+    def health(self) -> AsyncRawHealthOperations:
+        """The `health` operations, each returning a `RawResponse`."""
+        return AsyncRawHealthOperations(self._operations.health)
+
+    @property
+    def alerts(self) -> AsyncRawAlertsOperations:
+        """The `alerts` operations, each returning a `RawResponse`."""
+        return AsyncRawAlertsOperations(self._operations.alerts)
+
+    @property
+    def conversations(self) -> AsyncRawConversationsOperations:
+        """The `conversations` operations, each returning a `RawResponse`."""
+        return AsyncRawConversationsOperations(self._operations.conversations)
+
+    @property
+    def members(self) -> AsyncRawMembersOperations:
+        """The `members` operations, each returning a `RawResponse`."""
+        return AsyncRawMembersOperations(self._operations.members)
+
+    @property
+    def profile_posts(self) -> AsyncRawProfilePostsOperations:
+        """The `profile_posts` operations, each returning a `RawResponse`."""
+        return AsyncRawProfilePostsOperations(self._operations.profile_posts)
+
+    @property
+    def resources(self) -> AsyncRawResourcesOperations:
+        """The `resources` operations, each returning a `RawResponse`."""
+        return AsyncRawResourcesOperations(self._operations.resources)
+
+    @property
+    def downloads(self) -> AsyncRawDownloadsOperations:
+        """The `downloads` operations, each returning a `RawResponse`."""
+        return AsyncRawDownloadsOperations(self._operations.downloads)
+
+    @property
+    def licenses(self) -> AsyncRawLicensesOperations:
+        """The `licenses` operations, each returning a `RawResponse`."""
+        return AsyncRawLicensesOperations(self._operations.licenses)
+
+    @property
+    def purchases(self) -> AsyncRawPurchasesOperations:
+        """The `purchases` operations, each returning a `RawResponse`."""
+        return AsyncRawPurchasesOperations(self._operations.purchases)
+
+    @property
+    def reviews(self) -> AsyncRawReviewsOperations:
+        """The `reviews` operations, each returning a `RawResponse`."""
+        return AsyncRawReviewsOperations(self._operations.reviews)
+
+    @property
+    def updates(self) -> AsyncRawUpdatesOperations:
+        """The `updates` operations, each returning a `RawResponse`."""
+        return AsyncRawUpdatesOperations(self._operations.updates)
+
+    @property
+    def versions(self) -> AsyncRawVersionsOperations:
+        """The `versions` operations, each returning a `RawResponse`."""
+        return AsyncRawVersionsOperations(self._operations.versions)
+
+    @property
+    def addons(self) -> AsyncRawAddonsOperations:
+        """The `addons` operations, each returning a `RawResponse`."""
+        return AsyncRawAddonsOperations(self._operations.addons)
+
+    @property
+    def threads(self) -> AsyncRawThreadsOperations:
+        """The `threads` operations, each returning a `RawResponse`."""
+        return AsyncRawThreadsOperations(self._operations.threads)
+
+    def __dir__(self) -> list[str]:
+        return [
+            "addons",
+            "alerts",
+            "conversations",
+            "downloads",
+            "health",
+            "licenses",
+            "members",
+            "profile_posts",
+            "purchases",
+            "resources",
+            "reviews",
+            "threads",
+            "updates",
+            "versions",
+        ]
+
+
+class AsyncBuiltByBitV1WithRawResponse:
+    """`client.with_raw_response` of a AsyncBuiltByBitV1 client: `.api.<tag>.<operation>(...)` typed, each
+    returning a `RawResponse[T]`; the friendly methods as craftapis' `RawResponses` gives them."""
+
+    __slots__ = ("_operations", "_raw")
+
+    def __init__(self, raw: object, operations: AsyncBuiltByBitV1Operations) -> None:
+        self._raw = raw
+        self._operations = operations
+
+    @property
+    def api(self) -> AsyncRawBuiltByBitV1Operations:
+        """Every operation, each returning a `RawResponse`."""
+        return AsyncRawBuiltByBitV1Operations(self._operations)
+
+    if TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any:  # the friendly methods: not typed here (yet)
+            ...
+
+    else:
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self._raw, name)
+
+    def __dir__(self) -> list[str]:
+        return dir(self._raw)

@@ -19,6 +19,7 @@ from .types import UNSET, Unset
 
 if TYPE_CHECKING:
     from craftapis._operations import AsyncCaller, SyncCaller
+    from craftapis._raw import RawResponse
 
     from .models.analytic_graph_data import AnalyticGraphData
     from .models.empty import Empty
@@ -1255,6 +1256,654 @@ class BuiltByBitOperations:
             )
 
 
+class RawOauth2Operations:
+    """The `oauth2` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: Oauth2Operations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    def post_oauth2_token(
+        self, *, body: PostOauth2TokenBody | Mapping[str, object]
+    ) -> RawResponse[PostOauth2TokenResponse200]:
+        """Request an access token using an existing grant, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[PostOauth2TokenResponse200]", self._raw.post_oauth2_token(body=body))
+
+    def post_oauth2_token_revoke(
+        self, *, body: PostOauth2TokenRevokeBody | Mapping[str, object]
+    ) -> RawResponse[PostOauth2TokenRevokeResponse200]:
+        """Revoke an existing access or refresh token, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[PostOauth2TokenRevokeResponse200]", self._raw.post_oauth2_token_revoke(body=body))
+
+    def __dir__(self) -> list[str]:
+        return ["post_oauth2_token", "post_oauth2_token_revoke"]
+
+
+class RawResourcesDiscoveryOperations:
+    """The `resources_discovery` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: ResourcesDiscoveryOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    def get_v2_resources_discover_resources(
+        self,
+        *,
+        category_id: str | Unset = UNSET,
+        with_: str | Unset = UNSET,
+        filters: QueryFilters | Mapping[str, object] | Unset = UNSET,
+        resource_ids: str | Unset = UNSET,
+        no_dependencies: bool | Unset = UNSET,
+        page: int | Unset = UNSET,
+        per_page: int | Unset = 25,
+    ) -> RawResponse[GetV2ResourcesDiscoverResourcesResponse200Data | None]:
+        """Fetch a list of resources, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[GetV2ResourcesDiscoverResourcesResponse200Data | None]",
+            self._raw.get_v2_resources_discover_resources(
+                category_id=category_id,
+                with_=with_,
+                filters=filters,
+                resource_ids=resource_ids,
+                no_dependencies=no_dependencies,
+                page=page,
+                per_page=per_page,
+            ),
+        )
+
+    def get_v2_resources_discover_categories(
+        self, *, category_id: str | Unset = UNSET, with_: str | Unset = UNSET
+    ) -> RawResponse[GetV2ResourcesDiscoverCategoriesResponse200Data | None]:
+        """Fetch a list of categories, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[GetV2ResourcesDiscoverCategoriesResponse200Data | None]",
+            self._raw.get_v2_resources_discover_categories(category_id=category_id, with_=with_),
+        )
+
+    def get_v2_resources_discover_licenses(
+        self, *, with_: str | Unset = UNSET, page: int | Unset = UNSET, per_page: int | Unset = 25
+    ) -> RawResponse[GetV2ResourcesDiscoverLicensesResponse200Data | None]:
+        """Fetch a list of the user's licenses, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[GetV2ResourcesDiscoverLicensesResponse200Data | None]",
+            self._raw.get_v2_resources_discover_licenses(with_=with_, page=page, per_page=per_page),
+        )
+
+    def get_v2_resources_discover_cart_view(
+        self, *, with_: str | Unset = UNSET
+    ) -> RawResponse[GetV2ResourcesDiscoverCartViewResponse200Data]:
+        """View the user's cart items, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[GetV2ResourcesDiscoverCartViewResponse200Data]",
+            self._raw.get_v2_resources_discover_cart_view(with_=with_),
+        )
+
+    def post_v2_resources_discover_cart_add(
+        self, *, body: PostV2ResourcesDiscoverCartAddBody | Mapping[str, object] | Unset = UNSET
+    ) -> RawResponse[str | None]:
+        """Add items to a user's cart, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[str | None]", self._raw.post_v2_resources_discover_cart_add(body=body))
+
+    def post_v2_resources_discover_cart_checkout(
+        self, *, body: Empty | Mapping[str, object] | Unset = UNSET
+    ) -> RawResponse[PostV2ResourcesDiscoverCartCheckoutResponse200Data]:
+        """Initiate a checkout of a user's cart, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[PostV2ResourcesDiscoverCartCheckoutResponse200Data]",
+            self._raw.post_v2_resources_discover_cart_checkout(body=body),
+        )
+
+    def post_v2_resources_discover_cart_remove(
+        self, *, body: PostV2ResourcesDiscoverCartRemoveBody | Mapping[str, object] | Unset = UNSET
+    ) -> RawResponse[str | None]:
+        """Remove an item from the user's cart, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[str | None]", self._raw.post_v2_resources_discover_cart_remove(body=body))
+
+    def post_v2_resources_discover_cart_coupon_add(
+        self, *, body: PostV2ResourcesDiscoverCartCouponAddBody | Mapping[str, object] | Unset = UNSET
+    ) -> RawResponse[str | None]:
+        """Add a coupon to the user's cart, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[str | None]", self._raw.post_v2_resources_discover_cart_coupon_add(body=body))
+
+    def post_v2_resources_discover_cart_coupon_remove(
+        self, *, body: PostV2ResourcesDiscoverCartCouponRemoveBody | Mapping[str, object] | Unset = UNSET
+    ) -> RawResponse[str | None]:
+        """Remove a coupon from the user's cart, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[str | None]", self._raw.post_v2_resources_discover_cart_coupon_remove(body=body))
+
+    def __dir__(self) -> list[str]:
+        return [
+            "get_v2_resources_discover_cart_view",
+            "get_v2_resources_discover_categories",
+            "get_v2_resources_discover_licenses",
+            "get_v2_resources_discover_resources",
+            "post_v2_resources_discover_cart_add",
+            "post_v2_resources_discover_cart_checkout",
+            "post_v2_resources_discover_cart_coupon_add",
+            "post_v2_resources_discover_cart_coupon_remove",
+            "post_v2_resources_discover_cart_remove",
+        ]
+
+
+class RawEventsOperations:
+    """The `events` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: EventsOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    def get_v2_events(
+        self, *, page: int | Unset = UNSET, per_page: int | Unset = 25
+    ) -> RawResponse[GetV2EventsResponse200Data | None]:
+        """Fetch a list of pending events, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[GetV2EventsResponse200Data | None]", self._raw.get_v2_events(page=page, per_page=per_page)
+        )
+
+    def post_v2_events_complete(
+        self, *, body: PostV2EventsCompleteBody | Mapping[str, object]
+    ) -> RawResponse[str | None]:
+        """Mark events as complete, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[str | None]", self._raw.post_v2_events_complete(body=body))
+
+    def __dir__(self) -> list[str]:
+        return ["get_v2_events", "post_v2_events_complete"]
+
+
+class RawAnalyticsOperations:
+    """The `analytics` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: AnalyticsOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    def get_v2_analytics(self) -> RawResponse[GetV2AnalyticsResponse200Data | None]:
+        """Fetch a list of analytics definitions, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[GetV2AnalyticsResponse200Data | None]", self._raw.get_v2_analytics())
+
+    def get_v2_analytics_graph(
+        self,
+        *,
+        analytics: str | Unset = UNSET,
+        period: str | Unset = UNSET,
+        filters: QueryFilters | Mapping[str, object] | Unset = UNSET,
+        start_date: str | Unset = UNSET,
+        end_date: str | Unset = UNSET,
+    ) -> RawResponse[AnalyticGraphData | None]:
+        """Fetch analytics graph data, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[AnalyticGraphData | None]",
+            self._raw.get_v2_analytics_graph(
+                analytics=analytics, period=period, filters=filters, start_date=start_date, end_date=end_date
+            ),
+        )
+
+    def get_v2_analytics_single(
+        self,
+        *,
+        analytics: str | Unset = UNSET,
+        period: str | Unset = UNSET,
+        filters: QueryFilters | Mapping[str, object] | Unset = UNSET,
+        start_date: str | Unset = UNSET,
+        end_date: str | Unset = UNSET,
+    ) -> RawResponse[GetV2AnalyticsSingleResponse200Data | None]:
+        """Fetch a single analytics value, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[GetV2AnalyticsSingleResponse200Data | None]",
+            self._raw.get_v2_analytics_single(
+                analytics=analytics, period=period, filters=filters, start_date=start_date, end_date=end_date
+            ),
+        )
+
+    def __dir__(self) -> list[str]:
+        return ["get_v2_analytics", "get_v2_analytics_graph", "get_v2_analytics_single"]
+
+
+class RawResourcesCreatorOperations:
+    """The `resources_creator` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: ResourcesCreatorOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    def post_v2_resources_creator_update(
+        self, *, body: PostV2ResourcesCreatorUpdateBody | Mapping[str, object]
+    ) -> RawResponse[PostV2ResourcesCreatorUpdateResponse200Data]:
+        """Post a resource update, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[PostV2ResourcesCreatorUpdateResponse200Data]",
+            self._raw.post_v2_resources_creator_update(body=body),
+        )
+
+    def get_v2_resources_creator_resources(
+        self,
+        *,
+        resource_ids: str | Unset = UNSET,
+        page: int | Unset = UNSET,
+        per_page: int | Unset = 25,
+        with_: str | Unset = UNSET,
+    ) -> RawResponse[GetV2ResourcesCreatorResourcesResponse200Data | None]:
+        """Fetch a list of your resources, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[GetV2ResourcesCreatorResourcesResponse200Data | None]",
+            self._raw.get_v2_resources_creator_resources(
+                resource_ids=resource_ids, page=page, per_page=per_page, with_=with_
+            ),
+        )
+
+    def get_v2_resources_creator_purchases(
+        self,
+        *,
+        resource_ids: str | Unset = UNSET,
+        buyer_ids: str | Unset = UNSET,
+        external_tids: str | Unset = UNSET,
+        page: int | Unset = UNSET,
+        per_page: int | Unset = 25,
+        with_: str | Unset = UNSET,
+    ) -> RawResponse[GetV2ResourcesCreatorPurchasesResponse200Data | None]:
+        """Fetch a list of your resources' purchases, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[GetV2ResourcesCreatorPurchasesResponse200Data | None]",
+            self._raw.get_v2_resources_creator_purchases(
+                resource_ids=resource_ids,
+                buyer_ids=buyer_ids,
+                external_tids=external_tids,
+                page=page,
+                per_page=per_page,
+                with_=with_,
+            ),
+        )
+
+    def get_v2_resources_creator_licenses(
+        self,
+        *,
+        resource_ids: str | Unset = UNSET,
+        page: int | Unset = UNSET,
+        per_page: int | Unset = 25,
+        with_: str | Unset = UNSET,
+    ) -> RawResponse[GetV2ResourcesCreatorLicensesResponse200Data | None]:
+        """Fetch a list of your resources' licenses, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[GetV2ResourcesCreatorLicensesResponse200Data | None]",
+            self._raw.get_v2_resources_creator_licenses(
+                resource_ids=resource_ids, page=page, per_page=per_page, with_=with_
+            ),
+        )
+
+    def get_v2_resources_creator_versions(
+        self,
+        *,
+        resource_ids: str | Unset = UNSET,
+        page: int | Unset = UNSET,
+        per_page: int | Unset = 25,
+        with_: str | Unset = UNSET,
+    ) -> RawResponse[GetV2ResourcesCreatorVersionsResponse200Data | None]:
+        """Fetch a list of your resources' versions, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[GetV2ResourcesCreatorVersionsResponse200Data | None]",
+            self._raw.get_v2_resources_creator_versions(
+                resource_ids=resource_ids, page=page, per_page=per_page, with_=with_
+            ),
+        )
+
+    def get_v2_resources_creator_updates(
+        self,
+        *,
+        resource_ids: str | Unset = UNSET,
+        page: int | Unset = UNSET,
+        per_page: int | Unset = 25,
+        with_: str | Unset = UNSET,
+    ) -> RawResponse[GetV2ResourcesCreatorUpdatesResponse200Data | None]:
+        """Fetch a list of your resource's updates, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[GetV2ResourcesCreatorUpdatesResponse200Data | None]",
+            self._raw.get_v2_resources_creator_updates(
+                resource_ids=resource_ids, page=page, per_page=per_page, with_=with_
+            ),
+        )
+
+    def get_v2_resources_creator_addons(
+        self,
+        *,
+        resource_ids: str | Unset = UNSET,
+        page: int | Unset = UNSET,
+        per_page: int | Unset = 25,
+        with_: str | Unset = UNSET,
+    ) -> RawResponse[GetV2ResourcesCreatorAddonsResponse200Data | None]:
+        """Fetch a list of your resources' addons, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[GetV2ResourcesCreatorAddonsResponse200Data | None]",
+            self._raw.get_v2_resources_creator_addons(
+                resource_ids=resource_ids, page=page, per_page=per_page, with_=with_
+            ),
+        )
+
+    def get_v2_resources_creator_sale_events(
+        self, *, sale_event_ids: str | Unset = UNSET, page: int | Unset = UNSET, per_page: int | Unset = 25
+    ) -> RawResponse[GetV2ResourcesCreatorSaleEventsResponse200Data | None]:
+        """Fetch a list of your sale events, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[GetV2ResourcesCreatorSaleEventsResponse200Data | None]",
+            self._raw.get_v2_resources_creator_sale_events(sale_event_ids=sale_event_ids, page=page, per_page=per_page),
+        )
+
+    def get_v2_resources_creator_sale_events_entries(
+        self,
+        *,
+        sale_event_ids: str | Unset = UNSET,
+        page: int | Unset = UNSET,
+        per_page: int | Unset = 25,
+        with_: str | Unset = UNSET,
+    ) -> RawResponse[GetV2ResourcesCreatorSaleEventsEntriesResponse200Data | None]:
+        """Fetch a list of your sale event entries, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[GetV2ResourcesCreatorSaleEventsEntriesResponse200Data | None]",
+            self._raw.get_v2_resources_creator_sale_events_entries(
+                sale_event_ids=sale_event_ids, page=page, per_page=per_page, with_=with_
+            ),
+        )
+
+    def get_v2_resources_creator_reviews(
+        self,
+        *,
+        resource_ids: str | Unset = UNSET,
+        page: int | Unset = UNSET,
+        per_page: int | Unset = 25,
+        with_: str | Unset = UNSET,
+    ) -> RawResponse[GetV2ResourcesCreatorReviewsResponse200Data | None]:
+        """Fetch a list of your resources' reviews, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[GetV2ResourcesCreatorReviewsResponse200Data | None]",
+            self._raw.get_v2_resources_creator_reviews(
+                resource_ids=resource_ids, page=page, per_page=per_page, with_=with_
+            ),
+        )
+
+    def get_v2_resources_creator_coupons(
+        self, *, coupon_ids: str | Unset = UNSET, page: int | Unset = UNSET, per_page: int | Unset = 25
+    ) -> RawResponse[GetV2ResourcesCreatorCouponsResponse200Data | None]:
+        """Fetch a list of your coupons, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[GetV2ResourcesCreatorCouponsResponse200Data | None]",
+            self._raw.get_v2_resources_creator_coupons(coupon_ids=coupon_ids, page=page, per_page=per_page),
+        )
+
+    def post_v2_resources_creator_coupons(
+        self, *, body: PostV2ResourcesCreatorCouponsBody | Mapping[str, object]
+    ) -> RawResponse[PostV2ResourcesCreatorCouponsResponse200Data | None]:
+        """Create a new coupon, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[PostV2ResourcesCreatorCouponsResponse200Data | None]",
+            self._raw.post_v2_resources_creator_coupons(body=body),
+        )
+
+    def get_v2_resources_creator_coupons_entries(
+        self,
+        *,
+        coupon_ids: str | Unset = UNSET,
+        page: int | Unset = UNSET,
+        per_page: int | Unset = 25,
+        with_: str | Unset = UNSET,
+    ) -> RawResponse[GetV2ResourcesCreatorCouponsEntriesResponse200Data | None]:
+        """Fetch a list of your coupon entries, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[GetV2ResourcesCreatorCouponsEntriesResponse200Data | None]",
+            self._raw.get_v2_resources_creator_coupons_entries(
+                coupon_ids=coupon_ids, page=page, per_page=per_page, with_=with_
+            ),
+        )
+
+    def get_v2_resources_creator_stores(
+        self, *, page: int | Unset = UNSET, per_page: int | Unset = 25
+    ) -> RawResponse[GetV2ResourcesCreatorStoresResponse200Data | None]:
+        """Fetch a list of your stores, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[GetV2ResourcesCreatorStoresResponse200Data | None]",
+            self._raw.get_v2_resources_creator_stores(page=page, per_page=per_page),
+        )
+
+    def get_v2_resources_creator_batch(
+        self, *, batch_ids: str | Unset = UNSET, page: int | Unset = UNSET, per_page: int | Unset = 25
+    ) -> RawResponse[GetV2ResourcesCreatorBatchResponse200Data | None]:
+        """Fetch a list of your batches edits, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[GetV2ResourcesCreatorBatchResponse200Data | None]",
+            self._raw.get_v2_resources_creator_batch(batch_ids=batch_ids, page=page, per_page=per_page),
+        )
+
+    def post_v2_resources_creator_batch(
+        self, *, body: PostV2ResourcesCreatorBatchBody | Mapping[str, object]
+    ) -> RawResponse[PostV2ResourcesCreatorBatchResponse200Data | None]:
+        """Submit a new batch edit, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[PostV2ResourcesCreatorBatchResponse200Data | None]",
+            self._raw.post_v2_resources_creator_batch(body=body),
+        )
+
+    def __dir__(self) -> list[str]:
+        return [
+            "get_v2_resources_creator_addons",
+            "get_v2_resources_creator_batch",
+            "get_v2_resources_creator_coupons",
+            "get_v2_resources_creator_coupons_entries",
+            "get_v2_resources_creator_licenses",
+            "get_v2_resources_creator_purchases",
+            "get_v2_resources_creator_resources",
+            "get_v2_resources_creator_reviews",
+            "get_v2_resources_creator_sale_events",
+            "get_v2_resources_creator_sale_events_entries",
+            "get_v2_resources_creator_stores",
+            "get_v2_resources_creator_updates",
+            "get_v2_resources_creator_versions",
+            "post_v2_resources_creator_batch",
+            "post_v2_resources_creator_coupons",
+            "post_v2_resources_creator_update",
+        ]
+
+
+class RawResourcesCreatorBundlesOperations:
+    """The `resources_creator_bundles` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: ResourcesCreatorBundlesOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    def get_v2_resources_creator_bundles(
+        self,
+        *,
+        bundle_ids: str | Unset = UNSET,
+        page: int | Unset = UNSET,
+        per_page: int | Unset = 25,
+        with_: str | Unset = UNSET,
+    ) -> RawResponse[GetV2ResourcesCreatorBundlesResponse200Data | None]:
+        """Fetch a list of your bundles, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[GetV2ResourcesCreatorBundlesResponse200Data | None]",
+            self._raw.get_v2_resources_creator_bundles(
+                bundle_ids=bundle_ids, page=page, per_page=per_page, with_=with_
+            ),
+        )
+
+    def get_v2_resources_creator_bundles_entries(
+        self,
+        *,
+        bundle_ids: str | Unset = UNSET,
+        page: int | Unset = UNSET,
+        per_page: int | Unset = 25,
+        with_: str | Unset = UNSET,
+    ) -> RawResponse[GetV2ResourcesCreatorBundlesEntriesResponse200Data | None]:
+        """Fetch a list of your bundle entries, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[GetV2ResourcesCreatorBundlesEntriesResponse200Data | None]",
+            self._raw.get_v2_resources_creator_bundles_entries(
+                bundle_ids=bundle_ids, page=page, per_page=per_page, with_=with_
+            ),
+        )
+
+    def __dir__(self) -> list[str]:
+        return ["get_v2_resources_creator_bundles", "get_v2_resources_creator_bundles_entries"]
+
+
+class RawResourcesBuyerOperations:
+    """The `resources_buyer` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: ResourcesBuyerOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    def get_v2_resources_buyer_latest(
+        self, *, nonce: str | Unset = UNSET, with_: str | Unset = UNSET
+    ) -> RawResponse[GetV2ResourcesBuyerLatestResponse200Data | None]:
+        """Fetches the latest versions & license information, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[GetV2ResourcesBuyerLatestResponse200Data | None]",
+            self._raw.get_v2_resources_buyer_latest(nonce=nonce, with_=with_),
+        )
+
+    def __dir__(self) -> list[str]:
+        return ["get_v2_resources_buyer_latest"]
+
+
+class RawHealthOperations:
+    """The `health` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: HealthOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    def get_v2_health(self) -> RawResponse[GetV2HealthResponse200Data | None]:
+        """Retrieve a health status, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[GetV2HealthResponse200Data | None]", self._raw.get_v2_health())
+
+    def __dir__(self) -> list[str]:
+        return ["get_v2_health"]
+
+
+class RawDeploymentsOperations:
+    """The `deployments` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: DeploymentsOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    def post_v2_deployments_upgrade(
+        self, *, body: PostV2DeploymentsUpgradeBody | Mapping[str, object] | Unset = UNSET
+    ) -> RawResponse[PostV2DeploymentsUpgradeResponse200Data | None]:
+        """Upgrade a short-lived token, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[PostV2DeploymentsUpgradeResponse200Data | None]",
+            self._raw.post_v2_deployments_upgrade(body=body),
+        )
+
+    def __dir__(self) -> list[str]:
+        return ["post_v2_deployments_upgrade"]
+
+
+class RawBuiltByBitOperations:
+    """Every operation of BuiltByBit API v2 under `with_raw_response`, by tag."""
+
+    __slots__ = ("_operations",)
+
+    def __init__(self, operations: BuiltByBitOperations) -> None:
+        self._operations = operations
+
+    @property
+    def oauth2(self) -> RawOauth2Operations:
+        """The `oauth2` operations, each returning a `RawResponse`."""
+        return RawOauth2Operations(self._operations.oauth2)
+
+    @property
+    def resources_discovery(self) -> RawResourcesDiscoveryOperations:
+        """The `resources_discovery` operations, each returning a `RawResponse`."""
+        return RawResourcesDiscoveryOperations(self._operations.resources_discovery)
+
+    @property
+    def events(self) -> RawEventsOperations:
+        """The `events` operations, each returning a `RawResponse`."""
+        return RawEventsOperations(self._operations.events)
+
+    @property
+    def analytics(self) -> RawAnalyticsOperations:
+        """The `analytics` operations, each returning a `RawResponse`."""
+        return RawAnalyticsOperations(self._operations.analytics)
+
+    @property
+    def resources_creator(self) -> RawResourcesCreatorOperations:
+        """The `resources_creator` operations, each returning a `RawResponse`."""
+        return RawResourcesCreatorOperations(self._operations.resources_creator)
+
+    @property
+    def resources_creator_bundles(self) -> RawResourcesCreatorBundlesOperations:
+        """The `resources_creator_bundles` operations, each returning a `RawResponse`."""
+        return RawResourcesCreatorBundlesOperations(self._operations.resources_creator_bundles)
+
+    @property
+    def resources_buyer(self) -> RawResourcesBuyerOperations:
+        """The `resources_buyer` operations, each returning a `RawResponse`."""
+        return RawResourcesBuyerOperations(self._operations.resources_buyer)
+
+    @property
+    def health(self) -> RawHealthOperations:
+        """The `health` operations, each returning a `RawResponse`."""
+        return RawHealthOperations(self._operations.health)
+
+    @property
+    def deployments(self) -> RawDeploymentsOperations:
+        """The `deployments` operations, each returning a `RawResponse`."""
+        return RawDeploymentsOperations(self._operations.deployments)
+
+    def __dir__(self) -> list[str]:
+        return [
+            "analytics",
+            "deployments",
+            "events",
+            "health",
+            "oauth2",
+            "resources_buyer",
+            "resources_creator",
+            "resources_creator_bundles",
+            "resources_discovery",
+        ]
+
+
+class BuiltByBitWithRawResponse:
+    """`client.with_raw_response` of a BuiltByBit client: `.api.<tag>.<operation>(...)` typed, each
+    returning a `RawResponse[T]`; the friendly methods as craftapis' `RawResponses` gives them."""
+
+    __slots__ = ("_operations", "_raw")
+
+    def __init__(self, raw: object, operations: BuiltByBitOperations) -> None:
+        self._raw = raw
+        self._operations = operations
+
+    @property
+    def api(self) -> RawBuiltByBitOperations:
+        """Every operation, each returning a `RawResponse`."""
+        return RawBuiltByBitOperations(self._operations)
+
+    if TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any:  # the friendly methods: not typed here (yet)
+            ...
+
+    else:
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self._raw, name)
+
+    def __dir__(self) -> list[str]:
+        return dir(self._raw)
+
+
 class AsyncOauth2Operations:
     """The `oauth2` operations of BuiltByBit API v2 (async)."""
 
@@ -2283,3 +2932,656 @@ class AsyncBuiltByBitOperations:
                     "resources_discovery",
                 ),
             )
+
+
+class AsyncRawOauth2Operations:
+    """The `oauth2` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: AsyncOauth2Operations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    async def post_oauth2_token(
+        self, *, body: PostOauth2TokenBody | Mapping[str, object]
+    ) -> RawResponse[PostOauth2TokenResponse200]:
+        """Request an access token using an existing grant, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[PostOauth2TokenResponse200]", await self._raw.post_oauth2_token(body=body))
+
+    async def post_oauth2_token_revoke(
+        self, *, body: PostOauth2TokenRevokeBody | Mapping[str, object]
+    ) -> RawResponse[PostOauth2TokenRevokeResponse200]:
+        """Revoke an existing access or refresh token, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[PostOauth2TokenRevokeResponse200]", await self._raw.post_oauth2_token_revoke(body=body)
+        )
+
+    def __dir__(self) -> list[str]:
+        return ["post_oauth2_token", "post_oauth2_token_revoke"]
+
+
+class AsyncRawResourcesDiscoveryOperations:
+    """The `resources_discovery` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: AsyncResourcesDiscoveryOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    async def get_v2_resources_discover_resources(
+        self,
+        *,
+        category_id: str | Unset = UNSET,
+        with_: str | Unset = UNSET,
+        filters: QueryFilters | Mapping[str, object] | Unset = UNSET,
+        resource_ids: str | Unset = UNSET,
+        no_dependencies: bool | Unset = UNSET,
+        page: int | Unset = UNSET,
+        per_page: int | Unset = 25,
+    ) -> RawResponse[GetV2ResourcesDiscoverResourcesResponse200Data | None]:
+        """Fetch a list of resources, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[GetV2ResourcesDiscoverResourcesResponse200Data | None]",
+            await self._raw.get_v2_resources_discover_resources(
+                category_id=category_id,
+                with_=with_,
+                filters=filters,
+                resource_ids=resource_ids,
+                no_dependencies=no_dependencies,
+                page=page,
+                per_page=per_page,
+            ),
+        )
+
+    async def get_v2_resources_discover_categories(
+        self, *, category_id: str | Unset = UNSET, with_: str | Unset = UNSET
+    ) -> RawResponse[GetV2ResourcesDiscoverCategoriesResponse200Data | None]:
+        """Fetch a list of categories, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[GetV2ResourcesDiscoverCategoriesResponse200Data | None]",
+            await self._raw.get_v2_resources_discover_categories(category_id=category_id, with_=with_),
+        )
+
+    async def get_v2_resources_discover_licenses(
+        self, *, with_: str | Unset = UNSET, page: int | Unset = UNSET, per_page: int | Unset = 25
+    ) -> RawResponse[GetV2ResourcesDiscoverLicensesResponse200Data | None]:
+        """Fetch a list of the user's licenses, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[GetV2ResourcesDiscoverLicensesResponse200Data | None]",
+            await self._raw.get_v2_resources_discover_licenses(with_=with_, page=page, per_page=per_page),
+        )
+
+    async def get_v2_resources_discover_cart_view(
+        self, *, with_: str | Unset = UNSET
+    ) -> RawResponse[GetV2ResourcesDiscoverCartViewResponse200Data]:
+        """View the user's cart items, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[GetV2ResourcesDiscoverCartViewResponse200Data]",
+            await self._raw.get_v2_resources_discover_cart_view(with_=with_),
+        )
+
+    async def post_v2_resources_discover_cart_add(
+        self, *, body: PostV2ResourcesDiscoverCartAddBody | Mapping[str, object] | Unset = UNSET
+    ) -> RawResponse[str | None]:
+        """Add items to a user's cart, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[str | None]", await self._raw.post_v2_resources_discover_cart_add(body=body))
+
+    async def post_v2_resources_discover_cart_checkout(
+        self, *, body: Empty | Mapping[str, object] | Unset = UNSET
+    ) -> RawResponse[PostV2ResourcesDiscoverCartCheckoutResponse200Data]:
+        """Initiate a checkout of a user's cart, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[PostV2ResourcesDiscoverCartCheckoutResponse200Data]",
+            await self._raw.post_v2_resources_discover_cart_checkout(body=body),
+        )
+
+    async def post_v2_resources_discover_cart_remove(
+        self, *, body: PostV2ResourcesDiscoverCartRemoveBody | Mapping[str, object] | Unset = UNSET
+    ) -> RawResponse[str | None]:
+        """Remove an item from the user's cart, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[str | None]", await self._raw.post_v2_resources_discover_cart_remove(body=body))
+
+    async def post_v2_resources_discover_cart_coupon_add(
+        self, *, body: PostV2ResourcesDiscoverCartCouponAddBody | Mapping[str, object] | Unset = UNSET
+    ) -> RawResponse[str | None]:
+        """Add a coupon to the user's cart, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[str | None]", await self._raw.post_v2_resources_discover_cart_coupon_add(body=body))
+
+    async def post_v2_resources_discover_cart_coupon_remove(
+        self, *, body: PostV2ResourcesDiscoverCartCouponRemoveBody | Mapping[str, object] | Unset = UNSET
+    ) -> RawResponse[str | None]:
+        """Remove a coupon from the user's cart, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[str | None]", await self._raw.post_v2_resources_discover_cart_coupon_remove(body=body))
+
+    def __dir__(self) -> list[str]:
+        return [
+            "get_v2_resources_discover_cart_view",
+            "get_v2_resources_discover_categories",
+            "get_v2_resources_discover_licenses",
+            "get_v2_resources_discover_resources",
+            "post_v2_resources_discover_cart_add",
+            "post_v2_resources_discover_cart_checkout",
+            "post_v2_resources_discover_cart_coupon_add",
+            "post_v2_resources_discover_cart_coupon_remove",
+            "post_v2_resources_discover_cart_remove",
+        ]
+
+
+class AsyncRawEventsOperations:
+    """The `events` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: AsyncEventsOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    async def get_v2_events(
+        self, *, page: int | Unset = UNSET, per_page: int | Unset = 25
+    ) -> RawResponse[GetV2EventsResponse200Data | None]:
+        """Fetch a list of pending events, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[GetV2EventsResponse200Data | None]",
+            await self._raw.get_v2_events(page=page, per_page=per_page),
+        )
+
+    async def post_v2_events_complete(
+        self, *, body: PostV2EventsCompleteBody | Mapping[str, object]
+    ) -> RawResponse[str | None]:
+        """Mark events as complete, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[str | None]", await self._raw.post_v2_events_complete(body=body))
+
+    def __dir__(self) -> list[str]:
+        return ["get_v2_events", "post_v2_events_complete"]
+
+
+class AsyncRawAnalyticsOperations:
+    """The `analytics` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: AsyncAnalyticsOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    async def get_v2_analytics(self) -> RawResponse[GetV2AnalyticsResponse200Data | None]:
+        """Fetch a list of analytics definitions, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[GetV2AnalyticsResponse200Data | None]", await self._raw.get_v2_analytics())
+
+    async def get_v2_analytics_graph(
+        self,
+        *,
+        analytics: str | Unset = UNSET,
+        period: str | Unset = UNSET,
+        filters: QueryFilters | Mapping[str, object] | Unset = UNSET,
+        start_date: str | Unset = UNSET,
+        end_date: str | Unset = UNSET,
+    ) -> RawResponse[AnalyticGraphData | None]:
+        """Fetch analytics graph data, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[AnalyticGraphData | None]",
+            await self._raw.get_v2_analytics_graph(
+                analytics=analytics, period=period, filters=filters, start_date=start_date, end_date=end_date
+            ),
+        )
+
+    async def get_v2_analytics_single(
+        self,
+        *,
+        analytics: str | Unset = UNSET,
+        period: str | Unset = UNSET,
+        filters: QueryFilters | Mapping[str, object] | Unset = UNSET,
+        start_date: str | Unset = UNSET,
+        end_date: str | Unset = UNSET,
+    ) -> RawResponse[GetV2AnalyticsSingleResponse200Data | None]:
+        """Fetch a single analytics value, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[GetV2AnalyticsSingleResponse200Data | None]",
+            await self._raw.get_v2_analytics_single(
+                analytics=analytics, period=period, filters=filters, start_date=start_date, end_date=end_date
+            ),
+        )
+
+    def __dir__(self) -> list[str]:
+        return ["get_v2_analytics", "get_v2_analytics_graph", "get_v2_analytics_single"]
+
+
+class AsyncRawResourcesCreatorOperations:
+    """The `resources_creator` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: AsyncResourcesCreatorOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    async def post_v2_resources_creator_update(
+        self, *, body: PostV2ResourcesCreatorUpdateBody | Mapping[str, object]
+    ) -> RawResponse[PostV2ResourcesCreatorUpdateResponse200Data]:
+        """Post a resource update, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[PostV2ResourcesCreatorUpdateResponse200Data]",
+            await self._raw.post_v2_resources_creator_update(body=body),
+        )
+
+    async def get_v2_resources_creator_resources(
+        self,
+        *,
+        resource_ids: str | Unset = UNSET,
+        page: int | Unset = UNSET,
+        per_page: int | Unset = 25,
+        with_: str | Unset = UNSET,
+    ) -> RawResponse[GetV2ResourcesCreatorResourcesResponse200Data | None]:
+        """Fetch a list of your resources, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[GetV2ResourcesCreatorResourcesResponse200Data | None]",
+            await self._raw.get_v2_resources_creator_resources(
+                resource_ids=resource_ids, page=page, per_page=per_page, with_=with_
+            ),
+        )
+
+    async def get_v2_resources_creator_purchases(
+        self,
+        *,
+        resource_ids: str | Unset = UNSET,
+        buyer_ids: str | Unset = UNSET,
+        external_tids: str | Unset = UNSET,
+        page: int | Unset = UNSET,
+        per_page: int | Unset = 25,
+        with_: str | Unset = UNSET,
+    ) -> RawResponse[GetV2ResourcesCreatorPurchasesResponse200Data | None]:
+        """Fetch a list of your resources' purchases, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[GetV2ResourcesCreatorPurchasesResponse200Data | None]",
+            await self._raw.get_v2_resources_creator_purchases(
+                resource_ids=resource_ids,
+                buyer_ids=buyer_ids,
+                external_tids=external_tids,
+                page=page,
+                per_page=per_page,
+                with_=with_,
+            ),
+        )
+
+    async def get_v2_resources_creator_licenses(
+        self,
+        *,
+        resource_ids: str | Unset = UNSET,
+        page: int | Unset = UNSET,
+        per_page: int | Unset = 25,
+        with_: str | Unset = UNSET,
+    ) -> RawResponse[GetV2ResourcesCreatorLicensesResponse200Data | None]:
+        """Fetch a list of your resources' licenses, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[GetV2ResourcesCreatorLicensesResponse200Data | None]",
+            await self._raw.get_v2_resources_creator_licenses(
+                resource_ids=resource_ids, page=page, per_page=per_page, with_=with_
+            ),
+        )
+
+    async def get_v2_resources_creator_versions(
+        self,
+        *,
+        resource_ids: str | Unset = UNSET,
+        page: int | Unset = UNSET,
+        per_page: int | Unset = 25,
+        with_: str | Unset = UNSET,
+    ) -> RawResponse[GetV2ResourcesCreatorVersionsResponse200Data | None]:
+        """Fetch a list of your resources' versions, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[GetV2ResourcesCreatorVersionsResponse200Data | None]",
+            await self._raw.get_v2_resources_creator_versions(
+                resource_ids=resource_ids, page=page, per_page=per_page, with_=with_
+            ),
+        )
+
+    async def get_v2_resources_creator_updates(
+        self,
+        *,
+        resource_ids: str | Unset = UNSET,
+        page: int | Unset = UNSET,
+        per_page: int | Unset = 25,
+        with_: str | Unset = UNSET,
+    ) -> RawResponse[GetV2ResourcesCreatorUpdatesResponse200Data | None]:
+        """Fetch a list of your resource's updates, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[GetV2ResourcesCreatorUpdatesResponse200Data | None]",
+            await self._raw.get_v2_resources_creator_updates(
+                resource_ids=resource_ids, page=page, per_page=per_page, with_=with_
+            ),
+        )
+
+    async def get_v2_resources_creator_addons(
+        self,
+        *,
+        resource_ids: str | Unset = UNSET,
+        page: int | Unset = UNSET,
+        per_page: int | Unset = 25,
+        with_: str | Unset = UNSET,
+    ) -> RawResponse[GetV2ResourcesCreatorAddonsResponse200Data | None]:
+        """Fetch a list of your resources' addons, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[GetV2ResourcesCreatorAddonsResponse200Data | None]",
+            await self._raw.get_v2_resources_creator_addons(
+                resource_ids=resource_ids, page=page, per_page=per_page, with_=with_
+            ),
+        )
+
+    async def get_v2_resources_creator_sale_events(
+        self, *, sale_event_ids: str | Unset = UNSET, page: int | Unset = UNSET, per_page: int | Unset = 25
+    ) -> RawResponse[GetV2ResourcesCreatorSaleEventsResponse200Data | None]:
+        """Fetch a list of your sale events, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[GetV2ResourcesCreatorSaleEventsResponse200Data | None]",
+            await self._raw.get_v2_resources_creator_sale_events(
+                sale_event_ids=sale_event_ids, page=page, per_page=per_page
+            ),
+        )
+
+    async def get_v2_resources_creator_sale_events_entries(
+        self,
+        *,
+        sale_event_ids: str | Unset = UNSET,
+        page: int | Unset = UNSET,
+        per_page: int | Unset = 25,
+        with_: str | Unset = UNSET,
+    ) -> RawResponse[GetV2ResourcesCreatorSaleEventsEntriesResponse200Data | None]:
+        """Fetch a list of your sale event entries, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[GetV2ResourcesCreatorSaleEventsEntriesResponse200Data | None]",
+            await self._raw.get_v2_resources_creator_sale_events_entries(
+                sale_event_ids=sale_event_ids, page=page, per_page=per_page, with_=with_
+            ),
+        )
+
+    async def get_v2_resources_creator_reviews(
+        self,
+        *,
+        resource_ids: str | Unset = UNSET,
+        page: int | Unset = UNSET,
+        per_page: int | Unset = 25,
+        with_: str | Unset = UNSET,
+    ) -> RawResponse[GetV2ResourcesCreatorReviewsResponse200Data | None]:
+        """Fetch a list of your resources' reviews, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[GetV2ResourcesCreatorReviewsResponse200Data | None]",
+            await self._raw.get_v2_resources_creator_reviews(
+                resource_ids=resource_ids, page=page, per_page=per_page, with_=with_
+            ),
+        )
+
+    async def get_v2_resources_creator_coupons(
+        self, *, coupon_ids: str | Unset = UNSET, page: int | Unset = UNSET, per_page: int | Unset = 25
+    ) -> RawResponse[GetV2ResourcesCreatorCouponsResponse200Data | None]:
+        """Fetch a list of your coupons, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[GetV2ResourcesCreatorCouponsResponse200Data | None]",
+            await self._raw.get_v2_resources_creator_coupons(coupon_ids=coupon_ids, page=page, per_page=per_page),
+        )
+
+    async def post_v2_resources_creator_coupons(
+        self, *, body: PostV2ResourcesCreatorCouponsBody | Mapping[str, object]
+    ) -> RawResponse[PostV2ResourcesCreatorCouponsResponse200Data | None]:
+        """Create a new coupon, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[PostV2ResourcesCreatorCouponsResponse200Data | None]",
+            await self._raw.post_v2_resources_creator_coupons(body=body),
+        )
+
+    async def get_v2_resources_creator_coupons_entries(
+        self,
+        *,
+        coupon_ids: str | Unset = UNSET,
+        page: int | Unset = UNSET,
+        per_page: int | Unset = 25,
+        with_: str | Unset = UNSET,
+    ) -> RawResponse[GetV2ResourcesCreatorCouponsEntriesResponse200Data | None]:
+        """Fetch a list of your coupon entries, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[GetV2ResourcesCreatorCouponsEntriesResponse200Data | None]",
+            await self._raw.get_v2_resources_creator_coupons_entries(
+                coupon_ids=coupon_ids, page=page, per_page=per_page, with_=with_
+            ),
+        )
+
+    async def get_v2_resources_creator_stores(
+        self, *, page: int | Unset = UNSET, per_page: int | Unset = 25
+    ) -> RawResponse[GetV2ResourcesCreatorStoresResponse200Data | None]:
+        """Fetch a list of your stores, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[GetV2ResourcesCreatorStoresResponse200Data | None]",
+            await self._raw.get_v2_resources_creator_stores(page=page, per_page=per_page),
+        )
+
+    async def get_v2_resources_creator_batch(
+        self, *, batch_ids: str | Unset = UNSET, page: int | Unset = UNSET, per_page: int | Unset = 25
+    ) -> RawResponse[GetV2ResourcesCreatorBatchResponse200Data | None]:
+        """Fetch a list of your batches edits, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[GetV2ResourcesCreatorBatchResponse200Data | None]",
+            await self._raw.get_v2_resources_creator_batch(batch_ids=batch_ids, page=page, per_page=per_page),
+        )
+
+    async def post_v2_resources_creator_batch(
+        self, *, body: PostV2ResourcesCreatorBatchBody | Mapping[str, object]
+    ) -> RawResponse[PostV2ResourcesCreatorBatchResponse200Data | None]:
+        """Submit a new batch edit, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[PostV2ResourcesCreatorBatchResponse200Data | None]",
+            await self._raw.post_v2_resources_creator_batch(body=body),
+        )
+
+    def __dir__(self) -> list[str]:
+        return [
+            "get_v2_resources_creator_addons",
+            "get_v2_resources_creator_batch",
+            "get_v2_resources_creator_coupons",
+            "get_v2_resources_creator_coupons_entries",
+            "get_v2_resources_creator_licenses",
+            "get_v2_resources_creator_purchases",
+            "get_v2_resources_creator_resources",
+            "get_v2_resources_creator_reviews",
+            "get_v2_resources_creator_sale_events",
+            "get_v2_resources_creator_sale_events_entries",
+            "get_v2_resources_creator_stores",
+            "get_v2_resources_creator_updates",
+            "get_v2_resources_creator_versions",
+            "post_v2_resources_creator_batch",
+            "post_v2_resources_creator_coupons",
+            "post_v2_resources_creator_update",
+        ]
+
+
+class AsyncRawResourcesCreatorBundlesOperations:
+    """The `resources_creator_bundles` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: AsyncResourcesCreatorBundlesOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    async def get_v2_resources_creator_bundles(
+        self,
+        *,
+        bundle_ids: str | Unset = UNSET,
+        page: int | Unset = UNSET,
+        per_page: int | Unset = 25,
+        with_: str | Unset = UNSET,
+    ) -> RawResponse[GetV2ResourcesCreatorBundlesResponse200Data | None]:
+        """Fetch a list of your bundles, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[GetV2ResourcesCreatorBundlesResponse200Data | None]",
+            await self._raw.get_v2_resources_creator_bundles(
+                bundle_ids=bundle_ids, page=page, per_page=per_page, with_=with_
+            ),
+        )
+
+    async def get_v2_resources_creator_bundles_entries(
+        self,
+        *,
+        bundle_ids: str | Unset = UNSET,
+        page: int | Unset = UNSET,
+        per_page: int | Unset = 25,
+        with_: str | Unset = UNSET,
+    ) -> RawResponse[GetV2ResourcesCreatorBundlesEntriesResponse200Data | None]:
+        """Fetch a list of your bundle entries, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[GetV2ResourcesCreatorBundlesEntriesResponse200Data | None]",
+            await self._raw.get_v2_resources_creator_bundles_entries(
+                bundle_ids=bundle_ids, page=page, per_page=per_page, with_=with_
+            ),
+        )
+
+    def __dir__(self) -> list[str]:
+        return ["get_v2_resources_creator_bundles", "get_v2_resources_creator_bundles_entries"]
+
+
+class AsyncRawResourcesBuyerOperations:
+    """The `resources_buyer` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: AsyncResourcesBuyerOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    async def get_v2_resources_buyer_latest(
+        self, *, nonce: str | Unset = UNSET, with_: str | Unset = UNSET
+    ) -> RawResponse[GetV2ResourcesBuyerLatestResponse200Data | None]:
+        """Fetches the latest versions & license information, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[GetV2ResourcesBuyerLatestResponse200Data | None]",
+            await self._raw.get_v2_resources_buyer_latest(nonce=nonce, with_=with_),
+        )
+
+    def __dir__(self) -> list[str]:
+        return ["get_v2_resources_buyer_latest"]
+
+
+class AsyncRawHealthOperations:
+    """The `health` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: AsyncHealthOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    async def get_v2_health(self) -> RawResponse[GetV2HealthResponse200Data | None]:
+        """Retrieve a health status, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[GetV2HealthResponse200Data | None]", await self._raw.get_v2_health())
+
+    def __dir__(self) -> list[str]:
+        return ["get_v2_health"]
+
+
+class AsyncRawDeploymentsOperations:
+    """The `deployments` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: AsyncDeploymentsOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    async def post_v2_deployments_upgrade(
+        self, *, body: PostV2DeploymentsUpgradeBody | Mapping[str, object] | Unset = UNSET
+    ) -> RawResponse[PostV2DeploymentsUpgradeResponse200Data | None]:
+        """Upgrade a short-lived token, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[PostV2DeploymentsUpgradeResponse200Data | None]",
+            await self._raw.post_v2_deployments_upgrade(body=body),
+        )
+
+    def __dir__(self) -> list[str]:
+        return ["post_v2_deployments_upgrade"]
+
+
+class AsyncRawBuiltByBitOperations:
+    """Every operation of BuiltByBit API v2 under `with_raw_response`, by tag."""
+
+    __slots__ = ("_operations",)
+
+    def __init__(self, operations: AsyncBuiltByBitOperations) -> None:
+        self._operations = operations
+
+    @property
+    def oauth2(self) -> AsyncRawOauth2Operations:
+        """The `oauth2` operations, each returning a `RawResponse`."""
+        return AsyncRawOauth2Operations(self._operations.oauth2)
+
+    @property
+    def resources_discovery(self) -> AsyncRawResourcesDiscoveryOperations:
+        """The `resources_discovery` operations, each returning a `RawResponse`."""
+        return AsyncRawResourcesDiscoveryOperations(self._operations.resources_discovery)
+
+    @property
+    def events(self) -> AsyncRawEventsOperations:
+        """The `events` operations, each returning a `RawResponse`."""
+        return AsyncRawEventsOperations(self._operations.events)
+
+    @property
+    def analytics(self) -> AsyncRawAnalyticsOperations:
+        """The `analytics` operations, each returning a `RawResponse`."""
+        return AsyncRawAnalyticsOperations(self._operations.analytics)
+
+    @property
+    def resources_creator(self) -> AsyncRawResourcesCreatorOperations:
+        """The `resources_creator` operations, each returning a `RawResponse`."""
+        return AsyncRawResourcesCreatorOperations(self._operations.resources_creator)
+
+    @property
+    def resources_creator_bundles(self) -> AsyncRawResourcesCreatorBundlesOperations:
+        """The `resources_creator_bundles` operations, each returning a `RawResponse`."""
+        return AsyncRawResourcesCreatorBundlesOperations(self._operations.resources_creator_bundles)
+
+    @property
+    def resources_buyer(self) -> AsyncRawResourcesBuyerOperations:
+        """The `resources_buyer` operations, each returning a `RawResponse`."""
+        return AsyncRawResourcesBuyerOperations(self._operations.resources_buyer)
+
+    @property
+    def health(self) -> AsyncRawHealthOperations:
+        """The `health` operations, each returning a `RawResponse`."""
+        return AsyncRawHealthOperations(self._operations.health)
+
+    @property
+    def deployments(self) -> AsyncRawDeploymentsOperations:
+        """The `deployments` operations, each returning a `RawResponse`."""
+        return AsyncRawDeploymentsOperations(self._operations.deployments)
+
+    def __dir__(self) -> list[str]:
+        return [
+            "analytics",
+            "deployments",
+            "events",
+            "health",
+            "oauth2",
+            "resources_buyer",
+            "resources_creator",
+            "resources_creator_bundles",
+            "resources_discovery",
+        ]
+
+
+class AsyncBuiltByBitWithRawResponse:
+    """`client.with_raw_response` of a AsyncBuiltByBit client: `.api.<tag>.<operation>(...)` typed, each
+    returning a `RawResponse[T]`; the friendly methods as craftapis' `RawResponses` gives them."""
+
+    __slots__ = ("_operations", "_raw")
+
+    def __init__(self, raw: object, operations: AsyncBuiltByBitOperations) -> None:
+        self._raw = raw
+        self._operations = operations
+
+    @property
+    def api(self) -> AsyncRawBuiltByBitOperations:
+        """Every operation, each returning a `RawResponse`."""
+        return AsyncRawBuiltByBitOperations(self._operations)
+
+    if TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any:  # the friendly methods: not typed here (yet)
+            ...
+
+    else:
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self._raw, name)
+
+    def __dir__(self) -> list[str]:
+        return dir(self._raw)

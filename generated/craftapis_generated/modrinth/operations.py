@@ -19,6 +19,7 @@ from .types import UNSET, Unset
 
 if TYPE_CHECKING:
     from craftapis._operations import AsyncCaller, SyncCaller
+    from craftapis._raw import RawResponse
 
     from .models.add_files_to_version_body import AddFilesToVersionBody
     from .models.add_gallery_image_ext import AddGalleryImageExt
@@ -1481,6 +1482,726 @@ class ModrinthOperations:
             )
 
 
+class RawProjectsOperations:
+    """The `projects` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: ProjectsOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    def search_projects(
+        self,
+        *,
+        query: str | Unset = UNSET,
+        facets: str | Unset = UNSET,
+        index: SearchProjectsIndex
+        | Literal["relevance", "downloads", "follows", "newest", "updated"]
+        | Unset = "relevance",
+        offset: int | Unset = 0,
+        limit: int | Unset = 10,
+    ) -> RawResponse[SearchResults]:
+        """Search projects, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[SearchResults]",
+            self._raw.search_projects(query=query, facets=facets, index=index, offset=offset, limit=limit),
+        )
+
+    def get_projects(self, *, ids: str) -> RawResponse[list[Project]]:
+        """Get multiple projects, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[list[Project]]", self._raw.get_projects(ids=ids))
+
+    def patch_projects(
+        self, *, ids: str, body: PatchProjectsBody | Mapping[str, object] | Unset = UNSET
+    ) -> RawResponse[None]:
+        """Bulk-edit multiple projects, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[None]", self._raw.patch_projects(ids=ids, body=body))
+
+    def random_projects(self, *, count: int) -> RawResponse[list[Project]]:
+        """Get a list of random projects, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[list[Project]]", self._raw.random_projects(count=count))
+
+    def create_project(self, *, body: CreateProjectBody | Mapping[str, object]) -> RawResponse[Project]:
+        """Create a project, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[Project]", self._raw.create_project(body=body))
+
+    def get_project(self, *, id_slug: str) -> RawResponse[Project]:
+        """Get a project, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[Project]", self._raw.get_project(id_slug=id_slug))
+
+    def delete_project(self, *, id_slug: str) -> RawResponse[None]:
+        """Delete a project, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[None]", self._raw.delete_project(id_slug=id_slug))
+
+    def modify_project(
+        self, *, id_slug: str, body: EditableProject | Mapping[str, object] | Unset = UNSET
+    ) -> RawResponse[None]:
+        """Modify a project, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[None]", self._raw.modify_project(id_slug=id_slug, body=body))
+
+    def delete_project_icon(self, *, id_slug: str) -> RawResponse[None]:
+        """Delete project's icon, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[None]", self._raw.delete_project_icon(id_slug=id_slug))
+
+    def change_project_icon(
+        self,
+        *,
+        id_slug: str,
+        ext: ChangeProjectIconExt | Literal["png", "jpg", "jpeg", "bmp", "gif", "webp", "svg", "svgz", "rgb"],
+        body: File,
+    ) -> RawResponse[None]:
+        """Change project's icon, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[None]", self._raw.change_project_icon(id_slug=id_slug, ext=ext, body=body))
+
+    def check_project_validity(self, *, id_slug: str) -> RawResponse[ProjectIdentifier]:
+        """Check project slug/ID validity, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[ProjectIdentifier]", self._raw.check_project_validity(id_slug=id_slug))
+
+    def add_gallery_image(
+        self,
+        *,
+        id_slug: str,
+        ext: AddGalleryImageExt | Literal["png", "jpg", "jpeg", "bmp", "gif", "webp", "svg", "svgz", "rgb"],
+        featured: bool,
+        title: str | Unset = UNSET,
+        description: str | Unset = UNSET,
+        ordering: int | Unset = UNSET,
+        body: File,
+    ) -> RawResponse[None]:
+        """Add a gallery image, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[None]",
+            self._raw.add_gallery_image(
+                id_slug=id_slug,
+                ext=ext,
+                featured=featured,
+                title=title,
+                description=description,
+                ordering=ordering,
+                body=body,
+            ),
+        )
+
+    def delete_gallery_image(self, *, id_slug: str, url_query: str) -> RawResponse[None]:
+        """Delete a gallery image, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[None]", self._raw.delete_gallery_image(id_slug=id_slug, url_query=url_query))
+
+    def modify_gallery_image(
+        self,
+        *,
+        id_slug: str,
+        url_query: str,
+        featured: bool | Unset = UNSET,
+        title: str | Unset = UNSET,
+        description: str | Unset = UNSET,
+        ordering: int | Unset = UNSET,
+    ) -> RawResponse[None]:
+        """Modify a gallery image, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[None]",
+            self._raw.modify_gallery_image(
+                id_slug=id_slug,
+                url_query=url_query,
+                featured=featured,
+                title=title,
+                description=description,
+                ordering=ordering,
+            ),
+        )
+
+    def get_dependencies(self, *, id_slug: str) -> RawResponse[ProjectDependencyList]:
+        """Get all of a project's dependencies, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[ProjectDependencyList]", self._raw.get_dependencies(id_slug=id_slug))
+
+    def follow_project(self, *, id_slug: str) -> RawResponse[None]:
+        """Follow a project, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[None]", self._raw.follow_project(id_slug=id_slug))
+
+    def unfollow_project(self, *, id_slug: str) -> RawResponse[None]:
+        """Unfollow a project, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[None]", self._raw.unfollow_project(id_slug=id_slug))
+
+    def schedule_project(
+        self, *, id_slug: str, body: Schedule | Mapping[str, object] | Unset = UNSET
+    ) -> RawResponse[None]:
+        """Schedule a project, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[None]", self._raw.schedule_project(id_slug=id_slug, body=body))
+
+    def __dir__(self) -> list[str]:
+        return [
+            "add_gallery_image",
+            "change_project_icon",
+            "check_project_validity",
+            "create_project",
+            "delete_gallery_image",
+            "delete_project",
+            "delete_project_icon",
+            "follow_project",
+            "get_dependencies",
+            "get_project",
+            "get_projects",
+            "modify_gallery_image",
+            "modify_project",
+            "patch_projects",
+            "random_projects",
+            "schedule_project",
+            "search_projects",
+            "unfollow_project",
+        ]
+
+
+class RawVersionsOperations:
+    """The `versions` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: VersionsOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    def get_version(self, *, id: str) -> RawResponse[Version]:
+        """Get a version, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[Version]", self._raw.get_version(id=id))
+
+    def delete_version(self, *, id: str) -> RawResponse[None]:
+        """Delete a version, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[None]", self._raw.delete_version(id=id))
+
+    def modify_version(
+        self, *, id: str, body: EditableVersion | Mapping[str, object] | Unset = UNSET
+    ) -> RawResponse[None]:
+        """Modify a version, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[None]", self._raw.modify_version(id=id, body=body))
+
+    def create_version(self, *, body: CreateVersionBody | Mapping[str, object]) -> RawResponse[Version]:
+        """Create a version, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[Version]", self._raw.create_version(body=body))
+
+    def schedule_version(self, *, id: str, body: Schedule | Mapping[str, object] | Unset = UNSET) -> RawResponse[None]:
+        """Schedule a version, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[None]", self._raw.schedule_version(id=id, body=body))
+
+    def get_versions(self, *, ids: str) -> RawResponse[list[Version]]:
+        """Get multiple versions, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[list[Version]]", self._raw.get_versions(ids=ids))
+
+    def add_files_to_version(self, *, id: str, body: AddFilesToVersionBody | Mapping[str, object]) -> RawResponse[None]:
+        """Add files to version, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[None]", self._raw.add_files_to_version(id=id, body=body))
+
+    def get_project_versions(
+        self,
+        *,
+        id_slug: str,
+        loaders: str | Unset = UNSET,
+        game_versions: str | Unset = UNSET,
+        featured: bool | Unset = UNSET,
+        include_changelog: bool | Unset = UNSET,
+    ) -> RawResponse[list[Version]]:
+        """List project's versions, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[list[Version]]",
+            self._raw.get_project_versions(
+                id_slug=id_slug,
+                loaders=loaders,
+                game_versions=game_versions,
+                featured=featured,
+                include_changelog=include_changelog,
+            ),
+        )
+
+    def get_version_from_id_or_number(self, *, id_slug: str, id_number: str) -> RawResponse[Version]:
+        """Get a version given a version number or ID, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[Version]", self._raw.get_version_from_id_or_number(id_slug=id_slug, id_number=id_number)
+        )
+
+    def __dir__(self) -> list[str]:
+        return [
+            "add_files_to_version",
+            "create_version",
+            "delete_version",
+            "get_project_versions",
+            "get_version",
+            "get_version_from_id_or_number",
+            "get_versions",
+            "modify_version",
+            "schedule_version",
+        ]
+
+
+class RawVersionFilesOperations:
+    """The `version_files` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: VersionFilesOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    def version_from_hash(
+        self,
+        *,
+        hash_: str,
+        multiple: bool | Unset = False,
+        algorithm: VersionFromHashAlgorithm | Literal["sha1", "sha512"] = "sha1",
+    ) -> RawResponse[Version]:
+        """Get version from hash, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[Version]", self._raw.version_from_hash(hash_=hash_, multiple=multiple, algorithm=algorithm)
+        )
+
+    def delete_file_from_hash(
+        self,
+        *,
+        hash_: str,
+        version_id: str | Unset = UNSET,
+        algorithm: DeleteFileFromHashAlgorithm | Literal["sha1", "sha512"] = "sha1",
+    ) -> RawResponse[None]:
+        """Delete a file from its hash, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[None]",
+            self._raw.delete_file_from_hash(hash_=hash_, version_id=version_id, algorithm=algorithm),
+        )
+
+    def get_latest_version_from_hash(
+        self,
+        *,
+        hash_: str,
+        algorithm: GetLatestVersionFromHashAlgorithm | Literal["sha1", "sha512"] = "sha1",
+        body: GetLatestVersionFromHashBody | Mapping[str, object] | Unset = UNSET,
+    ) -> RawResponse[Version]:
+        """Latest version of a project from a hash, loader(s), and game version(s), with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[Version]", self._raw.get_latest_version_from_hash(hash_=hash_, algorithm=algorithm, body=body)
+        )
+
+    def versions_from_hashes(
+        self, *, body: HashList | Mapping[str, object] | Unset = UNSET
+    ) -> RawResponse[HashVersionMap]:
+        """Get versions from hashes, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[HashVersionMap]", self._raw.versions_from_hashes(body=body))
+
+    def get_latest_versions_from_hashes(
+        self, *, body: GetLatestVersionsFromHashesBody | Mapping[str, object] | Unset = UNSET
+    ) -> RawResponse[HashVersionMap]:
+        """Latest versions of multiple projects from hashes, loader(s), and game version(s), with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[HashVersionMap]", self._raw.get_latest_versions_from_hashes(body=body))
+
+    def __dir__(self) -> list[str]:
+        return [
+            "delete_file_from_hash",
+            "get_latest_version_from_hash",
+            "get_latest_versions_from_hashes",
+            "version_from_hash",
+            "versions_from_hashes",
+        ]
+
+
+class RawUsersOperations:
+    """The `users` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: UsersOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    def get_user_from_auth(self) -> RawResponse[User]:
+        """Get user from authorization header, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[User]", self._raw.get_user_from_auth())
+
+    def get_users(self, *, ids: str) -> RawResponse[list[User]]:
+        """Get multiple users, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[list[User]]", self._raw.get_users(ids=ids))
+
+    def get_user(self, *, id_username: str) -> RawResponse[User]:
+        """Get a user, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[User]", self._raw.get_user(id_username=id_username))
+
+    def modify_user(
+        self, *, id_username: str, body: EditableUser | Mapping[str, object] | Unset = UNSET
+    ) -> RawResponse[None]:
+        """Modify a user, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[None]", self._raw.modify_user(id_username=id_username, body=body))
+
+    def delete_user_icon(self, *, id_username: str) -> RawResponse[None]:
+        """Remove user's avatar, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[None]", self._raw.delete_user_icon(id_username=id_username))
+
+    def change_user_icon(
+        self,
+        *,
+        id_username: str,
+        ext: ChangeUserIconExt | Literal["png", "jpg", "jpeg", "bmp", "gif", "webp", "svg", "svgz", "rgb"],
+        body: File,
+    ) -> RawResponse[None]:
+        """Change user's avatar, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[None]", self._raw.change_user_icon(id_username=id_username, ext=ext, body=body))
+
+    def get_user_projects(self, *, id_username: str) -> RawResponse[list[Project]]:
+        """Get user's projects, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[list[Project]]", self._raw.get_user_projects(id_username=id_username))
+
+    def get_followed_projects(self, *, id_username: str) -> RawResponse[list[Project]]:
+        """Get user's followed projects, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[list[Project]]", self._raw.get_followed_projects(id_username=id_username))
+
+    def get_payout_history(self, *, id_username: str) -> RawResponse[UserPayoutHistory]:
+        """Get user's payout history, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[UserPayoutHistory]", self._raw.get_payout_history(id_username=id_username))
+
+    def withdraw_payout(self, *, id_username: str, amount: int) -> RawResponse[None]:
+        """Withdraw payout balance to PayPal or Venmo, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[None]", self._raw.withdraw_payout(id_username=id_username, amount=amount))
+
+    def __dir__(self) -> list[str]:
+        return [
+            "change_user_icon",
+            "delete_user_icon",
+            "get_followed_projects",
+            "get_payout_history",
+            "get_user",
+            "get_user_from_auth",
+            "get_user_projects",
+            "get_users",
+            "modify_user",
+            "withdraw_payout",
+        ]
+
+
+class RawNotificationsOperations:
+    """The `notifications` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: NotificationsOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    def get_notification(self, *, id: str) -> RawResponse[Notification]:
+        """Get notification from ID, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[Notification]", self._raw.get_notification(id=id))
+
+    def delete_notification(self, *, id: str) -> RawResponse[None]:
+        """Delete notification, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[None]", self._raw.delete_notification(id=id))
+
+    def read_notification(self, *, id: str) -> RawResponse[None]:
+        """Mark notification as read, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[None]", self._raw.read_notification(id=id))
+
+    def get_notifications(self, *, ids: str) -> RawResponse[list[Notification]]:
+        """Get multiple notifications, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[list[Notification]]", self._raw.get_notifications(ids=ids))
+
+    def delete_notifications(self, *, ids: str) -> RawResponse[None]:
+        """Delete multiple notifications, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[None]", self._raw.delete_notifications(ids=ids))
+
+    def read_notifications(self, *, ids: str) -> RawResponse[None]:
+        """Mark multiple notifications as read, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[None]", self._raw.read_notifications(ids=ids))
+
+    def get_user_notifications(self, *, id_username: str) -> RawResponse[list[Notification]]:
+        """Get user's notifications, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[list[Notification]]", self._raw.get_user_notifications(id_username=id_username))
+
+    def __dir__(self) -> list[str]:
+        return [
+            "delete_notification",
+            "delete_notifications",
+            "get_notification",
+            "get_notifications",
+            "get_user_notifications",
+            "read_notification",
+            "read_notifications",
+        ]
+
+
+class RawThreadsOperations:
+    """The `threads` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: ThreadsOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    def get_open_reports(self, *, count: int | Unset = UNSET) -> RawResponse[list[Report]]:
+        """Get your open reports, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[list[Report]]", self._raw.get_open_reports(count=count))
+
+    def submit_report(self, *, body: CreatableReport | Mapping[str, object] | Unset = UNSET) -> RawResponse[Report]:
+        """Report a project, user, or version, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[Report]", self._raw.submit_report(body=body))
+
+    def get_report(self, *, id: str) -> RawResponse[Report]:
+        """Get report from ID, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[Report]", self._raw.get_report(id=id))
+
+    def modify_report(
+        self, *, id: str, body: ModifyReportBody | Mapping[str, object] | Unset = UNSET
+    ) -> RawResponse[None]:
+        """Modify a report, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[None]", self._raw.modify_report(id=id, body=body))
+
+    def get_reports(self, *, ids: str) -> RawResponse[list[Report]]:
+        """Get multiple reports, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[list[Report]]", self._raw.get_reports(ids=ids))
+
+    def get_thread(self, *, id: str) -> RawResponse[Thread]:
+        """Get a thread, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[Thread]", self._raw.get_thread(id=id))
+
+    def send_thread_message(
+        self, *, id: str, body: ThreadMessageBody | Mapping[str, object] | Unset = UNSET
+    ) -> RawResponse[Thread]:
+        """Send a text message to a thread, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[Thread]", self._raw.send_thread_message(id=id, body=body))
+
+    def get_threads(self, *, ids: str) -> RawResponse[list[Thread]]:
+        """Get multiple threads, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[list[Thread]]", self._raw.get_threads(ids=ids))
+
+    def delete_thread_message(self, *, id: str) -> RawResponse[None]:
+        """Delete a thread message, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[None]", self._raw.delete_thread_message(id=id))
+
+    def __dir__(self) -> list[str]:
+        return [
+            "delete_thread_message",
+            "get_open_reports",
+            "get_report",
+            "get_reports",
+            "get_thread",
+            "get_threads",
+            "modify_report",
+            "send_thread_message",
+            "submit_report",
+        ]
+
+
+class RawTeamsOperations:
+    """The `teams` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: TeamsOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    def get_team_members(self, *, id: str) -> RawResponse[list[TeamMember]]:
+        """Get a team's members, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[list[TeamMember]]", self._raw.get_team_members(id=id))
+
+    def add_team_member(
+        self, *, id: str, body: UserIdentifier | Mapping[str, object] | Unset = UNSET
+    ) -> RawResponse[None]:
+        """Add a user to a team, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[None]", self._raw.add_team_member(id=id, body=body))
+
+    def get_teams(self, *, ids: str) -> RawResponse[list[list[TeamMember]]]:
+        """Get the members of multiple teams, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[list[list[TeamMember]]]", self._raw.get_teams(ids=ids))
+
+    def join_team(self, *, id: str) -> RawResponse[None]:
+        """Join a team, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[None]", self._raw.join_team(id=id))
+
+    def transfer_team_ownership(
+        self, *, id: str, body: UserIdentifier | Mapping[str, object] | Unset = UNSET
+    ) -> RawResponse[None]:
+        """Transfer team's ownership to another user, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[None]", self._raw.transfer_team_ownership(id=id, body=body))
+
+    def get_project_team_members(self, *, id_slug: str) -> RawResponse[list[TeamMember]]:
+        """Get a project's team members, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[list[TeamMember]]", self._raw.get_project_team_members(id_slug=id_slug))
+
+    def delete_team_member(self, *, id: str, id_username: str) -> RawResponse[None]:
+        """Remove a member from a team, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[None]", self._raw.delete_team_member(id=id, id_username=id_username))
+
+    def modify_team_member(
+        self, *, id: str, id_username: str, body: ModifyTeamMemberBody | Mapping[str, object] | Unset = UNSET
+    ) -> RawResponse[None]:
+        """Modify a team member's information, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[None]", self._raw.modify_team_member(id=id, id_username=id_username, body=body))
+
+    def __dir__(self) -> list[str]:
+        return [
+            "add_team_member",
+            "delete_team_member",
+            "get_project_team_members",
+            "get_team_members",
+            "get_teams",
+            "join_team",
+            "modify_team_member",
+            "transfer_team_ownership",
+        ]
+
+
+class RawTagsOperations:
+    """The `tags` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: TagsOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    def category_list(self) -> RawResponse[list[CategoryTag]]:
+        """Get a list of categories, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[list[CategoryTag]]", self._raw.category_list())
+
+    def loader_list(self) -> RawResponse[list[LoaderTag]]:
+        """Get a list of loaders, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[list[LoaderTag]]", self._raw.loader_list())
+
+    def version_list(self) -> RawResponse[list[GameVersionTag]]:
+        """Get a list of game versions, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[list[GameVersionTag]]", self._raw.version_list())
+
+    def license_list(self) -> RawResponse[list[LicenseTag]]:
+        """Get a list of licenses, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[list[LicenseTag]]", self._raw.license_list())
+
+    def license_text(self, *, id: str) -> RawResponse[License]:
+        """Get the text and title of a license, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[License]", self._raw.license_text(id=id))
+
+    def donation_platform_list(self) -> RawResponse[list[DonationPlatformTag]]:
+        """Get a list of donation platforms, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[list[DonationPlatformTag]]", self._raw.donation_platform_list())
+
+    def report_type_list(self) -> RawResponse[list[str]]:
+        """Get a list of report types, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[list[str]]", self._raw.report_type_list())
+
+    def project_type_list(self) -> RawResponse[list[str]]:
+        """Get a list of project types, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[list[str]]", self._raw.project_type_list())
+
+    def side_type_list(self) -> RawResponse[list[str]]:
+        """Get a list of side types, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[list[str]]", self._raw.side_type_list())
+
+    def __dir__(self) -> list[str]:
+        return [
+            "category_list",
+            "donation_platform_list",
+            "license_list",
+            "license_text",
+            "loader_list",
+            "project_type_list",
+            "report_type_list",
+            "side_type_list",
+            "version_list",
+        ]
+
+
+class RawMiscOperations:
+    """The `misc` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: MiscOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    def statistics(self) -> RawResponse[Statistics]:
+        """Various statistics about this Modrinth instance, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[Statistics]", self._raw.statistics())
+
+    def forge_updates(
+        self, *, id_slug: str, neoforge: ForgeUpdatesNeoforge | Literal["only", "include"] | Unset = UNSET
+    ) -> RawResponse[ForgeUpdates]:
+        """Forge Updates JSON file, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[ForgeUpdates]", self._raw.forge_updates(id_slug=id_slug, neoforge=neoforge))
+
+    def __dir__(self) -> list[str]:
+        return ["forge_updates", "statistics"]
+
+
+class RawModrinthOperations:
+    """Every operation of Modrinth Labrinth API v2 under `with_raw_response`, by tag."""
+
+    __slots__ = ("_operations",)
+
+    def __init__(self, operations: ModrinthOperations) -> None:
+        self._operations = operations
+
+    @property
+    def projects(self) -> RawProjectsOperations:
+        """The `projects` operations, each returning a `RawResponse`."""
+        return RawProjectsOperations(self._operations.projects)
+
+    @property
+    def versions(self) -> RawVersionsOperations:
+        """The `versions` operations, each returning a `RawResponse`."""
+        return RawVersionsOperations(self._operations.versions)
+
+    @property
+    def version_files(self) -> RawVersionFilesOperations:
+        """The `version_files` operations, each returning a `RawResponse`."""
+        return RawVersionFilesOperations(self._operations.version_files)
+
+    @property
+    def users(self) -> RawUsersOperations:
+        """The `users` operations, each returning a `RawResponse`."""
+        return RawUsersOperations(self._operations.users)
+
+    @property
+    def notifications(self) -> RawNotificationsOperations:
+        """The `notifications` operations, each returning a `RawResponse`."""
+        return RawNotificationsOperations(self._operations.notifications)
+
+    @property
+    def threads(self) -> RawThreadsOperations:
+        """The `threads` operations, each returning a `RawResponse`."""
+        return RawThreadsOperations(self._operations.threads)
+
+    @property
+    def teams(self) -> RawTeamsOperations:
+        """The `teams` operations, each returning a `RawResponse`."""
+        return RawTeamsOperations(self._operations.teams)
+
+    @property
+    def tags(self) -> RawTagsOperations:
+        """The `tags` operations, each returning a `RawResponse`."""
+        return RawTagsOperations(self._operations.tags)
+
+    @property
+    def misc(self) -> RawMiscOperations:
+        """The `misc` operations, each returning a `RawResponse`."""
+        return RawMiscOperations(self._operations.misc)
+
+    def __dir__(self) -> list[str]:
+        return ["misc", "notifications", "projects", "tags", "teams", "threads", "users", "version_files", "versions"]
+
+
+class ModrinthWithRawResponse:
+    """`client.with_raw_response` of a Modrinth client: `.api.<tag>.<operation>(...)` typed, each
+    returning a `RawResponse[T]`; the friendly methods as craftapis' `RawResponses` gives them."""
+
+    __slots__ = ("_operations", "_raw")
+
+    def __init__(self, raw: object, operations: ModrinthOperations) -> None:
+        self._raw = raw
+        self._operations = operations
+
+    @property
+    def api(self) -> RawModrinthOperations:
+        """Every operation, each returning a `RawResponse`."""
+        return RawModrinthOperations(self._operations)
+
+    if TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any:  # the friendly methods: not typed here (yet)
+            ...
+
+    else:
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self._raw, name)
+
+    def __dir__(self) -> list[str]:
+        return dir(self._raw)
+
+
 class AsyncProjectsOperations:
     """The `projects` operations of Modrinth Labrinth API v2 (async)."""
 
@@ -2756,3 +3477,731 @@ class AsyncModrinthOperations:
                 name,
                 ("misc", "notifications", "projects", "tags", "teams", "threads", "users", "version_files", "versions"),
             )
+
+
+class AsyncRawProjectsOperations:
+    """The `projects` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: AsyncProjectsOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    async def search_projects(
+        self,
+        *,
+        query: str | Unset = UNSET,
+        facets: str | Unset = UNSET,
+        index: SearchProjectsIndex
+        | Literal["relevance", "downloads", "follows", "newest", "updated"]
+        | Unset = "relevance",
+        offset: int | Unset = 0,
+        limit: int | Unset = 10,
+    ) -> RawResponse[SearchResults]:
+        """Search projects, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[SearchResults]",
+            await self._raw.search_projects(query=query, facets=facets, index=index, offset=offset, limit=limit),
+        )
+
+    async def get_projects(self, *, ids: str) -> RawResponse[list[Project]]:
+        """Get multiple projects, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[list[Project]]", await self._raw.get_projects(ids=ids))
+
+    async def patch_projects(
+        self, *, ids: str, body: PatchProjectsBody | Mapping[str, object] | Unset = UNSET
+    ) -> RawResponse[None]:
+        """Bulk-edit multiple projects, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[None]", await self._raw.patch_projects(ids=ids, body=body))
+
+    async def random_projects(self, *, count: int) -> RawResponse[list[Project]]:
+        """Get a list of random projects, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[list[Project]]", await self._raw.random_projects(count=count))
+
+    async def create_project(self, *, body: CreateProjectBody | Mapping[str, object]) -> RawResponse[Project]:
+        """Create a project, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[Project]", await self._raw.create_project(body=body))
+
+    async def get_project(self, *, id_slug: str) -> RawResponse[Project]:
+        """Get a project, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[Project]", await self._raw.get_project(id_slug=id_slug))
+
+    async def delete_project(self, *, id_slug: str) -> RawResponse[None]:
+        """Delete a project, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[None]", await self._raw.delete_project(id_slug=id_slug))
+
+    async def modify_project(
+        self, *, id_slug: str, body: EditableProject | Mapping[str, object] | Unset = UNSET
+    ) -> RawResponse[None]:
+        """Modify a project, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[None]", await self._raw.modify_project(id_slug=id_slug, body=body))
+
+    async def delete_project_icon(self, *, id_slug: str) -> RawResponse[None]:
+        """Delete project's icon, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[None]", await self._raw.delete_project_icon(id_slug=id_slug))
+
+    async def change_project_icon(
+        self,
+        *,
+        id_slug: str,
+        ext: ChangeProjectIconExt | Literal["png", "jpg", "jpeg", "bmp", "gif", "webp", "svg", "svgz", "rgb"],
+        body: File,
+    ) -> RawResponse[None]:
+        """Change project's icon, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[None]", await self._raw.change_project_icon(id_slug=id_slug, ext=ext, body=body))
+
+    async def check_project_validity(self, *, id_slug: str) -> RawResponse[ProjectIdentifier]:
+        """Check project slug/ID validity, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[ProjectIdentifier]", await self._raw.check_project_validity(id_slug=id_slug))
+
+    async def add_gallery_image(
+        self,
+        *,
+        id_slug: str,
+        ext: AddGalleryImageExt | Literal["png", "jpg", "jpeg", "bmp", "gif", "webp", "svg", "svgz", "rgb"],
+        featured: bool,
+        title: str | Unset = UNSET,
+        description: str | Unset = UNSET,
+        ordering: int | Unset = UNSET,
+        body: File,
+    ) -> RawResponse[None]:
+        """Add a gallery image, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[None]",
+            await self._raw.add_gallery_image(
+                id_slug=id_slug,
+                ext=ext,
+                featured=featured,
+                title=title,
+                description=description,
+                ordering=ordering,
+                body=body,
+            ),
+        )
+
+    async def delete_gallery_image(self, *, id_slug: str, url_query: str) -> RawResponse[None]:
+        """Delete a gallery image, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[None]", await self._raw.delete_gallery_image(id_slug=id_slug, url_query=url_query))
+
+    async def modify_gallery_image(
+        self,
+        *,
+        id_slug: str,
+        url_query: str,
+        featured: bool | Unset = UNSET,
+        title: str | Unset = UNSET,
+        description: str | Unset = UNSET,
+        ordering: int | Unset = UNSET,
+    ) -> RawResponse[None]:
+        """Modify a gallery image, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[None]",
+            await self._raw.modify_gallery_image(
+                id_slug=id_slug,
+                url_query=url_query,
+                featured=featured,
+                title=title,
+                description=description,
+                ordering=ordering,
+            ),
+        )
+
+    async def get_dependencies(self, *, id_slug: str) -> RawResponse[ProjectDependencyList]:
+        """Get all of a project's dependencies, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[ProjectDependencyList]", await self._raw.get_dependencies(id_slug=id_slug))
+
+    async def follow_project(self, *, id_slug: str) -> RawResponse[None]:
+        """Follow a project, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[None]", await self._raw.follow_project(id_slug=id_slug))
+
+    async def unfollow_project(self, *, id_slug: str) -> RawResponse[None]:
+        """Unfollow a project, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[None]", await self._raw.unfollow_project(id_slug=id_slug))
+
+    async def schedule_project(
+        self, *, id_slug: str, body: Schedule | Mapping[str, object] | Unset = UNSET
+    ) -> RawResponse[None]:
+        """Schedule a project, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[None]", await self._raw.schedule_project(id_slug=id_slug, body=body))
+
+    def __dir__(self) -> list[str]:
+        return [
+            "add_gallery_image",
+            "change_project_icon",
+            "check_project_validity",
+            "create_project",
+            "delete_gallery_image",
+            "delete_project",
+            "delete_project_icon",
+            "follow_project",
+            "get_dependencies",
+            "get_project",
+            "get_projects",
+            "modify_gallery_image",
+            "modify_project",
+            "patch_projects",
+            "random_projects",
+            "schedule_project",
+            "search_projects",
+            "unfollow_project",
+        ]
+
+
+class AsyncRawVersionsOperations:
+    """The `versions` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: AsyncVersionsOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    async def get_version(self, *, id: str) -> RawResponse[Version]:
+        """Get a version, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[Version]", await self._raw.get_version(id=id))
+
+    async def delete_version(self, *, id: str) -> RawResponse[None]:
+        """Delete a version, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[None]", await self._raw.delete_version(id=id))
+
+    async def modify_version(
+        self, *, id: str, body: EditableVersion | Mapping[str, object] | Unset = UNSET
+    ) -> RawResponse[None]:
+        """Modify a version, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[None]", await self._raw.modify_version(id=id, body=body))
+
+    async def create_version(self, *, body: CreateVersionBody | Mapping[str, object]) -> RawResponse[Version]:
+        """Create a version, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[Version]", await self._raw.create_version(body=body))
+
+    async def schedule_version(
+        self, *, id: str, body: Schedule | Mapping[str, object] | Unset = UNSET
+    ) -> RawResponse[None]:
+        """Schedule a version, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[None]", await self._raw.schedule_version(id=id, body=body))
+
+    async def get_versions(self, *, ids: str) -> RawResponse[list[Version]]:
+        """Get multiple versions, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[list[Version]]", await self._raw.get_versions(ids=ids))
+
+    async def add_files_to_version(
+        self, *, id: str, body: AddFilesToVersionBody | Mapping[str, object]
+    ) -> RawResponse[None]:
+        """Add files to version, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[None]", await self._raw.add_files_to_version(id=id, body=body))
+
+    async def get_project_versions(
+        self,
+        *,
+        id_slug: str,
+        loaders: str | Unset = UNSET,
+        game_versions: str | Unset = UNSET,
+        featured: bool | Unset = UNSET,
+        include_changelog: bool | Unset = UNSET,
+    ) -> RawResponse[list[Version]]:
+        """List project's versions, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[list[Version]]",
+            await self._raw.get_project_versions(
+                id_slug=id_slug,
+                loaders=loaders,
+                game_versions=game_versions,
+                featured=featured,
+                include_changelog=include_changelog,
+            ),
+        )
+
+    async def get_version_from_id_or_number(self, *, id_slug: str, id_number: str) -> RawResponse[Version]:
+        """Get a version given a version number or ID, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[Version]", await self._raw.get_version_from_id_or_number(id_slug=id_slug, id_number=id_number)
+        )
+
+    def __dir__(self) -> list[str]:
+        return [
+            "add_files_to_version",
+            "create_version",
+            "delete_version",
+            "get_project_versions",
+            "get_version",
+            "get_version_from_id_or_number",
+            "get_versions",
+            "modify_version",
+            "schedule_version",
+        ]
+
+
+class AsyncRawVersionFilesOperations:
+    """The `version_files` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: AsyncVersionFilesOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    async def version_from_hash(
+        self,
+        *,
+        hash_: str,
+        multiple: bool | Unset = False,
+        algorithm: VersionFromHashAlgorithm | Literal["sha1", "sha512"] = "sha1",
+    ) -> RawResponse[Version]:
+        """Get version from hash, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[Version]",
+            await self._raw.version_from_hash(hash_=hash_, multiple=multiple, algorithm=algorithm),
+        )
+
+    async def delete_file_from_hash(
+        self,
+        *,
+        hash_: str,
+        version_id: str | Unset = UNSET,
+        algorithm: DeleteFileFromHashAlgorithm | Literal["sha1", "sha512"] = "sha1",
+    ) -> RawResponse[None]:
+        """Delete a file from its hash, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[None]",
+            await self._raw.delete_file_from_hash(hash_=hash_, version_id=version_id, algorithm=algorithm),
+        )
+
+    async def get_latest_version_from_hash(
+        self,
+        *,
+        hash_: str,
+        algorithm: GetLatestVersionFromHashAlgorithm | Literal["sha1", "sha512"] = "sha1",
+        body: GetLatestVersionFromHashBody | Mapping[str, object] | Unset = UNSET,
+    ) -> RawResponse[Version]:
+        """Latest version of a project from a hash, loader(s), and game version(s), with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast(
+            "RawResponse[Version]",
+            await self._raw.get_latest_version_from_hash(hash_=hash_, algorithm=algorithm, body=body),
+        )
+
+    async def versions_from_hashes(
+        self, *, body: HashList | Mapping[str, object] | Unset = UNSET
+    ) -> RawResponse[HashVersionMap]:
+        """Get versions from hashes, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[HashVersionMap]", await self._raw.versions_from_hashes(body=body))
+
+    async def get_latest_versions_from_hashes(
+        self, *, body: GetLatestVersionsFromHashesBody | Mapping[str, object] | Unset = UNSET
+    ) -> RawResponse[HashVersionMap]:
+        """Latest versions of multiple projects from hashes, loader(s), and game version(s), with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[HashVersionMap]", await self._raw.get_latest_versions_from_hashes(body=body))
+
+    def __dir__(self) -> list[str]:
+        return [
+            "delete_file_from_hash",
+            "get_latest_version_from_hash",
+            "get_latest_versions_from_hashes",
+            "version_from_hash",
+            "versions_from_hashes",
+        ]
+
+
+class AsyncRawUsersOperations:
+    """The `users` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: AsyncUsersOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    async def get_user_from_auth(self) -> RawResponse[User]:
+        """Get user from authorization header, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[User]", await self._raw.get_user_from_auth())
+
+    async def get_users(self, *, ids: str) -> RawResponse[list[User]]:
+        """Get multiple users, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[list[User]]", await self._raw.get_users(ids=ids))
+
+    async def get_user(self, *, id_username: str) -> RawResponse[User]:
+        """Get a user, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[User]", await self._raw.get_user(id_username=id_username))
+
+    async def modify_user(
+        self, *, id_username: str, body: EditableUser | Mapping[str, object] | Unset = UNSET
+    ) -> RawResponse[None]:
+        """Modify a user, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[None]", await self._raw.modify_user(id_username=id_username, body=body))
+
+    async def delete_user_icon(self, *, id_username: str) -> RawResponse[None]:
+        """Remove user's avatar, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[None]", await self._raw.delete_user_icon(id_username=id_username))
+
+    async def change_user_icon(
+        self,
+        *,
+        id_username: str,
+        ext: ChangeUserIconExt | Literal["png", "jpg", "jpeg", "bmp", "gif", "webp", "svg", "svgz", "rgb"],
+        body: File,
+    ) -> RawResponse[None]:
+        """Change user's avatar, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[None]", await self._raw.change_user_icon(id_username=id_username, ext=ext, body=body))
+
+    async def get_user_projects(self, *, id_username: str) -> RawResponse[list[Project]]:
+        """Get user's projects, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[list[Project]]", await self._raw.get_user_projects(id_username=id_username))
+
+    async def get_followed_projects(self, *, id_username: str) -> RawResponse[list[Project]]:
+        """Get user's followed projects, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[list[Project]]", await self._raw.get_followed_projects(id_username=id_username))
+
+    async def get_payout_history(self, *, id_username: str) -> RawResponse[UserPayoutHistory]:
+        """Get user's payout history, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[UserPayoutHistory]", await self._raw.get_payout_history(id_username=id_username))
+
+    async def withdraw_payout(self, *, id_username: str, amount: int) -> RawResponse[None]:
+        """Withdraw payout balance to PayPal or Venmo, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[None]", await self._raw.withdraw_payout(id_username=id_username, amount=amount))
+
+    def __dir__(self) -> list[str]:
+        return [
+            "change_user_icon",
+            "delete_user_icon",
+            "get_followed_projects",
+            "get_payout_history",
+            "get_user",
+            "get_user_from_auth",
+            "get_user_projects",
+            "get_users",
+            "modify_user",
+            "withdraw_payout",
+        ]
+
+
+class AsyncRawNotificationsOperations:
+    """The `notifications` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: AsyncNotificationsOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    async def get_notification(self, *, id: str) -> RawResponse[Notification]:
+        """Get notification from ID, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[Notification]", await self._raw.get_notification(id=id))
+
+    async def delete_notification(self, *, id: str) -> RawResponse[None]:
+        """Delete notification, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[None]", await self._raw.delete_notification(id=id))
+
+    async def read_notification(self, *, id: str) -> RawResponse[None]:
+        """Mark notification as read, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[None]", await self._raw.read_notification(id=id))
+
+    async def get_notifications(self, *, ids: str) -> RawResponse[list[Notification]]:
+        """Get multiple notifications, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[list[Notification]]", await self._raw.get_notifications(ids=ids))
+
+    async def delete_notifications(self, *, ids: str) -> RawResponse[None]:
+        """Delete multiple notifications, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[None]", await self._raw.delete_notifications(ids=ids))
+
+    async def read_notifications(self, *, ids: str) -> RawResponse[None]:
+        """Mark multiple notifications as read, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[None]", await self._raw.read_notifications(ids=ids))
+
+    async def get_user_notifications(self, *, id_username: str) -> RawResponse[list[Notification]]:
+        """Get user's notifications, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[list[Notification]]", await self._raw.get_user_notifications(id_username=id_username))
+
+    def __dir__(self) -> list[str]:
+        return [
+            "delete_notification",
+            "delete_notifications",
+            "get_notification",
+            "get_notifications",
+            "get_user_notifications",
+            "read_notification",
+            "read_notifications",
+        ]
+
+
+class AsyncRawThreadsOperations:
+    """The `threads` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: AsyncThreadsOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    async def get_open_reports(self, *, count: int | Unset = UNSET) -> RawResponse[list[Report]]:
+        """Get your open reports, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[list[Report]]", await self._raw.get_open_reports(count=count))
+
+    async def submit_report(
+        self, *, body: CreatableReport | Mapping[str, object] | Unset = UNSET
+    ) -> RawResponse[Report]:
+        """Report a project, user, or version, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[Report]", await self._raw.submit_report(body=body))
+
+    async def get_report(self, *, id: str) -> RawResponse[Report]:
+        """Get report from ID, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[Report]", await self._raw.get_report(id=id))
+
+    async def modify_report(
+        self, *, id: str, body: ModifyReportBody | Mapping[str, object] | Unset = UNSET
+    ) -> RawResponse[None]:
+        """Modify a report, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[None]", await self._raw.modify_report(id=id, body=body))
+
+    async def get_reports(self, *, ids: str) -> RawResponse[list[Report]]:
+        """Get multiple reports, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[list[Report]]", await self._raw.get_reports(ids=ids))
+
+    async def get_thread(self, *, id: str) -> RawResponse[Thread]:
+        """Get a thread, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[Thread]", await self._raw.get_thread(id=id))
+
+    async def send_thread_message(
+        self, *, id: str, body: ThreadMessageBody | Mapping[str, object] | Unset = UNSET
+    ) -> RawResponse[Thread]:
+        """Send a text message to a thread, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[Thread]", await self._raw.send_thread_message(id=id, body=body))
+
+    async def get_threads(self, *, ids: str) -> RawResponse[list[Thread]]:
+        """Get multiple threads, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[list[Thread]]", await self._raw.get_threads(ids=ids))
+
+    async def delete_thread_message(self, *, id: str) -> RawResponse[None]:
+        """Delete a thread message, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[None]", await self._raw.delete_thread_message(id=id))
+
+    def __dir__(self) -> list[str]:
+        return [
+            "delete_thread_message",
+            "get_open_reports",
+            "get_report",
+            "get_reports",
+            "get_thread",
+            "get_threads",
+            "modify_report",
+            "send_thread_message",
+            "submit_report",
+        ]
+
+
+class AsyncRawTeamsOperations:
+    """The `teams` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: AsyncTeamsOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    async def get_team_members(self, *, id: str) -> RawResponse[list[TeamMember]]:
+        """Get a team's members, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[list[TeamMember]]", await self._raw.get_team_members(id=id))
+
+    async def add_team_member(
+        self, *, id: str, body: UserIdentifier | Mapping[str, object] | Unset = UNSET
+    ) -> RawResponse[None]:
+        """Add a user to a team, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[None]", await self._raw.add_team_member(id=id, body=body))
+
+    async def get_teams(self, *, ids: str) -> RawResponse[list[list[TeamMember]]]:
+        """Get the members of multiple teams, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[list[list[TeamMember]]]", await self._raw.get_teams(ids=ids))
+
+    async def join_team(self, *, id: str) -> RawResponse[None]:
+        """Join a team, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[None]", await self._raw.join_team(id=id))
+
+    async def transfer_team_ownership(
+        self, *, id: str, body: UserIdentifier | Mapping[str, object] | Unset = UNSET
+    ) -> RawResponse[None]:
+        """Transfer team's ownership to another user, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[None]", await self._raw.transfer_team_ownership(id=id, body=body))
+
+    async def get_project_team_members(self, *, id_slug: str) -> RawResponse[list[TeamMember]]:
+        """Get a project's team members, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[list[TeamMember]]", await self._raw.get_project_team_members(id_slug=id_slug))
+
+    async def delete_team_member(self, *, id: str, id_username: str) -> RawResponse[None]:
+        """Remove a member from a team, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[None]", await self._raw.delete_team_member(id=id, id_username=id_username))
+
+    async def modify_team_member(
+        self, *, id: str, id_username: str, body: ModifyTeamMemberBody | Mapping[str, object] | Unset = UNSET
+    ) -> RawResponse[None]:
+        """Modify a team member's information, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[None]", await self._raw.modify_team_member(id=id, id_username=id_username, body=body))
+
+    def __dir__(self) -> list[str]:
+        return [
+            "add_team_member",
+            "delete_team_member",
+            "get_project_team_members",
+            "get_team_members",
+            "get_teams",
+            "join_team",
+            "modify_team_member",
+            "transfer_team_ownership",
+        ]
+
+
+class AsyncRawTagsOperations:
+    """The `tags` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: AsyncTagsOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    async def category_list(self) -> RawResponse[list[CategoryTag]]:
+        """Get a list of categories, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[list[CategoryTag]]", await self._raw.category_list())
+
+    async def loader_list(self) -> RawResponse[list[LoaderTag]]:
+        """Get a list of loaders, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[list[LoaderTag]]", await self._raw.loader_list())
+
+    async def version_list(self) -> RawResponse[list[GameVersionTag]]:
+        """Get a list of game versions, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[list[GameVersionTag]]", await self._raw.version_list())
+
+    async def license_list(self) -> RawResponse[list[LicenseTag]]:
+        """Get a list of licenses, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[list[LicenseTag]]", await self._raw.license_list())
+
+    async def license_text(self, *, id: str) -> RawResponse[License]:
+        """Get the text and title of a license, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[License]", await self._raw.license_text(id=id))
+
+    async def donation_platform_list(self) -> RawResponse[list[DonationPlatformTag]]:
+        """Get a list of donation platforms, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[list[DonationPlatformTag]]", await self._raw.donation_platform_list())
+
+    async def report_type_list(self) -> RawResponse[list[str]]:
+        """Get a list of report types, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[list[str]]", await self._raw.report_type_list())
+
+    async def project_type_list(self) -> RawResponse[list[str]]:
+        """Get a list of project types, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[list[str]]", await self._raw.project_type_list())
+
+    async def side_type_list(self) -> RawResponse[list[str]]:
+        """Get a list of side types, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[list[str]]", await self._raw.side_type_list())
+
+    def __dir__(self) -> list[str]:
+        return [
+            "category_list",
+            "donation_platform_list",
+            "license_list",
+            "license_text",
+            "loader_list",
+            "project_type_list",
+            "report_type_list",
+            "side_type_list",
+            "version_list",
+        ]
+
+
+class AsyncRawMiscOperations:
+    """The `misc` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: AsyncMiscOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    async def statistics(self) -> RawResponse[Statistics]:
+        """Various statistics about this Modrinth instance, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[Statistics]", await self._raw.statistics())
+
+    async def forge_updates(
+        self, *, id_slug: str, neoforge: ForgeUpdatesNeoforge | Literal["only", "include"] | Unset = UNSET
+    ) -> RawResponse[ForgeUpdates]:
+        """Forge Updates JSON file, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[ForgeUpdates]", await self._raw.forge_updates(id_slug=id_slug, neoforge=neoforge))
+
+    def __dir__(self) -> list[str]:
+        return ["forge_updates", "statistics"]
+
+
+class AsyncRawModrinthOperations:
+    """Every operation of Modrinth Labrinth API v2 under `with_raw_response`, by tag."""
+
+    __slots__ = ("_operations",)
+
+    def __init__(self, operations: AsyncModrinthOperations) -> None:
+        self._operations = operations
+
+    @property
+    def projects(self) -> AsyncRawProjectsOperations:
+        """The `projects` operations, each returning a `RawResponse`."""
+        return AsyncRawProjectsOperations(self._operations.projects)
+
+    @property
+    def versions(self) -> AsyncRawVersionsOperations:
+        """The `versions` operations, each returning a `RawResponse`."""
+        return AsyncRawVersionsOperations(self._operations.versions)
+
+    @property
+    def version_files(self) -> AsyncRawVersionFilesOperations:
+        """The `version_files` operations, each returning a `RawResponse`."""
+        return AsyncRawVersionFilesOperations(self._operations.version_files)
+
+    @property
+    def users(self) -> AsyncRawUsersOperations:
+        """The `users` operations, each returning a `RawResponse`."""
+        return AsyncRawUsersOperations(self._operations.users)
+
+    @property
+    def notifications(self) -> AsyncRawNotificationsOperations:
+        """The `notifications` operations, each returning a `RawResponse`."""
+        return AsyncRawNotificationsOperations(self._operations.notifications)
+
+    @property
+    def threads(self) -> AsyncRawThreadsOperations:
+        """The `threads` operations, each returning a `RawResponse`."""
+        return AsyncRawThreadsOperations(self._operations.threads)
+
+    @property
+    def teams(self) -> AsyncRawTeamsOperations:
+        """The `teams` operations, each returning a `RawResponse`."""
+        return AsyncRawTeamsOperations(self._operations.teams)
+
+    @property
+    def tags(self) -> AsyncRawTagsOperations:
+        """The `tags` operations, each returning a `RawResponse`."""
+        return AsyncRawTagsOperations(self._operations.tags)
+
+    @property
+    def misc(self) -> AsyncRawMiscOperations:
+        """The `misc` operations, each returning a `RawResponse`."""
+        return AsyncRawMiscOperations(self._operations.misc)
+
+    def __dir__(self) -> list[str]:
+        return ["misc", "notifications", "projects", "tags", "teams", "threads", "users", "version_files", "versions"]
+
+
+class AsyncModrinthWithRawResponse:
+    """`client.with_raw_response` of a AsyncModrinth client: `.api.<tag>.<operation>(...)` typed, each
+    returning a `RawResponse[T]`; the friendly methods as craftapis' `RawResponses` gives them."""
+
+    __slots__ = ("_operations", "_raw")
+
+    def __init__(self, raw: object, operations: AsyncModrinthOperations) -> None:
+        self._raw = raw
+        self._operations = operations
+
+    @property
+    def api(self) -> AsyncRawModrinthOperations:
+        """Every operation, each returning a `RawResponse`."""
+        return AsyncRawModrinthOperations(self._operations)
+
+    if TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any:  # the friendly methods: not typed here (yet)
+            ...
+
+    else:
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self._raw, name)
+
+    def __dir__(self) -> list[str]:
+        return dir(self._raw)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 if TYPE_CHECKING:
     from craftapis._operations import AsyncCaller, SyncCaller
+    from craftapis._raw import RawResponse
 
     from .models.deliveries_request import DeliveriesRequest
     from .models.delivery import Delivery
@@ -188,6 +189,99 @@ class PostalOperations:
             raise _support().unknown_operation("Postal", name, ("messages", "send"))
 
 
+class RawSendOperations:
+    """The `send` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: SendOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    def send_message(self, *, body: SendMessageRequest | Mapping[str, object]) -> RawResponse[SendResult | None]:
+        """Send a message built from its parts, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[SendResult | None]", self._raw.send_message(body=body))
+
+    def send_raw_message(self, *, body: SendRawRequest | Mapping[str, object]) -> RawResponse[SendResult | None]:
+        """Send a complete RFC 2822 message, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[SendResult | None]", self._raw.send_raw_message(body=body))
+
+    def __dir__(self) -> list[str]:
+        return ["send_message", "send_raw_message"]
+
+
+class RawMessagesOperations:
+    """The `messages` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: MessagesOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    def get_message(self, *, body: MessageRequest | Mapping[str, object]) -> RawResponse[Message | None]:
+        """Fetch a message, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[Message | None]", self._raw.get_message(body=body))
+
+    def get_message_deliveries(
+        self, *, body: DeliveriesRequest | Mapping[str, object]
+    ) -> RawResponse[list[Delivery] | None]:
+        """List delivery attempts of a message, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[list[Delivery] | None]", self._raw.get_message_deliveries(body=body))
+
+    def __dir__(self) -> list[str]:
+        return ["get_message", "get_message_deliveries"]
+
+
+class RawPostalOperations:
+    """Every operation of Postal mail server API v1, a moonrope deployment under `with_raw_response`, by tag."""
+
+    __slots__ = ("_operations",)
+
+    def __init__(self, operations: PostalOperations) -> None:
+        self._operations = operations
+
+    @property
+    def send(self) -> RawSendOperations:
+        """The `send` operations, each returning a `RawResponse`."""
+        return RawSendOperations(self._operations.send)
+
+    @property
+    def messages(self) -> RawMessagesOperations:
+        """The `messages` operations, each returning a `RawResponse`."""
+        return RawMessagesOperations(self._operations.messages)
+
+    def __dir__(self) -> list[str]:
+        return ["messages", "send"]
+
+
+class PostalWithRawResponse:
+    """`client.with_raw_response` of a Postal client: `.api.<tag>.<operation>(...)` typed, each
+    returning a `RawResponse[T]`; the friendly methods as craftapis' `RawResponses` gives them."""
+
+    __slots__ = ("_operations", "_raw")
+
+    def __init__(self, raw: object, operations: PostalOperations) -> None:
+        self._raw = raw
+        self._operations = operations
+
+    @property
+    def api(self) -> RawPostalOperations:
+        """Every operation, each returning a `RawResponse`."""
+        return RawPostalOperations(self._operations)
+
+    if TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any:  # the friendly methods: not typed here (yet)
+            ...
+
+    else:
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self._raw, name)
+
+    def __dir__(self) -> list[str]:
+        return dir(self._raw)
+
+
 class AsyncSendOperations:
     """The `send` operations of Postal mail server API v1, a moonrope deployment (authored by craftapis) (async)."""
 
@@ -311,3 +405,96 @@ class AsyncPostalOperations:
 
         def __getattr__(self, name: str) -> NoReturn:
             raise _support().unknown_operation("Postal", name, ("messages", "send"))
+
+
+class AsyncRawSendOperations:
+    """The `send` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: AsyncSendOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    async def send_message(self, *, body: SendMessageRequest | Mapping[str, object]) -> RawResponse[SendResult | None]:
+        """Send a message built from its parts, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[SendResult | None]", await self._raw.send_message(body=body))
+
+    async def send_raw_message(self, *, body: SendRawRequest | Mapping[str, object]) -> RawResponse[SendResult | None]:
+        """Send a complete RFC 2822 message, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[SendResult | None]", await self._raw.send_raw_message(body=body))
+
+    def __dir__(self) -> list[str]:
+        return ["send_message", "send_raw_message"]
+
+
+class AsyncRawMessagesOperations:
+    """The `messages` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: AsyncMessagesOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    async def get_message(self, *, body: MessageRequest | Mapping[str, object]) -> RawResponse[Message | None]:
+        """Fetch a message, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[Message | None]", await self._raw.get_message(body=body))
+
+    async def get_message_deliveries(
+        self, *, body: DeliveriesRequest | Mapping[str, object]
+    ) -> RawResponse[list[Delivery] | None]:
+        """List delivery attempts of a message, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[list[Delivery] | None]", await self._raw.get_message_deliveries(body=body))
+
+    def __dir__(self) -> list[str]:
+        return ["get_message", "get_message_deliveries"]
+
+
+class AsyncRawPostalOperations:
+    """Every operation of Postal mail server API v1, a moonrope deployment under `with_raw_response`, by tag."""
+
+    __slots__ = ("_operations",)
+
+    def __init__(self, operations: AsyncPostalOperations) -> None:
+        self._operations = operations
+
+    @property
+    def send(self) -> AsyncRawSendOperations:
+        """The `send` operations, each returning a `RawResponse`."""
+        return AsyncRawSendOperations(self._operations.send)
+
+    @property
+    def messages(self) -> AsyncRawMessagesOperations:
+        """The `messages` operations, each returning a `RawResponse`."""
+        return AsyncRawMessagesOperations(self._operations.messages)
+
+    def __dir__(self) -> list[str]:
+        return ["messages", "send"]
+
+
+class AsyncPostalWithRawResponse:
+    """`client.with_raw_response` of a AsyncPostal client: `.api.<tag>.<operation>(...)` typed, each
+    returning a `RawResponse[T]`; the friendly methods as craftapis' `RawResponses` gives them."""
+
+    __slots__ = ("_operations", "_raw")
+
+    def __init__(self, raw: object, operations: AsyncPostalOperations) -> None:
+        self._raw = raw
+        self._operations = operations
+
+    @property
+    def api(self) -> AsyncRawPostalOperations:
+        """Every operation, each returning a `RawResponse`."""
+        return AsyncRawPostalOperations(self._operations)
+
+    if TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any:  # the friendly methods: not typed here (yet)
+            ...
+
+    else:
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self._raw, name)
+
+    def __dir__(self) -> list[str]:
+        return dir(self._raw)

@@ -19,6 +19,7 @@ from .types import UNSET, Unset
 
 if TYPE_CHECKING:
     from craftapis._operations import AsyncCaller, SyncCaller
+    from craftapis._raw import RawResponse
 
     from .models.acquire_token_request import AcquireTokenRequest
     from .models.ads_reply import AdsReply
@@ -350,6 +351,157 @@ class RailcraftPackOperations:
             raise _support().unknown_operation("RailcraftPack", name, ("ads", "auth", "messages", "pack"))
 
 
+class RawPackOperations:
+    """The `pack` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: PackOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    def get_current_tag(self) -> RawResponse[TagReply]:
+        """Get the current (last pushed) tag, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[TagReply]", self._raw.get_current_tag())
+
+    def get_download_details(
+        self, *, body: DownloadDetailsRequest | Mapping[str, object] | None = None
+    ) -> RawResponse[DownloadDetailsReply]:
+        """Prepare a download of the pack or a patch, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[DownloadDetailsReply]", self._raw.get_download_details(body=body))
+
+    def download_archive(self, *, body: FileRequest | Mapping[str, object]) -> RawResponse[File]:
+        """Download an archive by id, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[File]", self._raw.download_archive(body=body))
+
+    def list_optional_mods(self) -> RawResponse[OptionalModsReply]:
+        """List the optional mods, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[OptionalModsReply]", self._raw.list_optional_mods())
+
+    def __dir__(self) -> list[str]:
+        return ["download_archive", "get_current_tag", "get_download_details", "list_optional_mods"]
+
+
+class RawAuthOperations:
+    """The `auth` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: AuthOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    def acquire_token(self, *, body: AcquireTokenRequest | Mapping[str, object]) -> RawResponse[TokenReply]:
+        """Acquire a session token, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[TokenReply]", self._raw.acquire_token(body=body))
+
+    def test_token(self, *, body: Credentials | Mapping[str, object] | None = None) -> RawResponse[Reply]:
+        """Test whether a token is still valid, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[Reply]", self._raw.test_token(body=body))
+
+    def __dir__(self) -> list[str]:
+        return ["acquire_token", "test_token"]
+
+
+class RawMessagesOperations:
+    """The `messages` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: MessagesOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    def get_server_message(
+        self, *, body: ServerMessageRequest | Mapping[str, object] | Unset = UNSET
+    ) -> RawResponse[ServerMessageReply]:
+        """Get a random server message, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[ServerMessageReply]", self._raw.get_server_message(body=body))
+
+    def get_error_message(
+        self, *, body: ErrorMessageRequest | Mapping[str, object] | Unset = UNSET
+    ) -> RawResponse[ErrorMessageReply]:
+        """Look up error messages, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[ErrorMessageReply]", self._raw.get_error_message(body=body))
+
+    def __dir__(self) -> list[str]:
+        return ["get_error_message", "get_server_message"]
+
+
+class RawAdsOperations:
+    """The `ads` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: AdsOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    def get_ads(self, *, body: AdsRequest | Mapping[str, object] | None = None) -> RawResponse[AdsReply]:
+        """Get ads, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[AdsReply]", self._raw.get_ads(body=body))
+
+    def __dir__(self) -> list[str]:
+        return ["get_ads"]
+
+
+class RawRailcraftPackOperations:
+    """Every operation of Railcraft pack API under `with_raw_response`, by tag."""
+
+    __slots__ = ("_operations",)
+
+    def __init__(self, operations: RailcraftPackOperations) -> None:
+        self._operations = operations
+
+    @property
+    def pack(self) -> RawPackOperations:
+        """The `pack` operations, each returning a `RawResponse`."""
+        return RawPackOperations(self._operations.pack)
+
+    @property
+    def auth(self) -> RawAuthOperations:
+        """The `auth` operations, each returning a `RawResponse`."""
+        return RawAuthOperations(self._operations.auth)
+
+    @property
+    def messages(self) -> RawMessagesOperations:
+        """The `messages` operations, each returning a `RawResponse`."""
+        return RawMessagesOperations(self._operations.messages)
+
+    @property
+    def ads(self) -> RawAdsOperations:
+        """The `ads` operations, each returning a `RawResponse`."""
+        return RawAdsOperations(self._operations.ads)
+
+    def __dir__(self) -> list[str]:
+        return ["ads", "auth", "messages", "pack"]
+
+
+class RailcraftPackWithRawResponse:
+    """`client.with_raw_response` of a RailcraftPack client: `.api.<tag>.<operation>(...)` typed, each
+    returning a `RawResponse[T]`; the friendly methods as craftapis' `RawResponses` gives them."""
+
+    __slots__ = ("_operations", "_raw")
+
+    def __init__(self, raw: object, operations: RailcraftPackOperations) -> None:
+        self._raw = raw
+        self._operations = operations
+
+    @property
+    def api(self) -> RawRailcraftPackOperations:
+        """Every operation, each returning a `RawResponse`."""
+        return RawRailcraftPackOperations(self._operations)
+
+    if TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any:  # the friendly methods: not typed here (yet)
+            ...
+
+    else:
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self._raw, name)
+
+    def __dir__(self) -> list[str]:
+        return dir(self._raw)
+
+
 class AsyncPackOperations:
     """The `pack` operations of Railcraft pack API (authored by craftapis) (async)."""
 
@@ -612,3 +764,154 @@ class AsyncRailcraftPackOperations:
 
         def __getattr__(self, name: str) -> NoReturn:
             raise _support().unknown_operation("RailcraftPack", name, ("ads", "auth", "messages", "pack"))
+
+
+class AsyncRawPackOperations:
+    """The `pack` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: AsyncPackOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    async def get_current_tag(self) -> RawResponse[TagReply]:
+        """Get the current (last pushed) tag, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[TagReply]", await self._raw.get_current_tag())
+
+    async def get_download_details(
+        self, *, body: DownloadDetailsRequest | Mapping[str, object] | None = None
+    ) -> RawResponse[DownloadDetailsReply]:
+        """Prepare a download of the pack or a patch, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[DownloadDetailsReply]", await self._raw.get_download_details(body=body))
+
+    async def download_archive(self, *, body: FileRequest | Mapping[str, object]) -> RawResponse[File]:
+        """Download an archive by id, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[File]", await self._raw.download_archive(body=body))
+
+    async def list_optional_mods(self) -> RawResponse[OptionalModsReply]:
+        """List the optional mods, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[OptionalModsReply]", await self._raw.list_optional_mods())
+
+    def __dir__(self) -> list[str]:
+        return ["download_archive", "get_current_tag", "get_download_details", "list_optional_mods"]
+
+
+class AsyncRawAuthOperations:
+    """The `auth` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: AsyncAuthOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    async def acquire_token(self, *, body: AcquireTokenRequest | Mapping[str, object]) -> RawResponse[TokenReply]:
+        """Acquire a session token, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[TokenReply]", await self._raw.acquire_token(body=body))
+
+    async def test_token(self, *, body: Credentials | Mapping[str, object] | None = None) -> RawResponse[Reply]:
+        """Test whether a token is still valid, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[Reply]", await self._raw.test_token(body=body))
+
+    def __dir__(self) -> list[str]:
+        return ["acquire_token", "test_token"]
+
+
+class AsyncRawMessagesOperations:
+    """The `messages` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: AsyncMessagesOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    async def get_server_message(
+        self, *, body: ServerMessageRequest | Mapping[str, object] | Unset = UNSET
+    ) -> RawResponse[ServerMessageReply]:
+        """Get a random server message, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[ServerMessageReply]", await self._raw.get_server_message(body=body))
+
+    async def get_error_message(
+        self, *, body: ErrorMessageRequest | Mapping[str, object] | Unset = UNSET
+    ) -> RawResponse[ErrorMessageReply]:
+        """Look up error messages, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[ErrorMessageReply]", await self._raw.get_error_message(body=body))
+
+    def __dir__(self) -> list[str]:
+        return ["get_error_message", "get_server_message"]
+
+
+class AsyncRawAdsOperations:
+    """The `ads` operations under `with_raw_response`: each returns a `RawResponse`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, operations: AsyncAdsOperations) -> None:
+        self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
+
+    async def get_ads(self, *, body: AdsRequest | Mapping[str, object] | None = None) -> RawResponse[AdsReply]:
+        """Get ads, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
+        return cast("RawResponse[AdsReply]", await self._raw.get_ads(body=body))
+
+    def __dir__(self) -> list[str]:
+        return ["get_ads"]
+
+
+class AsyncRawRailcraftPackOperations:
+    """Every operation of Railcraft pack API under `with_raw_response`, by tag."""
+
+    __slots__ = ("_operations",)
+
+    def __init__(self, operations: AsyncRailcraftPackOperations) -> None:
+        self._operations = operations
+
+    @property
+    def pack(self) -> AsyncRawPackOperations:
+        """The `pack` operations, each returning a `RawResponse`."""
+        return AsyncRawPackOperations(self._operations.pack)
+
+    @property
+    def auth(self) -> AsyncRawAuthOperations:
+        """The `auth` operations, each returning a `RawResponse`."""
+        return AsyncRawAuthOperations(self._operations.auth)
+
+    @property
+    def messages(self) -> AsyncRawMessagesOperations:
+        """The `messages` operations, each returning a `RawResponse`."""
+        return AsyncRawMessagesOperations(self._operations.messages)
+
+    @property
+    def ads(self) -> AsyncRawAdsOperations:
+        """The `ads` operations, each returning a `RawResponse`."""
+        return AsyncRawAdsOperations(self._operations.ads)
+
+    def __dir__(self) -> list[str]:
+        return ["ads", "auth", "messages", "pack"]
+
+
+class AsyncRailcraftPackWithRawResponse:
+    """`client.with_raw_response` of a AsyncRailcraftPack client: `.api.<tag>.<operation>(...)` typed, each
+    returning a `RawResponse[T]`; the friendly methods as craftapis' `RawResponses` gives them."""
+
+    __slots__ = ("_operations", "_raw")
+
+    def __init__(self, raw: object, operations: AsyncRailcraftPackOperations) -> None:
+        self._raw = raw
+        self._operations = operations
+
+    @property
+    def api(self) -> AsyncRawRailcraftPackOperations:
+        """Every operation, each returning a `RawResponse`."""
+        return AsyncRawRailcraftPackOperations(self._operations)
+
+    if TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any:  # the friendly methods: not typed here (yet)
+            ...
+
+    else:
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self._raw, name)
+
+    def __dir__(self) -> list[str]:
+        return dir(self._raw)

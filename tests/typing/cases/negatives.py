@@ -34,6 +34,8 @@ def modrinth_mistakes() -> None:
     # with_options takes the knobs it names, with their types
     modrinth.with_options(retry=3)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
     modrinth.with_options(timout=5.0)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
+    # raw responses keep the operation's signature
+    modrinth.with_raw_response.api.projects.get_project(id_slug=1)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
     # a name craftapis does not export
     _ = craftapis.Modrinht  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType, reportUnknownVariableType]
 
