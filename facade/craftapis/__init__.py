@@ -19,11 +19,14 @@ from ._errors import (
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
+    RedirectError,
     ResponseParseError,
+    ResponseTooLargeError,
     ServerError,
     SignatureError,
     UnprocessableEntityError,
 )
+from ._guards import Limits
 from ._pagination import AsyncPageIterator, Page, PageIterator
 from ._ratelimit import (
     BucketRateLimiter,
@@ -140,6 +143,7 @@ __all__ = [
     "HashMismatchError",
     "HeaderRateLimiter",
     "LimiterStore",
+    "Limits",
     "MemoryStore",
     "MissingUserAgentWarning",
     "Modrinth",
@@ -158,9 +162,11 @@ __all__ = [
     "RateLimitError",
     "RateLimiter",
     "RawResponse",
+    "RedirectError",
     "RedisRateLimiter",
     "RedisStore",
     "ResponseParseError",
+    "ResponseTooLargeError",
     "RetryPolicy",
     "ServerError",
     "SharedTokenError",

@@ -13,6 +13,7 @@ import httpx
 from ._async_http import build_async_client
 from ._async_transport import AsyncPolicyTransport
 from ._base import QueryParams, _ClientCore, _request_of
+from ._guards import Limits
 from ._ratelimit import RateLimiter
 from ._retry import RetryPolicy
 
@@ -29,6 +30,10 @@ class AsyncClientOptions(TypedDict, total=False):
         rate_limiter: the client-side `RateLimiter` (default: the API's own); pass one to share it.
         http_client: your own `httpx.AsyncClient` to send through (proxies, TLS); never closed by craftapis.
         transport: an `httpx.AsyncBaseTransport` to send through instead (not with `http_client`).
+        limits: a `craftapis.Limits`: the largest decoded body of a JSON call (64 MiB) and the redirects
+            followed in one call (10). The whole call, body included, is bounded by `RetryPolicy.deadline`.
+        trust_env: honour `HTTP_PROXY`/`HTTPS_PROXY`/`ALL_PROXY`/`NO_PROXY` (default True; httpx itself
+            ignores them whenever a transport is given, and craftapis always gives one).
     """
 
     headers: Mapping[str, str] | None
@@ -37,6 +42,8 @@ class AsyncClientOptions(TypedDict, total=False):
     rate_limiter: RateLimiter | None
     http_client: httpx.AsyncClient | None
     transport: httpx.AsyncBaseTransport | None
+    limits: Limits | None
+    trust_env: bool | None
 
 
 class AsyncAPIClient(_ClientCore):
@@ -57,12 +64,18 @@ class AsyncAPIClient(_ClientCore):
             timeout=options.get("timeout"),
             retry=options.get("retry"),
             rate_limiter=options.get("rate_limiter"),
+            limits=options.get("limits"),
         )
         profile = self._profile
 
-        def policy(inner: httpx.AsyncBaseTransport) -> httpx.AsyncBaseTransport:
+        def policy(inner: httpx.AsyncBaseTransport, follow_redirects: bool) -> httpx.AsyncBaseTransport:
             return AsyncPolicyTransport(
-                inner, retry=self.retry, limiter=self.rate_limiter, wait_hint=profile.wait_hint
+                inner,
+                retry=self.retry,
+                limiter=self.rate_limiter,
+                wait_hint=profile.wait_hint,
+                limits=self.limits,
+                follow_redirects=follow_redirects,
             )
 
         self._http = build_async_client(
@@ -73,6 +86,7 @@ class AsyncAPIClient(_ClientCore):
             timeout=self.timeout,
             headers=self._headers,
             follow_redirects=profile.follow_redirects,
+            trust_env=options.get("trust_env") is not False,
         )
 
     async def request(
@@ -110,6 +124,8 @@ class AsyncAPIClient(_ClientCore):
         except httpx.TransportError as exc:
             request = _request_of(exc) or httpx.Request(kwargs["method"], self.base_url + kwargs["url"])
             raise self._connection_error(request, exc) from exc
+        except httpx.HTTPError as exc:  # DecodingError and the like: an answer that cannot be read
+            raise self._http_error(kwargs["method"], self.base_url + kwargs["url"], exc) from exc
         self._record(response)
         return response, (self._check(response) if check else None)
 
@@ -130,6 +146,8 @@ class AsyncAPIClient(_ClientCore):
             response = await self._http.send(request, stream=True, auth=auth)
         except httpx.TransportError as exc:
             raise self._connection_error(request, exc) from exc
+        except httpx.HTTPError as exc:
+            raise self._http_error(request.method, str(request.url), exc) from exc
         self._record(response)
         try:
             if response.status_code >= 300:

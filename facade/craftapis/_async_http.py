@@ -3,48 +3,79 @@
 
 from __future__ import annotations
 
+import urllib.request
 from collections.abc import Callable
 
 import httpx
 
-__all__ = ["AsyncClientTransport", "build_async_client"]
+__all__ = ["ACCEPT_ENCODING", "AsyncClientTransport", "build_async_client", "proxy_environment"]
+
+#: Only the encodings `_guards.BodyReader` decodes with a bound on the decoded size.
+ACCEPT_ENCODING = "gzip, deflate"
+
+
+def proxy_environment() -> bool:
+    """Whether a proxy variable (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`, lower or upper case) is set."""
+    return any(scheme in ("http", "https", "all") for scheme in urllib.request.getproxies_environment())
+
+
+def _headers(headers: dict[str, str]) -> dict[str, str]:
+    if any(k.lower() == "accept-encoding" for k in headers):
+        return headers
+    return {"Accept-Encoding": ACCEPT_ENCODING, **headers}
 
 
 class AsyncClientTransport(httpx.AsyncBaseTransport):
-    """Sends through a user's `httpx.AsyncClient`, so their settings apply under craftapis' policy."""
+    """Sends through a user's `httpx.AsyncClient`, so their settings apply under craftapis' policy.
 
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    Always with `follow_redirects=False`, which overrides the client's own setting: redirects are the
+    policy transport's to follow or refuse. `owned=True` (a client craftapis made) closes it too."""
+
+    def __init__(self, client: httpx.AsyncClient, *, owned: bool = False) -> None:
         self._client = client
+        self._owned = owned
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        return await self._client.send(request, stream=True)
+        return await self._client.send(request, stream=True, follow_redirects=False)
 
     async def aclose(self) -> None:  # the user's client is theirs to close
-        pass
+        if self._owned:
+            await self._client.aclose()
 
 
 def build_async_client(
     *,
     base_url: str,
-    policy: Callable[[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport],
+    policy: Callable[[httpx.AsyncBaseTransport, bool], httpx.AsyncBaseTransport],
     http_client: httpx.AsyncClient | None,
     transport: httpx.AsyncBaseTransport | None,
     timeout: httpx.Timeout,
     headers: dict[str, str],
     follow_redirects: bool = True,
+    trust_env: bool = True,
 ) -> httpx.AsyncClient:
-    """An `httpx.AsyncClient` whose transport applies `policy` (a callable wrapping an inner transport)."""
+    """An `httpx.AsyncClient` whose transport applies `policy(inner, follow_redirects)` (a callable
+    wrapping an inner transport). The policy transport follows redirects itself; httpx never does.
+
+    With `trust_env` and a proxy variable set, the inner transport is an `httpx.AsyncClient` built with
+    `trust_env=True`, so httpx's own proxy routing (NO_PROXY included) applies: httpx ignores the proxy
+    environment whenever it is given `transport=`, and the outer client always is."""
     if http_client is not None and transport is not None:
         raise TypeError("pass either http_client= or transport=, not both")
     inner: httpx.AsyncBaseTransport
     if http_client is not None:
         inner = AsyncClientTransport(http_client)
+    elif transport is not None:
+        inner = transport
+    elif trust_env and proxy_environment():
+        inner = AsyncClientTransport(httpx.AsyncClient(trust_env=True, timeout=timeout), owned=True)
     else:
-        inner = transport if transport is not None else httpx.AsyncHTTPTransport()
+        inner = httpx.AsyncHTTPTransport()
     return httpx.AsyncClient(
         base_url=base_url,
-        transport=policy(inner),
+        transport=policy(inner, follow_redirects),
         timeout=timeout,
-        headers=headers,
-        follow_redirects=follow_redirects,
+        headers=_headers(headers),
+        follow_redirects=False,
+        trust_env=False,
     )

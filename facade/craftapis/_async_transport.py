@@ -8,6 +8,8 @@ from collections.abc import Callable
 
 import httpx
 
+from ._errors import redact_url
+from ._guards import REDIRECTS_EXTENSION, Limits
 from ._primitives import AsyncSleep, async_sleep
 from ._ratelimit import RateLimiter
 from ._retry import RetryPolicy, WaitHintParser
@@ -27,6 +29,13 @@ class AsyncPolicyTransport(_PolicyCore, httpx.AsyncBaseTransport):
             (default: ``retry-after-ms``, then ``Retry-After`` seconds or date).
         sleep: how to wait (default: ``craftapis._primitives.async_sleep``).
         clock: a monotonic clock for the deadline (default :func:`time.monotonic`).
+        limits: :class:`~craftapis.Limits` (decoded body size of buffered responses, redirects).
+        follow_redirects: follow redirects under craftapis' policy (`_guards.redirect_request`: to
+            another origin only a GET/HEAD, stripped of every credential header); False returns them.
+
+    Every phase of every attempt's timeout is capped at the time left before
+    ``RetryPolicy.deadline``, and a buffered body is read (and decoded) here, bounded in size and
+    checked against the deadline between chunks: the deadline bounds the whole call.
     """
 
     def __init__(
@@ -38,8 +47,10 @@ class AsyncPolicyTransport(_PolicyCore, httpx.AsyncBaseTransport):
         wait_hint: WaitHintParser | None = None,
         sleep: AsyncSleep = async_sleep,
         clock: Callable[[], float] = time.monotonic,
+        limits: Limits | None = None,
+        follow_redirects: bool = True,
     ) -> None:
-        super().__init__(retry, limiter, wait_hint, clock)
+        super().__init__(retry, limiter, wait_hint, clock, limits, follow_redirects)
         self.transport = transport if transport is not None else httpx.AsyncHTTPTransport()
         self._sleep = sleep
 
@@ -49,25 +60,51 @@ class AsyncPolicyTransport(_PolicyCore, httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         policy, idempotent, rewind = self._prepare(request)
-        if rewind:
+        if rewind or self.follow_redirects:  # retries and 307/308 resend the body
             await request.aread()
         start = self._clock()
+        trail: list[str | None] = []
+        current = request
+        while True:
+            response = await self._attempts(current, policy, idempotent, start)
+            try:
+                following = self._next_hop(current, response, len(trail))
+            except BaseException:
+                await response.aclose()
+                raise
+            if following is None:
+                break
+            await response.aclose()
+            trail.append(redact_url(following.url))
+            current = following
+        if trail:
+            response.extensions = {**response.extensions, REDIRECTS_EXTENSION: trail}
+        return response
+
+    async def _attempts(
+        self, request: httpx.Request, policy: RetryPolicy, idempotent: bool | None, start: float
+    ) -> httpx.Response:
         attempt = 0
         while True:
             attempt += 1
             while (wait := self._slot(request, policy, start)) > 0.0:
                 await self._wait(wait)
-            raw: bytes | None = None
+            self._cap_timeout(request, policy, start)
+            body: bytes | None = None
             try:
                 response = await self.transport.handle_async_request(request)
                 if self._must_read(request, response, policy):
+                    reader = self._reader(request, response, policy, start)
                     try:
                         if response.is_stream_consumed:  # built in memory (MockTransport, ...): already read
-                            raw = response.content
+                            body = reader.of_content(response.content)
                         else:
-                            raw = b"".join([chunk async for chunk in response.aiter_raw()])
+                            async for chunk in response.aiter_raw():
+                                reader.feed(chunk)
+                            body = reader.finish()
                     finally:
                         await response.aclose()
+                    response = reader.replay(body)
             except httpx.TransportError as exc:
                 decision = self._on_error(request, policy, idempotent, attempt, start, exc)
                 if not decision.retry:
@@ -76,10 +113,10 @@ class AsyncPolicyTransport(_PolicyCore, httpx.AsyncBaseTransport):
                 self.limiter.observe(request, None)
                 raise
             else:
-                if raw is None:
+                if body is None:
                     self.limiter.observe(request, response)
                     return response
-                maybe, response = self._on_read(request, response, raw, policy, idempotent, attempt, start)
+                maybe, response = self._on_read(request, response, body, policy, idempotent, attempt, start)
                 if maybe is None or not maybe.retry:
                     return response
                 decision = maybe

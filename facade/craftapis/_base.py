@@ -31,7 +31,15 @@ from ._context import (
     merge_options,
     options_for,
 )
-from ._errors import APIConnectionError, APIError, APITimeoutError, ResponseParseError, redact_url
+from ._errors import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    RedirectError,
+    ResponseParseError,
+    redact_url,
+)
+from ._guards import Limits
 from ._http import DEFAULT_TIMEOUT
 from ._operations import load_operation
 from ._ratelimit import NoRateLimiter, RateLimiter, default_rate_limiter
@@ -112,6 +120,12 @@ def _decode(response: httpx.Response) -> Any:
         return jsonlib.loads(content)
     except ValueError:
         return response.text
+    except RecursionError:  # nested deeper than the interpreter's stack: no API sends that
+        raise ResponseParseError.from_response(
+            response,
+            message="the response body is JSON nested too deeply to decode; the server is broken or hostile",
+            body=None,
+        ) from None
 
 
 def _escape_dot_segments(url: str) -> str:
@@ -174,7 +188,7 @@ def _expand_options(init: Callable[..., None]) -> None:
     init.__signature__ = signature.replace(parameters=[*params[:-1], *extra])  # type: ignore[attr-defined]
 
 
-def _request_of(exc: httpx.TransportError) -> httpx.Request | None:
+def _request_of(exc: httpx.RequestError) -> httpx.Request | None:
     try:
         return exc.request
     except RuntimeError:  # httpx raises when the error was never bound to a request
@@ -201,7 +215,9 @@ class _ClientCore:
         timeout: httpx.Timeout | float | None,
         retry: RetryPolicy | None,
         rate_limiter: RateLimiter | None,
+        limits: Limits | None = None,
     ) -> None:
+        self.limits = limits if limits is not None else Limits()
         self.base_url = _check_base_url(base_url, self._profile)
         self._auth = auth
         self._headers = dict(headers or {})
@@ -236,14 +252,20 @@ class _ClientCore:
         status = response.status_code
         if 300 <= status < 400:
             location = redact_url(response.headers.get("location", "?"))
-            raise APIError.from_response(
+            why = (
+                f"because this {self._profile.name} request carries credentials that must not leave the origin"
+                if not self._profile.follow_redirects
+                else f"because HTTP {status} without a usable Location is no redirect craftapis can follow"
+            )
+            refused = RedirectError.from_response(
                 response,
                 message=(
-                    f"the server redirected to {location} and craftapis did not follow, because this "
-                    f"{self._profile.name} request carries credentials that must not leave the origin; "
+                    f"the server redirected to {location} and craftapis did not follow, {why}; "
                     "if that address is trustworthy, set base_url to it"
                 ),
             )
+            refused.location = location
+            raise refused
         if status >= 400:
             body = _decode(response)
             raise self._profile.decode_error(response, body) or APIError.from_response(response, body=body)
@@ -261,7 +283,7 @@ class _ClientCore:
             response.json = lambda **_: body  # type: ignore[method-assign]
         try:
             parsed = module._parse_response(client=_STUB, response=response)
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
             raise ResponseParseError.from_response(
                 response,
                 message=(
@@ -281,6 +303,20 @@ class _ClientCore:
             "check the network, or raise the timeout / RetryPolicy.deadline",
             method=request.method,
             url=url,
+        )
+
+    def _http_error(self, method: str, url: str, exc: httpx.HTTPError) -> APIError:
+        """An httpx error that is not a transport failure (DecodingError, TooManyRedirects from a user's
+        event hook ...), as the `APIError` it stands for: the answer could not be read."""
+        request = _request_of(exc) if isinstance(exc, httpx.RequestError) else None
+        if request is not None:
+            method, url = request.method, str(request.url)
+        shown = redact_url(url)
+        return ResponseParseError(
+            f"{method} {shown}: the server's answer could not be read ({type(exc).__name__}); "
+            "the server or a proxy on the way is broken: retry later or report it",
+            method=method,
+            url=shown,
         )
 
     # -- per-call options ---------------------------------------------------------------------

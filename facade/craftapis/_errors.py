@@ -34,7 +34,9 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RedirectError",
     "ResponseParseError",
+    "ResponseTooLargeError",
     "ServerError",
     "SignatureError",
     "UnprocessableEntityError",
@@ -138,7 +140,7 @@ def _decode_body(response: httpx.Response) -> object:
     if stripped[:1] in ("{", "[", '"') or "json" in response.headers.get("content-type", ""):
         try:
             return json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested deeper than the stack allows
             return text
     return text
 
@@ -490,6 +492,24 @@ class ResponseParseError(APIError):
             except httpx.ResponseNotRead:
                 text = None
         self.text = text
+
+
+class ResponseTooLargeError(APIError):
+    """The response body (decoded) grew past ``Limits.max_body_size``; reading stopped there."""
+
+    hint = "raise Limits(max_body_size=...) on the client if such a large body is expected"
+
+
+class RedirectError(APIError):
+    """A redirect craftapis refused to follow (another origin for a request with a body, a loop,
+    a non-HTTP target). ``location`` is the (redacted) target."""
+
+    hint = (
+        "if the target is trustworthy, set base_url to it; a loop or a long chain can be allowed "
+        "with Limits(max_redirects=...)"
+    )
+
+    location: str | None = None
 
 
 class SignatureError(APIError):

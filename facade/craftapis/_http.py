@@ -3,7 +3,17 @@
 Everything that builds an HTTP client lives here, so replacing httpx (e.g. by its fork httpx2) is a
 change to this module and `_transport.py`, not to every API client.
 
-Redirects are followed; httpx drops `Authorization` when a redirect leaves the origin.
+Redirects are followed by the policy transport, never by httpx: the outer client is built with
+`follow_redirects=False`, and `ClientTransport` sends through a user's client with
+`client.send(..., follow_redirects=False)`, which overrides that client's own setting. So the
+redirect policy (`_guards.redirect_request`: to another origin only a GET/HEAD, stripped of every
+credential header) holds for user-supplied clients too: their `follow_redirects=True` is wrapped,
+not honoured.
+
+The proxy environment (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`) is honoured when
+`trust_env=True` (the default): httpx ignores it whenever it is given `transport=`, which craftapis
+always does, so when such a variable is set the default inner transport is an httpx client built
+with `trust_env=True`, whose own proxy routing then applies.
 
 A client craftapis creates gets `PolicyTransport` (retries, pacing) around the user's transport or
 httpx's own. A client the *user* passes in keeps doing the I/O (their proxies, TLS, mounts, hooks);

@@ -13,6 +13,7 @@ from typing import Any, Self, TypedDict, Unpack
 import httpx
 
 from ._base import QueryParams, _ClientCore, _request_of
+from ._guards import Limits
 from ._ratelimit import RateLimiter
 from ._retry import RetryPolicy
 from ._sync_http import build_client
@@ -31,6 +32,10 @@ class ClientOptions(TypedDict, total=False):
         rate_limiter: the client-side `RateLimiter` (default: the API's own); pass one to share it.
         http_client: your own `httpx.Client` to send through (proxies, TLS); never closed by craftapis.
         transport: an `httpx.BaseTransport` to send through instead (not with `http_client`).
+        limits: a `craftapis.Limits`: the largest decoded body of a JSON call (64 MiB) and the redirects
+            followed in one call (10). The whole call, body included, is bounded by `RetryPolicy.deadline`.
+        trust_env: honour `HTTP_PROXY`/`HTTPS_PROXY`/`ALL_PROXY`/`NO_PROXY` (default True; httpx itself
+            ignores them whenever a transport is given, and craftapis always gives one).
     """
 
     headers: Mapping[str, str] | None
@@ -39,6 +44,8 @@ class ClientOptions(TypedDict, total=False):
     rate_limiter: RateLimiter | None
     http_client: httpx.Client | None
     transport: httpx.BaseTransport | None
+    limits: Limits | None
+    trust_env: bool | None
 
 
 class SyncAPIClient(_ClientCore):
@@ -59,12 +66,18 @@ class SyncAPIClient(_ClientCore):
             timeout=options.get("timeout"),
             retry=options.get("retry"),
             rate_limiter=options.get("rate_limiter"),
+            limits=options.get("limits"),
         )
         profile = self._profile
 
-        def policy(inner: httpx.BaseTransport) -> httpx.BaseTransport:
+        def policy(inner: httpx.BaseTransport, follow_redirects: bool) -> httpx.BaseTransport:
             return PolicyTransport(
-                inner, retry=self.retry, limiter=self.rate_limiter, wait_hint=profile.wait_hint
+                inner,
+                retry=self.retry,
+                limiter=self.rate_limiter,
+                wait_hint=profile.wait_hint,
+                limits=self.limits,
+                follow_redirects=follow_redirects,
             )
 
         self._http = build_client(
@@ -75,6 +88,7 @@ class SyncAPIClient(_ClientCore):
             timeout=self.timeout,
             headers=self._headers,
             follow_redirects=profile.follow_redirects,
+            trust_env=options.get("trust_env") is not False,
         )
 
     def request(
@@ -112,6 +126,8 @@ class SyncAPIClient(_ClientCore):
         except httpx.TransportError as exc:
             request = _request_of(exc) or httpx.Request(kwargs["method"], self.base_url + kwargs["url"])
             raise self._connection_error(request, exc) from exc
+        except httpx.HTTPError as exc:  # DecodingError and the like: an answer that cannot be read
+            raise self._http_error(kwargs["method"], self.base_url + kwargs["url"], exc) from exc
         self._record(response)
         return response, (self._check(response) if check else None)
 
@@ -130,6 +146,8 @@ class SyncAPIClient(_ClientCore):
             response = self._http.send(request, stream=True, auth=auth)
         except httpx.TransportError as exc:
             raise self._connection_error(request, exc) from exc
+        except httpx.HTTPError as exc:
+            raise self._http_error(request.method, str(request.url), exc) from exc
         self._record(response)
         try:
             if response.status_code >= 300:

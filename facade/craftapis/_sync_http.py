@@ -5,48 +5,79 @@
 
 from __future__ import annotations
 
+import urllib.request
 from collections.abc import Callable
 
 import httpx
 
-__all__ = ["ClientTransport", "build_client"]
+__all__ = ["ACCEPT_ENCODING", "ClientTransport", "build_client", "proxy_environment"]
+
+#: Only the encodings `_guards.BodyReader` decodes with a bound on the decoded size.
+ACCEPT_ENCODING = "gzip, deflate"
+
+
+def proxy_environment() -> bool:
+    """Whether a proxy variable (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`, lower or upper case) is set."""
+    return any(scheme in ("http", "https", "all") for scheme in urllib.request.getproxies_environment())
+
+
+def _headers(headers: dict[str, str]) -> dict[str, str]:
+    if any(k.lower() == "accept-encoding" for k in headers):
+        return headers
+    return {"Accept-Encoding": ACCEPT_ENCODING, **headers}
 
 
 class ClientTransport(httpx.BaseTransport):
-    """Sends through a user's `httpx.Client`, so their settings apply under craftapis' policy."""
+    """Sends through a user's `httpx.Client`, so their settings apply under craftapis' policy.
 
-    def __init__(self, client: httpx.Client) -> None:
+    Always with `follow_redirects=False`, which overrides the client's own setting: redirects are the
+    policy transport's to follow or refuse. `owned=True` (a client craftapis made) closes it too."""
+
+    def __init__(self, client: httpx.Client, *, owned: bool = False) -> None:
         self._client = client
+        self._owned = owned
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        return self._client.send(request, stream=True)
+        return self._client.send(request, stream=True, follow_redirects=False)
 
     def close(self) -> None:  # the user's client is theirs to close
-        pass
+        if self._owned:
+            self._client.close()
 
 
 def build_client(
     *,
     base_url: str,
-    policy: Callable[[httpx.BaseTransport], httpx.BaseTransport],
+    policy: Callable[[httpx.BaseTransport, bool], httpx.BaseTransport],
     http_client: httpx.Client | None,
     transport: httpx.BaseTransport | None,
     timeout: httpx.Timeout,
     headers: dict[str, str],
     follow_redirects: bool = True,
+    trust_env: bool = True,
 ) -> httpx.Client:
-    """An `httpx.Client` whose transport applies `policy` (a callable wrapping an inner transport)."""
+    """An `httpx.Client` whose transport applies `policy(inner, follow_redirects)` (a callable
+    wrapping an inner transport). The policy transport follows redirects itself; httpx never does.
+
+    With `trust_env` and a proxy variable set, the inner transport is an `httpx.Client` built with
+    `trust_env=True`, so httpx's own proxy routing (NO_PROXY included) applies: httpx ignores the proxy
+    environment whenever it is given `transport=`, and the outer client always is."""
     if http_client is not None and transport is not None:
         raise TypeError("pass either http_client= or transport=, not both")
     inner: httpx.BaseTransport
     if http_client is not None:
         inner = ClientTransport(http_client)
+    elif transport is not None:
+        inner = transport
+    elif trust_env and proxy_environment():
+        inner = ClientTransport(httpx.Client(trust_env=True, timeout=timeout), owned=True)
     else:
-        inner = transport if transport is not None else httpx.HTTPTransport()
+        inner = httpx.HTTPTransport()
     return httpx.Client(
         base_url=base_url,
-        transport=policy(inner),
+        transport=policy(inner, follow_redirects),
         timeout=timeout,
-        headers=headers,
-        follow_redirects=follow_redirects,
+        headers=_headers(headers),
+        follow_redirects=False,
+        trust_env=False,
     )

@@ -10,6 +10,8 @@ from collections.abc import Callable
 
 import httpx
 
+from ._errors import redact_url
+from ._guards import REDIRECTS_EXTENSION, Limits
 from ._primitives import Sleep, sleep
 from ._ratelimit import RateLimiter
 from ._retry import RetryPolicy, WaitHintParser
@@ -29,6 +31,13 @@ class PolicyTransport(_PolicyCore, httpx.BaseTransport):
             (default: ``retry-after-ms``, then ``Retry-After`` seconds or date).
         sleep: how to wait (default: ``craftapis._primitives.sleep``).
         clock: a monotonic clock for the deadline (default :func:`time.monotonic`).
+        limits: :class:`~craftapis.Limits` (decoded body size of buffered responses, redirects).
+        follow_redirects: follow redirects under craftapis' policy (`_guards.redirect_request`: to
+            another origin only a GET/HEAD, stripped of every credential header); False returns them.
+
+    Every phase of every attempt's timeout is capped at the time left before
+    ``RetryPolicy.deadline``, and a buffered body is read (and decoded) here, bounded in size and
+    checked against the deadline between chunks: the deadline bounds the whole call.
     """
 
     def __init__(
@@ -40,8 +49,10 @@ class PolicyTransport(_PolicyCore, httpx.BaseTransport):
         wait_hint: WaitHintParser | None = None,
         sleep: Sleep = sleep,
         clock: Callable[[], float] = time.monotonic,
+        limits: Limits | None = None,
+        follow_redirects: bool = True,
     ) -> None:
-        super().__init__(retry, limiter, wait_hint, clock)
+        super().__init__(retry, limiter, wait_hint, clock, limits, follow_redirects)
         self.transport = transport if transport is not None else httpx.HTTPTransport()
         self._sleep = sleep
 
@@ -51,25 +62,51 @@ class PolicyTransport(_PolicyCore, httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         policy, idempotent, rewind = self._prepare(request)
-        if rewind:
+        if rewind or self.follow_redirects:  # retries and 307/308 resend the body
             request.read()
         start = self._clock()
+        trail: list[str | None] = []
+        current = request
+        while True:
+            response = self._attempts(current, policy, idempotent, start)
+            try:
+                following = self._next_hop(current, response, len(trail))
+            except BaseException:
+                response.close()
+                raise
+            if following is None:
+                break
+            response.close()
+            trail.append(redact_url(following.url))
+            current = following
+        if trail:
+            response.extensions = {**response.extensions, REDIRECTS_EXTENSION: trail}
+        return response
+
+    def _attempts(
+        self, request: httpx.Request, policy: RetryPolicy, idempotent: bool | None, start: float
+    ) -> httpx.Response:
         attempt = 0
         while True:
             attempt += 1
             while (wait := self._slot(request, policy, start)) > 0.0:
                 self._wait(wait)
-            raw: bytes | None = None
+            self._cap_timeout(request, policy, start)
+            body: bytes | None = None
             try:
                 response = self.transport.handle_request(request)
                 if self._must_read(request, response, policy):
+                    reader = self._reader(request, response, policy, start)
                     try:
                         if response.is_stream_consumed:  # built in memory (MockTransport, ...): already read
-                            raw = response.content
+                            body = reader.of_content(response.content)
                         else:
-                            raw = b"".join([chunk for chunk in response.iter_raw()])
+                            for chunk in response.iter_raw():
+                                reader.feed(chunk)
+                            body = reader.finish()
                     finally:
                         response.close()
+                    response = reader.replay(body)
             except httpx.TransportError as exc:
                 decision = self._on_error(request, policy, idempotent, attempt, start, exc)
                 if not decision.retry:
@@ -78,10 +115,10 @@ class PolicyTransport(_PolicyCore, httpx.BaseTransport):
                 self.limiter.observe(request, None)
                 raise
             else:
-                if raw is None:
+                if body is None:
                     self.limiter.observe(request, response)
                     return response
-                maybe, response = self._on_read(request, response, raw, policy, idempotent, attempt, start)
+                maybe, response = self._on_read(request, response, body, policy, idempotent, attempt, start)
                 if maybe is None or not maybe.retry:
                     return response
                 decision = maybe

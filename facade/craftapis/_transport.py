@@ -33,6 +33,7 @@ import httpx
 
 from ._context import IDEMPOTENT_EXTENSION, OPTIONS_EXTENSION, current_call_options
 from ._errors import RateLimitError, redact_url
+from ._guards import BodyReader, Limits, deadline_timeout, is_redirect, redirect_request
 from ._ratelimit import NoRateLimiter, RateLimiter
 from ._retry import RetryDecision, RetryPolicy, WaitHintParser, standard_wait_hint
 
@@ -114,7 +115,7 @@ def _replay(
     request: httpx.Request,
     extensions: dict[str, Any] | None = None,
 ) -> httpx.Response:
-    """A fresh, unread response over already-received raw (still encoded) bytes."""
+    """A fresh, unread response over an already-received body (decoded by `BodyReader`)."""
     return httpx.Response(
         response.status_code,
         headers=response.headers,
@@ -133,7 +134,11 @@ class _PolicyCore:
         limiter: RateLimiter | None,
         wait_hint: WaitHintParser | None,
         clock: Callable[[], float],
+        limits: Limits | None = None,
+        follow_redirects: bool = True,
     ) -> None:
+        self.limits = limits if limits is not None else Limits()
+        self.follow_redirects = follow_redirects
         self.retry = retry if retry is not None else RetryPolicy()
         self.limiter: RateLimiter = limiter if limiter is not None else NoRateLimiter()
         self.wait_hint: WaitHintParser = wait_hint if wait_hint is not None else standard_wait_hint
@@ -177,6 +182,33 @@ class _PolicyCore:
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("rate limiter: %s %s waits %.3f s", request.method, redact_url(request.url), wait)
         return wait
+
+    def _cap_timeout(self, request: httpx.Request, policy: RetryPolicy, start: float) -> None:
+        """Cap every timeout phase of the next attempt at the time left before the call's deadline, so a
+        stalled server cannot hold a call past it (between chunks, `BodyReader` checks the deadline too)."""
+        remaining = policy.deadline - (self._clock() - start)
+        timeout = request.extensions.get("timeout")
+        if not isinstance(timeout, dict) or not timeout:
+            timeout = {"connect": None, "read": None, "write": None, "pool": None}
+        request.extensions["timeout"] = deadline_timeout(timeout, remaining)
+
+    def _reader(
+        self, request: httpx.Request, response: httpx.Response, policy: RetryPolicy, start: float
+    ) -> BodyReader:
+        return BodyReader(
+            request,
+            response,
+            limit=self.limits.max_body_size,
+            deadline=policy.deadline,
+            deadline_at=start + policy.deadline,
+            clock=self._clock,
+        )
+
+    def _next_hop(self, request: httpx.Request, response: httpx.Response, hops: int) -> httpx.Request | None:
+        """The next request when `response` is a redirect craftapis follows, else None."""
+        if not (self.follow_redirects and is_redirect(response)):
+            return None
+        return redirect_request(request, response, hops=hops, limits=self.limits)
 
     def _slept(self, seconds: float) -> None:
         with self.stats._lock:

@@ -138,10 +138,11 @@ async def test_authorization_does_not_follow_a_redirect(
 async def test_moonrope_credential_headers_do_not_follow_a_redirect(
     api: Api, mode: str, elsewhere: str, status: int
 ) -> None:
-    """httpx strips only `Authorization`; moonrope's clients drop their own credential headers on a
-    hop that leaves the server (`HeaderAuth.redirect_guard`, a request hook run for every hop)."""
+    """httpx strips only `Authorization`; craftapis' redirect policy drops every credential header on a
+    hop that leaves the server. A 302 turns the POST into a GET, which may go there stripped; a 307
+    would resend the POST and its body to the other origin, so it is refused (`RedirectError`)."""
     leaks, reached = await _redirected(api, mode, elsewhere, status)
-    assert reached >= 1
+    assert reached == (1 if status == 302 else 0)
     assert leaks == []
 
 
