@@ -28,7 +28,7 @@ async def _async_bearer_flow(
         async with session._async_lock():
             tokens, generation = session._require_tokens()
             if session._due(tokens):  # nobody refreshed while we waited for the lock
-                refresh = yield session._refresh_request(tokens)
+                refresh = yield session._refresh_request(tokens, request)
                 await refresh.aread()
                 session._accept_grant(refresh, _decode(refresh), refresh=True)
                 tokens, generation = session._require_tokens()
@@ -38,7 +38,7 @@ async def _async_bearer_flow(
     async with session._async_lock():
         current, now_generation = session._require_tokens()
         if now_generation == generation and current.refresh_token:
-            refresh = yield session._refresh_request(current)
+            refresh = yield session._refresh_request(current, request)
             await refresh.aread()
             session._accept_grant(refresh, _decode(refresh), refresh=True)
     yield session._authorized(request)  # once: a second 401 is the caller's AuthenticationError

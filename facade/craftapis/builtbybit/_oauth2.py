@@ -41,6 +41,8 @@ from .._errors import (
     ResponseParseError,
     ServerError,
 )
+from .._http import DEFAULT_TIMEOUT
+from .._transport import BUFFER_EXTENSION
 from ._profile import BASE_URL, decode_error
 
 if TYPE_CHECKING:
@@ -164,7 +166,7 @@ def _decode(response: httpx.Response) -> Any:
 
     try:
         return json.loads(response.content) if response.content else None
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deep: _accept_grant says what is wrong
         return response.text
 
 
@@ -349,13 +351,22 @@ class OAuth2Session(httpx.Auth):
         kwargs: dict[str, Any] = _generated(_REVOKE_OPERATION)._get_kwargs(body=body)
         return kwargs
 
-    def _refresh_request(self, tokens: OAuth2Tokens) -> httpx.Request:
-        """The refresh request an auth flow sends itself (through the same client and transport)."""
+    def _refresh_request(self, tokens: OAuth2Tokens, like: httpx.Request) -> httpx.Request:
+        """The refresh request an auth flow sends itself (through the same client and transport).
+
+        It takes the timeout of the call that needs it (`like`): a bare `httpx.Request` carries none,
+        and a stalled token endpoint would hang the call, and the refresh lock, for ever. Its body is
+        read inside the policy transport (bounded in size and by the deadline), as every JSON call's."""
         kwargs = self._grant_kwargs("refresh_token", refresh_token=tokens.refresh_token)
         headers = dict(kwargs.get("headers") or {})
         headers["Authorization"] = self._basic._header
         url = (self.base_url or BASE_URL) + kwargs["url"]
-        return httpx.Request(kwargs["method"].upper(), url, data=kwargs["data"], headers=headers)
+        extensions: dict[str, Any] = {BUFFER_EXTENSION: True}
+        timeout = like.extensions.get("timeout")
+        extensions["timeout"] = timeout if timeout is not None else DEFAULT_TIMEOUT.as_dict()
+        return httpx.Request(
+            kwargs["method"].upper(), url, data=kwargs["data"], headers=headers, extensions=extensions
+        )
 
     def _accept_grant(self, response: httpx.Response, body: Any, *, refresh: bool) -> OAuth2Tokens:
         """Install the token set a token endpoint answered, or raise what went wrong."""

@@ -30,7 +30,7 @@ def _sync_bearer_flow(
         with session._sync_lock():
             tokens, generation = session._require_tokens()
             if session._due(tokens):  # nobody refreshed while we waited for the lock
-                refresh = yield session._refresh_request(tokens)
+                refresh = yield session._refresh_request(tokens, request)
                 refresh.read()
                 session._accept_grant(refresh, _decode(refresh), refresh=True)
                 tokens, generation = session._require_tokens()
@@ -40,7 +40,7 @@ def _sync_bearer_flow(
     with session._sync_lock():
         current, now_generation = session._require_tokens()
         if now_generation == generation and current.refresh_token:
-            refresh = yield session._refresh_request(current)
+            refresh = yield session._refresh_request(current, request)
             refresh.read()
             session._accept_grant(refresh, _decode(refresh), refresh=True)
     yield session._authorized(request)  # once: a second 401 is the caller's AuthenticationError
