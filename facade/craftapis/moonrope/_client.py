@@ -51,11 +51,19 @@ def api_path(api_version: int | str) -> str:
     return f"/api/v{int(match.group(1))}"
 
 
+_NAME = re.compile(r"[A-Za-z0-9_-]+(?:/[A-Za-z0-9_-]+)*")
+
+
 def _action_path(controller: str, action: str) -> str:
+    """`controller/action`, refused unless both are moonrope names: `../../admin` would post the key to
+    another path, and `message?x=1#f` would add a query; neither may reach the server."""
     controller = controller.strip("/")
     action = action.strip("/")
-    if not controller or not action:
-        raise ValueError(f"controller and action must be non-empty, got {controller!r} and {action!r}")
+    if not _NAME.fullmatch(controller) or not _NAME.fullmatch(action):
+        raise ValueError(
+            "controller and action must be moonrope names (letters, digits, '_' and '-', segments "
+            f"joined by '/'), got {controller!r} and {action!r}; nothing was sent"
+        )
     return f"{controller}/{action}"
 
 

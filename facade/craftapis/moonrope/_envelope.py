@@ -98,6 +98,16 @@ def _scrub(value: Any, secrets: Collection[str]) -> Any:
     return value
 
 
+def _scrub_error(error: APIError, secrets: Collection[str]) -> None:
+    """Every secret out of what an error keeps and shows: message, args, body, text."""
+    error.message = _scrub(error.message, secrets)
+    error.args = (error.message,)
+    error.body = _scrub(error.body, secrets)
+    text = getattr(error, "text", None)
+    if isinstance(text, str):
+        error.text = _scrub(text, secrets)  # type: ignore[attr-defined]
+
+
 def _str_or_none(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
@@ -179,21 +189,27 @@ def envelope_error_decoder(
             status = body.get("status") if isinstance(body, Mapping) else None
             if status == SUCCESS:
                 return None
+            error: APIError | None
             if not isinstance(status, str):
-                return ResponseParseError.from_response(
+                error = ResponseParseError.from_response(
                     response,
                     message=(
                         "the server's answer is not a moonrope envelope ({status, time, flags, data}); "
                         "check base_url and api_version (a proxy or login page may be answering)"
                     ),
-                    body=body,
+                    body=_scrub(body, frozen),
                 )
-            error: APIError | None = _envelope_error(response, _scrub(body, frozen), status)
+            else:
+                error = _envelope_error(response, _scrub(body, frozen), status)
         else:
-            error = _failure_error(response, _scrub(body, frozen))
+            scrubbed = _scrub(body, frozen)
+            error = _failure_error(response, scrubbed)
+            if error is None and frozen:
+                # a proxy's or a plain error page: mapped by status here, so that its body, message and
+                # text lose the key too (a server may echo it: "Invalid API key KEY")
+                error = APIError.from_response(response, body=scrubbed)
         if error is not None and frozen:
-            error.message = _scrub(error.message, frozen)
-            error.args = (error.message,)
+            _scrub_error(error, frozen)
         return error
 
     return decode_error
