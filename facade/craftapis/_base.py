@@ -305,9 +305,11 @@ class _ClientCore:
             url=url,
         )
 
-    def _http_error(self, method: str, url: str, exc: httpx.HTTPError) -> APIError:
+    def _http_error(self, method: str, url: str, exc: httpx.HTTPError | httpx.InvalidURL) -> APIError:
         """An httpx error that is not a transport failure (DecodingError, TooManyRedirects from a user's
-        event hook ...), as the `APIError` it stands for: the answer could not be read."""
+        event hook, the InvalidURL httpx raises building `next_request` from a redirect's unparseable
+        Location even when it does not follow ...), as the `APIError` it stands for: the answer could
+        not be read."""
         request = _request_of(exc) if isinstance(exc, httpx.RequestError) else None
         if request is not None:
             method, url = request.method, str(request.url)

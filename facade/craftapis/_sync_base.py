@@ -126,7 +126,7 @@ class SyncAPIClient(_ClientCore):
         except httpx.TransportError as exc:
             request = _request_of(exc) or httpx.Request(kwargs["method"], self.base_url + kwargs["url"])
             raise self._connection_error(request, exc) from exc
-        except httpx.HTTPError as exc:  # DecodingError and the like: an answer that cannot be read
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:  # DecodingError, a Location httpx cannot parse ...
             raise self._http_error(kwargs["method"], self.base_url + kwargs["url"], exc) from exc
         self._record(response)
         return response, (self._check(response) if check else None)
@@ -146,7 +146,7 @@ class SyncAPIClient(_ClientCore):
             response = self._http.send(request, stream=True, auth=auth)
         except httpx.TransportError as exc:
             raise self._connection_error(request, exc) from exc
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise self._http_error(request.method, str(request.url), exc) from exc
         self._record(response)
         try:
