@@ -10,11 +10,16 @@ from typing import Any
 import pytest
 
 _ROOT = Path(__file__).resolve().parents[1]
-# Import craftapis (and craftapis_generated) from the source tree when not installed;
-# tests/ itself holds shared helpers such as loopback.py.
-for _path in (_ROOT / "facade", _ROOT / "generated", Path(__file__).resolve().parent):
+# Import craftapis (and craftapis_generated) from the source tree when not installed.
+for _path in (_ROOT / "facade", _ROOT / "generated"):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
+# tests/ itself holds shared helpers such as loopback.py. It goes LAST: its folders `secrets/` and
+# `typing/` would otherwise shadow the standard library's modules of those names (redis-py imports
+# `secrets` and got the tests package instead).
+_TESTS = str(Path(__file__).resolve().parent)
+if _TESTS not in sys.path:
+    sys.path.append(_TESTS)
 
 from loopback import LoopbackServer  # noqa: E402
 
