@@ -4,17 +4,16 @@ get the test package. The conftest puts tests/ last; this proves the standard mo
 
 from __future__ import annotations
 
-import importlib
+import importlib.machinery
 import sys
+from pathlib import Path
+
+TESTS = Path(__file__).resolve().parent
 
 
-def test_secrets_and_typing_are_the_standard_library() -> None:
+def test_secrets_and_typing_resolve_to_the_standard_library() -> None:
     for name in ("secrets", "typing"):
-        module = sys.modules.get(name) or importlib.import_module(name)
-        origin = str(getattr(module, "__file__", "") or "")
-        assert "tests" not in origin.replace("\\", "/").split("/")[-2:-1], origin
-    import secrets
-    import typing
-
-    assert callable(secrets.token_bytes)
-    assert hasattr(typing, "TYPE_CHECKING")
+        # searches sys.path as a fresh import would, ignoring modules imported already
+        spec = importlib.machinery.PathFinder.find_spec(name, sys.path)
+        assert spec is not None and spec.origin is not None, name
+        assert TESTS not in Path(spec.origin).resolve().parents, f"{name} resolves to {spec.origin}"
