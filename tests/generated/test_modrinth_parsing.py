@@ -11,8 +11,10 @@ Two halves:
 from __future__ import annotations
 
 import copy
+import datetime
 import json
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -94,6 +96,21 @@ def _to_dict(parsed: Any) -> Any:
     return [item.to_dict() for item in parsed] if isinstance(parsed, list) else parsed.to_dict()
 
 
+_RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)")
+
+
+def _instants(body: Any) -> Any:
+    """`body` with every RFC 3339 string replaced by the instant it names: dates come back from to_dict()
+    as RFC 3339 of the same instant (`.551Z` may return as `.551000Z`), not as the same characters."""
+    if isinstance(body, dict):
+        return {key: _instants(value) for key, value in body.items()}
+    if isinstance(body, list):
+        return [_instants(item) for item in body]
+    if isinstance(body, str) and _RFC3339.fullmatch(body):
+        return datetime.datetime.fromisoformat(body)
+    return body
+
+
 # A few real values per file: proof that the right fields land in the right places.
 def _check_get_project_response(p: Project) -> None:
     assert (p.id, p.slug, p.title) == ("mOgUt4GM", "modmenu", "Mod Menu")
@@ -132,6 +149,8 @@ def _check_project_discordsrv_versions(vs: list[Version]) -> None:
     assert first.files[0].file_type is None  # nullable enum (patched)
     assert first.files[0].id == "24nF6bJk"  # a real field the published spec lacks (patched in)
     assert first.files[0].filename == "DiscordSRV-Build-1.30.4.jar"
+    assert isinstance(first.date_published, datetime.datetime)
+    assert first.date_published.utcoffset() == datetime.timedelta(0)
 
 
 def _check_get_user_response(u: User) -> None:
@@ -172,8 +191,11 @@ def test_recorded_response_parses_into_its_model(name: str, modrinth_dir: Path) 
     parsed = parse(copy.deepcopy(data))
     if name in CHECKS:
         CHECKS[name](parsed)
-    # nothing the server sent is lost or changed on the way back
-    assert _to_dict(parsed) == data, f"{name} ({model}) does not round-trip through to_dict()"
+    back = _to_dict(parsed)
+    # nothing the server sent is lost or changed on the way back (dates: the same instant)
+    assert _instants(back) == _instants(data), f"{name} ({model}) does not round-trip through to_dict()"
+    # and every UTC date comes back written with `Z`, as the server writes it
+    assert json.dumps(back).count("Z\"") == json.dumps(data).count("Z\"")
 
 
 def test_every_checked_file_is_still_recorded(modrinth_dir: Path) -> None:
@@ -412,3 +434,36 @@ def test_unknown_fields_are_kept_in_additional_properties() -> None:
     assert version.additional_properties == {"loader_fields": {"environment": "client"}}
     assert version.files[0].additional_properties == {"future_hash_kind": "xyz"}
     assert version.to_dict() == version_data
+
+
+# --- dates (the overlay turns Modrinth's `format: ISO-8601` into `date-time`) --------------------------
+
+
+def test_every_documented_date_is_a_timezone_aware_datetime() -> None:
+    project = Project.from_dict(_project(approved="2023-01-03T04:05:06.123456Z", queued=None))
+    assert project.published == datetime.datetime(2023, 1, 1, tzinfo=datetime.UTC)
+    assert project.updated.tzinfo is not None and project.updated.utcoffset() == datetime.timedelta(0)
+    assert project.approved == datetime.datetime(2023, 1, 3, 4, 5, 6, 123456, tzinfo=datetime.UTC)
+    assert project.queued is None  # nullable dates stay None
+    back = project.to_dict()
+    assert (back["published"], back["approved"]) == ("2023-01-01T00:00:00Z", "2023-01-03T04:05:06.123456Z")
+
+
+def test_dates_with_an_offset_without_one_or_in_other_iso_forms_parse() -> None:
+    from craftapis_generated.modrinth.types import format_datetime, parse_datetime
+
+    plus_two = parse_datetime("2023-01-01T02:00:00+02:00")
+    assert plus_two == datetime.datetime(2023, 1, 1, tzinfo=datetime.UTC)
+    assert format_datetime(plus_two) == "2023-01-01T02:00:00+02:00"  # the offset it came with is kept
+    # no offset: taken as UTC (Labrinth stores DateTime<Utc>), never a naive datetime
+    assert parse_datetime("2023-01-01T00:00:00").tzinfo is datetime.UTC
+    # ISO 8601 forms datetime.fromisoformat (3.11) does not read: python-dateutil's isoparse does
+    assert parse_datetime("2023-01-01T00:00:00+0000") == datetime.datetime(2023, 1, 1, tzinfo=datetime.UTC)
+    assert parse_datetime("2023-W01-1T00:00:00Z") == datetime.datetime(2023, 1, 2, tzinfo=datetime.UTC)
+
+
+@pytest.mark.parametrize("bad", ["yesterday", "2023-13-45T00:00:00Z", 1672531200, None])
+def test_a_date_that_is_no_date_raises_instead_of_passing_through(bad: object) -> None:
+    body = _project(published=bad)
+    with pytest.raises((ValueError, TypeError)):
+        Project.from_dict(body)

@@ -3,6 +3,7 @@
 # Do not edit: change the spec patch or the templates in specs/ and regenerate.
 """Contains some shared types for properties"""
 
+import datetime
 from collections.abc import Mapping, MutableMapping
 from http import HTTPStatus
 from typing import IO, BinaryIO, Generic, Literal, TypeVar
@@ -54,4 +55,34 @@ class Response(Generic[T]):
     parsed: T | None
 
 
-__all__ = ["UNSET", "File", "FileTypes", "RequestFiles", "Response", "Unset"]
+_fromisoformat = datetime.datetime.fromisoformat
+_UTC = datetime.timezone.utc
+
+
+def parse_datetime(value: str) -> datetime.datetime:
+    """A timezone-aware datetime from an RFC 3339 / ISO 8601 string (craftapis template, see specs/templates/README.md).
+
+    ``datetime.fromisoformat`` (C, Python >= 3.11) reads RFC 3339 including ``Z``; python-dateutil's
+    ``isoparse`` is the fallback for the ISO 8601 forms it does not (week dates, ``+0000`` without colon...).
+    A value without an offset is taken as UTC, the zone every API generated here stores its dates in.
+    """
+    try:
+        parsed = _fromisoformat(value)
+    except ValueError:
+        from dateutil.parser import isoparse
+
+        parsed = isoparse(value)
+    except TypeError:
+        raise TypeError(f"a date-time must be a string, got {type(value).__name__}") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=_UTC)
+    return parsed
+
+
+def format_datetime(value: datetime.datetime) -> str:
+    """The RFC 3339 text of a datetime, ``Z`` for UTC as the APIs write it (``+00:00`` otherwise)."""
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+__all__ = ["UNSET", "File", "FileTypes", "RequestFiles", "Response", "Unset", "format_datetime", "parse_datetime"]

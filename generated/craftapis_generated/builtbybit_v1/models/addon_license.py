@@ -13,6 +13,18 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="AddonLicense")
 
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "license_id",
+        "purchase_id",
+        "issued_to",
+        "issued_by",
+        "issued_at",
+        "active",
+    }
+)
+
 
 @_attrs_define
 class AddonLicense:
@@ -68,18 +80,18 @@ class AddonLicense:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        license_id = d.pop("license_id", UNSET)
+        d = src_dict
+        license_id = d.get("license_id", UNSET)
 
-        purchase_id = d.pop("purchase_id", UNSET)
+        purchase_id = d.get("purchase_id", UNSET)
 
-        issued_to = d.pop("issued_to", UNSET)
+        issued_to = d.get("issued_to", UNSET)
 
-        issued_by = d.pop("issued_by", UNSET)
+        issued_by = d.get("issued_by", UNSET)
 
-        issued_at = d.pop("issued_at", UNSET)
+        issued_at = d.get("issued_at", UNSET)
 
-        active = d.pop("active", UNSET)
+        active = d.get("active", UNSET)
 
         addon_license = cls(
             license_id=license_id,
@@ -89,6 +101,9 @@ class AddonLicense:
             issued_at=issued_at,
             active=active,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         addon_license.additional_properties = d
         return addon_license

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -12,6 +12,20 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="AddonPurchase")
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "purchase_id",
+        "purchaser_id",
+        "renewal",
+        "status",
+        "price",
+        "currency",
+        "purchase_date",
+        "validation_date",
+    }
+)
 
 
 @_attrs_define
@@ -84,29 +98,22 @@ class AddonPurchase:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        purchase_id = d.pop("purchase_id", UNSET)
+        d = src_dict
+        purchase_id = d.get("purchase_id", UNSET)
 
-        purchaser_id = d.pop("purchaser_id", UNSET)
+        purchaser_id = d.get("purchaser_id", UNSET)
 
-        renewal = d.pop("renewal", UNSET)
+        renewal = d.get("renewal", UNSET)
 
-        status = d.pop("status", UNSET)
+        status = d.get("status", UNSET)
 
-        price = d.pop("price", UNSET)
+        price = d.get("price", UNSET)
 
-        currency = d.pop("currency", UNSET)
+        currency = d.get("currency", UNSET)
 
-        purchase_date = d.pop("purchase_date", UNSET)
+        purchase_date = d.get("purchase_date", UNSET)
 
-        def _parse_validation_date(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        validation_date = _parse_validation_date(d.pop("validation_date", UNSET))
+        validation_date = d.get("validation_date", UNSET)
 
         addon_purchase = cls(
             purchase_id=purchase_id,
@@ -118,6 +125,9 @@ class AddonPurchase:
             purchase_date=purchase_date,
             validation_date=validation_date,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         addon_purchase.additional_properties = d
         return addon_purchase

@@ -13,6 +13,17 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="Alert")
 
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "caused_member_id",
+        "content_type",
+        "content_id",
+        "alert_type",
+        "alert_date",
+    }
+)
+
 
 @_attrs_define
 class Alert:
@@ -62,16 +73,16 @@ class Alert:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        caused_member_id = d.pop("caused_member_id", UNSET)
+        d = src_dict
+        caused_member_id = d.get("caused_member_id", UNSET)
 
-        content_type = d.pop("content_type", UNSET)
+        content_type = d.get("content_type", UNSET)
 
-        content_id = d.pop("content_id", UNSET)
+        content_id = d.get("content_id", UNSET)
 
-        alert_type = d.pop("alert_type", UNSET)
+        alert_type = d.get("alert_type", UNSET)
 
-        alert_date = d.pop("alert_date", UNSET)
+        alert_date = d.get("alert_date", UNSET)
 
         alert = cls(
             caused_member_id=caused_member_id,
@@ -80,6 +91,9 @@ class Alert:
             alert_type=alert_type,
             alert_date=alert_date,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         alert.additional_properties = d
         return alert

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -12,6 +12,16 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="Ban")
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "member_id",
+        "banned_by_id",
+        "ban_date",
+        "reason",
+    }
+)
 
 
 @_attrs_define
@@ -60,21 +70,14 @@ class Ban:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        member_id = d.pop("member_id", UNSET)
+        d = src_dict
+        member_id = d.get("member_id", UNSET)
 
-        banned_by_id = d.pop("banned_by_id", UNSET)
+        banned_by_id = d.get("banned_by_id", UNSET)
 
-        ban_date = d.pop("ban_date", UNSET)
+        ban_date = d.get("ban_date", UNSET)
 
-        def _parse_reason(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        reason = _parse_reason(d.pop("reason", UNSET))
+        reason = d.get("reason", UNSET)
 
         ban = cls(
             member_id=member_id,
@@ -82,6 +85,9 @@ class Ban:
             ban_date=ban_date,
             reason=reason,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         ban.additional_properties = d
         return ban

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -12,6 +12,18 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="BasicResource")
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "resource_id",
+        "author_id",
+        "title",
+        "tag_line",
+        "price",
+        "currency",
+    }
+)
 
 
 @_attrs_define
@@ -72,25 +84,18 @@ class BasicResource:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        resource_id = d.pop("resource_id", UNSET)
+        d = src_dict
+        resource_id = d.get("resource_id", UNSET)
 
-        author_id = d.pop("author_id", UNSET)
+        author_id = d.get("author_id", UNSET)
 
-        title = d.pop("title", UNSET)
+        title = d.get("title", UNSET)
 
-        tag_line = d.pop("tag_line", UNSET)
+        tag_line = d.get("tag_line", UNSET)
 
-        price = d.pop("price", UNSET)
+        price = d.get("price", UNSET)
 
-        def _parse_currency(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        currency = _parse_currency(d.pop("currency", UNSET))
+        currency = d.get("currency", UNSET)
 
         basic_resource = cls(
             resource_id=resource_id,
@@ -100,6 +105,9 @@ class BasicResource:
             price=price,
             currency=currency,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         basic_resource.additional_properties = d
         return basic_resource

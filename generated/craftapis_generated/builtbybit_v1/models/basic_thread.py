@@ -13,6 +13,18 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="BasicThread")
 
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "thread_id",
+        "title",
+        "reply_count",
+        "view_count",
+        "creation_date",
+        "last_message_date",
+    }
+)
+
 
 @_attrs_define
 class BasicThread:
@@ -68,18 +80,18 @@ class BasicThread:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        thread_id = d.pop("thread_id", UNSET)
+        d = src_dict
+        thread_id = d.get("thread_id", UNSET)
 
-        title = d.pop("title", UNSET)
+        title = d.get("title", UNSET)
 
-        reply_count = d.pop("reply_count", UNSET)
+        reply_count = d.get("reply_count", UNSET)
 
-        view_count = d.pop("view_count", UNSET)
+        view_count = d.get("view_count", UNSET)
 
-        creation_date = d.pop("creation_date", UNSET)
+        creation_date = d.get("creation_date", UNSET)
 
-        last_message_date = d.pop("last_message_date", UNSET)
+        last_message_date = d.get("last_message_date", UNSET)
 
         basic_thread = cls(
             thread_id=thread_id,
@@ -89,6 +101,9 @@ class BasicThread:
             creation_date=creation_date,
             last_message_date=last_message_date,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         basic_thread.additional_properties = d
         return basic_thread

@@ -13,6 +13,21 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="Conversation")
 
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "conversation_id",
+        "title",
+        "creation_date",
+        "creator_id",
+        "last_message_date",
+        "last_read_date",
+        "open",
+        "reply_count",
+        "recipient_ids",
+    }
+)
+
 
 @_attrs_define
 class Conversation:
@@ -97,46 +112,44 @@ class Conversation:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        conversation_id = d.pop("conversation_id", UNSET)
+        d = src_dict
+        conversation_id = d.get("conversation_id", UNSET)
 
-        title = d.pop("title", UNSET)
+        title = d.get("title", UNSET)
 
-        creation_date = d.pop("creation_date", UNSET)
+        creation_date = d.get("creation_date", UNSET)
 
-        creator_id = d.pop("creator_id", UNSET)
+        creator_id = d.get("creator_id", UNSET)
 
-        last_message_date = d.pop("last_message_date", UNSET)
+        last_message_date = d.get("last_message_date", UNSET)
 
-        def _parse_last_read_date(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        last_read_date = d.get("last_read_date", UNSET)
 
-        last_read_date = _parse_last_read_date(d.pop("last_read_date", UNSET))
+        open_ = d.get("open", UNSET)
 
-        open_ = d.pop("open", UNSET)
+        reply_count = d.get("reply_count", UNSET)
 
-        reply_count = d.pop("reply_count", UNSET)
+        _recipient_ids_raw = d.get("recipient_ids", UNSET)
+        if _recipient_ids_raw is None or _recipient_ids_raw is UNSET:
+            recipient_ids = _recipient_ids_raw
+        else:
 
-        def _parse_recipient_ids(data: object) -> list[int] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                recipient_ids_type_0 = cast(list[int], data)
+            def _parse_recipient_ids(data: object) -> list[int] | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, list):
+                        raise TypeError()
+                    recipient_ids_type_0 = data
 
-                return recipient_ids_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[int] | None | Unset, data)
+                    return recipient_ids_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(list[int] | None | Unset, data)
 
-        recipient_ids = _parse_recipient_ids(d.pop("recipient_ids", UNSET))
+            recipient_ids = _parse_recipient_ids(_recipient_ids_raw)
 
         conversation = cls(
             conversation_id=conversation_id,
@@ -149,6 +162,9 @@ class Conversation:
             reply_count=reply_count,
             recipient_ids=recipient_ids,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         conversation.additional_properties = d
         return conversation

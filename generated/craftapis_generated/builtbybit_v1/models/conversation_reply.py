@@ -13,6 +13,16 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="ConversationReply")
 
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "message_id",
+        "message_date",
+        "author_id",
+        "message",
+    }
+)
+
 
 @_attrs_define
 class ConversationReply:
@@ -56,14 +66,14 @@ class ConversationReply:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        message_id = d.pop("message_id", UNSET)
+        d = src_dict
+        message_id = d.get("message_id", UNSET)
 
-        message_date = d.pop("message_date", UNSET)
+        message_date = d.get("message_date", UNSET)
 
-        author_id = d.pop("author_id", UNSET)
+        author_id = d.get("author_id", UNSET)
 
-        message = d.pop("message", UNSET)
+        message = d.get("message", UNSET)
 
         conversation_reply = cls(
             message_id=message_id,
@@ -71,6 +81,9 @@ class ConversationReply:
             author_id=author_id,
             message=message,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         conversation_reply.additional_properties = d
         return conversation_reply

@@ -13,6 +13,17 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="Download")
 
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "download_id",
+        "resource_id",
+        "version_id",
+        "downloader_id",
+        "download_date",
+    }
+)
+
 
 @_attrs_define
 class Download:
@@ -62,16 +73,16 @@ class Download:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        download_id = d.pop("download_id", UNSET)
+        d = src_dict
+        download_id = d.get("download_id", UNSET)
 
-        resource_id = d.pop("resource_id", UNSET)
+        resource_id = d.get("resource_id", UNSET)
 
-        version_id = d.pop("version_id", UNSET)
+        version_id = d.get("version_id", UNSET)
 
-        downloader_id = d.pop("downloader_id", UNSET)
+        downloader_id = d.get("downloader_id", UNSET)
 
-        download_date = d.pop("download_date", UNSET)
+        download_date = d.get("download_date", UNSET)
 
         download = cls(
             download_id=download_id,
@@ -80,6 +91,9 @@ class Download:
             downloader_id=downloader_id,
             download_date=download_date,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         download.additional_properties = d
         return download

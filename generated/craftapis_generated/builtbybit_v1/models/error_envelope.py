@@ -17,6 +17,26 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="ErrorEnvelope")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, ErrorDetail
+    from ..models.error_detail import ErrorDetail  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "result",
+        "error",
+    }
+)
+
 
 @_attrs_define
 class ErrorEnvelope:
@@ -49,17 +69,20 @@ class ErrorEnvelope:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.error_detail import ErrorDetail  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        result = Result._value2member_map_.get(d["result"]) or Result(d["result"])
 
-        d = dict(src_dict)
-        result = Result(d.pop("result"))
-
-        error = ErrorDetail.from_dict(d.pop("error"))
+        error = ErrorDetail.from_dict(d["error"])
 
         error_envelope = cls(
             result=result,
             error=error,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         error_envelope.additional_properties = d
         return error_envelope

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -12,6 +12,20 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="License")
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "license_id",
+        "purchaser_id",
+        "validated",
+        "permanent",
+        "active",
+        "start_date",
+        "end_date",
+        "previous_end_date",
+    }
+)
 
 
 @_attrs_define
@@ -92,43 +106,22 @@ class License:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        license_id = d.pop("license_id", UNSET)
+        d = src_dict
+        license_id = d.get("license_id", UNSET)
 
-        purchaser_id = d.pop("purchaser_id", UNSET)
+        purchaser_id = d.get("purchaser_id", UNSET)
 
-        validated = d.pop("validated", UNSET)
+        validated = d.get("validated", UNSET)
 
-        permanent = d.pop("permanent", UNSET)
+        permanent = d.get("permanent", UNSET)
 
-        active = d.pop("active", UNSET)
+        active = d.get("active", UNSET)
 
-        def _parse_start_date(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        start_date = d.get("start_date", UNSET)
 
-        start_date = _parse_start_date(d.pop("start_date", UNSET))
+        end_date = d.get("end_date", UNSET)
 
-        def _parse_end_date(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        end_date = _parse_end_date(d.pop("end_date", UNSET))
-
-        def _parse_previous_end_date(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        previous_end_date = _parse_previous_end_date(d.pop("previous_end_date", UNSET))
+        previous_end_date = d.get("previous_end_date", UNSET)
 
         license_ = cls(
             license_id=license_id,
@@ -140,6 +133,9 @@ class License:
             end_date=end_date,
             previous_end_date=previous_end_date,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         license_.additional_properties = d
         return license_

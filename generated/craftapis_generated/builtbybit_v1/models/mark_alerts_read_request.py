@@ -11,6 +11,13 @@ from attrs import field as _attrs_field
 
 T = TypeVar("T", bound="MarkAlertsReadRequest")
 
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "read",
+    }
+)
+
 
 @_attrs_define
 class MarkAlertsReadRequest:
@@ -38,12 +45,15 @@ class MarkAlertsReadRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        read = d.pop("read")
+        d = src_dict
+        read = d["read"]
 
         mark_alerts_read_request = cls(
             read=read,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         mark_alerts_read_request.additional_properties = d
         return mark_alerts_read_request

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -12,6 +12,31 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="Member")
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "member_id",
+        "username",
+        "join_date",
+        "last_activity_date",
+        "banned",
+        "suspended",
+        "restricted",
+        "disabled",
+        "premium",
+        "supreme",
+        "ultimate",
+        "discord_id",
+        "avatar_url",
+        "post_count",
+        "resource_count",
+        "purchase_count",
+        "feedback_positive",
+        "feedback_neutral",
+        "feedback_negative",
+    }
+)
 
 
 @_attrs_define
@@ -160,65 +185,44 @@ class Member:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        member_id = d.pop("member_id", UNSET)
+        d = src_dict
+        member_id = d.get("member_id", UNSET)
 
-        username = d.pop("username", UNSET)
+        username = d.get("username", UNSET)
 
-        join_date = d.pop("join_date", UNSET)
+        join_date = d.get("join_date", UNSET)
 
-        def _parse_last_activity_date(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        last_activity_date = d.get("last_activity_date", UNSET)
 
-        last_activity_date = _parse_last_activity_date(d.pop("last_activity_date", UNSET))
+        banned = d.get("banned", UNSET)
 
-        banned = d.pop("banned", UNSET)
+        suspended = d.get("suspended", UNSET)
 
-        suspended = d.pop("suspended", UNSET)
+        restricted = d.get("restricted", UNSET)
 
-        restricted = d.pop("restricted", UNSET)
+        disabled = d.get("disabled", UNSET)
 
-        disabled = d.pop("disabled", UNSET)
+        premium = d.get("premium", UNSET)
 
-        premium = d.pop("premium", UNSET)
+        supreme = d.get("supreme", UNSET)
 
-        supreme = d.pop("supreme", UNSET)
+        ultimate = d.get("ultimate", UNSET)
 
-        ultimate = d.pop("ultimate", UNSET)
+        discord_id = d.get("discord_id", UNSET)
 
-        def _parse_discord_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        avatar_url = d.get("avatar_url", UNSET)
 
-        discord_id = _parse_discord_id(d.pop("discord_id", UNSET))
+        post_count = d.get("post_count", UNSET)
 
-        def _parse_avatar_url(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        resource_count = d.get("resource_count", UNSET)
 
-        avatar_url = _parse_avatar_url(d.pop("avatar_url", UNSET))
+        purchase_count = d.get("purchase_count", UNSET)
 
-        post_count = d.pop("post_count", UNSET)
+        feedback_positive = d.get("feedback_positive", UNSET)
 
-        resource_count = d.pop("resource_count", UNSET)
+        feedback_neutral = d.get("feedback_neutral", UNSET)
 
-        purchase_count = d.pop("purchase_count", UNSET)
-
-        feedback_positive = d.pop("feedback_positive", UNSET)
-
-        feedback_neutral = d.pop("feedback_neutral", UNSET)
-
-        feedback_negative = d.pop("feedback_negative", UNSET)
+        feedback_negative = d.get("feedback_negative", UNSET)
 
         member = cls(
             member_id=member_id,
@@ -241,6 +245,9 @@ class Member:
             feedback_neutral=feedback_neutral,
             feedback_negative=feedback_negative,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         member.additional_properties = d
         return member

@@ -11,6 +11,13 @@ from attrs import field as _attrs_field
 
 T = TypeVar("T", bound="MessageRequest")
 
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "message",
+    }
+)
+
 
 @_attrs_define
 class MessageRequest:
@@ -38,12 +45,15 @@ class MessageRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        message = d.pop("message")
+        d = src_dict
+        message = d["message"]
 
         message_request = cls(
             message=message,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         message_request.additional_properties = d
         return message_request

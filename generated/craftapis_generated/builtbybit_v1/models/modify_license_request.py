@@ -13,6 +13,16 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="ModifyLicenseRequest")
 
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "permanent",
+        "active",
+        "start_date",
+        "end_date",
+    }
+)
+
 
 @_attrs_define
 class ModifyLicenseRequest:
@@ -59,14 +69,14 @@ class ModifyLicenseRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        permanent = d.pop("permanent")
+        d = src_dict
+        permanent = d["permanent"]
 
-        active = d.pop("active", UNSET)
+        active = d.get("active", UNSET)
 
-        start_date = d.pop("start_date", UNSET)
+        start_date = d.get("start_date", UNSET)
 
-        end_date = d.pop("end_date", UNSET)
+        end_date = d.get("end_date", UNSET)
 
         modify_license_request = cls(
             permanent=permanent,
@@ -74,6 +84,9 @@ class ModifyLicenseRequest:
             start_date=start_date,
             end_date=end_date,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         modify_license_request.additional_properties = d
         return modify_license_request

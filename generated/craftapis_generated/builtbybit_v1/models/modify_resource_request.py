@@ -13,6 +13,15 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="ModifyResourceRequest")
 
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "title",
+        "tag_line",
+        "description",
+    }
+)
+
 
 @_attrs_define
 class ModifyResourceRequest:
@@ -50,18 +59,21 @@ class ModifyResourceRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        title = d.pop("title", UNSET)
+        d = src_dict
+        title = d.get("title", UNSET)
 
-        tag_line = d.pop("tag_line", UNSET)
+        tag_line = d.get("tag_line", UNSET)
 
-        description = d.pop("description", UNSET)
+        description = d.get("description", UNSET)
 
         modify_resource_request = cls(
             title=title,
             tag_line=tag_line,
             description=description,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         modify_resource_request.additional_properties = d
         return modify_resource_request

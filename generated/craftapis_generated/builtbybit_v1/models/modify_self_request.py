@@ -13,6 +13,15 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="ModifySelfRequest")
 
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "custom_title",
+        "about_me",
+        "signature",
+    }
+)
+
 
 @_attrs_define
 class ModifySelfRequest:
@@ -50,18 +59,21 @@ class ModifySelfRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        custom_title = d.pop("custom_title", UNSET)
+        d = src_dict
+        custom_title = d.get("custom_title", UNSET)
 
-        about_me = d.pop("about_me", UNSET)
+        about_me = d.get("about_me", UNSET)
 
-        signature = d.pop("signature", UNSET)
+        signature = d.get("signature", UNSET)
 
         modify_self_request = cls(
             custom_title=custom_title,
             about_me=about_me,
             signature=signature,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         modify_self_request.additional_properties = d
         return modify_self_request

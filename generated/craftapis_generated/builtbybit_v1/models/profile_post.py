@@ -13,6 +13,17 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="ProfilePost")
 
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "profile_post_id",
+        "author_id",
+        "post_date",
+        "message",
+        "comment_count",
+    }
+)
+
 
 @_attrs_define
 class ProfilePost:
@@ -62,16 +73,16 @@ class ProfilePost:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        profile_post_id = d.pop("profile_post_id", UNSET)
+        d = src_dict
+        profile_post_id = d.get("profile_post_id", UNSET)
 
-        author_id = d.pop("author_id", UNSET)
+        author_id = d.get("author_id", UNSET)
 
-        post_date = d.pop("post_date", UNSET)
+        post_date = d.get("post_date", UNSET)
 
-        message = d.pop("message", UNSET)
+        message = d.get("message", UNSET)
 
-        comment_count = d.pop("comment_count", UNSET)
+        comment_count = d.get("comment_count", UNSET)
 
         profile_post = cls(
             profile_post_id=profile_post_id,
@@ -80,6 +91,9 @@ class ProfilePost:
             message=message,
             comment_count=comment_count,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         profile_post.additional_properties = d
         return profile_post

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -12,6 +12,21 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="Purchase")
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "purchase_id",
+        "purchaser_id",
+        "license_id",
+        "renewal",
+        "status",
+        "price",
+        "currency",
+        "purchase_date",
+        "validation_date",
+    }
+)
 
 
 @_attrs_define
@@ -94,38 +109,24 @@ class Purchase:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        purchase_id = d.pop("purchase_id", UNSET)
+        d = src_dict
+        purchase_id = d.get("purchase_id", UNSET)
 
-        purchaser_id = d.pop("purchaser_id", UNSET)
+        purchaser_id = d.get("purchaser_id", UNSET)
 
-        def _parse_license_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        license_id = d.get("license_id", UNSET)
 
-        license_id = _parse_license_id(d.pop("license_id", UNSET))
+        renewal = d.get("renewal", UNSET)
 
-        renewal = d.pop("renewal", UNSET)
+        status = d.get("status", UNSET)
 
-        status = d.pop("status", UNSET)
+        price = d.get("price", UNSET)
 
-        price = d.pop("price", UNSET)
+        currency = d.get("currency", UNSET)
 
-        currency = d.pop("currency", UNSET)
+        purchase_date = d.get("purchase_date", UNSET)
 
-        purchase_date = d.pop("purchase_date", UNSET)
-
-        def _parse_validation_date(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        validation_date = _parse_validation_date(d.pop("validation_date", UNSET))
+        validation_date = d.get("validation_date", UNSET)
 
         purchase = cls(
             purchase_id=purchase_id,
@@ -138,6 +139,9 @@ class Purchase:
             purchase_date=purchase_date,
             validation_date=validation_date,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         purchase.additional_properties = d
         return purchase

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -12,6 +12,29 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="Resource")
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "resource_id",
+        "author_id",
+        "title",
+        "tag_line",
+        "description",
+        "release_date",
+        "last_update_date",
+        "category_title",
+        "current_version_id",
+        "price",
+        "currency",
+        "purchase_count",
+        "download_count",
+        "review_count",
+        "review_average",
+        "moderated",
+        "discussion_thread_id",
+    }
+)
 
 
 @_attrs_define
@@ -142,54 +165,40 @@ class Resource:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        resource_id = d.pop("resource_id", UNSET)
+        d = src_dict
+        resource_id = d.get("resource_id", UNSET)
 
-        author_id = d.pop("author_id", UNSET)
+        author_id = d.get("author_id", UNSET)
 
-        title = d.pop("title", UNSET)
+        title = d.get("title", UNSET)
 
-        tag_line = d.pop("tag_line", UNSET)
+        tag_line = d.get("tag_line", UNSET)
 
-        description = d.pop("description", UNSET)
+        description = d.get("description", UNSET)
 
-        release_date = d.pop("release_date", UNSET)
+        release_date = d.get("release_date", UNSET)
 
-        last_update_date = d.pop("last_update_date", UNSET)
+        last_update_date = d.get("last_update_date", UNSET)
 
-        category_title = d.pop("category_title", UNSET)
+        category_title = d.get("category_title", UNSET)
 
-        current_version_id = d.pop("current_version_id", UNSET)
+        current_version_id = d.get("current_version_id", UNSET)
 
-        price = d.pop("price", UNSET)
+        price = d.get("price", UNSET)
 
-        def _parse_currency(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        currency = d.get("currency", UNSET)
 
-        currency = _parse_currency(d.pop("currency", UNSET))
+        purchase_count = d.get("purchase_count", UNSET)
 
-        purchase_count = d.pop("purchase_count", UNSET)
+        download_count = d.get("download_count", UNSET)
 
-        download_count = d.pop("download_count", UNSET)
+        review_count = d.get("review_count", UNSET)
 
-        review_count = d.pop("review_count", UNSET)
+        review_average = d.get("review_average", UNSET)
 
-        review_average = d.pop("review_average", UNSET)
+        moderated = d.get("moderated", UNSET)
 
-        moderated = d.pop("moderated", UNSET)
-
-        def _parse_discussion_thread_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        discussion_thread_id = _parse_discussion_thread_id(d.pop("discussion_thread_id", UNSET))
+        discussion_thread_id = d.get("discussion_thread_id", UNSET)
 
         resource = cls(
             resource_id=resource_id,
@@ -210,6 +219,9 @@ class Resource:
             moderated=moderated,
             discussion_thread_id=discussion_thread_id,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         resource.additional_properties = d
         return resource

@@ -27,8 +27,9 @@ class ResourceBatch:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
         resource_batch = cls()
+
+        d = dict(src_dict)
 
         resource_batch.additional_properties = d
         return resource_batch

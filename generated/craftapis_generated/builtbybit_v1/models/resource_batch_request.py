@@ -27,8 +27,9 @@ class ResourceBatchRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
         resource_batch_request = cls()
+
+        d = dict(src_dict)
 
         resource_batch_request.additional_properties = d
         return resource_batch_request

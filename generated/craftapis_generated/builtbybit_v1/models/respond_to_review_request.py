@@ -11,6 +11,13 @@ from attrs import field as _attrs_field
 
 T = TypeVar("T", bound="RespondToReviewRequest")
 
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "response",
+    }
+)
+
 
 @_attrs_define
 class RespondToReviewRequest:
@@ -37,12 +44,15 @@ class RespondToReviewRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        response = d.pop("response")
+        d = src_dict
+        response = d["response"]
 
         respond_to_review_request = cls(
             response=response,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         respond_to_review_request.additional_properties = d
         return respond_to_review_request

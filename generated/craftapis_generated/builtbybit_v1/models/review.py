@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -12,6 +12,23 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="Review")
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "review_id",
+        "reviewer_id",
+        "review_date",
+        "rating",
+        "message",
+        "response",
+        "resource_id",
+        "version_id",
+        "version_name",
+        "deleted",
+        "author_response",
+    }
+)
 
 
 @_attrs_define
@@ -107,42 +124,28 @@ class Review:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        review_id = d.pop("review_id", UNSET)
+        d = src_dict
+        review_id = d.get("review_id", UNSET)
 
-        reviewer_id = d.pop("reviewer_id", UNSET)
+        reviewer_id = d.get("reviewer_id", UNSET)
 
-        review_date = d.pop("review_date", UNSET)
+        review_date = d.get("review_date", UNSET)
 
-        rating = d.pop("rating", UNSET)
+        rating = d.get("rating", UNSET)
 
-        message = d.pop("message", UNSET)
+        message = d.get("message", UNSET)
 
-        def _parse_response(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        response = d.get("response", UNSET)
 
-        response = _parse_response(d.pop("response", UNSET))
+        resource_id = d.get("resource_id", UNSET)
 
-        resource_id = d.pop("resource_id", UNSET)
+        version_id = d.get("version_id", UNSET)
 
-        version_id = d.pop("version_id", UNSET)
+        version_name = d.get("version_name", UNSET)
 
-        version_name = d.pop("version_name", UNSET)
+        deleted = d.get("deleted", UNSET)
 
-        deleted = d.pop("deleted", UNSET)
-
-        def _parse_author_response(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        author_response = _parse_author_response(d.pop("author_response", UNSET))
+        author_response = d.get("author_response", UNSET)
 
         review = cls(
             review_id=review_id,
@@ -157,6 +160,9 @@ class Review:
             deleted=deleted,
             author_response=author_response,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         review.additional_properties = d
         return review

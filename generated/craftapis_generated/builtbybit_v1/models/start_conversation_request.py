@@ -4,12 +4,21 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 T = TypeVar("T", bound="StartConversationRequest")
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "title",
+        "message",
+        "recipient_ids",
+    }
+)
 
 
 @_attrs_define
@@ -47,18 +56,21 @@ class StartConversationRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        title = d.pop("title")
+        d = src_dict
+        title = d["title"]
 
-        message = d.pop("message")
+        message = d["message"]
 
-        recipient_ids = cast(list[int], d.pop("recipient_ids"))
+        recipient_ids = d["recipient_ids"]
 
         start_conversation_request = cls(
             title=title,
             message=message,
             recipient_ids=recipient_ids,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         start_conversation_request.additional_properties = d
         return start_conversation_request

@@ -14,6 +14,14 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="SuccessEnvelope")
 
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "result",
+        "data",
+    }
+)
+
 
 @_attrs_define
 class SuccessEnvelope:
@@ -48,15 +56,18 @@ class SuccessEnvelope:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        result = Result(d.pop("result"))
+        d = src_dict
+        result = Result._value2member_map_.get(d["result"]) or Result(d["result"])
 
-        data = d.pop("data", UNSET)
+        data = d.get("data", UNSET)
 
         success_envelope = cls(
             result=result,
             data=data,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         success_envelope.additional_properties = d
         return success_envelope

@@ -13,6 +13,21 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="Thread")
 
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "thread_id",
+        "forum_name",
+        "title",
+        "reply_count",
+        "view_count",
+        "post_date",
+        "thread_type",
+        "thread_open",
+        "last_post_date",
+    }
+)
+
 
 @_attrs_define
 class Thread:
@@ -86,24 +101,24 @@ class Thread:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        thread_id = d.pop("thread_id", UNSET)
+        d = src_dict
+        thread_id = d.get("thread_id", UNSET)
 
-        forum_name = d.pop("forum_name", UNSET)
+        forum_name = d.get("forum_name", UNSET)
 
-        title = d.pop("title", UNSET)
+        title = d.get("title", UNSET)
 
-        reply_count = d.pop("reply_count", UNSET)
+        reply_count = d.get("reply_count", UNSET)
 
-        view_count = d.pop("view_count", UNSET)
+        view_count = d.get("view_count", UNSET)
 
-        post_date = d.pop("post_date", UNSET)
+        post_date = d.get("post_date", UNSET)
 
-        thread_type = d.pop("thread_type", UNSET)
+        thread_type = d.get("thread_type", UNSET)
 
-        thread_open = d.pop("thread_open", UNSET)
+        thread_open = d.get("thread_open", UNSET)
 
-        last_post_date = d.pop("last_post_date", UNSET)
+        last_post_date = d.get("last_post_date", UNSET)
 
         thread = cls(
             thread_id=thread_id,
@@ -116,6 +131,9 @@ class Thread:
             thread_open=thread_open,
             last_post_date=last_post_date,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         thread.additional_properties = d
         return thread

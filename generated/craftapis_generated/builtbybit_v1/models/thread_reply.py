@@ -13,6 +13,16 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="ThreadReply")
 
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "reply_id",
+        "author_id",
+        "post_date",
+        "message",
+    }
+)
+
 
 @_attrs_define
 class ThreadReply:
@@ -56,14 +66,14 @@ class ThreadReply:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        reply_id = d.pop("reply_id", UNSET)
+        d = src_dict
+        reply_id = d.get("reply_id", UNSET)
 
-        author_id = d.pop("author_id", UNSET)
+        author_id = d.get("author_id", UNSET)
 
-        post_date = d.pop("post_date", UNSET)
+        post_date = d.get("post_date", UNSET)
 
-        message = d.pop("message", UNSET)
+        message = d.get("message", UNSET)
 
         thread_reply = cls(
             reply_id=reply_id,
@@ -71,6 +81,9 @@ class ThreadReply:
             post_date=post_date,
             message=message,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         thread_reply.additional_properties = d
         return thread_reply

@@ -13,6 +13,17 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="Update")
 
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "update_id",
+        "title",
+        "message",
+        "update_date",
+        "like_count",
+    }
+)
+
 
 @_attrs_define
 class Update:
@@ -62,16 +73,16 @@ class Update:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        update_id = d.pop("update_id", UNSET)
+        d = src_dict
+        update_id = d.get("update_id", UNSET)
 
-        title = d.pop("title", UNSET)
+        title = d.get("title", UNSET)
 
-        message = d.pop("message", UNSET)
+        message = d.get("message", UNSET)
 
-        update_date = d.pop("update_date", UNSET)
+        update_date = d.get("update_date", UNSET)
 
-        like_count = d.pop("like_count", UNSET)
+        like_count = d.get("like_count", UNSET)
 
         update = cls(
             update_id=update_id,
@@ -80,6 +91,9 @@ class Update:
             update_date=update_date,
             like_count=like_count,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         update.additional_properties = d
         return update

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -12,6 +12,17 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="Version")
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "version_id",
+        "update_id",
+        "name",
+        "release_date",
+        "download_count",
+    }
+)
 
 
 @_attrs_define
@@ -66,23 +77,16 @@ class Version:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        version_id = d.pop("version_id", UNSET)
+        d = src_dict
+        version_id = d.get("version_id", UNSET)
 
-        def _parse_update_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        update_id = d.get("update_id", UNSET)
 
-        update_id = _parse_update_id(d.pop("update_id", UNSET))
+        name = d.get("name", UNSET)
 
-        name = d.pop("name", UNSET)
+        release_date = d.get("release_date", UNSET)
 
-        release_date = d.pop("release_date", UNSET)
-
-        download_count = d.pop("download_count", UNSET)
+        download_count = d.get("download_count", UNSET)
 
         version = cls(
             version_id=version_id,
@@ -91,6 +95,9 @@ class Version:
             release_date=release_date,
             download_count=download_count,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         version.additional_properties = d
         return version

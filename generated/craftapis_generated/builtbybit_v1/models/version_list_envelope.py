@@ -18,6 +18,26 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="VersionListEnvelope")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, Version
+    from ..models.version import Version  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "result",
+        "data",
+    }
+)
+
 
 @_attrs_define
 class VersionListEnvelope:
@@ -61,37 +81,40 @@ class VersionListEnvelope:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.version import Version  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        result = Result._value2member_map_.get(d["result"]) or Result(d["result"])
 
-        d = dict(src_dict)
-        result = Result(d.pop("result"))
+        _data_raw = d.get("data", UNSET)
+        if _data_raw is None or _data_raw is UNSET:
+            data = _data_raw
+        else:
 
-        def _parse_data(data: object) -> list[Version] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                data_type_0 = []
-                _data_type_0 = data
-                for data_type_0_item_data in _data_type_0:
-                    data_type_0_item = Version.from_dict(data_type_0_item_data)
+            def _parse_data(data: object) -> list[Version] | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, list):
+                        raise TypeError()
+                    data_type_0 = [Version.from_dict(item) for item in data]
 
-                    data_type_0.append(data_type_0_item)
+                    return data_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(list[Version] | None | Unset, data)
 
-                return data_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[Version] | None | Unset, data)
-
-        data = _parse_data(d.pop("data", UNSET))
+            data = _parse_data(_data_raw)
 
         version_list_envelope = cls(
             result=result,
             data=data,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         version_list_envelope.additional_properties = d
         return version_list_envelope

@@ -19,6 +19,36 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="Addon")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, Price, Resource
+    from ..models.price import Price  # noqa: F401, PLC0415
+    from ..models.resource import Resource  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "addon_id",
+        "resource_id",
+        "title",
+        "description",
+        "type",
+        "state",
+        "display_order",
+        "default",
+        "ListPrice",
+        "FinalPrice",
+        "Resource",
+    }
+)
+
 
 @_attrs_define
 class Addon:
@@ -160,141 +190,110 @@ class Addon:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.price import Price  # noqa: PLC0415
-        from ..models.resource import Resource  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        addon_id = d.get("addon_id", UNSET)
 
-        d = dict(src_dict)
+        resource_id = d.get("resource_id", UNSET)
 
-        def _parse_addon_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        title = d.get("title", UNSET)
 
-        addon_id = _parse_addon_id(d.pop("addon_id", UNSET))
+        description = d.get("description", UNSET)
 
-        def _parse_resource_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        type_ = d.get("type", UNSET)
 
-        resource_id = _parse_resource_id(d.pop("resource_id", UNSET))
+        _state_raw = d.get("state", UNSET)
+        if _state_raw is None or _state_raw is UNSET:
+            state = _state_raw
+        else:
 
-        def _parse_title(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            def _parse_state(data: object) -> AddonState | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, str):
+                        raise TypeError()
+                    state_type_0 = AddonState._value2member_map_.get(data) or AddonState(data)
 
-        title = _parse_title(d.pop("title", UNSET))
+                    return state_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(AddonState | None | Unset, data)
 
-        def _parse_description(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            state = _parse_state(_state_raw)
 
-        description = _parse_description(d.pop("description", UNSET))
+        display_order = d.get("display_order", UNSET)
 
-        def _parse_type_(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        default = d.get("default", UNSET)
 
-        type_ = _parse_type_(d.pop("type", UNSET))
+        _list_price_raw = d.get("ListPrice", UNSET)
+        if _list_price_raw is None or _list_price_raw is UNSET:
+            list_price = _list_price_raw
+        else:
 
-        def _parse_state(data: object) -> AddonState | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                state_type_0 = AddonState(data)
+            def _parse_list_price(data: object) -> None | Price | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    list_price_type_0 = Price.from_dict(data)
 
-                return state_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(AddonState | None | Unset, data)
+                    return list_price_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | Price | Unset, data)
 
-        state = _parse_state(d.pop("state", UNSET))
+            list_price = _parse_list_price(_list_price_raw)
 
-        def _parse_display_order(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        _final_price_raw = d.get("FinalPrice", UNSET)
+        if _final_price_raw is None or _final_price_raw is UNSET:
+            final_price = _final_price_raw
+        else:
 
-        display_order = _parse_display_order(d.pop("display_order", UNSET))
+            def _parse_final_price(data: object) -> None | Price | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    final_price_type_0 = Price.from_dict(data)
 
-        def _parse_default(data: object) -> bool | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(bool | None | Unset, data)
+                    return final_price_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | Price | Unset, data)
 
-        default = _parse_default(d.pop("default", UNSET))
+            final_price = _parse_final_price(_final_price_raw)
 
-        def _parse_list_price(data: object) -> None | Price | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                list_price_type_0 = Price.from_dict(data)
+        _resource_raw = d.get("Resource", UNSET)
+        if _resource_raw is None or _resource_raw is UNSET:
+            resource = _resource_raw
+        else:
 
-                return list_price_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Price | Unset, data)
+            def _parse_resource(data: object) -> None | Resource | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    resource_type_0 = Resource.from_dict(data)
 
-        list_price = _parse_list_price(d.pop("ListPrice", UNSET))
+                    return resource_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | Resource | Unset, data)
 
-        def _parse_final_price(data: object) -> None | Price | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                final_price_type_0 = Price.from_dict(data)
-
-                return final_price_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Price | Unset, data)
-
-        final_price = _parse_final_price(d.pop("FinalPrice", UNSET))
-
-        def _parse_resource(data: object) -> None | Resource | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                resource_type_0 = Resource.from_dict(data)
-
-                return resource_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Resource | Unset, data)
-
-        resource = _parse_resource(d.pop("Resource", UNSET))
+            resource = _parse_resource(_resource_raw)
 
         addon = cls(
             addon_id=addon_id,
@@ -309,6 +308,9 @@ class Addon:
             final_price=final_price,
             resource=resource,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         addon.additional_properties = d
         return addon

@@ -17,6 +17,30 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="Analytic")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, AnalyticFilters
+    from ..models.analytic_filters import AnalyticFilters  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "label",
+        "desc",
+        "graph",
+        "single",
+        "filters",
+        "periods",
+    }
+)
+
 
 @_attrs_define
 class Analytic:
@@ -103,79 +127,60 @@ class Analytic:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.analytic_filters import AnalyticFilters  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        label = d.get("label", UNSET)
 
-        d = dict(src_dict)
+        desc = d.get("desc", UNSET)
 
-        def _parse_label(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        graph = d.get("graph", UNSET)
 
-        label = _parse_label(d.pop("label", UNSET))
+        single = d.get("single", UNSET)
 
-        def _parse_desc(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        _filters_raw = d.get("filters", UNSET)
+        if _filters_raw is None or _filters_raw is UNSET:
+            filters = _filters_raw
+        else:
 
-        desc = _parse_desc(d.pop("desc", UNSET))
+            def _parse_filters(data: object) -> AnalyticFilters | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    filters_type_0 = AnalyticFilters.from_dict(data)
 
-        def _parse_graph(data: object) -> bool | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(bool | None | Unset, data)
+                    return filters_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(AnalyticFilters | None | Unset, data)
 
-        graph = _parse_graph(d.pop("graph", UNSET))
+            filters = _parse_filters(_filters_raw)
 
-        def _parse_single(data: object) -> bool | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(bool | None | Unset, data)
+        _periods_raw = d.get("periods", UNSET)
+        if _periods_raw is None or _periods_raw is UNSET:
+            periods = _periods_raw
+        else:
 
-        single = _parse_single(d.pop("single", UNSET))
+            def _parse_periods(data: object) -> list[str] | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, list):
+                        raise TypeError()
+                    periods_type_0 = data
 
-        def _parse_filters(data: object) -> AnalyticFilters | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                filters_type_0 = AnalyticFilters.from_dict(data)
+                    return periods_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(list[str] | None | Unset, data)
 
-                return filters_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(AnalyticFilters | None | Unset, data)
-
-        filters = _parse_filters(d.pop("filters", UNSET))
-
-        def _parse_periods(data: object) -> list[str] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                periods_type_0 = cast(list[str], data)
-
-                return periods_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[str] | None | Unset, data)
-
-        periods = _parse_periods(d.pop("periods", UNSET))
+            periods = _parse_periods(_periods_raw)
 
         analytic = cls(
             label=label,
@@ -185,6 +190,9 @@ class Analytic:
             filters=filters,
             periods=periods,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         analytic.additional_properties = d
         return analytic

@@ -15,6 +15,17 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="AnalyticDefinitions")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, Analytic
+    from ..models.analytic import Analytic  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
 
 @_attrs_define
 class AnalyticDefinitions:
@@ -30,10 +41,11 @@ class AnalyticDefinitions:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.analytic import Analytic  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        analytic_definitions = cls()
 
         d = dict(src_dict)
-        analytic_definitions = cls()
 
         additional_properties = {}
         for prop_name, prop_dict in d.items():

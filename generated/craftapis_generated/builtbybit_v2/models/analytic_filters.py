@@ -17,6 +17,19 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="AnalyticFilters")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, AnalyticFiltersAdditionalProperty
+    from ..models.analytic_filters_additional_property import (
+        AnalyticFiltersAdditionalProperty,  # noqa: F401, PLC0415
+    )
+
+    _lazy_loaded = True
+
 
 @_attrs_define
 class AnalyticFilters:
@@ -32,12 +45,11 @@ class AnalyticFilters:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.analytic_filters_additional_property import (
-            AnalyticFiltersAdditionalProperty,  # noqa: PLC0415
-        )
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        analytic_filters = cls()
 
         d = dict(src_dict)
-        analytic_filters = cls()
 
         additional_properties = {}
         for prop_name, prop_dict in d.items():

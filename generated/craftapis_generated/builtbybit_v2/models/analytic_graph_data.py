@@ -18,6 +18,29 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="AnalyticGraphData")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, AnalyticGraphPoints, AnalyticPeriod
+    from ..models.analytic_graph_points import AnalyticGraphPoints  # noqa: F401, PLC0415
+    from ..models.analytic_period import AnalyticPeriod  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "data",
+        "grouping",
+        "label",
+        "period",
+    }
+)
+
 
 @_attrs_define
 class AnalyticGraphData:
@@ -83,62 +106,56 @@ class AnalyticGraphData:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.analytic_graph_points import AnalyticGraphPoints  # noqa: PLC0415
-        from ..models.analytic_period import AnalyticPeriod  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        _data_raw = d.get("data", UNSET)
+        if _data_raw is None or _data_raw is UNSET:
+            data = _data_raw
+        else:
 
-        d = dict(src_dict)
+            def _parse_data(data: object) -> AnalyticGraphPoints | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    data_type_0 = AnalyticGraphPoints.from_dict(data)
 
-        def _parse_data(data: object) -> AnalyticGraphPoints | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                data_type_0 = AnalyticGraphPoints.from_dict(data)
+                    return data_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(AnalyticGraphPoints | None | Unset, data)
 
-                return data_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(AnalyticGraphPoints | None | Unset, data)
+            data = _parse_data(_data_raw)
 
-        data = _parse_data(d.pop("data", UNSET))
+        grouping = d.get("grouping", UNSET)
 
-        def _parse_grouping(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        label = d.get("label", UNSET)
 
-        grouping = _parse_grouping(d.pop("grouping", UNSET))
+        _period_raw = d.get("period", UNSET)
+        if _period_raw is None or _period_raw is UNSET:
+            period = _period_raw
+        else:
 
-        def _parse_label(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            def _parse_period(data: object) -> AnalyticPeriod | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    period_type_0 = AnalyticPeriod.from_dict(data)
 
-        label = _parse_label(d.pop("label", UNSET))
+                    return period_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(AnalyticPeriod | None | Unset, data)
 
-        def _parse_period(data: object) -> AnalyticPeriod | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                period_type_0 = AnalyticPeriod.from_dict(data)
-
-                return period_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(AnalyticPeriod | None | Unset, data)
-
-        period = _parse_period(d.pop("period", UNSET))
+            period = _parse_period(_period_raw)
 
         analytic_graph_data = cls(
             data=data,
@@ -146,6 +163,9 @@ class AnalyticGraphData:
             label=label,
             period=period,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         analytic_graph_data.additional_properties = d
         return analytic_graph_data

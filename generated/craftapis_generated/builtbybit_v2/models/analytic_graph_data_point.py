@@ -17,6 +17,29 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="AnalyticGraphDataPoint")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, AnalyticGraphDataPointValues
+    from ..models.analytic_graph_data_point_values import AnalyticGraphDataPointValues  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "label",
+        "count",
+        "ts",
+        "days",
+        "values",
+    }
+)
+
 
 @_attrs_define
 class AnalyticGraphDataPoint:
@@ -91,64 +114,38 @@ class AnalyticGraphDataPoint:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.analytic_graph_data_point_values import (
-            AnalyticGraphDataPointValues,  # noqa: PLC0415
-        )
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        label = d.get("label", UNSET)
 
-        d = dict(src_dict)
+        count = d.get("count", UNSET)
 
-        def _parse_label(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        ts = d.get("ts", UNSET)
 
-        label = _parse_label(d.pop("label", UNSET))
+        days = d.get("days", UNSET)
 
-        def _parse_count(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        _values_raw = d.get("values", UNSET)
+        if _values_raw is None or _values_raw is UNSET:
+            values = _values_raw
+        else:
 
-        count = _parse_count(d.pop("count", UNSET))
+            def _parse_values(data: object) -> AnalyticGraphDataPointValues | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    values_type_0 = AnalyticGraphDataPointValues.from_dict(data)
 
-        def _parse_ts(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+                    return values_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(AnalyticGraphDataPointValues | None | Unset, data)
 
-        ts = _parse_ts(d.pop("ts", UNSET))
-
-        def _parse_days(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        days = _parse_days(d.pop("days", UNSET))
-
-        def _parse_values(data: object) -> AnalyticGraphDataPointValues | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                values_type_0 = AnalyticGraphDataPointValues.from_dict(data)
-
-                return values_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(AnalyticGraphDataPointValues | None | Unset, data)
-
-        values = _parse_values(d.pop("values", UNSET))
+            values = _parse_values(_values_raw)
 
         analytic_graph_data_point = cls(
             label=label,
@@ -157,6 +154,9 @@ class AnalyticGraphDataPoint:
             days=days,
             values=values,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         analytic_graph_data_point.additional_properties = d
         return analytic_graph_data_point

@@ -25,8 +25,9 @@ class AnalyticGraphDataPointValues:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
         analytic_graph_data_point_values = cls()
+
+        d = dict(src_dict)
 
         analytic_graph_data_point_values.additional_properties = d
         return analytic_graph_data_point_values

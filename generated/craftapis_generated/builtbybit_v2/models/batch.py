@@ -17,6 +17,30 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="Batch")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, BatchErrors
+    from ..models.batch_errors import BatchErrors  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "batch_id",
+        "user_id",
+        "errors",
+        "data",
+        "created_at",
+        "completed_at",
+    }
+)
+
 
 @_attrs_define
 class Batch:
@@ -99,71 +123,40 @@ class Batch:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.batch_errors import BatchErrors  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        batch_id = d.get("batch_id", UNSET)
 
-        d = dict(src_dict)
+        user_id = d.get("user_id", UNSET)
 
-        def _parse_batch_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        _errors_raw = d.get("errors", UNSET)
+        if _errors_raw is None or _errors_raw is UNSET:
+            errors = _errors_raw
+        else:
 
-        batch_id = _parse_batch_id(d.pop("batch_id", UNSET))
+            def _parse_errors(data: object) -> BatchErrors | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    errors_type_0 = BatchErrors.from_dict(data)
 
-        def _parse_user_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+                    return errors_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(BatchErrors | None | Unset, data)
 
-        user_id = _parse_user_id(d.pop("user_id", UNSET))
+            errors = _parse_errors(_errors_raw)
 
-        def _parse_errors(data: object) -> BatchErrors | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                errors_type_0 = BatchErrors.from_dict(data)
+        data = d.get("data", UNSET)
 
-                return errors_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(BatchErrors | None | Unset, data)
+        created_at = d.get("created_at", UNSET)
 
-        errors = _parse_errors(d.pop("errors", UNSET))
-
-        def _parse_data(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        data = _parse_data(d.pop("data", UNSET))
-
-        def _parse_created_at(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        created_at = _parse_created_at(d.pop("created_at", UNSET))
-
-        def _parse_completed_at(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        completed_at = _parse_completed_at(d.pop("completed_at", UNSET))
+        completed_at = d.get("completed_at", UNSET)
 
         batch = cls(
             batch_id=batch_id,
@@ -173,6 +166,9 @@ class Batch:
             created_at=created_at,
             completed_at=completed_at,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         batch.additional_properties = d
         return batch

@@ -19,6 +19,36 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="BundleEntry")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, Addon, Price, Resource
+    from ..models.addon import Addon  # noqa: F401, PLC0415
+    from ..models.price import Price  # noqa: F401, PLC0415
+    from ..models.resource import Resource  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "entry_id",
+        "bundle_id",
+        "content_type",
+        "content_id",
+        "created_at",
+        "accepted_at",
+        "ListPrice",
+        "FinalPrice",
+        "Resource",
+        "Addon",
+    }
+)
+
 
 @_attrs_define
 class BundleEntry:
@@ -149,133 +179,108 @@ class BundleEntry:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.addon import Addon  # noqa: PLC0415
-        from ..models.price import Price  # noqa: PLC0415
-        from ..models.resource import Resource  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        entry_id = d.get("entry_id", UNSET)
 
-        d = dict(src_dict)
+        bundle_id = d.get("bundle_id", UNSET)
 
-        def _parse_entry_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        content_type = d.get("content_type", UNSET)
 
-        entry_id = _parse_entry_id(d.pop("entry_id", UNSET))
+        content_id = d.get("content_id", UNSET)
 
-        def _parse_bundle_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        created_at = d.get("created_at", UNSET)
 
-        bundle_id = _parse_bundle_id(d.pop("bundle_id", UNSET))
+        accepted_at = d.get("accepted_at", UNSET)
 
-        def _parse_content_type(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        _list_price_raw = d.get("ListPrice", UNSET)
+        if _list_price_raw is None or _list_price_raw is UNSET:
+            list_price = _list_price_raw
+        else:
 
-        content_type = _parse_content_type(d.pop("content_type", UNSET))
+            def _parse_list_price(data: object) -> None | Price | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    list_price_type_0 = Price.from_dict(data)
 
-        def _parse_content_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+                    return list_price_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | Price | Unset, data)
 
-        content_id = _parse_content_id(d.pop("content_id", UNSET))
+            list_price = _parse_list_price(_list_price_raw)
 
-        def _parse_created_at(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        _final_price_raw = d.get("FinalPrice", UNSET)
+        if _final_price_raw is None or _final_price_raw is UNSET:
+            final_price = _final_price_raw
+        else:
 
-        created_at = _parse_created_at(d.pop("created_at", UNSET))
+            def _parse_final_price(data: object) -> None | Price | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    final_price_type_0 = Price.from_dict(data)
 
-        def _parse_accepted_at(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+                    return final_price_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | Price | Unset, data)
 
-        accepted_at = _parse_accepted_at(d.pop("accepted_at", UNSET))
+            final_price = _parse_final_price(_final_price_raw)
 
-        def _parse_list_price(data: object) -> None | Price | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                list_price_type_0 = Price.from_dict(data)
+        _resource_raw = d.get("Resource", UNSET)
+        if _resource_raw is None or _resource_raw is UNSET:
+            resource = _resource_raw
+        else:
 
-                return list_price_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Price | Unset, data)
+            def _parse_resource(data: object) -> None | Resource | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    resource_type_0 = Resource.from_dict(data)
 
-        list_price = _parse_list_price(d.pop("ListPrice", UNSET))
+                    return resource_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | Resource | Unset, data)
 
-        def _parse_final_price(data: object) -> None | Price | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                final_price_type_0 = Price.from_dict(data)
+            resource = _parse_resource(_resource_raw)
 
-                return final_price_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Price | Unset, data)
+        _addon_raw = d.get("Addon", UNSET)
+        if _addon_raw is None or _addon_raw is UNSET:
+            addon = _addon_raw
+        else:
 
-        final_price = _parse_final_price(d.pop("FinalPrice", UNSET))
+            def _parse_addon(data: object) -> Addon | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    addon_type_0 = Addon.from_dict(data)
 
-        def _parse_resource(data: object) -> None | Resource | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                resource_type_0 = Resource.from_dict(data)
+                    return addon_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(Addon | None | Unset, data)
 
-                return resource_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Resource | Unset, data)
-
-        resource = _parse_resource(d.pop("Resource", UNSET))
-
-        def _parse_addon(data: object) -> Addon | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                addon_type_0 = Addon.from_dict(data)
-
-                return addon_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(Addon | None | Unset, data)
-
-        addon = _parse_addon(d.pop("Addon", UNSET))
+            addon = _parse_addon(_addon_raw)
 
         bundle_entry = cls(
             entry_id=entry_id,
@@ -289,6 +294,9 @@ class BundleEntry:
             resource=resource,
             addon=addon,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         bundle_entry.additional_properties = d
         return bundle_entry

@@ -18,6 +18,34 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="CartItem")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, CartItemDiscounts, Price
+    from ..models.cart_item_discounts import CartItemDiscounts  # noqa: F401, PLC0415
+    from ..models.price import Price  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "cart_item_id",
+        "content_type",
+        "content_id",
+        "content_title",
+        "content_summary",
+        "content_cover_image_url",
+        "ListPrice",
+        "FinalPrice",
+        "discounts",
+    }
+)
+
 
 @_attrs_define
 class CartItem:
@@ -135,115 +163,86 @@ class CartItem:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.cart_item_discounts import CartItemDiscounts  # noqa: PLC0415
-        from ..models.price import Price  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        cart_item_id = d.get("cart_item_id", UNSET)
 
-        d = dict(src_dict)
+        content_type = d.get("content_type", UNSET)
 
-        def _parse_cart_item_id(data: object) -> int | None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | str | Unset, data)
+        content_id = d.get("content_id", UNSET)
 
-        cart_item_id = _parse_cart_item_id(d.pop("cart_item_id", UNSET))
+        content_title = d.get("content_title", UNSET)
 
-        def _parse_content_type(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        content_summary = d.get("content_summary", UNSET)
 
-        content_type = _parse_content_type(d.pop("content_type", UNSET))
+        content_cover_image_url = d.get("content_cover_image_url", UNSET)
 
-        def _parse_content_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        _list_price_raw = d.get("ListPrice", UNSET)
+        if _list_price_raw is None or _list_price_raw is UNSET:
+            list_price = _list_price_raw
+        else:
 
-        content_id = _parse_content_id(d.pop("content_id", UNSET))
+            def _parse_list_price(data: object) -> None | Price | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    list_price_type_0 = Price.from_dict(data)
 
-        def _parse_content_title(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+                    return list_price_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | Price | Unset, data)
 
-        content_title = _parse_content_title(d.pop("content_title", UNSET))
+            list_price = _parse_list_price(_list_price_raw)
 
-        def _parse_content_summary(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        _final_price_raw = d.get("FinalPrice", UNSET)
+        if _final_price_raw is None or _final_price_raw is UNSET:
+            final_price = _final_price_raw
+        else:
 
-        content_summary = _parse_content_summary(d.pop("content_summary", UNSET))
+            def _parse_final_price(data: object) -> None | Price | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    final_price_type_0 = Price.from_dict(data)
 
-        def _parse_content_cover_image_url(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+                    return final_price_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | Price | Unset, data)
 
-        content_cover_image_url = _parse_content_cover_image_url(d.pop("content_cover_image_url", UNSET))
+            final_price = _parse_final_price(_final_price_raw)
 
-        def _parse_list_price(data: object) -> None | Price | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                list_price_type_0 = Price.from_dict(data)
+        _discounts_raw = d.get("discounts", UNSET)
+        if _discounts_raw is None or _discounts_raw is UNSET:
+            discounts = _discounts_raw
+        else:
 
-                return list_price_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Price | Unset, data)
+            def _parse_discounts(data: object) -> CartItemDiscounts | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    discounts_type_0 = CartItemDiscounts.from_dict(data)
 
-        list_price = _parse_list_price(d.pop("ListPrice", UNSET))
+                    return discounts_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(CartItemDiscounts | None | Unset, data)
 
-        def _parse_final_price(data: object) -> None | Price | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                final_price_type_0 = Price.from_dict(data)
-
-                return final_price_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Price | Unset, data)
-
-        final_price = _parse_final_price(d.pop("FinalPrice", UNSET))
-
-        def _parse_discounts(data: object) -> CartItemDiscounts | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                discounts_type_0 = CartItemDiscounts.from_dict(data)
-
-                return discounts_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(CartItemDiscounts | None | Unset, data)
-
-        discounts = _parse_discounts(d.pop("discounts", UNSET))
+            discounts = _parse_discounts(_discounts_raw)
 
         cart_item = cls(
             cart_item_id=cart_item_id,
@@ -256,6 +255,9 @@ class CartItem:
             final_price=final_price,
             discounts=discounts,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         cart_item.additional_properties = d
         return cart_item

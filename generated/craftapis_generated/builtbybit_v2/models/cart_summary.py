@@ -17,6 +17,27 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="CartSummary")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, Price
+    from ..models.price import Price  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "notice",
+        "ListPrice",
+        "FinalPrice",
+    }
+)
+
 
 @_attrs_define
 class CartSummary:
@@ -73,58 +94,63 @@ class CartSummary:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.price import Price  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        notice = d.get("notice", UNSET)
 
-        d = dict(src_dict)
+        _list_price_raw = d.get("ListPrice", UNSET)
+        if _list_price_raw is None or _list_price_raw is UNSET:
+            list_price = _list_price_raw
+        else:
 
-        def _parse_notice(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            def _parse_list_price(data: object) -> None | Price | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    list_price_type_0 = Price.from_dict(data)
 
-        notice = _parse_notice(d.pop("notice", UNSET))
+                    return list_price_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | Price | Unset, data)
 
-        def _parse_list_price(data: object) -> None | Price | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                list_price_type_0 = Price.from_dict(data)
+            list_price = _parse_list_price(_list_price_raw)
 
-                return list_price_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Price | Unset, data)
+        _final_price_raw = d.get("FinalPrice", UNSET)
+        if _final_price_raw is None or _final_price_raw is UNSET:
+            final_price = _final_price_raw
+        else:
 
-        list_price = _parse_list_price(d.pop("ListPrice", UNSET))
+            def _parse_final_price(data: object) -> None | Price | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    final_price_type_0 = Price.from_dict(data)
 
-        def _parse_final_price(data: object) -> None | Price | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                final_price_type_0 = Price.from_dict(data)
+                    return final_price_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | Price | Unset, data)
 
-                return final_price_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Price | Unset, data)
-
-        final_price = _parse_final_price(d.pop("FinalPrice", UNSET))
+            final_price = _parse_final_price(_final_price_raw)
 
         cart_summary = cls(
             notice=notice,
             list_price=list_price,
             final_price=final_price,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         cart_summary.additional_properties = d
         return cart_summary

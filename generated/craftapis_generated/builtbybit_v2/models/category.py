@@ -13,6 +13,19 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="Category")
 
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "category_id",
+        "category_url",
+        "title",
+        "description",
+        "fa_icon",
+        "platform_image_url",
+        "Children",
+    }
+)
+
 
 @_attrs_define
 class Category:
@@ -98,77 +111,40 @@ class Category:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
+        d = src_dict
+        category_id = d["category_id"]
 
-        def _parse_category_id(data: object) -> int | None:
-            if data is None:
-                return data
-            return cast(int | None, data)
+        category_url = d["category_url"]
 
-        category_id = _parse_category_id(d.pop("category_id"))
+        title = d["title"]
 
-        def _parse_category_url(data: object) -> None | str:
-            if data is None:
-                return data
-            return cast(None | str, data)
+        description = d.get("description", UNSET)
 
-        category_url = _parse_category_url(d.pop("category_url"))
+        fa_icon = d.get("fa_icon", UNSET)
 
-        def _parse_title(data: object) -> None | str:
-            if data is None:
-                return data
-            return cast(None | str, data)
+        platform_image_url = d.get("platform_image_url", UNSET)
 
-        title = _parse_title(d.pop("title"))
+        _children_raw = d.get("Children", UNSET)
+        if _children_raw is None or _children_raw is UNSET:
+            children = _children_raw
+        else:
 
-        def _parse_description(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            def _parse_children(data: object) -> list[Category] | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, list):
+                        raise TypeError()
+                    children_type_0 = [Category.from_dict(item) for item in data]
 
-        description = _parse_description(d.pop("description", UNSET))
+                    return children_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(list[Category] | None | Unset, data)
 
-        def _parse_fa_icon(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        fa_icon = _parse_fa_icon(d.pop("fa_icon", UNSET))
-
-        def _parse_platform_image_url(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        platform_image_url = _parse_platform_image_url(d.pop("platform_image_url", UNSET))
-
-        def _parse_children(data: object) -> list[Category] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                children_type_0 = []
-                _children_type_0 = data
-                for children_type_0_item_data in _children_type_0:
-                    children_type_0_item = Category.from_dict(children_type_0_item_data)
-
-                    children_type_0.append(children_type_0_item)
-
-                return children_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[Category] | None | Unset, data)
-
-        children = _parse_children(d.pop("Children", UNSET))
+            children = _parse_children(_children_raw)
 
         category = cls(
             category_id=category_id,
@@ -179,6 +155,9 @@ class Category:
             platform_image_url=platform_image_url,
             children=children,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         category.additional_properties = d
         return category

@@ -13,6 +13,24 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="Coupon")
 
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "coupon_id",
+        "user_id",
+        "label",
+        "discount",
+        "percent",
+        "all_content_types",
+        "created_at",
+        "expires_at",
+        "max_uses",
+        "max_per_user_uses",
+        "uses",
+        "active",
+    }
+)
+
 
 @_attrs_define
 class Coupon:
@@ -159,123 +177,50 @@ class Coupon:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
+        d = src_dict
+        coupon_id = d.get("coupon_id", UNSET)
 
-        def _parse_coupon_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        user_id = d.get("user_id", UNSET)
 
-        coupon_id = _parse_coupon_id(d.pop("coupon_id", UNSET))
+        label = d.get("label", UNSET)
 
-        def _parse_user_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        discount = d.get("discount", UNSET)
 
-        user_id = _parse_user_id(d.pop("user_id", UNSET))
+        percent = d.get("percent", UNSET)
 
-        def _parse_label(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        _all_content_types_raw = d.get("all_content_types", UNSET)
+        if _all_content_types_raw is None or _all_content_types_raw is UNSET:
+            all_content_types = _all_content_types_raw
+        else:
 
-        label = _parse_label(d.pop("label", UNSET))
+            def _parse_all_content_types(data: object) -> list[str] | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, list):
+                        raise TypeError()
+                    all_content_types_type_0 = data
 
-        def _parse_discount(data: object) -> float | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(float | None | Unset, data)
+                    return all_content_types_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(list[str] | None | Unset, data)
 
-        discount = _parse_discount(d.pop("discount", UNSET))
+            all_content_types = _parse_all_content_types(_all_content_types_raw)
 
-        def _parse_percent(data: object) -> bool | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(bool | None | Unset, data)
+        created_at = d.get("created_at", UNSET)
 
-        percent = _parse_percent(d.pop("percent", UNSET))
+        expires_at = d.get("expires_at", UNSET)
 
-        def _parse_all_content_types(data: object) -> list[str] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                all_content_types_type_0 = cast(list[str], data)
+        max_uses = d.get("max_uses", UNSET)
 
-                return all_content_types_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[str] | None | Unset, data)
+        max_per_user_uses = d.get("max_per_user_uses", UNSET)
 
-        all_content_types = _parse_all_content_types(d.pop("all_content_types", UNSET))
+        uses = d.get("uses", UNSET)
 
-        def _parse_created_at(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        created_at = _parse_created_at(d.pop("created_at", UNSET))
-
-        def _parse_expires_at(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        expires_at = _parse_expires_at(d.pop("expires_at", UNSET))
-
-        def _parse_max_uses(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        max_uses = _parse_max_uses(d.pop("max_uses", UNSET))
-
-        def _parse_max_per_user_uses(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        max_per_user_uses = _parse_max_per_user_uses(d.pop("max_per_user_uses", UNSET))
-
-        def _parse_uses(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        uses = _parse_uses(d.pop("uses", UNSET))
-
-        def _parse_active(data: object) -> bool | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(bool | None | Unset, data)
-
-        active = _parse_active(d.pop("active", UNSET))
+        active = d.get("active", UNSET)
 
         coupon = cls(
             coupon_id=coupon_id,
@@ -291,6 +236,9 @@ class Coupon:
             uses=uses,
             active=active,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         coupon.additional_properties = d
         return coupon

@@ -20,6 +20,35 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="CouponEntry")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, Addon, Bundle, Coupon, Resource
+    from ..models.addon import Addon  # noqa: F401, PLC0415
+    from ..models.bundle import Bundle  # noqa: F401, PLC0415
+    from ..models.coupon import Coupon  # noqa: F401, PLC0415
+    from ..models.resource import Resource  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "entry_id",
+        "coupon_id",
+        "content_type",
+        "content_id",
+        "Coupon",
+        "Resource",
+        "Addon",
+        "Bundle",
+    }
+)
+
 
 @_attrs_define
 class CouponEntry:
@@ -131,116 +160,104 @@ class CouponEntry:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.addon import Addon  # noqa: PLC0415
-        from ..models.bundle import Bundle  # noqa: PLC0415
-        from ..models.coupon import Coupon  # noqa: PLC0415
-        from ..models.resource import Resource  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        entry_id = d.get("entry_id", UNSET)
 
-        d = dict(src_dict)
+        coupon_id = d.get("coupon_id", UNSET)
 
-        def _parse_entry_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        content_type = d.get("content_type", UNSET)
 
-        entry_id = _parse_entry_id(d.pop("entry_id", UNSET))
+        content_id = d.get("content_id", UNSET)
 
-        def _parse_coupon_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        _coupon_raw = d.get("Coupon", UNSET)
+        if _coupon_raw is None or _coupon_raw is UNSET:
+            coupon = _coupon_raw
+        else:
 
-        coupon_id = _parse_coupon_id(d.pop("coupon_id", UNSET))
+            def _parse_coupon(data: object) -> Coupon | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    coupon_type_0 = Coupon.from_dict(data)
 
-        def _parse_content_type(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+                    return coupon_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(Coupon | None | Unset, data)
 
-        content_type = _parse_content_type(d.pop("content_type", UNSET))
+            coupon = _parse_coupon(_coupon_raw)
 
-        def _parse_content_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        _resource_raw = d.get("Resource", UNSET)
+        if _resource_raw is None or _resource_raw is UNSET:
+            resource = _resource_raw
+        else:
 
-        content_id = _parse_content_id(d.pop("content_id", UNSET))
+            def _parse_resource(data: object) -> None | Resource | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    resource_type_0 = Resource.from_dict(data)
 
-        def _parse_coupon(data: object) -> Coupon | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                coupon_type_0 = Coupon.from_dict(data)
+                    return resource_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | Resource | Unset, data)
 
-                return coupon_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(Coupon | None | Unset, data)
+            resource = _parse_resource(_resource_raw)
 
-        coupon = _parse_coupon(d.pop("Coupon", UNSET))
+        _addon_raw = d.get("Addon", UNSET)
+        if _addon_raw is None or _addon_raw is UNSET:
+            addon = _addon_raw
+        else:
 
-        def _parse_resource(data: object) -> None | Resource | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                resource_type_0 = Resource.from_dict(data)
+            def _parse_addon(data: object) -> Addon | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    addon_type_0 = Addon.from_dict(data)
 
-                return resource_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Resource | Unset, data)
+                    return addon_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(Addon | None | Unset, data)
 
-        resource = _parse_resource(d.pop("Resource", UNSET))
+            addon = _parse_addon(_addon_raw)
 
-        def _parse_addon(data: object) -> Addon | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                addon_type_0 = Addon.from_dict(data)
+        _bundle_raw = d.get("Bundle", UNSET)
+        if _bundle_raw is None or _bundle_raw is UNSET:
+            bundle = _bundle_raw
+        else:
 
-                return addon_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(Addon | None | Unset, data)
+            def _parse_bundle(data: object) -> Bundle | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    bundle_type_0 = Bundle.from_dict(data)
 
-        addon = _parse_addon(d.pop("Addon", UNSET))
+                    return bundle_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(Bundle | None | Unset, data)
 
-        def _parse_bundle(data: object) -> Bundle | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                bundle_type_0 = Bundle.from_dict(data)
-
-                return bundle_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(Bundle | None | Unset, data)
-
-        bundle = _parse_bundle(d.pop("Bundle", UNSET))
+            bundle = _parse_bundle(_bundle_raw)
 
         coupon_entry = cls(
             entry_id=entry_id,
@@ -252,6 +269,9 @@ class CouponEntry:
             addon=addon,
             bundle=bundle,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         coupon_entry.additional_properties = d
         return coupon_entry

@@ -25,8 +25,9 @@ class Empty:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
         empty = cls()
+
+        d = dict(src_dict)
 
         empty.additional_properties = d
         return empty

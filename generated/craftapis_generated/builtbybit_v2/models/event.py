@@ -15,6 +15,29 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="Event")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, EventTriggerData
+    from ..models.event_trigger_data import EventTriggerData  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "event_id",
+        "listener_id",
+        "created_at",
+        "trigger_type",
+        "trigger_data",
+    }
+)
+
 
 @_attrs_define
 class Event:
@@ -71,52 +94,36 @@ class Event:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.event_trigger_data import EventTriggerData  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        event_id = d["event_id"]
 
-        d = dict(src_dict)
+        listener_id = d["listener_id"]
 
-        def _parse_event_id(data: object) -> int | None:
-            if data is None:
-                return data
-            return cast(int | None, data)
+        created_at = d["created_at"]
 
-        event_id = _parse_event_id(d.pop("event_id"))
+        trigger_type = d["trigger_type"]
 
-        def _parse_listener_id(data: object) -> int | None:
-            if data is None:
-                return data
-            return cast(int | None, data)
+        _trigger_data_raw = d["trigger_data"]
+        if _trigger_data_raw is None:
+            trigger_data = _trigger_data_raw
+        else:
 
-        listener_id = _parse_listener_id(d.pop("listener_id"))
+            def _parse_trigger_data(data: object) -> EventTriggerData | None:
+                if data is None:
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    trigger_data_type_0 = EventTriggerData.from_dict(data)
 
-        def _parse_created_at(data: object) -> int | None:
-            if data is None:
-                return data
-            return cast(int | None, data)
+                    return trigger_data_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(EventTriggerData | None, data)
 
-        created_at = _parse_created_at(d.pop("created_at"))
-
-        def _parse_trigger_type(data: object) -> None | str:
-            if data is None:
-                return data
-            return cast(None | str, data)
-
-        trigger_type = _parse_trigger_type(d.pop("trigger_type"))
-
-        def _parse_trigger_data(data: object) -> EventTriggerData | None:
-            if data is None:
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                trigger_data_type_0 = EventTriggerData.from_dict(data)
-
-                return trigger_data_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(EventTriggerData | None, data)
-
-        trigger_data = _parse_trigger_data(d.pop("trigger_data"))
+            trigger_data = _parse_trigger_data(_trigger_data_raw)
 
         event = cls(
             event_id=event_id,
@@ -125,6 +132,9 @@ class Event:
             trigger_type=trigger_type,
             trigger_data=trigger_data,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         event.additional_properties = d
         return event

@@ -25,8 +25,9 @@ class EventTriggerData:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
         event_trigger_data = cls()
+
+        d = dict(src_dict)
 
         event_trigger_data.additional_properties = d
         return event_trigger_data

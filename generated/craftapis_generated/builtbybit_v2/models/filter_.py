@@ -17,6 +17,33 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="Filter")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, FilterOption
+    from ..models.filter_option import FilterOption  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "filter_id",
+        "order",
+        "primary",
+        "title",
+        "type",
+        "choices",
+        "query_field",
+        "value",
+        "options",
+    }
+)
+
 
 @_attrs_define
 class Filter:
@@ -143,116 +170,66 @@ class Filter:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.filter_option import FilterOption  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        filter_id = d.get("filter_id", UNSET)
 
-        d = dict(src_dict)
+        order = d.get("order", UNSET)
 
-        def _parse_filter_id(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        primary = d.get("primary", UNSET)
 
-        filter_id = _parse_filter_id(d.pop("filter_id", UNSET))
+        title = d.get("title", UNSET)
 
-        def _parse_order(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        type_ = d.get("type", UNSET)
 
-        order = _parse_order(d.pop("order", UNSET))
+        _choices_raw = d.get("choices", UNSET)
+        if _choices_raw is None or _choices_raw is UNSET:
+            choices = _choices_raw
+        else:
 
-        def _parse_primary(data: object) -> bool | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(bool | None | Unset, data)
+            def _parse_choices(data: object) -> list[FilterOption] | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, list):
+                        raise TypeError()
+                    choices_type_0 = [FilterOption.from_dict(item) for item in data]
 
-        primary = _parse_primary(d.pop("primary", UNSET))
+                    return choices_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(list[FilterOption] | None | Unset, data)
 
-        def _parse_title(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            choices = _parse_choices(_choices_raw)
 
-        title = _parse_title(d.pop("title", UNSET))
+        query_field = d.get("query_field", UNSET)
 
-        def _parse_type_(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        value = d.get("value", UNSET)
 
-        type_ = _parse_type_(d.pop("type", UNSET))
+        _options_raw = d.get("options", UNSET)
+        if _options_raw is None or _options_raw is UNSET:
+            options = _options_raw
+        else:
 
-        def _parse_choices(data: object) -> list[FilterOption] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                choices_type_0 = []
-                _choices_type_0 = data
-                for choices_type_0_item_data in _choices_type_0:
-                    choices_type_0_item = FilterOption.from_dict(choices_type_0_item_data)
+            def _parse_options(data: object) -> list[FilterOption] | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, list):
+                        raise TypeError()
+                    options_type_0 = [FilterOption.from_dict(item) for item in data]
 
-                    choices_type_0.append(choices_type_0_item)
+                    return options_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(list[FilterOption] | None | Unset, data)
 
-                return choices_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[FilterOption] | None | Unset, data)
-
-        choices = _parse_choices(d.pop("choices", UNSET))
-
-        def _parse_query_field(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        query_field = _parse_query_field(d.pop("query_field", UNSET))
-
-        def _parse_value(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        value = _parse_value(d.pop("value", UNSET))
-
-        def _parse_options(data: object) -> list[FilterOption] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                options_type_0 = []
-                _options_type_0 = data
-                for options_type_0_item_data in _options_type_0:
-                    options_type_0_item = FilterOption.from_dict(options_type_0_item_data)
-
-                    options_type_0.append(options_type_0_item)
-
-                return options_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[FilterOption] | None | Unset, data)
-
-        options = _parse_options(d.pop("options", UNSET))
+            options = _parse_options(_options_raw)
 
         filter_ = cls(
             filter_id=filter_id,
@@ -265,6 +242,9 @@ class Filter:
             value=value,
             options=options,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         filter_.additional_properties = d
         return filter_

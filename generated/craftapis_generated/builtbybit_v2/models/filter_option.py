@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -12,6 +12,18 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="FilterOption")
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "key",
+        "count",
+        "query_field",
+        "title",
+        "selected",
+        "option_key",
+    }
+)
 
 
 @_attrs_define
@@ -97,61 +109,18 @@ class FilterOption:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
+        d = src_dict
+        key = d.get("key", UNSET)
 
-        def _parse_key(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        count = d.get("count", UNSET)
 
-        key = _parse_key(d.pop("key", UNSET))
+        query_field = d.get("query_field", UNSET)
 
-        def _parse_count(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        title = d.get("title", UNSET)
 
-        count = _parse_count(d.pop("count", UNSET))
+        selected = d.get("selected", UNSET)
 
-        def _parse_query_field(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        query_field = _parse_query_field(d.pop("query_field", UNSET))
-
-        def _parse_title(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        title = _parse_title(d.pop("title", UNSET))
-
-        def _parse_selected(data: object) -> bool | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(bool | None | Unset, data)
-
-        selected = _parse_selected(d.pop("selected", UNSET))
-
-        def _parse_option_key(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        option_key = _parse_option_key(d.pop("option_key", UNSET))
+        option_key = d.get("option_key", UNSET)
 
         filter_option = cls(
             key=key,
@@ -161,6 +130,9 @@ class FilterOption:
             selected=selected,
             option_key=option_key,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         filter_option.additional_properties = d
         return filter_option

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -12,6 +12,14 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="FilterValue")
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "filter_id",
+        "filter_value",
+    }
+)
 
 
 @_attrs_define
@@ -51,30 +59,18 @@ class FilterValue:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
+        d = src_dict
+        filter_id = d.get("filter_id", UNSET)
 
-        def _parse_filter_id(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        filter_id = _parse_filter_id(d.pop("filter_id", UNSET))
-
-        def _parse_filter_value(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        filter_value = _parse_filter_value(d.pop("filter_value", UNSET))
+        filter_value = d.get("filter_value", UNSET)
 
         filter_value = cls(
             filter_id=filter_id,
             filter_value=filter_value,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         filter_value.additional_properties = d
         return filter_value

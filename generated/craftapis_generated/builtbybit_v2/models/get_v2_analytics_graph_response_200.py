@@ -18,6 +18,26 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="GetV2AnalyticsGraphResponse200")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, AnalyticGraphData
+    from ..models.analytic_graph_data import AnalyticGraphData  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "result",
+        "data",
+    }
+)
+
 
 @_attrs_define
 class GetV2AnalyticsGraphResponse200:
@@ -62,48 +82,60 @@ class GetV2AnalyticsGraphResponse200:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.analytic_graph_data import AnalyticGraphData  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        _result_raw = d.get("result", UNSET)
+        if _result_raw is None or _result_raw is UNSET:
+            result = _result_raw
+        else:
 
-        d = dict(src_dict)
+            def _parse_result(data: object) -> None | Result | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, str):
+                        raise TypeError()
+                    result_type_0 = Result._value2member_map_.get(data) or Result(data)
 
-        def _parse_result(data: object) -> None | Result | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                result_type_0 = Result(data)
+                    return result_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | Result | Unset, data)
 
-                return result_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Result | Unset, data)
+            result = _parse_result(_result_raw)
 
-        result = _parse_result(d.pop("result", UNSET))
+        _data_raw = d.get("data", UNSET)
+        if _data_raw is None or _data_raw is UNSET:
+            data = _data_raw
+        else:
 
-        def _parse_data(data: object) -> AnalyticGraphData | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                data_type_0 = AnalyticGraphData.from_dict(data)
+            def _parse_data(data: object) -> AnalyticGraphData | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    data_type_0 = AnalyticGraphData.from_dict(data)
 
-                return data_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(AnalyticGraphData | None | Unset, data)
+                    return data_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(AnalyticGraphData | None | Unset, data)
 
-        data = _parse_data(d.pop("data", UNSET))
+            data = _parse_data(_data_raw)
 
         get_v2_analytics_graph_response_200 = cls(
             result=result,
             data=data,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         get_v2_analytics_graph_response_200.additional_properties = d
         return get_v2_analytics_graph_response_200

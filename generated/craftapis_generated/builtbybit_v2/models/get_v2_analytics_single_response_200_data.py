@@ -18,6 +18,27 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="GetV2AnalyticsSingleResponse200Data")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, AnalyticPeriod, AnalyticValues
+    from ..models.analytic_period import AnalyticPeriod  # noqa: F401, PLC0415
+    from ..models.analytic_values import AnalyticValues  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "analytics",
+        "period",
+    }
+)
+
 
 @_attrs_define
 class GetV2AnalyticsSingleResponse200Data:
@@ -63,49 +84,60 @@ class GetV2AnalyticsSingleResponse200Data:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.analytic_period import AnalyticPeriod  # noqa: PLC0415
-        from ..models.analytic_values import AnalyticValues  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        _analytics_raw = d.get("analytics", UNSET)
+        if _analytics_raw is None or _analytics_raw is UNSET:
+            analytics = _analytics_raw
+        else:
 
-        d = dict(src_dict)
+            def _parse_analytics(data: object) -> AnalyticValues | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    analytics_type_0 = AnalyticValues.from_dict(data)
 
-        def _parse_analytics(data: object) -> AnalyticValues | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                analytics_type_0 = AnalyticValues.from_dict(data)
+                    return analytics_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(AnalyticValues | None | Unset, data)
 
-                return analytics_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(AnalyticValues | None | Unset, data)
+            analytics = _parse_analytics(_analytics_raw)
 
-        analytics = _parse_analytics(d.pop("analytics", UNSET))
+        _period_raw = d.get("period", UNSET)
+        if _period_raw is None or _period_raw is UNSET:
+            period = _period_raw
+        else:
 
-        def _parse_period(data: object) -> AnalyticPeriod | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                period_type_0 = AnalyticPeriod.from_dict(data)
+            def _parse_period(data: object) -> AnalyticPeriod | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    period_type_0 = AnalyticPeriod.from_dict(data)
 
-                return period_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(AnalyticPeriod | None | Unset, data)
+                    return period_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(AnalyticPeriod | None | Unset, data)
 
-        period = _parse_period(d.pop("period", UNSET))
+            period = _parse_period(_period_raw)
 
         get_v2_analytics_single_response_200_data = cls(
             analytics=analytics,
             period=period,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         get_v2_analytics_single_response_200_data.additional_properties = d
         return get_v2_analytics_single_response_200_data

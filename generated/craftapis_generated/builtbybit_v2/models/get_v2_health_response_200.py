@@ -15,6 +15,14 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="GetV2HealthResponse200")
 
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "result",
+        "data",
+    }
+)
+
 
 @_attrs_define
 class GetV2HealthResponse200:
@@ -53,36 +61,43 @@ class GetV2HealthResponse200:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
+        d = src_dict
+        _result_raw = d.get("result", UNSET)
+        if _result_raw is None or _result_raw is UNSET:
+            result = _result_raw
+        else:
 
-        def _parse_result(data: object) -> None | Result | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                result_type_0 = Result(data)
+            def _parse_result(data: object) -> None | Result | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, str):
+                        raise TypeError()
+                    result_type_0 = Result._value2member_map_.get(data) or Result(data)
 
-                return result_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Result | Unset, data)
+                    return result_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | Result | Unset, data)
 
-        result = _parse_result(d.pop("result", UNSET))
+            result = _parse_result(_result_raw)
 
-        _data = d.pop("data", UNSET)
+        _data = d.get("data", UNSET)
         data: GetV2HealthResponse200Data | Unset
-        if isinstance(_data, Unset):
+        if _data is UNSET:
             data = UNSET
         else:
-            data = GetV2HealthResponse200Data(_data)
+            data = GetV2HealthResponse200Data._value2member_map_.get(_data) or GetV2HealthResponse200Data(_data)
 
         get_v2_health_response_200 = cls(
             result=result,
             data=data,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         get_v2_health_response_200.additional_properties = d
         return get_v2_health_response_200

@@ -17,6 +17,27 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="GetV2ResourcesBuyerLatestResponse200Data")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, Version
+    from ..models.version import Version  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "current",
+        "latest",
+        "has_usage_rights",
+    }
+)
+
 
 @_attrs_define
 class GetV2ResourcesBuyerLatestResponse200Data:
@@ -71,58 +92,63 @@ class GetV2ResourcesBuyerLatestResponse200Data:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.version import Version  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        _current_raw = d.get("current", UNSET)
+        if _current_raw is None or _current_raw is UNSET:
+            current = _current_raw
+        else:
 
-        d = dict(src_dict)
+            def _parse_current(data: object) -> None | Unset | Version:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    current_type_0 = Version.from_dict(data)
 
-        def _parse_current(data: object) -> None | Unset | Version:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                current_type_0 = Version.from_dict(data)
+                    return current_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | Unset | Version, data)
 
-                return current_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Unset | Version, data)
+            current = _parse_current(_current_raw)
 
-        current = _parse_current(d.pop("current", UNSET))
+        _latest_raw = d.get("latest", UNSET)
+        if _latest_raw is None or _latest_raw is UNSET:
+            latest = _latest_raw
+        else:
 
-        def _parse_latest(data: object) -> None | Unset | Version:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                latest_type_0 = Version.from_dict(data)
+            def _parse_latest(data: object) -> None | Unset | Version:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    latest_type_0 = Version.from_dict(data)
 
-                return latest_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Unset | Version, data)
+                    return latest_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | Unset | Version, data)
 
-        latest = _parse_latest(d.pop("latest", UNSET))
+            latest = _parse_latest(_latest_raw)
 
-        def _parse_has_usage_rights(data: object) -> bool | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(bool | None | Unset, data)
-
-        has_usage_rights = _parse_has_usage_rights(d.pop("has_usage_rights", UNSET))
+        has_usage_rights = d.get("has_usage_rights", UNSET)
 
         get_v2_resources_buyer_latest_response_200_data = cls(
             current=current,
             latest=latest,
             has_usage_rights=has_usage_rights,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         get_v2_resources_buyer_latest_response_200_data.additional_properties = d
         return get_v2_resources_buyer_latest_response_200_data

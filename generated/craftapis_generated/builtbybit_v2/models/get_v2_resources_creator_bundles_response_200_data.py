@@ -18,6 +18,27 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="GetV2ResourcesCreatorBundlesResponse200Data")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, Bundle, ListStats
+    from ..models.bundle import Bundle  # noqa: F401, PLC0415
+    from ..models.list_stats import ListStats  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "bundles",
+        "stats",
+    }
+)
+
 
 @_attrs_define
 class GetV2ResourcesCreatorBundlesResponse200Data:
@@ -66,54 +87,60 @@ class GetV2ResourcesCreatorBundlesResponse200Data:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.bundle import Bundle  # noqa: PLC0415
-        from ..models.list_stats import ListStats  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        _bundles_raw = d.get("bundles", UNSET)
+        if _bundles_raw is None or _bundles_raw is UNSET:
+            bundles = _bundles_raw
+        else:
 
-        d = dict(src_dict)
+            def _parse_bundles(data: object) -> list[Bundle] | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, list):
+                        raise TypeError()
+                    bundles_type_0 = [Bundle.from_dict(item) for item in data]
 
-        def _parse_bundles(data: object) -> list[Bundle] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                bundles_type_0 = []
-                _bundles_type_0 = data
-                for bundles_type_0_item_data in _bundles_type_0:
-                    bundles_type_0_item = Bundle.from_dict(bundles_type_0_item_data)
+                    return bundles_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(list[Bundle] | None | Unset, data)
 
-                    bundles_type_0.append(bundles_type_0_item)
+            bundles = _parse_bundles(_bundles_raw)
 
-                return bundles_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[Bundle] | None | Unset, data)
+        _stats_raw = d.get("stats", UNSET)
+        if _stats_raw is None or _stats_raw is UNSET:
+            stats = _stats_raw
+        else:
 
-        bundles = _parse_bundles(d.pop("bundles", UNSET))
+            def _parse_stats(data: object) -> ListStats | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    stats_type_0 = ListStats.from_dict(data)
 
-        def _parse_stats(data: object) -> ListStats | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                stats_type_0 = ListStats.from_dict(data)
+                    return stats_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(ListStats | None | Unset, data)
 
-                return stats_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(ListStats | None | Unset, data)
-
-        stats = _parse_stats(d.pop("stats", UNSET))
+            stats = _parse_stats(_stats_raw)
 
         get_v2_resources_creator_bundles_response_200_data = cls(
             bundles=bundles,
             stats=stats,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         get_v2_resources_creator_bundles_response_200_data.additional_properties = d
         return get_v2_resources_creator_bundles_response_200_data

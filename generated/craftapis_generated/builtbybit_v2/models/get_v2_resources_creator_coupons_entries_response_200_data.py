@@ -18,6 +18,27 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="GetV2ResourcesCreatorCouponsEntriesResponse200Data")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, CouponEntry, ListStats
+    from ..models.coupon_entry import CouponEntry  # noqa: F401, PLC0415
+    from ..models.list_stats import ListStats  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "coupon-entries",
+        "stats",
+    }
+)
+
 
 @_attrs_define
 class GetV2ResourcesCreatorCouponsEntriesResponse200Data:
@@ -66,54 +87,60 @@ class GetV2ResourcesCreatorCouponsEntriesResponse200Data:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.coupon_entry import CouponEntry  # noqa: PLC0415
-        from ..models.list_stats import ListStats  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        _coupon_entries_raw = d.get("coupon-entries", UNSET)
+        if _coupon_entries_raw is None or _coupon_entries_raw is UNSET:
+            coupon_entries = _coupon_entries_raw
+        else:
 
-        d = dict(src_dict)
+            def _parse_coupon_entries(data: object) -> list[CouponEntry] | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, list):
+                        raise TypeError()
+                    coupon_entries_type_0 = [CouponEntry.from_dict(item) for item in data]
 
-        def _parse_coupon_entries(data: object) -> list[CouponEntry] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                coupon_entries_type_0 = []
-                _coupon_entries_type_0 = data
-                for coupon_entries_type_0_item_data in _coupon_entries_type_0:
-                    coupon_entries_type_0_item = CouponEntry.from_dict(coupon_entries_type_0_item_data)
+                    return coupon_entries_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(list[CouponEntry] | None | Unset, data)
 
-                    coupon_entries_type_0.append(coupon_entries_type_0_item)
+            coupon_entries = _parse_coupon_entries(_coupon_entries_raw)
 
-                return coupon_entries_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[CouponEntry] | None | Unset, data)
+        _stats_raw = d.get("stats", UNSET)
+        if _stats_raw is None or _stats_raw is UNSET:
+            stats = _stats_raw
+        else:
 
-        coupon_entries = _parse_coupon_entries(d.pop("coupon-entries", UNSET))
+            def _parse_stats(data: object) -> ListStats | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    stats_type_0 = ListStats.from_dict(data)
 
-        def _parse_stats(data: object) -> ListStats | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                stats_type_0 = ListStats.from_dict(data)
+                    return stats_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(ListStats | None | Unset, data)
 
-                return stats_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(ListStats | None | Unset, data)
-
-        stats = _parse_stats(d.pop("stats", UNSET))
+            stats = _parse_stats(_stats_raw)
 
         get_v2_resources_creator_coupons_entries_response_200_data = cls(
             coupon_entries=coupon_entries,
             stats=stats,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         get_v2_resources_creator_coupons_entries_response_200_data.additional_properties = d
         return get_v2_resources_creator_coupons_entries_response_200_data

@@ -20,6 +20,28 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="GetV2ResourcesCreatorLicensesResponse200")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, GetV2ResourcesCreatorLicensesResponse200Data
+    from ..models.get_v2_resources_creator_licenses_response_200_data import (
+        GetV2ResourcesCreatorLicensesResponse200Data,  # noqa: F401, PLC0415
+    )
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "result",
+        "data",
+    }
+)
+
 
 @_attrs_define
 class GetV2ResourcesCreatorLicensesResponse200:
@@ -58,32 +80,34 @@ class GetV2ResourcesCreatorLicensesResponse200:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.get_v2_resources_creator_licenses_response_200_data import (
-            GetV2ResourcesCreatorLicensesResponse200Data,  # noqa: PLC0415
-        )
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        _result_raw = d.get("result", UNSET)
+        if _result_raw is None or _result_raw is UNSET:
+            result = _result_raw
+        else:
 
-        d = dict(src_dict)
+            def _parse_result(data: object) -> None | Result | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, str):
+                        raise TypeError()
+                    result_type_0 = Result._value2member_map_.get(data) or Result(data)
 
-        def _parse_result(data: object) -> None | Result | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                result_type_0 = Result(data)
+                    return result_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | Result | Unset, data)
 
-                return result_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Result | Unset, data)
+            result = _parse_result(_result_raw)
 
-        result = _parse_result(d.pop("result", UNSET))
-
-        _data = d.pop("data", UNSET)
+        _data = d.get("data", UNSET)
         data: GetV2ResourcesCreatorLicensesResponse200Data | Unset
-        if isinstance(_data, Unset):
+        if _data is UNSET:
             data = UNSET
         else:
             data = GetV2ResourcesCreatorLicensesResponse200Data.from_dict(_data)
@@ -92,6 +116,9 @@ class GetV2ResourcesCreatorLicensesResponse200:
             result=result,
             data=data,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         get_v2_resources_creator_licenses_response_200.additional_properties = d
         return get_v2_resources_creator_licenses_response_200

@@ -18,6 +18,27 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="GetV2ResourcesCreatorReviewsResponse200Data")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, ListStats, Review
+    from ..models.list_stats import ListStats  # noqa: F401, PLC0415
+    from ..models.review import Review  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "reviews",
+        "stats",
+    }
+)
+
 
 @_attrs_define
 class GetV2ResourcesCreatorReviewsResponse200Data:
@@ -66,54 +87,60 @@ class GetV2ResourcesCreatorReviewsResponse200Data:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.list_stats import ListStats  # noqa: PLC0415
-        from ..models.review import Review  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        _reviews_raw = d.get("reviews", UNSET)
+        if _reviews_raw is None or _reviews_raw is UNSET:
+            reviews = _reviews_raw
+        else:
 
-        d = dict(src_dict)
+            def _parse_reviews(data: object) -> list[Review] | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, list):
+                        raise TypeError()
+                    reviews_type_0 = [Review.from_dict(item) for item in data]
 
-        def _parse_reviews(data: object) -> list[Review] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                reviews_type_0 = []
-                _reviews_type_0 = data
-                for reviews_type_0_item_data in _reviews_type_0:
-                    reviews_type_0_item = Review.from_dict(reviews_type_0_item_data)
+                    return reviews_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(list[Review] | None | Unset, data)
 
-                    reviews_type_0.append(reviews_type_0_item)
+            reviews = _parse_reviews(_reviews_raw)
 
-                return reviews_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[Review] | None | Unset, data)
+        _stats_raw = d.get("stats", UNSET)
+        if _stats_raw is None or _stats_raw is UNSET:
+            stats = _stats_raw
+        else:
 
-        reviews = _parse_reviews(d.pop("reviews", UNSET))
+            def _parse_stats(data: object) -> ListStats | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    stats_type_0 = ListStats.from_dict(data)
 
-        def _parse_stats(data: object) -> ListStats | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                stats_type_0 = ListStats.from_dict(data)
+                    return stats_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(ListStats | None | Unset, data)
 
-                return stats_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(ListStats | None | Unset, data)
-
-        stats = _parse_stats(d.pop("stats", UNSET))
+            stats = _parse_stats(_stats_raw)
 
         get_v2_resources_creator_reviews_response_200_data = cls(
             reviews=reviews,
             stats=stats,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         get_v2_resources_creator_reviews_response_200_data.additional_properties = d
         return get_v2_resources_creator_reviews_response_200_data

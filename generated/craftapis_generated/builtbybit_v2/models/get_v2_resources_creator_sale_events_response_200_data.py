@@ -18,6 +18,27 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="GetV2ResourcesCreatorSaleEventsResponse200Data")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, ListStats, SaleEvent
+    from ..models.list_stats import ListStats  # noqa: F401, PLC0415
+    from ..models.sale_event import SaleEvent  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "sale-events",
+        "stats",
+    }
+)
+
 
 @_attrs_define
 class GetV2ResourcesCreatorSaleEventsResponse200Data:
@@ -66,54 +87,60 @@ class GetV2ResourcesCreatorSaleEventsResponse200Data:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.list_stats import ListStats  # noqa: PLC0415
-        from ..models.sale_event import SaleEvent  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        _sale_events_raw = d.get("sale-events", UNSET)
+        if _sale_events_raw is None or _sale_events_raw is UNSET:
+            sale_events = _sale_events_raw
+        else:
 
-        d = dict(src_dict)
+            def _parse_sale_events(data: object) -> list[SaleEvent] | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, list):
+                        raise TypeError()
+                    sale_events_type_0 = [SaleEvent.from_dict(item) for item in data]
 
-        def _parse_sale_events(data: object) -> list[SaleEvent] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                sale_events_type_0 = []
-                _sale_events_type_0 = data
-                for sale_events_type_0_item_data in _sale_events_type_0:
-                    sale_events_type_0_item = SaleEvent.from_dict(sale_events_type_0_item_data)
+                    return sale_events_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(list[SaleEvent] | None | Unset, data)
 
-                    sale_events_type_0.append(sale_events_type_0_item)
+            sale_events = _parse_sale_events(_sale_events_raw)
 
-                return sale_events_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[SaleEvent] | None | Unset, data)
+        _stats_raw = d.get("stats", UNSET)
+        if _stats_raw is None or _stats_raw is UNSET:
+            stats = _stats_raw
+        else:
 
-        sale_events = _parse_sale_events(d.pop("sale-events", UNSET))
+            def _parse_stats(data: object) -> ListStats | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    stats_type_0 = ListStats.from_dict(data)
 
-        def _parse_stats(data: object) -> ListStats | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                stats_type_0 = ListStats.from_dict(data)
+                    return stats_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(ListStats | None | Unset, data)
 
-                return stats_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(ListStats | None | Unset, data)
-
-        stats = _parse_stats(d.pop("stats", UNSET))
+            stats = _parse_stats(_stats_raw)
 
         get_v2_resources_creator_sale_events_response_200_data = cls(
             sale_events=sale_events,
             stats=stats,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         get_v2_resources_creator_sale_events_response_200_data.additional_properties = d
         return get_v2_resources_creator_sale_events_response_200_data

@@ -18,6 +18,27 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="GetV2ResourcesCreatorStoresResponse200Data")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, ListStats, Store
+    from ..models.list_stats import ListStats  # noqa: F401, PLC0415
+    from ..models.store import Store  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "stores",
+        "stats",
+    }
+)
+
 
 @_attrs_define
 class GetV2ResourcesCreatorStoresResponse200Data:
@@ -66,54 +87,60 @@ class GetV2ResourcesCreatorStoresResponse200Data:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.list_stats import ListStats  # noqa: PLC0415
-        from ..models.store import Store  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        _stores_raw = d.get("stores", UNSET)
+        if _stores_raw is None or _stores_raw is UNSET:
+            stores = _stores_raw
+        else:
 
-        d = dict(src_dict)
+            def _parse_stores(data: object) -> list[Store] | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, list):
+                        raise TypeError()
+                    stores_type_0 = [Store.from_dict(item) for item in data]
 
-        def _parse_stores(data: object) -> list[Store] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                stores_type_0 = []
-                _stores_type_0 = data
-                for stores_type_0_item_data in _stores_type_0:
-                    stores_type_0_item = Store.from_dict(stores_type_0_item_data)
+                    return stores_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(list[Store] | None | Unset, data)
 
-                    stores_type_0.append(stores_type_0_item)
+            stores = _parse_stores(_stores_raw)
 
-                return stores_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[Store] | None | Unset, data)
+        _stats_raw = d.get("stats", UNSET)
+        if _stats_raw is None or _stats_raw is UNSET:
+            stats = _stats_raw
+        else:
 
-        stores = _parse_stores(d.pop("stores", UNSET))
+            def _parse_stats(data: object) -> ListStats | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    stats_type_0 = ListStats.from_dict(data)
 
-        def _parse_stats(data: object) -> ListStats | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                stats_type_0 = ListStats.from_dict(data)
+                    return stats_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(ListStats | None | Unset, data)
 
-                return stats_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(ListStats | None | Unset, data)
-
-        stats = _parse_stats(d.pop("stats", UNSET))
+            stats = _parse_stats(_stats_raw)
 
         get_v2_resources_creator_stores_response_200_data = cls(
             stores=stores,
             stats=stats,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         get_v2_resources_creator_stores_response_200_data.additional_properties = d
         return get_v2_resources_creator_stores_response_200_data

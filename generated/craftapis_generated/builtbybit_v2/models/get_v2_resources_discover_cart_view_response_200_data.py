@@ -19,6 +19,29 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="GetV2ResourcesDiscoverCartViewResponse200Data")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, CartItem, CartSummary, Member
+    from ..models.cart_item import CartItem  # noqa: F401, PLC0415
+    from ..models.cart_summary import CartSummary  # noqa: F401, PLC0415
+    from ..models.member import Member  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "items",
+        "summary",
+        "user",
+    }
+)
+
 
 @_attrs_define
 class GetV2ResourcesDiscoverCartViewResponse200Data:
@@ -77,69 +100,79 @@ class GetV2ResourcesDiscoverCartViewResponse200Data:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.cart_item import CartItem  # noqa: PLC0415
-        from ..models.cart_summary import CartSummary  # noqa: PLC0415
-        from ..models.member import Member  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        _items_raw = d["items"]
+        if _items_raw is None:
+            items = _items_raw
+        else:
 
-        d = dict(src_dict)
+            def _parse_items(data: object) -> list[CartItem] | None:
+                if data is None:
+                    return data
+                try:
+                    if not isinstance(data, list):
+                        raise TypeError()
+                    items_type_0 = [CartItem.from_dict(item) for item in data]
 
-        def _parse_items(data: object) -> list[CartItem] | None:
-            if data is None:
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                items_type_0 = []
-                _items_type_0 = data
-                for items_type_0_item_data in _items_type_0:
-                    items_type_0_item = CartItem.from_dict(items_type_0_item_data)
+                    return items_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(list[CartItem] | None, data)
 
-                    items_type_0.append(items_type_0_item)
+            items = _parse_items(_items_raw)
 
-                return items_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[CartItem] | None, data)
+        _summary_raw = d["summary"]
+        if _summary_raw is None:
+            summary = _summary_raw
+        else:
 
-        items = _parse_items(d.pop("items"))
+            def _parse_summary(data: object) -> CartSummary | None:
+                if data is None:
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    summary_type_0 = CartSummary.from_dict(data)
 
-        def _parse_summary(data: object) -> CartSummary | None:
-            if data is None:
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                summary_type_0 = CartSummary.from_dict(data)
+                    return summary_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(CartSummary | None, data)
 
-                return summary_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(CartSummary | None, data)
+            summary = _parse_summary(_summary_raw)
 
-        summary = _parse_summary(d.pop("summary"))
+        _user_raw = d.get("user", UNSET)
+        if _user_raw is None or _user_raw is UNSET:
+            user = _user_raw
+        else:
 
-        def _parse_user(data: object) -> Member | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                user_type_0 = Member.from_dict(data)
+            def _parse_user(data: object) -> Member | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    user_type_0 = Member.from_dict(data)
 
-                return user_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(Member | None | Unset, data)
+                    return user_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(Member | None | Unset, data)
 
-        user = _parse_user(d.pop("user", UNSET))
+            user = _parse_user(_user_raw)
 
         get_v2_resources_discover_cart_view_response_200_data = cls(
             items=items,
             summary=summary,
             user=user,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         get_v2_resources_discover_cart_view_response_200_data.additional_properties = d
         return get_v2_resources_discover_cart_view_response_200_data

@@ -17,6 +17,25 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="GetV2ResourcesDiscoverCategoriesResponse200Data")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, Category
+    from ..models.category import Category  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "categories",
+    }
+)
+
 
 @_attrs_define
 class GetV2ResourcesDiscoverCategoriesResponse200Data:
@@ -51,35 +70,37 @@ class GetV2ResourcesDiscoverCategoriesResponse200Data:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.category import Category  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        _categories_raw = d.get("categories", UNSET)
+        if _categories_raw is None or _categories_raw is UNSET:
+            categories = _categories_raw
+        else:
 
-        d = dict(src_dict)
+            def _parse_categories(data: object) -> list[Category] | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, list):
+                        raise TypeError()
+                    categories_type_0 = [Category.from_dict(item) for item in data]
 
-        def _parse_categories(data: object) -> list[Category] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                categories_type_0 = []
-                _categories_type_0 = data
-                for categories_type_0_item_data in _categories_type_0:
-                    categories_type_0_item = Category.from_dict(categories_type_0_item_data)
+                    return categories_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(list[Category] | None | Unset, data)
 
-                    categories_type_0.append(categories_type_0_item)
-
-                return categories_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[Category] | None | Unset, data)
-
-        categories = _parse_categories(d.pop("categories", UNSET))
+            categories = _parse_categories(_categories_raw)
 
         get_v2_resources_discover_categories_response_200_data = cls(
             categories=categories,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         get_v2_resources_discover_categories_response_200_data.additional_properties = d
         return get_v2_resources_discover_categories_response_200_data

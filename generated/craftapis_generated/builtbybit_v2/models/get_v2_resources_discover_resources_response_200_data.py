@@ -19,6 +19,29 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="GetV2ResourcesDiscoverResourcesResponse200Data")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, Filter, ListStats, Resource
+    from ..models.filter_ import Filter  # noqa: F401, PLC0415
+    from ..models.list_stats import ListStats  # noqa: F401, PLC0415
+    from ..models.resource import Resource  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "resources",
+        "stats",
+        "filters",
+    }
+)
+
 
 @_attrs_define
 class GetV2ResourcesDiscoverResourcesResponse200Data:
@@ -80,74 +103,79 @@ class GetV2ResourcesDiscoverResourcesResponse200Data:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.filter_ import Filter  # noqa: PLC0415
-        from ..models.list_stats import ListStats  # noqa: PLC0415
-        from ..models.resource import Resource  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        _resources_raw = d["resources"]
+        if _resources_raw is None:
+            resources = _resources_raw
+        else:
 
-        d = dict(src_dict)
+            def _parse_resources(data: object) -> list[Resource] | None:
+                if data is None:
+                    return data
+                try:
+                    if not isinstance(data, list):
+                        raise TypeError()
+                    resources_type_0 = [Resource.from_dict(item) for item in data]
 
-        def _parse_resources(data: object) -> list[Resource] | None:
-            if data is None:
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                resources_type_0 = []
-                _resources_type_0 = data
-                for resources_type_0_item_data in _resources_type_0:
-                    resources_type_0_item = Resource.from_dict(resources_type_0_item_data)
+                    return resources_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(list[Resource] | None, data)
 
-                    resources_type_0.append(resources_type_0_item)
+            resources = _parse_resources(_resources_raw)
 
-                return resources_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[Resource] | None, data)
+        _stats_raw = d["stats"]
+        if _stats_raw is None:
+            stats = _stats_raw
+        else:
 
-        resources = _parse_resources(d.pop("resources"))
+            def _parse_stats(data: object) -> ListStats | None:
+                if data is None:
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    stats_type_0 = ListStats.from_dict(data)
 
-        def _parse_stats(data: object) -> ListStats | None:
-            if data is None:
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                stats_type_0 = ListStats.from_dict(data)
+                    return stats_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(ListStats | None, data)
 
-                return stats_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(ListStats | None, data)
+            stats = _parse_stats(_stats_raw)
 
-        stats = _parse_stats(d.pop("stats"))
+        _filters_raw = d.get("filters", UNSET)
+        if _filters_raw is None or _filters_raw is UNSET:
+            filters = _filters_raw
+        else:
 
-        def _parse_filters(data: object) -> list[Filter] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                filters_type_0 = []
-                _filters_type_0 = data
-                for filters_type_0_item_data in _filters_type_0:
-                    filters_type_0_item = Filter.from_dict(filters_type_0_item_data)
+            def _parse_filters(data: object) -> list[Filter] | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, list):
+                        raise TypeError()
+                    filters_type_0 = [Filter.from_dict(item) for item in data]
 
-                    filters_type_0.append(filters_type_0_item)
+                    return filters_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(list[Filter] | None | Unset, data)
 
-                return filters_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[Filter] | None | Unset, data)
-
-        filters = _parse_filters(d.pop("filters", UNSET))
+            filters = _parse_filters(_filters_raw)
 
         get_v2_resources_discover_resources_response_200_data = cls(
             resources=resources,
             stats=stats,
             filters=filters,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         get_v2_resources_discover_resources_response_200_data.additional_properties = d
         return get_v2_resources_discover_resources_response_200_data

@@ -18,6 +18,34 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="License")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, Member, Resource
+    from ..models.member import Member  # noqa: F401, PLC0415
+    from ..models.resource import Resource  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "content_type",
+        "content_id",
+        "buyer_id",
+        "permanent",
+        "active",
+        "start_date",
+        "end_date",
+        "Resource",
+        "Buyer",
+    }
+)
+
 
 @_attrs_define
 class License:
@@ -131,103 +159,66 @@ class License:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.member import Member  # noqa: PLC0415
-        from ..models.resource import Resource  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        content_type = d["content_type"]
 
-        d = dict(src_dict)
+        content_id = d["content_id"]
 
-        def _parse_content_type(data: object) -> None | str:
-            if data is None:
-                return data
-            return cast(None | str, data)
+        buyer_id = d.get("buyer_id", UNSET)
 
-        content_type = _parse_content_type(d.pop("content_type"))
+        permanent = d.get("permanent", UNSET)
 
-        def _parse_content_id(data: object) -> int | None:
-            if data is None:
-                return data
-            return cast(int | None, data)
+        active = d.get("active", UNSET)
 
-        content_id = _parse_content_id(d.pop("content_id"))
+        start_date = d.get("start_date", UNSET)
 
-        def _parse_buyer_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        end_date = d.get("end_date", UNSET)
 
-        buyer_id = _parse_buyer_id(d.pop("buyer_id", UNSET))
+        _resource_raw = d.get("Resource", UNSET)
+        if _resource_raw is None or _resource_raw is UNSET:
+            resource = _resource_raw
+        else:
 
-        def _parse_permanent(data: object) -> bool | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(bool | None | Unset, data)
+            def _parse_resource(data: object) -> None | Resource | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    resource_type_0 = Resource.from_dict(data)
 
-        permanent = _parse_permanent(d.pop("permanent", UNSET))
+                    return resource_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | Resource | Unset, data)
 
-        def _parse_active(data: object) -> bool | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(bool | None | Unset, data)
+            resource = _parse_resource(_resource_raw)
 
-        active = _parse_active(d.pop("active", UNSET))
+        _buyer_raw = d.get("Buyer", UNSET)
+        if _buyer_raw is None or _buyer_raw is UNSET:
+            buyer = _buyer_raw
+        else:
 
-        def _parse_start_date(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+            def _parse_buyer(data: object) -> Member | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    buyer_type_0 = Member.from_dict(data)
 
-        start_date = _parse_start_date(d.pop("start_date", UNSET))
+                    return buyer_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(Member | None | Unset, data)
 
-        def _parse_end_date(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        end_date = _parse_end_date(d.pop("end_date", UNSET))
-
-        def _parse_resource(data: object) -> None | Resource | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                resource_type_0 = Resource.from_dict(data)
-
-                return resource_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Resource | Unset, data)
-
-        resource = _parse_resource(d.pop("Resource", UNSET))
-
-        def _parse_buyer(data: object) -> Member | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                buyer_type_0 = Member.from_dict(data)
-
-                return buyer_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(Member | None | Unset, data)
-
-        buyer = _parse_buyer(d.pop("Buyer", UNSET))
+            buyer = _parse_buyer(_buyer_raw)
 
         license_ = cls(
             content_type=content_type,
@@ -240,6 +231,9 @@ class License:
             resource=resource,
             buyer=buyer,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         license_.additional_properties = d
         return license_

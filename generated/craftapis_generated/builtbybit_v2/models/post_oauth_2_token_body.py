@@ -13,6 +13,15 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="PostOauth2TokenBody")
 
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "grant_type",
+        "code",
+        "refresh_token",
+    }
+)
+
 
 @_attrs_define
 class PostOauth2TokenBody:
@@ -51,18 +60,21 @@ class PostOauth2TokenBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        grant_type = d.pop("grant_type")
+        d = src_dict
+        grant_type = d["grant_type"]
 
-        code = d.pop("code", UNSET)
+        code = d.get("code", UNSET)
 
-        refresh_token = d.pop("refresh_token", UNSET)
+        refresh_token = d.get("refresh_token", UNSET)
 
         post_oauth_2_token_body = cls(
             grant_type=grant_type,
             code=code,
             refresh_token=refresh_token,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         post_oauth_2_token_body.additional_properties = d
         return post_oauth_2_token_body

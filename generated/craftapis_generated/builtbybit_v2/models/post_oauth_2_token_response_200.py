@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -12,6 +12,17 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="PostOauth2TokenResponse200")
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "access_token",
+        "expires_in",
+        "refresh_token",
+        "scope",
+        "token_type",
+    }
+)
 
 
 @_attrs_define
@@ -81,52 +92,16 @@ class PostOauth2TokenResponse200:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
+        d = src_dict
+        access_token = d.get("access_token", UNSET)
 
-        def _parse_access_token(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        expires_in = d.get("expires_in", UNSET)
 
-        access_token = _parse_access_token(d.pop("access_token", UNSET))
+        refresh_token = d.get("refresh_token", UNSET)
 
-        def _parse_expires_in(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        scope = d.get("scope", UNSET)
 
-        expires_in = _parse_expires_in(d.pop("expires_in", UNSET))
-
-        def _parse_refresh_token(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        refresh_token = _parse_refresh_token(d.pop("refresh_token", UNSET))
-
-        def _parse_scope(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        scope = _parse_scope(d.pop("scope", UNSET))
-
-        def _parse_token_type(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        token_type = _parse_token_type(d.pop("token_type", UNSET))
+        token_type = d.get("token_type", UNSET)
 
         post_oauth_2_token_response_200 = cls(
             access_token=access_token,
@@ -135,6 +110,9 @@ class PostOauth2TokenResponse200:
             scope=scope,
             token_type=token_type,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         post_oauth_2_token_response_200.additional_properties = d
         return post_oauth_2_token_response_200

@@ -13,6 +13,14 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="PostOauth2TokenRevokeBody")
 
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "token",
+        "token_hint",
+    }
+)
+
 
 @_attrs_define
 class PostOauth2TokenRevokeBody:
@@ -45,15 +53,18 @@ class PostOauth2TokenRevokeBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        token = d.pop("token")
+        d = src_dict
+        token = d["token"]
 
-        token_hint = d.pop("token_hint", UNSET)
+        token_hint = d.get("token_hint", UNSET)
 
         post_oauth_2_token_revoke_body = cls(
             token=token,
             token_hint=token_hint,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         post_oauth_2_token_revoke_body.additional_properties = d
         return post_oauth_2_token_revoke_body

@@ -4,12 +4,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 T = TypeVar("T", bound="PostOauth2TokenRevokeResponse200")
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "revoked",
+    }
+)
 
 
 @_attrs_define
@@ -38,18 +45,15 @@ class PostOauth2TokenRevokeResponse200:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-
-        def _parse_revoked(data: object) -> bool | None:
-            if data is None:
-                return data
-            return cast(bool | None, data)
-
-        revoked = _parse_revoked(d.pop("revoked"))
+        d = src_dict
+        revoked = d["revoked"]
 
         post_oauth_2_token_revoke_response_200 = cls(
             revoked=revoked,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         post_oauth_2_token_revoke_response_200.additional_properties = d
         return post_oauth_2_token_revoke_response_200

@@ -13,6 +13,14 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="PostV2DeploymentsUpgradeBody")
 
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "preauthorize",
+        "scopes",
+    }
+)
+
 
 @_attrs_define
 class PostV2DeploymentsUpgradeBody:
@@ -44,15 +52,18 @@ class PostV2DeploymentsUpgradeBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        preauthorize = d.pop("preauthorize", UNSET)
+        d = src_dict
+        preauthorize = d.get("preauthorize", UNSET)
 
-        scopes = d.pop("scopes", UNSET)
+        scopes = d.get("scopes", UNSET)
 
         post_v2_deployments_upgrade_body = cls(
             preauthorize=preauthorize,
             scopes=scopes,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         post_v2_deployments_upgrade_body.additional_properties = d
         return post_v2_deployments_upgrade_body

@@ -17,6 +17,28 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="PostV2DeploymentsUpgradeResponse200Data")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, AccessTokenGrant
+    from ..models.access_token_grant import AccessTokenGrant  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "token",
+        "oauth2_client",
+        "oauth2_secret",
+        "preauthorize",
+    }
+)
+
 
 @_attrs_define
 class PostV2DeploymentsUpgradeResponse200Data:
@@ -79,53 +101,36 @@ class PostV2DeploymentsUpgradeResponse200Data:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.access_token_grant import AccessTokenGrant  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        token = d.get("token", UNSET)
 
-        d = dict(src_dict)
+        oauth2_client = d.get("oauth2_client", UNSET)
 
-        def _parse_token(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        oauth2_secret = d.get("oauth2_secret", UNSET)
 
-        token = _parse_token(d.pop("token", UNSET))
+        _preauthorize_raw = d.get("preauthorize", UNSET)
+        if _preauthorize_raw is None or _preauthorize_raw is UNSET:
+            preauthorize = _preauthorize_raw
+        else:
 
-        def _parse_oauth2_client(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            def _parse_preauthorize(data: object) -> AccessTokenGrant | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    preauthorize_type_0 = AccessTokenGrant.from_dict(data)
 
-        oauth2_client = _parse_oauth2_client(d.pop("oauth2_client", UNSET))
+                    return preauthorize_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(AccessTokenGrant | None | Unset, data)
 
-        def _parse_oauth2_secret(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        oauth2_secret = _parse_oauth2_secret(d.pop("oauth2_secret", UNSET))
-
-        def _parse_preauthorize(data: object) -> AccessTokenGrant | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                preauthorize_type_0 = AccessTokenGrant.from_dict(data)
-
-                return preauthorize_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(AccessTokenGrant | None | Unset, data)
-
-        preauthorize = _parse_preauthorize(d.pop("preauthorize", UNSET))
+            preauthorize = _parse_preauthorize(_preauthorize_raw)
 
         post_v2_deployments_upgrade_response_200_data = cls(
             token=token,
@@ -133,6 +138,9 @@ class PostV2DeploymentsUpgradeResponse200Data:
             oauth2_secret=oauth2_secret,
             preauthorize=preauthorize,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         post_v2_deployments_upgrade_response_200_data.additional_properties = d
         return post_v2_deployments_upgrade_response_200_data

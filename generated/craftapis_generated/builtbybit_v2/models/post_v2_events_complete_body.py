@@ -4,12 +4,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 T = TypeVar("T", bound="PostV2EventsCompleteBody")
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "event_ids",
+    }
+)
 
 
 @_attrs_define
@@ -37,12 +44,15 @@ class PostV2EventsCompleteBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        event_ids = cast(list[int], d.pop("event_ids"))
+        d = src_dict
+        event_ids = d["event_ids"]
 
         post_v2_events_complete_body = cls(
             event_ids=event_ids,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         post_v2_events_complete_body.additional_properties = d
         return post_v2_events_complete_body

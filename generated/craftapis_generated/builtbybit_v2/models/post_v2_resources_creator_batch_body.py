@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -16,6 +16,28 @@ if TYPE_CHECKING:
 
 
 T = TypeVar("T", bound="PostV2ResourcesCreatorBatchBody")
+
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, PostV2ResourcesCreatorBatchBodyChangesItem
+    from ..models.post_v2_resources_creator_batch_body_changes_item import (
+        PostV2ResourcesCreatorBatchBodyChangesItem,  # noqa: F401, PLC0415
+    )
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "resources",
+        "changes",
+    }
+)
 
 
 @_attrs_define
@@ -51,24 +73,20 @@ class PostV2ResourcesCreatorBatchBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.post_v2_resources_creator_batch_body_changes_item import (
-            PostV2ResourcesCreatorBatchBodyChangesItem,  # noqa: PLC0415
-        )
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        resources = d["resources"]
 
-        d = dict(src_dict)
-        resources = cast(list[int], d.pop("resources"))
-
-        changes = []
-        _changes = d.pop("changes")
-        for changes_item_data in _changes:
-            changes_item = PostV2ResourcesCreatorBatchBodyChangesItem.from_dict(changes_item_data)
-
-            changes.append(changes_item)
+        changes = [PostV2ResourcesCreatorBatchBodyChangesItem.from_dict(item) for item in d["changes"]]
 
         post_v2_resources_creator_batch_body = cls(
             resources=resources,
             changes=changes,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         post_v2_resources_creator_batch_body.additional_properties = d
         return post_v2_resources_creator_batch_body

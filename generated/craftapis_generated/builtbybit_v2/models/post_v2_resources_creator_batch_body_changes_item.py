@@ -13,6 +13,16 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="PostV2ResourcesCreatorBatchBodyChangesItem")
 
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "field",
+        "type",
+        "value",
+        "search",
+    }
+)
+
 
 @_attrs_define
 class PostV2ResourcesCreatorBatchBodyChangesItem:
@@ -60,25 +70,27 @@ class PostV2ResourcesCreatorBatchBodyChangesItem:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        field = d.pop("field")
+        d = src_dict
+        field = d["field"]
 
-        type_ = d.pop("type")
+        type_ = d["type"]
+
+        _value_raw = d["value"]
 
         def _parse_value(data: object) -> float | list[Any] | str:
             try:
                 if not isinstance(data, list):
                     raise TypeError()
-                value_type_2 = cast(list[Any], data)
+                value_type_2 = data
 
                 return value_type_2
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             return cast(float | list[Any] | str, data)
 
-        value = _parse_value(d.pop("value"))
+        value = _parse_value(_value_raw)
 
-        search = d.pop("search", UNSET)
+        search = d.get("search", UNSET)
 
         post_v2_resources_creator_batch_body_changes_item = cls(
             field=field,
@@ -86,6 +98,9 @@ class PostV2ResourcesCreatorBatchBodyChangesItem:
             value=value,
             search=search,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         post_v2_resources_creator_batch_body_changes_item.additional_properties = d
         return post_v2_resources_creator_batch_body_changes_item

@@ -17,6 +17,25 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="PostV2ResourcesCreatorBatchResponse200Data")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, Batch
+    from ..models.batch import Batch  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "batch",
+    }
+)
+
 
 @_attrs_define
 class PostV2ResourcesCreatorBatchResponse200Data:
@@ -49,30 +68,37 @@ class PostV2ResourcesCreatorBatchResponse200Data:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.batch import Batch  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        _batch_raw = d.get("batch", UNSET)
+        if _batch_raw is None or _batch_raw is UNSET:
+            batch = _batch_raw
+        else:
 
-        d = dict(src_dict)
+            def _parse_batch(data: object) -> Batch | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    batch_type_0 = Batch.from_dict(data)
 
-        def _parse_batch(data: object) -> Batch | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                batch_type_0 = Batch.from_dict(data)
+                    return batch_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(Batch | None | Unset, data)
 
-                return batch_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(Batch | None | Unset, data)
-
-        batch = _parse_batch(d.pop("batch", UNSET))
+            batch = _parse_batch(_batch_raw)
 
         post_v2_resources_creator_batch_response_200_data = cls(
             batch=batch,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         post_v2_resources_creator_batch_response_200_data.additional_properties = d
         return post_v2_resources_creator_batch_response_200_data

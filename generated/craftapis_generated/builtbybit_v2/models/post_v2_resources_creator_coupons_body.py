@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -12,6 +12,25 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="PostV2ResourcesCreatorCouponsBody")
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "type",
+        "discount",
+        "label",
+        "do_expiry",
+        "expiry_date",
+        "limited_uses",
+        "max_uses",
+        "limited_user_uses",
+        "max_per_user_uses",
+        "all_content_types",
+        "resources",
+        "addons",
+        "bundles",
+    }
+)
 
 
 @_attrs_define
@@ -114,32 +133,32 @@ class PostV2ResourcesCreatorCouponsBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        type_ = d.pop("type")
+        d = src_dict
+        type_ = d["type"]
 
-        discount = d.pop("discount")
+        discount = d["discount"]
 
-        label = d.pop("label")
+        label = d["label"]
 
-        do_expiry = d.pop("do_expiry", UNSET)
+        do_expiry = d.get("do_expiry", UNSET)
 
-        expiry_date = d.pop("expiry_date", UNSET)
+        expiry_date = d.get("expiry_date", UNSET)
 
-        limited_uses = d.pop("limited_uses", UNSET)
+        limited_uses = d.get("limited_uses", UNSET)
 
-        max_uses = d.pop("max_uses", UNSET)
+        max_uses = d.get("max_uses", UNSET)
 
-        limited_user_uses = d.pop("limited_user_uses", UNSET)
+        limited_user_uses = d.get("limited_user_uses", UNSET)
 
-        max_per_user_uses = d.pop("max_per_user_uses", UNSET)
+        max_per_user_uses = d.get("max_per_user_uses", UNSET)
 
-        all_content_types = cast(list[str], d.pop("all_content_types", UNSET))
+        all_content_types = d.get("all_content_types", UNSET)
 
-        resources = d.pop("resources", UNSET)
+        resources = d.get("resources", UNSET)
 
-        addons = d.pop("addons", UNSET)
+        addons = d.get("addons", UNSET)
 
-        bundles = d.pop("bundles", UNSET)
+        bundles = d.get("bundles", UNSET)
 
         post_v2_resources_creator_coupons_body = cls(
             type_=type_,
@@ -156,6 +175,9 @@ class PostV2ResourcesCreatorCouponsBody:
             addons=addons,
             bundles=bundles,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         post_v2_resources_creator_coupons_body.additional_properties = d
         return post_v2_resources_creator_coupons_body

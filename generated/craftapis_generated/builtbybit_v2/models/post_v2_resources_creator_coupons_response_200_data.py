@@ -17,6 +17,25 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="PostV2ResourcesCreatorCouponsResponse200Data")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, Coupon
+    from ..models.coupon import Coupon  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "coupon",
+    }
+)
+
 
 @_attrs_define
 class PostV2ResourcesCreatorCouponsResponse200Data:
@@ -49,30 +68,37 @@ class PostV2ResourcesCreatorCouponsResponse200Data:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.coupon import Coupon  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        _coupon_raw = d.get("coupon", UNSET)
+        if _coupon_raw is None or _coupon_raw is UNSET:
+            coupon = _coupon_raw
+        else:
 
-        d = dict(src_dict)
+            def _parse_coupon(data: object) -> Coupon | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    coupon_type_0 = Coupon.from_dict(data)
 
-        def _parse_coupon(data: object) -> Coupon | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                coupon_type_0 = Coupon.from_dict(data)
+                    return coupon_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(Coupon | None | Unset, data)
 
-                return coupon_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(Coupon | None | Unset, data)
-
-        coupon = _parse_coupon(d.pop("coupon", UNSET))
+            coupon = _parse_coupon(_coupon_raw)
 
         post_v2_resources_creator_coupons_response_200_data = cls(
             coupon=coupon,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         post_v2_resources_creator_coupons_response_200_data.additional_properties = d
         return post_v2_resources_creator_coupons_response_200_data

@@ -22,6 +22,33 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="PostV2ResourcesCreatorUpdateBody")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, PostV2ResourcesCreatorUpdateBodyFile, PostV2ResourcesCreatorUpdateBodyUpdate
+    from ..models.post_v2_resources_creator_update_body_file import (
+        PostV2ResourcesCreatorUpdateBodyFile,  # noqa: F401, PLC0415
+    )
+    from ..models.post_v2_resources_creator_update_body_update import (
+        PostV2ResourcesCreatorUpdateBodyUpdate,  # noqa: F401, PLC0415
+    )
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "resource_id",
+        "version_name",
+        "file",
+        "update",
+    }
+)
+
 
 @_attrs_define
 class PostV2ResourcesCreatorUpdateBody:
@@ -67,23 +94,18 @@ class PostV2ResourcesCreatorUpdateBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.post_v2_resources_creator_update_body_file import (
-            PostV2ResourcesCreatorUpdateBodyFile,  # noqa: PLC0415
-        )
-        from ..models.post_v2_resources_creator_update_body_update import (
-            PostV2ResourcesCreatorUpdateBodyUpdate,  # noqa: PLC0415
-        )
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        resource_id = d["resource_id"]
 
-        d = dict(src_dict)
-        resource_id = d.pop("resource_id")
+        version_name = d["version_name"]
 
-        version_name = d.pop("version_name")
+        file = PostV2ResourcesCreatorUpdateBodyFile.from_dict(d["file"])
 
-        file = PostV2ResourcesCreatorUpdateBodyFile.from_dict(d.pop("file"))
-
-        _update = d.pop("update", UNSET)
+        _update = d.get("update", UNSET)
         update: PostV2ResourcesCreatorUpdateBodyUpdate | Unset
-        if isinstance(_update, Unset):
+        if _update is UNSET:
             update = UNSET
         else:
             update = PostV2ResourcesCreatorUpdateBodyUpdate.from_dict(_update)
@@ -94,6 +116,9 @@ class PostV2ResourcesCreatorUpdateBody:
             file=file,
             update=update,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         post_v2_resources_creator_update_body.additional_properties = d
         return post_v2_resources_creator_update_body

@@ -11,6 +11,14 @@ from attrs import field as _attrs_field
 
 T = TypeVar("T", bound="PostV2ResourcesCreatorUpdateBodyFile")
 
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "name",
+        "data",
+    }
+)
+
 
 @_attrs_define
 class PostV2ResourcesCreatorUpdateBodyFile:
@@ -42,15 +50,18 @@ class PostV2ResourcesCreatorUpdateBodyFile:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        name = d.pop("name")
+        d = src_dict
+        name = d["name"]
 
-        data = d.pop("data")
+        data = d["data"]
 
         post_v2_resources_creator_update_body_file = cls(
             name=name,
             data=data,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         post_v2_resources_creator_update_body_file.additional_properties = d
         return post_v2_resources_creator_update_body_file

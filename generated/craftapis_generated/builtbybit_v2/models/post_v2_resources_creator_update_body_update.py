@@ -13,6 +13,15 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="PostV2ResourcesCreatorUpdateBodyUpdate")
 
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "post",
+        "title",
+        "message",
+    }
+)
+
 
 @_attrs_define
 class PostV2ResourcesCreatorUpdateBodyUpdate:
@@ -49,18 +58,21 @@ class PostV2ResourcesCreatorUpdateBodyUpdate:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        post = d.pop("post", UNSET)
+        d = src_dict
+        post = d.get("post", UNSET)
 
-        title = d.pop("title", UNSET)
+        title = d.get("title", UNSET)
 
-        message = d.pop("message", UNSET)
+        message = d.get("message", UNSET)
 
         post_v2_resources_creator_update_body_update = cls(
             post=post,
             title=title,
             message=message,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         post_v2_resources_creator_update_body_update.additional_properties = d
         return post_v2_resources_creator_update_body_update

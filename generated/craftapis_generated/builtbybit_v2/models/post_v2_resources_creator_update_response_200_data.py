@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -12,6 +12,14 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="PostV2ResourcesCreatorUpdateResponse200Data")
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "version_id",
+        "update_id",
+    }
+)
 
 
 @_attrs_define
@@ -50,28 +58,18 @@ class PostV2ResourcesCreatorUpdateResponse200Data:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
+        d = src_dict
+        version_id = d["version_id"]
 
-        def _parse_version_id(data: object) -> int | None:
-            if data is None:
-                return data
-            return cast(int | None, data)
-
-        version_id = _parse_version_id(d.pop("version_id"))
-
-        def _parse_update_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        update_id = _parse_update_id(d.pop("update_id", UNSET))
+        update_id = d.get("update_id", UNSET)
 
         post_v2_resources_creator_update_response_200_data = cls(
             version_id=version_id,
             update_id=update_id,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         post_v2_resources_creator_update_response_200_data.additional_properties = d
         return post_v2_resources_creator_update_response_200_data

@@ -19,6 +19,27 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="PostV2ResourcesDiscoverCartAddBody")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, PostV2ResourcesDiscoverCartAddBodyAdd
+    from ..models.post_v2_resources_discover_cart_add_body_add import (
+        PostV2ResourcesDiscoverCartAddBodyAdd,  # noqa: F401, PLC0415
+    )
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "add",
+    }
+)
+
 
 @_attrs_define
 class PostV2ResourcesDiscoverCartAddBody:
@@ -46,14 +67,12 @@ class PostV2ResourcesDiscoverCartAddBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.post_v2_resources_discover_cart_add_body_add import (
-            PostV2ResourcesDiscoverCartAddBodyAdd,  # noqa: PLC0415
-        )
-
-        d = dict(src_dict)
-        _add = d.pop("add", UNSET)
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        _add = d.get("add", UNSET)
         add: PostV2ResourcesDiscoverCartAddBodyAdd | Unset
-        if isinstance(_add, Unset):
+        if _add is UNSET:
             add = UNSET
         else:
             add = PostV2ResourcesDiscoverCartAddBodyAdd.from_dict(_add)
@@ -61,6 +80,9 @@ class PostV2ResourcesDiscoverCartAddBody:
         post_v2_resources_discover_cart_add_body = cls(
             add=add,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         post_v2_resources_discover_cart_add_body.additional_properties = d
         return post_v2_resources_discover_cart_add_body

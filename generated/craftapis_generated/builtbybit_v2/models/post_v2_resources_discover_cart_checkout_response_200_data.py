@@ -14,6 +14,15 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="PostV2ResourcesDiscoverCartCheckoutResponse200Data")
 
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "status",
+        "ident",
+        "url",
+    }
+)
+
 
 @_attrs_define
 class PostV2ResourcesDiscoverCartCheckoutResponse200Data:
@@ -70,46 +79,39 @@ class PostV2ResourcesDiscoverCartCheckoutResponse200Data:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
+        d = src_dict
+        _status_raw = d["status"]
+        if _status_raw is None:
+            status = _status_raw
+        else:
 
-        def _parse_status(data: object) -> CheckoutStatus | None:
-            if data is None:
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                status_type_0 = CheckoutStatus(data)
+            def _parse_status(data: object) -> CheckoutStatus | None:
+                if data is None:
+                    return data
+                try:
+                    if not isinstance(data, str):
+                        raise TypeError()
+                    status_type_0 = CheckoutStatus._value2member_map_.get(data) or CheckoutStatus(data)
 
-                return status_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(CheckoutStatus | None, data)
+                    return status_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(CheckoutStatus | None, data)
 
-        status = _parse_status(d.pop("status"))
+            status = _parse_status(_status_raw)
 
-        def _parse_ident(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        ident = d.get("ident", UNSET)
 
-        ident = _parse_ident(d.pop("ident", UNSET))
-
-        def _parse_url(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        url = _parse_url(d.pop("url", UNSET))
+        url = d.get("url", UNSET)
 
         post_v2_resources_discover_cart_checkout_response_200_data = cls(
             status=status,
             ident=ident,
             url=url,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         post_v2_resources_discover_cart_checkout_response_200_data.additional_properties = d
         return post_v2_resources_discover_cart_checkout_response_200_data

@@ -13,6 +13,13 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="PostV2ResourcesDiscoverCartCouponRemoveBody")
 
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "code",
+    }
+)
+
 
 @_attrs_define
 class PostV2ResourcesDiscoverCartCouponRemoveBody:
@@ -37,12 +44,15 @@ class PostV2ResourcesDiscoverCartCouponRemoveBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        code = d.pop("code", UNSET)
+        d = src_dict
+        code = d.get("code", UNSET)
 
         post_v2_resources_discover_cart_coupon_remove_body = cls(
             code=code,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         post_v2_resources_discover_cart_coupon_remove_body.additional_properties = d
         return post_v2_resources_discover_cart_coupon_remove_body

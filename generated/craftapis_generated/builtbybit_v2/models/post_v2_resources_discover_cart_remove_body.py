@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -12,6 +12,13 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="PostV2ResourcesDiscoverCartRemoveBody")
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "cart_item_id",
+    }
+)
 
 
 @_attrs_define
@@ -41,18 +48,15 @@ class PostV2ResourcesDiscoverCartRemoveBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-
-        def _parse_cart_item_id(data: object) -> int | str | Unset:
-            if isinstance(data, Unset):
-                return data
-            return cast(int | str | Unset, data)
-
-        cart_item_id = _parse_cart_item_id(d.pop("cart_item_id", UNSET))
+        d = src_dict
+        cart_item_id = d.get("cart_item_id", UNSET)
 
         post_v2_resources_discover_cart_remove_body = cls(
             cart_item_id=cart_item_id,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         post_v2_resources_discover_cart_remove_body.additional_properties = d
         return post_v2_resources_discover_cart_remove_body

@@ -14,6 +14,14 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="PostV2ResourcesDiscoverCartRemoveResponse200")
 
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "result",
+        "data",
+    }
+)
+
 
 @_attrs_define
 class PostV2ResourcesDiscoverCartRemoveResponse200:
@@ -54,38 +62,38 @@ class PostV2ResourcesDiscoverCartRemoveResponse200:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
+        d = src_dict
+        _result_raw = d.get("result", UNSET)
+        if _result_raw is None or _result_raw is UNSET:
+            result = _result_raw
+        else:
 
-        def _parse_result(data: object) -> None | Result | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                result_type_0 = Result(data)
+            def _parse_result(data: object) -> None | Result | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, str):
+                        raise TypeError()
+                    result_type_0 = Result._value2member_map_.get(data) or Result(data)
 
-                return result_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Result | Unset, data)
+                    return result_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | Result | Unset, data)
 
-        result = _parse_result(d.pop("result", UNSET))
+            result = _parse_result(_result_raw)
 
-        def _parse_data(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        data = _parse_data(d.pop("data", UNSET))
+        data = d.get("data", UNSET)
 
         post_v2_resources_discover_cart_remove_response_200 = cls(
             result=result,
             data=data,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         post_v2_resources_discover_cart_remove_response_200.additional_properties = d
         return post_v2_resources_discover_cart_remove_response_200

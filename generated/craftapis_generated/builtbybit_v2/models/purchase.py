@@ -20,6 +20,47 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="Purchase")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, Addon, Member, Price, Resource
+    from ..models.addon import Addon  # noqa: F401, PLC0415
+    from ..models.member import Member  # noqa: F401, PLC0415
+    from ..models.price import Price  # noqa: F401, PLC0415
+    from ..models.resource import Resource  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "purchase_id",
+        "content_type",
+        "content_id",
+        "buyer_id",
+        "seller_id",
+        "created_at",
+        "validated_at",
+        "bundle_id",
+        "sale_event_id",
+        "external_tid",
+        "gateway",
+        "ListPrice",
+        "FinalPrice",
+        "PlatformFee",
+        "AdFeePayment",
+        "AdFeeCredit",
+        "Resource",
+        "Addon",
+        "Buyer",
+        "Seller",
+    }
+)
+
 
 @_attrs_define
 class Purchase:
@@ -266,264 +307,228 @@ class Purchase:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.addon import Addon  # noqa: PLC0415
-        from ..models.member import Member  # noqa: PLC0415
-        from ..models.price import Price  # noqa: PLC0415
-        from ..models.resource import Resource  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        purchase_id = d.get("purchase_id", UNSET)
 
-        d = dict(src_dict)
+        content_type = d.get("content_type", UNSET)
 
-        def _parse_purchase_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        content_id = d.get("content_id", UNSET)
 
-        purchase_id = _parse_purchase_id(d.pop("purchase_id", UNSET))
+        buyer_id = d.get("buyer_id", UNSET)
 
-        def _parse_content_type(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        seller_id = d.get("seller_id", UNSET)
 
-        content_type = _parse_content_type(d.pop("content_type", UNSET))
+        created_at = d.get("created_at", UNSET)
 
-        def _parse_content_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        validated_at = d.get("validated_at", UNSET)
 
-        content_id = _parse_content_id(d.pop("content_id", UNSET))
+        bundle_id = d.get("bundle_id", UNSET)
 
-        def _parse_buyer_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        sale_event_id = d.get("sale_event_id", UNSET)
 
-        buyer_id = _parse_buyer_id(d.pop("buyer_id", UNSET))
+        external_tid = d.get("external_tid", UNSET)
 
-        def _parse_seller_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        gateway = d.get("gateway", UNSET)
 
-        seller_id = _parse_seller_id(d.pop("seller_id", UNSET))
+        _list_price_raw = d.get("ListPrice", UNSET)
+        if _list_price_raw is None or _list_price_raw is UNSET:
+            list_price = _list_price_raw
+        else:
 
-        def _parse_created_at(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+            def _parse_list_price(data: object) -> None | Price | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    list_price_type_0 = Price.from_dict(data)
 
-        created_at = _parse_created_at(d.pop("created_at", UNSET))
+                    return list_price_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | Price | Unset, data)
 
-        def _parse_validated_at(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+            list_price = _parse_list_price(_list_price_raw)
 
-        validated_at = _parse_validated_at(d.pop("validated_at", UNSET))
+        _final_price_raw = d.get("FinalPrice", UNSET)
+        if _final_price_raw is None or _final_price_raw is UNSET:
+            final_price = _final_price_raw
+        else:
 
-        def _parse_bundle_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+            def _parse_final_price(data: object) -> None | Price | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    final_price_type_0 = Price.from_dict(data)
 
-        bundle_id = _parse_bundle_id(d.pop("bundle_id", UNSET))
+                    return final_price_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | Price | Unset, data)
 
-        def _parse_sale_event_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+            final_price = _parse_final_price(_final_price_raw)
 
-        sale_event_id = _parse_sale_event_id(d.pop("sale_event_id", UNSET))
+        _platform_fee_raw = d.get("PlatformFee", UNSET)
+        if _platform_fee_raw is None or _platform_fee_raw is UNSET:
+            platform_fee = _platform_fee_raw
+        else:
 
-        def _parse_external_tid(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            def _parse_platform_fee(data: object) -> None | Price | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    platform_fee_type_0 = Price.from_dict(data)
 
-        external_tid = _parse_external_tid(d.pop("external_tid", UNSET))
+                    return platform_fee_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | Price | Unset, data)
 
-        def _parse_gateway(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            platform_fee = _parse_platform_fee(_platform_fee_raw)
 
-        gateway = _parse_gateway(d.pop("gateway", UNSET))
+        _ad_fee_payment_raw = d.get("AdFeePayment", UNSET)
+        if _ad_fee_payment_raw is None or _ad_fee_payment_raw is UNSET:
+            ad_fee_payment = _ad_fee_payment_raw
+        else:
 
-        def _parse_list_price(data: object) -> None | Price | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                list_price_type_0 = Price.from_dict(data)
+            def _parse_ad_fee_payment(data: object) -> None | Price | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    ad_fee_payment_type_0 = Price.from_dict(data)
 
-                return list_price_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Price | Unset, data)
+                    return ad_fee_payment_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | Price | Unset, data)
 
-        list_price = _parse_list_price(d.pop("ListPrice", UNSET))
+            ad_fee_payment = _parse_ad_fee_payment(_ad_fee_payment_raw)
 
-        def _parse_final_price(data: object) -> None | Price | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                final_price_type_0 = Price.from_dict(data)
+        _ad_fee_credit_raw = d.get("AdFeeCredit", UNSET)
+        if _ad_fee_credit_raw is None or _ad_fee_credit_raw is UNSET:
+            ad_fee_credit = _ad_fee_credit_raw
+        else:
 
-                return final_price_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Price | Unset, data)
+            def _parse_ad_fee_credit(data: object) -> None | Price | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    ad_fee_credit_type_0 = Price.from_dict(data)
 
-        final_price = _parse_final_price(d.pop("FinalPrice", UNSET))
+                    return ad_fee_credit_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | Price | Unset, data)
 
-        def _parse_platform_fee(data: object) -> None | Price | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                platform_fee_type_0 = Price.from_dict(data)
+            ad_fee_credit = _parse_ad_fee_credit(_ad_fee_credit_raw)
 
-                return platform_fee_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Price | Unset, data)
+        _resource_raw = d.get("Resource", UNSET)
+        if _resource_raw is None or _resource_raw is UNSET:
+            resource = _resource_raw
+        else:
 
-        platform_fee = _parse_platform_fee(d.pop("PlatformFee", UNSET))
+            def _parse_resource(data: object) -> None | Resource | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    resource_type_0 = Resource.from_dict(data)
 
-        def _parse_ad_fee_payment(data: object) -> None | Price | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                ad_fee_payment_type_0 = Price.from_dict(data)
+                    return resource_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | Resource | Unset, data)
 
-                return ad_fee_payment_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Price | Unset, data)
+            resource = _parse_resource(_resource_raw)
 
-        ad_fee_payment = _parse_ad_fee_payment(d.pop("AdFeePayment", UNSET))
+        _addon_raw = d.get("Addon", UNSET)
+        if _addon_raw is None or _addon_raw is UNSET:
+            addon = _addon_raw
+        else:
 
-        def _parse_ad_fee_credit(data: object) -> None | Price | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                ad_fee_credit_type_0 = Price.from_dict(data)
+            def _parse_addon(data: object) -> Addon | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    addon_type_0 = Addon.from_dict(data)
 
-                return ad_fee_credit_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Price | Unset, data)
+                    return addon_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(Addon | None | Unset, data)
 
-        ad_fee_credit = _parse_ad_fee_credit(d.pop("AdFeeCredit", UNSET))
+            addon = _parse_addon(_addon_raw)
 
-        def _parse_resource(data: object) -> None | Resource | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                resource_type_0 = Resource.from_dict(data)
+        _buyer_raw = d.get("Buyer", UNSET)
+        if _buyer_raw is None or _buyer_raw is UNSET:
+            buyer = _buyer_raw
+        else:
 
-                return resource_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Resource | Unset, data)
+            def _parse_buyer(data: object) -> Member | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    buyer_type_0 = Member.from_dict(data)
 
-        resource = _parse_resource(d.pop("Resource", UNSET))
+                    return buyer_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(Member | None | Unset, data)
 
-        def _parse_addon(data: object) -> Addon | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                addon_type_0 = Addon.from_dict(data)
+            buyer = _parse_buyer(_buyer_raw)
 
-                return addon_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(Addon | None | Unset, data)
+        _seller_raw = d.get("Seller", UNSET)
+        if _seller_raw is None or _seller_raw is UNSET:
+            seller = _seller_raw
+        else:
 
-        addon = _parse_addon(d.pop("Addon", UNSET))
+            def _parse_seller(data: object) -> Member | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    seller_type_0 = Member.from_dict(data)
 
-        def _parse_buyer(data: object) -> Member | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                buyer_type_0 = Member.from_dict(data)
+                    return seller_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(Member | None | Unset, data)
 
-                return buyer_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(Member | None | Unset, data)
-
-        buyer = _parse_buyer(d.pop("Buyer", UNSET))
-
-        def _parse_seller(data: object) -> Member | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                seller_type_0 = Member.from_dict(data)
-
-                return seller_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(Member | None | Unset, data)
-
-        seller = _parse_seller(d.pop("Seller", UNSET))
+            seller = _parse_seller(_seller_raw)
 
         purchase = cls(
             purchase_id=purchase_id,
@@ -547,6 +552,9 @@ class Purchase:
             buyer=buyer,
             seller=seller,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         purchase.additional_properties = d
         return purchase

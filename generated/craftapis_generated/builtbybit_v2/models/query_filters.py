@@ -27,8 +27,9 @@ class QueryFilters:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
         query_filters = cls()
+
+        d = dict(src_dict)
 
         query_filters.additional_properties = d
         return query_filters

@@ -24,6 +24,54 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="Resource")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, Category, Member, Price, ResourceAddons, Review, RichText, SaleEventEntry, Version
+    from ..models.category import Category  # noqa: F401, PLC0415
+    from ..models.member import Member  # noqa: F401, PLC0415
+    from ..models.price import Price  # noqa: F401, PLC0415
+    from ..models.resource_addons import ResourceAddons  # noqa: F401, PLC0415
+    from ..models.review import Review  # noqa: F401, PLC0415
+    from ..models.rich_text import RichText  # noqa: F401, PLC0415
+    from ..models.sale_event_entry import SaleEventEntry  # noqa: F401, PLC0415
+    from ..models.version import Version  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "resource_id",
+        "title",
+        "summary",
+        "url",
+        "creator_id",
+        "published_at",
+        "last_updated_at",
+        "purchases",
+        "downloads",
+        "cover_image_url",
+        "carousel_image_urls",
+        "review_count",
+        "review_average",
+        "ListPrice",
+        "FinalPrice",
+        "SaleEventEntry",
+        "Creator",
+        "LatestVersion",
+        "LatestUpdate",
+        "LatestReviews",
+        "Description",
+        "Category",
+        "Addons",
+    }
+)
+
 
 @_attrs_define
 class Resource:
@@ -313,316 +361,274 @@ class Resource:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.category import Category  # noqa: PLC0415
-        from ..models.member import Member  # noqa: PLC0415
-        from ..models.price import Price  # noqa: PLC0415
-        from ..models.resource_addons import ResourceAddons  # noqa: PLC0415
-        from ..models.review import Review  # noqa: PLC0415
-        from ..models.rich_text import RichText  # noqa: PLC0415
-        from ..models.sale_event_entry import SaleEventEntry  # noqa: PLC0415
-        from ..models.version import Version  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        resource_id = d.get("resource_id", UNSET)
 
-        d = dict(src_dict)
+        title = d.get("title", UNSET)
 
-        def _parse_resource_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        summary = d.get("summary", UNSET)
 
-        resource_id = _parse_resource_id(d.pop("resource_id", UNSET))
+        url = d.get("url", UNSET)
 
-        def _parse_title(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        creator_id = d.get("creator_id", UNSET)
 
-        title = _parse_title(d.pop("title", UNSET))
+        published_at = d.get("published_at", UNSET)
 
-        def _parse_summary(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        last_updated_at = d.get("last_updated_at", UNSET)
 
-        summary = _parse_summary(d.pop("summary", UNSET))
+        purchases = d.get("purchases", UNSET)
 
-        def _parse_url(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        downloads = d.get("downloads", UNSET)
 
-        url = _parse_url(d.pop("url", UNSET))
+        cover_image_url = d.get("cover_image_url", UNSET)
 
-        def _parse_creator_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        _carousel_image_urls_raw = d.get("carousel_image_urls", UNSET)
+        if _carousel_image_urls_raw is None or _carousel_image_urls_raw is UNSET:
+            carousel_image_urls = _carousel_image_urls_raw
+        else:
 
-        creator_id = _parse_creator_id(d.pop("creator_id", UNSET))
+            def _parse_carousel_image_urls(data: object) -> list[str] | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, list):
+                        raise TypeError()
+                    carousel_image_urls_type_0 = data
 
-        def _parse_published_at(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+                    return carousel_image_urls_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(list[str] | None | Unset, data)
 
-        published_at = _parse_published_at(d.pop("published_at", UNSET))
+            carousel_image_urls = _parse_carousel_image_urls(_carousel_image_urls_raw)
 
-        def _parse_last_updated_at(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        review_count = d.get("review_count", UNSET)
 
-        last_updated_at = _parse_last_updated_at(d.pop("last_updated_at", UNSET))
+        review_average = d.get("review_average", UNSET)
 
-        def _parse_purchases(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        _list_price_raw = d.get("ListPrice", UNSET)
+        if _list_price_raw is None or _list_price_raw is UNSET:
+            list_price = _list_price_raw
+        else:
 
-        purchases = _parse_purchases(d.pop("purchases", UNSET))
+            def _parse_list_price(data: object) -> None | Price | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    list_price_type_0 = Price.from_dict(data)
 
-        def _parse_downloads(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+                    return list_price_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | Price | Unset, data)
 
-        downloads = _parse_downloads(d.pop("downloads", UNSET))
+            list_price = _parse_list_price(_list_price_raw)
 
-        def _parse_cover_image_url(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        _final_price_raw = d.get("FinalPrice", UNSET)
+        if _final_price_raw is None or _final_price_raw is UNSET:
+            final_price = _final_price_raw
+        else:
 
-        cover_image_url = _parse_cover_image_url(d.pop("cover_image_url", UNSET))
+            def _parse_final_price(data: object) -> None | Price | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    final_price_type_0 = Price.from_dict(data)
 
-        def _parse_carousel_image_urls(data: object) -> list[str] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                carousel_image_urls_type_0 = cast(list[str], data)
+                    return final_price_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | Price | Unset, data)
 
-                return carousel_image_urls_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[str] | None | Unset, data)
+            final_price = _parse_final_price(_final_price_raw)
 
-        carousel_image_urls = _parse_carousel_image_urls(d.pop("carousel_image_urls", UNSET))
+        _sale_event_entry_raw = d.get("SaleEventEntry", UNSET)
+        if _sale_event_entry_raw is None or _sale_event_entry_raw is UNSET:
+            sale_event_entry = _sale_event_entry_raw
+        else:
 
-        def _parse_review_count(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+            def _parse_sale_event_entry(data: object) -> None | SaleEventEntry | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    sale_event_entry_type_0 = SaleEventEntry.from_dict(data)
 
-        review_count = _parse_review_count(d.pop("review_count", UNSET))
+                    return sale_event_entry_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | SaleEventEntry | Unset, data)
 
-        def _parse_review_average(data: object) -> float | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(float | None | Unset, data)
+            sale_event_entry = _parse_sale_event_entry(_sale_event_entry_raw)
 
-        review_average = _parse_review_average(d.pop("review_average", UNSET))
+        _creator_raw = d.get("Creator", UNSET)
+        if _creator_raw is None or _creator_raw is UNSET:
+            creator = _creator_raw
+        else:
 
-        def _parse_list_price(data: object) -> None | Price | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                list_price_type_0 = Price.from_dict(data)
+            def _parse_creator(data: object) -> Member | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    creator_type_0 = Member.from_dict(data)
 
-                return list_price_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Price | Unset, data)
+                    return creator_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(Member | None | Unset, data)
 
-        list_price = _parse_list_price(d.pop("ListPrice", UNSET))
+            creator = _parse_creator(_creator_raw)
 
-        def _parse_final_price(data: object) -> None | Price | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                final_price_type_0 = Price.from_dict(data)
+        _latest_version_raw = d.get("LatestVersion", UNSET)
+        if _latest_version_raw is None or _latest_version_raw is UNSET:
+            latest_version = _latest_version_raw
+        else:
 
-                return final_price_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Price | Unset, data)
+            def _parse_latest_version(data: object) -> None | Unset | Version:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    latest_version_type_0 = Version.from_dict(data)
 
-        final_price = _parse_final_price(d.pop("FinalPrice", UNSET))
+                    return latest_version_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | Unset | Version, data)
 
-        def _parse_sale_event_entry(data: object) -> None | SaleEventEntry | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                sale_event_entry_type_0 = SaleEventEntry.from_dict(data)
+            latest_version = _parse_latest_version(_latest_version_raw)
 
-                return sale_event_entry_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | SaleEventEntry | Unset, data)
+        _latest_update_raw = d.get("LatestUpdate", UNSET)
+        if _latest_update_raw is None or _latest_update_raw is UNSET:
+            latest_update = _latest_update_raw
+        else:
 
-        sale_event_entry = _parse_sale_event_entry(d.pop("SaleEventEntry", UNSET))
+            def _parse_latest_update(data: object) -> None | Unset | Version:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    latest_update_type_0 = Version.from_dict(data)
 
-        def _parse_creator(data: object) -> Member | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                creator_type_0 = Member.from_dict(data)
+                    return latest_update_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | Unset | Version, data)
 
-                return creator_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(Member | None | Unset, data)
+            latest_update = _parse_latest_update(_latest_update_raw)
 
-        creator = _parse_creator(d.pop("Creator", UNSET))
+        _latest_reviews_raw = d.get("LatestReviews", UNSET)
+        if _latest_reviews_raw is None or _latest_reviews_raw is UNSET:
+            latest_reviews = _latest_reviews_raw
+        else:
 
-        def _parse_latest_version(data: object) -> None | Unset | Version:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                latest_version_type_0 = Version.from_dict(data)
+            def _parse_latest_reviews(data: object) -> list[Review] | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, list):
+                        raise TypeError()
+                    latest_reviews_type_0 = [Review.from_dict(item) for item in data]
 
-                return latest_version_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Unset | Version, data)
+                    return latest_reviews_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(list[Review] | None | Unset, data)
 
-        latest_version = _parse_latest_version(d.pop("LatestVersion", UNSET))
+            latest_reviews = _parse_latest_reviews(_latest_reviews_raw)
 
-        def _parse_latest_update(data: object) -> None | Unset | Version:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                latest_update_type_0 = Version.from_dict(data)
+        _description_raw = d.get("Description", UNSET)
+        if _description_raw is None or _description_raw is UNSET:
+            description = _description_raw
+        else:
 
-                return latest_update_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Unset | Version, data)
+            def _parse_description(data: object) -> None | RichText | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    description_type_0 = RichText.from_dict(data)
 
-        latest_update = _parse_latest_update(d.pop("LatestUpdate", UNSET))
+                    return description_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | RichText | Unset, data)
 
-        def _parse_latest_reviews(data: object) -> list[Review] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                latest_reviews_type_0 = []
-                _latest_reviews_type_0 = data
-                for latest_reviews_type_0_item_data in _latest_reviews_type_0:
-                    latest_reviews_type_0_item = Review.from_dict(latest_reviews_type_0_item_data)
+            description = _parse_description(_description_raw)
 
-                    latest_reviews_type_0.append(latest_reviews_type_0_item)
+        _category_raw = d.get("Category", UNSET)
+        if _category_raw is None or _category_raw is UNSET:
+            category = _category_raw
+        else:
 
-                return latest_reviews_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[Review] | None | Unset, data)
+            def _parse_category(data: object) -> Category | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    category_type_0 = Category.from_dict(data)
 
-        latest_reviews = _parse_latest_reviews(d.pop("LatestReviews", UNSET))
+                    return category_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(Category | None | Unset, data)
 
-        def _parse_description(data: object) -> None | RichText | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                description_type_0 = RichText.from_dict(data)
+            category = _parse_category(_category_raw)
 
-                return description_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | RichText | Unset, data)
+        _addons_raw = d.get("Addons", UNSET)
+        if _addons_raw is None or _addons_raw is UNSET:
+            addons = _addons_raw
+        else:
 
-        description = _parse_description(d.pop("Description", UNSET))
+            def _parse_addons(data: object) -> None | ResourceAddons | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    addons_type_0 = ResourceAddons.from_dict(data)
 
-        def _parse_category(data: object) -> Category | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                category_type_0 = Category.from_dict(data)
+                    return addons_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | ResourceAddons | Unset, data)
 
-                return category_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(Category | None | Unset, data)
-
-        category = _parse_category(d.pop("Category", UNSET))
-
-        def _parse_addons(data: object) -> None | ResourceAddons | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                addons_type_0 = ResourceAddons.from_dict(data)
-
-                return addons_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | ResourceAddons | Unset, data)
-
-        addons = _parse_addons(d.pop("Addons", UNSET))
+            addons = _parse_addons(_addons_raw)
 
         resource = cls(
             resource_id=resource_id,
@@ -649,6 +655,9 @@ class Resource:
             category=category,
             addons=addons,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         resource.additional_properties = d
         return resource

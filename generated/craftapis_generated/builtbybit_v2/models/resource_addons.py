@@ -15,6 +15,17 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="ResourceAddons")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, Addon
+    from ..models.addon import Addon  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
 
 @_attrs_define
 class ResourceAddons:
@@ -33,19 +44,15 @@ class ResourceAddons:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.addon import Addon  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        resource_addons = cls()
 
         d = dict(src_dict)
-        resource_addons = cls()
 
         additional_properties = {}
         for prop_name, prop_dict in d.items():
-            additional_property = []
-            _additional_property = prop_dict
-            for additional_property_item_data in _additional_property:
-                additional_property_item = Addon.from_dict(additional_property_item_data)
-
-                additional_property.append(additional_property_item)
+            additional_property = [Addon.from_dict(item) for item in prop_dict]
 
             additional_properties[prop_name] = additional_property
 

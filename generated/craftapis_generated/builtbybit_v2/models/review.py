@@ -19,6 +19,37 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="Review")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, Member, Resource, Version
+    from ..models.member import Member  # noqa: F401, PLC0415
+    from ..models.resource import Resource  # noqa: F401, PLC0415
+    from ..models.version import Version  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "review_id",
+        "resource_id",
+        "reviewer_id",
+        "version_id",
+        "stars",
+        "message",
+        "created_at",
+        "response",
+        "Resource",
+        "Version",
+        "Reviewer",
+    }
+)
+
 
 @_attrs_define
 class Review:
@@ -161,134 +192,90 @@ class Review:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.member import Member  # noqa: PLC0415
-        from ..models.resource import Resource  # noqa: PLC0415
-        from ..models.version import Version  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        review_id = d.get("review_id", UNSET)
 
-        d = dict(src_dict)
+        resource_id = d.get("resource_id", UNSET)
 
-        def _parse_review_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        reviewer_id = d.get("reviewer_id", UNSET)
 
-        review_id = _parse_review_id(d.pop("review_id", UNSET))
+        version_id = d.get("version_id", UNSET)
 
-        def _parse_resource_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        stars = d.get("stars", UNSET)
 
-        resource_id = _parse_resource_id(d.pop("resource_id", UNSET))
+        message = d.get("message", UNSET)
 
-        def _parse_reviewer_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        created_at = d.get("created_at", UNSET)
 
-        reviewer_id = _parse_reviewer_id(d.pop("reviewer_id", UNSET))
+        response = d.get("response", UNSET)
 
-        def _parse_version_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        _resource_raw = d.get("Resource", UNSET)
+        if _resource_raw is None or _resource_raw is UNSET:
+            resource = _resource_raw
+        else:
 
-        version_id = _parse_version_id(d.pop("version_id", UNSET))
+            def _parse_resource(data: object) -> None | Resource | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    resource_type_0 = Resource.from_dict(data)
 
-        def _parse_stars(data: object) -> float | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(float | None | Unset, data)
+                    return resource_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | Resource | Unset, data)
 
-        stars = _parse_stars(d.pop("stars", UNSET))
+            resource = _parse_resource(_resource_raw)
 
-        def _parse_message(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        _version_raw = d.get("Version", UNSET)
+        if _version_raw is None or _version_raw is UNSET:
+            version = _version_raw
+        else:
 
-        message = _parse_message(d.pop("message", UNSET))
+            def _parse_version(data: object) -> None | Unset | Version:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    version_type_0 = Version.from_dict(data)
 
-        def _parse_created_at(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+                    return version_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | Unset | Version, data)
 
-        created_at = _parse_created_at(d.pop("created_at", UNSET))
+            version = _parse_version(_version_raw)
 
-        def _parse_response(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        _reviewer_raw = d.get("Reviewer", UNSET)
+        if _reviewer_raw is None or _reviewer_raw is UNSET:
+            reviewer = _reviewer_raw
+        else:
 
-        response = _parse_response(d.pop("response", UNSET))
+            def _parse_reviewer(data: object) -> Member | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    reviewer_type_0 = Member.from_dict(data)
 
-        def _parse_resource(data: object) -> None | Resource | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                resource_type_0 = Resource.from_dict(data)
+                    return reviewer_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(Member | None | Unset, data)
 
-                return resource_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Resource | Unset, data)
-
-        resource = _parse_resource(d.pop("Resource", UNSET))
-
-        def _parse_version(data: object) -> None | Unset | Version:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                version_type_0 = Version.from_dict(data)
-
-                return version_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Unset | Version, data)
-
-        version = _parse_version(d.pop("Version", UNSET))
-
-        def _parse_reviewer(data: object) -> Member | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                reviewer_type_0 = Member.from_dict(data)
-
-                return reviewer_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(Member | None | Unset, data)
-
-        reviewer = _parse_reviewer(d.pop("Reviewer", UNSET))
+            reviewer = _parse_reviewer(_reviewer_raw)
 
         review = cls(
             review_id=review_id,
@@ -303,6 +290,9 @@ class Review:
             version=version,
             reviewer=reviewer,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         review.additional_properties = d
         return review

@@ -19,6 +19,34 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="SaleEventEntry")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, Addon, Resource, SaleEvent
+    from ..models.addon import Addon  # noqa: F401, PLC0415
+    from ..models.resource import Resource  # noqa: F401, PLC0415
+    from ..models.sale_event import SaleEvent  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "entry_id",
+        "event_id",
+        "content_type",
+        "content_id",
+        "discount",
+        "SaleEvent",
+        "Resource",
+        "Addon",
+    }
+)
+
 
 @_attrs_define
 class SaleEventEntry:
@@ -127,107 +155,84 @@ class SaleEventEntry:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.addon import Addon  # noqa: PLC0415
-        from ..models.resource import Resource  # noqa: PLC0415
-        from ..models.sale_event import SaleEvent  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        entry_id = d.get("entry_id", UNSET)
 
-        d = dict(src_dict)
+        event_id = d.get("event_id", UNSET)
 
-        def _parse_entry_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        content_type = d.get("content_type", UNSET)
 
-        entry_id = _parse_entry_id(d.pop("entry_id", UNSET))
+        content_id = d.get("content_id", UNSET)
 
-        def _parse_event_id(data: object) -> int | None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | str | Unset, data)
+        discount = d.get("discount", UNSET)
 
-        event_id = _parse_event_id(d.pop("event_id", UNSET))
+        _sale_event_raw = d.get("SaleEvent", UNSET)
+        if _sale_event_raw is None or _sale_event_raw is UNSET:
+            sale_event = _sale_event_raw
+        else:
 
-        def _parse_content_type(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            def _parse_sale_event(data: object) -> None | SaleEvent | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    sale_event_type_0 = SaleEvent.from_dict(data)
 
-        content_type = _parse_content_type(d.pop("content_type", UNSET))
+                    return sale_event_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | SaleEvent | Unset, data)
 
-        def _parse_content_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+            sale_event = _parse_sale_event(_sale_event_raw)
 
-        content_id = _parse_content_id(d.pop("content_id", UNSET))
+        _resource_raw = d.get("Resource", UNSET)
+        if _resource_raw is None or _resource_raw is UNSET:
+            resource = _resource_raw
+        else:
 
-        def _parse_discount(data: object) -> float | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(float | None | Unset, data)
+            def _parse_resource(data: object) -> None | Resource | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    resource_type_0 = Resource.from_dict(data)
 
-        discount = _parse_discount(d.pop("discount", UNSET))
+                    return resource_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | Resource | Unset, data)
 
-        def _parse_sale_event(data: object) -> None | SaleEvent | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                sale_event_type_0 = SaleEvent.from_dict(data)
+            resource = _parse_resource(_resource_raw)
 
-                return sale_event_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | SaleEvent | Unset, data)
+        _addon_raw = d.get("Addon", UNSET)
+        if _addon_raw is None or _addon_raw is UNSET:
+            addon = _addon_raw
+        else:
 
-        sale_event = _parse_sale_event(d.pop("SaleEvent", UNSET))
+            def _parse_addon(data: object) -> Addon | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    addon_type_0 = Addon.from_dict(data)
 
-        def _parse_resource(data: object) -> None | Resource | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                resource_type_0 = Resource.from_dict(data)
+                    return addon_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(Addon | None | Unset, data)
 
-                return resource_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Resource | Unset, data)
-
-        resource = _parse_resource(d.pop("Resource", UNSET))
-
-        def _parse_addon(data: object) -> Addon | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                addon_type_0 = Addon.from_dict(data)
-
-                return addon_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(Addon | None | Unset, data)
-
-        addon = _parse_addon(d.pop("Addon", UNSET))
+            addon = _parse_addon(_addon_raw)
 
         sale_event_entry = cls(
             entry_id=entry_id,
@@ -239,6 +244,9 @@ class SaleEventEntry:
             resource=resource,
             addon=addon,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         sale_event_entry.additional_properties = d
         return sale_event_entry

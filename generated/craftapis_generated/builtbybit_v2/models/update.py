@@ -18,6 +18,31 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="Update")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, Resource, RichText
+    from ..models.resource import Resource  # noqa: F401, PLC0415
+    from ..models.rich_text import RichText  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "update_id",
+        "resource_id",
+        "created_at",
+        "title",
+        "Description",
+        "Resource",
+    }
+)
+
 
 @_attrs_define
 class Update:
@@ -106,80 +131,60 @@ class Update:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.resource import Resource  # noqa: PLC0415
-        from ..models.rich_text import RichText  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        update_id = d.get("update_id", UNSET)
 
-        d = dict(src_dict)
+        resource_id = d.get("resource_id", UNSET)
 
-        def _parse_update_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        created_at = d.get("created_at", UNSET)
 
-        update_id = _parse_update_id(d.pop("update_id", UNSET))
+        title = d.get("title", UNSET)
 
-        def _parse_resource_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        _description_raw = d.get("Description", UNSET)
+        if _description_raw is None or _description_raw is UNSET:
+            description = _description_raw
+        else:
 
-        resource_id = _parse_resource_id(d.pop("resource_id", UNSET))
+            def _parse_description(data: object) -> None | RichText | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    description_type_0 = RichText.from_dict(data)
 
-        def _parse_created_at(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+                    return description_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | RichText | Unset, data)
 
-        created_at = _parse_created_at(d.pop("created_at", UNSET))
+            description = _parse_description(_description_raw)
 
-        def _parse_title(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        _resource_raw = d.get("Resource", UNSET)
+        if _resource_raw is None or _resource_raw is UNSET:
+            resource = _resource_raw
+        else:
 
-        title = _parse_title(d.pop("title", UNSET))
+            def _parse_resource(data: object) -> None | Resource | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    resource_type_0 = Resource.from_dict(data)
 
-        def _parse_description(data: object) -> None | RichText | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                description_type_0 = RichText.from_dict(data)
+                    return resource_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | Resource | Unset, data)
 
-                return description_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | RichText | Unset, data)
-
-        description = _parse_description(d.pop("Description", UNSET))
-
-        def _parse_resource(data: object) -> None | Resource | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                resource_type_0 = Resource.from_dict(data)
-
-                return resource_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Resource | Unset, data)
-
-        resource = _parse_resource(d.pop("Resource", UNSET))
+            resource = _parse_resource(_resource_raw)
 
         update = cls(
             update_id=update_id,
@@ -189,6 +194,9 @@ class Update:
             description=description,
             resource=resource,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         update.additional_properties = d
         return update

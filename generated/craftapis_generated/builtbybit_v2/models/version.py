@@ -17,6 +17,32 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="Version")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, Resource
+    from ..models.resource import Resource  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "version_id",
+        "version_string",
+        "resource_id",
+        "created_at",
+        "download_count",
+        "review_count",
+        "review_average",
+        "Resource",
+    }
+)
+
 
 @_attrs_define
 class Version:
@@ -121,89 +147,44 @@ class Version:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.resource import Resource  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        version_id = d.get("version_id", UNSET)
 
-        d = dict(src_dict)
+        version_string = d.get("version_string", UNSET)
 
-        def _parse_version_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        resource_id = d.get("resource_id", UNSET)
 
-        version_id = _parse_version_id(d.pop("version_id", UNSET))
+        created_at = d.get("created_at", UNSET)
 
-        def _parse_version_string(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        download_count = d.get("download_count", UNSET)
 
-        version_string = _parse_version_string(d.pop("version_string", UNSET))
+        review_count = d.get("review_count", UNSET)
 
-        def _parse_resource_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        review_average = d.get("review_average", UNSET)
 
-        resource_id = _parse_resource_id(d.pop("resource_id", UNSET))
+        _resource_raw = d.get("Resource", UNSET)
+        if _resource_raw is None or _resource_raw is UNSET:
+            resource = _resource_raw
+        else:
 
-        def _parse_created_at(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+            def _parse_resource(data: object) -> None | Resource | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    resource_type_0 = Resource.from_dict(data)
 
-        created_at = _parse_created_at(d.pop("created_at", UNSET))
+                    return resource_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | Resource | Unset, data)
 
-        def _parse_download_count(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        download_count = _parse_download_count(d.pop("download_count", UNSET))
-
-        def _parse_review_count(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        review_count = _parse_review_count(d.pop("review_count", UNSET))
-
-        def _parse_review_average(data: object) -> float | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(float | None | Unset, data)
-
-        review_average = _parse_review_average(d.pop("review_average", UNSET))
-
-        def _parse_resource(data: object) -> None | Resource | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                resource_type_0 = Resource.from_dict(data)
-
-                return resource_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Resource | Unset, data)
-
-        resource = _parse_resource(d.pop("Resource", UNSET))
+            resource = _parse_resource(_resource_raw)
 
         version = cls(
             version_id=version_id,
@@ -215,6 +196,9 @@ class Version:
             review_average=review_average,
             resource=resource,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         version.additional_properties = d
         return version

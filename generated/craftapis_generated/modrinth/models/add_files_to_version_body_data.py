@@ -19,6 +19,27 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="AddFilesToVersionBodyData")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, AddFilesToVersionBodyDataFileTypes
+    from ..models.add_files_to_version_body_data_file_types import (
+        AddFilesToVersionBodyDataFileTypes,  # noqa: F401, PLC0415
+    )
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "file_types",
+    }
+)
+
 
 @_attrs_define
 class AddFilesToVersionBodyData:
@@ -47,14 +68,12 @@ class AddFilesToVersionBodyData:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.add_files_to_version_body_data_file_types import (
-            AddFilesToVersionBodyDataFileTypes,  # noqa: PLC0415
-        )
-
-        d = dict(src_dict)
-        _file_types = d.pop("file_types", UNSET)
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        _file_types = d.get("file_types", UNSET)
         file_types: AddFilesToVersionBodyDataFileTypes | Unset
-        if isinstance(_file_types, Unset):
+        if _file_types is UNSET:
             file_types = UNSET
         else:
             file_types = AddFilesToVersionBodyDataFileTypes.from_dict(_file_types)
@@ -62,6 +81,9 @@ class AddFilesToVersionBodyData:
         add_files_to_version_body_data = cls(
             file_types=file_types,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         add_files_to_version_body_data.additional_properties = d
         return add_files_to_version_body_data

@@ -11,6 +11,14 @@ from attrs import field as _attrs_field
 
 T = TypeVar("T", bound="AuthError")
 
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "error",
+        "description",
+    }
+)
+
 
 @_attrs_define
 class AuthError:
@@ -42,15 +50,18 @@ class AuthError:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        error = d.pop("error")
+        d = src_dict
+        error = d["error"]
 
-        description = d.pop("description")
+        description = d["description"]
 
         auth_error = cls(
             error=error,
             description=description,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         auth_error.additional_properties = d
         return auth_error

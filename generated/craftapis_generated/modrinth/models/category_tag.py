@@ -11,6 +11,16 @@ from attrs import field as _attrs_field
 
 T = TypeVar("T", bound="CategoryTag")
 
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "icon",
+        "name",
+        "project_type",
+        "header",
+    }
+)
+
 
 @_attrs_define
 class CategoryTag:
@@ -52,14 +62,14 @@ class CategoryTag:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        icon = d.pop("icon")
+        d = src_dict
+        icon = d["icon"]
 
-        name = d.pop("name")
+        name = d["name"]
 
-        project_type = d.pop("project_type")
+        project_type = d["project_type"]
 
-        header = d.pop("header")
+        header = d["header"]
 
         category_tag = cls(
             icon=icon,
@@ -67,6 +77,9 @@ class CategoryTag:
             project_type=project_type,
             header=header,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         category_tag.additional_properties = d
         return category_tag

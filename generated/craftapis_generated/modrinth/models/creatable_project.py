@@ -24,6 +24,47 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="CreatableProject")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, CreatableProjectGalleryItem, EditableVersion, ProjectDonationURL
+    from ..models.creatable_project_gallery_item import CreatableProjectGalleryItem  # noqa: F401, PLC0415
+    from ..models.editable_version import EditableVersion  # noqa: F401, PLC0415
+    from ..models.project_donation_url import ProjectDonationURL  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "slug",
+        "title",
+        "description",
+        "body",
+        "categories",
+        "client_side",
+        "server_side",
+        "license_id",
+        "project_type",
+        "additional_categories",
+        "status",
+        "issues_url",
+        "source_url",
+        "wiki_url",
+        "discord_url",
+        "donation_urls",
+        "requested_status",
+        "license_url",
+        "initial_versions",
+        "is_draft",
+        "gallery_items",
+    }
+)
+
 
 @_attrs_define
 class CreatableProject:
@@ -219,128 +260,92 @@ class CreatableProject:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.creatable_project_gallery_item import CreatableProjectGalleryItem  # noqa: PLC0415
-        from ..models.editable_version import EditableVersion  # noqa: PLC0415
-        from ..models.project_donation_url import ProjectDonationURL  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        slug = d["slug"]
 
-        d = dict(src_dict)
-        slug = d.pop("slug")
+        title = d["title"]
 
-        title = d.pop("title")
+        description = d["description"]
 
-        description = d.pop("description")
+        body = d["body"]
 
-        body = d.pop("body")
+        categories = d["categories"]
 
-        categories = cast(list[str], d.pop("categories"))
+        client_side = NonSearchProjectClientSide._value2member_map_.get(d["client_side"]) or NonSearchProjectClientSide(
+            d["client_side"]
+        )
 
-        client_side = NonSearchProjectClientSide(d.pop("client_side"))
+        server_side = NonSearchProjectServerSide._value2member_map_.get(d["server_side"]) or NonSearchProjectServerSide(
+            d["server_side"]
+        )
 
-        server_side = NonSearchProjectServerSide(d.pop("server_side"))
+        license_id = d["license_id"]
 
-        license_id = d.pop("license_id")
+        project_type = CreatableProjectProjectType._value2member_map_.get(
+            d["project_type"]
+        ) or CreatableProjectProjectType(d["project_type"])
 
-        project_type = CreatableProjectProjectType(d.pop("project_type"))
+        additional_categories = d.get("additional_categories", UNSET)
 
-        additional_categories = cast(list[str], d.pop("additional_categories", UNSET))
-
-        _status = d.pop("status", UNSET)
+        _status = d.get("status", UNSET)
         status: NonSearchProjectStatus | Unset
-        if isinstance(_status, Unset):
+        if _status is UNSET:
             status = UNSET
         else:
-            status = NonSearchProjectStatus(_status)
+            status = NonSearchProjectStatus._value2member_map_.get(_status) or NonSearchProjectStatus(_status)
 
-        def _parse_issues_url(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        issues_url = d.get("issues_url", UNSET)
 
-        issues_url = _parse_issues_url(d.pop("issues_url", UNSET))
+        source_url = d.get("source_url", UNSET)
 
-        def _parse_source_url(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        wiki_url = d.get("wiki_url", UNSET)
 
-        source_url = _parse_source_url(d.pop("source_url", UNSET))
+        discord_url = d.get("discord_url", UNSET)
 
-        def _parse_wiki_url(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        wiki_url = _parse_wiki_url(d.pop("wiki_url", UNSET))
-
-        def _parse_discord_url(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        discord_url = _parse_discord_url(d.pop("discord_url", UNSET))
-
-        _donation_urls = d.pop("donation_urls", UNSET)
+        _donation_urls = d.get("donation_urls", UNSET)
         donation_urls: list[ProjectDonationURL] | Unset = UNSET
         if _donation_urls is not UNSET:
-            donation_urls = []
-            for donation_urls_item_data in _donation_urls:
-                donation_urls_item = ProjectDonationURL.from_dict(donation_urls_item_data)
+            donation_urls = [ProjectDonationURL.from_dict(item) for item in _donation_urls]
 
-                donation_urls.append(donation_urls_item)
+        _requested_status_raw = d.get("requested_status", UNSET)
+        if _requested_status_raw is None or _requested_status_raw is UNSET:
+            requested_status = _requested_status_raw
+        else:
 
-        def _parse_requested_status(data: object) -> None | ProjectRequestedStatus | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                requested_status_type_1 = ProjectRequestedStatus(data)
+            def _parse_requested_status(data: object) -> None | ProjectRequestedStatus | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, str):
+                        raise TypeError()
+                    requested_status_type_1 = ProjectRequestedStatus._value2member_map_.get(
+                        data
+                    ) or ProjectRequestedStatus(data)
 
-                return requested_status_type_1
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | ProjectRequestedStatus | Unset, data)
+                    return requested_status_type_1
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | ProjectRequestedStatus | Unset, data)
 
-        requested_status = _parse_requested_status(d.pop("requested_status", UNSET))
+            requested_status = _parse_requested_status(_requested_status_raw)
 
-        def _parse_license_url(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        license_url = d.get("license_url", UNSET)
 
-        license_url = _parse_license_url(d.pop("license_url", UNSET))
-
-        _initial_versions = d.pop("initial_versions", UNSET)
+        _initial_versions = d.get("initial_versions", UNSET)
         initial_versions: list[EditableVersion] | Unset = UNSET
         if _initial_versions is not UNSET:
-            initial_versions = []
-            for initial_versions_item_data in _initial_versions:
-                initial_versions_item = EditableVersion.from_dict(initial_versions_item_data)
+            initial_versions = [EditableVersion.from_dict(item) for item in _initial_versions]
 
-                initial_versions.append(initial_versions_item)
+        is_draft = d.get("is_draft", UNSET)
 
-        is_draft = d.pop("is_draft", UNSET)
-
-        _gallery_items = d.pop("gallery_items", UNSET)
+        _gallery_items = d.get("gallery_items", UNSET)
         gallery_items: list[CreatableProjectGalleryItem] | Unset = UNSET
         if _gallery_items is not UNSET:
-            gallery_items = []
-            for gallery_items_item_data in _gallery_items:
-                gallery_items_item = CreatableProjectGalleryItem.from_dict(gallery_items_item_data)
-
-                gallery_items.append(gallery_items_item)
+            gallery_items = [CreatableProjectGalleryItem.from_dict(item) for item in _gallery_items]
 
         creatable_project = cls(
             slug=slug,
@@ -365,6 +370,9 @@ class CreatableProject:
             is_draft=is_draft,
             gallery_items=gallery_items,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         creatable_project.additional_properties = d
         return creatable_project

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -12,6 +12,17 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="CreatableProjectGalleryItem")
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "item",
+        "featured",
+        "title",
+        "description",
+        "ordering",
+    }
+)
 
 
 @_attrs_define
@@ -71,30 +82,16 @@ class CreatableProjectGalleryItem:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        item = d.pop("item", UNSET)
+        d = src_dict
+        item = d.get("item", UNSET)
 
-        featured = d.pop("featured", UNSET)
+        featured = d.get("featured", UNSET)
 
-        def _parse_title(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        title = d.get("title", UNSET)
 
-        title = _parse_title(d.pop("title", UNSET))
+        description = d.get("description", UNSET)
 
-        def _parse_description(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        description = _parse_description(d.pop("description", UNSET))
-
-        ordering = d.pop("ordering", UNSET)
+        ordering = d.get("ordering", UNSET)
 
         creatable_project_gallery_item = cls(
             item=item,
@@ -103,6 +100,9 @@ class CreatableProjectGalleryItem:
             description=description,
             ordering=ordering,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         creatable_project_gallery_item.additional_properties = d
         return creatable_project_gallery_item

@@ -13,6 +13,16 @@ from ..models.creatable_report_item_type import CreatableReportItemType
 
 T = TypeVar("T", bound="CreatableReport")
 
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "report_type",
+        "item_id",
+        "item_type",
+        "body",
+    }
+)
+
 
 @_attrs_define
 class CreatableReport:
@@ -54,14 +64,16 @@ class CreatableReport:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        report_type = d.pop("report_type")
+        d = src_dict
+        report_type = d["report_type"]
 
-        item_id = d.pop("item_id")
+        item_id = d["item_id"]
 
-        item_type = CreatableReportItemType(d.pop("item_type"))
+        item_type = CreatableReportItemType._value2member_map_.get(d["item_type"]) or CreatableReportItemType(
+            d["item_type"]
+        )
 
-        body = d.pop("body")
+        body = d["body"]
 
         creatable_report = cls(
             report_type=report_type,
@@ -69,6 +81,9 @@ class CreatableReport:
             item_type=item_type,
             body=body,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         creatable_report.additional_properties = d
         return creatable_report

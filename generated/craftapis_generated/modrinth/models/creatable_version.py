@@ -22,6 +22,40 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="CreatableVersion")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, CreatableVersionFileTypes, VersionDependency
+    from ..models.creatable_version_file_types import CreatableVersionFileTypes  # noqa: F401, PLC0415
+    from ..models.version_dependency import VersionDependency  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "name",
+        "version_number",
+        "dependencies",
+        "game_versions",
+        "version_type",
+        "loaders",
+        "featured",
+        "project_id",
+        "file_parts",
+        "changelog",
+        "status",
+        "requested_status",
+        "primary_file",
+        "environment",
+        "file_types",
+    }
+)
+
 
 @_attrs_define
 class CreatableVersion:
@@ -148,78 +182,76 @@ class CreatableVersion:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.creatable_version_file_types import CreatableVersionFileTypes  # noqa: PLC0415
-        from ..models.version_dependency import VersionDependency  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        name = d["name"]
 
-        d = dict(src_dict)
-        name = d.pop("name")
+        version_number = d["version_number"]
 
-        version_number = d.pop("version_number")
+        dependencies = [VersionDependency.from_dict(item) for item in d["dependencies"]]
 
-        dependencies = []
-        _dependencies = d.pop("dependencies")
-        for dependencies_item_data in _dependencies:
-            dependencies_item = VersionDependency.from_dict(dependencies_item_data)
+        game_versions = d["game_versions"]
 
-            dependencies.append(dependencies_item)
+        version_type = BaseVersionVersionType._value2member_map_.get(d["version_type"]) or BaseVersionVersionType(
+            d["version_type"]
+        )
 
-        game_versions = cast(list[str], d.pop("game_versions"))
+        loaders = d["loaders"]
 
-        version_type = BaseVersionVersionType(d.pop("version_type"))
+        featured = d["featured"]
 
-        loaders = cast(list[str], d.pop("loaders"))
+        project_id = d["project_id"]
 
-        featured = d.pop("featured")
+        file_parts = d["file_parts"]
 
-        project_id = d.pop("project_id")
+        changelog = d.get("changelog", UNSET)
 
-        file_parts = cast(list[str], d.pop("file_parts"))
-
-        def _parse_changelog(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        changelog = _parse_changelog(d.pop("changelog", UNSET))
-
-        _status = d.pop("status", UNSET)
+        _status = d.get("status", UNSET)
         status: BaseVersionStatus | Unset
-        if isinstance(_status, Unset):
+        if _status is UNSET:
             status = UNSET
         else:
-            status = BaseVersionStatus(_status)
+            status = BaseVersionStatus._value2member_map_.get(_status) or BaseVersionStatus(_status)
 
-        def _parse_requested_status(data: object) -> None | Unset | VersionRequestedStatus:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                requested_status_type_1 = VersionRequestedStatus(data)
+        _requested_status_raw = d.get("requested_status", UNSET)
+        if _requested_status_raw is None or _requested_status_raw is UNSET:
+            requested_status = _requested_status_raw
+        else:
 
-                return requested_status_type_1
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Unset | VersionRequestedStatus, data)
+            def _parse_requested_status(data: object) -> None | Unset | VersionRequestedStatus:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, str):
+                        raise TypeError()
+                    requested_status_type_1 = VersionRequestedStatus._value2member_map_.get(
+                        data
+                    ) or VersionRequestedStatus(data)
 
-        requested_status = _parse_requested_status(d.pop("requested_status", UNSET))
+                    return requested_status_type_1
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | Unset | VersionRequestedStatus, data)
 
-        primary_file = d.pop("primary_file", UNSET)
+            requested_status = _parse_requested_status(_requested_status_raw)
 
-        _environment = d.pop("environment", UNSET)
+        primary_file = d.get("primary_file", UNSET)
+
+        _environment = d.get("environment", UNSET)
         environment: EnvironmentInputEnum | Unset
-        if isinstance(_environment, Unset):
+        if _environment is UNSET:
             environment = UNSET
         else:
-            environment = EnvironmentInputEnum(_environment)
+            environment = EnvironmentInputEnum._value2member_map_.get(_environment) or EnvironmentInputEnum(
+                _environment
+            )
 
-        _file_types = d.pop("file_types", UNSET)
+        _file_types = d.get("file_types", UNSET)
         file_types: CreatableVersionFileTypes | Unset
-        if isinstance(_file_types, Unset):
+        if _file_types is UNSET:
             file_types = UNSET
         else:
             file_types = CreatableVersionFileTypes.from_dict(_file_types)
@@ -241,6 +273,9 @@ class CreatableVersion:
             environment=environment,
             file_types=file_types,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         creatable_version.additional_properties = d
         return creatable_version

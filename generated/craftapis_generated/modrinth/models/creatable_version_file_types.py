@@ -33,26 +33,31 @@ class CreatableVersionFileTypes:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
         creatable_version_file_types = cls()
+
+        d = dict(src_dict)
 
         additional_properties = {}
         for prop_name, prop_dict in d.items():
+            _additional_property_raw = prop_dict
+            if _additional_property_raw is None:
+                additional_property = _additional_property_raw
+            else:
 
-            def _parse_additional_property(data: object) -> FileType | None:
-                if data is None:
-                    return data
-                try:
-                    if not isinstance(data, str):
-                        raise TypeError()
-                    additional_property_type_1 = FileType(data)
+                def _parse_additional_property(data: object) -> FileType | None:
+                    if data is None:
+                        return data
+                    try:
+                        if not isinstance(data, str):
+                            raise TypeError()
+                        additional_property_type_1 = FileType._value2member_map_.get(data) or FileType(data)
 
-                    return additional_property_type_1
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(FileType | None, data)
+                        return additional_property_type_1
+                    except (TypeError, ValueError, AttributeError, KeyError):
+                        pass
+                    return cast(FileType | None, data)
 
-            additional_property = _parse_additional_property(prop_dict)
+                additional_property = _parse_additional_property(_additional_property_raw)
 
             additional_properties[prop_name] = additional_property
 

@@ -20,6 +20,26 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="CreateProjectBody")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, CreatableProject
+    from ..models.creatable_project import CreatableProject  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "data",
+        "icon",
+    }
+)
+
 
 @_attrs_define
 class CreateProjectBody:
@@ -69,14 +89,14 @@ class CreateProjectBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.creatable_project import CreatableProject  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        data = CreatableProject.from_dict(d["data"])
 
-        d = dict(src_dict)
-        data = CreatableProject.from_dict(d.pop("data"))
-
-        _icon = d.pop("icon", UNSET)
+        _icon = d.get("icon", UNSET)
         icon: File | Unset
-        if isinstance(_icon, Unset):
+        if _icon is UNSET:
             icon = UNSET
         else:
             icon = File(payload=BytesIO(_icon))
@@ -85,6 +105,9 @@ class CreateProjectBody:
             data=data,
             icon=icon,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         additional_properties = {}
         for prop_name, prop_dict in d.items():

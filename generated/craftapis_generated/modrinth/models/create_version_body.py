@@ -20,6 +20,25 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="CreateVersionBody")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, CreatableVersion
+    from ..models.creatable_version import CreatableVersion  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "data",
+    }
+)
+
 
 @_attrs_define
 class CreateVersionBody:
@@ -60,14 +79,17 @@ class CreateVersionBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.creatable_version import CreatableVersion  # noqa: PLC0415
-
-        d = dict(src_dict)
-        data = CreatableVersion.from_dict(d.pop("data"))
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        data = CreatableVersion.from_dict(d["data"])
 
         create_version_body = cls(
             data=data,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         additional_properties = {}
         for prop_name, prop_dict in d.items():

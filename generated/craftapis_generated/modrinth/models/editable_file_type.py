@@ -13,6 +13,15 @@ from ..models.file_type import FileType
 
 T = TypeVar("T", bound="EditableFileType")
 
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "algorithm",
+        "hash",
+        "file_type",
+    }
+)
+
 
 @_attrs_define
 class EditableFileType:
@@ -53,31 +62,39 @@ class EditableFileType:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        algorithm = d.pop("algorithm")
+        d = src_dict
+        algorithm = d["algorithm"]
 
-        hash_ = d.pop("hash")
+        hash_ = d["hash"]
 
-        def _parse_file_type(data: object) -> FileType | None:
-            if data is None:
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                file_type_type_1 = FileType(data)
+        _file_type_raw = d["file_type"]
+        if _file_type_raw is None:
+            file_type = _file_type_raw
+        else:
 
-                return file_type_type_1
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(FileType | None, data)
+            def _parse_file_type(data: object) -> FileType | None:
+                if data is None:
+                    return data
+                try:
+                    if not isinstance(data, str):
+                        raise TypeError()
+                    file_type_type_1 = FileType._value2member_map_.get(data) or FileType(data)
 
-        file_type = _parse_file_type(d.pop("file_type"))
+                    return file_type_type_1
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(FileType | None, data)
+
+            file_type = _parse_file_type(_file_type_raw)
 
         editable_file_type = cls(
             algorithm=algorithm,
             hash_=hash_,
             file_type=file_type,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         editable_file_type.additional_properties = d
         return editable_file_type

@@ -21,6 +21,43 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="EditableProject")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, ProjectDonationURL
+    from ..models.project_donation_url import ProjectDonationURL  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "slug",
+        "title",
+        "description",
+        "body",
+        "categories",
+        "additional_categories",
+        "status",
+        "issues_url",
+        "source_url",
+        "wiki_url",
+        "discord_url",
+        "donation_urls",
+        "client_side",
+        "server_side",
+        "requested_status",
+        "license_id",
+        "license_url",
+        "moderation_message",
+        "moderation_message_body",
+    }
+)
+
 
 @_attrs_define
 class EditableProject:
@@ -211,132 +248,90 @@ class EditableProject:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.project_donation_url import ProjectDonationURL  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        slug = d.get("slug", UNSET)
 
-        d = dict(src_dict)
-        slug = d.pop("slug", UNSET)
+        title = d.get("title", UNSET)
 
-        title = d.pop("title", UNSET)
+        description = d.get("description", UNSET)
 
-        description = d.pop("description", UNSET)
+        body = d.get("body", UNSET)
 
-        body = d.pop("body", UNSET)
+        categories = d.get("categories", UNSET)
 
-        categories = cast(list[str], d.pop("categories", UNSET))
+        additional_categories = d.get("additional_categories", UNSET)
 
-        additional_categories = cast(list[str], d.pop("additional_categories", UNSET))
-
-        _status = d.pop("status", UNSET)
+        _status = d.get("status", UNSET)
         status: NonSearchProjectStatus | Unset
-        if isinstance(_status, Unset):
+        if _status is UNSET:
             status = UNSET
         else:
-            status = NonSearchProjectStatus(_status)
+            status = NonSearchProjectStatus._value2member_map_.get(_status) or NonSearchProjectStatus(_status)
 
-        def _parse_issues_url(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        issues_url = d.get("issues_url", UNSET)
 
-        issues_url = _parse_issues_url(d.pop("issues_url", UNSET))
+        source_url = d.get("source_url", UNSET)
 
-        def _parse_source_url(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        wiki_url = d.get("wiki_url", UNSET)
 
-        source_url = _parse_source_url(d.pop("source_url", UNSET))
+        discord_url = d.get("discord_url", UNSET)
 
-        def _parse_wiki_url(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        wiki_url = _parse_wiki_url(d.pop("wiki_url", UNSET))
-
-        def _parse_discord_url(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        discord_url = _parse_discord_url(d.pop("discord_url", UNSET))
-
-        _donation_urls = d.pop("donation_urls", UNSET)
+        _donation_urls = d.get("donation_urls", UNSET)
         donation_urls: list[ProjectDonationURL] | Unset = UNSET
         if _donation_urls is not UNSET:
-            donation_urls = []
-            for donation_urls_item_data in _donation_urls:
-                donation_urls_item = ProjectDonationURL.from_dict(donation_urls_item_data)
+            donation_urls = [ProjectDonationURL.from_dict(item) for item in _donation_urls]
 
-                donation_urls.append(donation_urls_item)
-
-        _client_side = d.pop("client_side", UNSET)
+        _client_side = d.get("client_side", UNSET)
         client_side: NonSearchProjectClientSide | Unset
-        if isinstance(_client_side, Unset):
+        if _client_side is UNSET:
             client_side = UNSET
         else:
-            client_side = NonSearchProjectClientSide(_client_side)
+            client_side = NonSearchProjectClientSide._value2member_map_.get(_client_side) or NonSearchProjectClientSide(
+                _client_side
+            )
 
-        _server_side = d.pop("server_side", UNSET)
+        _server_side = d.get("server_side", UNSET)
         server_side: NonSearchProjectServerSide | Unset
-        if isinstance(_server_side, Unset):
+        if _server_side is UNSET:
             server_side = UNSET
         else:
-            server_side = NonSearchProjectServerSide(_server_side)
+            server_side = NonSearchProjectServerSide._value2member_map_.get(_server_side) or NonSearchProjectServerSide(
+                _server_side
+            )
 
-        def _parse_requested_status(data: object) -> None | ProjectRequestedStatus | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                requested_status_type_1 = ProjectRequestedStatus(data)
+        _requested_status_raw = d.get("requested_status", UNSET)
+        if _requested_status_raw is None or _requested_status_raw is UNSET:
+            requested_status = _requested_status_raw
+        else:
 
-                return requested_status_type_1
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | ProjectRequestedStatus | Unset, data)
+            def _parse_requested_status(data: object) -> None | ProjectRequestedStatus | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, str):
+                        raise TypeError()
+                    requested_status_type_1 = ProjectRequestedStatus._value2member_map_.get(
+                        data
+                    ) or ProjectRequestedStatus(data)
 
-        requested_status = _parse_requested_status(d.pop("requested_status", UNSET))
+                    return requested_status_type_1
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | ProjectRequestedStatus | Unset, data)
 
-        license_id = d.pop("license_id", UNSET)
+            requested_status = _parse_requested_status(_requested_status_raw)
 
-        def _parse_license_url(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        license_id = d.get("license_id", UNSET)
 
-        license_url = _parse_license_url(d.pop("license_url", UNSET))
+        license_url = d.get("license_url", UNSET)
 
-        def _parse_moderation_message(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        moderation_message = d.get("moderation_message", UNSET)
 
-        moderation_message = _parse_moderation_message(d.pop("moderation_message", UNSET))
-
-        def _parse_moderation_message_body(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        moderation_message_body = _parse_moderation_message_body(d.pop("moderation_message_body", UNSET))
+        moderation_message_body = d.get("moderation_message_body", UNSET)
 
         editable_project = cls(
             slug=slug,
@@ -359,6 +354,9 @@ class EditableProject:
             moderation_message=moderation_message,
             moderation_message_body=moderation_message_body,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         editable_project.additional_properties = d
         return editable_project

@@ -17,6 +17,29 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="EditableUser")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, UserPayoutData
+    from ..models.user_payout_data import UserPayoutData  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "username",
+        "name",
+        "email",
+        "bio",
+        "payout_data",
+    }
+)
+
 
 @_attrs_define
 class EditableUser:
@@ -89,54 +112,38 @@ class EditableUser:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.user_payout_data import UserPayoutData  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        username = d["username"]
 
-        d = dict(src_dict)
-        username = d.pop("username")
+        name = d.get("name", UNSET)
 
-        def _parse_name(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        email = d.get("email", UNSET)
 
-        name = _parse_name(d.pop("name", UNSET))
+        bio = d.get("bio", UNSET)
 
-        def _parse_email(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        _payout_data_raw = d.get("payout_data", UNSET)
+        if _payout_data_raw is None or _payout_data_raw is UNSET:
+            payout_data = _payout_data_raw
+        else:
 
-        email = _parse_email(d.pop("email", UNSET))
+            def _parse_payout_data(data: object) -> None | Unset | UserPayoutData:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    payout_data_type_1 = UserPayoutData.from_dict(data)
 
-        def _parse_bio(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+                    return payout_data_type_1
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | Unset | UserPayoutData, data)
 
-        bio = _parse_bio(d.pop("bio", UNSET))
-
-        def _parse_payout_data(data: object) -> None | Unset | UserPayoutData:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                payout_data_type_1 = UserPayoutData.from_dict(data)
-
-                return payout_data_type_1
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Unset | UserPayoutData, data)
-
-        payout_data = _parse_payout_data(d.pop("payout_data", UNSET))
+            payout_data = _parse_payout_data(_payout_data_raw)
 
         editable_user = cls(
             username=username,
@@ -145,6 +152,9 @@ class EditableUser:
             bio=bio,
             payout_data=payout_data,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         editable_user.additional_properties = d
         return editable_user

@@ -21,6 +21,37 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="EditableVersion")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, EditableFileType, VersionDependency
+    from ..models.editable_file_type import EditableFileType  # noqa: F401, PLC0415
+    from ..models.version_dependency import VersionDependency  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "name",
+        "version_number",
+        "changelog",
+        "dependencies",
+        "game_versions",
+        "version_type",
+        "loaders",
+        "featured",
+        "status",
+        "requested_status",
+        "primary_file",
+        "file_types",
+    }
+)
+
 
 @_attrs_define
 class EditableVersion:
@@ -145,79 +176,72 @@ class EditableVersion:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.editable_file_type import EditableFileType  # noqa: PLC0415
-        from ..models.version_dependency import VersionDependency  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        name = d.get("name", UNSET)
 
-        d = dict(src_dict)
-        name = d.pop("name", UNSET)
+        version_number = d.get("version_number", UNSET)
 
-        version_number = d.pop("version_number", UNSET)
+        changelog = d.get("changelog", UNSET)
 
-        def _parse_changelog(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        changelog = _parse_changelog(d.pop("changelog", UNSET))
-
-        _dependencies = d.pop("dependencies", UNSET)
+        _dependencies = d.get("dependencies", UNSET)
         dependencies: list[VersionDependency] | Unset = UNSET
         if _dependencies is not UNSET:
-            dependencies = []
-            for dependencies_item_data in _dependencies:
-                dependencies_item = VersionDependency.from_dict(dependencies_item_data)
+            dependencies = [VersionDependency.from_dict(item) for item in _dependencies]
 
-                dependencies.append(dependencies_item)
+        game_versions = d.get("game_versions", UNSET)
 
-        game_versions = cast(list[str], d.pop("game_versions", UNSET))
-
-        _version_type = d.pop("version_type", UNSET)
+        _version_type = d.get("version_type", UNSET)
         version_type: BaseVersionVersionType | Unset
-        if isinstance(_version_type, Unset):
+        if _version_type is UNSET:
             version_type = UNSET
         else:
-            version_type = BaseVersionVersionType(_version_type)
+            version_type = BaseVersionVersionType._value2member_map_.get(_version_type) or BaseVersionVersionType(
+                _version_type
+            )
 
-        loaders = cast(list[str], d.pop("loaders", UNSET))
+        loaders = d.get("loaders", UNSET)
 
-        featured = d.pop("featured", UNSET)
+        featured = d.get("featured", UNSET)
 
-        _status = d.pop("status", UNSET)
+        _status = d.get("status", UNSET)
         status: BaseVersionStatus | Unset
-        if isinstance(_status, Unset):
+        if _status is UNSET:
             status = UNSET
         else:
-            status = BaseVersionStatus(_status)
+            status = BaseVersionStatus._value2member_map_.get(_status) or BaseVersionStatus(_status)
 
-        def _parse_requested_status(data: object) -> None | Unset | VersionRequestedStatus:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                requested_status_type_1 = VersionRequestedStatus(data)
+        _requested_status_raw = d.get("requested_status", UNSET)
+        if _requested_status_raw is None or _requested_status_raw is UNSET:
+            requested_status = _requested_status_raw
+        else:
 
-                return requested_status_type_1
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Unset | VersionRequestedStatus, data)
+            def _parse_requested_status(data: object) -> None | Unset | VersionRequestedStatus:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, str):
+                        raise TypeError()
+                    requested_status_type_1 = VersionRequestedStatus._value2member_map_.get(
+                        data
+                    ) or VersionRequestedStatus(data)
 
-        requested_status = _parse_requested_status(d.pop("requested_status", UNSET))
+                    return requested_status_type_1
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | Unset | VersionRequestedStatus, data)
 
-        primary_file = cast(list[str], d.pop("primary_file", UNSET))
+            requested_status = _parse_requested_status(_requested_status_raw)
 
-        _file_types = d.pop("file_types", UNSET)
+        primary_file = d.get("primary_file", UNSET)
+
+        _file_types = d.get("file_types", UNSET)
         file_types: list[EditableFileType] | Unset = UNSET
         if _file_types is not UNSET:
-            file_types = []
-            for file_types_item_data in _file_types:
-                file_types_item = EditableFileType.from_dict(file_types_item_data)
-
-                file_types.append(file_types_item)
+            file_types = [EditableFileType.from_dict(item) for item in _file_types]
 
         editable_version = cls(
             name=name,
@@ -233,6 +257,9 @@ class EditableVersion:
             primary_file=primary_file,
             file_types=file_types,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         editable_version.additional_properties = d
         return editable_version

@@ -27,8 +27,9 @@ class ForgeUpdateCheckerPromos:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
         forge_update_checker_promos = cls()
+
+        d = dict(src_dict)
 
         forge_update_checker_promos.additional_properties = d
         return forge_update_checker_promos

@@ -17,6 +17,26 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="ForgeUpdates")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, ForgeUpdateCheckerPromos
+    from ..models.forge_update_checker_promos import ForgeUpdateCheckerPromos  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "homepage",
+        "promos",
+    }
+)
+
 
 @_attrs_define
 class ForgeUpdates:
@@ -51,14 +71,14 @@ class ForgeUpdates:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.forge_update_checker_promos import ForgeUpdateCheckerPromos  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        homepage = d.get("homepage", UNSET)
 
-        d = dict(src_dict)
-        homepage = d.pop("homepage", UNSET)
-
-        _promos = d.pop("promos", UNSET)
+        _promos = d.get("promos", UNSET)
         promos: ForgeUpdateCheckerPromos | Unset
-        if isinstance(_promos, Unset):
+        if _promos is UNSET:
             promos = UNSET
         else:
             promos = ForgeUpdateCheckerPromos.from_dict(_promos)
@@ -67,6 +87,9 @@ class ForgeUpdates:
             homepage=homepage,
             promos=promos,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         forge_updates.additional_properties = d
         return forge_updates

@@ -3,15 +3,29 @@
 # Do not edit: change the spec patch or the templates in specs/ and regenerate.
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, format_datetime, parse_datetime
 
 T = TypeVar("T", bound="GalleryImage")
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "url",
+        "featured",
+        "created",
+        "title",
+        "description",
+        "ordering",
+        "raw_url",
+    }
+)
 
 
 @_attrs_define
@@ -21,7 +35,7 @@ class GalleryImage:
         url (str): The URL of the gallery image Example:
             https://cdn.modrinth.com/data/AABBCCDD/images/009b7d8d6e8bf04968a29421117c59b3efe2351a.png.
         featured (bool): Whether the image is featured in the gallery Example: True.
-        created (str): The date and time the gallery image was created
+        created (datetime.datetime): The date and time the gallery image was created
         title (None | str | Unset): The title of the gallery image Example: My awesome screenshot!.
         description (None | str | Unset): The description of the gallery image Example: This awesome screenshot shows
             all of the blocks in my mod!.
@@ -32,7 +46,7 @@ class GalleryImage:
 
     url: str
     featured: bool
-    created: str
+    created: datetime.datetime
     title: None | str | Unset = UNSET
     description: None | str | Unset = UNSET
     ordering: int | Unset = UNSET
@@ -44,7 +58,7 @@ class GalleryImage:
 
         featured = self.featured
 
-        created = self.created
+        created = format_datetime(self.created)
 
         title: None | str | Unset
         if isinstance(self.title, Unset):
@@ -88,41 +102,20 @@ class GalleryImage:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        url = d.pop("url")
+        d = src_dict
+        url = d["url"]
 
-        featured = d.pop("featured")
+        featured = d["featured"]
 
-        created = d.pop("created")
+        created = parse_datetime(d["created"])
 
-        def _parse_title(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        title = d.get("title", UNSET)
 
-        title = _parse_title(d.pop("title", UNSET))
+        description = d.get("description", UNSET)
 
-        def _parse_description(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        ordering = d.get("ordering", UNSET)
 
-        description = _parse_description(d.pop("description", UNSET))
-
-        ordering = d.pop("ordering", UNSET)
-
-        def _parse_raw_url(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        raw_url = _parse_raw_url(d.pop("raw_url", UNSET))
+        raw_url = d.get("raw_url", UNSET)
 
         gallery_image = cls(
             url=url,
@@ -133,6 +126,9 @@ class GalleryImage:
             ordering=ordering,
             raw_url=raw_url,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         gallery_image.additional_properties = d
         return gallery_image

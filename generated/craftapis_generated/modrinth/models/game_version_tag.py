@@ -3,6 +3,7 @@
 # Do not edit: change the spec patch or the templates in specs/ and regenerate.
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -10,8 +11,19 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.game_version_tag_version_type import GameVersionTagVersionType
+from ..types import format_datetime, parse_datetime
 
 T = TypeVar("T", bound="GameVersionTag")
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "version",
+        "version_type",
+        "date",
+        "major",
+    }
+)
 
 
 @_attrs_define
@@ -20,13 +32,13 @@ class GameVersionTag:
     Attributes:
         version (str): The name/number of the game version Example: 1.18.1.
         version_type (GameVersionTagVersionType): The type of the game version Example: release.
-        date (str): The date of the game version release
+        date (datetime.datetime): The date of the game version release
         major (bool): Whether or not this is a major version, used for Featured Versions Example: True.
     """
 
     version: str
     version_type: GameVersionTagVersionType
-    date: str
+    date: datetime.datetime
     major: bool
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -35,7 +47,7 @@ class GameVersionTag:
 
         version_type = self.version_type.value
 
-        date = self.date
+        date = format_datetime(self.date)
 
         major = self.major
 
@@ -54,14 +66,16 @@ class GameVersionTag:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        version = d.pop("version")
+        d = src_dict
+        version = d["version"]
 
-        version_type = GameVersionTagVersionType(d.pop("version_type"))
+        version_type = GameVersionTagVersionType._value2member_map_.get(d["version_type"]) or GameVersionTagVersionType(
+            d["version_type"]
+        )
 
-        date = d.pop("date")
+        date = parse_datetime(d["date"])
 
-        major = d.pop("major")
+        major = d["major"]
 
         game_version_tag = cls(
             version=version,
@@ -69,6 +83,9 @@ class GameVersionTag:
             date=date,
             major=major,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         game_version_tag.additional_properties = d
         return game_version_tag

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -15,6 +15,15 @@ from ..models.get_latest_version_from_hash_body_version_types_item import (
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="GetLatestVersionFromHashBody")
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "loaders",
+        "game_versions",
+        "version_types",
+    }
+)
 
 
 @_attrs_define
@@ -58,17 +67,19 @@ class GetLatestVersionFromHashBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        loaders = cast(list[str], d.pop("loaders"))
+        d = src_dict
+        loaders = d["loaders"]
 
-        game_versions = cast(list[str], d.pop("game_versions"))
+        game_versions = d["game_versions"]
 
-        _version_types = d.pop("version_types", UNSET)
+        _version_types = d.get("version_types", UNSET)
         version_types: list[GetLatestVersionFromHashBodyVersionTypesItem] | Unset = UNSET
         if _version_types is not UNSET:
             version_types = []
             for version_types_item_data in _version_types:
-                version_types_item = GetLatestVersionFromHashBodyVersionTypesItem(version_types_item_data)
+                version_types_item = GetLatestVersionFromHashBodyVersionTypesItem._value2member_map_.get(
+                    version_types_item_data
+                ) or GetLatestVersionFromHashBodyVersionTypesItem(version_types_item_data)
 
                 version_types.append(version_types_item)
 
@@ -77,6 +88,9 @@ class GetLatestVersionFromHashBody:
             game_versions=game_versions,
             version_types=version_types,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         get_latest_version_from_hash_body.additional_properties = d
         return get_latest_version_from_hash_body

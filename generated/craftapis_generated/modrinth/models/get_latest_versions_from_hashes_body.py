@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -16,6 +16,17 @@ from ..models.hash_list_algorithm import HashListAlgorithm
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="GetLatestVersionsFromHashesBody")
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "hashes",
+        "algorithm",
+        "loaders",
+        "game_versions",
+        "version_types",
+    }
+)
 
 
 @_attrs_define
@@ -71,21 +82,23 @@ class GetLatestVersionsFromHashesBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        hashes = cast(list[str], d.pop("hashes"))
+        d = src_dict
+        hashes = d["hashes"]
 
-        algorithm = HashListAlgorithm(d.pop("algorithm"))
+        algorithm = HashListAlgorithm._value2member_map_.get(d["algorithm"]) or HashListAlgorithm(d["algorithm"])
 
-        loaders = cast(list[str], d.pop("loaders"))
+        loaders = d["loaders"]
 
-        game_versions = cast(list[str], d.pop("game_versions"))
+        game_versions = d["game_versions"]
 
-        _version_types = d.pop("version_types", UNSET)
+        _version_types = d.get("version_types", UNSET)
         version_types: list[GetLatestVersionsFromHashesBodyVersionTypesItem] | Unset = UNSET
         if _version_types is not UNSET:
             version_types = []
             for version_types_item_data in _version_types:
-                version_types_item = GetLatestVersionsFromHashesBodyVersionTypesItem(version_types_item_data)
+                version_types_item = GetLatestVersionsFromHashesBodyVersionTypesItem._value2member_map_.get(
+                    version_types_item_data
+                ) or GetLatestVersionsFromHashesBodyVersionTypesItem(version_types_item_data)
 
                 version_types.append(version_types_item)
 
@@ -96,6 +109,9 @@ class GetLatestVersionsFromHashesBody:
             game_versions=game_versions,
             version_types=version_types,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         get_latest_versions_from_hashes_body.additional_properties = d
         return get_latest_versions_from_hashes_body

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -12,6 +12,14 @@ from attrs import field as _attrs_field
 from ..models.hash_list_algorithm import HashListAlgorithm
 
 T = TypeVar("T", bound="HashList")
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "hashes",
+        "algorithm",
+    }
+)
 
 
 @_attrs_define
@@ -47,15 +55,18 @@ class HashList:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        hashes = cast(list[str], d.pop("hashes"))
+        d = src_dict
+        hashes = d["hashes"]
 
-        algorithm = HashListAlgorithm(d.pop("algorithm"))
+        algorithm = HashListAlgorithm._value2member_map_.get(d["algorithm"]) or HashListAlgorithm(d["algorithm"])
 
         hash_list = cls(
             hashes=hashes,
             algorithm=algorithm,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         hash_list.additional_properties = d
         return hash_list

@@ -15,6 +15,17 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="HashVersionMap")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, Version
+    from ..models.version import Version  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
 
 @_attrs_define
 class HashVersionMap:
@@ -32,10 +43,11 @@ class HashVersionMap:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.version import Version  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        hash_version_map = cls()
 
         d = dict(src_dict)
-        hash_version_map = cls()
 
         additional_properties = {}
         for prop_name, prop_dict in d.items():

@@ -11,6 +11,14 @@ from attrs import field as _attrs_field
 
 T = TypeVar("T", bound="InvalidInputError")
 
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "error",
+        "description",
+    }
+)
+
 
 @_attrs_define
 class InvalidInputError:
@@ -42,15 +50,18 @@ class InvalidInputError:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        error = d.pop("error")
+        d = src_dict
+        error = d["error"]
 
-        description = d.pop("description")
+        description = d["description"]
 
         invalid_input_error = cls(
             error=error,
             description=description,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         invalid_input_error.additional_properties = d
         return invalid_input_error

@@ -11,6 +11,14 @@ from attrs import field as _attrs_field
 
 T = TypeVar("T", bound="LicenseTag")
 
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "short",
+        "name",
+    }
+)
+
 
 @_attrs_define
 class LicenseTag:
@@ -43,15 +51,18 @@ class LicenseTag:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        short = d.pop("short")
+        d = src_dict
+        short = d["short"]
 
-        name = d.pop("name")
+        name = d["name"]
 
         license_tag = cls(
             short=short,
             name=name,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         license_tag.additional_properties = d
         return license_tag

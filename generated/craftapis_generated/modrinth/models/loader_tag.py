@@ -4,12 +4,21 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 T = TypeVar("T", bound="LoaderTag")
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "icon",
+        "name",
+        "supported_project_types",
+    }
+)
 
 
 @_attrs_define
@@ -48,18 +57,21 @@ class LoaderTag:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        icon = d.pop("icon")
+        d = src_dict
+        icon = d["icon"]
 
-        name = d.pop("name")
+        name = d["name"]
 
-        supported_project_types = cast(list[str], d.pop("supported_project_types"))
+        supported_project_types = d["supported_project_types"]
 
         loader_tag = cls(
             icon=icon,
             name=name,
             supported_project_types=supported_project_types,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         loader_tag.additional_properties = d
         return loader_tag

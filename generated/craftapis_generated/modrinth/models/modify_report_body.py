@@ -13,6 +13,14 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="ModifyReportBody")
 
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "body",
+        "closed",
+    }
+)
+
 
 @_attrs_define
 class ModifyReportBody:
@@ -43,15 +51,18 @@ class ModifyReportBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        body = d.pop("body", UNSET)
+        d = src_dict
+        body = d.get("body", UNSET)
 
-        closed = d.pop("closed", UNSET)
+        closed = d.get("closed", UNSET)
 
         modify_report_body = cls(
             body=body,
             closed=closed,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         modify_report_body.additional_properties = d
         return modify_report_body

@@ -13,6 +13,16 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="ModifyTeamMemberBody")
 
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "role",
+        "permissions",
+        "payouts_split",
+        "ordering",
+    }
+)
+
 
 @_attrs_define
 class ModifyTeamMemberBody:
@@ -69,14 +79,14 @@ class ModifyTeamMemberBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        role = d.pop("role", UNSET)
+        d = src_dict
+        role = d.get("role", UNSET)
 
-        permissions = d.pop("permissions", UNSET)
+        permissions = d.get("permissions", UNSET)
 
-        payouts_split = d.pop("payouts_split", UNSET)
+        payouts_split = d.get("payouts_split", UNSET)
 
-        ordering = d.pop("ordering", UNSET)
+        ordering = d.get("ordering", UNSET)
 
         modify_team_member_body = cls(
             role=role,
@@ -84,6 +94,9 @@ class ModifyTeamMemberBody:
             payouts_split=payouts_split,
             ordering=ordering,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         modify_team_member_body.additional_properties = d
         return modify_team_member_body

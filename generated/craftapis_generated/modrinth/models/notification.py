@@ -3,6 +3,7 @@
 # Do not edit: change the spec patch or the templates in specs/ and regenerate.
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -10,13 +11,40 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.notification_type import NotificationType
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, format_datetime, parse_datetime
 
 if TYPE_CHECKING:
     from ..models.notification_action import NotificationAction
 
 
 T = TypeVar("T", bound="Notification")
+
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, NotificationAction
+    from ..models.notification_action import NotificationAction  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "id",
+        "user_id",
+        "title",
+        "text",
+        "link",
+        "read",
+        "created",
+        "actions",
+        "type",
+    }
+)
 
 
 @_attrs_define
@@ -30,7 +58,7 @@ class Notification:
             1.0.0.
         link (str): A link to the related project or version Example: mod/AABBCCDD/version/IIJJKKLL.
         read (bool): Whether the notification has been read or not Example: False.
-        created (str): The time at which the notification was created
+        created (datetime.datetime): The time at which the notification was created
         actions (list[NotificationAction]): A list of actions that can be performed
         type_ (None | NotificationType | Unset): The type of notification (deprecated by the server in favour of
             `body.type`)
@@ -42,7 +70,7 @@ class Notification:
     text: str
     link: str
     read: bool
-    created: str
+    created: datetime.datetime
     actions: list[NotificationAction]
     type_: None | NotificationType | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -60,7 +88,7 @@ class Notification:
 
         read = self.read
 
-        created = self.created
+        created = format_datetime(self.created)
 
         actions = []
         for actions_item_data in self.actions:
@@ -96,46 +124,46 @@ class Notification:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.notification_action import NotificationAction  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        id = d["id"]
 
-        d = dict(src_dict)
-        id = d.pop("id")
+        user_id = d["user_id"]
 
-        user_id = d.pop("user_id")
+        title = d["title"]
 
-        title = d.pop("title")
+        text = d["text"]
 
-        text = d.pop("text")
+        link = d["link"]
 
-        link = d.pop("link")
+        read = d["read"]
 
-        read = d.pop("read")
+        created = parse_datetime(d["created"])
 
-        created = d.pop("created")
+        actions = [NotificationAction.from_dict(item) for item in d["actions"]]
 
-        actions = []
-        _actions = d.pop("actions")
-        for actions_item_data in _actions:
-            actions_item = NotificationAction.from_dict(actions_item_data)
+        _type__raw = d.get("type", UNSET)
+        if _type__raw is None or _type__raw is UNSET:
+            type_ = _type__raw
+        else:
 
-            actions.append(actions_item)
+            def _parse_type_(data: object) -> None | NotificationType | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, str):
+                        raise TypeError()
+                    type_type_1 = NotificationType._value2member_map_.get(data) or NotificationType(data)
 
-        def _parse_type_(data: object) -> None | NotificationType | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                type_type_1 = NotificationType(data)
+                    return type_type_1
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | NotificationType | Unset, data)
 
-                return type_type_1
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | NotificationType | Unset, data)
-
-        type_ = _parse_type_(d.pop("type", UNSET))
+            type_ = _parse_type_(_type__raw)
 
         notification = cls(
             id=id,
@@ -148,6 +176,9 @@ class Notification:
             actions=actions,
             type_=type_,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         notification.additional_properties = d
         return notification

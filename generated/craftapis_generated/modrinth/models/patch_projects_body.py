@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -16,6 +16,37 @@ if TYPE_CHECKING:
 
 
 T = TypeVar("T", bound="PatchProjectsBody")
+
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, ProjectDonationURL
+    from ..models.project_donation_url import ProjectDonationURL  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "categories",
+        "add_categories",
+        "remove_categories",
+        "additional_categories",
+        "add_additional_categories",
+        "remove_additional_categories",
+        "donation_urls",
+        "add_donation_urls",
+        "remove_donation_urls",
+        "issues_url",
+        "source_url",
+        "wiki_url",
+        "discord_url",
+    }
+)
 
 
 @_attrs_define
@@ -161,83 +192,43 @@ class PatchProjectsBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.project_donation_url import ProjectDonationURL  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        categories = d.get("categories", UNSET)
 
-        d = dict(src_dict)
-        categories = cast(list[str], d.pop("categories", UNSET))
+        add_categories = d.get("add_categories", UNSET)
 
-        add_categories = cast(list[str], d.pop("add_categories", UNSET))
+        remove_categories = d.get("remove_categories", UNSET)
 
-        remove_categories = cast(list[str], d.pop("remove_categories", UNSET))
+        additional_categories = d.get("additional_categories", UNSET)
 
-        additional_categories = cast(list[str], d.pop("additional_categories", UNSET))
+        add_additional_categories = d.get("add_additional_categories", UNSET)
 
-        add_additional_categories = cast(list[str], d.pop("add_additional_categories", UNSET))
+        remove_additional_categories = d.get("remove_additional_categories", UNSET)
 
-        remove_additional_categories = cast(list[str], d.pop("remove_additional_categories", UNSET))
-
-        _donation_urls = d.pop("donation_urls", UNSET)
+        _donation_urls = d.get("donation_urls", UNSET)
         donation_urls: list[ProjectDonationURL] | Unset = UNSET
         if _donation_urls is not UNSET:
-            donation_urls = []
-            for donation_urls_item_data in _donation_urls:
-                donation_urls_item = ProjectDonationURL.from_dict(donation_urls_item_data)
+            donation_urls = [ProjectDonationURL.from_dict(item) for item in _donation_urls]
 
-                donation_urls.append(donation_urls_item)
-
-        _add_donation_urls = d.pop("add_donation_urls", UNSET)
+        _add_donation_urls = d.get("add_donation_urls", UNSET)
         add_donation_urls: list[ProjectDonationURL] | Unset = UNSET
         if _add_donation_urls is not UNSET:
-            add_donation_urls = []
-            for add_donation_urls_item_data in _add_donation_urls:
-                add_donation_urls_item = ProjectDonationURL.from_dict(add_donation_urls_item_data)
+            add_donation_urls = [ProjectDonationURL.from_dict(item) for item in _add_donation_urls]
 
-                add_donation_urls.append(add_donation_urls_item)
-
-        _remove_donation_urls = d.pop("remove_donation_urls", UNSET)
+        _remove_donation_urls = d.get("remove_donation_urls", UNSET)
         remove_donation_urls: list[ProjectDonationURL] | Unset = UNSET
         if _remove_donation_urls is not UNSET:
-            remove_donation_urls = []
-            for remove_donation_urls_item_data in _remove_donation_urls:
-                remove_donation_urls_item = ProjectDonationURL.from_dict(remove_donation_urls_item_data)
+            remove_donation_urls = [ProjectDonationURL.from_dict(item) for item in _remove_donation_urls]
 
-                remove_donation_urls.append(remove_donation_urls_item)
+        issues_url = d.get("issues_url", UNSET)
 
-        def _parse_issues_url(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        source_url = d.get("source_url", UNSET)
 
-        issues_url = _parse_issues_url(d.pop("issues_url", UNSET))
+        wiki_url = d.get("wiki_url", UNSET)
 
-        def _parse_source_url(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        source_url = _parse_source_url(d.pop("source_url", UNSET))
-
-        def _parse_wiki_url(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        wiki_url = _parse_wiki_url(d.pop("wiki_url", UNSET))
-
-        def _parse_discord_url(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        discord_url = _parse_discord_url(d.pop("discord_url", UNSET))
+        discord_url = d.get("discord_url", UNSET)
 
         patch_projects_body = cls(
             categories=categories,
@@ -254,6 +245,9 @@ class PatchProjectsBody:
             wiki_url=wiki_url,
             discord_url=discord_url,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         patch_projects_body.additional_properties = d
         return patch_projects_body

@@ -3,6 +3,7 @@
 # Do not edit: change the spec patch or the templates in specs/ and regenerate.
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -16,7 +17,7 @@ from ..models.project_project_type import ProjectProjectType
 from ..models.project_requested_status import ProjectRequestedStatus
 from ..models.project_server_side import ProjectServerSide
 from ..models.project_status import ProjectStatus
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, format_datetime, parse_datetime
 
 if TYPE_CHECKING:
     from ..models.gallery_image import GalleryImage
@@ -26,6 +27,65 @@ if TYPE_CHECKING:
 
 
 T = TypeVar("T", bound="Project")
+
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, GalleryImage, ModeratorMessage, ProjectDonationURL, ProjectLicense
+    from ..models.gallery_image import GalleryImage  # noqa: F401, PLC0415
+    from ..models.moderator_message import ModeratorMessage  # noqa: F401, PLC0415
+    from ..models.project_donation_url import ProjectDonationURL  # noqa: F401, PLC0415
+    from ..models.project_license import ProjectLicense  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "id",
+        "team",
+        "title",
+        "description",
+        "body",
+        "status",
+        "project_type",
+        "categories",
+        "additional_categories",
+        "game_versions",
+        "loaders",
+        "versions",
+        "license",
+        "published",
+        "updated",
+        "downloads",
+        "followers",
+        "gallery",
+        "thread_id",
+        "monetization_status",
+        "client_side",
+        "server_side",
+        "environment",
+        "slug",
+        "organization",
+        "approved",
+        "queued",
+        "icon_url",
+        "raw_icon_url",
+        "color",
+        "issues_url",
+        "source_url",
+        "wiki_url",
+        "discord_url",
+        "donation_urls",
+        "body_url",
+        "requested_status",
+        "moderator_message",
+    }
+)
 
 
 @_attrs_define
@@ -50,8 +110,8 @@ class Project:
             Example: ['neoforge', 'fabric'].
         versions (list[str]): A list of the version IDs of the project Example: ['IIJJKKLL', 'QQRRSSTT'].
         license_ (ProjectLicense): The license of the project
-        published (str): The date the project was created
-        updated (str): The date the latest version of the project was created
+        published (datetime.datetime): The date the project was created
+        updated (datetime.datetime): The date the latest version of the project was created
         downloads (int): The total number of downloads of the project
         followers (int): The total number of users following the project
         gallery (list[GalleryImage]): A list of images that have been uploaded to the project's gallery
@@ -66,8 +126,8 @@ class Project:
         slug (None | str | Unset): The slug of a project, used for vanity URLs. Regex: ```^[\\w!@$()`.+,"\\-']{3,64}$```
             Example: my_project.
         organization (None | str | Unset): The ID of the organization that owns this project Example: AABBCCDD.
-        approved (None | str | Unset): The date the project was first published
-        queued (None | str | Unset): The date the project's status was submitted to moderators for review
+        approved (datetime.datetime | None | Unset): The date the project was first published
+        queued (datetime.datetime | None | Unset): The date the project's status was submitted to moderators for review
         icon_url (None | str | Unset): The URL of the project's icon Example:
             https://cdn.modrinth.com/data/AABBCCDD/b46513nd83hb4792a9a0e1fn28fgi6090c1842639.png.
         raw_icon_url (None | str | Unset): The URL of the project's icon without CDN transforms applied Example:
@@ -104,8 +164,8 @@ class Project:
     loaders: list[str]
     versions: list[str]
     license_: ProjectLicense
-    published: str
-    updated: str
+    published: datetime.datetime
+    updated: datetime.datetime
     downloads: int
     followers: int
     gallery: list[GalleryImage]
@@ -116,8 +176,8 @@ class Project:
     environment: list[EnvironmentEnum] | Unset = UNSET
     slug: None | str | Unset = UNSET
     organization: None | str | Unset = UNSET
-    approved: None | str | Unset = UNSET
-    queued: None | str | Unset = UNSET
+    approved: datetime.datetime | None | Unset = UNSET
+    queued: datetime.datetime | None | Unset = UNSET
     icon_url: None | str | Unset = UNSET
     raw_icon_url: None | str | Unset = UNSET
     color: int | None | Unset = UNSET
@@ -160,9 +220,9 @@ class Project:
 
         license_ = self.license_.to_dict()
 
-        published = self.published
+        published = format_datetime(self.published)
 
-        updated = self.updated
+        updated = format_datetime(self.updated)
 
         downloads = self.downloads
 
@@ -203,12 +263,16 @@ class Project:
         approved: None | str | Unset
         if isinstance(self.approved, Unset):
             approved = UNSET
+        elif isinstance(self.approved, datetime.datetime):
+            approved = format_datetime(self.approved)
         else:
             approved = self.approved
 
         queued: None | str | Unset
         if isinstance(self.queued, Unset):
             queued = UNSET
+        elif isinstance(self.queued, datetime.datetime):
+            queued = format_datetime(self.queued)
         else:
             queued = self.queued
 
@@ -353,233 +417,199 @@ class Project:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.gallery_image import GalleryImage  # noqa: PLC0415
-        from ..models.moderator_message import ModeratorMessage  # noqa: PLC0415
-        from ..models.project_donation_url import ProjectDonationURL  # noqa: PLC0415
-        from ..models.project_license import ProjectLicense  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        id = d["id"]
 
-        d = dict(src_dict)
-        id = d.pop("id")
+        team = d["team"]
 
-        team = d.pop("team")
+        title = d["title"]
 
-        title = d.pop("title")
+        description = d["description"]
 
-        description = d.pop("description")
+        body = d["body"]
 
-        body = d.pop("body")
+        status = ProjectStatus._value2member_map_.get(d["status"]) or ProjectStatus(d["status"])
 
-        status = ProjectStatus(d.pop("status"))
+        project_type = ProjectProjectType._value2member_map_.get(d["project_type"]) or ProjectProjectType(
+            d["project_type"]
+        )
 
-        project_type = ProjectProjectType(d.pop("project_type"))
+        categories = d["categories"]
 
-        categories = cast(list[str], d.pop("categories"))
+        additional_categories = d["additional_categories"]
 
-        additional_categories = cast(list[str], d.pop("additional_categories"))
+        game_versions = d["game_versions"]
 
-        game_versions = cast(list[str], d.pop("game_versions"))
+        loaders = d["loaders"]
 
-        loaders = cast(list[str], d.pop("loaders"))
+        versions = d["versions"]
 
-        versions = cast(list[str], d.pop("versions"))
+        license_ = ProjectLicense.from_dict(d["license"])
 
-        license_ = ProjectLicense.from_dict(d.pop("license"))
+        published = parse_datetime(d["published"])
 
-        published = d.pop("published")
+        updated = parse_datetime(d["updated"])
 
-        updated = d.pop("updated")
+        downloads = d["downloads"]
 
-        downloads = d.pop("downloads")
+        followers = d["followers"]
 
-        followers = d.pop("followers")
+        gallery = [GalleryImage.from_dict(item) for item in d["gallery"]]
 
-        gallery = []
-        _gallery = d.pop("gallery")
-        for gallery_item_data in _gallery:
-            gallery_item = GalleryImage.from_dict(gallery_item_data)
+        thread_id = d["thread_id"]
 
-            gallery.append(gallery_item)
+        monetization_status = ProjectMonetizationStatus._value2member_map_.get(
+            d["monetization_status"]
+        ) or ProjectMonetizationStatus(d["monetization_status"])
 
-        thread_id = d.pop("thread_id")
+        client_side = ProjectClientSide._value2member_map_.get(d["client_side"]) or ProjectClientSide(d["client_side"])
 
-        monetization_status = ProjectMonetizationStatus(d.pop("monetization_status"))
+        server_side = ProjectServerSide._value2member_map_.get(d["server_side"]) or ProjectServerSide(d["server_side"])
 
-        client_side = ProjectClientSide(d.pop("client_side"))
-
-        server_side = ProjectServerSide(d.pop("server_side"))
-
-        _environment = d.pop("environment", UNSET)
+        _environment = d.get("environment", UNSET)
         environment: list[EnvironmentEnum] | Unset = UNSET
         if _environment is not UNSET:
             environment = []
             for environment_item_data in _environment:
-                environment_item = EnvironmentEnum(environment_item_data)
+                environment_item = EnvironmentEnum._value2member_map_.get(environment_item_data) or EnvironmentEnum(
+                    environment_item_data
+                )
 
                 environment.append(environment_item)
 
-        def _parse_slug(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        slug = d.get("slug", UNSET)
 
-        slug = _parse_slug(d.pop("slug", UNSET))
+        organization = d.get("organization", UNSET)
 
-        def _parse_organization(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        _approved_raw = d.get("approved", UNSET)
+        if _approved_raw is None or _approved_raw is UNSET:
+            approved = _approved_raw
+        else:
 
-        organization = _parse_organization(d.pop("organization", UNSET))
+            def _parse_approved(data: object) -> datetime.datetime | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, str):
+                        raise TypeError()
+                    approved_type_0 = parse_datetime(data)
 
-        def _parse_approved(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+                    return approved_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(datetime.datetime | None | Unset, data)
 
-        approved = _parse_approved(d.pop("approved", UNSET))
+            approved = _parse_approved(_approved_raw)
 
-        def _parse_queued(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        _queued_raw = d.get("queued", UNSET)
+        if _queued_raw is None or _queued_raw is UNSET:
+            queued = _queued_raw
+        else:
 
-        queued = _parse_queued(d.pop("queued", UNSET))
+            def _parse_queued(data: object) -> datetime.datetime | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, str):
+                        raise TypeError()
+                    queued_type_0 = parse_datetime(data)
 
-        def _parse_icon_url(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+                    return queued_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(datetime.datetime | None | Unset, data)
 
-        icon_url = _parse_icon_url(d.pop("icon_url", UNSET))
+            queued = _parse_queued(_queued_raw)
 
-        def _parse_raw_icon_url(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        icon_url = d.get("icon_url", UNSET)
 
-        raw_icon_url = _parse_raw_icon_url(d.pop("raw_icon_url", UNSET))
+        raw_icon_url = d.get("raw_icon_url", UNSET)
 
-        def _parse_color(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        color = d.get("color", UNSET)
 
-        color = _parse_color(d.pop("color", UNSET))
+        issues_url = d.get("issues_url", UNSET)
 
-        def _parse_issues_url(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        source_url = d.get("source_url", UNSET)
 
-        issues_url = _parse_issues_url(d.pop("issues_url", UNSET))
+        wiki_url = d.get("wiki_url", UNSET)
 
-        def _parse_source_url(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        discord_url = d.get("discord_url", UNSET)
 
-        source_url = _parse_source_url(d.pop("source_url", UNSET))
+        _donation_urls_raw = d.get("donation_urls", UNSET)
+        if _donation_urls_raw is None or _donation_urls_raw is UNSET:
+            donation_urls = _donation_urls_raw
+        else:
 
-        def _parse_wiki_url(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            def _parse_donation_urls(data: object) -> list[ProjectDonationURL] | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, list):
+                        raise TypeError()
+                    donation_urls_type_0 = [ProjectDonationURL.from_dict(item) for item in data]
 
-        wiki_url = _parse_wiki_url(d.pop("wiki_url", UNSET))
+                    return donation_urls_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(list[ProjectDonationURL] | None | Unset, data)
 
-        def _parse_discord_url(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            donation_urls = _parse_donation_urls(_donation_urls_raw)
 
-        discord_url = _parse_discord_url(d.pop("discord_url", UNSET))
+        body_url = d.get("body_url", UNSET)
 
-        def _parse_donation_urls(data: object) -> list[ProjectDonationURL] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                donation_urls_type_0 = []
-                _donation_urls_type_0 = data
-                for donation_urls_type_0_item_data in _donation_urls_type_0:
-                    donation_urls_type_0_item = ProjectDonationURL.from_dict(donation_urls_type_0_item_data)
+        _requested_status_raw = d.get("requested_status", UNSET)
+        if _requested_status_raw is None or _requested_status_raw is UNSET:
+            requested_status = _requested_status_raw
+        else:
 
-                    donation_urls_type_0.append(donation_urls_type_0_item)
+            def _parse_requested_status(data: object) -> None | ProjectRequestedStatus | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, str):
+                        raise TypeError()
+                    requested_status_type_1 = ProjectRequestedStatus._value2member_map_.get(
+                        data
+                    ) or ProjectRequestedStatus(data)
 
-                return donation_urls_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[ProjectDonationURL] | None | Unset, data)
+                    return requested_status_type_1
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | ProjectRequestedStatus | Unset, data)
 
-        donation_urls = _parse_donation_urls(d.pop("donation_urls", UNSET))
+            requested_status = _parse_requested_status(_requested_status_raw)
 
-        def _parse_body_url(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        _moderator_message_raw = d.get("moderator_message", UNSET)
+        if _moderator_message_raw is None or _moderator_message_raw is UNSET:
+            moderator_message = _moderator_message_raw
+        else:
 
-        body_url = _parse_body_url(d.pop("body_url", UNSET))
+            def _parse_moderator_message(data: object) -> ModeratorMessage | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    moderator_message_type_1 = ModeratorMessage.from_dict(data)
 
-        def _parse_requested_status(data: object) -> None | ProjectRequestedStatus | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                requested_status_type_1 = ProjectRequestedStatus(data)
+                    return moderator_message_type_1
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(ModeratorMessage | None | Unset, data)
 
-                return requested_status_type_1
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | ProjectRequestedStatus | Unset, data)
-
-        requested_status = _parse_requested_status(d.pop("requested_status", UNSET))
-
-        def _parse_moderator_message(data: object) -> ModeratorMessage | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                moderator_message_type_1 = ModeratorMessage.from_dict(data)
-
-                return moderator_message_type_1
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(ModeratorMessage | None | Unset, data)
-
-        moderator_message = _parse_moderator_message(d.pop("moderator_message", UNSET))
+            moderator_message = _parse_moderator_message(_moderator_message_raw)
 
         project = cls(
             id=id,
@@ -621,6 +651,9 @@ class Project:
             requested_status=requested_status,
             moderator_message=moderator_message,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         project.additional_properties = d
         return project

@@ -18,6 +18,27 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="ProjectDependencyList")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, Project, Version
+    from ..models.project import Project  # noqa: F401, PLC0415
+    from ..models.version import Version  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "projects",
+        "versions",
+    }
+)
+
 
 @_attrs_define
 class ProjectDependencyList:
@@ -58,32 +79,26 @@ class ProjectDependencyList:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.project import Project  # noqa: PLC0415
-        from ..models.version import Version  # noqa: PLC0415
-
-        d = dict(src_dict)
-        _projects = d.pop("projects", UNSET)
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        _projects = d.get("projects", UNSET)
         projects: list[Project] | Unset = UNSET
         if _projects is not UNSET:
-            projects = []
-            for projects_item_data in _projects:
-                projects_item = Project.from_dict(projects_item_data)
+            projects = [Project.from_dict(item) for item in _projects]
 
-                projects.append(projects_item)
-
-        _versions = d.pop("versions", UNSET)
+        _versions = d.get("versions", UNSET)
         versions: list[Version] | Unset = UNSET
         if _versions is not UNSET:
-            versions = []
-            for versions_item_data in _versions:
-                versions_item = Version.from_dict(versions_item_data)
-
-                versions.append(versions_item)
+            versions = [Version.from_dict(item) for item in _versions]
 
         project_dependency_list = cls(
             projects=projects,
             versions=versions,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         project_dependency_list.additional_properties = d
         return project_dependency_list

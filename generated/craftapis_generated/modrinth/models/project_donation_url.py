@@ -13,6 +13,15 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="ProjectDonationURL")
 
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "id",
+        "platform",
+        "url",
+    }
+)
+
 
 @_attrs_define
 class ProjectDonationURL:
@@ -49,18 +58,21 @@ class ProjectDonationURL:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        id = d.pop("id", UNSET)
+        d = src_dict
+        id = d.get("id", UNSET)
 
-        platform = d.pop("platform", UNSET)
+        platform = d.get("platform", UNSET)
 
-        url = d.pop("url", UNSET)
+        url = d.get("url", UNSET)
 
         project_donation_url = cls(
             id=id,
             platform=platform,
             url=url,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         project_donation_url.additional_properties = d
         return project_donation_url

@@ -3,8 +3,9 @@
 # Do not edit: change the spec patch or the templates in specs/ and regenerate.
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -17,9 +18,42 @@ from ..models.project_result_all_project_types_item import (
 from ..models.project_result_client_side import ProjectResultClientSide
 from ..models.project_result_project_type import ProjectResultProjectType
 from ..models.project_result_server_side import ProjectResultServerSide
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, format_datetime, parse_datetime
 
 T = TypeVar("T", bound="ProjectResult")
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "project_id",
+        "project_type",
+        "title",
+        "description",
+        "author",
+        "categories",
+        "display_categories",
+        "versions",
+        "downloads",
+        "follows",
+        "icon_url",
+        "date_created",
+        "date_modified",
+        "latest_version",
+        "license",
+        "gallery",
+        "client_side",
+        "server_side",
+        "all_project_types",
+        "environment",
+        "disclosure_types",
+        "slug",
+        "author_id",
+        "organization",
+        "organization_id",
+        "featured_gallery",
+        "color",
+    }
+)
 
 
 @_attrs_define
@@ -40,8 +74,8 @@ class ProjectResult:
         follows (int): The total number of users following the project
         icon_url (str): The URL of the project's icon Example:
             https://cdn.modrinth.com/data/AABBCCDD/b46513nd83hb4792a9a0e1fn28fgi6090c1842639.png.
-        date_created (str): The date the project was created
-        date_modified (str): The date the latest version of the project was created
+        date_created (datetime.datetime): The date the project was created
+        date_modified (datetime.datetime): The date the latest version of the project was created
         latest_version (str): The ID of the latest version of the project Example: IIJJKKLL.
         license_ (str): The SPDX license ID of a project Example: MIT.
         gallery (list[str]): A list of images that have been uploaded to the project's gallery Example:
@@ -81,8 +115,8 @@ class ProjectResult:
     downloads: int
     follows: int
     icon_url: str
-    date_created: str
-    date_modified: str
+    date_created: datetime.datetime
+    date_modified: datetime.datetime
     latest_version: str
     license_: str
     gallery: list[str]
@@ -122,9 +156,9 @@ class ProjectResult:
 
         icon_url = self.icon_url
 
-        date_created = self.date_created
+        date_created = format_datetime(self.date_created)
 
-        date_modified = self.date_modified
+        date_modified = format_datetime(self.date_modified)
 
         latest_version = self.latest_version
 
@@ -240,123 +274,93 @@ class ProjectResult:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        project_id = d.pop("project_id")
+        d = src_dict
+        project_id = d["project_id"]
 
-        project_type = ProjectResultProjectType(d.pop("project_type"))
+        project_type = ProjectResultProjectType._value2member_map_.get(d["project_type"]) or ProjectResultProjectType(
+            d["project_type"]
+        )
 
-        title = d.pop("title")
+        title = d["title"]
 
-        description = d.pop("description")
+        description = d["description"]
 
-        author = d.pop("author")
+        author = d["author"]
 
-        categories = cast(list[str], d.pop("categories"))
+        categories = d["categories"]
 
-        display_categories = cast(list[str], d.pop("display_categories"))
+        display_categories = d["display_categories"]
 
-        versions = cast(list[str], d.pop("versions"))
+        versions = d["versions"]
 
-        downloads = d.pop("downloads")
+        downloads = d["downloads"]
 
-        follows = d.pop("follows")
+        follows = d["follows"]
 
-        icon_url = d.pop("icon_url")
+        icon_url = d["icon_url"]
 
-        date_created = d.pop("date_created")
+        date_created = parse_datetime(d["date_created"])
 
-        date_modified = d.pop("date_modified")
+        date_modified = parse_datetime(d["date_modified"])
 
-        latest_version = d.pop("latest_version")
+        latest_version = d["latest_version"]
 
-        license_ = d.pop("license")
+        license_ = d["license"]
 
-        gallery = cast(list[str], d.pop("gallery"))
+        gallery = d["gallery"]
 
-        client_side = ProjectResultClientSide(d.pop("client_side"))
+        client_side = ProjectResultClientSide._value2member_map_.get(d["client_side"]) or ProjectResultClientSide(
+            d["client_side"]
+        )
 
-        server_side = ProjectResultServerSide(d.pop("server_side"))
+        server_side = ProjectResultServerSide._value2member_map_.get(d["server_side"]) or ProjectResultServerSide(
+            d["server_side"]
+        )
 
-        _all_project_types = d.pop("all_project_types", UNSET)
+        _all_project_types = d.get("all_project_types", UNSET)
         all_project_types: list[ProjectResultAllProjectTypesItem] | Unset = UNSET
         if _all_project_types is not UNSET:
             all_project_types = []
             for all_project_types_item_data in _all_project_types:
-                all_project_types_item = ProjectResultAllProjectTypesItem(all_project_types_item_data)
+                all_project_types_item = ProjectResultAllProjectTypesItem._value2member_map_.get(
+                    all_project_types_item_data
+                ) or ProjectResultAllProjectTypesItem(all_project_types_item_data)
 
                 all_project_types.append(all_project_types_item)
 
-        _environment = d.pop("environment", UNSET)
+        _environment = d.get("environment", UNSET)
         environment: list[EnvironmentEnum] | Unset = UNSET
         if _environment is not UNSET:
             environment = []
             for environment_item_data in _environment:
-                environment_item = EnvironmentEnum(environment_item_data)
+                environment_item = EnvironmentEnum._value2member_map_.get(environment_item_data) or EnvironmentEnum(
+                    environment_item_data
+                )
 
                 environment.append(environment_item)
 
-        _disclosure_types = d.pop("disclosure_types", UNSET)
+        _disclosure_types = d.get("disclosure_types", UNSET)
         disclosure_types: list[DisclosureTypeEnum] | Unset = UNSET
         if _disclosure_types is not UNSET:
             disclosure_types = []
             for disclosure_types_item_data in _disclosure_types:
-                disclosure_types_item = DisclosureTypeEnum(disclosure_types_item_data)
+                disclosure_types_item = DisclosureTypeEnum._value2member_map_.get(
+                    disclosure_types_item_data
+                ) or DisclosureTypeEnum(disclosure_types_item_data)
 
                 disclosure_types.append(disclosure_types_item)
 
-        def _parse_slug(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        slug = d.get("slug", UNSET)
 
-        slug = _parse_slug(d.pop("slug", UNSET))
+        author_id = d.get("author_id", UNSET)
 
-        def _parse_author_id(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        organization = d.get("organization", UNSET)
 
-        author_id = _parse_author_id(d.pop("author_id", UNSET))
+        organization_id = d.get("organization_id", UNSET)
 
-        def _parse_organization(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        featured_gallery = d.get("featured_gallery", UNSET)
 
-        organization = _parse_organization(d.pop("organization", UNSET))
-
-        def _parse_organization_id(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        organization_id = _parse_organization_id(d.pop("organization_id", UNSET))
-
-        def _parse_featured_gallery(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        featured_gallery = _parse_featured_gallery(d.pop("featured_gallery", UNSET))
-
-        def _parse_color(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        color = _parse_color(d.pop("color", UNSET))
+        color = d.get("color", UNSET)
 
         project_result = cls(
             project_id=project_id,
@@ -387,6 +391,9 @@ class ProjectResult:
             featured_gallery=featured_gallery,
             color=color,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         project_result.additional_properties = d
         return project_result

@@ -3,6 +3,7 @@
 # Do not edit: change the spec patch or the templates in specs/ and regenerate.
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -10,9 +11,24 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.creatable_report_item_type import CreatableReportItemType
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, format_datetime, parse_datetime
 
 T = TypeVar("T", bound="Report")
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "report_type",
+        "item_id",
+        "item_type",
+        "body",
+        "reporter",
+        "created",
+        "closed",
+        "thread_id",
+        "id",
+    }
+)
 
 
 @_attrs_define
@@ -24,7 +40,7 @@ class Report:
         item_type (CreatableReportItemType): The type of the item being reported Example: project.
         body (str): The extended explanation of the report Example: This is a reupload of my mod, AABBCCDD!.
         reporter (str): The ID of the user who reported the item Example: UUVVWWXX.
-        created (str): The time at which the report was created
+        created (datetime.datetime): The time at which the report was created
         closed (bool): Whether the report is resolved
         thread_id (str): The ID of the moderation thread associated with this report Example: TTUUVVWW.
         id (str | Unset): The ID of the report Example: VVWWXXYY.
@@ -35,7 +51,7 @@ class Report:
     item_type: CreatableReportItemType
     body: str
     reporter: str
-    created: str
+    created: datetime.datetime
     closed: bool
     thread_id: str
     id: str | Unset = UNSET
@@ -52,7 +68,7 @@ class Report:
 
         reporter = self.reporter
 
-        created = self.created
+        created = format_datetime(self.created)
 
         closed = self.closed
 
@@ -81,24 +97,26 @@ class Report:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        report_type = d.pop("report_type")
+        d = src_dict
+        report_type = d["report_type"]
 
-        item_id = d.pop("item_id")
+        item_id = d["item_id"]
 
-        item_type = CreatableReportItemType(d.pop("item_type"))
+        item_type = CreatableReportItemType._value2member_map_.get(d["item_type"]) or CreatableReportItemType(
+            d["item_type"]
+        )
 
-        body = d.pop("body")
+        body = d["body"]
 
-        reporter = d.pop("reporter")
+        reporter = d["reporter"]
 
-        created = d.pop("created")
+        created = parse_datetime(d["created"])
 
-        closed = d.pop("closed")
+        closed = d["closed"]
 
-        thread_id = d.pop("thread_id")
+        thread_id = d["thread_id"]
 
-        id = d.pop("id", UNSET)
+        id = d.get("id", UNSET)
 
         report = cls(
             report_type=report_type,
@@ -111,6 +129,9 @@ class Report:
             thread_id=thread_id,
             id=id,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         report.additional_properties = d
         return report

@@ -3,6 +3,7 @@
 # Do not edit: change the spec patch or the templates in specs/ and regenerate.
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -10,24 +11,33 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.schedule_requested_status import ScheduleRequestedStatus
+from ..types import format_datetime, parse_datetime
 
 T = TypeVar("T", bound="Schedule")
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "time",
+        "requested_status",
+    }
+)
 
 
 @_attrs_define
 class Schedule:
     """
     Attributes:
-        time (str):  Example: 2023-02-05T19:39:55.551839Z.
+        time (datetime.datetime):  Example: 2023-02-05T19:39:55.551839Z.
         requested_status (ScheduleRequestedStatus): The requested status when scheduling the project for release
     """
 
-    time: str
+    time: datetime.datetime
     requested_status: ScheduleRequestedStatus
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        time = self.time
+        time = format_datetime(self.time)
 
         requested_status = self.requested_status.value
 
@@ -44,15 +54,20 @@ class Schedule:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        time = d.pop("time")
+        d = src_dict
+        time = parse_datetime(d["time"])
 
-        requested_status = ScheduleRequestedStatus(d.pop("requested_status"))
+        requested_status = ScheduleRequestedStatus._value2member_map_.get(
+            d["requested_status"]
+        ) or ScheduleRequestedStatus(d["requested_status"])
 
         schedule = cls(
             time=time,
             requested_status=requested_status,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         schedule.additional_properties = d
         return schedule

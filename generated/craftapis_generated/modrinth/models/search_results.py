@@ -15,6 +15,28 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="SearchResults")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, ProjectResult
+    from ..models.project_result import ProjectResult  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "hits",
+        "offset",
+        "limit",
+        "total_hits",
+    }
+)
+
 
 @_attrs_define
 class SearchResults:
@@ -59,21 +81,16 @@ class SearchResults:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.project_result import ProjectResult  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        hits = [ProjectResult.from_dict(item) for item in d["hits"]]
 
-        d = dict(src_dict)
-        hits = []
-        _hits = d.pop("hits")
-        for hits_item_data in _hits:
-            hits_item = ProjectResult.from_dict(hits_item_data)
+        offset = d["offset"]
 
-            hits.append(hits_item)
+        limit = d["limit"]
 
-        offset = d.pop("offset")
-
-        limit = d.pop("limit")
-
-        total_hits = d.pop("total_hits")
+        total_hits = d["total_hits"]
 
         search_results = cls(
             hits=hits,
@@ -81,6 +98,9 @@ class SearchResults:
             limit=limit,
             total_hits=total_hits,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         search_results.additional_properties = d
         return search_results

@@ -13,6 +13,16 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="Statistics")
 
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "projects",
+        "versions",
+        "files",
+        "authors",
+    }
+)
+
 
 @_attrs_define
 class Statistics:
@@ -55,14 +65,14 @@ class Statistics:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        projects = d.pop("projects", UNSET)
+        d = src_dict
+        projects = d.get("projects", UNSET)
 
-        versions = d.pop("versions", UNSET)
+        versions = d.get("versions", UNSET)
 
-        files = d.pop("files", UNSET)
+        files = d.get("files", UNSET)
 
-        authors = d.pop("authors", UNSET)
+        authors = d.get("authors", UNSET)
 
         statistics = cls(
             projects=projects,
@@ -70,6 +80,9 @@ class Statistics:
             files=files,
             authors=authors,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         statistics.additional_properties = d
         return statistics

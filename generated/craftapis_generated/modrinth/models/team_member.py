@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -16,6 +16,31 @@ if TYPE_CHECKING:
 
 
 T = TypeVar("T", bound="TeamMember")
+
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, User
+    from ..models.user import User  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "team_id",
+        "user",
+        "role",
+        "accepted",
+        "permissions",
+        "payouts_split",
+        "ordering",
+    }
+)
 
 
 @_attrs_define
@@ -99,36 +124,22 @@ class TeamMember:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.user import User  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        team_id = d["team_id"]
 
-        d = dict(src_dict)
-        team_id = d.pop("team_id")
+        user = User.from_dict(d["user"])
 
-        user = User.from_dict(d.pop("user"))
+        role = d["role"]
 
-        role = d.pop("role")
+        accepted = d["accepted"]
 
-        accepted = d.pop("accepted")
+        permissions = d.get("permissions", UNSET)
 
-        def _parse_permissions(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        payouts_split = d.get("payouts_split", UNSET)
 
-        permissions = _parse_permissions(d.pop("permissions", UNSET))
-
-        def _parse_payouts_split(data: object) -> float | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(float | None | Unset, data)
-
-        payouts_split = _parse_payouts_split(d.pop("payouts_split", UNSET))
-
-        ordering = d.pop("ordering", UNSET)
+        ordering = d.get("ordering", UNSET)
 
         team_member = cls(
             team_id=team_id,
@@ -139,6 +150,9 @@ class TeamMember:
             payouts_split=payouts_split,
             ordering=ordering,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         team_member.additional_properties = d
         return team_member

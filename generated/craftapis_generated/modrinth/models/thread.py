@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -18,6 +18,31 @@ if TYPE_CHECKING:
 
 
 T = TypeVar("T", bound="Thread")
+
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, ThreadMessage, User
+    from ..models.thread_message import ThreadMessage  # noqa: F401, PLC0415
+    from ..models.user import User  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "id",
+        "type",
+        "messages",
+        "members",
+        "project_id",
+        "report_id",
+    }
+)
 
 
 @_attrs_define
@@ -86,45 +111,20 @@ class Thread:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.thread_message import ThreadMessage  # noqa: PLC0415
-        from ..models.user import User  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        id = d["id"]
 
-        d = dict(src_dict)
-        id = d.pop("id")
+        type_ = ThreadType._value2member_map_.get(d["type"]) or ThreadType(d["type"])
 
-        type_ = ThreadType(d.pop("type"))
+        messages = [ThreadMessage.from_dict(item) for item in d["messages"]]
 
-        messages = []
-        _messages = d.pop("messages")
-        for messages_item_data in _messages:
-            messages_item = ThreadMessage.from_dict(messages_item_data)
+        members = [User.from_dict(item) for item in d["members"]]
 
-            messages.append(messages_item)
+        project_id = d.get("project_id", UNSET)
 
-        members = []
-        _members = d.pop("members")
-        for members_item_data in _members:
-            members_item = User.from_dict(members_item_data)
-
-            members.append(members_item)
-
-        def _parse_project_id(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        project_id = _parse_project_id(d.pop("project_id", UNSET))
-
-        def _parse_report_id(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        report_id = _parse_report_id(d.pop("report_id", UNSET))
+        report_id = d.get("report_id", UNSET)
 
         thread = cls(
             id=id,
@@ -134,6 +134,9 @@ class Thread:
             project_id=project_id,
             report_id=report_id,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         thread.additional_properties = d
         return thread

@@ -3,19 +3,42 @@
 # Do not edit: change the spec patch or the templates in specs/ and regenerate.
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, format_datetime, parse_datetime
 
 if TYPE_CHECKING:
     from ..models.thread_message_body import ThreadMessageBody
 
 
 T = TypeVar("T", bound="ThreadMessage")
+
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, ThreadMessageBody
+    from ..models.thread_message_body import ThreadMessageBody  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "id",
+        "body",
+        "created",
+        "author_id",
+    }
+)
 
 
 @_attrs_define
@@ -24,13 +47,13 @@ class ThreadMessage:
     Attributes:
         id (str): The ID of the message itself Example: MMNNOOPP.
         body (ThreadMessageBody): The contents of the message. **Fields will vary depending on message type.**
-        created (str): The time at which the message was created
+        created (datetime.datetime): The time at which the message was created
         author_id (None | str | Unset): The ID of the author Example: QQRRSSTT.
     """
 
     id: str
     body: ThreadMessageBody
-    created: str
+    created: datetime.datetime
     author_id: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -39,7 +62,7 @@ class ThreadMessage:
 
         body = self.body.to_dict()
 
-        created = self.created
+        created = format_datetime(self.created)
 
         author_id: None | str | Unset
         if isinstance(self.author_id, Unset):
@@ -63,23 +86,16 @@ class ThreadMessage:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.thread_message_body import ThreadMessageBody  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        id = d["id"]
 
-        d = dict(src_dict)
-        id = d.pop("id")
+        body = ThreadMessageBody.from_dict(d["body"])
 
-        body = ThreadMessageBody.from_dict(d.pop("body"))
+        created = parse_datetime(d["created"])
 
-        created = d.pop("created")
-
-        def _parse_author_id(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        author_id = _parse_author_id(d.pop("author_id", UNSET))
+        author_id = d.get("author_id", UNSET)
 
         thread_message = cls(
             id=id,
@@ -87,6 +103,9 @@ class ThreadMessage:
             created=created,
             author_id=author_id,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         thread_message.additional_properties = d
         return thread_message

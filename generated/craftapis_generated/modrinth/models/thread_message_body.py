@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -15,6 +15,18 @@ from ..models.thread_message_body_type import ThreadMessageBodyType
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="ThreadMessageBody")
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "type",
+        "body",
+        "private",
+        "replying_to",
+        "old_status",
+        "new_status",
+    }
+)
 
 
 @_attrs_define
@@ -86,35 +98,32 @@ class ThreadMessageBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        type_ = ThreadMessageBodyType(d.pop("type"))
+        d = src_dict
+        type_ = ThreadMessageBodyType._value2member_map_.get(d["type"]) or ThreadMessageBodyType(d["type"])
 
-        body = d.pop("body", UNSET)
+        body = d.get("body", UNSET)
 
-        private = d.pop("private", UNSET)
+        private = d.get("private", UNSET)
 
-        def _parse_replying_to(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        replying_to = d.get("replying_to", UNSET)
 
-        replying_to = _parse_replying_to(d.pop("replying_to", UNSET))
-
-        _old_status = d.pop("old_status", UNSET)
+        _old_status = d.get("old_status", UNSET)
         old_status: ThreadMessageBodyOldStatus | Unset
-        if isinstance(_old_status, Unset):
+        if _old_status is UNSET:
             old_status = UNSET
         else:
-            old_status = ThreadMessageBodyOldStatus(_old_status)
+            old_status = ThreadMessageBodyOldStatus._value2member_map_.get(_old_status) or ThreadMessageBodyOldStatus(
+                _old_status
+            )
 
-        _new_status = d.pop("new_status", UNSET)
+        _new_status = d.get("new_status", UNSET)
         new_status: ThreadMessageBodyNewStatus | Unset
-        if isinstance(_new_status, Unset):
+        if _new_status is UNSET:
             new_status = UNSET
         else:
-            new_status = ThreadMessageBodyNewStatus(_new_status)
+            new_status = ThreadMessageBodyNewStatus._value2member_map_.get(_new_status) or ThreadMessageBodyNewStatus(
+                _new_status
+            )
 
         thread_message_body = cls(
             type_=type_,
@@ -124,6 +133,9 @@ class ThreadMessageBody:
             old_status=old_status,
             new_status=new_status,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         thread_message_body.additional_properties = d
         return thread_message_body

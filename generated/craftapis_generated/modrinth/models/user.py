@@ -3,6 +3,7 @@
 # Do not edit: change the spec patch or the templates in specs/ and regenerate.
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -10,13 +11,46 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.user_role import UserRole
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, format_datetime, parse_datetime
 
 if TYPE_CHECKING:
     from ..models.user_payout_data import UserPayoutData
 
 
 T = TypeVar("T", bound="User")
+
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, UserPayoutData
+    from ..models.user_payout_data import UserPayoutData  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "username",
+        "id",
+        "avatar_url",
+        "created",
+        "role",
+        "name",
+        "email",
+        "bio",
+        "payout_data",
+        "badges",
+        "auth_providers",
+        "email_verified",
+        "has_password",
+        "has_totp",
+        "github_id",
+    }
+)
 
 
 @_attrs_define
@@ -26,7 +60,7 @@ class User:
         username (str): The user's username Example: my_user.
         id (str): The user's ID Example: EEFFGGHH.
         avatar_url (None | str): The user's avatar url Example: https://avatars.githubusercontent.com/u/11223344?v=1.
-        created (str): The time at which the user was created
+        created (datetime.datetime): The time at which the user was created
         role (UserRole): The user's role Example: developer.
         name (None | str | Unset): The user's display name Example: My User.
         email (None | str | Unset): The user's email (only displayed if requesting your own account). Requires
@@ -61,7 +95,7 @@ class User:
     username: str
     id: str
     avatar_url: None | str
-    created: str
+    created: datetime.datetime
     role: UserRole
     name: None | str | Unset = UNSET
     email: None | str | Unset = UNSET
@@ -85,7 +119,7 @@ class User:
         avatar_url: None | str
         avatar_url = self.avatar_url
 
-        created = self.created
+        created = format_datetime(self.created)
 
         role = self.role.value
 
@@ -186,122 +220,78 @@ class User:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.user_payout_data import UserPayoutData  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        username = d["username"]
 
-        d = dict(src_dict)
-        username = d.pop("username")
+        id = d["id"]
 
-        id = d.pop("id")
+        avatar_url = d["avatar_url"]
 
-        def _parse_avatar_url(data: object) -> None | str:
-            if data is None:
-                return data
-            return cast(None | str, data)
+        created = parse_datetime(d["created"])
 
-        avatar_url = _parse_avatar_url(d.pop("avatar_url"))
+        role = UserRole._value2member_map_.get(d["role"]) or UserRole(d["role"])
 
-        created = d.pop("created")
+        name = d.get("name", UNSET)
 
-        role = UserRole(d.pop("role"))
+        email = d.get("email", UNSET)
 
-        def _parse_name(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        bio = d.get("bio", UNSET)
 
-        name = _parse_name(d.pop("name", UNSET))
+        _payout_data_raw = d.get("payout_data", UNSET)
+        if _payout_data_raw is None or _payout_data_raw is UNSET:
+            payout_data = _payout_data_raw
+        else:
 
-        def _parse_email(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            def _parse_payout_data(data: object) -> None | Unset | UserPayoutData:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    payout_data_type_1 = UserPayoutData.from_dict(data)
 
-        email = _parse_email(d.pop("email", UNSET))
+                    return payout_data_type_1
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | Unset | UserPayoutData, data)
 
-        def _parse_bio(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            payout_data = _parse_payout_data(_payout_data_raw)
 
-        bio = _parse_bio(d.pop("bio", UNSET))
+        badges = d.get("badges", UNSET)
 
-        def _parse_payout_data(data: object) -> None | Unset | UserPayoutData:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                payout_data_type_1 = UserPayoutData.from_dict(data)
+        _auth_providers_raw = d.get("auth_providers", UNSET)
+        if _auth_providers_raw is None or _auth_providers_raw is UNSET:
+            auth_providers = _auth_providers_raw
+        else:
 
-                return payout_data_type_1
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Unset | UserPayoutData, data)
+            def _parse_auth_providers(data: object) -> list[str] | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, list):
+                        raise TypeError()
+                    auth_providers_type_0 = data
 
-        payout_data = _parse_payout_data(d.pop("payout_data", UNSET))
+                    return auth_providers_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(list[str] | None | Unset, data)
 
-        badges = d.pop("badges", UNSET)
+            auth_providers = _parse_auth_providers(_auth_providers_raw)
 
-        def _parse_auth_providers(data: object) -> list[str] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                auth_providers_type_0 = cast(list[str], data)
+        email_verified = d.get("email_verified", UNSET)
 
-                return auth_providers_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[str] | None | Unset, data)
+        has_password = d.get("has_password", UNSET)
 
-        auth_providers = _parse_auth_providers(d.pop("auth_providers", UNSET))
+        has_totp = d.get("has_totp", UNSET)
 
-        def _parse_email_verified(data: object) -> bool | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(bool | None | Unset, data)
-
-        email_verified = _parse_email_verified(d.pop("email_verified", UNSET))
-
-        def _parse_has_password(data: object) -> bool | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(bool | None | Unset, data)
-
-        has_password = _parse_has_password(d.pop("has_password", UNSET))
-
-        def _parse_has_totp(data: object) -> bool | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(bool | None | Unset, data)
-
-        has_totp = _parse_has_totp(d.pop("has_totp", UNSET))
-
-        def _parse_github_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        github_id = _parse_github_id(d.pop("github_id", UNSET))
+        github_id = d.get("github_id", UNSET)
 
         user = cls(
             username=username,
@@ -320,6 +310,9 @@ class User:
             has_totp=has_totp,
             github_id=github_id,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         user.additional_properties = d
         return user

@@ -15,6 +15,16 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="UserPayoutData")
 
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "balance",
+        "payout_wallet",
+        "payout_wallet_type",
+        "payout_address",
+    }
+)
+
 
 @_attrs_define
 class UserPayoutData:
@@ -63,24 +73,28 @@ class UserPayoutData:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        balance = d.pop("balance", UNSET)
+        d = src_dict
+        balance = d.get("balance", UNSET)
 
-        _payout_wallet = d.pop("payout_wallet", UNSET)
+        _payout_wallet = d.get("payout_wallet", UNSET)
         payout_wallet: UserPayoutDataPayoutWallet | Unset
-        if isinstance(_payout_wallet, Unset):
+        if _payout_wallet is UNSET:
             payout_wallet = UNSET
         else:
-            payout_wallet = UserPayoutDataPayoutWallet(_payout_wallet)
+            payout_wallet = UserPayoutDataPayoutWallet._value2member_map_.get(
+                _payout_wallet
+            ) or UserPayoutDataPayoutWallet(_payout_wallet)
 
-        _payout_wallet_type = d.pop("payout_wallet_type", UNSET)
+        _payout_wallet_type = d.get("payout_wallet_type", UNSET)
         payout_wallet_type: UserPayoutDataPayoutWalletType | Unset
-        if isinstance(_payout_wallet_type, Unset):
+        if _payout_wallet_type is UNSET:
             payout_wallet_type = UNSET
         else:
-            payout_wallet_type = UserPayoutDataPayoutWalletType(_payout_wallet_type)
+            payout_wallet_type = UserPayoutDataPayoutWalletType._value2member_map_.get(
+                _payout_wallet_type
+            ) or UserPayoutDataPayoutWalletType(_payout_wallet_type)
 
-        payout_address = d.pop("payout_address", UNSET)
+        payout_address = d.get("payout_address", UNSET)
 
         user_payout_data = cls(
             balance=balance,
@@ -88,6 +102,9 @@ class UserPayoutData:
             payout_wallet_type=payout_wallet_type,
             payout_address=payout_address,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         user_payout_data.additional_properties = d
         return user_payout_data

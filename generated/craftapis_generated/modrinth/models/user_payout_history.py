@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -16,6 +16,27 @@ if TYPE_CHECKING:
 
 
 T = TypeVar("T", bound="UserPayoutHistory")
+
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, UserPayoutHistoryEntry
+    from ..models.user_payout_history_entry import UserPayoutHistoryEntry  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "all_time",
+        "last_month",
+        "payouts",
+    }
+)
 
 
 @_attrs_define
@@ -67,38 +88,26 @@ class UserPayoutHistory:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.user_payout_history_entry import UserPayoutHistoryEntry  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        all_time = d.get("all_time", UNSET)
 
-        d = dict(src_dict)
+        last_month = d.get("last_month", UNSET)
 
-        def _parse_all_time(data: object) -> float | str | Unset:
-            if isinstance(data, Unset):
-                return data
-            return cast(float | str | Unset, data)
-
-        all_time = _parse_all_time(d.pop("all_time", UNSET))
-
-        def _parse_last_month(data: object) -> float | str | Unset:
-            if isinstance(data, Unset):
-                return data
-            return cast(float | str | Unset, data)
-
-        last_month = _parse_last_month(d.pop("last_month", UNSET))
-
-        _payouts = d.pop("payouts", UNSET)
+        _payouts = d.get("payouts", UNSET)
         payouts: list[UserPayoutHistoryEntry] | Unset = UNSET
         if _payouts is not UNSET:
-            payouts = []
-            for payouts_item_data in _payouts:
-                payouts_item = UserPayoutHistoryEntry.from_dict(payouts_item_data)
-
-                payouts.append(payouts_item)
+            payouts = [UserPayoutHistoryEntry.from_dict(item) for item in _payouts]
 
         user_payout_history = cls(
             all_time=all_time,
             last_month=last_month,
             payouts=payouts,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         user_payout_history.additional_properties = d
         return user_payout_history

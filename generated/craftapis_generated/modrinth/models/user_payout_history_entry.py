@@ -3,33 +3,45 @@
 # Do not edit: change the spec patch or the templates in specs/ and regenerate.
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, format_datetime, parse_datetime
 
 T = TypeVar("T", bound="UserPayoutHistoryEntry")
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "created",
+        "amount",
+        "status",
+    }
+)
 
 
 @_attrs_define
 class UserPayoutHistoryEntry:
     """
     Attributes:
-        created (str | Unset): The date of this transaction
+        created (datetime.datetime | Unset): The date of this transaction
         amount (float | Unset): The amount of this transaction in USD Example: 10.0.
         status (str | Unset): The status of this transaction Example: success.
     """
 
-    created: str | Unset = UNSET
+    created: datetime.datetime | Unset = UNSET
     amount: float | Unset = UNSET
     status: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        created = self.created
+        created: str | Unset = UNSET
+        if not isinstance(self.created, Unset):
+            created = format_datetime(self.created)
 
         amount = self.amount
 
@@ -49,18 +61,26 @@ class UserPayoutHistoryEntry:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        created = d.pop("created", UNSET)
+        d = src_dict
+        _created = d.get("created", UNSET)
+        created: datetime.datetime | Unset
+        if _created is UNSET:
+            created = UNSET
+        else:
+            created = parse_datetime(_created)
 
-        amount = d.pop("amount", UNSET)
+        amount = d.get("amount", UNSET)
 
-        status = d.pop("status", UNSET)
+        status = d.get("status", UNSET)
 
         user_payout_history_entry = cls(
             created=created,
             amount=amount,
             status=status,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         user_payout_history_entry.additional_properties = d
         return user_payout_history_entry

@@ -3,6 +3,7 @@
 # Do not edit: change the spec patch or the templates in specs/ and regenerate.
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -13,7 +14,7 @@ from ..models.base_version_status import BaseVersionStatus
 from ..models.base_version_version_type import BaseVersionVersionType
 from ..models.environment_enum import EnvironmentEnum
 from ..models.version_requested_status import VersionRequestedStatus
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, format_datetime, parse_datetime
 
 if TYPE_CHECKING:
     from ..models.version_dependency import VersionDependency
@@ -21,6 +22,43 @@ if TYPE_CHECKING:
 
 
 T = TypeVar("T", bound="Version")
+
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, VersionDependency, VersionFile
+    from ..models.version_dependency import VersionDependency  # noqa: F401, PLC0415
+    from ..models.version_file import VersionFile  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "name",
+        "version_number",
+        "game_versions",
+        "version_type",
+        "loaders",
+        "featured",
+        "id",
+        "project_id",
+        "author_id",
+        "date_published",
+        "downloads",
+        "files",
+        "changelog",
+        "dependencies",
+        "status",
+        "requested_status",
+        "changelog_url",
+        "environment",
+    }
+)
 
 
 @_attrs_define
@@ -38,7 +76,7 @@ class Version:
         id (str): The ID of the version, encoded as a base62 string Example: IIJJKKLL.
         project_id (str): The ID of the project this version is for Example: AABBCCDD.
         author_id (str): The ID of the author who published this version Example: EEFFGGHH.
-        date_published (str):
+        date_published (datetime.datetime):
         downloads (int): The number of times this version has been downloaded
         files (list[VersionFile]): A list of files available for download for this version
         changelog (None | str | Unset): The changelog for this version Example: List of changes in this version: ....
@@ -62,7 +100,7 @@ class Version:
     id: str
     project_id: str
     author_id: str
-    date_published: str
+    date_published: datetime.datetime
     downloads: int
     files: list[VersionFile]
     changelog: None | str | Unset = UNSET
@@ -92,7 +130,7 @@ class Version:
 
         author_id = self.author_id
 
-        date_published = self.date_published
+        date_published = format_datetime(self.date_published)
 
         downloads = self.downloads
 
@@ -171,96 +209,81 @@ class Version:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.version_dependency import VersionDependency  # noqa: PLC0415
-        from ..models.version_file import VersionFile  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        name = d["name"]
 
-        d = dict(src_dict)
-        name = d.pop("name")
+        version_number = d["version_number"]
 
-        version_number = d.pop("version_number")
+        game_versions = d["game_versions"]
 
-        game_versions = cast(list[str], d.pop("game_versions"))
+        version_type = BaseVersionVersionType._value2member_map_.get(d["version_type"]) or BaseVersionVersionType(
+            d["version_type"]
+        )
 
-        version_type = BaseVersionVersionType(d.pop("version_type"))
+        loaders = d["loaders"]
 
-        loaders = cast(list[str], d.pop("loaders"))
+        featured = d["featured"]
 
-        featured = d.pop("featured")
+        id = d["id"]
 
-        id = d.pop("id")
+        project_id = d["project_id"]
 
-        project_id = d.pop("project_id")
+        author_id = d["author_id"]
 
-        author_id = d.pop("author_id")
+        date_published = parse_datetime(d["date_published"])
 
-        date_published = d.pop("date_published")
+        downloads = d["downloads"]
 
-        downloads = d.pop("downloads")
+        files = [VersionFile.from_dict(item) for item in d["files"]]
 
-        files = []
-        _files = d.pop("files")
-        for files_item_data in _files:
-            files_item = VersionFile.from_dict(files_item_data)
+        changelog = d.get("changelog", UNSET)
 
-            files.append(files_item)
-
-        def _parse_changelog(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        changelog = _parse_changelog(d.pop("changelog", UNSET))
-
-        _dependencies = d.pop("dependencies", UNSET)
+        _dependencies = d.get("dependencies", UNSET)
         dependencies: list[VersionDependency] | Unset = UNSET
         if _dependencies is not UNSET:
-            dependencies = []
-            for dependencies_item_data in _dependencies:
-                dependencies_item = VersionDependency.from_dict(dependencies_item_data)
+            dependencies = [VersionDependency.from_dict(item) for item in _dependencies]
 
-                dependencies.append(dependencies_item)
-
-        _status = d.pop("status", UNSET)
+        _status = d.get("status", UNSET)
         status: BaseVersionStatus | Unset
-        if isinstance(_status, Unset):
+        if _status is UNSET:
             status = UNSET
         else:
-            status = BaseVersionStatus(_status)
+            status = BaseVersionStatus._value2member_map_.get(_status) or BaseVersionStatus(_status)
 
-        def _parse_requested_status(data: object) -> None | Unset | VersionRequestedStatus:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                requested_status_type_1 = VersionRequestedStatus(data)
+        _requested_status_raw = d.get("requested_status", UNSET)
+        if _requested_status_raw is None or _requested_status_raw is UNSET:
+            requested_status = _requested_status_raw
+        else:
 
-                return requested_status_type_1
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Unset | VersionRequestedStatus, data)
+            def _parse_requested_status(data: object) -> None | Unset | VersionRequestedStatus:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, str):
+                        raise TypeError()
+                    requested_status_type_1 = VersionRequestedStatus._value2member_map_.get(
+                        data
+                    ) or VersionRequestedStatus(data)
 
-        requested_status = _parse_requested_status(d.pop("requested_status", UNSET))
+                    return requested_status_type_1
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | Unset | VersionRequestedStatus, data)
 
-        def _parse_changelog_url(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            requested_status = _parse_requested_status(_requested_status_raw)
 
-        changelog_url = _parse_changelog_url(d.pop("changelog_url", UNSET))
+        changelog_url = d.get("changelog_url", UNSET)
 
-        _environment = d.pop("environment", UNSET)
+        _environment = d.get("environment", UNSET)
         environment: EnvironmentEnum | Unset
-        if isinstance(_environment, Unset):
+        if _environment is UNSET:
             environment = UNSET
         else:
-            environment = EnvironmentEnum(_environment)
+            environment = EnvironmentEnum._value2member_map_.get(_environment) or EnvironmentEnum(_environment)
 
         version = cls(
             name=name,
@@ -282,6 +305,9 @@ class Version:
             changelog_url=changelog_url,
             environment=environment,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         version.additional_properties = d
         return version

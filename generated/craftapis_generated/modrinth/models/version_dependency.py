@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -13,6 +13,16 @@ from ..models.version_dependency_dependency_type import VersionDependencyDepende
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="VersionDependency")
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "dependency_type",
+        "version_id",
+        "project_id",
+        "file_name",
+    }
+)
 
 
 @_attrs_define
@@ -72,35 +82,16 @@ class VersionDependency:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        dependency_type = VersionDependencyDependencyType(d.pop("dependency_type"))
+        d = src_dict
+        dependency_type = VersionDependencyDependencyType._value2member_map_.get(
+            d["dependency_type"]
+        ) or VersionDependencyDependencyType(d["dependency_type"])
 
-        def _parse_version_id(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        version_id = d.get("version_id", UNSET)
 
-        version_id = _parse_version_id(d.pop("version_id", UNSET))
+        project_id = d.get("project_id", UNSET)
 
-        def _parse_project_id(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        project_id = _parse_project_id(d.pop("project_id", UNSET))
-
-        def _parse_file_name(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        file_name = _parse_file_name(d.pop("file_name", UNSET))
+        file_name = d.get("file_name", UNSET)
 
         version_dependency = cls(
             dependency_type=dependency_type,
@@ -108,6 +99,9 @@ class VersionDependency:
             project_id=project_id,
             file_name=file_name,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         version_dependency.additional_properties = d
         return version_dependency

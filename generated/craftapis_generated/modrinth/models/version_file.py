@@ -18,6 +18,31 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="VersionFile")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, VersionFileHashes
+    from ..models.version_file_hashes import VersionFileHashes  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "hashes",
+        "url",
+        "filename",
+        "primary",
+        "size",
+        "file_type",
+        "id",
+    }
+)
+
 
 @_attrs_define
 class VersionFile:
@@ -90,44 +115,42 @@ class VersionFile:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.version_file_hashes import VersionFileHashes  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        hashes = VersionFileHashes.from_dict(d["hashes"])
 
-        d = dict(src_dict)
-        hashes = VersionFileHashes.from_dict(d.pop("hashes"))
+        url = d["url"]
 
-        url = d.pop("url")
+        filename = d["filename"]
 
-        filename = d.pop("filename")
+        primary = d["primary"]
 
-        primary = d.pop("primary")
+        size = d["size"]
 
-        size = d.pop("size")
+        _file_type_raw = d.get("file_type", UNSET)
+        if _file_type_raw is None or _file_type_raw is UNSET:
+            file_type = _file_type_raw
+        else:
 
-        def _parse_file_type(data: object) -> FileType | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                file_type_type_1 = FileType(data)
+            def _parse_file_type(data: object) -> FileType | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, str):
+                        raise TypeError()
+                    file_type_type_1 = FileType._value2member_map_.get(data) or FileType(data)
 
-                return file_type_type_1
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(FileType | None | Unset, data)
+                    return file_type_type_1
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(FileType | None | Unset, data)
 
-        file_type = _parse_file_type(d.pop("file_type", UNSET))
+            file_type = _parse_file_type(_file_type_raw)
 
-        def _parse_id(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        id = _parse_id(d.pop("id", UNSET))
+        id = d.get("id", UNSET)
 
         version_file = cls(
             hashes=hashes,
@@ -138,6 +161,9 @@ class VersionFile:
             file_type=file_type,
             id=id,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         version_file.additional_properties = d
         return version_file

@@ -13,6 +13,14 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="VersionFileHashes")
 
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "sha512",
+        "sha1",
+    }
+)
+
 
 @_attrs_define
 class VersionFileHashes:
@@ -45,15 +53,18 @@ class VersionFileHashes:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        sha512 = d.pop("sha512", UNSET)
+        d = src_dict
+        sha512 = d.get("sha512", UNSET)
 
-        sha1 = d.pop("sha1", UNSET)
+        sha1 = d.get("sha1", UNSET)
 
         version_file_hashes = cls(
             sha512=sha512,
             sha1=sha1,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         version_file_hashes.additional_properties = d
         return version_file_hashes

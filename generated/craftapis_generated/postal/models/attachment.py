@@ -13,6 +13,15 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="Attachment")
 
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "name",
+        "data",
+        "content_type",
+    }
+)
+
 
 @_attrs_define
 class Attachment:
@@ -50,18 +59,21 @@ class Attachment:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        name = d.pop("name")
+        d = src_dict
+        name = d["name"]
 
-        data = d.pop("data")
+        data = d["data"]
 
-        content_type = d.pop("content_type", UNSET)
+        content_type = d.get("content_type", UNSET)
 
         attachment = cls(
             name=name,
             data=data,
             content_type=content_type,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         attachment.additional_properties = d
         return attachment

@@ -11,6 +11,13 @@ from attrs import field as _attrs_field
 
 T = TypeVar("T", bound="DeliveriesRequest")
 
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "id",
+    }
+)
+
 
 @_attrs_define
 class DeliveriesRequest:
@@ -37,12 +44,15 @@ class DeliveriesRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        id = d.pop("id")
+        d = src_dict
+        id = d["id"]
 
         deliveries_request = cls(
             id=id,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         deliveries_request.additional_properties = d
         return deliveries_request

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -12,6 +12,20 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="Delivery")
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "id",
+        "status",
+        "details",
+        "output",
+        "sent_with_ssl",
+        "log_id",
+        "time",
+        "timestamp",
+    }
+)
 
 
 @_attrs_define
@@ -100,57 +114,22 @@ class Delivery:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        id = d.pop("id", UNSET)
+        d = src_dict
+        id = d.get("id", UNSET)
 
-        status = d.pop("status", UNSET)
+        status = d.get("status", UNSET)
 
-        def _parse_details(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        details = d.get("details", UNSET)
 
-        details = _parse_details(d.pop("details", UNSET))
+        output = d.get("output", UNSET)
 
-        def _parse_output(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        sent_with_ssl = d.get("sent_with_ssl", UNSET)
 
-        output = _parse_output(d.pop("output", UNSET))
+        log_id = d.get("log_id", UNSET)
 
-        def _parse_sent_with_ssl(data: object) -> bool | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(bool | None | Unset, data)
+        time = d.get("time", UNSET)
 
-        sent_with_ssl = _parse_sent_with_ssl(d.pop("sent_with_ssl", UNSET))
-
-        def _parse_log_id(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        log_id = _parse_log_id(d.pop("log_id", UNSET))
-
-        def _parse_time(data: object) -> float | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(float | None | Unset, data)
-
-        time = _parse_time(d.pop("time", UNSET))
-
-        timestamp = d.pop("timestamp", UNSET)
+        timestamp = d.get("timestamp", UNSET)
 
         delivery = cls(
             id=id,
@@ -162,6 +141,9 @@ class Delivery:
             time=time,
             timestamp=timestamp,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         delivery.additional_properties = d
         return delivery

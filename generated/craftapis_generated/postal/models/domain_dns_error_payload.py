@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -16,6 +16,36 @@ if TYPE_CHECKING:
 
 
 T = TypeVar("T", bound="DomainDNSErrorPayload")
+
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, WebhookServer
+    from ..models.webhook_server import WebhookServer  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "domain",
+        "uuid",
+        "dns_checked_at",
+        "spf_status",
+        "spf_error",
+        "dkim_status",
+        "dkim_error",
+        "mx_status",
+        "mx_error",
+        "return_path_status",
+        "return_path_error",
+        "server",
+    }
+)
 
 
 @_attrs_define
@@ -126,62 +156,34 @@ class DomainDNSErrorPayload:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.webhook_server import WebhookServer  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        domain = d.get("domain", UNSET)
 
-        d = dict(src_dict)
-        domain = d.pop("domain", UNSET)
+        uuid = d.get("uuid", UNSET)
 
-        uuid = d.pop("uuid", UNSET)
+        dns_checked_at = d.get("dns_checked_at", UNSET)
 
-        dns_checked_at = d.pop("dns_checked_at", UNSET)
+        spf_status = d.get("spf_status", UNSET)
 
-        spf_status = d.pop("spf_status", UNSET)
+        spf_error = d.get("spf_error", UNSET)
 
-        def _parse_spf_error(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        dkim_status = d.get("dkim_status", UNSET)
 
-        spf_error = _parse_spf_error(d.pop("spf_error", UNSET))
+        dkim_error = d.get("dkim_error", UNSET)
 
-        dkim_status = d.pop("dkim_status", UNSET)
+        mx_status = d.get("mx_status", UNSET)
 
-        def _parse_dkim_error(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        mx_error = d.get("mx_error", UNSET)
 
-        dkim_error = _parse_dkim_error(d.pop("dkim_error", UNSET))
+        return_path_status = d.get("return_path_status", UNSET)
 
-        mx_status = d.pop("mx_status", UNSET)
+        return_path_error = d.get("return_path_error", UNSET)
 
-        def _parse_mx_error(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        mx_error = _parse_mx_error(d.pop("mx_error", UNSET))
-
-        return_path_status = d.pop("return_path_status", UNSET)
-
-        def _parse_return_path_error(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        return_path_error = _parse_return_path_error(d.pop("return_path_error", UNSET))
-
-        _server = d.pop("server", UNSET)
+        _server = d.get("server", UNSET)
         server: WebhookServer | Unset
-        if isinstance(_server, Unset):
+        if _server is UNSET:
             server = UNSET
         else:
             server = WebhookServer.from_dict(_server)
@@ -200,6 +202,9 @@ class DomainDNSErrorPayload:
             return_path_error=return_path_error,
             server=server,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         domain_dns_error_payload.additional_properties = d
         return domain_dns_error_payload

@@ -22,6 +22,47 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="Message")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global \
+        _lazy_loaded, \
+        MessageActivityEntries, \
+        MessageAttachment, \
+        MessageDetails, \
+        MessageHeadersType0, \
+        MessageInspection, \
+        MessageStatusInfo
+    from ..models.message_activity_entries import MessageActivityEntries  # noqa: F401, PLC0415
+    from ..models.message_attachment import MessageAttachment  # noqa: F401, PLC0415
+    from ..models.message_details import MessageDetails  # noqa: F401, PLC0415
+    from ..models.message_headers_type_0 import MessageHeadersType0  # noqa: F401, PLC0415
+    from ..models.message_inspection import MessageInspection  # noqa: F401, PLC0415
+    from ..models.message_status_info import MessageStatusInfo  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "id",
+        "token",
+        "status",
+        "details",
+        "inspection",
+        "plain_body",
+        "html_body",
+        "attachments",
+        "headers",
+        "raw_message",
+        "activity_entries",
+    }
+)
+
 
 @_attrs_define
 class Message:
@@ -165,151 +206,150 @@ class Message:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.message_activity_entries import MessageActivityEntries  # noqa: PLC0415
-        from ..models.message_attachment import MessageAttachment  # noqa: PLC0415
-        from ..models.message_details import MessageDetails  # noqa: PLC0415
-        from ..models.message_headers_type_0 import MessageHeadersType0  # noqa: PLC0415
-        from ..models.message_inspection import MessageInspection  # noqa: PLC0415
-        from ..models.message_status_info import MessageStatusInfo  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        id = d.get("id", UNSET)
 
-        d = dict(src_dict)
-        id = d.pop("id", UNSET)
+        token = d.get("token", UNSET)
 
-        token = d.pop("token", UNSET)
+        _status_raw = d.get("status", UNSET)
+        if _status_raw is None or _status_raw is UNSET:
+            status = _status_raw
+        else:
 
-        def _parse_status(data: object) -> MessageStatusInfo | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                status_type_1 = MessageStatusInfo.from_dict(data)
+            def _parse_status(data: object) -> MessageStatusInfo | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    status_type_1 = MessageStatusInfo.from_dict(data)
 
-                return status_type_1
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(MessageStatusInfo | None | Unset, data)
+                    return status_type_1
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(MessageStatusInfo | None | Unset, data)
 
-        status = _parse_status(d.pop("status", UNSET))
+            status = _parse_status(_status_raw)
 
-        def _parse_details(data: object) -> MessageDetails | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                details_type_1 = MessageDetails.from_dict(data)
+        _details_raw = d.get("details", UNSET)
+        if _details_raw is None or _details_raw is UNSET:
+            details = _details_raw
+        else:
 
-                return details_type_1
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(MessageDetails | None | Unset, data)
+            def _parse_details(data: object) -> MessageDetails | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    details_type_1 = MessageDetails.from_dict(data)
 
-        details = _parse_details(d.pop("details", UNSET))
+                    return details_type_1
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(MessageDetails | None | Unset, data)
 
-        def _parse_inspection(data: object) -> MessageInspection | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                inspection_type_1 = MessageInspection.from_dict(data)
+            details = _parse_details(_details_raw)
 
-                return inspection_type_1
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(MessageInspection | None | Unset, data)
+        _inspection_raw = d.get("inspection", UNSET)
+        if _inspection_raw is None or _inspection_raw is UNSET:
+            inspection = _inspection_raw
+        else:
 
-        inspection = _parse_inspection(d.pop("inspection", UNSET))
+            def _parse_inspection(data: object) -> MessageInspection | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    inspection_type_1 = MessageInspection.from_dict(data)
 
-        def _parse_plain_body(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+                    return inspection_type_1
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(MessageInspection | None | Unset, data)
 
-        plain_body = _parse_plain_body(d.pop("plain_body", UNSET))
+            inspection = _parse_inspection(_inspection_raw)
 
-        def _parse_html_body(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        plain_body = d.get("plain_body", UNSET)
 
-        html_body = _parse_html_body(d.pop("html_body", UNSET))
+        html_body = d.get("html_body", UNSET)
 
-        def _parse_attachments(data: object) -> list[MessageAttachment] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                attachments_type_0 = []
-                _attachments_type_0 = data
-                for attachments_type_0_item_data in _attachments_type_0:
-                    attachments_type_0_item = MessageAttachment.from_dict(attachments_type_0_item_data)
+        _attachments_raw = d.get("attachments", UNSET)
+        if _attachments_raw is None or _attachments_raw is UNSET:
+            attachments = _attachments_raw
+        else:
 
-                    attachments_type_0.append(attachments_type_0_item)
+            def _parse_attachments(data: object) -> list[MessageAttachment] | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, list):
+                        raise TypeError()
+                    attachments_type_0 = [MessageAttachment.from_dict(item) for item in data]
 
-                return attachments_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[MessageAttachment] | None | Unset, data)
+                    return attachments_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(list[MessageAttachment] | None | Unset, data)
 
-        attachments = _parse_attachments(d.pop("attachments", UNSET))
+            attachments = _parse_attachments(_attachments_raw)
 
-        def _parse_headers(data: object) -> MessageHeadersType0 | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                headers_type_0 = MessageHeadersType0.from_dict(data)
+        _headers_raw = d.get("headers", UNSET)
+        if _headers_raw is None or _headers_raw is UNSET:
+            headers = _headers_raw
+        else:
 
-                return headers_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(MessageHeadersType0 | None | Unset, data)
+            def _parse_headers(data: object) -> MessageHeadersType0 | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    headers_type_0 = MessageHeadersType0.from_dict(data)
 
-        headers = _parse_headers(d.pop("headers", UNSET))
+                    return headers_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(MessageHeadersType0 | None | Unset, data)
 
-        def _parse_raw_message(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            headers = _parse_headers(_headers_raw)
 
-        raw_message = _parse_raw_message(d.pop("raw_message", UNSET))
+        raw_message = d.get("raw_message", UNSET)
 
-        def _parse_activity_entries(data: object) -> MessageActivityEntries | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                activity_entries_type_1 = MessageActivityEntries.from_dict(data)
+        _activity_entries_raw = d.get("activity_entries", UNSET)
+        if _activity_entries_raw is None or _activity_entries_raw is UNSET:
+            activity_entries = _activity_entries_raw
+        else:
 
-                return activity_entries_type_1
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(MessageActivityEntries | None | Unset, data)
+            def _parse_activity_entries(data: object) -> MessageActivityEntries | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    activity_entries_type_1 = MessageActivityEntries.from_dict(data)
 
-        activity_entries = _parse_activity_entries(d.pop("activity_entries", UNSET))
+                    return activity_entries_type_1
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(MessageActivityEntries | None | Unset, data)
+
+            activity_entries = _parse_activity_entries(_activity_entries_raw)
 
         message = cls(
             id=id,
@@ -324,6 +364,9 @@ class Message:
             raw_message=raw_message,
             activity_entries=activity_entries,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         message.additional_properties = d
         return message

@@ -22,6 +22,31 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="MessageActivityEntries")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, MessageActivityEntriesClicksType0Item, MessageActivityEntriesLoadsType0Item
+    from ..models.message_activity_entries_clicks_type_0_item import (
+        MessageActivityEntriesClicksType0Item,  # noqa: F401, PLC0415
+    )
+    from ..models.message_activity_entries_loads_type_0_item import (
+        MessageActivityEntriesLoadsType0Item,  # noqa: F401, PLC0415
+    )
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "loads",
+        "clicks",
+    }
+)
+
 
 @_attrs_define
 class MessageActivityEntries:
@@ -72,63 +97,60 @@ class MessageActivityEntries:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.message_activity_entries_clicks_type_0_item import (
-            MessageActivityEntriesClicksType0Item,  # noqa: PLC0415
-        )
-        from ..models.message_activity_entries_loads_type_0_item import (
-            MessageActivityEntriesLoadsType0Item,  # noqa: PLC0415
-        )
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        _loads_raw = d.get("loads", UNSET)
+        if _loads_raw is None or _loads_raw is UNSET:
+            loads = _loads_raw
+        else:
 
-        d = dict(src_dict)
+            def _parse_loads(data: object) -> list[MessageActivityEntriesLoadsType0Item] | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, list):
+                        raise TypeError()
+                    loads_type_0 = [MessageActivityEntriesLoadsType0Item.from_dict(item) for item in data]
 
-        def _parse_loads(data: object) -> list[MessageActivityEntriesLoadsType0Item] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                loads_type_0 = []
-                _loads_type_0 = data
-                for loads_type_0_item_data in _loads_type_0:
-                    loads_type_0_item = MessageActivityEntriesLoadsType0Item.from_dict(loads_type_0_item_data)
+                    return loads_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(list[MessageActivityEntriesLoadsType0Item] | None | Unset, data)
 
-                    loads_type_0.append(loads_type_0_item)
+            loads = _parse_loads(_loads_raw)
 
-                return loads_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[MessageActivityEntriesLoadsType0Item] | None | Unset, data)
+        _clicks_raw = d.get("clicks", UNSET)
+        if _clicks_raw is None or _clicks_raw is UNSET:
+            clicks = _clicks_raw
+        else:
 
-        loads = _parse_loads(d.pop("loads", UNSET))
+            def _parse_clicks(data: object) -> list[MessageActivityEntriesClicksType0Item] | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, list):
+                        raise TypeError()
+                    clicks_type_0 = [MessageActivityEntriesClicksType0Item.from_dict(item) for item in data]
 
-        def _parse_clicks(data: object) -> list[MessageActivityEntriesClicksType0Item] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                clicks_type_0 = []
-                _clicks_type_0 = data
-                for clicks_type_0_item_data in _clicks_type_0:
-                    clicks_type_0_item = MessageActivityEntriesClicksType0Item.from_dict(clicks_type_0_item_data)
+                    return clicks_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(list[MessageActivityEntriesClicksType0Item] | None | Unset, data)
 
-                    clicks_type_0.append(clicks_type_0_item)
-
-                return clicks_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[MessageActivityEntriesClicksType0Item] | None | Unset, data)
-
-        clicks = _parse_clicks(d.pop("clicks", UNSET))
+            clicks = _parse_clicks(_clicks_raw)
 
         message_activity_entries = cls(
             loads=loads,
             clicks=clicks,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         message_activity_entries.additional_properties = d
         return message_activity_entries

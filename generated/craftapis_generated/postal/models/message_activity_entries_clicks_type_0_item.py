@@ -25,8 +25,9 @@ class MessageActivityEntriesClicksType0Item:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
         message_activity_entries_clicks_type_0_item = cls()
+
+        d = dict(src_dict)
 
         message_activity_entries_clicks_type_0_item.additional_properties = d
         return message_activity_entries_clicks_type_0_item

@@ -13,6 +13,17 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="MessageAttachment")
 
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "filename",
+        "content_type",
+        "data",
+        "size",
+        "hash",
+    }
+)
+
 
 @_attrs_define
 class MessageAttachment:
@@ -61,16 +72,16 @@ class MessageAttachment:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        filename = d.pop("filename", UNSET)
+        d = src_dict
+        filename = d.get("filename", UNSET)
 
-        content_type = d.pop("content_type", UNSET)
+        content_type = d.get("content_type", UNSET)
 
-        data = d.pop("data", UNSET)
+        data = d.get("data", UNSET)
 
-        size = d.pop("size", UNSET)
+        size = d.get("size", UNSET)
 
-        hash_ = d.pop("hash", UNSET)
+        hash_ = d.get("hash", UNSET)
 
         message_attachment = cls(
             filename=filename,
@@ -79,6 +90,9 @@ class MessageAttachment:
             size=size,
             hash_=hash_,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         message_attachment.additional_properties = d
         return message_attachment

@@ -17,6 +17,26 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="MessageBouncedPayload")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, WebhookMessage
+    from ..models.webhook_message import WebhookMessage  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "original_message",
+        "bounce",
+    }
+)
+
 
 @_attrs_define
 class MessageBouncedPayload:
@@ -52,19 +72,19 @@ class MessageBouncedPayload:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.webhook_message import WebhookMessage  # noqa: PLC0415
-
-        d = dict(src_dict)
-        _original_message = d.pop("original_message", UNSET)
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        _original_message = d.get("original_message", UNSET)
         original_message: WebhookMessage | Unset
-        if isinstance(_original_message, Unset):
+        if _original_message is UNSET:
             original_message = UNSET
         else:
             original_message = WebhookMessage.from_dict(_original_message)
 
-        _bounce = d.pop("bounce", UNSET)
+        _bounce = d.get("bounce", UNSET)
         bounce: WebhookMessage | Unset
-        if isinstance(_bounce, Unset):
+        if _bounce is UNSET:
             bounce = UNSET
         else:
             bounce = WebhookMessage.from_dict(_bounce)
@@ -73,6 +93,9 @@ class MessageBouncedPayload:
             original_message=original_message,
             bounce=bounce,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         message_bounced_payload.additional_properties = d
         return message_bounced_payload

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -12,6 +12,24 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="MessageDetails")
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "rcpt_to",
+        "mail_from",
+        "subject",
+        "message_id",
+        "timestamp",
+        "direction",
+        "size",
+        "bounce",
+        "bounce_for_id",
+        "bounce_type",
+        "tag",
+        "received_with_ssl",
+    }
+)
 
 
 @_attrs_define
@@ -131,79 +149,30 @@ class MessageDetails:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        rcpt_to = d.pop("rcpt_to", UNSET)
+        d = src_dict
+        rcpt_to = d.get("rcpt_to", UNSET)
 
-        mail_from = d.pop("mail_from", UNSET)
+        mail_from = d.get("mail_from", UNSET)
 
-        def _parse_subject(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        subject = d.get("subject", UNSET)
 
-        subject = _parse_subject(d.pop("subject", UNSET))
+        message_id = d.get("message_id", UNSET)
 
-        def _parse_message_id(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        timestamp = d.get("timestamp", UNSET)
 
-        message_id = _parse_message_id(d.pop("message_id", UNSET))
+        direction = d.get("direction", UNSET)
 
-        timestamp = d.pop("timestamp", UNSET)
+        size = d.get("size", UNSET)
 
-        direction = d.pop("direction", UNSET)
+        bounce = d.get("bounce", UNSET)
 
-        size = d.pop("size", UNSET)
+        bounce_for_id = d.get("bounce_for_id", UNSET)
 
-        def _parse_bounce(data: object) -> bool | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(bool | None | Unset, data)
+        bounce_type = d.get("bounce_type", UNSET)
 
-        bounce = _parse_bounce(d.pop("bounce", UNSET))
+        tag = d.get("tag", UNSET)
 
-        def _parse_bounce_for_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        bounce_for_id = _parse_bounce_for_id(d.pop("bounce_for_id", UNSET))
-
-        def _parse_bounce_type(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        bounce_type = _parse_bounce_type(d.pop("bounce_type", UNSET))
-
-        def _parse_tag(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        tag = _parse_tag(d.pop("tag", UNSET))
-
-        def _parse_received_with_ssl(data: object) -> bool | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(bool | None | Unset, data)
-
-        received_with_ssl = _parse_received_with_ssl(d.pop("received_with_ssl", UNSET))
+        received_with_ssl = d.get("received_with_ssl", UNSET)
 
         message_details = cls(
             rcpt_to=rcpt_to,
@@ -219,6 +188,9 @@ class MessageDetails:
             tag=tag,
             received_with_ssl=received_with_ssl,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         message_details.additional_properties = d
         return message_details

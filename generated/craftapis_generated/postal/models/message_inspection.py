@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -12,6 +12,17 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="MessageInspection")
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "inspected",
+        "spam",
+        "spam_score",
+        "threat",
+        "threat_details",
+    }
+)
 
 
 @_attrs_define
@@ -77,45 +88,16 @@ class MessageInspection:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
+        d = src_dict
+        inspected = d.get("inspected", UNSET)
 
-        def _parse_inspected(data: object) -> bool | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(bool | None | Unset, data)
+        spam = d.get("spam", UNSET)
 
-        inspected = _parse_inspected(d.pop("inspected", UNSET))
+        spam_score = d.get("spam_score", UNSET)
 
-        def _parse_spam(data: object) -> bool | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(bool | None | Unset, data)
+        threat = d.get("threat", UNSET)
 
-        spam = _parse_spam(d.pop("spam", UNSET))
-
-        spam_score = d.pop("spam_score", UNSET)
-
-        def _parse_threat(data: object) -> bool | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(bool | None | Unset, data)
-
-        threat = _parse_threat(d.pop("threat", UNSET))
-
-        def _parse_threat_details(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        threat_details = _parse_threat_details(d.pop("threat_details", UNSET))
+        threat_details = d.get("threat_details", UNSET)
 
         message_inspection = cls(
             inspected=inspected,
@@ -124,6 +106,9 @@ class MessageInspection:
             threat=threat,
             threat_details=threat_details,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         message_inspection.additional_properties = d
         return message_inspection

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -16,6 +16,27 @@ if TYPE_CHECKING:
 
 
 T = TypeVar("T", bound="MessageLoadedPayload")
+
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, WebhookMessage
+    from ..models.webhook_message import WebhookMessage  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "ip_address",
+        "user_agent",
+        "message",
+    }
+)
 
 
 @_attrs_define
@@ -60,23 +81,16 @@ class MessageLoadedPayload:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.webhook_message import WebhookMessage  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        ip_address = d.get("ip_address", UNSET)
 
-        d = dict(src_dict)
-        ip_address = d.pop("ip_address", UNSET)
+        user_agent = d.get("user_agent", UNSET)
 
-        def _parse_user_agent(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        user_agent = _parse_user_agent(d.pop("user_agent", UNSET))
-
-        _message = d.pop("message", UNSET)
+        _message = d.get("message", UNSET)
         message: WebhookMessage | Unset
-        if isinstance(_message, Unset):
+        if _message is UNSET:
             message = UNSET
         else:
             message = WebhookMessage.from_dict(_message)
@@ -86,6 +100,9 @@ class MessageLoadedPayload:
             user_agent=user_agent,
             message=message,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         message_loaded_payload.additional_properties = d
         return message_loaded_payload

@@ -14,6 +14,14 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="MessageRequest")
 
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "id",
+        "_expansions",
+    }
+)
+
 
 @_attrs_define
 class MessageRequest:
@@ -57,33 +65,43 @@ class MessageRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        id = d.pop("id")
+        d = src_dict
+        id = d["id"]
 
-        def _parse_field_expansions(data: object) -> bool | list[MessageExpansion] | Unset:
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                field_expansions_type_0 = []
-                _field_expansions_type_0 = data
-                for field_expansions_type_0_item_data in _field_expansions_type_0:
-                    field_expansions_type_0_item = MessageExpansion(field_expansions_type_0_item_data)
+        _field_expansions_raw = d.get("_expansions", UNSET)
+        if _field_expansions_raw is UNSET:
+            field_expansions = _field_expansions_raw
+        else:
 
-                    field_expansions_type_0.append(field_expansions_type_0_item)
+            def _parse_field_expansions(data: object) -> bool | list[MessageExpansion] | Unset:
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, list):
+                        raise TypeError()
+                    field_expansions_type_0 = []
+                    _field_expansions_type_0 = data
+                    for field_expansions_type_0_item_data in _field_expansions_type_0:
+                        field_expansions_type_0_item = MessageExpansion._value2member_map_.get(
+                            field_expansions_type_0_item_data
+                        ) or MessageExpansion(field_expansions_type_0_item_data)
 
-                return field_expansions_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(bool | list[MessageExpansion] | Unset, data)
+                        field_expansions_type_0.append(field_expansions_type_0_item)
 
-        field_expansions = _parse_field_expansions(d.pop("_expansions", UNSET))
+                    return field_expansions_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(bool | list[MessageExpansion] | Unset, data)
+
+            field_expansions = _parse_field_expansions(_field_expansions_raw)
 
         message_request = cls(
             id=id,
             field_expansions=field_expansions,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         message_request.additional_properties = d
         return message_request

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -12,6 +12,16 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="MessageStatusInfo")
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "status",
+        "last_delivery_attempt",
+        "held",
+        "hold_expiry",
+    }
+)
 
 
 @_attrs_define
@@ -63,28 +73,14 @@ class MessageStatusInfo:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        status = d.pop("status", UNSET)
+        d = src_dict
+        status = d.get("status", UNSET)
 
-        def _parse_last_delivery_attempt(data: object) -> float | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(float | None | Unset, data)
+        last_delivery_attempt = d.get("last_delivery_attempt", UNSET)
 
-        last_delivery_attempt = _parse_last_delivery_attempt(d.pop("last_delivery_attempt", UNSET))
+        held = d.get("held", UNSET)
 
-        held = d.pop("held", UNSET)
-
-        def _parse_hold_expiry(data: object) -> float | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(float | None | Unset, data)
-
-        hold_expiry = _parse_hold_expiry(d.pop("hold_expiry", UNSET))
+        hold_expiry = d.get("hold_expiry", UNSET)
 
         message_status_info = cls(
             status=status,
@@ -92,6 +88,9 @@ class MessageStatusInfo:
             held=held,
             hold_expiry=hold_expiry,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         message_status_info.additional_properties = d
         return message_status_info

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -16,6 +16,31 @@ if TYPE_CHECKING:
 
 
 T = TypeVar("T", bound="MessageStatusPayload")
+
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, WebhookMessage
+    from ..models.webhook_message import WebhookMessage  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "status",
+        "details",
+        "output",
+        "time",
+        "sent_with_ssl",
+        "timestamp",
+        "message",
+    }
+)
 
 
 @_attrs_define
@@ -97,52 +122,24 @@ class MessageStatusPayload:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.webhook_message import WebhookMessage  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        status = d.get("status", UNSET)
 
-        d = dict(src_dict)
-        status = d.pop("status", UNSET)
+        details = d.get("details", UNSET)
 
-        def _parse_details(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        output = d.get("output", UNSET)
 
-        details = _parse_details(d.pop("details", UNSET))
+        time = d.get("time", UNSET)
 
-        def _parse_output(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        sent_with_ssl = d.get("sent_with_ssl", UNSET)
 
-        output = _parse_output(d.pop("output", UNSET))
+        timestamp = d.get("timestamp", UNSET)
 
-        def _parse_time(data: object) -> float | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(float | None | Unset, data)
-
-        time = _parse_time(d.pop("time", UNSET))
-
-        def _parse_sent_with_ssl(data: object) -> bool | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(bool | None | Unset, data)
-
-        sent_with_ssl = _parse_sent_with_ssl(d.pop("sent_with_ssl", UNSET))
-
-        timestamp = d.pop("timestamp", UNSET)
-
-        _message = d.pop("message", UNSET)
+        _message = d.get("message", UNSET)
         message: WebhookMessage | Unset
-        if isinstance(_message, Unset):
+        if _message is UNSET:
             message = UNSET
         else:
             message = WebhookMessage.from_dict(_message)
@@ -156,6 +153,9 @@ class MessageStatusPayload:
             timestamp=timestamp,
             message=message,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         message_status_payload.additional_properties = d
         return message_status_payload

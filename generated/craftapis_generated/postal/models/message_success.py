@@ -19,6 +19,29 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="MessageSuccess")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, Message, MoonropeFlags
+    from ..models.message import Message  # noqa: F401, PLC0415
+    from ..models.moonrope_flags import MoonropeFlags  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "status",
+        "time",
+        "flags",
+        "data",
+    }
+)
+
 
 @_attrs_define
 class MessageSuccess:
@@ -78,41 +101,38 @@ class MessageSuccess:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.message import Message  # noqa: PLC0415
-        from ..models.moonrope_flags import MoonropeFlags  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        status = MessageSuccessStatus._value2member_map_.get(d["status"]) or MessageSuccessStatus(d["status"])
 
-        d = dict(src_dict)
-        status = MessageSuccessStatus(d.pop("status"))
+        time = d.get("time", UNSET)
 
-        def _parse_time(data: object) -> float | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(float | None | Unset, data)
+        _flags_raw = d.get("flags", UNSET)
+        if _flags_raw is None or _flags_raw is UNSET:
+            flags = _flags_raw
+        else:
 
-        time = _parse_time(d.pop("time", UNSET))
+            def _parse_flags(data: object) -> MoonropeFlags | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    flags_type_1 = MoonropeFlags.from_dict(data)
 
-        def _parse_flags(data: object) -> MoonropeFlags | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                flags_type_1 = MoonropeFlags.from_dict(data)
+                    return flags_type_1
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(MoonropeFlags | None | Unset, data)
 
-                return flags_type_1
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(MoonropeFlags | None | Unset, data)
+            flags = _parse_flags(_flags_raw)
 
-        flags = _parse_flags(d.pop("flags", UNSET))
-
-        _data = d.pop("data", UNSET)
+        _data = d.get("data", UNSET)
         data: Message | Unset
-        if isinstance(_data, Unset):
+        if _data is UNSET:
             data = UNSET
         else:
             data = Message.from_dict(_data)
@@ -123,6 +143,9 @@ class MessageSuccess:
             flags=flags,
             data=data,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         message_success.additional_properties = d
         return message_success

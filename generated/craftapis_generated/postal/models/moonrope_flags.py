@@ -18,6 +18,27 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="MoonropeFlags")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, MoonropePaginatedFlag, MoonropeSortedFlag
+    from ..models.moonrope_paginated_flag import MoonropePaginatedFlag  # noqa: F401, PLC0415
+    from ..models.moonrope_sorted_flag import MoonropeSortedFlag  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "paginated",
+        "sorted",
+    }
+)
+
 
 @_attrs_define
 class MoonropeFlags:
@@ -55,20 +76,19 @@ class MoonropeFlags:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.moonrope_paginated_flag import MoonropePaginatedFlag  # noqa: PLC0415
-        from ..models.moonrope_sorted_flag import MoonropeSortedFlag  # noqa: PLC0415
-
-        d = dict(src_dict)
-        _paginated = d.pop("paginated", UNSET)
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        _paginated = d.get("paginated", UNSET)
         paginated: MoonropePaginatedFlag | Unset
-        if isinstance(_paginated, Unset):
+        if _paginated is UNSET:
             paginated = UNSET
         else:
             paginated = MoonropePaginatedFlag.from_dict(_paginated)
 
-        _sorted_ = d.pop("sorted", UNSET)
+        _sorted_ = d.get("sorted", UNSET)
         sorted_: MoonropeSortedFlag | Unset
-        if isinstance(_sorted_, Unset):
+        if _sorted_ is UNSET:
             sorted_ = UNSET
         else:
             sorted_ = MoonropeSortedFlag.from_dict(_sorted_)
@@ -77,6 +97,9 @@ class MoonropeFlags:
             paginated=paginated,
             sorted_=sorted_,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         moonrope_flags.additional_properties = d
         return moonrope_flags

@@ -13,6 +13,16 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="MoonropePaginatedFlag")
 
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "page",
+        "per_page",
+        "total_pages",
+        "total_records",
+    }
+)
+
 
 @_attrs_define
 class MoonropePaginatedFlag:
@@ -56,14 +66,14 @@ class MoonropePaginatedFlag:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        page = d.pop("page", UNSET)
+        d = src_dict
+        page = d.get("page", UNSET)
 
-        per_page = d.pop("per_page", UNSET)
+        per_page = d.get("per_page", UNSET)
 
-        total_pages = d.pop("total_pages", UNSET)
+        total_pages = d.get("total_pages", UNSET)
 
-        total_records = d.pop("total_records", UNSET)
+        total_records = d.get("total_records", UNSET)
 
         moonrope_paginated_flag = cls(
             page=page,
@@ -71,6 +81,9 @@ class MoonropePaginatedFlag:
             total_pages=total_pages,
             total_records=total_records,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         moonrope_paginated_flag.additional_properties = d
         return moonrope_paginated_flag

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -13,6 +13,17 @@ from ..models.moonrope_request_failure_status import MoonropeRequestFailureStatu
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="MoonropeRequestFailure")
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "status",
+        "details",
+        "error",
+        "message",
+        "backtrace",
+    }
+)
 
 
 @_attrs_define
@@ -70,16 +81,18 @@ class MoonropeRequestFailure:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        status = MoonropeRequestFailureStatus(d.pop("status"))
+        d = src_dict
+        status = MoonropeRequestFailureStatus._value2member_map_.get(d["status"]) or MoonropeRequestFailureStatus(
+            d["status"]
+        )
 
-        details = d.pop("details", UNSET)
+        details = d.get("details", UNSET)
 
-        error = d.pop("error", UNSET)
+        error = d.get("error", UNSET)
 
-        message = d.pop("message", UNSET)
+        message = d.get("message", UNSET)
 
-        backtrace = cast(list[str], d.pop("backtrace", UNSET))
+        backtrace = d.get("backtrace", UNSET)
 
         moonrope_request_failure = cls(
             status=status,
@@ -88,6 +101,9 @@ class MoonropeRequestFailure:
             message=message,
             backtrace=backtrace,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         moonrope_request_failure.additional_properties = d
         return moonrope_request_failure

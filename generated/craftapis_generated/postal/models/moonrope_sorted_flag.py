@@ -13,6 +13,14 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="MoonropeSortedFlag")
 
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "by",
+        "order",
+    }
+)
+
 
 @_attrs_define
 class MoonropeSortedFlag:
@@ -44,15 +52,18 @@ class MoonropeSortedFlag:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        by = d.pop("by", UNSET)
+        d = src_dict
+        by = d.get("by", UNSET)
 
-        order = d.pop("order", UNSET)
+        order = d.get("order", UNSET)
 
         moonrope_sorted_flag = cls(
             by=by,
             order=order,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         moonrope_sorted_flag.additional_properties = d
         return moonrope_sorted_flag

@@ -11,6 +11,13 @@ from attrs import field as _attrs_field
 
 T = TypeVar("T", bound="MoonropeValidationData")
 
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "errors",
+    }
+)
+
 
 @_attrs_define
 class MoonropeValidationData:
@@ -38,12 +45,15 @@ class MoonropeValidationData:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        errors = d.pop("errors")
+        d = src_dict
+        errors = d["errors"]
 
         moonrope_validation_data = cls(
             errors=errors,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         moonrope_validation_data.additional_properties = d
         return moonrope_validation_data

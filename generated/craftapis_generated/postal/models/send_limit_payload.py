@@ -17,6 +17,27 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="SendLimitPayload")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, WebhookServer
+    from ..models.webhook_server import WebhookServer  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "server",
+        "volume",
+        "limit",
+    }
+)
+
 
 @_attrs_define
 class SendLimitPayload:
@@ -56,25 +77,28 @@ class SendLimitPayload:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.webhook_server import WebhookServer  # noqa: PLC0415
-
-        d = dict(src_dict)
-        _server = d.pop("server", UNSET)
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        _server = d.get("server", UNSET)
         server: WebhookServer | Unset
-        if isinstance(_server, Unset):
+        if _server is UNSET:
             server = UNSET
         else:
             server = WebhookServer.from_dict(_server)
 
-        volume = d.pop("volume", UNSET)
+        volume = d.get("volume", UNSET)
 
-        limit = d.pop("limit", UNSET)
+        limit = d.get("limit", UNSET)
 
         send_limit_payload = cls(
             server=server,
             volume=volume,
             limit=limit,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         send_limit_payload.additional_properties = d
         return send_limit_payload

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -17,6 +17,38 @@ if TYPE_CHECKING:
 
 
 T = TypeVar("T", bound="SendMessageRequest")
+
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, Attachment, SendMessageRequestHeaders
+    from ..models.attachment import Attachment  # noqa: F401, PLC0415
+    from ..models.send_message_request_headers import SendMessageRequestHeaders  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "to",
+        "from",
+        "cc",
+        "bcc",
+        "sender",
+        "subject",
+        "tag",
+        "reply_to",
+        "plain_body",
+        "html_body",
+        "attachments",
+        "headers",
+        "bounce",
+    }
+)
 
 
 @_attrs_define
@@ -128,47 +160,42 @@ class SendMessageRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.attachment import Attachment  # noqa: PLC0415
-        from ..models.send_message_request_headers import SendMessageRequestHeaders  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        to = d["to"]
 
-        d = dict(src_dict)
-        to = cast(list[str], d.pop("to"))
+        from_ = d["from"]
 
-        from_ = d.pop("from")
+        cc = d.get("cc", UNSET)
 
-        cc = cast(list[str], d.pop("cc", UNSET))
+        bcc = d.get("bcc", UNSET)
 
-        bcc = cast(list[str], d.pop("bcc", UNSET))
+        sender = d.get("sender", UNSET)
 
-        sender = d.pop("sender", UNSET)
+        subject = d.get("subject", UNSET)
 
-        subject = d.pop("subject", UNSET)
+        tag = d.get("tag", UNSET)
 
-        tag = d.pop("tag", UNSET)
+        reply_to = d.get("reply_to", UNSET)
 
-        reply_to = d.pop("reply_to", UNSET)
+        plain_body = d.get("plain_body", UNSET)
 
-        plain_body = d.pop("plain_body", UNSET)
+        html_body = d.get("html_body", UNSET)
 
-        html_body = d.pop("html_body", UNSET)
-
-        _attachments = d.pop("attachments", UNSET)
+        _attachments = d.get("attachments", UNSET)
         attachments: list[Attachment] | Unset = UNSET
         if _attachments is not UNSET:
-            attachments = []
-            for attachments_item_data in _attachments:
-                attachments_item = Attachment.from_dict(attachments_item_data)
+            attachments = [Attachment.from_dict(item) for item in _attachments]
 
-                attachments.append(attachments_item)
-
-        _headers = d.pop("headers", UNSET)
+        _headers = d.get("headers", UNSET)
         headers: SendMessageRequestHeaders | Unset
-        if isinstance(_headers, Unset):
+        if _headers is UNSET:
             headers = UNSET
         else:
             headers = SendMessageRequestHeaders.from_dict(_headers)
 
-        bounce = d.pop("bounce", UNSET)
+        bounce = d.get("bounce", UNSET)
 
         send_message_request = cls(
             to=to,
@@ -185,6 +212,9 @@ class SendMessageRequest:
             headers=headers,
             bounce=bounce,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         send_message_request.additional_properties = d
         return send_message_request

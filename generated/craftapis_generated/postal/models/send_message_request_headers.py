@@ -27,8 +27,9 @@ class SendMessageRequestHeaders:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
         send_message_request_headers = cls()
+
+        d = dict(src_dict)
 
         send_message_request_headers.additional_properties = d
         return send_message_request_headers

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -12,6 +12,16 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="SendRawRequest")
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "mail_from",
+        "rcpt_to",
+        "data",
+        "bounce",
+    }
+)
 
 
 @_attrs_define
@@ -55,14 +65,14 @@ class SendRawRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        mail_from = d.pop("mail_from")
+        d = src_dict
+        mail_from = d["mail_from"]
 
-        rcpt_to = cast(list[str], d.pop("rcpt_to"))
+        rcpt_to = d["rcpt_to"]
 
-        data = d.pop("data")
+        data = d["data"]
 
-        bounce = d.pop("bounce", UNSET)
+        bounce = d.get("bounce", UNSET)
 
         send_raw_request = cls(
             mail_from=mail_from,
@@ -70,6 +80,9 @@ class SendRawRequest:
             data=data,
             bounce=bounce,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         send_raw_request.additional_properties = d
         return send_raw_request

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -16,6 +16,26 @@ if TYPE_CHECKING:
 
 
 T = TypeVar("T", bound="SendResult")
+
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, SendResultMessages
+    from ..models.send_result_messages import SendResultMessages  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "message_id",
+        "messages",
+    }
+)
 
 
 @_attrs_define
@@ -55,22 +75,14 @@ class SendResult:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.send_result_messages import SendResultMessages  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        message_id = d.get("message_id", UNSET)
 
-        d = dict(src_dict)
-
-        def _parse_message_id(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        message_id = _parse_message_id(d.pop("message_id", UNSET))
-
-        _messages = d.pop("messages", UNSET)
+        _messages = d.get("messages", UNSET)
         messages: SendResultMessages | Unset
-        if isinstance(_messages, Unset):
+        if _messages is UNSET:
             messages = UNSET
         else:
             messages = SendResultMessages.from_dict(_messages)
@@ -79,6 +91,9 @@ class SendResult:
             message_id=message_id,
             messages=messages,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         send_result.additional_properties = d
         return send_result

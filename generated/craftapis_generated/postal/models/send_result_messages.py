@@ -15,6 +15,17 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="SendResultMessages")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, SentMessageRef
+    from ..models.sent_message_ref import SentMessageRef  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
 
 @_attrs_define
 class SendResultMessages:
@@ -32,10 +43,11 @@ class SendResultMessages:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.sent_message_ref import SentMessageRef  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        send_result_messages = cls()
 
         d = dict(src_dict)
-        send_result_messages = cls()
 
         additional_properties = {}
         for prop_name, prop_dict in d.items():

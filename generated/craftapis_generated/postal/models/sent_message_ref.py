@@ -13,6 +13,14 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="SentMessageRef")
 
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "id",
+        "token",
+    }
+)
+
 
 @_attrs_define
 class SentMessageRef:
@@ -43,15 +51,18 @@ class SentMessageRef:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        id = d.pop("id", UNSET)
+        d = src_dict
+        id = d.get("id", UNSET)
 
-        token = d.pop("token", UNSET)
+        token = d.get("token", UNSET)
 
         sent_message_ref = cls(
             id=id,
             token=token,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         sent_message_ref.additional_properties = d
         return sent_message_ref

@@ -18,6 +18,28 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="WebhookEnvelope")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, WebhookEnvelopePayload
+    from ..models.webhook_envelope_payload import WebhookEnvelopePayload  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "event",
+        "payload",
+        "timestamp",
+        "uuid",
+    }
+)
+
 
 @_attrs_define
 class WebhookEnvelope:
@@ -68,16 +90,16 @@ class WebhookEnvelope:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.webhook_envelope_payload import WebhookEnvelopePayload  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        event = WebhookEvent._value2member_map_.get(d["event"]) or WebhookEvent(d["event"])
 
-        d = dict(src_dict)
-        event = WebhookEvent(d.pop("event"))
+        payload = WebhookEnvelopePayload.from_dict(d["payload"])
 
-        payload = WebhookEnvelopePayload.from_dict(d.pop("payload"))
+        timestamp = d.get("timestamp", UNSET)
 
-        timestamp = d.pop("timestamp", UNSET)
-
-        uuid = d.pop("uuid", UNSET)
+        uuid = d.get("uuid", UNSET)
 
         webhook_envelope = cls(
             event=event,
@@ -85,6 +107,9 @@ class WebhookEnvelope:
             timestamp=timestamp,
             uuid=uuid,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         webhook_envelope.additional_properties = d
         return webhook_envelope

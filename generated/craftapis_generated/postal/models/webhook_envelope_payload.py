@@ -27,8 +27,9 @@ class WebhookEnvelopePayload:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
         webhook_envelope_payload = cls()
+
+        d = dict(src_dict)
 
         webhook_envelope_payload.additional_properties = d
         return webhook_envelope_payload

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -12,6 +12,22 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="WebhookMessage")
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "id",
+        "token",
+        "direction",
+        "message_id",
+        "to",
+        "from",
+        "subject",
+        "timestamp",
+        "spam_status",
+        "tag",
+    }
+)
 
 
 @_attrs_define
@@ -104,47 +120,26 @@ class WebhookMessage:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        id = d.pop("id", UNSET)
+        d = src_dict
+        id = d.get("id", UNSET)
 
-        token = d.pop("token", UNSET)
+        token = d.get("token", UNSET)
 
-        direction = d.pop("direction", UNSET)
+        direction = d.get("direction", UNSET)
 
-        def _parse_message_id(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        message_id = d.get("message_id", UNSET)
 
-        message_id = _parse_message_id(d.pop("message_id", UNSET))
+        to = d.get("to", UNSET)
 
-        to = d.pop("to", UNSET)
+        from_ = d.get("from", UNSET)
 
-        from_ = d.pop("from", UNSET)
+        subject = d.get("subject", UNSET)
 
-        def _parse_subject(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        timestamp = d.get("timestamp", UNSET)
 
-        subject = _parse_subject(d.pop("subject", UNSET))
+        spam_status = d.get("spam_status", UNSET)
 
-        timestamp = d.pop("timestamp", UNSET)
-
-        spam_status = d.pop("spam_status", UNSET)
-
-        def _parse_tag(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        tag = _parse_tag(d.pop("tag", UNSET))
+        tag = d.get("tag", UNSET)
 
         webhook_message = cls(
             id=id,
@@ -158,6 +153,9 @@ class WebhookMessage:
             spam_status=spam_status,
             tag=tag,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         webhook_message.additional_properties = d
         return webhook_message

@@ -13,6 +13,16 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="WebhookServer")
 
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "uuid",
+        "name",
+        "permalink",
+        "organization",
+    }
+)
+
 
 @_attrs_define
 class WebhookServer:
@@ -55,14 +65,14 @@ class WebhookServer:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        uuid = d.pop("uuid", UNSET)
+        d = src_dict
+        uuid = d.get("uuid", UNSET)
 
-        name = d.pop("name", UNSET)
+        name = d.get("name", UNSET)
 
-        permalink = d.pop("permalink", UNSET)
+        permalink = d.get("permalink", UNSET)
 
-        organization = d.pop("organization", UNSET)
+        organization = d.get("organization", UNSET)
 
         webhook_server = cls(
             uuid=uuid,
@@ -70,6 +80,9 @@ class WebhookServer:
             permalink=permalink,
             organization=organization,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         webhook_server.additional_properties = d
         return webhook_server

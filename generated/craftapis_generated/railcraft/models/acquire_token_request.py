@@ -11,6 +11,14 @@ from attrs import field as _attrs_field
 
 T = TypeVar("T", bound="AcquireTokenRequest")
 
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "client_id",
+        "client_secret",
+    }
+)
+
 
 @_attrs_define
 class AcquireTokenRequest:
@@ -42,15 +50,18 @@ class AcquireTokenRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        client_id = d.pop("client_id")
+        d = src_dict
+        client_id = d["client_id"]
 
-        client_secret = d.pop("client_secret")
+        client_secret = d["client_secret"]
 
         acquire_token_request = cls(
             client_id=client_id,
             client_secret=client_secret,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         acquire_token_request.additional_properties = d
         return acquire_token_request

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -12,6 +12,21 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="Ad")
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "id",
+        "created_time",
+        "bumped",
+        "edited",
+        "type",
+        "title",
+        "body",
+        "minecraft_name",
+        "minecraft_uuid",
+    }
+)
 
 
 @_attrs_define
@@ -93,38 +108,24 @@ class Ad:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        id = d.pop("id", UNSET)
+        d = src_dict
+        id = d.get("id", UNSET)
 
-        created_time = d.pop("created_time", UNSET)
+        created_time = d.get("created_time", UNSET)
 
-        def _parse_bumped(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        bumped = d.get("bumped", UNSET)
 
-        bumped = _parse_bumped(d.pop("bumped", UNSET))
+        edited = d.get("edited", UNSET)
 
-        def _parse_edited(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        type_ = d.get("type", UNSET)
 
-        edited = _parse_edited(d.pop("edited", UNSET))
+        title = d.get("title", UNSET)
 
-        type_ = d.pop("type", UNSET)
+        body = d.get("body", UNSET)
 
-        title = d.pop("title", UNSET)
+        minecraft_name = d.get("minecraft_name", UNSET)
 
-        body = d.pop("body", UNSET)
-
-        minecraft_name = d.pop("minecraft_name", UNSET)
-
-        minecraft_uuid = d.pop("minecraft_uuid", UNSET)
+        minecraft_uuid = d.get("minecraft_uuid", UNSET)
 
         ad = cls(
             id=id,
@@ -137,6 +138,9 @@ class Ad:
             minecraft_name=minecraft_name,
             minecraft_uuid=minecraft_uuid,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         ad.additional_properties = d
         return ad

@@ -17,6 +17,29 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="AdsReply")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, Ad
+    from ..models.ad import Ad  # noqa: F401, PLC0415
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "result",
+        "msg",
+        "data",
+        "error",
+        "ads",
+    }
+)
+
 
 @_attrs_define
 class AdsReply:
@@ -82,45 +105,38 @@ class AdsReply:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.ad import Ad  # noqa: PLC0415
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        result = d["result"]
 
-        d = dict(src_dict)
-        result = d.pop("result")
+        msg = d.get("msg", UNSET)
 
-        msg = d.pop("msg", UNSET)
+        data = d.get("data", UNSET)
 
-        data = d.pop("data", UNSET)
+        error = d.get("error", UNSET)
 
-        def _parse_error(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        _ads_raw = d.get("ads", UNSET)
+        if _ads_raw is None or _ads_raw is UNSET:
+            ads = _ads_raw
+        else:
 
-        error = _parse_error(d.pop("error", UNSET))
+            def _parse_ads(data: object) -> list[Ad] | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, list):
+                        raise TypeError()
+                    ads_type_0 = [Ad.from_dict(item) for item in data]
 
-        def _parse_ads(data: object) -> list[Ad] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                ads_type_0 = []
-                _ads_type_0 = data
-                for ads_type_0_item_data in _ads_type_0:
-                    ads_type_0_item = Ad.from_dict(ads_type_0_item_data)
+                    return ads_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(list[Ad] | None | Unset, data)
 
-                    ads_type_0.append(ads_type_0_item)
-
-                return ads_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[Ad] | None | Unset, data)
-
-        ads = _parse_ads(d.pop("ads", UNSET))
+            ads = _parse_ads(_ads_raw)
 
         ads_reply = cls(
             result=result,
@@ -129,6 +145,9 @@ class AdsReply:
             error=error,
             ads=ads,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         ads_reply.additional_properties = d
         return ads_reply

@@ -14,6 +14,17 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="AdsRequest")
 
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "client_id",
+        "client_secret",
+        "token",
+        "type",
+        "limit",
+    }
+)
+
 
 @_attrs_define
 class AdsRequest:
@@ -64,21 +75,21 @@ class AdsRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        client_id = d.pop("client_id")
+        d = src_dict
+        client_id = d["client_id"]
 
-        client_secret = d.pop("client_secret")
+        client_secret = d["client_secret"]
 
-        token = d.pop("token")
+        token = d["token"]
 
-        _type_ = d.pop("type", UNSET)
+        _type_ = d.get("type", UNSET)
         type_: AdType | Unset
-        if isinstance(_type_, Unset):
+        if _type_ is UNSET:
             type_ = UNSET
         else:
-            type_ = AdType(_type_)
+            type_ = AdType._value2member_map_.get(_type_) or AdType(_type_)
 
-        limit = d.pop("limit", UNSET)
+        limit = d.get("limit", UNSET)
 
         ads_request = cls(
             client_id=client_id,
@@ -87,6 +98,9 @@ class AdsRequest:
             type_=type_,
             limit=limit,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         ads_request.additional_properties = d
         return ads_request

@@ -11,6 +11,15 @@ from attrs import field as _attrs_field
 
 T = TypeVar("T", bound="Credentials")
 
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "client_id",
+        "client_secret",
+        "token",
+    }
+)
+
 
 @_attrs_define
 class Credentials:
@@ -49,18 +58,21 @@ class Credentials:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        client_id = d.pop("client_id")
+        d = src_dict
+        client_id = d["client_id"]
 
-        client_secret = d.pop("client_secret")
+        client_secret = d["client_secret"]
 
-        token = d.pop("token")
+        token = d["token"]
 
         credentials = cls(
             client_id=client_id,
             client_secret=client_secret,
             token=token,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         credentials.additional_properties = d
         return credentials

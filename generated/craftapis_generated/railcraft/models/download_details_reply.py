@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -12,6 +12,24 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="DownloadDetailsReply")
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "result",
+        "msg",
+        "data",
+        "error",
+        "id",
+        "filename",
+        "is_patch",
+        "size_raw",
+        "size",
+        "mod_count",
+        "mod_count_opt",
+        "res_count",
+    }
+)
 
 
 @_attrs_define
@@ -118,51 +136,30 @@ class DownloadDetailsReply:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        result = d.pop("result")
+        d = src_dict
+        result = d["result"]
 
-        msg = d.pop("msg", UNSET)
+        msg = d.get("msg", UNSET)
 
-        data = d.pop("data", UNSET)
+        data = d.get("data", UNSET)
 
-        def _parse_error(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        error = d.get("error", UNSET)
 
-        error = _parse_error(d.pop("error", UNSET))
+        id = d.get("id", UNSET)
 
-        id = d.pop("id", UNSET)
+        filename = d.get("filename", UNSET)
 
-        filename = d.pop("filename", UNSET)
+        is_patch = d.get("is_patch", UNSET)
 
-        def _parse_is_patch(data: object) -> bool | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(bool | None | Unset, data)
+        size_raw = d.get("size_raw", UNSET)
 
-        is_patch = _parse_is_patch(d.pop("is_patch", UNSET))
+        size = d.get("size", UNSET)
 
-        size_raw = d.pop("size_raw", UNSET)
+        mod_count = d.get("mod_count", UNSET)
 
-        size = d.pop("size", UNSET)
+        mod_count_opt = d.get("mod_count_opt", UNSET)
 
-        def _parse_mod_count(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        mod_count = _parse_mod_count(d.pop("mod_count", UNSET))
-
-        mod_count_opt = d.pop("mod_count_opt", UNSET)
-
-        res_count = d.pop("res_count", UNSET)
+        res_count = d.get("res_count", UNSET)
 
         download_details_reply = cls(
             result=result,
@@ -178,6 +175,9 @@ class DownloadDetailsReply:
             mod_count_opt=mod_count_opt,
             res_count=res_count,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         download_details_reply.additional_properties = d
         return download_details_reply

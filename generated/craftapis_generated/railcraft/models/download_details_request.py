@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -12,6 +12,17 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="DownloadDetailsRequest")
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "client_id",
+        "client_secret",
+        "token",
+        "patch_from",
+        "opt_mods",
+    }
+)
 
 
 @_attrs_define
@@ -63,16 +74,16 @@ class DownloadDetailsRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        client_id = d.pop("client_id")
+        d = src_dict
+        client_id = d["client_id"]
 
-        client_secret = d.pop("client_secret")
+        client_secret = d["client_secret"]
 
-        token = d.pop("token")
+        token = d["token"]
 
-        patch_from = d.pop("patch_from", UNSET)
+        patch_from = d.get("patch_from", UNSET)
 
-        opt_mods = cast(list[str], d.pop("opt_mods", UNSET))
+        opt_mods = d.get("opt_mods", UNSET)
 
         download_details_request = cls(
             client_id=client_id,
@@ -81,6 +92,9 @@ class DownloadDetailsRequest:
             patch_from=patch_from,
             opt_mods=opt_mods,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         download_details_request.additional_properties = d
         return download_details_request

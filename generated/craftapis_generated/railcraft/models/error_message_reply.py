@@ -19,6 +19,31 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="ErrorMessageReply")
 
+# craftapis: the models this one refers to are imported on first use (not at import time: they may refer
+# back to this one), then kept as module globals, so from_dict runs no import statement per object.
+_lazy_loaded = False
+
+
+def _load_lazy_imports() -> None:
+    global _lazy_loaded, ErrorMessageReplyErrorMessageType2
+    from ..models.error_message_reply_error_message_type_2 import (
+        ErrorMessageReplyErrorMessageType2,  # noqa: F401, PLC0415
+    )
+
+    _lazy_loaded = True
+
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "result",
+        "msg",
+        "data",
+        "error",
+        "error_message",
+    }
+)
+
 
 @_attrs_define
 class ErrorMessageReply:
@@ -88,48 +113,44 @@ class ErrorMessageReply:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.error_message_reply_error_message_type_2 import (
-            ErrorMessageReplyErrorMessageType2,  # noqa: PLC0415
-        )
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        result = d["result"]
 
-        d = dict(src_dict)
-        result = d.pop("result")
+        msg = d.get("msg", UNSET)
 
-        msg = d.pop("msg", UNSET)
+        data = d.get("data", UNSET)
 
-        data = d.pop("data", UNSET)
+        error = d.get("error", UNSET)
 
-        def _parse_error(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        _error_message_raw = d.get("error_message", UNSET)
+        if _error_message_raw is UNSET:
+            error_message = _error_message_raw
+        else:
 
-        error = _parse_error(d.pop("error", UNSET))
+            def _parse_error_message(data: object) -> ErrorMessageReplyErrorMessageType2 | list[str] | str | Unset:
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, list):
+                        raise TypeError()
+                    error_message_type_1 = data
 
-        def _parse_error_message(data: object) -> ErrorMessageReplyErrorMessageType2 | list[str] | str | Unset:
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                error_message_type_1 = cast(list[str], data)
+                    return error_message_type_1
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    error_message_type_2 = ErrorMessageReplyErrorMessageType2.from_dict(data)
 
-                return error_message_type_1
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                error_message_type_2 = ErrorMessageReplyErrorMessageType2.from_dict(data)
+                    return error_message_type_2
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(ErrorMessageReplyErrorMessageType2 | list[str] | str | Unset, data)
 
-                return error_message_type_2
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(ErrorMessageReplyErrorMessageType2 | list[str] | str | Unset, data)
-
-        error_message = _parse_error_message(d.pop("error_message", UNSET))
+            error_message = _parse_error_message(_error_message_raw)
 
         error_message_reply = cls(
             result=result,
@@ -138,6 +159,9 @@ class ErrorMessageReply:
             error=error,
             error_message=error_message,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         error_message_reply.additional_properties = d
         return error_message_reply

@@ -25,8 +25,9 @@ class ErrorMessageReplyErrorMessageType2:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
         error_message_reply_error_message_type_2 = cls()
+
+        d = dict(src_dict)
 
         error_message_reply_error_message_type_2.additional_properties = d
         return error_message_reply_error_message_type_2

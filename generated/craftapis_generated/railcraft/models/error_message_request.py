@@ -13,6 +13,13 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="ErrorMessageRequest")
 
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "error_code",
+    }
+)
+
 
 @_attrs_define
 class ErrorMessageRequest:
@@ -37,12 +44,15 @@ class ErrorMessageRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        error_code = d.pop("error_code", UNSET)
+        d = src_dict
+        error_code = d.get("error_code", UNSET)
 
         error_message_request = cls(
             error_code=error_code,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         error_message_request.additional_properties = d
         return error_message_request

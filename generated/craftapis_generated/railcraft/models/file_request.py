@@ -11,6 +11,16 @@ from attrs import field as _attrs_field
 
 T = TypeVar("T", bound="FileRequest")
 
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "client_id",
+        "client_secret",
+        "token",
+        "id",
+    }
+)
+
 
 @_attrs_define
 class FileRequest:
@@ -52,14 +62,14 @@ class FileRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        client_id = d.pop("client_id")
+        d = src_dict
+        client_id = d["client_id"]
 
-        client_secret = d.pop("client_secret")
+        client_secret = d["client_secret"]
 
-        token = d.pop("token")
+        token = d["token"]
 
-        id = d.pop("id")
+        id = d["id"]
 
         file_request = cls(
             client_id=client_id,
@@ -67,6 +77,9 @@ class FileRequest:
             token=token,
             id=id,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         file_request.additional_properties = d
         return file_request

@@ -13,6 +13,17 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="OptionalModsReply")
 
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "result",
+        "msg",
+        "data",
+        "error",
+        "mods",
+    }
+)
+
 
 @_attrs_define
 class OptionalModsReply:
@@ -75,38 +86,36 @@ class OptionalModsReply:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        result = d.pop("result")
+        d = src_dict
+        result = d["result"]
 
-        msg = d.pop("msg", UNSET)
+        msg = d.get("msg", UNSET)
 
-        data = d.pop("data", UNSET)
+        data = d.get("data", UNSET)
 
-        def _parse_error(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        error = d.get("error", UNSET)
 
-        error = _parse_error(d.pop("error", UNSET))
+        _mods_raw = d.get("mods", UNSET)
+        if _mods_raw is None or _mods_raw is UNSET:
+            mods = _mods_raw
+        else:
 
-        def _parse_mods(data: object) -> list[Any] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                mods_type_0 = cast(list[Any], data)
+            def _parse_mods(data: object) -> list[Any] | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, list):
+                        raise TypeError()
+                    mods_type_0 = data
 
-                return mods_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[Any] | None | Unset, data)
+                    return mods_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(list[Any] | None | Unset, data)
 
-        mods = _parse_mods(d.pop("mods", UNSET))
+            mods = _parse_mods(_mods_raw)
 
         optional_mods_reply = cls(
             result=result,
@@ -115,6 +124,9 @@ class OptionalModsReply:
             error=error,
             mods=mods,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         optional_mods_reply.additional_properties = d
         return optional_mods_reply

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -12,6 +12,18 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="ServerMessageReply")
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "result",
+        "msg",
+        "data",
+        "error",
+        "color",
+        "text",
+    }
+)
 
 
 @_attrs_define
@@ -74,25 +86,18 @@ class ServerMessageReply:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        result = d.pop("result")
+        d = src_dict
+        result = d["result"]
 
-        msg = d.pop("msg", UNSET)
+        msg = d.get("msg", UNSET)
 
-        data = d.pop("data", UNSET)
+        data = d.get("data", UNSET)
 
-        def _parse_error(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        error = d.get("error", UNSET)
 
-        error = _parse_error(d.pop("error", UNSET))
+        color = d.get("color", UNSET)
 
-        color = d.pop("color", UNSET)
-
-        text = d.pop("text", UNSET)
+        text = d.get("text", UNSET)
 
         server_message_reply = cls(
             result=result,
@@ -102,6 +107,9 @@ class ServerMessageReply:
             color=color,
             text=text,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         server_message_reply.additional_properties = d
         return server_message_reply

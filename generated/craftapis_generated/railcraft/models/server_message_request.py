@@ -13,6 +13,13 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="ServerMessageRequest")
 
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "ignore_time_limit",
+    }
+)
+
 
 @_attrs_define
 class ServerMessageRequest:
@@ -38,12 +45,15 @@ class ServerMessageRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        ignore_time_limit = d.pop("ignore_time_limit", UNSET)
+        d = src_dict
+        ignore_time_limit = d.get("ignore_time_limit", UNSET)
 
         server_message_request = cls(
             ignore_time_limit=ignore_time_limit,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         server_message_request.additional_properties = d
         return server_message_request

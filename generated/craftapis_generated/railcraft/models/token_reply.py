@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -12,6 +12,17 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="TokenReply")
+
+# craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
+_FIELDS = frozenset(
+    {
+        "result",
+        "msg",
+        "data",
+        "error",
+        "token",
+    }
+)
 
 
 @_attrs_define
@@ -68,23 +79,16 @@ class TokenReply:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        result = d.pop("result")
+        d = src_dict
+        result = d["result"]
 
-        msg = d.pop("msg", UNSET)
+        msg = d.get("msg", UNSET)
 
-        data = d.pop("data", UNSET)
+        data = d.get("data", UNSET)
 
-        def _parse_error(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        error = d.get("error", UNSET)
 
-        error = _parse_error(d.pop("error", UNSET))
-
-        token = d.pop("token", UNSET)
+        token = d.get("token", UNSET)
 
         token_reply = cls(
             result=result,
@@ -93,6 +97,9 @@ class TokenReply:
             error=error,
             token=token,
         )
+
+        _extra_keys = src_dict.keys() - _FIELDS
+        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
 
         token_reply.additional_properties = d
         return token_reply

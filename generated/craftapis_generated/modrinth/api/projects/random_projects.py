@@ -37,12 +37,7 @@ def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> InvalidInputError | list[Project] | None:
     if response.status_code == 200:
-        response_200 = []
-        _response_200 = response.json()
-        for response_200_item_data in _response_200:
-            response_200_item = Project.from_dict(response_200_item_data)
-
-            response_200.append(response_200_item)
+        response_200 = [Project.from_dict(item) for item in response.json()]
 
         return response_200
 

@@ -24,12 +24,7 @@ def _get_kwargs() -> dict[str, Any]:
 
 def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> list[CategoryTag] | None:
     if response.status_code == 200:
-        response_200 = []
-        _response_200 = response.json()
-        for response_200_item_data in _response_200:
-            response_200_item = CategoryTag.from_dict(response_200_item_data)
-
-            response_200.append(response_200_item)
+        response_200 = [CategoryTag.from_dict(item) for item in response.json()]
 
         return response_200
 

@@ -2,7 +2,7 @@
 # from Modrinth Labrinth API v2: https://raw.githubusercontent.com/modrinth/code/fe9ae94a5d9ac1e9d37c3088c9cdca1f55b5a61f/apps/docs/public/openapi.yaml (sha256 83fe011e865749329cf68267a8fa25b8fd5fa1e61abc22a8110095e05258778b), patched by specs/patches/modrinth.overlay.yaml.
 # Do not edit: change the spec patch or the templates in specs/ and regenerate.
 from http import HTTPStatus
-from typing import Any, cast
+from typing import Any
 
 import httpx
 
@@ -23,7 +23,7 @@ def _get_kwargs() -> dict[str, Any]:
 
 def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> list[str] | None:
     if response.status_code == 200:
-        response_200 = cast(list[str], response.json())
+        response_200 = response.json()
 
         return response_200
 

@@ -48,6 +48,7 @@ def _parse_response(
     | None
 ):
     if response.status_code == 200:
+        _response_200_raw = response.json()
 
         def _parse_response_200(
             data: object,
@@ -82,7 +83,7 @@ def _parse_response(
 
             return response_200_type_3
 
-        response_200 = _parse_response_200(response.json())
+        response_200 = _parse_response_200(_response_200_raw)
 
         return response_200
 
