@@ -15,7 +15,7 @@ import httpx
 from .._async_base import AsyncAPIClient, AsyncClientOptions
 from .._base import content_length
 from ._async_session import AsyncTokenSession
-from ._client import RAILCRAFT, AdKind, _error_messages, _RailcraftCore
+from ._client import RAILCRAFT, AdKind, _error_messages, _expected, _RailcraftCore
 from ._download import DEFAULT_CHUNK_SIZE, ArchiveFile, Progress, archive_target, broken, judge_body
 from ._errors import RENEW_CODES, RailcraftError
 from ._form import ArrayStyle
@@ -136,7 +136,7 @@ class AsyncRailcraftPack(_RailcraftCore, AsyncAPIClient):
         module = module or self._module(operation)
         if not ENDPOINTS[operation].authenticated:
             response, body = await self._send(self._form_request(operation, fields, None))
-            return self._parse(module, response, body)
+            return _expected(operation, response, self._parse(module, response, body), body)
         session = self._require_session(operation)
         token, generation = await session.token()
         try:
@@ -146,7 +146,7 @@ class AsyncRailcraftPack(_RailcraftCore, AsyncAPIClient):
                 raise
             token, _ = await session.renew(generation)
             response, body = await self._send(self._form_request(operation, fields, token))
-        return self._parse(module, response, body)
+        return _expected(operation, response, self._parse(module, response, body), body)
 
     # -- endpoints --------------------------------------------------------------------------------
     async def current_tag(self) -> TagReply:

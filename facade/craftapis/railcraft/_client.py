@@ -66,6 +66,21 @@ def _error_messages(value: Any) -> str | list[str] | dict[str, str]:
     return ""  # absent (None, or the generated models' falsy UNSET)
 
 
+def _expected(operation: str, response: httpx.Response, parsed: Any, body: Any) -> Any:
+    """The parsed reply, unless a status other than 200 left only the generic `Reply` (the spec's
+    `default` response): the friendly methods read the operation's own fields, so that is a bad reply."""
+    if response.status_code != 200 and type(parsed).__name__ == "Reply":
+        raise ResponseParseError.from_response(
+            response,
+            message=(
+                f"the Railcraft server answered {operation} with HTTP {response.status_code} and no "
+                "error code craftapis knows, where it answers HTTP 200; the raw body is on .body"
+            ),
+            body=body,
+        )
+    return parsed
+
+
 class _RailcraftCore:
     """Configuration and request shapes the sync and async clients share."""
 
