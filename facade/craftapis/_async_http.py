@@ -5,10 +5,19 @@ from __future__ import annotations
 
 import urllib.request
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 
-__all__ = ["ACCEPT_ENCODING", "AsyncClientTransport", "build_async_client", "proxy_environment"]
+from ._http import LeanCookies, unbind
+
+__all__ = [
+    "ACCEPT_ENCODING",
+    "AsyncClientTransport",
+    "AsyncLeanClient",
+    "build_async_client",
+    "proxy_environment",
+]
 
 #: Only the encodings `_guards.BodyReader` decodes with a bound on the decoded size.
 ACCEPT_ENCODING = "gzip, deflate"
@@ -23,6 +32,19 @@ def _headers(headers: dict[str, str]) -> dict[str, str]:
     if any(k.lower() == "accept-encoding" for k in headers):
         return headers
     return {"Accept-Encoding": ACCEPT_ENCODING, **headers}
+
+
+class AsyncLeanClient(httpx.AsyncClient):
+    """The `httpx.AsyncClient` craftapis builds for itself: `LeanCookies` and `unbind` (in `_http.py`)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._cookies = LeanCookies(self._cookies)
+
+    async def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
+        response = await super().send(request, **kwargs)
+        unbind(response)
+        return response
 
 
 class AsyncClientTransport(httpx.AsyncBaseTransport):
@@ -71,7 +93,7 @@ def build_async_client(
         inner = AsyncClientTransport(httpx.AsyncClient(trust_env=True, timeout=timeout), owned=True)
     else:
         inner = httpx.AsyncHTTPTransport()
-    return httpx.AsyncClient(
+    return AsyncLeanClient(
         base_url=base_url,
         transport=policy(inner, follow_redirects),
         timeout=timeout,

@@ -58,6 +58,36 @@ logging.getLogger("httpx").addFilter(_RedactURLs())
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
 
+# -- the lean default path (issue 12) ---------------------------------------------------------------
+# Two per-request costs of httpx's Client layer that craftapis' own clients do not need to pay; the
+# client classes that apply them (`AsyncLeanClient`, `LeanClient`) are in `_async_http.py`/`_sync_http.py`.
+
+
+class LeanCookies(httpx.Cookies):
+    """httpx extracts cookies from every response, and to do it builds a `urllib.request.Request` and
+    an `email.message.Message` of all the response's headers, even when no `Set-Cookie` came (about 8 %
+    of a 23 KB call on loopback). A response without one has nothing to extract: skip it."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        if "set-cookie" in response.headers:
+            super().extract_cookies(response)
+
+
+def unbind(response: httpx.Response) -> None:
+    """httpx's Client wraps every response's stream in a `BoundSyncStream`/`BoundAsyncStream` that
+    points back at the response: a reference cycle, so each response (and its body, 20 KB - 1.5 MB
+    here) lives until the cyclic garbage collector runs, which bytes alone never trigger. Over a long
+    pagination that is what made the peak memory grow (6.8x one page's, a bare httpx loop 7.1x).
+    Once the body is read and the stream closed, the body itself is the only stream the response
+    needs: replacing the bound stream breaks the cycle and frees each response as soon as it is dropped."""
+    if response.is_closed and response.is_stream_consumed:
+        try:
+            content = response.content
+        except httpx.ResponseNotRead:
+            return
+        response.stream = httpx.ByteStream(content)
+
+
 def __getattr__(name: str) -> object:
     """The client builders live in `_async_http.py` (written once) and `_sync_http.py` (generated)."""
     if name in ("AsyncClientTransport", "build_async_client"):

@@ -7,10 +7,19 @@ from __future__ import annotations
 
 import urllib.request
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 
-__all__ = ["ACCEPT_ENCODING", "ClientTransport", "build_client", "proxy_environment"]
+from ._http import LeanCookies, unbind
+
+__all__ = [
+    "ACCEPT_ENCODING",
+    "ClientTransport",
+    "LeanClient",
+    "build_client",
+    "proxy_environment",
+]
 
 #: Only the encodings `_guards.BodyReader` decodes with a bound on the decoded size.
 ACCEPT_ENCODING = "gzip, deflate"
@@ -25,6 +34,19 @@ def _headers(headers: dict[str, str]) -> dict[str, str]:
     if any(k.lower() == "accept-encoding" for k in headers):
         return headers
     return {"Accept-Encoding": ACCEPT_ENCODING, **headers}
+
+
+class LeanClient(httpx.Client):
+    """The `httpx.Client` craftapis builds for itself: `LeanCookies` and `unbind` (in `_http.py`)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._cookies = LeanCookies(self._cookies)
+
+    def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
+        response = super().send(request, **kwargs)
+        unbind(response)
+        return response
 
 
 class ClientTransport(httpx.BaseTransport):
@@ -73,7 +95,7 @@ def build_client(
         inner = ClientTransport(httpx.Client(trust_env=True, timeout=timeout), owned=True)
     else:
         inner = httpx.HTTPTransport()
-    return httpx.Client(
+    return LeanClient(
         base_url=base_url,
         transport=policy(inner, follow_redirects),
         timeout=timeout,
