@@ -40,11 +40,16 @@ class AsyncPageIterator(_Base[T]):
         while params is not None:
             page, params, seen = self._page(params, await self._fetch(params), seen)
             yield page
+            # dropped before the next fetch: at most one page is alive, not the last one and the next
+            del page
 
     async def __aiter__(self) -> AsyncIterator[T]:
         async for page in self.iter_pages():
-            for item in page.items:
+            items = page.items
+            del page
+            for item in items:
                 yield item
+            del items  # (see iter_pages) the next page is fetched only after this one is let go
 
     async def first_page(self) -> Page[T]:
         """The first page only (an empty page when there is none)."""

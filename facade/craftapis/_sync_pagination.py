@@ -42,10 +42,15 @@ class PageIterator(_Base[T]):
         while params is not None:
             page, params, seen = self._page(params, self._fetch(params), seen)
             yield page
+            # dropped before the next fetch: at most one page is alive, not the last one and the next
+            del page
 
     def __iter__(self) -> Iterator[T]:
         for page in self.iter_pages():
-            yield from page.items
+            items = page.items
+            del page
+            yield from items
+            del items  # (see iter_pages) the next page is fetched only after this one is let go
 
     def first_page(self) -> Page[T]:
         """The first page only (an empty page when there is none)."""
