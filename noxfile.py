@@ -45,7 +45,9 @@ def types(session: nox.Session) -> None:
     """mypy --strict on the facade."""
     session.install(*group("types"))
     session.install("-e", ".", "--no-deps")
-    session.install("httpx>=0.27,<0.29", "attrs", "python-dateutil", "pyjwt", "cryptography")
+    session.install(
+        "httpx>=0.27,<0.29", "attrs", "python-dateutil", "aiohttp", "httpx-aiohttp", "pyjwt", "cryptography"
+    )
     session.run("mypy")
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from ._http import LeanCookies, unbind
+from ._http import AsyncDefaultTransport, LeanCookies, unbind
 
 __all__ = [
     "ACCEPT_ENCODING",
@@ -92,7 +92,7 @@ def build_async_client(
     elif trust_env and proxy_environment():
         inner = AsyncClientTransport(httpx.AsyncClient(trust_env=True, timeout=timeout), owned=True)
     else:
-        inner = httpx.AsyncHTTPTransport()
+        inner = AsyncDefaultTransport()
     return AsyncLeanClient(
         base_url=base_url,
         transport=policy(inner, follow_redirects),

@@ -26,6 +26,7 @@ name stays importable from here.
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 import httpx
@@ -86,6 +87,73 @@ def unbind(response: httpx.Response) -> None:
         except httpx.ResponseNotRead:
             return
         response.stream = httpx.ByteStream(content)
+
+
+def _aiohttp_error(exc: BaseException) -> BaseException:
+    """The httpx error an aiohttp failure stands for. httpx-aiohttp 0.2 maps every
+    `ClientConnectionError` it does not know better (a server that hung up mid-response) to
+    `ConnectTimeout`, so craftapis would say "timed out" for a broken connection, and lets a bare
+    `TimeoutError` or a parser's `ClientResponseError` escape unmapped (past every `except
+    httpx.TransportError`). Connect failures, timeouts, broken connections and malformed responses
+    (llhttp's verdicts) become what httpx's own transport raises for each."""
+    import aiohttp
+
+    cause = exc.__cause__ if isinstance(exc, httpx.TransportError) and exc.__cause__ is not None else exc
+    message = f"{type(cause).__name__}: {cause}"
+    if isinstance(cause, aiohttp.ConnectionTimeoutError):
+        return httpx.ConnectTimeout(message)
+    if isinstance(cause, TimeoutError):
+        return httpx.ReadTimeout(message)
+    if isinstance(cause, aiohttp.ClientConnectorError):
+        return httpx.ConnectError(message)
+    if isinstance(cause, aiohttp.ClientConnectionError | aiohttp.ClientPayloadError):
+        return httpx.ReadError(message)
+    if isinstance(cause, aiohttp.ClientResponseError):  # the response could not be parsed
+        return httpx.RemoteProtocolError(message)
+    return exc
+
+
+class _RemappedStream(httpx.AsyncByteStream):
+    def __init__(self, inner: httpx.AsyncByteStream) -> None:
+        self._inner = inner
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        import aiohttp
+
+        try:
+            async for chunk in self._inner:
+                yield chunk
+        except (httpx.TransportError, TimeoutError, OSError, aiohttp.ClientError) as exc:
+            raise _aiohttp_error(exc) from exc
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+def AsyncDefaultTransport() -> httpx.AsyncBaseTransport:  # CapWords: unasync pairs it with DefaultTransport
+    """The transport under craftapis' async clients when the user gives none: aiohttp (llhttp, a
+    maintained C HTTP/1.1 parser) through the maintained `httpx-aiohttp` adapter, with errors mapped as
+    httpx's own transport maps them (`_aiohttp_error`). It serves 3-4x the requests per second of
+    httpx's `AsyncHTTPTransport` (httpcore + anyio) for 16 concurrent tasks on loopback."""
+    import aiohttp
+    from httpx_aiohttp import AiohttpTransport
+
+    class _Transport(AiohttpTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            try:
+                response = await super().handle_async_request(request)
+            except (httpx.TransportError, TimeoutError, OSError, aiohttp.ClientError) as exc:
+                raise _aiohttp_error(exc) from exc
+            response.stream = _RemappedStream(response.stream)  # type: ignore[arg-type]
+            return response
+
+    return _Transport()
+
+
+def DefaultTransport() -> httpx.BaseTransport:  # CapWords: the twin of AsyncDefaultTransport
+    """The transport under craftapis' sync clients when the user gives none: httpx's own (httpcore and
+    h11, a maintained HTTP/1.1 parser)."""
+    return httpx.HTTPTransport()
 
 
 def __getattr__(name: str) -> object:

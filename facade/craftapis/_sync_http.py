@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from ._http import LeanCookies, unbind
+from ._http import DefaultTransport, LeanCookies, unbind
 
 __all__ = [
     "ACCEPT_ENCODING",
@@ -94,7 +94,7 @@ def build_client(
     elif trust_env and proxy_environment():
         inner = ClientTransport(httpx.Client(trust_env=True, timeout=timeout), owned=True)
     else:
-        inner = httpx.HTTPTransport()
+        inner = DefaultTransport()
     return LeanClient(
         base_url=base_url,
         transport=policy(inner, follow_redirects),

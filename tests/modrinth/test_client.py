@@ -245,7 +245,9 @@ async def test_missing_user_agent_warns_once_per_process(
     message = str(warned[0].message)
     assert "blocks bare library user agents" in message and "user_agent=" in message
     assert warned[0].filename == __file__  # points at the line that built the client
-    assert loopback.requests[0].headers.get("User-Agent") == f"craftapis/{__version__}"
+    # header names are case-insensitive; the async default transport (aiohttp) sends them lower-case
+    sent = {name.lower(): value for name, value in loopback.requests[0].headers.items()}
+    assert sent.get("user-agent") == f"craftapis/{__version__}"
 
 
 def test_user_agent_must_be_one_line() -> None:
