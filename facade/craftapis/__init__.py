@@ -43,7 +43,6 @@ from ._version import __version__
 
 if TYPE_CHECKING:
     # What checkers and IDEs see; at runtime these names load on first use (`__getattr__` below).
-    from ._fasttransport import AsyncFastHTTPTransport, FastHTTPTransport
     from ._raw import RawResponse
     from ._unset import Unset
     from .builtbybit import (
@@ -89,10 +88,7 @@ _LAZY: dict[str, str] = {
     "RawResponse": "_raw",
 }
 # Opt-in HTTP/1.1 transports, faster than httpx's default (see bench/README.md); not the default yet.
-_LAZY_PRIVATE: dict[str, str] = {
-    "FastHTTPTransport": "_fasttransport",
-    "AsyncFastHTTPTransport": "_fasttransport",
-}
+_LAZY_PRIVATE: dict[str, str] = {}
 _LAZY.update(_LAZY_PRIVATE)
 
 
@@ -123,7 +119,6 @@ __all__ = [
     "AsyncBuiltByBit",
     "AsyncBuiltByBitV1",
     "AsyncEventsConsumer",
-    "AsyncFastHTTPTransport",
     "AsyncModrinth",
     "AsyncMoonrope",
     "AsyncPageIterator",
@@ -138,7 +133,6 @@ __all__ = [
     "ConflictError",
     "EventsConsumer",
     "Facets",
-    "FastHTTPTransport",
     "GoneError",
     "HashMismatchError",
     "HeaderRateLimiter",
