@@ -155,3 +155,42 @@ def record(session: nox.Session) -> None:
     Not a default session: it needs credentials and the network, and refuses to run in CI unless asked."""
     session.install("-e", ".", *group("test"))
     session.run("python", "scripts/record.py", *session.posargs)
+
+
+#: The peers bench/run.py measures craftapis against, each installed into a virtualenv of its own, with
+#: what each forgets to declare (modrinthpy imports aiohttp and requests_toolbelt; python-modrinth
+#: imports requests and dateutil).
+BENCH_PEERS = {
+    "modrinthpy": ["modrinthpy==0.1.0", "aiohttp", "requests_toolbelt"],
+    "modrinth-api-wrapper": ["modrinth-api-wrapper==1.0.0"],
+    "python-modrinth": ["python-modrinth==1.2.1", "requests", "python-dateutil"],
+}
+
+
+@nox.session(python=PYTHON, default=False)
+def bench(session: nox.Session) -> None:
+    """craftapis against its peers in one run (bench/run.py): J1-J4, memory, import time; prints one table.
+
+    Not a default session (it takes minutes and measures, it does not test). `-- --quick` for a smoke run.
+    modrinth4py needs Python >= 3.12: its row runs where such an interpreter exists.
+    """
+    import shutil
+
+    session.install("-e", ".")
+    peers_dir = Path(session.virtualenv.location).parent / "bench-peers"
+    args: list[str] = []
+    bin_dir = "Scripts" if os.name == "nt" else "bin"
+    newer = next((p for p in (shutil.which(f"python3.{m}") for m in (14, 13, 12)) if p), None)
+    peers = dict(BENCH_PEERS)
+    interpreters = {name: "python" for name in peers}
+    if newer:
+        peers["modrinth4py"] = ["modrinth4py==0.1.0"]
+        interpreters["modrinth4py"] = newer
+    for name, packages in peers.items():
+        venv = peers_dir / name
+        python = venv / bin_dir / "python"
+        if not python.exists():
+            session.run(interpreters[name], "-m", "venv", str(venv), external=True)
+        session.run(str(python), "-m", "pip", "install", "-q", *packages, external=True)
+        args += ["--peer", f"{name}={python}"]
+    session.run("python", "bench/run.py", *args, *session.posargs)

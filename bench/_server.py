@@ -41,9 +41,20 @@ from typing import Any
 
 __all__ = ["BenchServer", "project_payload", "search_payload", "versions_payload"]
 
-_REAL_PROJECT = (
-    Path(__file__).resolve().parents[2] / "shared" / "real-responses" / "modrinth" / "project-fabric-api.json"
+#: ../shared/real-responses beside the checkout (or $CRAFTAPIS_REAL_RESPONSES): read at run time, never copied.
+_REAL = (
+    Path(
+        os.environ.get("CRAFTAPIS_REAL_RESPONSES")
+        or Path(__file__).resolve().parents[2] / "shared" / "real-responses"
+    )
+    / "modrinth"
 )
+_REAL_PROJECT = _REAL / "project-fabric-api.json"
+#: 1.46 MB, 886 versions: the large list of the benchmarks
+_REAL_VERSIONS = _REAL / "project-viaversion-versions.json"
+_REAL_SEARCH = _REAL / "search_projects_response.json"
+#: total_hits of every search page: enough for the memory job's 100,000 paginated hits
+SEARCH_TOTAL = 100_000
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
@@ -170,6 +181,21 @@ def versions_payload(size: int = 1_000_000) -> list[dict[str, Any]]:
     return versions
 
 
+def real_search_hits(count: int = 100) -> list[dict[str, Any]] | None:
+    """``count`` hits made of the real search response's (trimmed to 3 by its recorder), cycled with
+    distinct ids and slugs; None when the recorded file is absent."""
+    if not _REAL_SEARCH.is_file():
+        return None
+    real = json.loads(_REAL_SEARCH.read_bytes())["hits"]
+    hits = []
+    for number in range(count):
+        hit = dict(real[number % len(real)])
+        hit["project_id"] = f"{hit['project_id'][:4]}{number:04d}"
+        hit["slug"] = f"{hit['slug']}-{number}"
+        hits.append(hit)
+    return hits
+
+
 def search_payload(hits: int = 20) -> dict[str, Any]:
     """A search page of ``hits`` synthetic results (Modrinth's default page is 10, max 100)."""
     rng = random.Random(3)
@@ -236,11 +262,19 @@ class _Routes:
     """Every response, serialized once: answering is a dictionary lookup."""
 
     def __init__(self, *, use_gzip: bool, real: bool) -> None:
+        hits = (real_search_hits(100) if real else None) or search_payload(100)["hits"]
+        # one serialized hit list per page size; a page is that list plus its offset (see _search)
+        self._hits = {n: json.dumps(hits[:n]).encode() for n in range(1, 101)}
+        versions = (
+            _REAL_VERSIONS.read_bytes()
+            if real and _REAL_VERSIONS.is_file()
+            else json.dumps(versions_payload()).encode()
+        )
         bodies = {
             # indented like the ~23 KB document the reference measurement used (compact it is ~16 KB)
             "project": json.dumps(project_payload(real=real), indent=2).encode(),
-            "versions": json.dumps(versions_payload()).encode(),
-            "search": json.dumps(search_payload()).encode(),
+            "versions": versions,
+            "search": self._search_body(20, 0),
             "missing": json.dumps(
                 {"error": "not_found", "description": "the requested route does not exist"}
             ).encode(),
@@ -269,9 +303,25 @@ class _Routes:
         elif len(segments) == 5 and segments[2] == b"project" and segments[4] == b"version":
             name = "versions"
         elif path == b"/v2/search":
-            name = "search"
+            return self._search(target)
         table = self.gzip if b"gzip" in headers.lower() else self.plain
         return table[name]
+
+    def _search_body(self, limit: int, offset: int) -> bytes:
+        count = max(0, min(limit, 100, SEARCH_TOTAL - offset))
+        hits = self._hits[count] if count else b"[]"
+        return b'{"hits":%s,"offset":%d,"limit":%d,"total_hits":%d}' % (hits, offset, limit, SEARCH_TOTAL)
+
+    def _search(self, target: bytes) -> bytes:
+        """Modrinth's paging: `limit` (default 10, clamped to 100) hits from `offset`."""
+        limit, offset = 10, 0
+        for pair in target.partition(b"?")[2].split(b"&"):
+            key, _, value = pair.partition(b"=")
+            if key == b"limit" and value.isdigit():
+                limit = min(int(value), 100)
+            elif key == b"offset" and value.isdigit():
+                offset = int(value)
+        return _response(b"200 OK", self._search_body(limit, offset))
 
 
 def _content_length(head: bytes) -> int:
