@@ -46,7 +46,14 @@ def types(session: nox.Session) -> None:
     session.install(*group("types"))
     session.install("-e", ".", "--no-deps")
     session.install(
-        "httpx>=0.27,<0.29", "attrs", "python-dateutil", "aiohttp", "httpx-aiohttp", "pyjwt", "cryptography"
+        "httpx>=0.27,<0.29",
+        "attrs",
+        "python-dateutil",
+        "aiohttp",
+        "httpx-aiohttp",
+        "orjson",
+        "pyjwt",
+        "cryptography",
     )
     session.run("mypy")
 
