@@ -94,7 +94,7 @@ def _list(value: str | None) -> list[str] | None:
 
 def _newest(versions: list[Version]) -> Version | None:
     # Modrinth lists a project's versions newest first; sort by publication date to be sure.
-    return max(versions, key=lambda v: str(v.date_published), default=None)
+    return max(versions, key=lambda v: v.date_published, default=None)
 
 
 def _primary(version: Version) -> VersionFile:
@@ -204,7 +204,7 @@ def versions(
         found = modrinth.get_project_versions(
             project, loaders=_list(loader), game_versions=_list(game_version)
         )
-    found.sort(key=lambda v: str(v.date_published), reverse=True)
+    found.sort(key=lambda v: v.date_published, reverse=True)
     if out.json:
         out.emit([plain(v) for v in found])
         return
