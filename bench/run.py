@@ -133,10 +133,13 @@ def row_modrinth4py(url: str) -> dict[str, Callable[[], Any]]:
     raise RuntimeError(f"modrinth4py {getattr(modrinth4py, '__version__', '?')}: no adapter written yet")
 
 
+BEFORE = "craftapis Modrinth, before (--before)"
+
 ROWS: dict[str, Callable[[str], dict[str, Callable[[], Any]]]] = {
     "httpx.Client + .json() (baseline)": row_httpx,
     "control: the baseline again": row_httpx,
     "craftapis Modrinth (default)": row_craftapis,
+    BEFORE: row_craftapis,
     "modrinthpy (aiohttp)": row_modrinthpy,
     "modrinth-api-wrapper (httpx, pydantic)": row_modrinth_api_wrapper,
     "python-modrinth (requests)": row_python_modrinth,
@@ -206,10 +209,12 @@ async def _j4_drive(one: Callable[[], Any]) -> int:
     return per_task * J4_TASKS
 
 
+J4_BEFORE = "craftapis AsyncModrinth, before (--before)"
 J4_ROWS: dict[str, Callable[[str], Any]] = {
     "httpx.AsyncClient + .json()": _j4_httpx,
     "aiohttp + .json()": _j4_aiohttp,
     "craftapis AsyncModrinth (default)": _j4_craftapis,
+    J4_BEFORE: _j4_craftapis,
     "modrinthpy (aiohttp)": _j4_modrinthpy,
 }
 
@@ -237,10 +242,16 @@ def _mem_httpx(url: str, hits: int) -> int:
     return seen
 
 
+MEM_BEFORE = "craftapis Modrinth.search(), before (--before)"
 MEM_ROWS: dict[str, Callable[[str, int], int]] = {
     "httpx offset loop over dicts": _mem_httpx,
     "craftapis Modrinth.search()": _mem_craftapis,
+    MEM_BEFORE: _mem_craftapis,
 }
+#: rows that run craftapis from another checkout (--before DIR): the same run measures before and after
+BEFORE_ROWS = {BEFORE, J4_BEFORE, MEM_BEFORE}
+#: the checkout each worker imports craftapis from (--before sets the one of BEFORE_ROWS)
+SOURCES: dict[str, Path | None] = {"now": ROOT, "before": None}
 
 
 def _peak(fn: Callable[[], Any]) -> int:
@@ -296,9 +307,15 @@ def worker(row: str, url: str) -> None:
 # -- the orchestrator ----------------------------------------------------------------------------------
 
 
+def _source_env(row: str) -> dict[str, str]:
+    root = SOURCES["before"] if row.split(":", 1)[-1] in BEFORE_ROWS else ROOT
+    assert root is not None
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(root / "facade"), str(root / "generated")])}
+
+
 class Worker:
     def __init__(self, row: str, python: str, url: str) -> None:
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "facade"), str(ROOT / "generated")])}
+        env = _source_env(row)
         if python != sys.executable:  # a peer's venv must not see craftapis or this venv's packages
             env.pop("PYTHONPATH")
         self.row = row
@@ -351,6 +368,9 @@ def time_jobs(
     workers: list[Worker] = []
     for row in ROWS:
         python = _python_for(row, peers)
+        if row == BEFORE and SOURCES["before"] is None:
+            status[row] = "not run: no --before checkout given"
+            continue
         if python is None:
             why = "needs Python >= 3.12, none on this machine; " if row == "modrinth4py" else ""
             status[row] = f"not run: {why}no interpreter for it (--peer {PEER_OF[row]}=PYTHON)"
@@ -380,7 +400,7 @@ def j4(url: str, peers: dict[str, str], repeats: int, seed: int) -> dict[str, li
     python = {row: (peers.get("modrinthpy") if "modrinthpy" in row else sys.executable) for row in J4_ROWS}
     rng = random.Random(seed)
     for _ in range(repeats):
-        order = [row for row in J4_ROWS if python[row]]
+        order = [row for row in J4_ROWS if python[row] and (row != J4_BEFORE or SOURCES["before"])]
         rng.shuffle(order)
         for row in order:
             w = Worker(f"j4:{row}", python[row] or sys.executable, url)
@@ -396,6 +416,8 @@ def j4(url: str, peers: dict[str, str], repeats: int, seed: int) -> dict[str, li
 def memory(url: str, hits: int) -> dict[str, dict[str, int]]:
     peaks = {}
     for row in MEM_ROWS:
+        if row == MEM_BEFORE and SOURCES["before"] is None:
+            continue
         w = Worker(f"mem:{row}", sys.executable, url)
         try:
             peaks[row] = w.ask(do="mem", row=row, hits=hits)
@@ -412,10 +434,18 @@ IMPORTS = {
 
 
 def import_times(runs: int) -> dict[str, float]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "facade"), str(ROOT / "generated")])}
-    times: dict[str, list[float]] = {name: [] for name in IMPORTS}
+    cases = [(name, statement, "now") for name, statement in IMPORTS.items()]
+    if SOURCES["before"] is not None:
+        cases += [(f"{n}, before", st, "before") for n, st in IMPORTS.items() if "craftapis" in n]
+    times: dict[str, list[float]] = {name: [] for name, _, _ in cases}
     for _ in range(runs):
-        for name, statement in IMPORTS.items():
+        for name, statement, source in cases:
+            root = SOURCES[source]
+            assert root is not None
+            env = {
+                **os.environ,
+                "PYTHONPATH": os.pathsep.join([str(root / "facade"), str(root / "generated")]),
+            }
             code = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
             out = subprocess.run(
                 [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
@@ -436,6 +466,12 @@ def main() -> None:
     parser.add_argument("--peer", action="append", default=[], metavar="NAME=PYTHON")
     parser.add_argument("--quick", action="store_true", help="a tenth of the calls")
     parser.add_argument("--seed", type=int, default=12)
+    parser.add_argument(
+        "--before",
+        type=Path,
+        metavar="DIR",
+        help="another checkout of craftapis (e.g. a git worktree of an older commit): its rows run beside",
+    )
     args = parser.parse_args()
     if args.worker:
         worker(args.worker, args.url)
@@ -443,6 +479,7 @@ def main() -> None:
     from _server import BenchServer
 
     peers = dict(item.split("=", 1) for item in args.peer)
+    SOURCES["before"] = args.before.resolve() if args.before else None
     scale = 10 if args.quick else 1
     rounds = max(3, 30 // scale)
     batch = {"J1": 20, "J2": 2, "J3": 20}
@@ -473,9 +510,18 @@ def report(
 ) -> str:
     results, status = timed["results"], timed["status"]
     base = {job: statistics.median(results["httpx.Client + .json() (baseline)"][job]) for job in JOBS}
+    before = SOURCES["before"]
+    revision = (
+        subprocess.run(
+            ["git", "-C", str(before), "log", "-1", "--format=%h %s"], capture_output=True, text=True
+        ).stdout
+        if before
+        else ""
+    )
     lines = [
         f"craftapis benchmark, {started}; Python {platform.python_version()} on {platform.machine()}, "
         f"{platform.system()}; load before: {load[0]}",
+        f"'before' rows: craftapis at {revision.strip()[:90]}" if before else "no 'before' rows (--before)",
         f"payloads: J1 project {sizes['project']:,} B, J2 versions {sizes['versions']:,} B, "
         f"J3 search page of 20 hits; medians of single calls, ratio to the baseline (< 1.00x is faster)",
         "",
@@ -506,7 +552,8 @@ def report(
         )
     lines += ["", "| import (fresh interpreter, median) | time | vs import httpx |", "|---|---:|---:|"]
     for name, seconds in imports.items():
-        lines.append(f"| `{name}` | {seconds * 1e3:.1f} ms | {seconds / imports['import httpx']:.2f}x |")
+        label = f"`{name.removesuffix(', before')}`" + (", before" if name.endswith(", before") else "")
+        lines.append(f"| {label} | {seconds * 1e3:.1f} ms | {seconds / imports['import httpx']:.2f}x |")
     lines += ["", f"load after: {load[1]}"]
     return "\n".join(lines)
 
