@@ -219,19 +219,21 @@ J4_ROWS: dict[str, Callable[[str], Any]] = {
 }
 
 
-def _mem_craftapis(url: str, hits: int) -> int:
+def _mem_craftapis(url: str) -> Callable[[int], int]:
+    """The client is built outside the measurement: the peak is the paging's, not the client's setup."""
     from craftapis.modrinth import Modrinth
 
-    with Modrinth(user_agent=USER_AGENT, base_url=url) as client:
-        return sum(1 for _ in client.search("x", limit=hits, page_size=100))
+    client = Modrinth(user_agent=USER_AGENT, base_url=url)
+    return lambda hits: sum(1 for _ in client.search("x", limit=hits, page_size=100))
 
 
-def _mem_httpx(url: str, hits: int) -> int:
+def _mem_httpx(url: str) -> Callable[[int], int]:
     import httpx
 
-    seen = 0
-    with httpx.Client() as client:
-        offset = 0
+    client = httpx.Client()
+
+    def run(hits: int) -> int:
+        seen = offset = 0
         while seen < hits:
             page = client.get(f"{url}/search", params={"query": "x", "offset": offset, "limit": 100}).json()
             for _ in page["hits"]:
@@ -239,11 +241,13 @@ def _mem_httpx(url: str, hits: int) -> int:
             if len(page["hits"]) < 100:
                 break
             offset += 100
-    return seen
+        return seen
+
+    return run
 
 
 MEM_BEFORE = "craftapis Modrinth.search(), before (--before)"
-MEM_ROWS: dict[str, Callable[[str, int], int]] = {
+MEM_ROWS: dict[str, Callable[[str], Callable[[int], int]]] = {
     "httpx offset loop over dicts": _mem_httpx,
     "craftapis Modrinth.search()": _mem_craftapis,
     MEM_BEFORE: _mem_craftapis,
@@ -267,9 +271,10 @@ def _peak(fn: Callable[[], Any]) -> int:
         tracemalloc.stop()
 
 
-def _memory_reply(fn: Callable[[str, int], int], url: str, hits: int) -> dict[str, int]:
-    fn(url, 100)  # warm up outside the measurement
-    return {"page": _peak(lambda: fn(url, 100)), "all": _peak(lambda: fn(url, hits))}
+def _memory_reply(make: Callable[[str], Callable[[int], int]], url: str, hits: int) -> dict[str, int]:
+    run = make(url)
+    run(100)  # warm up outside the measurement
+    return {"page": _peak(lambda: run(100)), "all": _peak(lambda: run(hits))}
 
 
 def worker(row: str, url: str) -> None:
