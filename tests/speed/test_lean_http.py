@@ -44,7 +44,7 @@ def gc_off() -> Iterator[None]:
         gc.enable()
 
 
-def _identity(inner: httpx.BaseTransport) -> httpx.BaseTransport:
+def _identity(inner: httpx.BaseTransport, follow_redirects: bool) -> httpx.BaseTransport:
     return inner
 
 
@@ -111,7 +111,7 @@ def test_a_plain_httpx_client_does_keep_the_cycle(gc_off: None) -> None:
 async def test_async_builder_builds_the_lean_client() -> None:
     http = build_async_client(
         base_url="http://127.0.0.1:9",
-        policy=lambda inner: inner,
+        policy=lambda inner, follow_redirects: inner,
         http_client=None,
         transport=httpx.MockTransport(_answer),
         timeout=httpx.Timeout(5),
