@@ -30,6 +30,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ConflictError",
+    "DownloadError",
     "GoneError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -510,6 +511,17 @@ class RedirectError(APIError):
     )
 
     location: str | None = None
+
+
+class DownloadError(APIError):
+    """A download that could not be written safely: a file name from the server that is not a plain
+    file name (NUL, path separators, a dotfile, too long), more bytes than the API lists for the file,
+    or a local failure (a full disk, a destination that is a directory). Nothing is left at the
+    destination; the `OSError`, if any, is the ``__cause__``."""
+
+    hint = (
+        "nothing was written; check the destination (free space, permissions) or report the file to the API"
+    )
 
 
 class SignatureError(APIError):

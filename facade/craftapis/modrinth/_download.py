@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from .._errors import APIError
+from .._errors import APIError, DownloadError
+from .._files import clean_stale_parts, file_mode, safe_filename
 from ._hashing import HASH_ALGORITHMS
 
 __all__ = ["DOWNLOAD_CHUNK", "AtomicDownload", "DownloadPlan", "HashMismatchError", "plan_download"]
@@ -100,13 +101,11 @@ def plan_download(version_or_file: Any, dest_path: str | os.PathLike[str], *, ve
     url = _attr(file, "url")
     if not isinstance(url, str):
         raise ValueError("this file has no download url")
-    # the file name comes from the server: keep only its last component (no "../" escapes)
-    filename = Path(str(_attr(file, "filename") or url.rsplit("/", 1)[-1])).name
+    # the file name comes from the server: it must be a plain file name (no "../", NUL, dotfile ...)
+    filename = str(_attr(file, "filename") or url.rsplit("/", 1)[-1])
     dest = Path(dest_path)
     if dest.is_dir():
-        if filename in ("", ".", ".."):
-            raise ValueError(f"cannot name the file from {filename!r}: pass a file path as dest_path")
-        dest = dest / filename
+        dest = dest / safe_filename(filename, url=url)
     if not dest.parent.is_dir():
         raise FileNotFoundError(
             f"the folder {dest.parent} does not exist: create it, or pass another dest_path"
@@ -141,15 +140,50 @@ class AtomicDownload:
 
     def __init__(self, plan: DownloadPlan) -> None:
         self.plan = plan
-        fd, name = tempfile.mkstemp(prefix=f".{plan.dest.name}.", suffix=".part", dir=plan.dest.parent)
+        if plan.dest.is_dir():
+            raise DownloadError(
+                f"the destination {plan.dest} is a directory; nothing was downloaded",
+                method="GET",
+                url=plan.url,
+            )
+        clean_stale_parts(plan.dest)
+        try:
+            fd, name = tempfile.mkstemp(prefix=f".{plan.dest.name}.", suffix=".part", dir=plan.dest.parent)
+        except OSError as exc:
+            raise self._local_error(exc, "could not create the temporary file") from exc
         self._tmp = Path(name)
         self._file = os.fdopen(fd, "wb")
+        # mkstemp makes 0600; the file gets what the umask gives any new file (0644 under 022), so a
+        # game server running as another user can read its mods
+        with contextlib.suppress(OSError):
+            os.chmod(fd, file_mode())
         self._hasher = hashlib.new(plan.algorithm) if plan.algorithm else None
         self.written = 0
         self._done = False
 
+    def _local_error(self, exc: OSError, what: str) -> DownloadError:
+        return DownloadError(
+            f"{what} for {self.plan.dest} ({type(exc).__name__}: {exc.strerror or exc}); nothing was written",
+            method="GET",
+            url=self.plan.url,
+        )
+
     def write(self, chunk: bytes) -> None:
-        self._file.write(chunk)
+        """Append a chunk; `DownloadError` (and nothing left) past the listed size or on a full disk."""
+        size = self.plan.size
+        if size is not None and self.written + len(chunk) > size:
+            self.abort()
+            raise DownloadError(
+                f"the server sent more than the {size} bytes listed for {self.plan.filename!r}; the "
+                "download was stopped there and nothing was written",
+                method="GET",
+                url=self.plan.url,
+            )
+        try:
+            self._file.write(chunk)
+        except OSError as exc:
+            self.abort()
+            raise self._local_error(exc, "writing failed") from exc
         if self._hasher is not None:
             self._hasher.update(chunk)
         self.written += len(chunk)
@@ -164,9 +198,13 @@ class AtomicDownload:
     def commit(self) -> Path:
         """Verify, then atomically move into place; `HashMismatchError` (and no file) on a mismatch."""
         plan = self.plan
-        self._file.flush()
-        os.fsync(self._file.fileno())
-        self._file.close()
+        try:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._file.close()
+        except OSError as exc:
+            self.abort()
+            raise self._local_error(exc, "writing failed") from exc
         if self._hasher is not None and plan.expected is not None:
             actual = self._hasher.hexdigest()
             if actual != plan.expected:
@@ -180,7 +218,11 @@ class AtomicDownload:
                     path=plan.dest,
                     url=plan.url,
                 )
-        os.replace(self._tmp, plan.dest)
+        try:
+            os.replace(self._tmp, plan.dest)
+        except OSError as exc:
+            self.abort()
+            raise self._local_error(exc, "moving the file into place failed") from exc
         self._done = True
         return plan.dest
 

@@ -305,7 +305,9 @@ class Modrinth(_ModrinthCore, BulkLookups, SyncAPIClient):
             while True:
                 attempt += 1
                 wait: float | None = None
-                request = {"method": "GET", "url": plan.url}
+                # identity: the listed size and hash are of the file itself, and a compressed body could
+                # expand a chunk far past what is written at a time
+                request = {"method": "GET", "url": plan.url, "headers": {"Accept-Encoding": "identity"}}
                 with self._stream(request, auth=self._download_auth(plan.url)) as response:
                     try:
                         total = plan.size if plan.size is not None else content_length(response)

@@ -13,6 +13,7 @@ and a small text body where an archive of another size was expected is the serve
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -22,6 +23,8 @@ from typing import Any, BinaryIO, Final
 
 import httpx
 
+from .._errors import DownloadError
+from .._files import clean_stale_parts, file_mode
 from ._errors import RailcraftDownloadError, decode_error
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "ArchiveFile", "Progress", "archive_target", "broken", "judge_body"]
@@ -56,15 +59,35 @@ class ArchiveFile:
         self.total = total
         self.received = 0
         self._progress = progress
+        if target.is_dir():  # found before a byte is downloaded, not after the first chunk
+            raise DownloadError(f"the destination {target} is a directory; pass a file path")
         directory = target.parent
-        fd, name = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".part")
+        clean_stale_parts(target)
+        try:
+            fd, name = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".part")
+        except OSError as exc:
+            raise DownloadError(f"could not create a file beside {target} ({exc.strerror or exc})") from exc
         self.temp_path = Path(name)
         self._file: BinaryIO = os.fdopen(fd, "wb")
+        with contextlib.suppress(OSError):  # mkstemp makes 0600; the umask decides, as for any new file
+            os.chmod(fd, file_mode())
 
     def write(self, chunk: bytes) -> None:
         if not chunk:
             return
-        self._file.write(chunk)
+        if self.total is not None and self.received + len(chunk) > self.total:
+            self.discard()
+            raise DownloadError(
+                f"the server sent more than the {self.total} bytes announced (size_raw) for {self.target}; "
+                "the download was stopped there and nothing was written"
+            )
+        try:
+            self._file.write(chunk)
+        except OSError as exc:
+            self.discard()
+            raise DownloadError(
+                f"writing {self.target} failed ({exc.strerror or exc}); nothing was written"
+            ) from exc
         self.received += len(chunk)
         if self._progress is not None:
             self._progress(self.received, self.total)
