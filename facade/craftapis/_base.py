@@ -219,6 +219,9 @@ class _ClientCore:
         init = cls.__dict__.get("__init__")
         if init is not None:
             _expand_options(init)
+        from ._validate import validate_class
+
+        validate_class(cls)  # every friendly method checks its arguments before anything is sent
 
     def _setup(
         self,

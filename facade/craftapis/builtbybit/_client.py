@@ -149,7 +149,10 @@ def _complete_body(event_ids: Iterable[int]) -> Any:
         PostV2EventsCompleteBody,
     )
 
-    return PostV2EventsCompleteBody(event_ids=[int(i) for i in event_ids])
+    ids: list[object] = [event_ids] if isinstance(event_ids, str | bytes) else list(event_ids)
+    if not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+        raise TypeError("event_ids must be a list of event ids (int), as events() returns them")
+    return PostV2EventsCompleteBody(event_ids=[int(i) for i in ids])  # type: ignore[call-overload]
 
 
 def _upgrade_body(preauthorize: bool, scopes: str | Iterable[str] | None) -> Any:

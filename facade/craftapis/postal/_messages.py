@@ -162,7 +162,7 @@ def build_send_message(
         reply_to=UNSET if reply_to is None else reply_to,
         plain_body=UNSET if plain_body is None else plain_body,
         html_body=UNSET if html_body is None else html_body,
-        attachments=UNSET if attachments is None else [_attachment(a) for a in attachments],
+        attachments=UNSET if attachments is None else [_attachment(a) for a in _attachment_list(attachments)],
         headers=UNSET if headers is None else SendMessageRequestHeaders.from_dict(dict(headers)),
         bounce=UNSET if bounce is None else bounce,
     )
@@ -231,6 +231,15 @@ def build_send_raw(
         data=base64.b64encode(raw).decode("ascii"),
         bounce=UNSET if bounce is None else bounce,
     )
+
+
+def _attachment_list(attachments: Iterable[AttachmentLike]) -> Iterable[AttachmentLike]:
+    if isinstance(attachments, str | bytes | os.PathLike | tuple):
+        raise TypeError(
+            "attachments must be a list of attachments (paths, (name, bytes) pairs, ...), not one: "
+            "wrap it in a list"
+        )
+    return attachments
 
 
 def build_message_request(
