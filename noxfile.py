@@ -187,7 +187,12 @@ def bench(session: nox.Session) -> None:
     peers_dir = Path(session.virtualenv.location).parent / "bench-peers"
     args: list[str] = []
     bin_dir = "Scripts" if os.name == "nt" else "bin"
-    newer = next((p for p in (shutil.which(f"python3.{m}") for m in (14, 13, 12)) if p), None)
+    import subprocess
+
+    def runs(path: str | None) -> bool:  # a pyenv shim can exist for a version that is not active
+        return bool(path) and subprocess.run([str(path), "-c", "pass"], capture_output=True).returncode == 0
+
+    newer = next((p for p in (shutil.which(f"python3.{m}") for m in (14, 13, 12)) if runs(p)), None)
     peers = dict(BENCH_PEERS)
     interpreters = {name: "python" for name in peers}
     if newer:
