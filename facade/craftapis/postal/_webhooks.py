@@ -20,8 +20,10 @@ import base64
 import binascii
 import functools
 import json
+import math
 import re
-from collections.abc import Mapping
+import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -78,15 +80,34 @@ def _header_key(name: str) -> str:
     return key[5:] if key.startswith("http-") else key
 
 
-def _find_header(headers: Mapping[str, str], name: str) -> str | None:
-    value = headers.get(name)
-    if value is not None:
-        return value
+_ABSENT: Any = object()
+
+
+def _header_pairs(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> list[tuple[object, object]]:
+    """The request's headers as (name, value) pairs: a mapping, or a list of pairs (ASGI, raw WSGI)."""
+    if isinstance(headers, Mapping):
+        return list(headers.items())
+    if isinstance(headers, str | bytes) or not isinstance(headers, Iterable):
+        raise TypeError(
+            f"headers must be a mapping or a list of (name, value) pairs, got {type(headers).__name__}"
+        )
+    pairs: list[tuple[object, object]] = []
+    for item in headers:
+        if not isinstance(item, tuple | list) or len(item) != 2:
+            raise TypeError(f"headers must be (name, value) pairs, got an item {type(item).__name__}")
+        name, value = item
+        pairs.append((name.decode("latin-1") if isinstance(name, bytes) else name, value))
+    return pairs
+
+
+def _find_header(pairs: list[tuple[object, object]], name: str) -> Any:
+    """The header's value (str, bytes decoded), `_ABSENT` when no header has this name, or the value
+    as given when it is not text (None ...): present but unusable, which must not count as absent."""
     wanted = _header_key(name)
-    for key, candidate in headers.items():
+    for key, value in pairs:
         if isinstance(key, str) and _header_key(key) == wanted:
-            return candidate
-    return None
+            return value.decode("latin-1") if isinstance(value, bytes) else value
+    return _ABSENT
 
 
 @functools.lru_cache(maxsize=16)
@@ -125,21 +146,45 @@ def load_public_key(public_key: str | bytes | RSAPublicKey) -> RSAPublicKey:
         return _load_key_text(public_key.encode("ascii", "replace"))
     if isinstance(public_key, bytes | bytearray):
         return _load_key_text(bytes(public_key))
-    if hasattr(public_key, "verify") and hasattr(public_key, "public_numbers"):
+    try:
+        from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey as _RSA
+    except ImportError as exc:
+        raise ImportError(_CRYPTO_MISSING) from exc
+    if isinstance(public_key, _RSA):
         return public_key
+    if hasattr(public_key, "public_key") and callable(getattr(public_key, "public_key", None)):
+        raise ValueError(
+            "public_key is a private key or another key object: pass Postal's RSA *public* key "
+            f"(got {type(public_key).__name__})"
+        )
     raise TypeError(
         f"public_key must be PEM/base64 text or an RSA public key, got {type(public_key).__name__}"
     )
 
 
 def verify_webhook(
-    body: bytes | str, headers: Mapping[str, str], public_key: str | bytes | RSAPublicKey
+    body: bytes | str,
+    headers: Mapping[str, str] | Iterable[tuple[str, str]],
+    public_key: str | bytes | RSAPublicKey,
+    *,
+    allow_sha1: bool = True,
+    max_age: float | None = None,
+    now: float | None = None,
 ) -> None:
     """Check that Postal signed ``body`` (the raw request body, unparsed) with ``public_key``.
 
     Uses ``X-Postal-Signature-256`` (RSA-SHA256) when present; only when it is absent falls back to the
     legacy ``X-Postal-Signature`` (RSA-SHA1) that older Postal versions send alone. ``headers`` is any
-    mapping of the request's headers (any case; WSGI ``HTTP_X_POSTAL_SIGNATURE_256`` keys work too).
+    mapping of the request's headers, or a list of (name, value) pairs (any case; WSGI
+    ``HTTP_X_POSTAL_SIGNATURE_256`` keys work too). A SHA-256 header that is present but empty or not
+    text (``None``) is a failure, never a reason to fall back to SHA-1.
+
+    Args:
+        allow_sha1: accept the legacy SHA-1 signature when no SHA-256 one is sent (default True, for
+            old Postal versions); False requires ``X-Postal-Signature-256``.
+        max_age: reject a correctly signed body whose ``timestamp`` is older than this many seconds
+            (or more than 60 s in the future): a replayed webhook. None (default) does not check.
+        now: the current UNIX time for ``max_age`` (default: ``time.time()``).
 
     Raises:
         SignatureError: no signature header, a malformed one, or one that does not match the body
@@ -153,17 +198,24 @@ def verify_webhook(
     from cryptography.hazmat.primitives.asymmetric import padding
 
     raw = body.encode("utf-8") if isinstance(body, str) else bytes(body)
-    signature = _find_header(headers, SIGNATURE_SHA256_HEADER)
+    pairs = _header_pairs(headers)
+    signature = _find_header(pairs, SIGNATURE_SHA256_HEADER)
     header = SIGNATURE_SHA256_HEADER
     algorithm: hashes.HashAlgorithm = hashes.SHA256()
-    if signature is None:  # only then: a present but wrong SHA-256 signature must never fall back
-        signature = _find_header(headers, SIGNATURE_HEADER)
+    if signature is _ABSENT and allow_sha1:  # only then: a present SHA-256 header must never fall back
+        signature = _find_header(pairs, SIGNATURE_HEADER)
         header, algorithm = SIGNATURE_HEADER, hashes.SHA1()
-    if signature is None:
-        raise SignatureError(
-            f"the request has neither {SIGNATURE_SHA256_HEADER} nor {SIGNATURE_HEADER}: it was not signed "
-            "by Postal (or a proxy dropped the headers); reject it"
+    if signature is _ABSENT:
+        wanted = (
+            f"neither {SIGNATURE_SHA256_HEADER} nor {SIGNATURE_HEADER}"
+            if allow_sha1
+            else f"no {SIGNATURE_SHA256_HEADER} (allow_sha1=False)"
         )
+        raise SignatureError(
+            f"the request has {wanted}: it was not signed by Postal (or a proxy dropped the headers); reject it"
+        )
+    if not isinstance(signature, str) or not signature.strip():
+        raise SignatureError(f"{header} is present but empty or not text; reject the request")
     try:
         decoded = base64.b64decode(signature.strip(), validate=True)
     except (binascii.Error, ValueError):
@@ -175,6 +227,29 @@ def verify_webhook(
             f"{header} does not match the body: the body was modified, or it was signed by another "
             "server's key; reject the request (check public_key if every request fails)"
         ) from None
+    if max_age is not None:
+        _check_age(raw, max_age, time.time() if now is None else now)
+
+
+def _check_age(raw: bytes, max_age: float, now: float) -> None:
+    try:
+        stamp = json.loads(raw, parse_constant=_no_constant).get("timestamp")
+    except (ValueError, RecursionError, AttributeError):
+        stamp = None
+    if not isinstance(stamp, int | float) or isinstance(stamp, bool) or not math.isfinite(stamp):
+        raise SignatureError(
+            "the signed body has no numeric timestamp, so max_age cannot be checked; reject it"
+        )
+    age = now - float(stamp)
+    if age > max_age or age < -60.0:
+        raise SignatureError(
+            f"the webhook's timestamp is {age:.0f} s old, outside max_age={max_age:g} s: a replay or a "
+            "wrong clock; reject it"
+        )
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
 
 
 # -- events -----------------------------------------------------------------------------------------
@@ -282,9 +357,11 @@ def parse_webhook(body: bytes | str | Mapping[str, object]) -> WebhookEvent[obje
         data: Any = body
     else:
         try:
-            data = json.loads(body)
+            data = json.loads(body, parse_constant=_no_constant)
         except ValueError as exc:
             raise ValueError(f"the webhook body is not JSON ({exc}); was it a Postal webhook?") from None
+        except RecursionError:
+            raise ValueError("the webhook body is JSON nested too deeply: not a Postal webhook") from None
     if not isinstance(data, Mapping) or not isinstance(data.get("event"), str):
         raise ValueError(
             "the webhook body has no 'event' name: not a Postal webhook {event, timestamp, payload, uuid}"
@@ -296,7 +373,7 @@ def parse_webhook(body: bytes | str | Mapping[str, object]) -> WebhookEvent[obje
         "event": name,
         "uuid": uuid if isinstance(uuid, str) else None,
         "timestamp": float(timestamp)
-        if isinstance(timestamp, int | float) and not isinstance(timestamp, bool)
+        if isinstance(timestamp, int | float) and not isinstance(timestamp, bool) and math.isfinite(timestamp)
         else None,
         "raw": data,
     }
