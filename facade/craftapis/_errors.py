@@ -174,6 +174,22 @@ def _request_of(response: httpx.Response) -> httpx.Request | None:
         return None
 
 
+#: Headers that carry credentials whatever their name says.
+_CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
+
+
+def _redacted_request(request: httpx.Request) -> httpx.Request:
+    """A copy of `request` fit to travel with an error: credential headers and secret-named ones
+    replaced by REDACTED, secret query values redacted, and no body (form bodies carry secrets)."""
+    headers = httpx.Headers(
+        [
+            (name, REDACTED if name.lower() in _CREDENTIAL_HEADERS or is_secret_name(name) else value)
+            for name, value in request.headers.multi_items()
+        ]
+    )
+    return httpx.Request(request.method, redact_url(request.url) or "", headers=headers)
+
+
 _E = TypeVar("_E", bound="APIError")
 
 
@@ -235,6 +251,10 @@ class APIError(Exception):
         self.message = message
         self.method = method
         self.url = redact_url(url)
+        if response is not None and request is not None:
+            # exc.response.request must not hand the token (or a form body's secret) to whoever logs
+            # or inspects the error; the response itself is unchanged
+            response.request = _redacted_request(request)
         self.response = response
         self.body = body
 

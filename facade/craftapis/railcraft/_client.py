@@ -26,6 +26,7 @@ from .._context import IDEMPOTENT_EXTENSION
 from .._errors import ResponseParseError
 from .._ratelimit import NoRateLimiter
 from .._retry import RetryPolicy
+from .._secret import Secret
 from ._errors import decode_error
 from ._form import ARRAY_STYLES, FORM_CONTENT_TYPE, ArrayStyle, encode_form
 from ._paths import resolve_paths
@@ -86,7 +87,8 @@ class _RailcraftCore:
 
     base_url: str
     _client_id: str | None
-    _client_secret: str | None
+    #: a `Secret`: `vars(client)` and reprs show `Secret('***')`
+    _client_secret: Secret | None
 
     def _configure(
         self,
@@ -103,7 +105,7 @@ class _RailcraftCore:
             if value is not None and (not isinstance(value, str) or not value):
                 raise ValueError(f"{name} must be a non-empty string")
         self._client_id = client_id
-        self._client_secret = client_secret
+        self._client_secret = Secret(client_secret) if client_secret is not None else None
         self._paths = resolve_paths(paths)
         self._array_style: ArrayStyle = array_style
 
@@ -121,7 +123,7 @@ class _RailcraftCore:
         form = dict(fields)
         if token is not None:
             form["client_id"] = self._client_id
-            form["client_secret"] = self._client_secret
+            form["client_secret"] = self._client_secret.get() if self._client_secret is not None else None
             form["token"] = token
         return {
             "method": "POST",
@@ -134,7 +136,12 @@ class _RailcraftCore:
 
     def _acquire_request(self) -> dict[str, Any]:
         return self._form_request(
-            "auth.acquire_token", {"client_id": self._client_id, "client_secret": self._client_secret}, None
+            "auth.acquire_token",
+            {
+                "client_id": self._client_id,
+                "client_secret": self._client_secret.get() if self._client_secret is not None else None,
+            },
+            None,
         )
 
     @staticmethod
