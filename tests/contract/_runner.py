@@ -23,6 +23,7 @@ so requests and parsers meet both the documented examples and complete objects.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import email.parser
 import email.policy
 import enum
@@ -40,6 +41,7 @@ import pytest
 from craftapis import APIError, NoRateLimiter, ResponseParseError, RetryPolicy
 from craftapis._base import SyncAPIClient
 from craftapis._errors import error_class_for_status
+from dateutil.parser import isoparse
 
 from ._calls import FAKE_SECRET, CallBuilder, PreparedCall, shape
 from ._prism import PrismServer, ServedDocument
@@ -496,8 +498,23 @@ def _differences(again: Any, body: Any, path: str) -> Iterator[str]:
     elif _is_number(again) and _is_number(body):
         if float(again) != float(body):
             yield f"{path or '(root)'}: {body!r} became {again!r}"
+    elif _instant(again) is not None and _instant(body) is not None:
+        # a date-time is a datetime in the models: it comes back as RFC 3339 of the same instant
+        # ('...37.0Z' as '...37Z'), not as the same characters
+        if _instant(again) != _instant(body):
+            yield f"{path or '(root)'}: {body!r} became {again!r}"
     elif again != body or type(again) is not type(body):
         yield f"{path or '(root)'}: {body!r:.60} became {again!r:.60}"
+
+
+_RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)", re.I)
+
+
+def _instant(value: Any) -> datetime.datetime | None:
+    """The instant an RFC 3339 date-time string names, else None."""
+    if not isinstance(value, str) or not _RFC3339.fullmatch(value):
+        return None
+    return isoparse(value)
 
 
 def _is_number(value: Any) -> bool:
