@@ -102,6 +102,7 @@ class NoRateLimiter:
     __slots__ = ()
 
     def reserve(self, request: httpx.Request) -> float:
+        """Always ``0.0``: no pacing."""
         return 0.0
 
     def observe(
@@ -112,6 +113,7 @@ class NoRateLimiter:
         *,
         wait_hint: float | None = None,
     ) -> None:
+        """Nothing to learn: no pacing."""
         return None
 
     def __repr__(self) -> str:
@@ -504,6 +506,7 @@ class HeaderRateLimiter:
     # -- the protocol --------------------------------------------------------------------------
 
     def reserve(self, request: httpx.Request) -> float:
+        """See :class:`RateLimiter`: ``0.0`` when a slot of the current window is taken, else seconds to wait."""
         wait, tag = self._store.apply(self.budget_key(request), self._new, _HeaderState.loads, self._reserve)
         if tag is not None:
             request.extensions[_HEADER_TAG] = tag
@@ -517,6 +520,7 @@ class HeaderRateLimiter:
         *,
         wait_hint: float | None = None,
     ) -> None:
+        """See :class:`RateLimiter`: learn the window from the ``X-Ratelimit-*`` headers (and a 429's wait)."""
         tag = request.extensions.pop(_HEADER_TAG, None)
         limit = remaining = reset = None
         if response is not None:  # parse outside the store's lock
@@ -846,6 +850,7 @@ class BucketRateLimiter:
         return 0.0, (b.uid, probe, b.wid)
 
     def reserve(self, request: httpx.Request) -> float:
+        """See :class:`RateLimiter`: a slot of the request's bucket (READ or WRITE), or seconds to wait."""
         name = self._bucket_of(request)
         wait, tag = self._store.apply(
             self.budget_key(request, name), self._factory(name), _BucketState.loads, self._reserve
@@ -862,6 +867,7 @@ class BucketRateLimiter:
         *,
         wait_hint: float | None = None,
     ) -> None:
+        """See :class:`RateLimiter`: a 429 pauses the request's bucket for its ``Retry-After``; answers teach the window."""
         tag = request.extensions.pop(_BUCKET_TAG, None)
         name = tag[0] if tag is not None else self._bucket_of(request)
         status = response.status_code if response is not None else None

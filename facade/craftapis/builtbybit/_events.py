@@ -65,6 +65,7 @@ class IdleBackoff:
         return wait
 
     def reset(self) -> None:
+        """Start again from `initial` (after a poll that handed something over)."""
         self._current = self.initial
 
 

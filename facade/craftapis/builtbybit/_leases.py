@@ -156,6 +156,7 @@ class RedisEventLeases:
             logger.info("Redis at %s answers again: event leases are back", self.where)
 
     def acquire(self, event_id: int) -> bool:
+        """See `EventLeases.acquire`: claim the event (SET NX with the lease's expiry); False if held or done."""
         try:
             taken = bool(self._acquire(keys=self._keys(event_id), args=[self.owner, self._lease_ms]))
         except self._errors as exc:
@@ -165,18 +166,21 @@ class RedisEventLeases:
         return taken
 
     def extend(self, event_id: int) -> None:
+        """See `EventLeases.extend`: renew this consumer's claim for another `lease` seconds."""
         try:
             self._extend(keys=self._keys(event_id)[:1], args=[self.owner, self._lease_ms])
         except self._errors as exc:
             self._unavailable(exc)
 
     def release(self, event_id: int) -> None:
+        """See `EventLeases.release`: give the claim up so another consumer may take the event."""
         try:
             self._release(keys=self._keys(event_id)[:1], args=[self.owner])
         except self._errors as exc:
             self._unavailable(exc)
 
     def completed(self, event_ids: Iterable[int]) -> None:
+        """See `EventLeases.completed`: replace the claims by done markers (kept `done_ttl` seconds)."""
         try:
             for event_id in event_ids:
                 self._done(keys=self._keys(event_id), args=[self.owner, self._done_ms])

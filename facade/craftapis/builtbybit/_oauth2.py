@@ -249,6 +249,7 @@ class OAuth2Session(httpx.Auth):
 
     @property
     def client_id(self) -> str:
+        """The OAuth2 client id of the application (the secret is never shown)."""
         return self._client_id
 
     @property

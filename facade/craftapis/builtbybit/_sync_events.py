@@ -90,6 +90,7 @@ class EventsConsumer:
 
     @property
     def stats(self) -> ConsumerStats:
+        """What the consumer did so far (`ConsumerStats`): polls, handled, failed, completed, rejected."""
         return self._core.stats
 
     def stop(self) -> None:
