@@ -6,20 +6,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.faults.apis import APIS, Api
+from tests.faults.apis import Api
+
+# the same sync/async twins and per-API parametrisation as the fault matrix (defined once there)
+from tests.faults.conftest import api, mode
 
 from .server import HostileServer, Recorder
 
-
-@pytest.fixture(params=["sync", "async"])
-def mode(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture(params=APIS, ids=[api.name for api in APIS])
-def api(request: pytest.FixtureRequest) -> Api:
-    result: Api = request.param
-    return result
+__all__ = ["api", "elsewhere", "hostile", "mode"]
 
 
 @pytest.fixture
