@@ -6,6 +6,7 @@ The public surface is re-exported here; every other module is private. Generated
 
 from typing import TYPE_CHECKING
 
+from ._async_pagination import AsyncPageIterator
 from ._context import CallOptions, call_options
 from ._errors import (
     APIConnectionError,
@@ -28,7 +29,7 @@ from ._errors import (
     UnprocessableEntityError,
 )
 from ._guards import Limits
-from ._pagination import AsyncPageIterator, Page, PageIterator
+from ._pagination import Page
 from ._ratelimit import (
     BucketRateLimiter,
     HeaderRateLimiter,
@@ -40,6 +41,7 @@ from ._ratelimit import (
     RedisStore,
 )
 from ._retry import RetryPolicy
+from ._sync_pagination import PageIterator
 from ._version import __version__
 
 if TYPE_CHECKING:

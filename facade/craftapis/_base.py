@@ -49,9 +49,9 @@ from ._transport import BUFFER_EXTENSION
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from ._async_base import AsyncAPIClient as AsyncAPIClient
+    from ._async_base import AsyncAPIClient
     from ._raw import RawResponses
-    from ._sync_base import SyncAPIClient as SyncAPIClient
+    from ._sync_base import SyncAPIClient
 
 __all__ = ["ApiProfile", "Operations", "QueryParams", "content_length", "operation_names"]
 
@@ -494,16 +494,3 @@ class _OperationGroup:
         return [
             n[len(prefix) :] for n in operation_names(self._client._profile.package) if n.startswith(prefix)
         ]
-
-
-def __getattr__(name: str) -> type[_ClientCore]:
-    """The base clients live in their own modules (one written, one generated); imported on first use."""
-    if name == "AsyncAPIClient":
-        from ._async_base import AsyncAPIClient
-
-        return AsyncAPIClient
-    if name == "SyncAPIClient":
-        from ._sync_base import SyncAPIClient
-
-        return SyncAPIClient
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -19,27 +19,20 @@ A client craftapis creates gets `PolicyTransport` (retries, pacing) around the u
 httpx's own. A client the *user* passes in keeps doing the I/O (their proxies, TLS, mounts, hooks);
 craftapis puts its policy in front of it through `ClientTransport` and never closes it.
 
-The builders are written once (`_async_http.py`) and the sync ones generated (`_sync_http.py`); every
-name stays importable from here.
+The builders are written once (`_async_http.py`) and the sync ones generated (`_sync_http.py`); import
+them from those modules.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
 
 import httpx
 
 from ._errors import redact_url
 
-if TYPE_CHECKING:
-    from ._async_http import AsyncClientTransport as AsyncClientTransport
-    from ._async_http import build_async_client as build_async_client
-    from ._sync_http import ClientTransport as ClientTransport
-    from ._sync_http import build_client as build_client
-
-__all__ = ["DEFAULT_TIMEOUT", "AsyncClientTransport", "ClientTransport", "build_async_client", "build_client"]
+__all__ = ["DEFAULT_TIMEOUT"]
 
 
 class _RedactURLs(logging.Filter):
@@ -154,16 +147,3 @@ def DefaultTransport() -> httpx.BaseTransport:  # CapWords: the twin of AsyncDef
     """The transport under craftapis' sync clients when the user gives none: httpx's own (httpcore and
     h11, a maintained HTTP/1.1 parser)."""
     return httpx.HTTPTransport()
-
-
-def __getattr__(name: str) -> object:
-    """The client builders live in `_async_http.py` (written once) and `_sync_http.py` (generated)."""
-    if name in ("AsyncClientTransport", "build_async_client"):
-        from . import _async_http
-
-        return getattr(_async_http, name)
-    if name in ("ClientTransport", "build_client"):
-        from . import _sync_http
-
-        return getattr(_sync_http, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -10,21 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, Never, Protocol, TypeVar, cast
+from typing import Generic, Never, Protocol, TypeVar, cast
 
-if TYPE_CHECKING:
-    from ._async_pagination import AsyncPageIterator as AsyncPageIterator
-    from ._sync_pagination import PageIterator as PageIterator
-
-__all__ = [
-    "AsyncPageIterator",
-    "FixedSizePaging",
-    "OffsetPaging",
-    "Page",
-    "PageIterator",
-    "PageNumberPaging",
-    "PagingStrategy",
-]
+__all__ = ["FixedSizePaging", "OffsetPaging", "Page", "PageNumberPaging", "PagingStrategy"]
 
 T = TypeVar("T")
 Params = dict[str, object]
@@ -197,16 +185,3 @@ class _Base(Generic[T]):
         if self._limit is not None and seen >= self._limit:
             nxt = None
         return Page(items, params, self._strategy.total(body), body), nxt, seen
-
-
-def __getattr__(name: str) -> type[_Base[Any]]:
-    """The iterators live in their own modules (one written, one generated); imported on first use."""
-    if name == "AsyncPageIterator":
-        from ._async_pagination import AsyncPageIterator
-
-        return AsyncPageIterator
-    if name == "PageIterator":
-        from ._sync_pagination import PageIterator
-
-        return PageIterator
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

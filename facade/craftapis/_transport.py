@@ -18,8 +18,8 @@ map. A final failed response carries ``response.extensions["craftapis.retry_afte
 
 The decision logic lives in :class:`~craftapis.RetryPolicy` and the limiters. Every step but
 sending, reading and sleeping is :class:`_PolicyCore` here; ``AsyncPolicyTransport`` is written once
-in ``_async_transport.py`` and ``PolicyTransport`` is generated from it (``scripts/unasync.py``);
-both are importable from this module.
+in ``_async_transport.py`` and ``PolicyTransport`` is generated from it (``scripts/unasync.py``,
+``_sync_transport.py``).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 import httpx
 
@@ -36,10 +36,6 @@ from ._errors import RateLimitError, redact_url
 from ._guards import BodyReader, Limits, deadline_timeout, is_redirect, redirect_request
 from ._ratelimit import NoRateLimiter, RateLimiter
 from ._retry import RetryDecision, RetryPolicy, WaitHintParser, standard_wait_hint
-
-if TYPE_CHECKING:
-    from ._async_transport import AsyncPolicyTransport as AsyncPolicyTransport
-    from ._sync_transport import PolicyTransport as PolicyTransport
 
 try:  # re-iterable (file fields seek back to 0); private, so guarded
     from httpx._multipart import MultipartStream as _MultipartStream
@@ -53,8 +49,6 @@ __all__ = [
     "BUFFER_EXTENSION",
     "RETRY_AFTER_EXTENSION",
     "RETRY_REASON_EXTENSION",
-    "AsyncPolicyTransport",
-    "PolicyTransport",
     "TransportStats",
 ]
 
@@ -309,16 +303,3 @@ class _PolicyCore:
                 redact_url(request.url),
                 decision.reason,
             )
-
-
-def __getattr__(name: str) -> type[httpx.BaseTransport | httpx.AsyncBaseTransport]:
-    """The transports live in their own modules (one written, one generated); imported on first use."""
-    if name == "AsyncPolicyTransport":
-        from ._async_transport import AsyncPolicyTransport
-
-        return AsyncPolicyTransport
-    if name == "PolicyTransport":
-        from ._sync_transport import PolicyTransport
-
-        return PolicyTransport
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -39,8 +39,8 @@ from typing import Any
 import httpx
 import pytest
 from craftapis import APIError, NoRateLimiter, ResponseParseError, RetryPolicy
-from craftapis._base import SyncAPIClient
 from craftapis._errors import error_class_for_status
+from craftapis._sync_base import SyncAPIClient
 from dateutil.parser import isoparse
 
 from ._calls import FAKE_SECRET, CallBuilder, PreparedCall, shape

@@ -15,8 +15,9 @@ from typing import Any
 
 import httpx
 import pytest
+from craftapis._async_transport import AsyncPolicyTransport
 from craftapis._retry import standard_wait_hint
-from craftapis._transport import AsyncPolicyTransport, PolicyTransport
+from craftapis._sync_transport import PolicyTransport
 from craftapis.postal import Postal
 from craftapis.railcraft import RailcraftPack
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+from craftapis._async_transport import AsyncPolicyTransport
 from craftapis._context import call_options, current_call_options
 from craftapis._errors import APIError, RateLimitError, ServerError
 from craftapis._ratelimit import BucketRateLimiter, HeaderRateLimiter
@@ -30,7 +31,7 @@ from craftapis._retry import (
     ratelimit_reset_header,
     retry_after_millis,
 )
-from craftapis._transport import AsyncPolicyTransport, PolicyTransport
+from craftapis._sync_transport import PolicyTransport
 from loopback import FixedWindow, LoopbackServer, Reply, unused_port
 
 MODRINTH_HINT: WaitHintParser = first_hint(
@@ -563,7 +564,7 @@ def test_an_already_read_retryable_response_is_retried_not_crashed() -> None:
     # responses whose body was read when they were built; iter_raw() then raised StreamConsumed.
     import httpx as _httpx
     from craftapis._retry import RetryPolicy as _RetryPolicy
-    from craftapis._transport import PolicyTransport as _PolicyTransport
+    from craftapis._sync_transport import PolicyTransport as _PolicyTransport
 
     calls: list[int] = []
 
@@ -585,8 +586,8 @@ def test_an_already_read_retryable_response_is_retried_not_crashed() -> None:
 
 async def test_an_already_read_retryable_response_is_retried_not_crashed_async() -> None:
     import httpx as _httpx
+    from craftapis._async_transport import AsyncPolicyTransport as _AsyncPolicyTransport
     from craftapis._retry import RetryPolicy as _RetryPolicy
-    from craftapis._transport import AsyncPolicyTransport as _AsyncPolicyTransport
 
     calls: list[int] = []
 

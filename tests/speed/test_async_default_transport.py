@@ -8,7 +8,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 from craftapis import APIConnectionError, APITimeoutError, RetryPolicy
-from craftapis._base import ApiProfile, AsyncAPIClient
+from craftapis._async_base import AsyncAPIClient
+from craftapis._base import ApiProfile
 from craftapis._http import AsyncDefaultTransport
 
 PROFILE = ApiProfile(name="aio", package="craftapis_generated.modrinth", base_url="http://127.0.0.1:9")

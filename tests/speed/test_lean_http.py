@@ -13,8 +13,11 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from craftapis._base import ApiProfile, AsyncAPIClient, SyncAPIClient
-from craftapis._http import build_async_client, build_client
+from craftapis._async_base import AsyncAPIClient
+from craftapis._async_http import build_async_client
+from craftapis._base import ApiProfile
+from craftapis._sync_base import SyncAPIClient
+from craftapis._sync_http import build_client
 
 PROFILE = ApiProfile(name="lean", package="craftapis_generated.modrinth", base_url="http://127.0.0.1:9/v2")
 

@@ -13,7 +13,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from craftapis._pagination import AsyncPageIterator, OffsetPaging, PageIterator
+from craftapis._async_pagination import AsyncPageIterator
+from craftapis._pagination import OffsetPaging
+from craftapis._sync_pagination import PageIterator
 
 
 class Hit:

@@ -14,7 +14,7 @@ growing by `idle_multiplier` up to `idle_max`, and polls again right away while 
 
 The decisions (what to hand over, when to flush, how long to wait) live in `_ConsumerCore` here; the
 consumer only sends, calls the handler and waits. `AsyncEventsConsumer` is written once
-(`_async_events.py`) and `EventsConsumer` is generated from it; both are importable from here.
+(`_async_events.py`) and `EventsConsumer` is generated from it (`_sync_events.py`).
 """
 
 from __future__ import annotations
@@ -32,11 +32,9 @@ from .._errors import APIError, AuthenticationError, PermissionDeniedError
 if TYPE_CHECKING:
     from craftapis_generated.builtbybit_v2.models import Event
 
-    from ._async_events import AsyncEventsConsumer as AsyncEventsConsumer
     from ._leases import EventLeases
-    from ._sync_events import EventsConsumer as EventsConsumer
 
-__all__ = ["AsyncEventsConsumer", "ConsumerStats", "EventsConsumer", "IdleBackoff"]
+__all__ = ["ConsumerStats", "IdleBackoff"]
 
 logger = logging.getLogger("craftapis.builtbybit.events")
 
@@ -299,16 +297,3 @@ def _require_main_thread() -> None:
             "install_signal_handlers=True needs run() in the main thread (Python delivers signals "
             "there); call stop() from your own handler instead"
         )
-
-
-def __getattr__(name: str) -> type:
-    """The consumers live in their own modules (one written, one generated); imported on first use."""
-    if name == "AsyncEventsConsumer":
-        from ._async_events import AsyncEventsConsumer
-
-        return AsyncEventsConsumer
-    if name == "EventsConsumer":
-        from ._sync_events import EventsConsumer
-
-        return EventsConsumer
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -29,7 +29,7 @@ import weakref
 from collections.abc import AsyncGenerator, Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Final, cast
+from typing import Any, Final, cast
 from urllib.parse import urlencode
 
 import httpx
@@ -45,19 +45,7 @@ from .._http import DEFAULT_TIMEOUT
 from .._transport import BUFFER_EXTENSION
 from ._profile import BASE_URL, decode_error
 
-if TYPE_CHECKING:
-    from ._async_oauth2 import AsyncOAuth2 as AsyncOAuth2
-    from ._sync_oauth2 import OAuth2 as OAuth2
-
-__all__ = [
-    "AUTHORIZE_URL",
-    "AsyncOAuth2",
-    "DeploymentCredentials",
-    "OAuth2",
-    "OAuth2Session",
-    "OAuth2Tokens",
-    "OnToken",
-]
+__all__ = ["AUTHORIZE_URL", "DeploymentCredentials", "OAuth2Session", "OAuth2Tokens", "OnToken"]
 
 logger = logging.getLogger("craftapis.builtbybit")
 
@@ -560,16 +548,3 @@ class _OAuth2Base:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.session!r})"
-
-
-def __getattr__(name: str) -> type[_OAuth2Base]:
-    """`OAuth2` and `AsyncOAuth2` live in their own modules (one written, one generated)."""
-    if name == "AsyncOAuth2":
-        from ._async_oauth2 import AsyncOAuth2
-
-        return AsyncOAuth2
-    if name == "OAuth2":
-        from ._sync_oauth2 import OAuth2
-
-        return OAuth2
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
