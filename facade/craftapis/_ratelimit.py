@@ -36,7 +36,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, Final, Protocol, TypeVar, runtime_checkable
+from typing import Any, ClassVar, Final, Protocol, Self, TypeVar, runtime_checkable
 
 import httpx
 
@@ -223,11 +223,109 @@ def _warn_refused(what: str, wait: float, cap: float) -> None:
     )
 
 
+class _PackedState:
+    """A limiter state stored as the JSON list of its ``__slots__`` (the :class:`LimiterState` protocol
+    but for ``ttl``, which each state defines for itself)."""
+
+    __slots__: tuple[str, ...] = ()
+
+    def dumps(self) -> str:
+        return json.dumps([getattr(self, name) for name in self.__slots__], separators=(",", ":"))
+
+    @classmethod
+    def loads(cls, text: str) -> Self:
+        state = cls.__new__(cls)
+        for name, value in zip(cls.__slots__, json.loads(text), strict=True):
+            setattr(state, name, value)
+        return state
+
+    def ttl(self, now: float) -> float:
+        raise NotImplementedError
+
+
+class _StoredLimiter:
+    """What both limiters share: their settings (to rebuild one over another store), the store, the
+    budget key, the knobs every one validates alike, and the :class:`RateLimiter` protocol over the
+    store (a subclass says which budget a request spends from, how to grant from a state, and what an
+    answer teaches it)."""
+
+    _TAG: ClassVar[str]  # the request extension carrying what `reserve` granted to `observe`
+    _STATE: ClassVar[type[_PackedState]]
+    #: the store key and new-state factory of the budget a request spends from (given what `reserve`
+    #: granted it, or None), and what a grant's tag starts with
+    _budget: Callable[[httpx.Request, Any], tuple[str, Callable[[], Any], tuple[Any, ...]]]
+    #: take a slot of a state at `now`: `(0.0, tag)`, or `(seconds to wait, None)`
+    _reserve: Callable[[Any, float], tuple[float, Any]]
+    #: what an answer teaches, read outside the store's lock: a function of (state, now, tag)
+    _news: Callable[[httpx.Response | None, float | None], Callable[[Any, float, Any], None]]
+
+    def _setup(self, config: dict[str, Any], store: LimiterStore | None, key: str | None) -> None:
+        """Keep ``config`` (the constructor's settings) and check the knobs both limiters take."""
+        poll_interval, default_retry_after = config["poll_interval"], config["default_retry_after"]
+        if not poll_interval > 0 or not default_retry_after >= 0:
+            raise ValueError(
+                f"poll_interval must be > 0 and default_retry_after >= 0 seconds, got {poll_interval!r} "
+                f"and {default_retry_after!r}"
+            )
+        max_server_wait = config["max_server_wait"]
+        if not max_server_wait >= 0:
+            raise ValueError(f"max_server_wait must be >= 0 seconds, got {max_server_wait!r}")
+        self._config = config
+        self._store: LimiterStore = store if store is not None else MemoryStore(config["clock"])
+        self._key = key
+        self._default_retry_after = float(default_retry_after)
+        self._max_wait = float(max_server_wait)
+        self._poll = float(poll_interval)
+
+    def _with_store(self, store: LimiterStore, key: str | None) -> Self:
+        """The same limiter (same settings) over another store."""
+        rebuild: Callable[..., Self] = type(self)  # a subclass: its constructor takes the settings
+        return rebuild(**self._config, store=store, key=key)
+
+    @property
+    def store(self) -> LimiterStore:
+        """Where this limiter's state lives."""
+        return self._store
+
+    def _peek(self, key: str) -> Any:
+        """The state under ``key`` when the store can show it (a memory store), else None."""
+        peek = getattr(self._store, "peek", None)
+        return peek(key) if peek is not None else None
+
+    def reserve(self, request: httpx.Request) -> float:
+        """See :class:`RateLimiter`: ``0.0`` when a slot of the request's budget is taken, else seconds to
+        wait before asking again."""
+        key, new, head = self._budget(request, None)
+        wait, tag = self._store.apply(key, new, self._STATE.loads, self._reserve)
+        if tag is not None:
+            request.extensions[self._TAG] = (*head, *tag)
+        return float(wait)
+
+    def observe(
+        self,
+        request: httpx.Request,
+        response: httpx.Response | None,
+        now: float | None = None,
+        *,
+        wait_hint: float | None = None,
+    ) -> None:
+        """See :class:`RateLimiter`: give back the request's slot and learn from the answer (its headers, a
+        429's wait); ``response=None`` when the attempt raised."""
+        tag = request.extensions.pop(self._TAG, None)
+        key, new, _ = self._budget(request, tag)
+        learn = self._news(response, wait_hint)
+
+        def apply(state: Any, store_now: float) -> None:
+            learn(state, now if now is not None else store_now, tag)
+
+        self._store.apply(key, new, self._STATE.loads, apply)
+
+
 # -------------------------------------------------------------------------------------------------
 # Header-driven fixed windows (Modrinth).
 
 
-class _HeaderState:
+class _HeaderState(_PackedState):
     """What :class:`HeaderRateLimiter` knows about one budget (see its documentation)."""
 
     __slots__ = (
@@ -249,8 +347,6 @@ class _HeaderState:
         "uid",
     )
 
-    _FIELDS: ClassVar[tuple[str, ...]] = __slots__
-
     def __init__(self, limit: int) -> None:
         self.uid = _new_uid()
         self.limit = limit
@@ -271,22 +367,12 @@ class _HeaderState:
         self.blocked_until = 0.0
         self.probe = False  # one request at a time until the server answers
 
-    def dumps(self) -> str:
-        return json.dumps([getattr(self, name) for name in self._FIELDS], separators=(",", ":"))
-
-    @classmethod
-    def loads(cls, text: str) -> _HeaderState:
-        state = cls.__new__(cls)
-        for name, value in zip(cls._FIELDS, json.loads(text), strict=True):
-            setattr(state, name, value)
-        return state
-
     def ttl(self, now: float) -> float:
         horizon = max(self.blocked_until, self.hi or 0.0, (self.origin or 0.0) + 60.0, now)
         return horizon - now + _LEASE
 
 
-class HeaderRateLimiter:
+class HeaderRateLimiter(_StoredLimiter):
     """Paces requests from ``x-ratelimit-limit``/``-remaining``/``-reset`` headers (Modrinth).
 
     The server is modelled as a fixed window of ``limit`` requests that ends at a
@@ -320,6 +406,9 @@ class HeaderRateLimiter:
     is full by then) and gives the same long-run rate.
     """
 
+    _TAG = _HEADER_TAG
+    _STATE = _HeaderState
+
     def __init__(
         self,
         *,
@@ -336,44 +425,32 @@ class HeaderRateLimiter:
         key: str | None = None,
     ) -> None:
         if limit < 1:
-            raise ValueError("limit must be at least 1")
-        if not window > 0 or not poll_interval > 0 or not default_retry_after >= 0:
-            raise ValueError("window and poll_interval must be > 0, default_retry_after >= 0")
-        if not max_server_wait >= 0:
-            raise ValueError(f"max_server_wait must be >= 0 seconds, got {max_server_wait!r}")
-        self._config: dict[str, Any] = {
-            "limit": limit,
-            "window": window,
-            "limit_header": limit_header,
-            "remaining_header": remaining_header,
-            "reset_header": reset_header,
-            "default_retry_after": default_retry_after,
-            "max_server_wait": max_server_wait,
-            "poll_interval": poll_interval,
-            "clock": clock,
-        }
-        self._store: LimiterStore = store if store is not None else MemoryStore(clock)
-        self._key = key
+            raise ValueError(f"limit must be at least 1 request per window, got {limit!r}")
+        if not window > 0:
+            raise ValueError(f"window must be > 0 seconds, got {window!r}")
+        self._setup(
+            {
+                "limit": limit,
+                "window": window,
+                "limit_header": limit_header,
+                "remaining_header": remaining_header,
+                "reset_header": reset_header,
+                "default_retry_after": default_retry_after,
+                "max_server_wait": max_server_wait,
+                "poll_interval": poll_interval,
+                "clock": clock,
+            },
+            store,
+            key,
+        )
         self._limit0 = limit
         self._window = float(window)
-        self._max_wait = float(max_server_wait)
         # header name (lower-case bytes) -> slot in the (limit, remaining, reset) triple
         self._header_slots = {
             limit_header.lower().encode("ascii"): 0,
             remaining_header.lower().encode("ascii"): 1,
             reset_header.lower().encode("ascii"): 2,
         }
-        self._default_retry_after = float(default_retry_after)
-        self._poll = float(poll_interval)
-
-    def _with_store(self, store: LimiterStore, key: str | None) -> HeaderRateLimiter:
-        """The same limiter (same settings) over another store."""
-        return type(self)(**self._config, store=store, key=key)
-
-    @property
-    def store(self) -> LimiterStore:
-        """Where this limiter's state lives."""
-        return self._store
 
     def budget_key(self, request: httpx.Request) -> str:
         """The store key of the budget ``request`` spends from.
@@ -391,8 +468,7 @@ class HeaderRateLimiter:
 
     def _state(self) -> _HeaderState:
         """The default budget's state in a memory store (for inspection)."""
-        peek = getattr(self._store, "peek", None)
-        state = peek(self._key or _DEFAULT_KEY) if peek is not None else None
+        state = self._peek(self._key or _DEFAULT_KEY)
         return state if state is not None else self._new()
 
     # -- inspection (for tests and debugging) --------------------------------------------------
@@ -505,25 +581,15 @@ class HeaderRateLimiter:
 
     # -- the protocol --------------------------------------------------------------------------
 
-    def reserve(self, request: httpx.Request) -> float:
-        """See :class:`RateLimiter`: ``0.0`` when a slot of the current window is taken, else seconds to wait."""
-        wait, tag = self._store.apply(self.budget_key(request), self._new, _HeaderState.loads, self._reserve)
-        if tag is not None:
-            request.extensions[_HEADER_TAG] = tag
-        return float(wait)
+    def _budget(self, request: httpx.Request, tag: Any) -> tuple[str, Callable[[], _HeaderState], tuple[()]]:
+        return self.budget_key(request), self._new, ()
 
-    def observe(
-        self,
-        request: httpx.Request,
-        response: httpx.Response | None,
-        now: float | None = None,
-        *,
-        wait_hint: float | None = None,
-    ) -> None:
-        """See :class:`RateLimiter`: learn the window from the ``X-Ratelimit-*`` headers (and a 429's wait)."""
-        tag = request.extensions.pop(_HEADER_TAG, None)
+    def _news(
+        self, response: httpx.Response | None, wait_hint: float | None
+    ) -> Callable[[_HeaderState, float, Any], None]:
+        """The window as the ``X-Ratelimit-*`` headers (and a 429's wait) tell it."""
         limit = remaining = reset = None
-        if response is not None:  # parse outside the store's lock
+        if response is not None:
             found: list[bytes | None] = [None, None, None]
             slots = self._header_slots
             for name, value in response.headers.raw:  # one pass, no decoding
@@ -539,21 +605,11 @@ class HeaderRateLimiter:
         if status == 429 and wait_hint is not None and not _adoptable(wait_hint, self._max_wait):
             _warn_refused("429", wait_hint, self._max_wait)
             wait_hint = 0.0  # not adopted: the window is over for the limiter, a probe goes next
-        explicit = now
 
-        def apply(s: _HeaderState, store_now: float) -> None:
-            self._observe(
-                s,
-                explicit if explicit is not None else store_now,
-                tag,
-                status,
-                limit,
-                remaining,
-                reset,
-                wait_hint,
-            )
+        def learn(s: _HeaderState, now: float, tag: Any) -> None:
+            self._observe(s, now, tag, status, limit, remaining, reset, wait_hint)
 
-        self._store.apply(self.budget_key(request), self._new, _HeaderState.loads, apply)
+        return learn
 
     def _observe(
         self,
@@ -638,7 +694,7 @@ def _token_digest(request: httpx.Request) -> str:
     return hashlib.sha256(credentials.encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
 
-class _BucketState:
+class _BucketState(_PackedState):
     """What :class:`BucketRateLimiter` knows about one bucket."""
 
     __slots__ = (
@@ -662,8 +718,6 @@ class _BucketState:
         "window_start",
     )
 
-    _FIELDS: ClassVar[tuple[str, ...]] = __slots__
-
     def __init__(self, rate: float | None, capacity: float, now: float | None) -> None:
         self.uid = _new_uid()
         self.rate = rate  # tokens per second, or None: no configured pacing
@@ -685,21 +739,11 @@ class _BucketState:
         self.ok = 0  # answers other than 429 to requests granted since the mark
         self.first: float | None = None  # the first grant ever (before any mark)
 
-    def dumps(self) -> str:
-        return json.dumps([getattr(self, name) for name in self._FIELDS], separators=(",", ":"))
-
-    @classmethod
-    def loads(cls, text: str) -> _BucketState:
-        state = cls.__new__(cls)
-        for name, value in zip(cls._FIELDS, json.loads(text), strict=True):
-            setattr(state, name, value)
-        return state
-
     def ttl(self, now: float) -> float:
         return max(self.blocked_until - now, 0.0) + (self.period or 0.0) + _LEASE
 
 
-class BucketRateLimiter:
+class BucketRateLimiter(_StoredLimiter):
     """Separate buckets chosen per request (BuiltByBit: READ and WRITE), blocked on 429.
 
     ``bucket_of(request)`` names the bucket (default :func:`read_write_bucket`). When a
@@ -726,6 +770,9 @@ class BucketRateLimiter:
     names the budget in a shared store (see :class:`RedisRateLimiter`).
     """
 
+    _TAG = _BUCKET_TAG
+    _STATE = _BucketState
+
     def __init__(
         self,
         *,
@@ -739,41 +786,27 @@ class BucketRateLimiter:
         store: LimiterStore | None = None,
         key: str | None = None,
     ) -> None:
-        if not poll_interval > 0 or not default_retry_after >= 0:
-            raise ValueError("poll_interval must be > 0 and default_retry_after >= 0")
-        if not max_server_wait >= 0:
-            raise ValueError(f"max_server_wait must be >= 0 seconds, got {max_server_wait!r}")
         self._rates: dict[str, tuple[float, float]] = {}
         for name, (count, per) in (rates or {}).items():
             if not count > 0 or not per > 0:
                 raise ValueError(f"rate for bucket {name!r} must be positive, got {count}/{per}")
             self._rates[name] = (float(count), float(per))
-        self._config: dict[str, Any] = {
-            "bucket_of": bucket_of,
-            "rates": rates,
-            "default_retry_after": default_retry_after,
-            "max_server_wait": max_server_wait,
-            "learn": learn,
-            "poll_interval": poll_interval,
-            "clock": clock,
-        }
-        self._store: LimiterStore = store if store is not None else MemoryStore(clock)
-        self._key = key
+        self._setup(
+            {
+                "bucket_of": bucket_of,
+                "rates": rates,
+                "default_retry_after": default_retry_after,
+                "max_server_wait": max_server_wait,
+                "learn": learn,
+                "poll_interval": poll_interval,
+                "clock": clock,
+            },
+            store,
+            key,
+        )
         self._bucket_of = bucket_of
-        self._default_retry_after = float(default_retry_after)
-        self._max_wait = float(max_server_wait)
         self._learn = learn
-        self._poll = float(poll_interval)
         self._clock = clock
-
-    def _with_store(self, store: LimiterStore, key: str | None) -> BucketRateLimiter:
-        """The same limiter (same settings) over another store."""
-        return type(self)(**self._config, store=store, key=key)
-
-    @property
-    def store(self) -> LimiterStore:
-        """Where this limiter's state lives."""
-        return self._store
 
     def __repr__(self) -> str:
         return f"BucketRateLimiter(rates={self._rates!r}, store={self._store!r})"
@@ -803,14 +836,12 @@ class BucketRateLimiter:
 
     def blocked_until(self, name: str) -> float:
         """Clock time before which the bucket ``name`` sends nothing (0.0 if not blocked; memory store)."""
-        peek = getattr(self._store, "peek", None)
-        state = peek(name if self._key is None else f"{self._key}:{name}") if peek is not None else None
+        state = self._peek(name if self._key is None else f"{self._key}:{name}")
         return float(state.blocked_until) if state is not None else 0.0
 
     def learnt(self, name: str) -> tuple[int, float] | None:
         """(requests, per seconds) learnt for the bucket ``name`` from 429s, if any (memory store)."""
-        peek = getattr(self._store, "peek", None)
-        state = peek(name if self._key is None else f"{self._key}:{name}") if peek is not None else None
+        state = self._peek(name if self._key is None else f"{self._key}:{name}")
         if state is None or state.learnt is None or state.period is None:
             return None
         return (int(state.learnt), float(state.period))
@@ -849,38 +880,24 @@ class BucketRateLimiter:
         b.granted += 1
         return 0.0, (b.uid, probe, b.wid)
 
-    def reserve(self, request: httpx.Request) -> float:
-        """See :class:`RateLimiter`: a slot of the request's bucket (READ or WRITE), or seconds to wait."""
-        name = self._bucket_of(request)
-        wait, tag = self._store.apply(
-            self.budget_key(request, name), self._factory(name), _BucketState.loads, self._reserve
-        )
-        if tag is not None:
-            request.extensions[_BUCKET_TAG] = (name, *tag)
-        return float(wait)
-
-    def observe(
-        self,
-        request: httpx.Request,
-        response: httpx.Response | None,
-        now: float | None = None,
-        *,
-        wait_hint: float | None = None,
-    ) -> None:
-        """See :class:`RateLimiter`: a 429 pauses the request's bucket for its ``Retry-After``; answers teach the window."""
-        tag = request.extensions.pop(_BUCKET_TAG, None)
+    def _budget(self, request: httpx.Request, tag: Any) -> tuple[str, Callable[[], _BucketState], tuple[str]]:
         name = tag[0] if tag is not None else self._bucket_of(request)
+        return self.budget_key(request, name), self._factory(name), (name,)
+
+    def _news(
+        self, response: httpx.Response | None, wait_hint: float | None
+    ) -> Callable[[_BucketState, float, Any], None]:
+        """A 429 pauses the request's bucket for its ``Retry-After``; other answers teach the window."""
         status = response.status_code if response is not None else None
         refused = False
         if status == 429 and wait_hint is not None and not _adoptable(wait_hint, self._max_wait):
             _warn_refused("429", wait_hint, self._max_wait)
             refused = True
-        explicit = now
 
-        def apply(b: _BucketState, store_now: float) -> None:
-            self._observe(b, explicit if explicit is not None else store_now, tag, status, wait_hint, refused)
+        def learn(b: _BucketState, now: float, tag: Any) -> None:
+            self._observe(b, now, tag, status, wait_hint, refused)
 
-        self._store.apply(self.budget_key(request, name), self._factory(name), _BucketState.loads, apply)
+        return learn
 
     def _observe(
         self,
