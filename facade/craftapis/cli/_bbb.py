@@ -12,34 +12,23 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ..builtbybit import BuiltByBit, EventsConsumer
-from ._core import (
-    EXIT_CODES_HELP,
-    ExitCode,
-    JsonOpt,
-    Output,
-    QuietOpt,
-    Settings,
-    UsageError,
-    VerboseOpt,
-    guarded,
-    load_config,
-    plain,
-)
+from ._core import ExitCode, Output, Settings, UsageError, api_group, command, plain
 
 if TYPE_CHECKING:
     from craftapis_generated.builtbybit_v2.models import Event
 
-app = typer.Typer(
-    help=(
+app = api_group(
+    (
         "BuiltByBit (API v2): your sales, licenses, reviews and API events.\n\n"
         "Token: BUILTBYBIT_TOKEN (the value from API Credentials, without 'Token '), or token under "
         "\\[builtbybit] in the config file.\n\n"
         "Examples:\n\n"
         "  craftapis bbb purchases --resource 1234 --limit 20\n\n"
         "  craftapis bbb license-check --resource 1234 --member 5678 && echo licensed\n\n"
-        "  craftapis bbb events listen --exec ./on-event.sh\n\n" + EXIT_CODES_HELP
+        "  craftapis bbb events listen --exec ./on-event.sh\n\n"
     ),
-    no_args_is_help=True,
+    url_env="BUILTBYBIT_BASE_URL",
+    url_help="API host (default https://api.builtbybit.com).",
 )
 events_app = typer.Typer(help="API events (purchases, updates, ...).", no_args_is_help=True)
 app.add_typer(events_app, name="events")
@@ -50,25 +39,11 @@ ResourceOpt = Annotated[
 LimitOpt = Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many rows.")]
 
 
-@app.callback()
-def _group(
-    ctx: typer.Context,
-    base_url: Annotated[
-        str | None,
-        typer.Option(
-            "--base-url", envvar="BUILTBYBIT_BASE_URL", help="API host (default https://api.builtbybit.com)."
-        ),
-    ] = None,
-) -> None:
-    ctx.obj = base_url
-
-
 def client(ctx: typer.Context) -> BuiltByBit:
     """A BuiltByBit client from the environment, the config file and `--base-url`."""
-    settings = Settings("builtbybit", load_config())
-    base_url = ctx.obj if isinstance(ctx.obj, str) else settings.get("base_url", "BUILTBYBIT_BASE_URL")
+    settings = Settings.of(ctx, "builtbybit", "BUILTBYBIT_BASE_URL")
     token = settings.require("token", "BUILTBYBIT_TOKEN", "a BuiltByBit API token")
-    return BuiltByBit(token=token, base_url=base_url)
+    return BuiltByBit(token=token, base_url=settings.base_url)
 
 
 def _rows(items: Iterable[Any], columns: list[str]) -> list[list[Any]]:
@@ -86,88 +61,49 @@ def _listing(out: Output, title: str, items: list[Any], columns: list[str]) -> N
     out.table(f"{len(items)} {title}", columns, _rows(items, columns))
 
 
-@app.command()
-@guarded
-def purchases(
-    ctx: typer.Context,
-    resource: ResourceOpt = None,
-    limit: LimitOpt = 25,
-    json_: JsonOpt = False,
-    quiet: QuietOpt = False,
-    verbose: VerboseOpt = False,
-) -> None:
-    """Purchases of your resources, newest first.
+def _listing_command(name: str, doc: str, title: str, columns: list[str]) -> None:
+    """Register ``name``: rows of the client method of that name (`resource_ids=`, `limit=`) as a table."""
 
-    Example: craftapis bbb purchases --resource 1234 --limit 50 --json
-    """
-    out = Output(json=json_, quiet=quiet, verbose=verbose)
-    with client(ctx) as bbb:
-        items = list(bbb.purchases(resource_ids=resource, limit=limit))
-    _listing(
-        out, "purchase(s)", items, ["purchase_id", "content_id", "buyer_id", "created_at", "external_tid"]
-    )
+    def listing(ctx: typer.Context, out: Output, resource: ResourceOpt = None, limit: LimitOpt = 25) -> None:
+        with client(ctx) as bbb:
+            items = list(getattr(bbb, name)(resource_ids=resource, limit=limit))
+        _listing(out, title, items, columns)
+
+    listing.__doc__ = doc
+    command(app, name)(listing)
 
 
-@app.command()
-@guarded
-def licenses(
-    ctx: typer.Context,
-    resource: ResourceOpt = None,
-    limit: LimitOpt = 25,
-    json_: JsonOpt = False,
-    quiet: QuietOpt = False,
-    verbose: VerboseOpt = False,
-) -> None:
-    """Licenses of your resources.
-
-    Example: craftapis bbb licenses --resource 1234
-    """
-    out = Output(json=json_, quiet=quiet, verbose=verbose)
-    with client(ctx) as bbb:
-        items = list(bbb.licenses(resource_ids=resource, limit=limit))
-    _listing(
-        out,
-        "license(s)",
-        items,
-        ["content_type", "content_id", "buyer_id", "permanent", "active", "end_date"],
-    )
+_listing_command(
+    "purchases",
+    "Purchases of your resources, newest first.\n\nExample: craftapis bbb purchases --resource 1234 --limit 50 --json",
+    "purchase(s)",
+    ["purchase_id", "content_id", "buyer_id", "created_at", "external_tid"],
+)
+_listing_command(
+    "licenses",
+    "Licenses of your resources.\n\nExample: craftapis bbb licenses --resource 1234",
+    "license(s)",
+    ["content_type", "content_id", "buyer_id", "permanent", "active", "end_date"],
+)
+_listing_command(
+    "reviews",
+    "Reviews of your resources.\n\nExample: craftapis bbb reviews --resource 1234 --limit 10",
+    "review(s)",
+    ["review_id", "resource_id", "reviewer_id", "stars", "message"],
+)
 
 
-@app.command()
-@guarded
-def reviews(
-    ctx: typer.Context,
-    resource: ResourceOpt = None,
-    limit: LimitOpt = 25,
-    json_: JsonOpt = False,
-    quiet: QuietOpt = False,
-    verbose: VerboseOpt = False,
-) -> None:
-    """Reviews of your resources.
-
-    Example: craftapis bbb reviews --resource 1234 --limit 10
-    """
-    out = Output(json=json_, quiet=quiet, verbose=verbose)
-    with client(ctx) as bbb:
-        items = list(bbb.reviews(resource_ids=resource, limit=limit))
-    _listing(out, "review(s)", items, ["review_id", "resource_id", "reviewer_id", "stars", "message"])
-
-
-@app.command("license-check")
-@guarded
+@command(app, "license-check")
 def license_check(
     ctx: typer.Context,
+    out: Output,
     resource: Annotated[int, typer.Option("--resource", "-r", help="Your resource's id.")],
     member: Annotated[int, typer.Option("--member", "-m", help="The member's id.")],
-    json_: JsonOpt = False,
-    quiet: QuietOpt = False,
-    verbose: VerboseOpt = False,
 ) -> None:
     """Does a member hold a valid license for your resource? Exit code 0 yes, 3 no.
 
     Example: craftapis bbb license-check --resource 1234 --member 5678 --quiet || echo "no license"
     """
-    out = Output(json=json_, quiet=quiet, verbose=verbose)
     with client(ctx) as bbb:
         check = bbb.check_license(resource, member)
     if out.json:
@@ -193,10 +129,10 @@ class CommandFailed(Exception):
     """The --exec command exited non-zero: the event stays pending and comes again."""
 
 
-@events_app.command("listen")
-@guarded
+@command(events_app, "listen")
 def events_listen(
     ctx: typer.Context,
+    out: Output,
     exec_: Annotated[
         str,
         typer.Option(
@@ -215,9 +151,6 @@ def events_listen(
     timeout: Annotated[
         float | None, typer.Option("--timeout", min=0.1, help="Kill CMD after this many seconds.")
     ] = None,
-    json_: JsonOpt = False,
-    quiet: QuietOpt = False,
-    verbose: VerboseOpt = False,
 ) -> None:
     """Run CMD for every API event, at least once: an event is completed only when CMD exits 0.
 
@@ -227,7 +160,6 @@ def events_listen(
 
     Example: craftapis bbb events listen --exec "python3 grant_rank.py"
     """
-    out = Output(json=json_, quiet=quiet, verbose=verbose)
     argv = shlex.split(exec_)
     if not argv:
         raise UsageError("--exec needs a command")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import functools
+import inspect
 import json
 import logging
 import os
@@ -37,6 +38,8 @@ __all__ = [
     "ExitCode",
     "Output",
     "Settings",
+    "api_group",
+    "command",
     "config_path",
     "guarded",
     "load_config",
@@ -139,6 +142,14 @@ class Settings:
                 f"{config_path()} (never on the command line)"
             )
         return value
+
+    @classmethod
+    def of(cls, ctx: typer.Context, section: str, url_env: str, url_key: str = "base_url") -> Settings:
+        """The settings of ``section``, ``base_url`` from the group's ``--base-url``, else ``url_env``,
+        else ``url_key`` in the config file."""
+        settings = cls(section, load_config())
+        settings.base_url = ctx.obj if isinstance(ctx.obj, str) else settings.get(url_key, url_env)
+        return settings
 
 
 # -- output ------------------------------------------------------------------------------------
@@ -313,3 +324,58 @@ VerboseOpt = Annotated[
 ]
 
 USER_AGENT = f"craftapis-cli/{__version__} (+https://pypi.org/project/craftapis/)"
+
+
+#: What `command` adds to every command: the options that make its `out`.
+_OUTPUT_OPTIONS = [
+    inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=False, annotation=option)
+    for name, option in (("json_", JsonOpt), ("quiet", QuietOpt), ("verbose", VerboseOpt))
+]
+
+
+def command(
+    group: typer.Typer, name: str | None = None
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Register ``func(ctx, out, ...)`` as a command of ``group``: it takes ``--json``, ``--quiet`` and
+    ``--verbose`` (they make its ``out``), and what it raises becomes a message and an exit code
+    (`guarded`)."""
+
+    def register(func: Callable[..., None]) -> Callable[..., None]:
+        signature = inspect.signature(func, eval_str=True)
+        shown = [p for p in signature.parameters.values() if p.name != "out"]
+
+        @functools.wraps(func)
+        def run(
+            *args: Any, json_: bool = False, quiet: bool = False, verbose: bool = False, **kwargs: Any
+        ) -> None:
+            func(*args, out=Output(json=json_, quiet=quiet, verbose=verbose), **kwargs)
+
+        # what Typer reads: the command's own parameters, then the output options
+        run.__signature__ = signature.replace(parameters=[*shown, *_OUTPUT_OPTIONS])  # type: ignore[attr-defined]
+        return group.command(name)(guarded(run))
+
+    return register
+
+
+def api_group(help: str, *, url_env: str, url_help: str) -> typer.Typer:
+    """The command group of one API: ``help`` (exit codes appended) and a ``--base-url`` option (or the
+    ``url_env`` variable) that its commands find in ``ctx.obj`` (see `base_url`)."""
+    group = typer.Typer(help=help + EXIT_CODES_HELP, no_args_is_help=True)
+
+    def keep_base_url(ctx: typer.Context, base_url: str | None = None) -> None:
+        ctx.obj = base_url
+
+    option = typer.Option("--base-url", envvar=url_env, help=url_help)
+    keep_base_url.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context),
+            inspect.Parameter(
+                "base_url",
+                inspect.Parameter.KEYWORD_ONLY,
+                default=None,
+                annotation=Annotated[str | None, option],
+            ),
+        ]
+    )
+    group.callback()(keep_base_url)
+    return group

@@ -17,35 +17,23 @@ import typer
 from ..modrinth import Facets, Modrinth, hash_file
 from ..modrinth._bulk import VERSION_TYPES
 from . import _mrpack, _update
-from ._core import (
-    EXIT_CODES_HELP,
-    USER_AGENT,
-    ExitCode,
-    JsonOpt,
-    Output,
-    QuietOpt,
-    Settings,
-    UsageError,
-    VerboseOpt,
-    guarded,
-    load_config,
-    plain,
-)
+from ._core import USER_AGENT, ExitCode, Output, Settings, UsageError, api_group, command, plain
 
 if TYPE_CHECKING:
     from craftapis_generated.modrinth.models import Version, VersionFile
 
-app = typer.Typer(
-    help=(
+app = api_group(
+    (
         "Modrinth: find, download and update mods, plugins and modpacks.\n\n"
         "Token (optional; needed for private projects): MODRINTH_TOKEN, or token under \\[modrinth] in "
         "the config file. MODRINTH_USER_AGENT names your application to Modrinth.\n\n"
         "Examples:\n\n"
         "  craftapis modrinth search sodium --type mod --loader fabric --game-version 1.20.1\n\n"
         "  craftapis modrinth update ./mods --loader fabric --game-version 1.20.1 --yes\n\n"
-        "  craftapis modrinth mrpack install pack.mrpack --dest ./server --server\n\n" + EXIT_CODES_HELP
+        "  craftapis modrinth mrpack install pack.mrpack --dest ./server --server\n\n"
     ),
-    no_args_is_help=True,
+    url_env="MODRINTH_BASE_URL",
+    url_help="API root (default https://api.modrinth.com/v2).",
 )
 mrpack_app = typer.Typer(help="Modrinth modpacks (.mrpack).", no_args_is_help=True)
 app.add_typer(mrpack_app, name="mrpack")
@@ -60,27 +48,13 @@ GameOpt = Annotated[
 ]
 
 
-@app.callback()
-def _group(
-    ctx: typer.Context,
-    base_url: Annotated[
-        str | None,
-        typer.Option(
-            "--base-url", envvar="MODRINTH_BASE_URL", help="API root (default https://api.modrinth.com/v2)."
-        ),
-    ] = None,
-) -> None:
-    ctx.obj = base_url
-
-
 def client(ctx: typer.Context) -> Modrinth:
     """A Modrinth client from the environment, the config file and `--base-url`."""
-    settings = Settings("modrinth", load_config())
-    base_url = ctx.obj if isinstance(ctx.obj, str) else settings.get("base_url", "MODRINTH_BASE_URL")
+    settings = Settings.of(ctx, "modrinth", "MODRINTH_BASE_URL")
     return Modrinth(
         token=settings.get("token", "MODRINTH_TOKEN"),
         user_agent=settings.get("user_agent", "MODRINTH_USER_AGENT") or USER_AGENT,
-        base_url=base_url,
+        base_url=settings.base_url,
     )
 
 
@@ -107,10 +81,10 @@ def _primary(version: Version) -> VersionFile:
 # -- search, info, versions --------------------------------------------------------------------
 
 
-@app.command()
-@guarded
+@command(app)
 def search(
     ctx: typer.Context,
+    out: Output,
     query: Annotated[str, typer.Argument(help="What to look for.")],
     type_: Annotated[
         str | None, typer.Option("--type", "-t", help=f"One of {', '.join(PROJECT_TYPES)}.")
@@ -120,15 +94,11 @@ def search(
     limit: Annotated[
         int, typer.Option("--limit", "-n", min=1, max=1000, help="At most this many hits.")
     ] = 10,
-    json_: JsonOpt = False,
-    quiet: QuietOpt = False,
-    verbose: VerboseOpt = False,
 ) -> None:
     """Search projects.
 
     Example: craftapis modrinth search "chunk loading" --type mod --loader fabric -g 1.20.1 -n 5
     """
-    out = Output(json=json_, quiet=quiet, verbose=verbose)
     if type_ is not None and type_ not in PROJECT_TYPES:
         raise UsageError(f"--type must be one of {', '.join(PROJECT_TYPES)}, not {type_!r}")
     facets = Facets()
@@ -150,20 +120,16 @@ def search(
     )
 
 
-@app.command()
-@guarded
+@command(app)
 def info(
     ctx: typer.Context,
+    out: Output,
     project: Annotated[str, typer.Argument(help="A project id or slug.")],
-    json_: JsonOpt = False,
-    quiet: QuietOpt = False,
-    verbose: VerboseOpt = False,
 ) -> None:
     """Show a project.
 
     Example: craftapis modrinth info sodium
     """
-    out = Output(json=json_, quiet=quiet, verbose=verbose)
     with client(ctx) as modrinth:
         found = modrinth.get_project(project)
     if out.json:
@@ -184,22 +150,18 @@ def info(
     out.table(None, ["field", "value"], rows)
 
 
-@app.command()
-@guarded
+@command(app)
 def versions(
     ctx: typer.Context,
+    out: Output,
     project: Annotated[str, typer.Argument(help="A project id or slug.")],
     loader: LoaderOpt = None,
     game_version: GameOpt = None,
-    json_: JsonOpt = False,
-    quiet: QuietOpt = False,
-    verbose: VerboseOpt = False,
 ) -> None:
     """List a project's versions, newest first.
 
     Example: craftapis modrinth versions sodium --loader fabric --game-version 1.20.1
     """
-    out = Output(json=json_, quiet=quiet, verbose=verbose)
     with client(ctx) as modrinth:
         found = modrinth.get_project_versions(
             project, loaders=_list(loader), game_versions=_list(game_version)
@@ -243,10 +205,10 @@ def _pick_version(
     return chosen
 
 
-@app.command()
-@guarded
+@command(app)
 def download(
     ctx: typer.Context,
+    out: Output,
     project: Annotated[str, typer.Argument(help="A project id or slug.")],
     version: Annotated[
         str | None, typer.Option("--version", help="A version number or id (default: newest).")
@@ -254,15 +216,11 @@ def download(
     loader: LoaderOpt = None,
     game_version: GameOpt = None,
     dest: Annotated[Path, typer.Option("--dest", "-d", help="The folder to write into.")] = Path("."),
-    json_: JsonOpt = False,
-    quiet: QuietOpt = False,
-    verbose: VerboseOpt = False,
 ) -> None:
     """Download the newest compatible version's primary file, hash-verified and atomic.
 
     Example: craftapis modrinth download lithium --loader fabric --game-version 1.20.1 --dest mods
     """
-    out = Output(json=json_, quiet=quiet, verbose=verbose)
     if not dest.is_dir():
         raise UsageError(f"--dest {dest} is not a folder: create it first")
     with client(ctx) as modrinth:
@@ -298,16 +256,13 @@ def _paths(items: list[Path]) -> list[Path]:
     return paths
 
 
-@app.command()
-@guarded
+@command(app)
 def identify(
     ctx: typer.Context,
+    out: Output,
     paths: Annotated[list[Path], typer.Argument(help="Jars, or folders of jars.")],
     loader: LoaderOpt = None,
     game_version: GameOpt = None,
-    json_: JsonOpt = False,
-    quiet: QuietOpt = False,
-    verbose: VerboseOpt = False,
 ) -> None:
     """Say which project and version each jar is, and whether a newer compatible one exists.
 
@@ -316,7 +271,6 @@ def identify(
 
     Example: craftapis modrinth identify mods/ --loader fabric --game-version 1.20.1
     """
-    out = Output(json=json_, quiet=quiet, verbose=verbose)
     files = _paths(paths)
     with client(ctx) as modrinth:
         found = modrinth.identify(files) if files else {}
@@ -367,10 +321,10 @@ def identify(
 # -- update ------------------------------------------------------------------------------------
 
 
-@app.command()
-@guarded
+@command(app)
 def update(
     ctx: typer.Context,
+    out: Output,
     folder: Annotated[Path, typer.Argument(help="The mods (or plugins) folder.")],
     loader: Annotated[str, typer.Option("--loader", "-l", help="The server's loader, e.g. fabric.")],
     game_version: Annotated[
@@ -388,9 +342,6 @@ def update(
         bool, typer.Option("--keep-backups", help=f"Keep each old jar in {_update.BACKUPS}/<time>/.")
     ] = False,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, max=16, help="Downloads at once.")] = 4,
-    json_: JsonOpt = False,
-    quiet: QuietOpt = False,
-    verbose: VerboseOpt = False,
 ) -> None:
     """Update every jar of a folder to its newest compatible version (before a restart).
 
@@ -401,7 +352,6 @@ def update(
 
     Example: craftapis modrinth update ./mods --loader fabric --game-version 1.20.1 --yes --keep-backups
     """
-    out = Output(json=json_, quiet=quiet, verbose=verbose)
     if not folder.is_dir():
         raise UsageError(f"{folder} is not a folder")
     for vt in version_type or []:
@@ -549,10 +499,10 @@ def _pack_file(
         yield got
 
 
-@mrpack_app.command("install")
-@guarded
+@command(mrpack_app, "install")
 def mrpack_install(
     ctx: typer.Context,
+    out: Output,
     source: Annotated[str, typer.Argument(help="A .mrpack file, or a modpack project id/slug.")],
     dest: Annotated[Path, typer.Option("--dest", "-d", help="The instance or server folder.")] = Path("."),
     server: Annotated[
@@ -560,9 +510,6 @@ def mrpack_install(
     ] = False,
     loader: LoaderOpt = None,
     game_version: GameOpt = None,
-    json_: JsonOpt = False,
-    quiet: QuietOpt = False,
-    verbose: VerboseOpt = False,
 ) -> None:
     """Install a Modrinth modpack: every file downloaded and verified, nothing outside --dest.
 
@@ -572,7 +519,6 @@ def mrpack_install(
 
     Example: craftapis modrinth mrpack install my-pack.mrpack --dest ./server --server
     """
-    out = Output(json=json_, quiet=quiet, verbose=verbose)
     dest.mkdir(parents=True, exist_ok=True)
     with client(ctx) as modrinth, _pack_file(modrinth, out, source, loader, game_version) as pack_path:
         try:

@@ -9,61 +9,37 @@ from typing import Annotated
 import typer
 
 from ..postal import Postal
-from ._core import (
-    EXIT_CODES_HELP,
-    JsonOpt,
-    Output,
-    QuietOpt,
-    Settings,
-    UsageError,
-    VerboseOpt,
-    guarded,
-    load_config,
-    plain,
-)
+from ._core import Output, Settings, UsageError, api_group, command, plain
 
-app = typer.Typer(
-    help=(
+app = api_group(
+    (
         "Postal: send mail and follow it.\n\n"
         "Server: --base-url or POSTAL_URL (or url under \\[postal]); key: POSTAL_KEY (or api_key "
         "under \\[postal] in the config file).\n\n"
         "Examples:\n\n"
         "  craftapis postal send --to a@example.org --from me@example.com --subject Hi --body-file mail.txt\n\n"
-        "  craftapis postal message 1234 --json\n\n" + EXIT_CODES_HELP
+        "  craftapis postal message 1234 --json\n\n"
     ),
-    no_args_is_help=True,
+    url_env="POSTAL_URL",
+    url_help="The Postal server, e.g. https://postal.example.com.",
 )
-
-
-@app.callback()
-def _group(
-    ctx: typer.Context,
-    base_url: Annotated[
-        str | None,
-        typer.Option(
-            "--base-url", envvar="POSTAL_URL", help="The Postal server, e.g. https://postal.example.com."
-        ),
-    ] = None,
-) -> None:
-    ctx.obj = base_url
 
 
 def client(ctx: typer.Context) -> Postal:
     """A Postal client from the environment, the config file and `--base-url`."""
-    settings = Settings("postal", load_config())
-    base_url = ctx.obj if isinstance(ctx.obj, str) else settings.get("url", "POSTAL_URL")
-    if not base_url:
+    settings = Settings.of(ctx, "postal", "POSTAL_URL", "url")
+    if not settings.base_url:
         raise UsageError(
             "the Postal server is missing: pass --base-url, set POSTAL_URL, or url under [postal]"
         )
     api_key = settings.require("api_key", "POSTAL_KEY", "the Postal server API key")
-    return Postal(base_url=base_url, api_key=api_key)
+    return Postal(base_url=settings.base_url, api_key=api_key)
 
 
-@app.command()
-@guarded
+@command(app)
 def send(
     ctx: typer.Context,
+    out: Output,
     to: Annotated[list[str], typer.Option("--to", help="A recipient (repeatable, at most 50).")],
     from_: Annotated[str, typer.Option("--from", help="The From address (a verified domain of the server).")],
     subject: Annotated[str | None, typer.Option("--subject", "-s", help="The subject.")] = None,
@@ -76,15 +52,11 @@ def send(
     ] = None,
     cc: Annotated[list[str] | None, typer.Option("--cc", help="A Cc recipient (repeatable).")] = None,
     tag: Annotated[str | None, typer.Option("--tag", help="A tag Postal stores with the message.")] = None,
-    json_: JsonOpt = False,
-    quiet: QuietOpt = False,
-    verbose: VerboseOpt = False,
 ) -> None:
     """Send a message (one per recipient); prints the message ids.
 
     Example: craftapis postal send --to a@example.org --from shop@example.com -s "Your key" -b key.txt -a invoice.pdf
     """
-    out = Output(json=json_, quiet=quiet, verbose=verbose)
     plain_body = None
     if body_file is not None:
         plain_body = sys.stdin.read() if str(body_file) == "-" else body_file.read_text(encoding="utf-8")
@@ -115,20 +87,16 @@ def send(
     )
 
 
-@app.command()
-@guarded
+@command(app)
 def message(
     ctx: typer.Context,
+    out: Output,
     id: Annotated[int, typer.Argument(help="The message id.")],
-    json_: JsonOpt = False,
-    quiet: QuietOpt = False,
-    verbose: VerboseOpt = False,
 ) -> None:
     """Show a message: its status and details, and its delivery attempts.
 
     Example: craftapis postal message 1234
     """
-    out = Output(json=json_, quiet=quiet, verbose=verbose)
     with client(ctx) as postal:
         found = plain(postal.get_message(id, expansions=["status", "details"]))
         deliveries = [plain(d) for d in postal.get_deliveries(id)]

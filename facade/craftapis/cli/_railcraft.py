@@ -8,51 +8,36 @@ from typing import Annotated
 import typer
 
 from ..railcraft import RailcraftPack
-from ._core import EXIT_CODES_HELP, JsonOpt, Output, QuietOpt, Settings, VerboseOpt, guarded, load_config
+from ._core import Output, Settings, api_group, command
 
-app = typer.Typer(
-    help=(
+app = api_group(
+    (
         "The Railcraft pack server.\n\n"
         "Credentials: RAILCRAFT_CLIENT_ID and RAILCRAFT_CLIENT_SECRET (or client_id / client_secret "
         "under \\[railcraft] in the config file).\n\n"
-        "Example:\n\n  craftapis railcraft download --dest railcraft.zip\n\n" + EXIT_CODES_HELP
+        "Example:\n\n  craftapis railcraft download --dest railcraft.zip\n\n"
     ),
-    no_args_is_help=True,
+    url_env="RAILCRAFT_BASE_URL",
+    url_help="The site root (default https://towerofawesome.org/railcraftpack).",
 )
-
-
-@app.callback()
-def _group(
-    ctx: typer.Context,
-    base_url: Annotated[
-        str | None,
-        typer.Option(
-            "--base-url",
-            envvar="RAILCRAFT_BASE_URL",
-            help="The site root (default https://towerofawesome.org/railcraftpack).",
-        ),
-    ] = None,
-) -> None:
-    ctx.obj = base_url
 
 
 def client(ctx: typer.Context) -> RailcraftPack:
     """A Railcraft pack client from the environment, the config file and `--base-url`."""
-    settings = Settings("railcraft", load_config())
-    base_url = ctx.obj if isinstance(ctx.obj, str) else settings.get("base_url", "RAILCRAFT_BASE_URL")
+    settings = Settings.of(ctx, "railcraft", "RAILCRAFT_BASE_URL")
     return RailcraftPack(
         client_id=settings.require("client_id", "RAILCRAFT_CLIENT_ID", "the Railcraft client id"),
         client_secret=settings.require(
             "client_secret", "RAILCRAFT_CLIENT_SECRET", "the Railcraft client secret"
         ),
-        base_url=base_url,
+        base_url=settings.base_url,
     )
 
 
-@app.command()
-@guarded
+@command(app)
 def download(
     ctx: typer.Context,
+    out: Output,
     dest: Annotated[Path, typer.Option("--dest", "-d", help="The file to write.")] = Path(
         "railcraft-pack.zip"
     ),
@@ -62,15 +47,11 @@ def download(
     opt_mod: Annotated[
         list[str] | None, typer.Option("--opt-mod", help="An optional mod to include (repeatable).")
     ] = None,
-    json_: JsonOpt = False,
-    quiet: QuietOpt = False,
-    verbose: VerboseOpt = False,
 ) -> None:
     """Download the pack archive; it appears at --dest only complete and of the announced size.
 
     Example: craftapis railcraft download --dest pack.zip --opt-mod 3
     """
-    out = Output(json=json_, quiet=quiet, verbose=verbose)
     with client(ctx) as railcraft, out.progress(f"download {dest.name}") as bar:
         details = railcraft.download_pack(
             dest,
