@@ -54,6 +54,11 @@ SUBS: list[tuple[str, str]] = [
     ("aread", "read"),
     ("aiter_bytes", "iter_bytes"),
     ("aiter_raw", "iter_raw"),
+    # an httpx.Auth flow driven by hand (the lean send path, `_async_http.py`)
+    ("async_auth_flow", "sync_auth_flow"),
+    ("__anext__", "__next__"),
+    ("asend", "send"),
+    ("StopAsyncIteration", "StopIteration"),
     ("asynccontextmanager", "contextmanager"),
     ("__aenter__", "__enter__"),
     ("__aexit__", "__exit__"),

@@ -10,7 +10,7 @@ from typing import Any, Self, TypedDict, Unpack
 
 import httpx
 
-from ._async_http import build_async_client
+from ._async_http import AsyncLeanClient, build_async_client
 from ._async_transport import AsyncPolicyTransport
 from ._base import QueryParams, _ClientCore, _request_of
 from ._guards import Limits
@@ -78,7 +78,7 @@ class AsyncAPIClient(_ClientCore):
                 follow_redirects=follow_redirects,
             )
 
-        self._http = build_async_client(
+        self._http: AsyncLeanClient = build_async_client(
             base_url=self.base_url,
             policy=policy,
             http_client=options.get("http_client"),
@@ -114,13 +114,11 @@ class AsyncAPIClient(_ClientCore):
         self, kwargs: dict[str, Any], *, auth: httpx.Auth | None = None, check: bool = True
     ) -> tuple[httpx.Response, Any]:
         """Send `kwargs` (httpx request arguments); (response, its decoded body when errors were looked for)."""
-        timeout = self._timeout_for_call()
+        http = self._http
+        outgoing = self._outgoing(kwargs)
         try:
-            response = await self._http.request(
-                **self._outgoing(kwargs),
-                auth=auth or self._auth or httpx.USE_CLIENT_DEFAULT,
-                timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
-            )
+            request = http.template.build(**outgoing, timeout=self._timeout_for_call())
+            response = await http.send_lean(request, auth or self._auth)
         except httpx.TransportError as exc:
             request = _request_of(exc) or httpx.Request(kwargs["method"], self.base_url + kwargs["url"])
             raise self._connection_error(request, exc) from exc

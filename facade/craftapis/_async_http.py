@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
+import time
 import urllib.request
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import httpx
 
-from ._http import AsyncDefaultTransport, LeanCookies, unbind
+from ._http import AsyncDefaultTransport, LeanCookies, RequestTemplate, log_response, unbind
 
 __all__ = [
     "ACCEPT_ENCODING",
@@ -35,16 +37,84 @@ def _headers(headers: dict[str, str]) -> dict[str, str]:
 
 
 class AsyncLeanClient(httpx.AsyncClient):
-    """The `httpx.AsyncClient` craftapis builds for itself: `LeanCookies` and `unbind` (in `_http.py`)."""
+    """The `httpx.AsyncClient` craftapis builds for itself: `LeanCookies` and `unbind` (in `_http.py`),
+    and `send_lean`, the send path of every JSON call (issue 12).
+
+    `send_lean` sends a request built by `template` (`RequestTemplate`: the base URL, default headers and
+    timeout prepared once) straight to the policy transport, doing what `send()` does for a craftapis
+    client (this client's cookies, its event hooks, an auth flow, httpx's INFO log line, reading the
+    body, `elapsed`) and skipping what such a client never uses: base-URL merging and re-parsing, auth
+    resolution from the URL, httpx's redirect machinery (off: the policy transport follows redirects)
+    and the bound stream. Downloads (`_stream`) still go through `send()`.
+    """
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._cookies = LeanCookies(self._cookies)
+        self.template = RequestTemplate(self.base_url, self.headers, self.timeout)
+        self.policy: httpx.AsyncBaseTransport = kwargs["transport"]
 
     async def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
         response = await super().send(request, **kwargs)
         unbind(response)
         return response
+
+    async def send_lean(self, request: httpx.Request, auth: httpx.Auth | None) -> httpx.Response:
+        """Send `request` as `send(request, auth=auth)` would for a craftapis client, body read."""
+        if self.is_closed:
+            raise RuntimeError("Cannot send a request, as the client has been closed.")
+        if self._cookies:
+            self._cookies.set_cookie_header(request)
+        start = time.perf_counter()
+        response = await (self._send_once(request) if auth is None else self._send_authed(request, auth))
+        try:
+            await response.aread()
+        except BaseException:
+            await response.aclose()
+            raise
+        response.elapsed = timedelta(seconds=time.perf_counter() - start)
+        return response
+
+    async def _send_once(self, request: httpx.Request) -> httpx.Response:
+        hooks = self.event_hooks
+        for hook in hooks["request"]:
+            await hook(request)
+        try:
+            response = await self.policy.handle_async_request(request)
+        except httpx.RequestError as exc:
+            exc.request = request  # as httpx's Client binds it
+            raise
+        response.request = request
+        self._cookies.extract_cookies(response)
+        log_response(request, response)
+        try:
+            for hook in hooks["response"]:
+                await hook(response)
+        except BaseException:
+            await response.aclose()
+            raise
+        return response
+
+    async def _send_authed(self, request: httpx.Request, auth: httpx.Auth) -> httpx.Response:
+        """httpx's auth loop (`Client._send_handling_auth`): the flow may answer a response with a new
+        request (OAuth2 refresh on a 401), whose predecessor is read and closed."""
+        flow = auth.async_auth_flow(request)
+        try:
+            request = await flow.__anext__()
+            while True:
+                response = await self._send_once(request)
+                try:
+                    try:
+                        following = await flow.asend(response)
+                    except StopAsyncIteration:
+                        return response
+                    await response.aread()
+                    request = following
+                except BaseException:
+                    await response.aclose()
+                    raise
+        finally:
+            await flow.aclose()
 
 
 class AsyncClientTransport(httpx.AsyncBaseTransport):
@@ -75,7 +145,7 @@ def build_async_client(
     headers: dict[str, str],
     follow_redirects: bool = True,
     trust_env: bool = True,
-) -> httpx.AsyncClient:
+) -> AsyncLeanClient:
     """An `httpx.AsyncClient` whose transport applies `policy(inner, follow_redirects)` (a callable
     wrapping an inner transport). The policy transport follows redirects itself; httpx never does.
 

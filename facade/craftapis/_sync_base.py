@@ -16,7 +16,7 @@ from ._base import QueryParams, _ClientCore, _request_of
 from ._guards import Limits
 from ._ratelimit import RateLimiter
 from ._retry import RetryPolicy
-from ._sync_http import build_client
+from ._sync_http import LeanClient, build_client
 from ._sync_transport import PolicyTransport
 
 __all__ = ["ClientOptions", "SyncAPIClient"]
@@ -80,7 +80,7 @@ class SyncAPIClient(_ClientCore):
                 follow_redirects=follow_redirects,
             )
 
-        self._http = build_client(
+        self._http: LeanClient = build_client(
             base_url=self.base_url,
             policy=policy,
             http_client=options.get("http_client"),
@@ -116,13 +116,11 @@ class SyncAPIClient(_ClientCore):
         self, kwargs: dict[str, Any], *, auth: httpx.Auth | None = None, check: bool = True
     ) -> tuple[httpx.Response, Any]:
         """Send `kwargs` (httpx request arguments); (response, its decoded body when errors were looked for)."""
-        timeout = self._timeout_for_call()
+        http = self._http
+        outgoing = self._outgoing(kwargs)
         try:
-            response = self._http.request(
-                **self._outgoing(kwargs),
-                auth=auth or self._auth or httpx.USE_CLIENT_DEFAULT,
-                timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
-            )
+            request = http.template.build(**outgoing, timeout=self._timeout_for_call())
+            response = http.send_lean(request, auth or self._auth)
         except httpx.TransportError as exc:
             request = _request_of(exc) or httpx.Request(kwargs["method"], self.base_url + kwargs["url"])
             raise self._connection_error(request, exc) from exc

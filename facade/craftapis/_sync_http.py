@@ -5,13 +5,15 @@
 
 from __future__ import annotations
 
+import time
 import urllib.request
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import httpx
 
-from ._http import DefaultTransport, LeanCookies, unbind
+from ._http import DefaultTransport, LeanCookies, RequestTemplate, log_response, unbind
 
 __all__ = [
     "ACCEPT_ENCODING",
@@ -37,16 +39,84 @@ def _headers(headers: dict[str, str]) -> dict[str, str]:
 
 
 class LeanClient(httpx.Client):
-    """The `httpx.Client` craftapis builds for itself: `LeanCookies` and `unbind` (in `_http.py`)."""
+    """The `httpx.Client` craftapis builds for itself: `LeanCookies` and `unbind` (in `_http.py`),
+    and `send_lean`, the send path of every JSON call (issue 12).
+
+    `send_lean` sends a request built by `template` (`RequestTemplate`: the base URL, default headers and
+    timeout prepared once) straight to the policy transport, doing what `send()` does for a craftapis
+    client (this client's cookies, its event hooks, an auth flow, httpx's INFO log line, reading the
+    body, `elapsed`) and skipping what such a client never uses: base-URL merging and re-parsing, auth
+    resolution from the URL, httpx's redirect machinery (off: the policy transport follows redirects)
+    and the bound stream. Downloads (`_stream`) still go through `send()`.
+    """
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._cookies = LeanCookies(self._cookies)
+        self.template = RequestTemplate(self.base_url, self.headers, self.timeout)
+        self.policy: httpx.BaseTransport = kwargs["transport"]
 
     def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
         response = super().send(request, **kwargs)
         unbind(response)
         return response
+
+    def send_lean(self, request: httpx.Request, auth: httpx.Auth | None) -> httpx.Response:
+        """Send `request` as `send(request, auth=auth)` would for a craftapis client, body read."""
+        if self.is_closed:
+            raise RuntimeError("Cannot send a request, as the client has been closed.")
+        if self._cookies:
+            self._cookies.set_cookie_header(request)
+        start = time.perf_counter()
+        response = self._send_once(request) if auth is None else self._send_authed(request, auth)
+        try:
+            response.read()
+        except BaseException:
+            response.close()
+            raise
+        response.elapsed = timedelta(seconds=time.perf_counter() - start)
+        return response
+
+    def _send_once(self, request: httpx.Request) -> httpx.Response:
+        hooks = self.event_hooks
+        for hook in hooks["request"]:
+            hook(request)
+        try:
+            response = self.policy.handle_request(request)
+        except httpx.RequestError as exc:
+            exc.request = request  # as httpx's Client binds it
+            raise
+        response.request = request
+        self._cookies.extract_cookies(response)
+        log_response(request, response)
+        try:
+            for hook in hooks["response"]:
+                hook(response)
+        except BaseException:
+            response.close()
+            raise
+        return response
+
+    def _send_authed(self, request: httpx.Request, auth: httpx.Auth) -> httpx.Response:
+        """httpx's auth loop (`Client._send_handling_auth`): the flow may answer a response with a new
+        request (OAuth2 refresh on a 401), whose predecessor is read and closed."""
+        flow = auth.sync_auth_flow(request)
+        try:
+            request = flow.__next__()
+            while True:
+                response = self._send_once(request)
+                try:
+                    try:
+                        following = flow.send(response)
+                    except StopIteration:
+                        return response
+                    response.read()
+                    request = following
+                except BaseException:
+                    response.close()
+                    raise
+        finally:
+            flow.close()
 
 
 class ClientTransport(httpx.BaseTransport):
@@ -77,7 +147,7 @@ def build_client(
     headers: dict[str, str],
     follow_redirects: bool = True,
     trust_env: bool = True,
-) -> httpx.Client:
+) -> LeanClient:
     """An `httpx.Client` whose transport applies `policy(inner, follow_redirects)` (a callable
     wrapping an inner transport). The policy transport follows redirects itself; httpx never does.
 
