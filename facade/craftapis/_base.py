@@ -414,16 +414,37 @@ class _ClientCore:
     def with_raw_response(self) -> RawResponses:
         """The same methods, returning a `RawResponse` (`.status_code`, `.headers` with the rate-limit
         headers, `.request`, `.parsed`, `.http_response`) instead of the parsed result alone:
-        `client.with_raw_response.get_project("sodium")`, `client.with_raw_response.api.<tag>.<op>(...)`."""
+        `client.with_raw_response.get_project("sodium")`, `client.with_raw_response.api.<tag>.<op>(...)`
+        (typed as `RawResponse[<model>]` where the API has a spec)."""
         from ._raw import RawResponses
 
-        return RawResponses(self)
+        typed = self._typed("WithRawResponse")
+        return typed(RawResponses(self), self.api) if typed is not None else RawResponses(self)
 
     @property
     def api(self) -> object:
-        """Every generated operation of this API: `client.api.<tag>.<operation>(**kwargs)`; each client
-        narrows the type to its generated, typed operations."""
-        return Operations(self)  # type: ignore[arg-type]
+        """Every operation of this API's spec, typed: `client.api.<tag>.<operation>(**kwargs)`, keyword
+        arguments with the generated types (an enum also takes its value, a model also a plain mapping);
+        returns the parsed model after the envelope is unwrapped. `call("tag.operation")` is the dynamic
+        form of the same call."""
+        typed = self._typed("Operations")
+        return typed(self) if typed is not None else Operations(self)  # type: ignore[arg-type]
+
+    def _typed(self, kind: str) -> Any:
+        """The generated `<Client><kind>` class of this client (`<package>.operations`, written by
+        `scripts/typed_ops.py`; `<Client>` is the nearest class of ours in the MRO), or None."""
+        name = f"{self._profile.package}.operations"
+        try:
+            module = importlib.import_module(name) if self._profile.package else None
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            module = None
+        for klass in type(self).__mro__ if module is not None else ():
+            found = getattr(module, klass.__name__ + kind, None)
+            if found is not None:
+                return found
+        return None
 
     def options(self, **overrides: Any) -> contextlib.AbstractContextManager[CallOptions]:
         """Per-call overrides for the requests of this client (only this one: not another client, not a

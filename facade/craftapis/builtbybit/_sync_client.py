@@ -80,25 +80,13 @@ class BuiltByBit(_BuiltByBitCore, SyncAPIClient):
             BuiltByBit sends.
     """
 
-    @property
-    def api(self) -> BuiltByBitOperations:
-        """Every operation of the BuiltByBit v2 spec, typed: `client.api.<tag>.<operation>(...)`.
+    # the base's `api` and `with_raw_response`, typed with the BuiltByBit v2 spec's generated classes
+    if TYPE_CHECKING:
 
-        Keyword arguments with the generated types (an enum also takes its value, a model also a plain
-        mapping); returns the parsed model after the envelope is unwrapped. `call("tag.operation")`
-        is the dynamic form of the same call."""
-        from craftapis_generated.builtbybit_v2.operations import BuiltByBitOperations
-
-        return BuiltByBitOperations(self)
-
-    @property
-    def with_raw_response(self) -> BuiltByBitWithRawResponse:  # type: ignore[override]  # the base's, with `.api` typed
-        """The same methods, each returning a `RawResponse` (`.parsed`, `.status_code`, `.headers` with
-        the rate-limit headers, `.request`, `.http_response`): `client.with_raw_response.get_project(...)`;
-        `client.with_raw_response.api.<tag>.<operation>(...)` is typed as `RawResponse[<model>]`."""
-        from craftapis_generated.builtbybit_v2.operations import BuiltByBitWithRawResponse
-
-        return BuiltByBitWithRawResponse(super().with_raw_response, self.api)
+        @property
+        def api(self) -> BuiltByBitOperations: ...
+        @property
+        def with_raw_response(self) -> BuiltByBitWithRawResponse: ...  # type: ignore[override]
 
     def __init__(
         self,

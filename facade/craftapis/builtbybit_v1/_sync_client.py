@@ -65,25 +65,13 @@ class BuiltByBitV1(_V1Core, SyncAPIClient):
     `client.call("<tag>.<operation>", **kwargs)` and returns the envelope's `data`, parsed.
     """
 
-    @property
-    def api(self) -> BuiltByBitV1Operations:
-        """Every operation of the BuiltByBit v1 spec, typed: `client.api.<tag>.<operation>(...)`.
+    # the base's `api` and `with_raw_response`, typed with the BuiltByBit v1 spec's generated classes
+    if TYPE_CHECKING:
 
-        Keyword arguments with the generated types (an enum also takes its value, a model also a plain
-        mapping); returns the parsed model after the envelope is unwrapped. `call("tag.operation")`
-        is the dynamic form of the same call."""
-        from craftapis_generated.builtbybit_v1.operations import BuiltByBitV1Operations
-
-        return BuiltByBitV1Operations(self)
-
-    @property
-    def with_raw_response(self) -> BuiltByBitV1WithRawResponse:  # type: ignore[override]  # the base's, with `.api` typed
-        """The same methods, each returning a `RawResponse` (`.parsed`, `.status_code`, `.headers` with
-        the rate-limit headers, `.request`, `.http_response`): `client.with_raw_response.get_project(...)`;
-        `client.with_raw_response.api.<tag>.<operation>(...)` is typed as `RawResponse[<model>]`."""
-        from craftapis_generated.builtbybit_v1.operations import BuiltByBitV1WithRawResponse
-
-        return BuiltByBitV1WithRawResponse(super().with_raw_response, self.api)
+        @property
+        def api(self) -> BuiltByBitV1Operations: ...
+        @property
+        def with_raw_response(self) -> BuiltByBitV1WithRawResponse: ...  # type: ignore[override]
 
     _profile = BUILTBYBIT_V1
 

@@ -69,25 +69,13 @@ class AsyncModrinth(_ModrinthCore, AsyncBulkLookups, AsyncAPIClient):
             Modrinth's headers (pass one to share it between clients).
     """
 
-    @property
-    def api(self) -> AsyncModrinthOperations:
-        """Every operation of the Modrinth spec, typed: `client.api.<tag>.<operation>(...)`.
+    # the base's `api` and `with_raw_response`, typed with the Modrinth spec's generated classes
+    if TYPE_CHECKING:
 
-        Keyword arguments with the generated types (an enum also takes its value, a model also a plain
-        mapping); returns the parsed model after the envelope is unwrapped. `call("tag.operation")`
-        is the dynamic form of the same call."""
-        from craftapis_generated.modrinth.operations import AsyncModrinthOperations
-
-        return AsyncModrinthOperations(self)
-
-    @property
-    def with_raw_response(self) -> AsyncModrinthWithRawResponse:  # type: ignore[override]  # the base's, with `.api` typed
-        """The same methods, each returning a `RawResponse` (`.parsed`, `.status_code`, `.headers` with
-        the rate-limit headers, `.request`, `.http_response`): `client.with_raw_response.get_project(...)`;
-        `client.with_raw_response.api.<tag>.<operation>(...)` is typed as `RawResponse[<model>]`."""
-        from craftapis_generated.modrinth.operations import AsyncModrinthWithRawResponse
-
-        return AsyncModrinthWithRawResponse(super().with_raw_response, self.api)
+        @property
+        def api(self) -> AsyncModrinthOperations: ...
+        @property
+        def with_raw_response(self) -> AsyncModrinthWithRawResponse: ...  # type: ignore[override]
 
     def __init__(
         self,

@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 import httpx
 
-from .._base import ApiProfile, Operations, _ClientCore
+from .._base import ApiProfile, _ClientCore
 from .._context import IDEMPOTENT_EXTENSION
 from ._auth import HeaderAuth
 from ._envelope import Envelope, envelope_error_decoder, unwrap_success
@@ -164,7 +164,7 @@ class _MoonropeCore(_ClientCore):
                 f"a generic {type(self).__name__} client has no generated operations; "
                 "use call_action(controller, action, params)"
             )
-        return Operations(self)  # type: ignore[arg-type]
+        return super().api
 
     def __repr__(self) -> str:
         return (

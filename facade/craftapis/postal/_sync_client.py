@@ -39,25 +39,13 @@ class Postal(_PostalDeployment, Moonrope):
         + _DOC_ARGS
     )
 
-    @property
-    def api(self) -> PostalOperations:
-        """Every operation of the Postal spec, typed: `client.api.<tag>.<operation>(...)`.
+    # the base's `api` and `with_raw_response`, typed with the Postal spec's generated classes
+    if TYPE_CHECKING:
 
-        Keyword arguments with the generated types (an enum also takes its value, a model also a plain
-        mapping); returns the parsed model after the envelope is unwrapped. `call("tag.operation")`
-        is the dynamic form of the same call."""
-        from craftapis_generated.postal.operations import PostalOperations
-
-        return PostalOperations(self)
-
-    @property
-    def with_raw_response(self) -> PostalWithRawResponse:  # type: ignore[override]  # the base's, with `.api` typed
-        """The same methods, each returning a `RawResponse` (`.parsed`, `.status_code`, `.headers` with
-        the rate-limit headers, `.request`, `.http_response`): `client.with_raw_response.get_project(...)`;
-        `client.with_raw_response.api.<tag>.<operation>(...)` is typed as `RawResponse[<model>]`."""
-        from craftapis_generated.postal.operations import PostalWithRawResponse
-
-        return PostalWithRawResponse(super().with_raw_response, self.api)
+        @property
+        def api(self) -> PostalOperations: ...
+        @property
+        def with_raw_response(self) -> PostalWithRawResponse: ...  # type: ignore[override]
 
     def __init__(
         self,

@@ -61,25 +61,13 @@ class AsyncRailcraftPack(_RailcraftCore, AsyncAPIClient):
             endpoint of this API is a read.
     """
 
-    @property
-    def api(self) -> AsyncRailcraftPackOperations:
-        """Every operation of the Railcraft pack spec, typed: `client.api.<tag>.<operation>(...)`.
+    # the base's `api` and `with_raw_response`, typed with the Railcraft pack spec's generated classes
+    if TYPE_CHECKING:
 
-        Keyword arguments with the generated types (an enum also takes its value, a model also a plain
-        mapping); returns the parsed model after the envelope is unwrapped. `call("tag.operation")`
-        is the dynamic form of the same call."""
-        from craftapis_generated.railcraft.operations import AsyncRailcraftPackOperations
-
-        return AsyncRailcraftPackOperations(self)
-
-    @property
-    def with_raw_response(self) -> AsyncRailcraftPackWithRawResponse:  # type: ignore[override]  # the base's, with `.api` typed
-        """The same methods, each returning a `RawResponse` (`.parsed`, `.status_code`, `.headers` with
-        the rate-limit headers, `.request`, `.http_response`): `client.with_raw_response.get_project(...)`;
-        `client.with_raw_response.api.<tag>.<operation>(...)` is typed as `RawResponse[<model>]`."""
-        from craftapis_generated.railcraft.operations import AsyncRailcraftPackWithRawResponse
-
-        return AsyncRailcraftPackWithRawResponse(super().with_raw_response, self.api)
+        @property
+        def api(self) -> AsyncRailcraftPackOperations: ...
+        @property
+        def with_raw_response(self) -> AsyncRailcraftPackWithRawResponse: ...  # type: ignore[override]
 
     _profile = RAILCRAFT
 
