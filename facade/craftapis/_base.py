@@ -11,15 +11,13 @@ from __future__ import annotations
 import contextlib
 import copy
 import importlib
-import inspect
 import json as jsonlib
 import re
-import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, ForwardRef, Self, TypeAlias
+from typing import TYPE_CHECKING, Any, Self, TypeAlias
 
 import httpx
 import orjson
@@ -45,6 +43,7 @@ from ._http import DEFAULT_TIMEOUT
 from ._operations import load_operation
 from ._ratelimit import NoRateLimiter, RateLimiter, default_rate_limiter
 from ._retry import RetryPolicy, WaitHintParser, standard_wait_hint
+from ._signatures import expand_unpacked
 from ._transport import BUFFER_EXTENSION
 from ._version import __version__
 
@@ -177,31 +176,6 @@ def _check_base_url(base_url: str | None, profile: ApiProfile) -> str:
     return url
 
 
-def _expand_options(init: Callable[..., None]) -> None:
-    """Show the shared options of `**options: Unpack[<Options>]` as keyword parameters in `__init__`'s
-    signature (`help()`, IDEs, `inspect.signature`), so declaring them once costs users nothing."""
-    signature = inspect.signature(init)
-    params = list(signature.parameters.values())
-    if not params or params[-1].kind is not inspect.Parameter.VAR_KEYWORD:
-        return
-    match = re.fullmatch(r"Unpack\[(\w+)\]", str(params[-1].annotation))
-    if match is None:
-        return
-    options = vars(sys.modules[init.__module__])[match.group(1)]
-    declared = {p.name for p in params}
-    extra = [
-        inspect.Parameter(
-            name,
-            inspect.Parameter.KEYWORD_ONLY,
-            default=None,
-            annotation=hint.__forward_arg__ if isinstance(hint, ForwardRef) else hint,
-        )
-        for name, hint in options.__annotations__.items()
-        if name not in declared
-    ]
-    init.__signature__ = signature.replace(parameters=[*params[:-1], *extra])  # type: ignore[attr-defined]
-
-
 def _request_of(exc: httpx.RequestError) -> httpx.Request | None:
     try:
         return exc.request
@@ -218,7 +192,7 @@ class _ClientCore:
         super().__init_subclass__(**kwargs)
         init = cls.__dict__.get("__init__")
         if init is not None:
-            _expand_options(init)
+            expand_unpacked(init)
         from ._validate import validate_class
 
         validate_class(cls)  # every friendly method checks its arguments before anything is sent

@@ -16,10 +16,12 @@ import http
 import json
 import re
 from collections.abc import Mapping
-from typing import Any, ClassVar, TypeVar, cast
+from typing import Any, ClassVar, TypedDict, TypeVar, Unpack, cast
 from urllib.parse import unquote_plus
 
 import httpx
+
+from ._signatures import expand_unpacked
 
 __all__ = [
     "REDACTED",
@@ -200,6 +202,18 @@ def _rebuild(cls: type[APIError], message: str, state: dict[str, Any]) -> APIErr
     return err
 
 
+class ErrorFields(TypedDict, total=False):
+    """What every error takes besides its message (see :class:`APIError`), declared once for the errors
+    that add their own: ``**fields: Unpack[ErrorFields]`` (their signatures list these keywords)."""
+
+    status_code: int | None
+    code: str | None
+    method: str | None
+    url: httpx.URL | str | None
+    response: httpx.Response | None
+    body: object
+
+
 class APIError(Exception):
     """Base class of every craftapis error.
 
@@ -224,6 +238,12 @@ class APIError(Exception):
     url: str | None
     response: httpx.Response | None
     body: object
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is not None:
+            expand_unpacked(init)  # `**fields: Unpack[ErrorFields]` shows as the keywords it takes
 
     def __init__(
         self,
@@ -399,22 +419,9 @@ class RateLimitError(APIError):
         message: str | None = None,
         *,
         retry_after: float | None = None,
-        status_code: int | None = None,
-        code: str | None = None,
-        method: str | None = None,
-        url: httpx.URL | str | None = None,
-        response: httpx.Response | None = None,
-        body: object = None,
+        **fields: Unpack[ErrorFields],
     ) -> None:
-        super().__init__(
-            message,
-            status_code=status_code,
-            code=code,
-            method=method,
-            url=url,
-            response=response,
-            body=body,
-        )
+        super().__init__(message, **fields)
         self.retry_after = retry_after
 
     def _hint(self) -> str:
@@ -491,22 +498,10 @@ class ResponseParseError(APIError):
         message: str | None = None,
         *,
         text: str | None = None,
-        status_code: int | None = None,
-        code: str | None = None,
-        method: str | None = None,
-        url: httpx.URL | str | None = None,
-        response: httpx.Response | None = None,
-        body: object = None,
+        **fields: Unpack[ErrorFields],
     ) -> None:
-        super().__init__(
-            message,
-            status_code=status_code,
-            code=code,
-            method=method,
-            url=url,
-            response=response,
-            body=body,
-        )
+        super().__init__(message, **fields)
+        response = fields.get("response")
         if text is None and response is not None:
             try:
                 text = response.text

@@ -23,13 +23,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from typing import Any, ClassVar
-
-import httpx
+from typing import Any, ClassVar, Unpack
 
 from .._errors import (
     APIError,
     BadRequestError,
+    ErrorFields,
     NotFoundError,
     PermissionDeniedError,
     ServerError,
@@ -88,22 +87,9 @@ class MoonropeError(APIError):
         data: object = None,
         time: float | None = None,
         flags: Mapping[str, object] | None = None,
-        status_code: int | None = None,
-        code: str | None = None,
-        method: str | None = None,
-        url: httpx.URL | str | None = None,
-        response: httpx.Response | None = None,
-        body: object = None,
+        **fields: Unpack[ErrorFields],
     ) -> None:
-        super().__init__(
-            message,
-            status_code=status_code,
-            code=code,
-            method=method,
-            url=url,
-            response=response,
-            body=body,
-        )
+        super().__init__(message, **fields)
         self.status = status
         self.attributes = dict(attributes or {})
         self.data = data
