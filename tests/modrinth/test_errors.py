@@ -154,7 +154,8 @@ async def test_a_post_is_resent_after_a_429(mode: str, loopback: LoopbackServer)
         "id": "NEWVERS1", "project_id": "AABBCCDD", "author_id": "UUSSEERR", "name": "2.0.0",
         "version_number": "2.0.0", "game_versions": ["1.20.1"], "version_type": "release",
         "loaders": ["fabric"], "featured": False, "date_published": "2023-06-01T12:00:00Z",
-        "downloads": 0, "files": [],
+        "downloads": 0, "files": [], "dependencies": [], "status": "listed", "requested_status": None,
+        "changelog_url": None,
     }  # fmt: skip
     loopback.script(modrinth_429(20), Reply(200, version_json))
     client = make_client(mode, base_url=f"{loopback.url}/v2", token="mrp_x")

@@ -576,6 +576,7 @@ def _install(
                         "filename": file.path.name,
                         "primary": True,
                         "size": file.size or 0,
+                        "file_type": None,  # required in the model (the server always sends it); an ordinary file
                     }
                 )
                 try:

@@ -19,9 +19,9 @@ _FIELDS = frozenset(
     {
         "url",
         "featured",
-        "created",
         "title",
         "description",
+        "created",
         "ordering",
         "raw_url",
     }
@@ -35,21 +35,21 @@ class GalleryImage:
         url (str): The URL of the gallery image Example:
             https://cdn.modrinth.com/data/AABBCCDD/images/009b7d8d6e8bf04968a29421117c59b3efe2351a.png.
         featured (bool): Whether the image is featured in the gallery Example: True.
+        title (None | str): The title of the gallery image Example: My awesome screenshot!.
+        description (None | str): The description of the gallery image Example: This awesome screenshot shows all of the
+            blocks in my mod!.
         created (datetime.datetime): The date and time the gallery image was created
-        title (None | str | Unset): The title of the gallery image Example: My awesome screenshot!.
-        description (None | str | Unset): The description of the gallery image Example: This awesome screenshot shows
-            all of the blocks in my mod!.
-        ordering (int | Unset): The order of the gallery image. Gallery images are sorted by this field and then
-            alphabetically by title. Example: 0.
+        ordering (int): The order of the gallery image. Gallery images are sorted by this field and then alphabetically
+            by title. Example: 0.
         raw_url (None | str | Unset): The URL of the gallery image as uploaded (url is the optimised copy)
     """
 
     url: str
     featured: bool
+    title: None | str
+    description: None | str
     created: datetime.datetime
-    title: None | str | Unset = UNSET
-    description: None | str | Unset = UNSET
-    ordering: int | Unset = UNSET
+    ordering: int
     raw_url: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -58,19 +58,13 @@ class GalleryImage:
 
         featured = self.featured
 
+        title: None | str
+        title = self.title
+
+        description: None | str
+        description = self.description
+
         created = format_datetime(self.created)
-
-        title: None | str | Unset
-        if isinstance(self.title, Unset):
-            title = UNSET
-        else:
-            title = self.title
-
-        description: None | str | Unset
-        if isinstance(self.description, Unset):
-            description = UNSET
-        else:
-            description = self.description
 
         ordering = self.ordering
 
@@ -86,15 +80,12 @@ class GalleryImage:
             {
                 "url": url,
                 "featured": featured,
+                "title": title,
+                "description": description,
                 "created": created,
+                "ordering": ordering,
             }
         )
-        if title is not UNSET:
-            field_dict["title"] = title
-        if description is not UNSET:
-            field_dict["description"] = description
-        if ordering is not UNSET:
-            field_dict["ordering"] = ordering
         if raw_url is not UNSET:
             field_dict["raw_url"] = raw_url
 
@@ -107,22 +98,22 @@ class GalleryImage:
 
         featured = d["featured"]
 
+        title = d["title"]
+
+        description = d["description"]
+
         created = parse_datetime(d["created"])
 
-        title = d.get("title", UNSET)
-
-        description = d.get("description", UNSET)
-
-        ordering = d.get("ordering", UNSET)
+        ordering = d["ordering"]
 
         raw_url = d.get("raw_url", UNSET)
 
         gallery_image = cls(
             url=url,
             featured=featured,
-            created=created,
             title=title,
             description=description,
+            created=created,
             ordering=ordering,
             raw_url=raw_url,
         )

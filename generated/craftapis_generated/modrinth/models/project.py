@@ -66,24 +66,24 @@ _FIELDS = frozenset(
         "gallery",
         "thread_id",
         "monetization_status",
-        "client_side",
-        "server_side",
-        "environment",
         "slug",
-        "organization",
         "approved",
         "queued",
         "icon_url",
-        "raw_icon_url",
         "color",
         "issues_url",
         "source_url",
         "wiki_url",
         "discord_url",
         "donation_urls",
+        "client_side",
+        "server_side",
         "body_url",
         "requested_status",
         "moderator_message",
+        "environment",
+        "organization",
+        "raw_icon_url",
     }
 )
 
@@ -117,38 +117,38 @@ class Project:
         gallery (list[GalleryImage]): A list of images that have been uploaded to the project's gallery
         thread_id (str): The ID of the moderation thread associated with this project Example: TTUUVVWW.
         monetization_status (ProjectMonetizationStatus):
+        slug (None | str): The slug of a project, used for vanity URLs. Regex: ```^[\\w!@$()`.+,"\\-']{3,64}$```
+            Example: my_project.
+        approved (datetime.datetime | None): The date the project was first published
+        queued (datetime.datetime | None): The date the project's status was submitted to moderators for review
+        icon_url (None | str): The URL of the project's icon Example:
+            https://cdn.modrinth.com/data/AABBCCDD/b46513nd83hb4792a9a0e1fn28fgi6090c1842639.png.
+        color (int | None): The RGB color of the project, automatically generated from the project icon Example:
+            8703084.
+        issues_url (None | str): An optional link to where to submit bugs or issues with the project Example:
+            https://github.com/modrinth/code/issues.
+        source_url (None | str): An optional link to the source code of the project Example:
+            https://github.com/modrinth/code.
+        wiki_url (None | str): An optional link to the project's wiki page or other relevant information Example:
+            https://github.com/modrinth/code/wiki.
+        discord_url (None | str): An optional invite link to the project's discord. Example:
+            https://discord.gg/modrinth.
+        donation_urls (list[ProjectDonationURL] | None): A list of donation links for the project
         client_side (ProjectClientSide): Deprecated - use `environment` instead. Example: required.
         server_side (ProjectServerSide): Deprecated - use `environment` instead. Example: optional.
+        body_url (None | str): Deprecated - The link to the long description of the project. Always null, only kept for
+            legacy compatibility.
+        requested_status (None | ProjectRequestedStatus): The requested status when submitting for review or scheduling
+            the project for release
+        moderator_message (ModeratorMessage | None): A message that a moderator sent regarding the project (null when
+            there is none)
         environment (list[EnvironmentEnum] | Unset): All the environments that versions of this project support. Not in
             any particular order, we recommend using the environment information on a version instead. For an explanation of
             each environment, see the blog post here: https://modrinth.com/news/article/new-environments/#new-system
             Example: ['client_and_server'].
-        slug (None | str | Unset): The slug of a project, used for vanity URLs. Regex: ```^[\\w!@$()`.+,"\\-']{3,64}$```
-            Example: my_project.
         organization (None | str | Unset): The ID of the organization that owns this project Example: AABBCCDD.
-        approved (datetime.datetime | None | Unset): The date the project was first published
-        queued (datetime.datetime | None | Unset): The date the project's status was submitted to moderators for review
-        icon_url (None | str | Unset): The URL of the project's icon Example:
-            https://cdn.modrinth.com/data/AABBCCDD/b46513nd83hb4792a9a0e1fn28fgi6090c1842639.png.
         raw_icon_url (None | str | Unset): The URL of the project's icon without CDN transforms applied Example:
             https://cdn.modrinth.com/data/AABBCCDD/b46513nd83hb4792a9a0e1fn28fgi6090c1842639-raw.png.
-        color (int | None | Unset): The RGB color of the project, automatically generated from the project icon Example:
-            8703084.
-        issues_url (None | str | Unset): An optional link to where to submit bugs or issues with the project Example:
-            https://github.com/modrinth/code/issues.
-        source_url (None | str | Unset): An optional link to the source code of the project Example:
-            https://github.com/modrinth/code.
-        wiki_url (None | str | Unset): An optional link to the project's wiki page or other relevant information
-            Example: https://github.com/modrinth/code/wiki.
-        discord_url (None | str | Unset): An optional invite link to the project's discord. Example:
-            https://discord.gg/modrinth.
-        donation_urls (list[ProjectDonationURL] | None | Unset): A list of donation links for the project
-        body_url (None | str | Unset): Deprecated - The link to the long description of the project. Always null, only
-            kept for legacy compatibility.
-        requested_status (None | ProjectRequestedStatus | Unset): The requested status when submitting for review or
-            scheduling the project for release
-        moderator_message (ModeratorMessage | None | Unset): A message that a moderator sent regarding the project (null
-            when there is none)
     """
 
     id: str
@@ -171,24 +171,24 @@ class Project:
     gallery: list[GalleryImage]
     thread_id: str
     monetization_status: ProjectMonetizationStatus
+    slug: None | str
+    approved: datetime.datetime | None
+    queued: datetime.datetime | None
+    icon_url: None | str
+    color: int | None
+    issues_url: None | str
+    source_url: None | str
+    wiki_url: None | str
+    discord_url: None | str
+    donation_urls: list[ProjectDonationURL] | None
     client_side: ProjectClientSide
     server_side: ProjectServerSide
+    body_url: None | str
+    requested_status: None | ProjectRequestedStatus
+    moderator_message: ModeratorMessage | None
     environment: list[EnvironmentEnum] | Unset = UNSET
-    slug: None | str | Unset = UNSET
     organization: None | str | Unset = UNSET
-    approved: datetime.datetime | None | Unset = UNSET
-    queued: datetime.datetime | None | Unset = UNSET
-    icon_url: None | str | Unset = UNSET
     raw_icon_url: None | str | Unset = UNSET
-    color: int | None | Unset = UNSET
-    issues_url: None | str | Unset = UNSET
-    source_url: None | str | Unset = UNSET
-    wiki_url: None | str | Unset = UNSET
-    discord_url: None | str | Unset = UNSET
-    donation_urls: list[ProjectDonationURL] | None | Unset = UNSET
-    body_url: None | str | Unset = UNSET
-    requested_status: None | ProjectRequestedStatus | Unset = UNSET
-    moderator_message: ModeratorMessage | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -237,91 +237,41 @@ class Project:
 
         monetization_status = self.monetization_status.value
 
-        client_side = self.client_side.value
+        slug: None | str
+        slug = self.slug
 
-        server_side = self.server_side.value
-
-        environment: list[str] | Unset = UNSET
-        if not isinstance(self.environment, Unset):
-            environment = []
-            for environment_item_data in self.environment:
-                environment_item = environment_item_data.value
-                environment.append(environment_item)
-
-        slug: None | str | Unset
-        if isinstance(self.slug, Unset):
-            slug = UNSET
-        else:
-            slug = self.slug
-
-        organization: None | str | Unset
-        if isinstance(self.organization, Unset):
-            organization = UNSET
-        else:
-            organization = self.organization
-
-        approved: None | str | Unset
-        if isinstance(self.approved, Unset):
-            approved = UNSET
-        elif isinstance(self.approved, datetime.datetime):
+        approved: None | str
+        if isinstance(self.approved, datetime.datetime):
             approved = format_datetime(self.approved)
         else:
             approved = self.approved
 
-        queued: None | str | Unset
-        if isinstance(self.queued, Unset):
-            queued = UNSET
-        elif isinstance(self.queued, datetime.datetime):
+        queued: None | str
+        if isinstance(self.queued, datetime.datetime):
             queued = format_datetime(self.queued)
         else:
             queued = self.queued
 
-        icon_url: None | str | Unset
-        if isinstance(self.icon_url, Unset):
-            icon_url = UNSET
-        else:
-            icon_url = self.icon_url
+        icon_url: None | str
+        icon_url = self.icon_url
 
-        raw_icon_url: None | str | Unset
-        if isinstance(self.raw_icon_url, Unset):
-            raw_icon_url = UNSET
-        else:
-            raw_icon_url = self.raw_icon_url
+        color: int | None
+        color = self.color
 
-        color: int | None | Unset
-        if isinstance(self.color, Unset):
-            color = UNSET
-        else:
-            color = self.color
+        issues_url: None | str
+        issues_url = self.issues_url
 
-        issues_url: None | str | Unset
-        if isinstance(self.issues_url, Unset):
-            issues_url = UNSET
-        else:
-            issues_url = self.issues_url
+        source_url: None | str
+        source_url = self.source_url
 
-        source_url: None | str | Unset
-        if isinstance(self.source_url, Unset):
-            source_url = UNSET
-        else:
-            source_url = self.source_url
+        wiki_url: None | str
+        wiki_url = self.wiki_url
 
-        wiki_url: None | str | Unset
-        if isinstance(self.wiki_url, Unset):
-            wiki_url = UNSET
-        else:
-            wiki_url = self.wiki_url
+        discord_url: None | str
+        discord_url = self.discord_url
 
-        discord_url: None | str | Unset
-        if isinstance(self.discord_url, Unset):
-            discord_url = UNSET
-        else:
-            discord_url = self.discord_url
-
-        donation_urls: list[dict[str, Any]] | None | Unset
-        if isinstance(self.donation_urls, Unset):
-            donation_urls = UNSET
-        elif isinstance(self.donation_urls, list):
+        donation_urls: list[dict[str, Any]] | None
+        if isinstance(self.donation_urls, list):
             donation_urls = []
             for donation_urls_type_0_item_data in self.donation_urls:
                 donation_urls_type_0_item = donation_urls_type_0_item_data.to_dict()
@@ -330,27 +280,43 @@ class Project:
         else:
             donation_urls = self.donation_urls
 
-        body_url: None | str | Unset
-        if isinstance(self.body_url, Unset):
-            body_url = UNSET
-        else:
-            body_url = self.body_url
+        client_side = self.client_side.value
 
-        requested_status: None | str | Unset
-        if isinstance(self.requested_status, Unset):
-            requested_status = UNSET
-        elif isinstance(self.requested_status, ProjectRequestedStatus):
+        server_side = self.server_side.value
+
+        body_url: None | str
+        body_url = self.body_url
+
+        requested_status: None | str
+        if isinstance(self.requested_status, ProjectRequestedStatus):
             requested_status = self.requested_status.value
         else:
             requested_status = self.requested_status
 
-        moderator_message: dict[str, Any] | None | Unset
-        if isinstance(self.moderator_message, Unset):
-            moderator_message = UNSET
-        elif isinstance(self.moderator_message, ModeratorMessage):
+        moderator_message: dict[str, Any] | None
+        if isinstance(self.moderator_message, ModeratorMessage):
             moderator_message = self.moderator_message.to_dict()
         else:
             moderator_message = self.moderator_message
+
+        environment: list[str] | Unset = UNSET
+        if not isinstance(self.environment, Unset):
+            environment = []
+            for environment_item_data in self.environment:
+                environment_item = environment_item_data.value
+                environment.append(environment_item)
+
+        organization: None | str | Unset
+        if isinstance(self.organization, Unset):
+            organization = UNSET
+        else:
+            organization = self.organization
+
+        raw_icon_url: None | str | Unset
+        if isinstance(self.raw_icon_url, Unset):
+            raw_icon_url = UNSET
+        else:
+            raw_icon_url = self.raw_icon_url
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -376,42 +342,29 @@ class Project:
                 "gallery": gallery,
                 "thread_id": thread_id,
                 "monetization_status": monetization_status,
+                "slug": slug,
+                "approved": approved,
+                "queued": queued,
+                "icon_url": icon_url,
+                "color": color,
+                "issues_url": issues_url,
+                "source_url": source_url,
+                "wiki_url": wiki_url,
+                "discord_url": discord_url,
+                "donation_urls": donation_urls,
                 "client_side": client_side,
                 "server_side": server_side,
+                "body_url": body_url,
+                "requested_status": requested_status,
+                "moderator_message": moderator_message,
             }
         )
         if environment is not UNSET:
             field_dict["environment"] = environment
-        if slug is not UNSET:
-            field_dict["slug"] = slug
         if organization is not UNSET:
             field_dict["organization"] = organization
-        if approved is not UNSET:
-            field_dict["approved"] = approved
-        if queued is not UNSET:
-            field_dict["queued"] = queued
-        if icon_url is not UNSET:
-            field_dict["icon_url"] = icon_url
         if raw_icon_url is not UNSET:
             field_dict["raw_icon_url"] = raw_icon_url
-        if color is not UNSET:
-            field_dict["color"] = color
-        if issues_url is not UNSET:
-            field_dict["issues_url"] = issues_url
-        if source_url is not UNSET:
-            field_dict["source_url"] = source_url
-        if wiki_url is not UNSET:
-            field_dict["wiki_url"] = wiki_url
-        if discord_url is not UNSET:
-            field_dict["discord_url"] = discord_url
-        if donation_urls is not UNSET:
-            field_dict["donation_urls"] = donation_urls
-        if body_url is not UNSET:
-            field_dict["body_url"] = body_url
-        if requested_status is not UNSET:
-            field_dict["requested_status"] = requested_status
-        if moderator_message is not UNSET:
-            field_dict["moderator_message"] = moderator_message
 
         return field_dict
 
@@ -464,9 +417,127 @@ class Project:
             d["monetization_status"]
         ) or ProjectMonetizationStatus(d["monetization_status"])
 
+        slug = d["slug"]
+
+        _approved_raw = d["approved"]
+        if _approved_raw is None:
+            approved = _approved_raw
+        else:
+
+            def _parse_approved(data: object) -> datetime.datetime | None:
+                if data is None:
+                    return data
+                try:
+                    if not isinstance(data, str):
+                        raise TypeError()
+                    approved_type_0 = parse_datetime(data)
+
+                    return approved_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(datetime.datetime | None, data)
+
+            approved = _parse_approved(_approved_raw)
+
+        _queued_raw = d["queued"]
+        if _queued_raw is None:
+            queued = _queued_raw
+        else:
+
+            def _parse_queued(data: object) -> datetime.datetime | None:
+                if data is None:
+                    return data
+                try:
+                    if not isinstance(data, str):
+                        raise TypeError()
+                    queued_type_0 = parse_datetime(data)
+
+                    return queued_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(datetime.datetime | None, data)
+
+            queued = _parse_queued(_queued_raw)
+
+        icon_url = d["icon_url"]
+
+        color = d["color"]
+
+        issues_url = d["issues_url"]
+
+        source_url = d["source_url"]
+
+        wiki_url = d["wiki_url"]
+
+        discord_url = d["discord_url"]
+
+        _donation_urls_raw = d["donation_urls"]
+        if _donation_urls_raw is None:
+            donation_urls = _donation_urls_raw
+        else:
+
+            def _parse_donation_urls(data: object) -> list[ProjectDonationURL] | None:
+                if data is None:
+                    return data
+                try:
+                    if not isinstance(data, list):
+                        raise TypeError()
+                    donation_urls_type_0 = [ProjectDonationURL.from_dict(item) for item in data]
+
+                    return donation_urls_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(list[ProjectDonationURL] | None, data)
+
+            donation_urls = _parse_donation_urls(_donation_urls_raw)
+
         client_side = ProjectClientSide._value2member_map_.get(d["client_side"]) or ProjectClientSide(d["client_side"])
 
         server_side = ProjectServerSide._value2member_map_.get(d["server_side"]) or ProjectServerSide(d["server_side"])
+
+        body_url = d["body_url"]
+
+        _requested_status_raw = d["requested_status"]
+        if _requested_status_raw is None:
+            requested_status = _requested_status_raw
+        else:
+
+            def _parse_requested_status(data: object) -> None | ProjectRequestedStatus:
+                if data is None:
+                    return data
+                try:
+                    if not isinstance(data, str):
+                        raise TypeError()
+                    requested_status_type_1 = ProjectRequestedStatus._value2member_map_.get(
+                        data
+                    ) or ProjectRequestedStatus(data)
+
+                    return requested_status_type_1
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | ProjectRequestedStatus, data)
+
+            requested_status = _parse_requested_status(_requested_status_raw)
+
+        _moderator_message_raw = d["moderator_message"]
+        if _moderator_message_raw is None:
+            moderator_message = _moderator_message_raw
+        else:
+
+            def _parse_moderator_message(data: object) -> ModeratorMessage | None:
+                if data is None:
+                    return data
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    moderator_message_type_1 = ModeratorMessage.from_dict(data)
+
+                    return moderator_message_type_1
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(ModeratorMessage | None, data)
+
+            moderator_message = _parse_moderator_message(_moderator_message_raw)
 
         _environment = d.get("environment", UNSET)
         environment: list[EnvironmentEnum] | Unset = UNSET
@@ -479,137 +550,9 @@ class Project:
 
                 environment.append(environment_item)
 
-        slug = d.get("slug", UNSET)
-
         organization = d.get("organization", UNSET)
 
-        _approved_raw = d.get("approved", UNSET)
-        if _approved_raw is None or _approved_raw is UNSET:
-            approved = _approved_raw
-        else:
-
-            def _parse_approved(data: object) -> datetime.datetime | None | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, str):
-                        raise TypeError()
-                    approved_type_0 = parse_datetime(data)
-
-                    return approved_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(datetime.datetime | None | Unset, data)
-
-            approved = _parse_approved(_approved_raw)
-
-        _queued_raw = d.get("queued", UNSET)
-        if _queued_raw is None or _queued_raw is UNSET:
-            queued = _queued_raw
-        else:
-
-            def _parse_queued(data: object) -> datetime.datetime | None | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, str):
-                        raise TypeError()
-                    queued_type_0 = parse_datetime(data)
-
-                    return queued_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(datetime.datetime | None | Unset, data)
-
-            queued = _parse_queued(_queued_raw)
-
-        icon_url = d.get("icon_url", UNSET)
-
         raw_icon_url = d.get("raw_icon_url", UNSET)
-
-        color = d.get("color", UNSET)
-
-        issues_url = d.get("issues_url", UNSET)
-
-        source_url = d.get("source_url", UNSET)
-
-        wiki_url = d.get("wiki_url", UNSET)
-
-        discord_url = d.get("discord_url", UNSET)
-
-        _donation_urls_raw = d.get("donation_urls", UNSET)
-        if _donation_urls_raw is None or _donation_urls_raw is UNSET:
-            donation_urls = _donation_urls_raw
-        else:
-
-            def _parse_donation_urls(data: object) -> list[ProjectDonationURL] | None | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, list):
-                        raise TypeError()
-                    donation_urls_type_0 = [ProjectDonationURL.from_dict(item) for item in data]
-
-                    return donation_urls_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(list[ProjectDonationURL] | None | Unset, data)
-
-            donation_urls = _parse_donation_urls(_donation_urls_raw)
-
-        body_url = d.get("body_url", UNSET)
-
-        _requested_status_raw = d.get("requested_status", UNSET)
-        if _requested_status_raw is None or _requested_status_raw is UNSET:
-            requested_status = _requested_status_raw
-        else:
-
-            def _parse_requested_status(data: object) -> None | ProjectRequestedStatus | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, str):
-                        raise TypeError()
-                    requested_status_type_1 = ProjectRequestedStatus._value2member_map_.get(
-                        data
-                    ) or ProjectRequestedStatus(data)
-
-                    return requested_status_type_1
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(None | ProjectRequestedStatus | Unset, data)
-
-            requested_status = _parse_requested_status(_requested_status_raw)
-
-        _moderator_message_raw = d.get("moderator_message", UNSET)
-        if _moderator_message_raw is None or _moderator_message_raw is UNSET:
-            moderator_message = _moderator_message_raw
-        else:
-
-            def _parse_moderator_message(data: object) -> ModeratorMessage | None | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    moderator_message_type_1 = ModeratorMessage.from_dict(data)
-
-                    return moderator_message_type_1
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(ModeratorMessage | None | Unset, data)
-
-            moderator_message = _parse_moderator_message(_moderator_message_raw)
 
         project = cls(
             id=id,
@@ -632,24 +575,24 @@ class Project:
             gallery=gallery,
             thread_id=thread_id,
             monetization_status=monetization_status,
-            client_side=client_side,
-            server_side=server_side,
-            environment=environment,
             slug=slug,
-            organization=organization,
             approved=approved,
             queued=queued,
             icon_url=icon_url,
-            raw_icon_url=raw_icon_url,
             color=color,
             issues_url=issues_url,
             source_url=source_url,
             wiki_url=wiki_url,
             discord_url=discord_url,
             donation_urls=donation_urls,
+            client_side=client_side,
+            server_side=server_side,
             body_url=body_url,
             requested_status=requested_status,
             moderator_message=moderator_message,
+            environment=environment,
+            organization=organization,
+            raw_icon_url=raw_icon_url,
         )
 
         _extra_keys = src_dict.keys() - _FIELDS

@@ -9,8 +9,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 if TYPE_CHECKING:
     from ..models.project import Project
     from ..models.version import Version
@@ -44,36 +42,33 @@ _FIELDS = frozenset(
 class ProjectDependencyList:
     """
     Attributes:
-        projects (list[Project] | Unset): Projects that the project depends upon
-        versions (list[Version] | Unset): Versions that the project depends upon
+        projects (list[Project]): Projects that the project depends upon
+        versions (list[Version]): Versions that the project depends upon
     """
 
-    projects: list[Project] | Unset = UNSET
-    versions: list[Version] | Unset = UNSET
+    projects: list[Project]
+    versions: list[Version]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        projects: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.projects, Unset):
-            projects = []
-            for projects_item_data in self.projects:
-                projects_item = projects_item_data.to_dict()
-                projects.append(projects_item)
+        projects = []
+        for projects_item_data in self.projects:
+            projects_item = projects_item_data.to_dict()
+            projects.append(projects_item)
 
-        versions: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.versions, Unset):
-            versions = []
-            for versions_item_data in self.versions:
-                versions_item = versions_item_data.to_dict()
-                versions.append(versions_item)
+        versions = []
+        for versions_item_data in self.versions:
+            versions_item = versions_item_data.to_dict()
+            versions.append(versions_item)
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if projects is not UNSET:
-            field_dict["projects"] = projects
-        if versions is not UNSET:
-            field_dict["versions"] = versions
+        field_dict.update(
+            {
+                "projects": projects,
+                "versions": versions,
+            }
+        )
 
         return field_dict
 
@@ -82,15 +77,9 @@ class ProjectDependencyList:
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
-        _projects = d.get("projects", UNSET)
-        projects: list[Project] | Unset = UNSET
-        if _projects is not UNSET:
-            projects = [Project.from_dict(item) for item in _projects]
+        projects = [Project.from_dict(item) for item in d["projects"]]
 
-        _versions = d.get("versions", UNSET)
-        versions: list[Version] | Unset = UNSET
-        if _versions is not UNSET:
-            versions = [Version.from_dict(item) for item in _versions]
+        versions = [Version.from_dict(item) for item in d["versions"]]
 
         project_dependency_list = cls(
             projects=projects,

@@ -9,8 +9,6 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 T = TypeVar("T", bound="ProjectDonationURL")
 
 # craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
@@ -27,14 +25,14 @@ _FIELDS = frozenset(
 class ProjectDonationURL:
     """
     Attributes:
-        id (str | Unset): The ID of the donation platform Example: patreon.
-        platform (str | Unset): The donation platform this link is to Example: Patreon.
-        url (str | Unset): The URL of the donation platform and user Example: https://www.patreon.com/my_user.
+        id (str): The ID of the donation platform Example: patreon.
+        platform (str): The donation platform this link is to Example: Patreon.
+        url (str): The URL of the donation platform and user Example: https://www.patreon.com/my_user.
     """
 
-    id: str | Unset = UNSET
-    platform: str | Unset = UNSET
-    url: str | Unset = UNSET
+    id: str
+    platform: str
+    url: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -46,24 +44,24 @@ class ProjectDonationURL:
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if id is not UNSET:
-            field_dict["id"] = id
-        if platform is not UNSET:
-            field_dict["platform"] = platform
-        if url is not UNSET:
-            field_dict["url"] = url
+        field_dict.update(
+            {
+                "id": id,
+                "platform": platform,
+                "url": url,
+            }
+        )
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = src_dict
-        id = d.get("id", UNSET)
+        id = d["id"]
 
-        platform = d.get("platform", UNSET)
+        platform = d["platform"]
 
-        url = d.get("url", UNSET)
+        url = d["url"]
 
         project_donation_url = cls(
             id=id,

@@ -9,8 +9,6 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 T = TypeVar("T", bound="ProjectLicense")
 
 # craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
@@ -28,14 +26,14 @@ class ProjectLicense:
     """The license of the project
 
     Attributes:
-        id (str | Unset): The SPDX license ID of a project Example: LGPL-3.0-or-later.
-        name (str | Unset): The long name of a license Example: GNU Lesser General Public License v3 or later.
-        url (None | str | Unset): The URL to this license
+        id (str): The SPDX license ID of a project Example: LGPL-3.0-or-later.
+        name (str): The long name of a license Example: GNU Lesser General Public License v3 or later.
+        url (None | str): The URL to this license
     """
 
-    id: str | Unset = UNSET
-    name: str | Unset = UNSET
-    url: None | str | Unset = UNSET
+    id: str
+    name: str
+    url: None | str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -43,32 +41,29 @@ class ProjectLicense:
 
         name = self.name
 
-        url: None | str | Unset
-        if isinstance(self.url, Unset):
-            url = UNSET
-        else:
-            url = self.url
+        url: None | str
+        url = self.url
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if id is not UNSET:
-            field_dict["id"] = id
-        if name is not UNSET:
-            field_dict["name"] = name
-        if url is not UNSET:
-            field_dict["url"] = url
+        field_dict.update(
+            {
+                "id": id,
+                "name": name,
+                "url": url,
+            }
+        )
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = src_dict
-        id = d.get("id", UNSET)
+        id = d["id"]
 
-        name = d.get("name", UNSET)
+        name = d["name"]
 
-        url = d.get("url", UNSET)
+        url = d["url"]
 
         project_license = cls(
             id=id,

@@ -41,17 +41,17 @@ _FIELDS = frozenset(
         "latest_version",
         "license",
         "gallery",
+        "slug",
+        "featured_gallery",
+        "color",
         "client_side",
         "server_side",
         "all_project_types",
         "environment",
         "disclosure_types",
-        "slug",
         "author_id",
         "organization",
         "organization_id",
-        "featured_gallery",
-        "color",
     }
 )
 
@@ -81,6 +81,11 @@ class ProjectResult:
         gallery (list[str]): A list of images that have been uploaded to the project's gallery Example:
             ['https://cdn.modrinth.com/data/AABBCCDD/images/009b7d8d6e8bf04968a29421117c59b3efe2351a.png',
             'https://cdn.modrinth.com/data/AABBCCDD/images/c21776867afb6046fdc3c21dbcf5cc50ae27a236.png'].
+        slug (None | str): The slug of a project, used for vanity URLs. Regex: ```^[\\w!@$()`.+,"\\-']{3,64}$```
+            Example: my_project.
+        featured_gallery (None | str): The featured gallery image of the project
+        color (int | None): The RGB color of the project, automatically generated from the project icon Example:
+            8703084.
         client_side (ProjectResultClientSide): Deprecated - use `environment` instead. The client side support of the
             project Example: required.
         server_side (ProjectResultServerSide): Deprecated - use `environment` instead. The server side support of the
@@ -94,14 +99,9 @@ class ProjectResult:
             Example: ['client_and_server'].
         disclosure_types (list[DisclosureTypeEnum] | Unset): Disclosures listed on the project. Example: ['ai_content',
             'ai_content_code', 'advertisements'].
-        slug (None | str | Unset): The slug of a project, used for vanity URLs. Regex: ```^[\\w!@$()`.+,"\\-']{3,64}$```
-            Example: my_project.
         author_id (None | str | Unset): The ID of the project's author Example: EEFFGGHH.
         organization (None | str | Unset): The name of the organization that owns this project Example: my_org.
         organization_id (None | str | Unset): The ID of the organization that owns this project Example: AABBCCDD.
-        featured_gallery (None | str | Unset): The featured gallery image of the project
-        color (int | None | Unset): The RGB color of the project, automatically generated from the project icon Example:
-            8703084.
     """
 
     project_id: str
@@ -120,17 +120,17 @@ class ProjectResult:
     latest_version: str
     license_: str
     gallery: list[str]
+    slug: None | str
+    featured_gallery: None | str
+    color: int | None
     client_side: ProjectResultClientSide
     server_side: ProjectResultServerSide
     all_project_types: list[ProjectResultAllProjectTypesItem] | Unset = UNSET
     environment: list[EnvironmentEnum] | Unset = UNSET
     disclosure_types: list[DisclosureTypeEnum] | Unset = UNSET
-    slug: None | str | Unset = UNSET
     author_id: None | str | Unset = UNSET
     organization: None | str | Unset = UNSET
     organization_id: None | str | Unset = UNSET
-    featured_gallery: None | str | Unset = UNSET
-    color: int | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -166,6 +166,15 @@ class ProjectResult:
 
         gallery = self.gallery
 
+        slug: None | str
+        slug = self.slug
+
+        featured_gallery: None | str
+        featured_gallery = self.featured_gallery
+
+        color: int | None
+        color = self.color
+
         client_side = self.client_side.value
 
         server_side = self.server_side.value
@@ -191,12 +200,6 @@ class ProjectResult:
                 disclosure_types_item = disclosure_types_item_data.value
                 disclosure_types.append(disclosure_types_item)
 
-        slug: None | str | Unset
-        if isinstance(self.slug, Unset):
-            slug = UNSET
-        else:
-            slug = self.slug
-
         author_id: None | str | Unset
         if isinstance(self.author_id, Unset):
             author_id = UNSET
@@ -214,18 +217,6 @@ class ProjectResult:
             organization_id = UNSET
         else:
             organization_id = self.organization_id
-
-        featured_gallery: None | str | Unset
-        if isinstance(self.featured_gallery, Unset):
-            featured_gallery = UNSET
-        else:
-            featured_gallery = self.featured_gallery
-
-        color: int | None | Unset
-        if isinstance(self.color, Unset):
-            color = UNSET
-        else:
-            color = self.color
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -247,6 +238,9 @@ class ProjectResult:
                 "latest_version": latest_version,
                 "license": license_,
                 "gallery": gallery,
+                "slug": slug,
+                "featured_gallery": featured_gallery,
+                "color": color,
                 "client_side": client_side,
                 "server_side": server_side,
             }
@@ -257,18 +251,12 @@ class ProjectResult:
             field_dict["environment"] = environment
         if disclosure_types is not UNSET:
             field_dict["disclosure_types"] = disclosure_types
-        if slug is not UNSET:
-            field_dict["slug"] = slug
         if author_id is not UNSET:
             field_dict["author_id"] = author_id
         if organization is not UNSET:
             field_dict["organization"] = organization
         if organization_id is not UNSET:
             field_dict["organization_id"] = organization_id
-        if featured_gallery is not UNSET:
-            field_dict["featured_gallery"] = featured_gallery
-        if color is not UNSET:
-            field_dict["color"] = color
 
         return field_dict
 
@@ -308,6 +296,12 @@ class ProjectResult:
         license_ = d["license"]
 
         gallery = d["gallery"]
+
+        slug = d["slug"]
+
+        featured_gallery = d["featured_gallery"]
+
+        color = d["color"]
 
         client_side = ProjectResultClientSide._value2member_map_.get(d["client_side"]) or ProjectResultClientSide(
             d["client_side"]
@@ -350,17 +344,11 @@ class ProjectResult:
 
                 disclosure_types.append(disclosure_types_item)
 
-        slug = d.get("slug", UNSET)
-
         author_id = d.get("author_id", UNSET)
 
         organization = d.get("organization", UNSET)
 
         organization_id = d.get("organization_id", UNSET)
-
-        featured_gallery = d.get("featured_gallery", UNSET)
-
-        color = d.get("color", UNSET)
 
         project_result = cls(
             project_id=project_id,
@@ -379,17 +367,17 @@ class ProjectResult:
             latest_version=latest_version,
             license_=license_,
             gallery=gallery,
+            slug=slug,
+            featured_gallery=featured_gallery,
+            color=color,
             client_side=client_side,
             server_side=server_side,
             all_project_types=all_project_types,
             environment=environment,
             disclosure_types=disclosure_types,
-            slug=slug,
             author_id=author_id,
             organization=organization,
             organization_id=organization_id,
-            featured_gallery=featured_gallery,
-            color=color,
         )
 
         _extra_keys = src_dict.keys() - _FIELDS

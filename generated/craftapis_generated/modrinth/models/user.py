@@ -35,20 +35,20 @@ def _load_lazy_imports() -> None:
 _FIELDS = frozenset(
     {
         "username",
+        "email",
+        "bio",
+        "payout_data",
         "id",
         "avatar_url",
         "created",
         "role",
-        "name",
-        "email",
-        "bio",
-        "payout_data",
         "badges",
         "auth_providers",
         "email_verified",
         "has_password",
         "has_totp",
         "github_id",
+        "name",
     }
 )
 
@@ -58,18 +58,17 @@ class User:
     """
     Attributes:
         username (str): The user's username Example: my_user.
+        email (None | str): The user's email (only displayed if requesting your own account). Requires `USER_READ_EMAIL`
+            PAT scope.
+        bio (None | str): A description of the user Example: My short biography.
+        payout_data (None | UserPayoutData): Various data relating to the user's payouts status (you can only see your
+            own; null otherwise)
         id (str): The user's ID Example: EEFFGGHH.
         avatar_url (None | str): The user's avatar url Example: https://avatars.githubusercontent.com/u/11223344?v=1.
         created (datetime.datetime): The time at which the user was created
         role (UserRole): The user's role Example: developer.
-        name (None | str | Unset): The user's display name Example: My User.
-        email (None | str | Unset): The user's email (only displayed if requesting your own account). Requires
-            `USER_READ_EMAIL` PAT scope.
-        bio (None | str | Unset): A description of the user Example: My short biography.
-        payout_data (None | Unset | UserPayoutData): Various data relating to the user's payouts status (you can only
-            see your own; null otherwise)
-        badges (int | Unset): Any badges applicable to this user. These are currently unused and undisplayed, and as
-            such are subject to change
+        badges (int): Any badges applicable to this user. These are currently unused and undisplayed, and as such are
+            subject to change
 
             In order from first to seventh bit, the current bits are:
             - (unused)
@@ -80,39 +79,50 @@ class User:
             - CONTRIBUTOR
             - TRANSLATOR
              Example: 63.
-        auth_providers (list[str] | None | Unset): A list of authentication providers you have signed up for (only
-            displayed if requesting your own account) Example: ['github', 'gitlab', 'steam', 'microsoft', 'google',
-            'discord'].
-        email_verified (bool | None | Unset): Whether your email is verified (only displayed if requesting your own
-            account)
-        has_password (bool | None | Unset): Whether you have a password associated with your account (only displayed if
+        auth_providers (list[str] | None): A list of authentication providers you have signed up for (only displayed if
+            requesting your own account) Example: ['github', 'gitlab', 'steam', 'microsoft', 'google', 'discord'].
+        email_verified (bool | None): Whether your email is verified (only displayed if requesting your own account)
+        has_password (bool | None): Whether you have a password associated with your account (only displayed if
             requesting your own account)
-        has_totp (bool | None | Unset): Whether you have TOTP two-factor authentication connected to your account (only
+        has_totp (bool | None): Whether you have TOTP two-factor authentication connected to your account (only
             displayed if requesting your own account)
-        github_id (int | None | Unset): Deprecated - this is no longer public for security reasons and is always null
+        github_id (int | None): Deprecated - this is no longer public for security reasons and is always null
+        name (None | str | Unset): The user's display name Example: My User.
     """
 
     username: str
+    email: None | str
+    bio: None | str
+    payout_data: None | UserPayoutData
     id: str
     avatar_url: None | str
     created: datetime.datetime
     role: UserRole
+    badges: int
+    auth_providers: list[str] | None
+    email_verified: bool | None
+    has_password: bool | None
+    has_totp: bool | None
+    github_id: int | None
     name: None | str | Unset = UNSET
-    email: None | str | Unset = UNSET
-    bio: None | str | Unset = UNSET
-    payout_data: None | Unset | UserPayoutData = UNSET
-    badges: int | Unset = UNSET
-    auth_providers: list[str] | None | Unset = UNSET
-    email_verified: bool | None | Unset = UNSET
-    has_password: bool | None | Unset = UNSET
-    has_totp: bool | None | Unset = UNSET
-    github_id: int | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.user_payout_data import UserPayoutData  # noqa: PLC0415
 
         username = self.username
+
+        email: None | str
+        email = self.email
+
+        bio: None | str
+        bio = self.bio
+
+        payout_data: dict[str, Any] | None
+        if isinstance(self.payout_data, UserPayoutData):
+            payout_data = self.payout_data.to_dict()
+        else:
+            payout_data = self.payout_data
 
         id = self.id
 
@@ -123,98 +133,55 @@ class User:
 
         role = self.role.value
 
+        badges = self.badges
+
+        auth_providers: list[str] | None
+        if isinstance(self.auth_providers, list):
+            auth_providers = self.auth_providers
+
+        else:
+            auth_providers = self.auth_providers
+
+        email_verified: bool | None
+        email_verified = self.email_verified
+
+        has_password: bool | None
+        has_password = self.has_password
+
+        has_totp: bool | None
+        has_totp = self.has_totp
+
+        github_id: int | None
+        github_id = self.github_id
+
         name: None | str | Unset
         if isinstance(self.name, Unset):
             name = UNSET
         else:
             name = self.name
 
-        email: None | str | Unset
-        if isinstance(self.email, Unset):
-            email = UNSET
-        else:
-            email = self.email
-
-        bio: None | str | Unset
-        if isinstance(self.bio, Unset):
-            bio = UNSET
-        else:
-            bio = self.bio
-
-        payout_data: dict[str, Any] | None | Unset
-        if isinstance(self.payout_data, Unset):
-            payout_data = UNSET
-        elif isinstance(self.payout_data, UserPayoutData):
-            payout_data = self.payout_data.to_dict()
-        else:
-            payout_data = self.payout_data
-
-        badges = self.badges
-
-        auth_providers: list[str] | None | Unset
-        if isinstance(self.auth_providers, Unset):
-            auth_providers = UNSET
-        elif isinstance(self.auth_providers, list):
-            auth_providers = self.auth_providers
-
-        else:
-            auth_providers = self.auth_providers
-
-        email_verified: bool | None | Unset
-        if isinstance(self.email_verified, Unset):
-            email_verified = UNSET
-        else:
-            email_verified = self.email_verified
-
-        has_password: bool | None | Unset
-        if isinstance(self.has_password, Unset):
-            has_password = UNSET
-        else:
-            has_password = self.has_password
-
-        has_totp: bool | None | Unset
-        if isinstance(self.has_totp, Unset):
-            has_totp = UNSET
-        else:
-            has_totp = self.has_totp
-
-        github_id: int | None | Unset
-        if isinstance(self.github_id, Unset):
-            github_id = UNSET
-        else:
-            github_id = self.github_id
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
                 "username": username,
+                "email": email,
+                "bio": bio,
+                "payout_data": payout_data,
                 "id": id,
                 "avatar_url": avatar_url,
                 "created": created,
                 "role": role,
+                "badges": badges,
+                "auth_providers": auth_providers,
+                "email_verified": email_verified,
+                "has_password": has_password,
+                "has_totp": has_totp,
+                "github_id": github_id,
             }
         )
         if name is not UNSET:
             field_dict["name"] = name
-        if email is not UNSET:
-            field_dict["email"] = email
-        if bio is not UNSET:
-            field_dict["bio"] = bio
-        if payout_data is not UNSET:
-            field_dict["payout_data"] = payout_data
-        if badges is not UNSET:
-            field_dict["badges"] = badges
-        if auth_providers is not UNSET:
-            field_dict["auth_providers"] = auth_providers
-        if email_verified is not UNSET:
-            field_dict["email_verified"] = email_verified
-        if has_password is not UNSET:
-            field_dict["has_password"] = has_password
-        if has_totp is not UNSET:
-            field_dict["has_totp"] = has_totp
-        if github_id is not UNSET:
-            field_dict["github_id"] = github_id
 
         return field_dict
 
@@ -225,29 +192,17 @@ class User:
         d = src_dict
         username = d["username"]
 
-        id = d["id"]
+        email = d["email"]
 
-        avatar_url = d["avatar_url"]
+        bio = d["bio"]
 
-        created = parse_datetime(d["created"])
-
-        role = UserRole._value2member_map_.get(d["role"]) or UserRole(d["role"])
-
-        name = d.get("name", UNSET)
-
-        email = d.get("email", UNSET)
-
-        bio = d.get("bio", UNSET)
-
-        _payout_data_raw = d.get("payout_data", UNSET)
-        if _payout_data_raw is None or _payout_data_raw is UNSET:
+        _payout_data_raw = d["payout_data"]
+        if _payout_data_raw is None:
             payout_data = _payout_data_raw
         else:
 
-            def _parse_payout_data(data: object) -> None | Unset | UserPayoutData:
+            def _parse_payout_data(data: object) -> None | UserPayoutData:
                 if data is None:
-                    return data
-                if isinstance(data, Unset):
                     return data
                 try:
                     if not isinstance(data, dict):
@@ -257,21 +212,27 @@ class User:
                     return payout_data_type_1
                 except (TypeError, ValueError, AttributeError, KeyError):
                     pass
-                return cast(None | Unset | UserPayoutData, data)
+                return cast(None | UserPayoutData, data)
 
             payout_data = _parse_payout_data(_payout_data_raw)
 
-        badges = d.get("badges", UNSET)
+        id = d["id"]
 
-        _auth_providers_raw = d.get("auth_providers", UNSET)
-        if _auth_providers_raw is None or _auth_providers_raw is UNSET:
+        avatar_url = d["avatar_url"]
+
+        created = parse_datetime(d["created"])
+
+        role = UserRole._value2member_map_.get(d["role"]) or UserRole(d["role"])
+
+        badges = d["badges"]
+
+        _auth_providers_raw = d["auth_providers"]
+        if _auth_providers_raw is None:
             auth_providers = _auth_providers_raw
         else:
 
-            def _parse_auth_providers(data: object) -> list[str] | None | Unset:
+            def _parse_auth_providers(data: object) -> list[str] | None:
                 if data is None:
-                    return data
-                if isinstance(data, Unset):
                     return data
                 try:
                     if not isinstance(data, list):
@@ -281,34 +242,36 @@ class User:
                     return auth_providers_type_0
                 except (TypeError, ValueError, AttributeError, KeyError):
                     pass
-                return cast(list[str] | None | Unset, data)
+                return cast(list[str] | None, data)
 
             auth_providers = _parse_auth_providers(_auth_providers_raw)
 
-        email_verified = d.get("email_verified", UNSET)
+        email_verified = d["email_verified"]
 
-        has_password = d.get("has_password", UNSET)
+        has_password = d["has_password"]
 
-        has_totp = d.get("has_totp", UNSET)
+        has_totp = d["has_totp"]
 
-        github_id = d.get("github_id", UNSET)
+        github_id = d["github_id"]
+
+        name = d.get("name", UNSET)
 
         user = cls(
             username=username,
+            email=email,
+            bio=bio,
+            payout_data=payout_data,
             id=id,
             avatar_url=avatar_url,
             created=created,
             role=role,
-            name=name,
-            email=email,
-            bio=bio,
-            payout_data=payout_data,
             badges=badges,
             auth_providers=auth_providers,
             email_verified=email_verified,
             has_password=has_password,
             has_totp=has_totp,
             github_id=github_id,
+            name=name,
         )
 
         _extra_keys = src_dict.keys() - _FIELDS

@@ -41,21 +41,21 @@ _FIELDS = frozenset(
     {
         "name",
         "version_number",
+        "dependencies",
         "game_versions",
         "version_type",
         "loaders",
         "featured",
+        "status",
+        "requested_status",
         "id",
         "project_id",
         "author_id",
         "date_published",
         "downloads",
+        "changelog_url",
         "files",
         "changelog",
-        "dependencies",
-        "status",
-        "requested_status",
-        "changelog_url",
         "environment",
     }
 )
@@ -67,25 +67,24 @@ class Version:
     Attributes:
         name (str): The name of this version Example: Version 1.0.0.
         version_number (str): The version number. Ideally will follow semantic versioning Example: 1.0.0.
+        dependencies (list[VersionDependency]): A list of specific versions of projects that this version depends on
         game_versions (list[str]): A list of versions of Minecraft that this version supports Example: ['1.16.5',
             '1.17.1'].
         version_type (BaseVersionVersionType): The release channel for this version Example: release.
         loaders (list[str]): The mod loaders that this version supports. In case of resource packs, use "minecraft"
             Example: ['fabric', 'forge', 'minecraft'].
         featured (bool): Whether the version is featured or not Example: True.
+        status (BaseVersionStatus):  Example: listed.
+        requested_status (None | VersionRequestedStatus):
         id (str): The ID of the version, encoded as a base62 string Example: IIJJKKLL.
         project_id (str): The ID of the project this version is for Example: AABBCCDD.
         author_id (str): The ID of the author who published this version Example: EEFFGGHH.
         date_published (datetime.datetime):
         downloads (int): The number of times this version has been downloaded
+        changelog_url (None | str): A link to the changelog for this version. Always null, only kept for legacy
+            compatibility.
         files (list[VersionFile]): A list of files available for download for this version
         changelog (None | str | Unset): The changelog for this version Example: List of changes in this version: ....
-        dependencies (list[VersionDependency] | Unset): A list of specific versions of projects that this version
-            depends on
-        status (BaseVersionStatus | Unset):  Example: listed.
-        requested_status (None | Unset | VersionRequestedStatus):
-        changelog_url (None | str | Unset): A link to the changelog for this version. Always null, only kept for legacy
-            compatibility.
         environment (EnvironmentEnum | Unset): The environment a project or version supports. For an explanation of each
             environment, see the blog post here: https://modrinth.com/news/article/new-environments/#new-system Example:
             client_and_server.
@@ -93,21 +92,21 @@ class Version:
 
     name: str
     version_number: str
+    dependencies: list[VersionDependency]
     game_versions: list[str]
     version_type: BaseVersionVersionType
     loaders: list[str]
     featured: bool
+    status: BaseVersionStatus
+    requested_status: None | VersionRequestedStatus
     id: str
     project_id: str
     author_id: str
     date_published: datetime.datetime
     downloads: int
+    changelog_url: None | str
     files: list[VersionFile]
     changelog: None | str | Unset = UNSET
-    dependencies: list[VersionDependency] | Unset = UNSET
-    status: BaseVersionStatus | Unset = UNSET
-    requested_status: None | Unset | VersionRequestedStatus = UNSET
-    changelog_url: None | str | Unset = UNSET
     environment: EnvironmentEnum | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -116,6 +115,11 @@ class Version:
 
         version_number = self.version_number
 
+        dependencies = []
+        for dependencies_item_data in self.dependencies:
+            dependencies_item = dependencies_item_data.to_dict()
+            dependencies.append(dependencies_item)
+
         game_versions = self.game_versions
 
         version_type = self.version_type.value
@@ -123,6 +127,14 @@ class Version:
         loaders = self.loaders
 
         featured = self.featured
+
+        status = self.status.value
+
+        requested_status: None | str
+        if isinstance(self.requested_status, VersionRequestedStatus):
+            requested_status = self.requested_status.value
+        else:
+            requested_status = self.requested_status
 
         id = self.id
 
@@ -133,6 +145,9 @@ class Version:
         date_published = format_datetime(self.date_published)
 
         downloads = self.downloads
+
+        changelog_url: None | str
+        changelog_url = self.changelog_url
 
         files = []
         for files_item_data in self.files:
@@ -145,31 +160,6 @@ class Version:
         else:
             changelog = self.changelog
 
-        dependencies: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.dependencies, Unset):
-            dependencies = []
-            for dependencies_item_data in self.dependencies:
-                dependencies_item = dependencies_item_data.to_dict()
-                dependencies.append(dependencies_item)
-
-        status: str | Unset = UNSET
-        if not isinstance(self.status, Unset):
-            status = self.status.value
-
-        requested_status: None | str | Unset
-        if isinstance(self.requested_status, Unset):
-            requested_status = UNSET
-        elif isinstance(self.requested_status, VersionRequestedStatus):
-            requested_status = self.requested_status.value
-        else:
-            requested_status = self.requested_status
-
-        changelog_url: None | str | Unset
-        if isinstance(self.changelog_url, Unset):
-            changelog_url = UNSET
-        else:
-            changelog_url = self.changelog_url
-
         environment: str | Unset = UNSET
         if not isinstance(self.environment, Unset):
             environment = self.environment.value
@@ -180,28 +170,24 @@ class Version:
             {
                 "name": name,
                 "version_number": version_number,
+                "dependencies": dependencies,
                 "game_versions": game_versions,
                 "version_type": version_type,
                 "loaders": loaders,
                 "featured": featured,
+                "status": status,
+                "requested_status": requested_status,
                 "id": id,
                 "project_id": project_id,
                 "author_id": author_id,
                 "date_published": date_published,
                 "downloads": downloads,
+                "changelog_url": changelog_url,
                 "files": files,
             }
         )
         if changelog is not UNSET:
             field_dict["changelog"] = changelog
-        if dependencies is not UNSET:
-            field_dict["dependencies"] = dependencies
-        if status is not UNSET:
-            field_dict["status"] = status
-        if requested_status is not UNSET:
-            field_dict["requested_status"] = requested_status
-        if changelog_url is not UNSET:
-            field_dict["changelog_url"] = changelog_url
         if environment is not UNSET:
             field_dict["environment"] = environment
 
@@ -216,6 +202,8 @@ class Version:
 
         version_number = d["version_number"]
 
+        dependencies = [VersionDependency.from_dict(item) for item in d["dependencies"]]
+
         game_versions = d["game_versions"]
 
         version_type = BaseVersionVersionType._value2member_map_.get(d["version_type"]) or BaseVersionVersionType(
@@ -226,41 +214,15 @@ class Version:
 
         featured = d["featured"]
 
-        id = d["id"]
+        status = BaseVersionStatus._value2member_map_.get(d["status"]) or BaseVersionStatus(d["status"])
 
-        project_id = d["project_id"]
-
-        author_id = d["author_id"]
-
-        date_published = parse_datetime(d["date_published"])
-
-        downloads = d["downloads"]
-
-        files = [VersionFile.from_dict(item) for item in d["files"]]
-
-        changelog = d.get("changelog", UNSET)
-
-        _dependencies = d.get("dependencies", UNSET)
-        dependencies: list[VersionDependency] | Unset = UNSET
-        if _dependencies is not UNSET:
-            dependencies = [VersionDependency.from_dict(item) for item in _dependencies]
-
-        _status = d.get("status", UNSET)
-        status: BaseVersionStatus | Unset
-        if _status is UNSET:
-            status = UNSET
-        else:
-            status = BaseVersionStatus._value2member_map_.get(_status) or BaseVersionStatus(_status)
-
-        _requested_status_raw = d.get("requested_status", UNSET)
-        if _requested_status_raw is None or _requested_status_raw is UNSET:
+        _requested_status_raw = d["requested_status"]
+        if _requested_status_raw is None:
             requested_status = _requested_status_raw
         else:
 
-            def _parse_requested_status(data: object) -> None | Unset | VersionRequestedStatus:
+            def _parse_requested_status(data: object) -> None | VersionRequestedStatus:
                 if data is None:
-                    return data
-                if isinstance(data, Unset):
                     return data
                 try:
                     if not isinstance(data, str):
@@ -272,11 +234,25 @@ class Version:
                     return requested_status_type_1
                 except (TypeError, ValueError, AttributeError, KeyError):
                     pass
-                return cast(None | Unset | VersionRequestedStatus, data)
+                return cast(None | VersionRequestedStatus, data)
 
             requested_status = _parse_requested_status(_requested_status_raw)
 
-        changelog_url = d.get("changelog_url", UNSET)
+        id = d["id"]
+
+        project_id = d["project_id"]
+
+        author_id = d["author_id"]
+
+        date_published = parse_datetime(d["date_published"])
+
+        downloads = d["downloads"]
+
+        changelog_url = d["changelog_url"]
+
+        files = [VersionFile.from_dict(item) for item in d["files"]]
+
+        changelog = d.get("changelog", UNSET)
 
         _environment = d.get("environment", UNSET)
         environment: EnvironmentEnum | Unset
@@ -288,21 +264,21 @@ class Version:
         version = cls(
             name=name,
             version_number=version_number,
+            dependencies=dependencies,
             game_versions=game_versions,
             version_type=version_type,
             loaders=loaders,
             featured=featured,
+            status=status,
+            requested_status=requested_status,
             id=id,
             project_id=project_id,
             author_id=author_id,
             date_published=date_published,
             downloads=downloads,
+            changelog_url=changelog_url,
             files=files,
             changelog=changelog,
-            dependencies=dependencies,
-            status=status,
-            requested_status=requested_status,
-            changelog_url=changelog_url,
             environment=environment,
         )
 

@@ -56,7 +56,7 @@ class VersionFile:
             will have this set to true. If there are not any primary files, it can be inferred that the first file is the
             primary one. Example: False.
         size (int): The size of the file in bytes Example: 1097270.
-        file_type (FileType | None | Unset): The type of the additional file (resource packs for data packs, sources,
+        file_type (FileType | None): The type of the additional file (resource packs for data packs, sources,
             signatures...); null for an ordinary file.
         id (None | str | Unset): The ID of the file
     """
@@ -66,7 +66,7 @@ class VersionFile:
     filename: str
     primary: bool
     size: int
-    file_type: FileType | None | Unset = UNSET
+    file_type: FileType | None
     id: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -81,10 +81,8 @@ class VersionFile:
 
         size = self.size
 
-        file_type: None | str | Unset
-        if isinstance(self.file_type, Unset):
-            file_type = UNSET
-        elif isinstance(self.file_type, FileType):
+        file_type: None | str
+        if isinstance(self.file_type, FileType):
             file_type = self.file_type.value
         else:
             file_type = self.file_type
@@ -104,10 +102,9 @@ class VersionFile:
                 "filename": filename,
                 "primary": primary,
                 "size": size,
+                "file_type": file_type,
             }
         )
-        if file_type is not UNSET:
-            field_dict["file_type"] = file_type
         if id is not UNSET:
             field_dict["id"] = id
 
@@ -128,15 +125,13 @@ class VersionFile:
 
         size = d["size"]
 
-        _file_type_raw = d.get("file_type", UNSET)
-        if _file_type_raw is None or _file_type_raw is UNSET:
+        _file_type_raw = d["file_type"]
+        if _file_type_raw is None:
             file_type = _file_type_raw
         else:
 
-            def _parse_file_type(data: object) -> FileType | None | Unset:
+            def _parse_file_type(data: object) -> FileType | None:
                 if data is None:
-                    return data
-                if isinstance(data, Unset):
                     return data
                 try:
                     if not isinstance(data, str):
@@ -146,7 +141,7 @@ class VersionFile:
                     return file_type_type_1
                 except (TypeError, ValueError, AttributeError, KeyError):
                     pass
-                return cast(FileType | None | Unset, data)
+                return cast(FileType | None, data)
 
             file_type = _parse_file_type(_file_type_raw)
 
