@@ -72,7 +72,7 @@ class SendOperations:
     def __init__(self, client: SyncCaller) -> None:
         self._client = client
 
-    def send_message(self, *, body: SendMessageRequest | Mapping[str, object]) -> SendResult | None:
+    def send_message(self, *, body: SendMessageRequest | Mapping[str, object]) -> SendResult:
         """Send a message built from its parts
 
         Creates one message per recipient. At most 50 addresses each in `to`, `cc` and `bcc`.
@@ -82,13 +82,13 @@ class SendOperations:
                 `status: error` with one of the codes in `x-error-codes` of the operation.
         """
         return cast(
-            "SendResult | None",
+            "SendResult",
             self._client.call(
                 "send.send_message", body=_support().coerce_model(_model("SendMessageRequest"), body, "body")
             ),
         )
 
-    def send_raw_message(self, *, body: SendRawRequest | Mapping[str, object]) -> SendResult | None:
+    def send_raw_message(self, *, body: SendRawRequest | Mapping[str, object]) -> SendResult:
         """Send a complete RFC 2822 message
 
         Queues the base64-encoded message once per `rcpt_to` address. A missing `mail_from`, `rcpt_to` or
@@ -98,7 +98,7 @@ class SendOperations:
             body (SendRawRequest):
         """
         return cast(
-            "SendResult | None",
+            "SendResult",
             self._client.call(
                 "send.send_raw_message", body=_support().coerce_model(_model("SendRawRequest"), body, "body")
             ),
@@ -121,7 +121,7 @@ class MessagesOperations:
     def __init__(self, client: SyncCaller) -> None:
         self._client = client
 
-    def get_message(self, *, body: MessageRequest | Mapping[str, object]) -> Message | None:
+    def get_message(self, *, body: MessageRequest | Mapping[str, object]) -> Message:
         """Fetch a message
 
         Returns `id` and `token`, plus each section named in `_expansions` (or all with `true`). A missing
@@ -131,7 +131,7 @@ class MessagesOperations:
             body (MessageRequest):
         """
         return cast(
-            "Message | None",
+            "Message",
             self._client.call(
                 "messages.get_message", body=_support().coerce_model(_model("MessageRequest"), body, "body")
             ),
@@ -197,13 +197,13 @@ class RawSendOperations:
     def __init__(self, operations: SendOperations) -> None:
         self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
 
-    def send_message(self, *, body: SendMessageRequest | Mapping[str, object]) -> RawResponse[SendResult | None]:
+    def send_message(self, *, body: SendMessageRequest | Mapping[str, object]) -> RawResponse[SendResult]:
         """Send a message built from its parts, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
-        return cast("RawResponse[SendResult | None]", self._raw.send_message(body=body))
+        return cast("RawResponse[SendResult]", self._raw.send_message(body=body))
 
-    def send_raw_message(self, *, body: SendRawRequest | Mapping[str, object]) -> RawResponse[SendResult | None]:
+    def send_raw_message(self, *, body: SendRawRequest | Mapping[str, object]) -> RawResponse[SendResult]:
         """Send a complete RFC 2822 message, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
-        return cast("RawResponse[SendResult | None]", self._raw.send_raw_message(body=body))
+        return cast("RawResponse[SendResult]", self._raw.send_raw_message(body=body))
 
     def __dir__(self) -> list[str]:
         return ["send_message", "send_raw_message"]
@@ -217,9 +217,9 @@ class RawMessagesOperations:
     def __init__(self, operations: MessagesOperations) -> None:
         self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
 
-    def get_message(self, *, body: MessageRequest | Mapping[str, object]) -> RawResponse[Message | None]:
+    def get_message(self, *, body: MessageRequest | Mapping[str, object]) -> RawResponse[Message]:
         """Fetch a message, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
-        return cast("RawResponse[Message | None]", self._raw.get_message(body=body))
+        return cast("RawResponse[Message]", self._raw.get_message(body=body))
 
     def get_message_deliveries(
         self, *, body: DeliveriesRequest | Mapping[str, object]
@@ -290,7 +290,7 @@ class AsyncSendOperations:
     def __init__(self, client: AsyncCaller) -> None:
         self._client = client
 
-    async def send_message(self, *, body: SendMessageRequest | Mapping[str, object]) -> SendResult | None:
+    async def send_message(self, *, body: SendMessageRequest | Mapping[str, object]) -> SendResult:
         """Send a message built from its parts
 
         Creates one message per recipient. At most 50 addresses each in `to`, `cc` and `bcc`.
@@ -300,13 +300,13 @@ class AsyncSendOperations:
                 `status: error` with one of the codes in `x-error-codes` of the operation.
         """
         return cast(
-            "SendResult | None",
+            "SendResult",
             await self._client.call(
                 "send.send_message", body=_support().coerce_model(_model("SendMessageRequest"), body, "body")
             ),
         )
 
-    async def send_raw_message(self, *, body: SendRawRequest | Mapping[str, object]) -> SendResult | None:
+    async def send_raw_message(self, *, body: SendRawRequest | Mapping[str, object]) -> SendResult:
         """Send a complete RFC 2822 message
 
         Queues the base64-encoded message once per `rcpt_to` address. A missing `mail_from`, `rcpt_to` or
@@ -316,7 +316,7 @@ class AsyncSendOperations:
             body (SendRawRequest):
         """
         return cast(
-            "SendResult | None",
+            "SendResult",
             await self._client.call(
                 "send.send_raw_message", body=_support().coerce_model(_model("SendRawRequest"), body, "body")
             ),
@@ -339,7 +339,7 @@ class AsyncMessagesOperations:
     def __init__(self, client: AsyncCaller) -> None:
         self._client = client
 
-    async def get_message(self, *, body: MessageRequest | Mapping[str, object]) -> Message | None:
+    async def get_message(self, *, body: MessageRequest | Mapping[str, object]) -> Message:
         """Fetch a message
 
         Returns `id` and `token`, plus each section named in `_expansions` (or all with `true`). A missing
@@ -349,7 +349,7 @@ class AsyncMessagesOperations:
             body (MessageRequest):
         """
         return cast(
-            "Message | None",
+            "Message",
             await self._client.call(
                 "messages.get_message", body=_support().coerce_model(_model("MessageRequest"), body, "body")
             ),
@@ -415,13 +415,13 @@ class AsyncRawSendOperations:
     def __init__(self, operations: AsyncSendOperations) -> None:
         self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
 
-    async def send_message(self, *, body: SendMessageRequest | Mapping[str, object]) -> RawResponse[SendResult | None]:
+    async def send_message(self, *, body: SendMessageRequest | Mapping[str, object]) -> RawResponse[SendResult]:
         """Send a message built from its parts, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
-        return cast("RawResponse[SendResult | None]", await self._raw.send_message(body=body))
+        return cast("RawResponse[SendResult]", await self._raw.send_message(body=body))
 
-    async def send_raw_message(self, *, body: SendRawRequest | Mapping[str, object]) -> RawResponse[SendResult | None]:
+    async def send_raw_message(self, *, body: SendRawRequest | Mapping[str, object]) -> RawResponse[SendResult]:
         """Send a complete RFC 2822 message, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
-        return cast("RawResponse[SendResult | None]", await self._raw.send_raw_message(body=body))
+        return cast("RawResponse[SendResult]", await self._raw.send_raw_message(body=body))
 
     def __dir__(self) -> list[str]:
         return ["send_message", "send_raw_message"]
@@ -435,9 +435,9 @@ class AsyncRawMessagesOperations:
     def __init__(self, operations: AsyncMessagesOperations) -> None:
         self._raw = importlib.import_module("craftapis._raw").RawResponses(operations)
 
-    async def get_message(self, *, body: MessageRequest | Mapping[str, object]) -> RawResponse[Message | None]:
+    async def get_message(self, *, body: MessageRequest | Mapping[str, object]) -> RawResponse[Message]:
         """Fetch a message, with its HTTP response (`.parsed`, `.status_code`, `.headers`)."""
-        return cast("RawResponse[Message | None]", await self._raw.get_message(body=body))
+        return cast("RawResponse[Message]", await self._raw.get_message(body=body))
 
     async def get_message_deliveries(
         self, *, body: DeliveriesRequest | Mapping[str, object]

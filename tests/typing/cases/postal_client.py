@@ -19,10 +19,10 @@ def sync_client(key: str) -> None:
         assert_type(postal.get_message(1), Message)
         assert_type(postal.get_deliveries(1), list[Delivery])
         request = SendMessageRequest(to=["a@example.org"], from_="me@example.com", plain_body="x")
-        assert_type(postal.api.send.send_message(body=request), SendResult | None)
+        assert_type(postal.api.send.send_message(body=request), SendResult)
         assert_type(
             postal.api.send.send_message(body={"to": ["a@example.org"], "from": "me@example.com"}),
-            SendResult | None,
+            SendResult,
         )
         try:
             postal.send_message(from_="me@example.com", plain_body="x")

@@ -10,7 +10,6 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.result import Result
-from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.error_envelope_error import ErrorEnvelopeError
@@ -43,34 +42,31 @@ _FIELDS = frozenset(
 class ErrorEnvelope:
     """
     Attributes:
-        result (None | Result | Unset):
-        error (ErrorEnvelopeError | Unset):
+        result (None | Result):
+        error (ErrorEnvelopeError):
     """
 
-    result: None | Result | Unset = UNSET
-    error: ErrorEnvelopeError | Unset = UNSET
+    result: None | Result
+    error: ErrorEnvelopeError
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        result: None | str | Unset
-        if isinstance(self.result, Unset):
-            result = UNSET
-        elif isinstance(self.result, Result):
+        result: None | str
+        if isinstance(self.result, Result):
             result = self.result.value
         else:
             result = self.result
 
-        error: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.error, Unset):
-            error = self.error.to_dict()
+        error = self.error.to_dict()
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if result is not UNSET:
-            field_dict["result"] = result
-        if error is not UNSET:
-            field_dict["error"] = error
+        field_dict.update(
+            {
+                "result": result,
+                "error": error,
+            }
+        )
 
         return field_dict
 
@@ -79,15 +75,13 @@ class ErrorEnvelope:
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
-        _result_raw = d.get("result", UNSET)
-        if _result_raw is None or _result_raw is UNSET:
+        _result_raw = d["result"]
+        if _result_raw is None:
             result = _result_raw
         else:
 
-            def _parse_result(data: object) -> None | Result | Unset:
+            def _parse_result(data: object) -> None | Result:
                 if data is None:
-                    return data
-                if isinstance(data, Unset):
                     return data
                 try:
                     if not isinstance(data, str):
@@ -97,16 +91,11 @@ class ErrorEnvelope:
                     return result_type_0
                 except (TypeError, ValueError, AttributeError, KeyError):
                     pass
-                return cast(None | Result | Unset, data)
+                return cast(None | Result, data)
 
             result = _parse_result(_result_raw)
 
-        _error = d.get("error", UNSET)
-        error: ErrorEnvelopeError | Unset
-        if _error is UNSET:
-            error = UNSET
-        else:
-            error = ErrorEnvelopeError.from_dict(_error)
+        error = ErrorEnvelopeError.from_dict(d["error"])
 
         error_envelope = cls(
             result=result,

@@ -47,19 +47,17 @@ _FIELDS = frozenset(
 class GetV2ResourcesDiscoverResourcesResponse200:
     """
     Attributes:
-        result (None | Result | Unset):
+        result (None | Result):
         data (GetV2ResourcesDiscoverResourcesResponse200Data | Unset):
     """
 
-    result: None | Result | Unset = UNSET
+    result: None | Result
     data: GetV2ResourcesDiscoverResourcesResponse200Data | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        result: None | str | Unset
-        if isinstance(self.result, Unset):
-            result = UNSET
-        elif isinstance(self.result, Result):
+        result: None | str
+        if isinstance(self.result, Result):
             result = self.result.value
         else:
             result = self.result
@@ -70,9 +68,11 @@ class GetV2ResourcesDiscoverResourcesResponse200:
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if result is not UNSET:
-            field_dict["result"] = result
+        field_dict.update(
+            {
+                "result": result,
+            }
+        )
         if data is not UNSET:
             field_dict["data"] = data
 
@@ -83,15 +83,13 @@ class GetV2ResourcesDiscoverResourcesResponse200:
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
-        _result_raw = d.get("result", UNSET)
-        if _result_raw is None or _result_raw is UNSET:
+        _result_raw = d["result"]
+        if _result_raw is None:
             result = _result_raw
         else:
 
-            def _parse_result(data: object) -> None | Result | Unset:
+            def _parse_result(data: object) -> None | Result:
                 if data is None:
-                    return data
-                if isinstance(data, Unset):
                     return data
                 try:
                     if not isinstance(data, str):
@@ -101,7 +99,7 @@ class GetV2ResourcesDiscoverResourcesResponse200:
                     return result_type_0
                 except (TypeError, ValueError, AttributeError, KeyError):
                     pass
-                return cast(None | Result | Unset, data)
+                return cast(None | Result, data)
 
             result = _parse_result(_result_raw)
 

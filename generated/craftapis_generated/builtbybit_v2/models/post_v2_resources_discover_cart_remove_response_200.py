@@ -27,19 +27,17 @@ _FIELDS = frozenset(
 class PostV2ResourcesDiscoverCartRemoveResponse200:
     """
     Attributes:
-        result (None | Result | Unset):
+        result (None | Result):
         data (None | str | Unset):
     """
 
-    result: None | Result | Unset = UNSET
+    result: None | Result
     data: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        result: None | str | Unset
-        if isinstance(self.result, Unset):
-            result = UNSET
-        elif isinstance(self.result, Result):
+        result: None | str
+        if isinstance(self.result, Result):
             result = self.result.value
         else:
             result = self.result
@@ -52,9 +50,11 @@ class PostV2ResourcesDiscoverCartRemoveResponse200:
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if result is not UNSET:
-            field_dict["result"] = result
+        field_dict.update(
+            {
+                "result": result,
+            }
+        )
         if data is not UNSET:
             field_dict["data"] = data
 
@@ -63,15 +63,13 @@ class PostV2ResourcesDiscoverCartRemoveResponse200:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = src_dict
-        _result_raw = d.get("result", UNSET)
-        if _result_raw is None or _result_raw is UNSET:
+        _result_raw = d["result"]
+        if _result_raw is None:
             result = _result_raw
         else:
 
-            def _parse_result(data: object) -> None | Result | Unset:
+            def _parse_result(data: object) -> None | Result:
                 if data is None:
-                    return data
-                if isinstance(data, Unset):
                     return data
                 try:
                     if not isinstance(data, str):
@@ -81,7 +79,7 @@ class PostV2ResourcesDiscoverCartRemoveResponse200:
                     return result_type_0
                 except (TypeError, ValueError, AttributeError, KeyError):
                     pass
-                return cast(None | Result | Unset, data)
+                return cast(None | Result, data)
 
             result = _parse_result(_result_raw)
 

@@ -10,7 +10,6 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.deliveries_success_status import DeliveriesSuccessStatus
-from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.delivery import Delivery
@@ -49,15 +48,15 @@ class DeliveriesSuccess:
 
     Attributes:
         status (DeliveriesSuccessStatus): The moonrope status of this envelope (see MoonropeStatus).
-        time (float | None | Unset): Seconds; may be null.
-        flags (MoonropeFlags | None | Unset):
-        data (list[Delivery] | None | Unset):
+        time (float | None): Seconds; may be null.
+        flags (MoonropeFlags | None):
+        data (list[Delivery] | None):
     """
 
     status: DeliveriesSuccessStatus
-    time: float | None | Unset = UNSET
-    flags: MoonropeFlags | None | Unset = UNSET
-    data: list[Delivery] | None | Unset = UNSET
+    time: float | None
+    flags: MoonropeFlags | None
+    data: list[Delivery] | None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -65,24 +64,17 @@ class DeliveriesSuccess:
 
         status = self.status.value
 
-        time: float | None | Unset
-        if isinstance(self.time, Unset):
-            time = UNSET
-        else:
-            time = self.time
+        time: float | None
+        time = self.time
 
-        flags: dict[str, Any] | None | Unset
-        if isinstance(self.flags, Unset):
-            flags = UNSET
-        elif isinstance(self.flags, MoonropeFlags):
+        flags: dict[str, Any] | None
+        if isinstance(self.flags, MoonropeFlags):
             flags = self.flags.to_dict()
         else:
             flags = self.flags
 
-        data: list[dict[str, Any]] | None | Unset
-        if isinstance(self.data, Unset):
-            data = UNSET
-        elif isinstance(self.data, list):
+        data: list[dict[str, Any]] | None
+        if isinstance(self.data, list):
             data = []
             for data_type_0_item_data in self.data:
                 data_type_0_item = data_type_0_item_data.to_dict()
@@ -96,14 +88,11 @@ class DeliveriesSuccess:
         field_dict.update(
             {
                 "status": status,
+                "time": time,
+                "flags": flags,
+                "data": data,
             }
         )
-        if time is not UNSET:
-            field_dict["time"] = time
-        if flags is not UNSET:
-            field_dict["flags"] = flags
-        if data is not UNSET:
-            field_dict["data"] = data
 
         return field_dict
 
@@ -114,17 +103,15 @@ class DeliveriesSuccess:
         d = src_dict
         status = DeliveriesSuccessStatus._value2member_map_.get(d["status"]) or DeliveriesSuccessStatus(d["status"])
 
-        time = d.get("time", UNSET)
+        time = d["time"]
 
-        _flags_raw = d.get("flags", UNSET)
-        if _flags_raw is None or _flags_raw is UNSET:
+        _flags_raw = d["flags"]
+        if _flags_raw is None:
             flags = _flags_raw
         else:
 
-            def _parse_flags(data: object) -> MoonropeFlags | None | Unset:
+            def _parse_flags(data: object) -> MoonropeFlags | None:
                 if data is None:
-                    return data
-                if isinstance(data, Unset):
                     return data
                 try:
                     if not isinstance(data, dict):
@@ -134,19 +121,17 @@ class DeliveriesSuccess:
                     return flags_type_1
                 except (TypeError, ValueError, AttributeError, KeyError):
                     pass
-                return cast(MoonropeFlags | None | Unset, data)
+                return cast(MoonropeFlags | None, data)
 
             flags = _parse_flags(_flags_raw)
 
-        _data_raw = d.get("data", UNSET)
-        if _data_raw is None or _data_raw is UNSET:
+        _data_raw = d["data"]
+        if _data_raw is None:
             data = _data_raw
         else:
 
-            def _parse_data(data: object) -> list[Delivery] | None | Unset:
+            def _parse_data(data: object) -> list[Delivery] | None:
                 if data is None:
-                    return data
-                if isinstance(data, Unset):
                     return data
                 try:
                     if not isinstance(data, list):
@@ -156,7 +141,7 @@ class DeliveriesSuccess:
                     return data_type_0
                 except (TypeError, ValueError, AttributeError, KeyError):
                     pass
-                return cast(list[Delivery] | None | Unset, data)
+                return cast(list[Delivery] | None, data)
 
             data = _parse_data(_data_raw)
 

@@ -10,7 +10,6 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.message_success_status import MessageSuccessStatus
-from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.message import Message
@@ -49,15 +48,15 @@ class MessageSuccess:
 
     Attributes:
         status (MessageSuccessStatus): The moonrope status of this envelope (see MoonropeStatus).
-        time (float | None | Unset): Seconds; may be null.
-        flags (MoonropeFlags | None | Unset):
-        data (Message | Unset): `data` of messages/message. Sections other than `id`/`token` appear only when expanded.
+        time (float | None): Seconds; may be null.
+        flags (MoonropeFlags | None):
+        data (Message): `data` of messages/message. Sections other than `id`/`token` appear only when expanded.
     """
 
     status: MessageSuccessStatus
-    time: float | None | Unset = UNSET
-    flags: MoonropeFlags | None | Unset = UNSET
-    data: Message | Unset = UNSET
+    time: float | None
+    flags: MoonropeFlags | None
+    data: Message
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -65,37 +64,27 @@ class MessageSuccess:
 
         status = self.status.value
 
-        time: float | None | Unset
-        if isinstance(self.time, Unset):
-            time = UNSET
-        else:
-            time = self.time
+        time: float | None
+        time = self.time
 
-        flags: dict[str, Any] | None | Unset
-        if isinstance(self.flags, Unset):
-            flags = UNSET
-        elif isinstance(self.flags, MoonropeFlags):
+        flags: dict[str, Any] | None
+        if isinstance(self.flags, MoonropeFlags):
             flags = self.flags.to_dict()
         else:
             flags = self.flags
 
-        data: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.data, Unset):
-            data = self.data.to_dict()
+        data = self.data.to_dict()
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
                 "status": status,
+                "time": time,
+                "flags": flags,
+                "data": data,
             }
         )
-        if time is not UNSET:
-            field_dict["time"] = time
-        if flags is not UNSET:
-            field_dict["flags"] = flags
-        if data is not UNSET:
-            field_dict["data"] = data
 
         return field_dict
 
@@ -106,17 +95,15 @@ class MessageSuccess:
         d = src_dict
         status = MessageSuccessStatus._value2member_map_.get(d["status"]) or MessageSuccessStatus(d["status"])
 
-        time = d.get("time", UNSET)
+        time = d["time"]
 
-        _flags_raw = d.get("flags", UNSET)
-        if _flags_raw is None or _flags_raw is UNSET:
+        _flags_raw = d["flags"]
+        if _flags_raw is None:
             flags = _flags_raw
         else:
 
-            def _parse_flags(data: object) -> MoonropeFlags | None | Unset:
+            def _parse_flags(data: object) -> MoonropeFlags | None:
                 if data is None:
-                    return data
-                if isinstance(data, Unset):
                     return data
                 try:
                     if not isinstance(data, dict):
@@ -126,16 +113,11 @@ class MessageSuccess:
                     return flags_type_1
                 except (TypeError, ValueError, AttributeError, KeyError):
                     pass
-                return cast(MoonropeFlags | None | Unset, data)
+                return cast(MoonropeFlags | None, data)
 
             flags = _parse_flags(_flags_raw)
 
-        _data = d.get("data", UNSET)
-        data: Message | Unset
-        if _data is UNSET:
-            data = UNSET
-        else:
-            data = Message.from_dict(_data)
+        data = Message.from_dict(d["data"])
 
         message_success = cls(
             status=status,

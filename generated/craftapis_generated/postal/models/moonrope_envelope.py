@@ -10,7 +10,6 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.moonrope_status import MoonropeStatus
-from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.moonrope_flags import MoonropeFlags
@@ -58,15 +57,15 @@ class MoonropeEnvelope:
             * `validation-error` - `data` is `{errors}`.
 
             Failures before an action runs are not enveloped and use real HTTP codes: see `MoonropeRequestFailure`.
-        time (float | None | Unset): Server-side duration of the request in seconds; may be null.
-        flags (MoonropeFlags | None | Unset):
-        data (Any | Unset): Depends on `status` and on the action.
+        time (float | None): Server-side duration of the request in seconds; may be null.
+        flags (MoonropeFlags | None):
+        data (Any): Depends on `status` and on the action.
     """
 
     status: MoonropeStatus
-    time: float | None | Unset = UNSET
-    flags: MoonropeFlags | None | Unset = UNSET
-    data: Any | Unset = UNSET
+    time: float | None
+    flags: MoonropeFlags | None
+    data: Any
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -74,16 +73,11 @@ class MoonropeEnvelope:
 
         status = self.status.value
 
-        time: float | None | Unset
-        if isinstance(self.time, Unset):
-            time = UNSET
-        else:
-            time = self.time
+        time: float | None
+        time = self.time
 
-        flags: dict[str, Any] | None | Unset
-        if isinstance(self.flags, Unset):
-            flags = UNSET
-        elif isinstance(self.flags, MoonropeFlags):
+        flags: dict[str, Any] | None
+        if isinstance(self.flags, MoonropeFlags):
             flags = self.flags.to_dict()
         else:
             flags = self.flags
@@ -95,14 +89,11 @@ class MoonropeEnvelope:
         field_dict.update(
             {
                 "status": status,
+                "time": time,
+                "flags": flags,
+                "data": data,
             }
         )
-        if time is not UNSET:
-            field_dict["time"] = time
-        if flags is not UNSET:
-            field_dict["flags"] = flags
-        if data is not UNSET:
-            field_dict["data"] = data
 
         return field_dict
 
@@ -113,17 +104,15 @@ class MoonropeEnvelope:
         d = src_dict
         status = MoonropeStatus._value2member_map_.get(d["status"]) or MoonropeStatus(d["status"])
 
-        time = d.get("time", UNSET)
+        time = d["time"]
 
-        _flags_raw = d.get("flags", UNSET)
-        if _flags_raw is None or _flags_raw is UNSET:
+        _flags_raw = d["flags"]
+        if _flags_raw is None:
             flags = _flags_raw
         else:
 
-            def _parse_flags(data: object) -> MoonropeFlags | None | Unset:
+            def _parse_flags(data: object) -> MoonropeFlags | None:
                 if data is None:
-                    return data
-                if isinstance(data, Unset):
                     return data
                 try:
                     if not isinstance(data, dict):
@@ -133,11 +122,11 @@ class MoonropeEnvelope:
                     return flags_type_1
                 except (TypeError, ValueError, AttributeError, KeyError):
                     pass
-                return cast(MoonropeFlags | None | Unset, data)
+                return cast(MoonropeFlags | None, data)
 
             flags = _parse_flags(_flags_raw)
 
-        data = d.get("data", UNSET)
+        data = d["data"]
 
         moonrope_envelope = cls(
             status=status,

@@ -10,7 +10,6 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.moonrope_error_envelope_status import MoonropeErrorEnvelopeStatus
-from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.moonrope_error_data import MoonropeErrorData
@@ -36,9 +35,9 @@ def _load_lazy_imports() -> None:
 _FIELDS = frozenset(
     {
         "status",
-        "data",
         "time",
         "flags",
+        "data",
     }
 )
 
@@ -49,16 +48,16 @@ class MoonropeErrorEnvelope:
 
     Attributes:
         status (MoonropeErrorEnvelopeStatus): The moonrope status of this envelope (see MoonropeStatus).
+        time (float | None): Seconds; may be null.
+        flags (MoonropeFlags | None):
         data (MoonropeErrorData): `data` when `status` is `error`: an error `code`, usually a `message`, and sometimes
             further attributes (e.g. `id` for MessageNotFound, `token` for InvalidServerAPIKey).
-        time (float | None | Unset): Seconds; may be null.
-        flags (MoonropeFlags | None | Unset):
     """
 
     status: MoonropeErrorEnvelopeStatus
+    time: float | None
+    flags: MoonropeFlags | None
     data: MoonropeErrorData
-    time: float | None | Unset = UNSET
-    flags: MoonropeFlags | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -66,34 +65,27 @@ class MoonropeErrorEnvelope:
 
         status = self.status.value
 
-        data = self.data.to_dict()
+        time: float | None
+        time = self.time
 
-        time: float | None | Unset
-        if isinstance(self.time, Unset):
-            time = UNSET
-        else:
-            time = self.time
-
-        flags: dict[str, Any] | None | Unset
-        if isinstance(self.flags, Unset):
-            flags = UNSET
-        elif isinstance(self.flags, MoonropeFlags):
+        flags: dict[str, Any] | None
+        if isinstance(self.flags, MoonropeFlags):
             flags = self.flags.to_dict()
         else:
             flags = self.flags
+
+        data = self.data.to_dict()
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
                 "status": status,
+                "time": time,
+                "flags": flags,
                 "data": data,
             }
         )
-        if time is not UNSET:
-            field_dict["time"] = time
-        if flags is not UNSET:
-            field_dict["flags"] = flags
 
         return field_dict
 
@@ -106,19 +98,15 @@ class MoonropeErrorEnvelope:
             d["status"]
         )
 
-        data = MoonropeErrorData.from_dict(d["data"])
+        time = d["time"]
 
-        time = d.get("time", UNSET)
-
-        _flags_raw = d.get("flags", UNSET)
-        if _flags_raw is None or _flags_raw is UNSET:
+        _flags_raw = d["flags"]
+        if _flags_raw is None:
             flags = _flags_raw
         else:
 
-            def _parse_flags(data: object) -> MoonropeFlags | None | Unset:
+            def _parse_flags(data: object) -> MoonropeFlags | None:
                 if data is None:
-                    return data
-                if isinstance(data, Unset):
                     return data
                 try:
                     if not isinstance(data, dict):
@@ -128,15 +116,17 @@ class MoonropeErrorEnvelope:
                     return flags_type_1
                 except (TypeError, ValueError, AttributeError, KeyError):
                     pass
-                return cast(MoonropeFlags | None | Unset, data)
+                return cast(MoonropeFlags | None, data)
 
             flags = _parse_flags(_flags_raw)
 
+        data = MoonropeErrorData.from_dict(d["data"])
+
         moonrope_error_envelope = cls(
             status=status,
-            data=data,
             time=time,
             flags=flags,
+            data=data,
         )
 
         _extra_keys = src_dict.keys() - _FIELDS

@@ -12,7 +12,6 @@ from attrs import field as _attrs_field
 from ..models.moonrope_validation_envelope_status import (
     MoonropeValidationEnvelopeStatus,
 )
-from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.moonrope_flags import MoonropeFlags
@@ -38,9 +37,9 @@ def _load_lazy_imports() -> None:
 _FIELDS = frozenset(
     {
         "status",
-        "data",
         "time",
         "flags",
+        "data",
     }
 )
 
@@ -51,15 +50,15 @@ class MoonropeValidationEnvelope:
 
     Attributes:
         status (MoonropeValidationEnvelopeStatus): The moonrope status of this envelope (see MoonropeStatus).
+        time (float | None): Seconds; may be null.
+        flags (MoonropeFlags | None):
         data (MoonropeValidationData): `data` when `status` is `validation-error`.
-        time (float | None | Unset): Seconds; may be null.
-        flags (MoonropeFlags | None | Unset):
     """
 
     status: MoonropeValidationEnvelopeStatus
+    time: float | None
+    flags: MoonropeFlags | None
     data: MoonropeValidationData
-    time: float | None | Unset = UNSET
-    flags: MoonropeFlags | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -67,34 +66,27 @@ class MoonropeValidationEnvelope:
 
         status = self.status.value
 
-        data = self.data.to_dict()
+        time: float | None
+        time = self.time
 
-        time: float | None | Unset
-        if isinstance(self.time, Unset):
-            time = UNSET
-        else:
-            time = self.time
-
-        flags: dict[str, Any] | None | Unset
-        if isinstance(self.flags, Unset):
-            flags = UNSET
-        elif isinstance(self.flags, MoonropeFlags):
+        flags: dict[str, Any] | None
+        if isinstance(self.flags, MoonropeFlags):
             flags = self.flags.to_dict()
         else:
             flags = self.flags
+
+        data = self.data.to_dict()
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
                 "status": status,
+                "time": time,
+                "flags": flags,
                 "data": data,
             }
         )
-        if time is not UNSET:
-            field_dict["time"] = time
-        if flags is not UNSET:
-            field_dict["flags"] = flags
 
         return field_dict
 
@@ -107,19 +99,15 @@ class MoonropeValidationEnvelope:
             d["status"]
         ) or MoonropeValidationEnvelopeStatus(d["status"])
 
-        data = MoonropeValidationData.from_dict(d["data"])
+        time = d["time"]
 
-        time = d.get("time", UNSET)
-
-        _flags_raw = d.get("flags", UNSET)
-        if _flags_raw is None or _flags_raw is UNSET:
+        _flags_raw = d["flags"]
+        if _flags_raw is None:
             flags = _flags_raw
         else:
 
-            def _parse_flags(data: object) -> MoonropeFlags | None | Unset:
+            def _parse_flags(data: object) -> MoonropeFlags | None:
                 if data is None:
-                    return data
-                if isinstance(data, Unset):
                     return data
                 try:
                     if not isinstance(data, dict):
@@ -129,15 +117,17 @@ class MoonropeValidationEnvelope:
                     return flags_type_1
                 except (TypeError, ValueError, AttributeError, KeyError):
                     pass
-                return cast(MoonropeFlags | None | Unset, data)
+                return cast(MoonropeFlags | None, data)
 
             flags = _parse_flags(_flags_raw)
 
+        data = MoonropeValidationData.from_dict(d["data"])
+
         moonrope_validation_envelope = cls(
             status=status,
-            data=data,
             time=time,
             flags=flags,
+            data=data,
         )
 
         _extra_keys = src_dict.keys() - _FIELDS

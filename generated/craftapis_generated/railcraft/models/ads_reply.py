@@ -47,14 +47,14 @@ class AdsReply:
 
     Attributes:
         result (int): 0 on success, else the error code.
-        msg (str | Unset): Empty on success, else the error message.
+        msg (str): Empty on success, else the error message.
         data (Any | Unset): Optional error detail (e.g. the SQL error for code 1); usually absent.
         error (None | str | Unset): Error text read by a 2017 client on failure.
         ads (list[Ad] | None | Unset):
     """
 
     result: int
-    msg: str | Unset = UNSET
+    msg: str
     data: Any | Unset = UNSET
     error: None | str | Unset = UNSET
     ads: list[Ad] | None | Unset = UNSET
@@ -90,10 +90,9 @@ class AdsReply:
         field_dict.update(
             {
                 "result": result,
+                "msg": msg,
             }
         )
-        if msg is not UNSET:
-            field_dict["msg"] = msg
         if data is not UNSET:
             field_dict["data"] = data
         if error is not UNSET:
@@ -110,7 +109,7 @@ class AdsReply:
         d = src_dict
         result = d["result"]
 
-        msg = d.get("msg", UNSET)
+        msg = d["msg"]
 
         data = d.get("data", UNSET)
 

@@ -38,7 +38,7 @@ class DownloadDetailsReply:
 
     Attributes:
         result (int): 0 on success, else the error code.
-        msg (str | Unset): Empty on success, else the error message.
+        msg (str): Empty on success, else the error message.
         data (Any | Unset): Optional error detail (e.g. the SQL error for code 1); usually absent.
         error (None | str | Unset): Error text read by a 2017 client on failure.
         id (int | Unset): Pass it to `downloadArchive`.
@@ -52,7 +52,7 @@ class DownloadDetailsReply:
     """
 
     result: int
-    msg: str | Unset = UNSET
+    msg: str
     data: Any | Unset = UNSET
     error: None | str | Unset = UNSET
     id: int | Unset = UNSET
@@ -107,10 +107,9 @@ class DownloadDetailsReply:
         field_dict.update(
             {
                 "result": result,
+                "msg": msg,
             }
         )
-        if msg is not UNSET:
-            field_dict["msg"] = msg
         if data is not UNSET:
             field_dict["data"] = data
         if error is not UNSET:
@@ -139,7 +138,7 @@ class DownloadDetailsReply:
         d = src_dict
         result = d["result"]
 
-        msg = d.get("msg", UNSET)
+        msg = d["msg"]
 
         data = d.get("data", UNSET)
 

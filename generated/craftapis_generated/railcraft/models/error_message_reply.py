@@ -51,7 +51,7 @@ class ErrorMessageReply:
 
     Attributes:
         result (int): 0 on success, else the error code.
-        msg (str | Unset): Empty on success, else the error message.
+        msg (str): Empty on success, else the error message.
         data (Any | Unset): Optional error detail (e.g. the SQL error for code 1); usually absent.
         error (None | str | Unset): Error text read by a 2017 client on failure.
         error_message (ErrorMessageReplyErrorMessageType2 | list[str] | str | Unset): One message when `error_code` was
@@ -59,7 +59,7 @@ class ErrorMessageReply:
     """
 
     result: int
-    msg: str | Unset = UNSET
+    msg: str
     data: Any | Unset = UNSET
     error: None | str | Unset = UNSET
     error_message: ErrorMessageReplyErrorMessageType2 | list[str] | str | Unset = UNSET
@@ -98,10 +98,9 @@ class ErrorMessageReply:
         field_dict.update(
             {
                 "result": result,
+                "msg": msg,
             }
         )
-        if msg is not UNSET:
-            field_dict["msg"] = msg
         if data is not UNSET:
             field_dict["data"] = data
         if error is not UNSET:
@@ -118,7 +117,7 @@ class ErrorMessageReply:
         d = src_dict
         result = d["result"]
 
-        msg = d.get("msg", UNSET)
+        msg = d["msg"]
 
         data = d.get("data", UNSET)
 

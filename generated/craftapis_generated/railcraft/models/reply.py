@@ -32,13 +32,13 @@ class Reply:
 
         Attributes:
             result (int): 0 on success, else the error code.
-            msg (str | Unset): Empty on success, else the error message.
+            msg (str): Empty on success, else the error message.
             data (Any | Unset): Optional error detail (e.g. the SQL error for code 1); usually absent.
             error (None | str | Unset): Error text read by a 2017 client on failure.
     """
 
     result: int
-    msg: str | Unset = UNSET
+    msg: str
     data: Any | Unset = UNSET
     error: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -61,10 +61,9 @@ class Reply:
         field_dict.update(
             {
                 "result": result,
+                "msg": msg,
             }
         )
-        if msg is not UNSET:
-            field_dict["msg"] = msg
         if data is not UNSET:
             field_dict["data"] = data
         if error is not UNSET:
@@ -77,7 +76,7 @@ class Reply:
         d = src_dict
         result = d["result"]
 
-        msg = d.get("msg", UNSET)
+        msg = d["msg"]
 
         data = d.get("data", UNSET)
 

@@ -32,7 +32,7 @@ class TagReply:
 
     Attributes:
         result (int): 0 on success, else the error code.
-        msg (str | Unset): Empty on success, else the error message.
+        msg (str): Empty on success, else the error message.
         data (Any | Unset): Optional error detail (e.g. the SQL error for code 1); usually absent.
         error (None | str | Unset): Error text read by a 2017 client on failure.
         major (str | Unset): Latest major tag (requires a client update).
@@ -40,7 +40,7 @@ class TagReply:
     """
 
     result: int
-    msg: str | Unset = UNSET
+    msg: str
     data: Any | Unset = UNSET
     error: None | str | Unset = UNSET
     major: str | Unset = UNSET
@@ -69,10 +69,9 @@ class TagReply:
         field_dict.update(
             {
                 "result": result,
+                "msg": msg,
             }
         )
-        if msg is not UNSET:
-            field_dict["msg"] = msg
         if data is not UNSET:
             field_dict["data"] = data
         if error is not UNSET:
@@ -89,7 +88,7 @@ class TagReply:
         d = src_dict
         result = d["result"]
 
-        msg = d.get("msg", UNSET)
+        msg = d["msg"]
 
         data = d.get("data", UNSET)
 

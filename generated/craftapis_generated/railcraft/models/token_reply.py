@@ -31,14 +31,14 @@ class TokenReply:
 
     Attributes:
         result (int): 0 on success, else the error code.
-        msg (str | Unset): Empty on success, else the error message.
+        msg (str): Empty on success, else the error message.
         data (Any | Unset): Optional error detail (e.g. the SQL error for code 1); usually absent.
         error (None | str | Unset): Error text read by a 2017 client on failure.
         token (str | Unset): Session token, valid for up to one hour after the request.
     """
 
     result: int
-    msg: str | Unset = UNSET
+    msg: str
     data: Any | Unset = UNSET
     error: None | str | Unset = UNSET
     token: str | Unset = UNSET
@@ -64,10 +64,9 @@ class TokenReply:
         field_dict.update(
             {
                 "result": result,
+                "msg": msg,
             }
         )
-        if msg is not UNSET:
-            field_dict["msg"] = msg
         if data is not UNSET:
             field_dict["data"] = data
         if error is not UNSET:
@@ -82,7 +81,7 @@ class TokenReply:
         d = src_dict
         result = d["result"]
 
-        msg = d.get("msg", UNSET)
+        msg = d["msg"]
 
         data = d.get("data", UNSET)
 
