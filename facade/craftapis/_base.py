@@ -141,6 +141,23 @@ def _decode(response: httpx.Response) -> Any:
         ) from None
 
 
+def _mismatch(exc: BaseException) -> str:
+    """What a generated `from_dict` failure says about the body, for a ResponseParseError's message.
+
+    A KeyError there is a field the spec makes required that the body lacks: named with its model
+    (the innermost `from_dict` frame's `cls`), as `the field 'slug' of Project ... is missing`."""
+    if isinstance(exc, KeyError) and exc.args:
+        model = ""
+        tb = exc.__traceback__
+        while tb is not None:
+            if tb.tb_frame.f_code.co_name == "from_dict":
+                owner = tb.tb_frame.f_locals.get("cls")
+                model = f" of {owner.__name__}" if isinstance(owner, type) else model
+            tb = tb.tb_next
+        return f"the field {exc.args[0]!r}{model}, which the spec makes required, is missing"
+    return f"{type(exc).__name__}: {exc}"
+
+
 def _escape_dot_segments(url: str) -> str:
     """A path parameter that is exactly "." or ".." (a slug, say) would be removed by URL normalisation
     (RFC 3986) and the request would reach another endpoint; percent-encoded, it stays a segment."""
@@ -284,7 +301,7 @@ class _ClientCore:
                 response,
                 message=(
                     f"the {self._profile.name} response did not match the model the spec describes "
-                    f"({type(exc).__name__}: {exc}); the raw body is on .body. Please report it."
+                    f"({_mismatch(exc)}); the raw body is on .body. Please report it."
                 ),
                 body=body if body is not None else _decode(response),
             ) from exc
