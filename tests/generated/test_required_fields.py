@@ -34,16 +34,38 @@ from .test_modrinth_parsing import _project, _user, _version, _version_file
 REQUIRED: list[tuple[type[Any], tuple[str, ...]]] = [
     (
         mr.Project,
-        ("slug", "body_url", "approved", "queued", "requested_status", "moderator_message", "icon_url",
-         "issues_url", "source_url", "wiki_url", "discord_url", "donation_urls", "color"),
-    ),  # fmt: skip
+        (
+            "slug",
+            "body_url",
+            "approved",
+            "queued",
+            "requested_status",
+            "moderator_message",
+            "icon_url",
+            "issues_url",
+            "source_url",
+            "wiki_url",
+            "discord_url",
+            "donation_urls",
+            "color",
+        ),
+    ),
     (mr.Version, ("changelog_url", "dependencies", "requested_status", "status")),
     (mr.VersionFile, ("file_type",)),
     (
         mr.User,
-        ("bio", "badges", "auth_providers", "email", "email_verified", "has_password", "has_totp",
-         "payout_data", "github_id"),
-    ),  # fmt: skip
+        (
+            "bio",
+            "badges",
+            "auth_providers",
+            "email",
+            "email_verified",
+            "has_password",
+            "has_totp",
+            "payout_data",
+            "github_id",
+        ),
+    ),
     (mr.GalleryImage, ("title", "description", "ordering")),
     (mr.ProjectLicense, ("id", "name", "url")),
     (mr.ProjectDonationURL, ("id", "platform", "url")),
@@ -58,6 +80,11 @@ REQUIRED: list[tuple[type[Any], tuple[str, ...]]] = [
     (postal.MessageSuccess, ("status", "time", "flags", "data")),
     (postal.DeliveriesSuccess, ("status", "time", "flags", "data")),
     (postal.MoonropeErrorEnvelope, ("status", "time", "flags", "data")),
+    (postal.SendResult, ("message_id", "messages")),
+    (postal.SentMessageRef, ("id", "token")),
+    (postal.Message, ("id", "token")),
+    (postal.Delivery, ("id", "status", "details", "output", "sent_with_ssl", "log_id", "time", "timestamp")),
+    (postal.WebhookEnvelope, ("event", "timestamp", "payload", "uuid")),
     (railcraft.Reply, ("result", "msg")),
     (railcraft.TokenReply, ("result", "msg")),
 ]
@@ -77,6 +104,8 @@ OPTIONAL: list[tuple[type[Any], str, str]] = [
     (mr.ProjectResult, "author_id", "absent from every recorded search hit"),
     (mr.ProjectResult, "organization", "absent from every recorded search hit"),
     (bbb.GetV2HealthResponse200, "data", "seed 001 says only `result` is always there"),
+    (postal.Message, "status", "an expansion: sent only when _expansions asks for it"),
+    (postal.Message, "plain_body", "an expansion: sent only when _expansions asks for it"),
     (railcraft.TokenReply, "token", "an error reply carries only result and msg"),
 ]
 
@@ -141,6 +170,20 @@ def test_bodies_without_the_optional_fields_parse() -> None:
         (mr.User, _user(), "badges"),
         (railcraft.TokenReply, {"result": 0, "msg": "", "token": "t"}, "msg"),
         (postal.MoonropeEnvelope, {"status": "success", "time": None, "flags": {}, "data": None}, "flags"),
+        (
+            postal.Delivery,
+            {
+                "id": 1,
+                "status": "Sent",
+                "details": None,
+                "output": None,
+                "sent_with_ssl": None,
+                "log_id": None,
+                "time": None,
+                "timestamp": 1700000100.5,
+            },
+            "log_id",
+        ),
     ],
     ids=lambda v: v.__name__ if isinstance(v, type) else (v if isinstance(v, str) else ""),
 )
@@ -158,7 +201,9 @@ def _json(body: Any) -> Callable[[httpx.Request], httpx.Response]:
     def app(request: httpx.Request) -> httpx.Response:
         if request.url.path.endswith("/auth/"):  # Railcraft's token
             return httpx.Response(200, json={"result": 0, "msg": "", "token": "t"})
-        return httpx.Response(200, content=json.dumps(body).encode(), headers={"content-type": "application/json"})
+        return httpx.Response(
+            200, content=json.dumps(body).encode(), headers={"content-type": "application/json"}
+        )
 
     return app
 
@@ -172,14 +217,18 @@ def _no_retry() -> Any:
 def _modrinth_project(transport: httpx.MockTransport) -> Any:
     from craftapis.modrinth import Modrinth
 
-    with Modrinth(user_agent="craftapis-tests/1.0 (tests@example.com)", transport=transport, retry=_no_retry()) as c:
+    with Modrinth(
+        user_agent="craftapis-tests/1.0 (tests@example.com)", transport=transport, retry=_no_retry()
+    ) as c:
         return c.get_project("my_project")
 
 
 def _modrinth_versions(transport: httpx.MockTransport) -> Any:
     from craftapis.modrinth import Modrinth
 
-    with Modrinth(user_agent="craftapis-tests/1.0 (tests@example.com)", transport=transport, retry=_no_retry()) as c:
+    with Modrinth(
+        user_agent="craftapis-tests/1.0 (tests@example.com)", transport=transport, retry=_no_retry()
+    ) as c:
         return c.get_project_versions("my_project")
 
 
@@ -193,7 +242,9 @@ def _builtbybit_health(transport: httpx.MockTransport) -> Any:
 def _postal_message(transport: httpx.MockTransport) -> Any:
     from craftapis.postal import Postal
 
-    with Postal(base_url="https://postal.example.com", api_key="k", transport=transport, retry=_no_retry()) as c:
+    with Postal(
+        base_url="https://postal.example.com", api_key="k", transport=transport, retry=_no_retry()
+    ) as c:
         return c.get_message(1)
 
 
@@ -220,7 +271,13 @@ CLIENT_CASES: list[tuple[str, Callable[[httpx.MockTransport], Any], Any, str, st
         "VersionFile",
     ),
     ("builtbybit-envelope", _builtbybit_health, {"data": "ok"}, "result", "GetV2HealthResponse200"),
-    ("postal-envelope", _postal_message, {"status": "success", "time": 0.1, "data": {"id": 1}}, "flags", "MessageSuccess"),
+    (
+        "postal-envelope",
+        _postal_message,
+        {"status": "success", "time": 0.1, "data": {"id": 1}},
+        "flags",
+        "MessageSuccess",
+    ),
     ("railcraft-reply", _railcraft_tag, {"result": 0, "major": "1", "minor": "2"}, "msg", "TagReply"),
 ]
 

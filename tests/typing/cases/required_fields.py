@@ -27,7 +27,8 @@ from craftapis_generated.modrinth.models import (
     VersionRequestedStatus,
 )
 from craftapis_generated.modrinth.types import Unset as ModrinthUnset
-from craftapis_generated.postal.models import MessageSuccess, MoonropeFlags
+from craftapis_generated.postal.models import Delivery, Message, MessageSuccess, MoonropeFlags, SendResult
+from craftapis_generated.postal.types import Unset as PostalUnset
 from craftapis_generated.railcraft.models import TagReply
 from craftapis_generated.railcraft.types import Unset as RailcraftUnset
 
@@ -80,8 +81,18 @@ def envelopes(health: GetV2HealthResponse200, message: MessageSuccess, tag: TagR
     assert_type(health.result, Result | None)
     assert_type(message.time, float | None)
     assert_type(message.flags, MoonropeFlags | None)
+    assert_type(message.data, Message)
     assert_type(tag.msg, str)
     assert_type(tag.major, str | RailcraftUnset)  # an error reply carries only result and msg
+
+
+def postal_results(sent: SendResult, message: Message, delivery: Delivery) -> None:
+    assert_type(sent.message_id, str | None)  # null from send/raw without recipients
+    assert_type(sent.messages.additional_properties["ann@example.org"].token, str)
+    assert_type(message.id, int)
+    assert_type(message.plain_body, str | None | PostalUnset)  # an expansion: only when asked for
+    assert_type(delivery.timestamp, float)
+    assert_type(delivery.output, str | None)
 
 
 def mistakes(project: Project, version: Version) -> None:

@@ -9,8 +9,6 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 T = TypeVar("T", bound="Delivery")
 
 # craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
@@ -33,24 +31,24 @@ class Delivery:
     """One delivery attempt (item of messages/deliveries `data`).
 
     Attributes:
-        id (int | Unset):
-        status (str | Unset): e.g. `Sent`, `SoftFail`, `HardFail`, `Held`.
-        details (None | str | Unset):
-        output (None | str | Unset): Remote server's answer.
-        sent_with_ssl (bool | None | Unset):
-        log_id (None | str | Unset):
-        time (float | None | Unset): Seconds the attempt took.
-        timestamp (float | Unset): UNIX time.
+        id (int):
+        status (str): e.g. `Sent`, `SoftFail`, `HardFail`, `Held`.
+        details (None | str):
+        output (None | str): Remote server's answer.
+        sent_with_ssl (bool | None):
+        log_id (None | str):
+        time (float | None): Seconds the attempt took.
+        timestamp (float): UNIX time.
     """
 
-    id: int | Unset = UNSET
-    status: str | Unset = UNSET
-    details: None | str | Unset = UNSET
-    output: None | str | Unset = UNSET
-    sent_with_ssl: bool | None | Unset = UNSET
-    log_id: None | str | Unset = UNSET
-    time: float | None | Unset = UNSET
-    timestamp: float | Unset = UNSET
+    id: int
+    status: str
+    details: None | str
+    output: None | str
+    sent_with_ssl: bool | None
+    log_id: None | str
+    time: float | None
+    timestamp: float
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -58,78 +56,58 @@ class Delivery:
 
         status = self.status
 
-        details: None | str | Unset
-        if isinstance(self.details, Unset):
-            details = UNSET
-        else:
-            details = self.details
+        details: None | str
+        details = self.details
 
-        output: None | str | Unset
-        if isinstance(self.output, Unset):
-            output = UNSET
-        else:
-            output = self.output
+        output: None | str
+        output = self.output
 
-        sent_with_ssl: bool | None | Unset
-        if isinstance(self.sent_with_ssl, Unset):
-            sent_with_ssl = UNSET
-        else:
-            sent_with_ssl = self.sent_with_ssl
+        sent_with_ssl: bool | None
+        sent_with_ssl = self.sent_with_ssl
 
-        log_id: None | str | Unset
-        if isinstance(self.log_id, Unset):
-            log_id = UNSET
-        else:
-            log_id = self.log_id
+        log_id: None | str
+        log_id = self.log_id
 
-        time: float | None | Unset
-        if isinstance(self.time, Unset):
-            time = UNSET
-        else:
-            time = self.time
+        time: float | None
+        time = self.time
 
         timestamp = self.timestamp
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if id is not UNSET:
-            field_dict["id"] = id
-        if status is not UNSET:
-            field_dict["status"] = status
-        if details is not UNSET:
-            field_dict["details"] = details
-        if output is not UNSET:
-            field_dict["output"] = output
-        if sent_with_ssl is not UNSET:
-            field_dict["sent_with_ssl"] = sent_with_ssl
-        if log_id is not UNSET:
-            field_dict["log_id"] = log_id
-        if time is not UNSET:
-            field_dict["time"] = time
-        if timestamp is not UNSET:
-            field_dict["timestamp"] = timestamp
+        field_dict.update(
+            {
+                "id": id,
+                "status": status,
+                "details": details,
+                "output": output,
+                "sent_with_ssl": sent_with_ssl,
+                "log_id": log_id,
+                "time": time,
+                "timestamp": timestamp,
+            }
+        )
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = src_dict
-        id = d.get("id", UNSET)
+        id = d["id"]
 
-        status = d.get("status", UNSET)
+        status = d["status"]
 
-        details = d.get("details", UNSET)
+        details = d["details"]
 
-        output = d.get("output", UNSET)
+        output = d["output"]
 
-        sent_with_ssl = d.get("sent_with_ssl", UNSET)
+        sent_with_ssl = d["sent_with_ssl"]
 
-        log_id = d.get("log_id", UNSET)
+        log_id = d["log_id"]
 
-        time = d.get("time", UNSET)
+        time = d["time"]
 
-        timestamp = d.get("timestamp", UNSET)
+        timestamp = d["timestamp"]
 
         delivery = cls(
             id=id,

@@ -69,8 +69,8 @@ class Message:
     """`data` of messages/message. Sections other than `id`/`token` appear only when expanded.
 
     Attributes:
-        id (int | Unset):
-        token (str | Unset):
+        id (int):
+        token (str):
         status (MessageStatusInfo | None | Unset):
         details (MessageDetails | None | Unset):
         inspection (MessageInspection | None | Unset):
@@ -82,8 +82,8 @@ class Message:
         activity_entries (MessageActivityEntries | None | Unset):
     """
 
-    id: int | Unset = UNSET
-    token: str | Unset = UNSET
+    id: int
+    token: str
     status: MessageStatusInfo | None | Unset = UNSET
     details: MessageDetails | None | Unset = UNSET
     inspection: MessageInspection | None | Unset = UNSET
@@ -178,11 +178,12 @@ class Message:
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if id is not UNSET:
-            field_dict["id"] = id
-        if token is not UNSET:
-            field_dict["token"] = token
+        field_dict.update(
+            {
+                "id": id,
+                "token": token,
+            }
+        )
         if status is not UNSET:
             field_dict["status"] = status
         if details is not UNSET:
@@ -209,9 +210,9 @@ class Message:
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
-        id = d.get("id", UNSET)
+        id = d["id"]
 
-        token = d.get("token", UNSET)
+        token = d["token"]
 
         _status_raw = d.get("status", UNSET)
         if _status_raw is None or _status_raw is UNSET:

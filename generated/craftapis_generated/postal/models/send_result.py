@@ -9,8 +9,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 if TYPE_CHECKING:
     from ..models.send_result_messages import SendResultMessages
 
@@ -43,33 +41,29 @@ class SendResult:
     """`data` of send/message and send/raw.
 
     Attributes:
-        message_id (None | str | Unset): The Message-ID shared by all created messages. send/raw answers null when
-            `rcpt_to` is empty.
-        messages (SendResultMessages | Unset): One entry per recipient address: the message created for it.
+        message_id (None | str): The Message-ID shared by all created messages. send/raw answers null when `rcpt_to` is
+            empty.
+        messages (SendResultMessages): One entry per recipient address: the message created for it.
     """
 
-    message_id: None | str | Unset = UNSET
-    messages: SendResultMessages | Unset = UNSET
+    message_id: None | str
+    messages: SendResultMessages
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        message_id: None | str | Unset
-        if isinstance(self.message_id, Unset):
-            message_id = UNSET
-        else:
-            message_id = self.message_id
+        message_id: None | str
+        message_id = self.message_id
 
-        messages: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.messages, Unset):
-            messages = self.messages.to_dict()
+        messages = self.messages.to_dict()
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if message_id is not UNSET:
-            field_dict["message_id"] = message_id
-        if messages is not UNSET:
-            field_dict["messages"] = messages
+        field_dict.update(
+            {
+                "message_id": message_id,
+                "messages": messages,
+            }
+        )
 
         return field_dict
 
@@ -78,14 +72,9 @@ class SendResult:
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
-        message_id = d.get("message_id", UNSET)
+        message_id = d["message_id"]
 
-        _messages = d.get("messages", UNSET)
-        messages: SendResultMessages | Unset
-        if _messages is UNSET:
-            messages = UNSET
-        else:
-            messages = SendResultMessages.from_dict(_messages)
+        messages = SendResultMessages.from_dict(d["messages"])
 
         send_result = cls(
             message_id=message_id,

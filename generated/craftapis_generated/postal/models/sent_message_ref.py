@@ -9,8 +9,6 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 T = TypeVar("T", bound="SentMessageRef")
 
 # craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
@@ -26,12 +24,12 @@ _FIELDS = frozenset(
 class SentMessageRef:
     """
     Attributes:
-        id (int | Unset): Message id (use with messages/*).
-        token (str | Unset):
+        id (int): Message id (use with messages/*).
+        token (str):
     """
 
-    id: int | Unset = UNSET
-    token: str | Unset = UNSET
+    id: int
+    token: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -41,20 +39,21 @@ class SentMessageRef:
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if id is not UNSET:
-            field_dict["id"] = id
-        if token is not UNSET:
-            field_dict["token"] = token
+        field_dict.update(
+            {
+                "id": id,
+                "token": token,
+            }
+        )
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = src_dict
-        id = d.get("id", UNSET)
+        id = d["id"]
 
-        token = d.get("token", UNSET)
+        token = d["token"]
 
         sent_message_ref = cls(
             id=id,

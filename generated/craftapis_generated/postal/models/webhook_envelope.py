@@ -10,7 +10,6 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.webhook_event import WebhookEvent
-from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.webhook_envelope_payload import WebhookEnvelopePayload
@@ -34,8 +33,8 @@ def _load_lazy_imports() -> None:
 _FIELDS = frozenset(
     {
         "event",
-        "payload",
         "timestamp",
+        "payload",
         "uuid",
     }
 )
@@ -53,23 +52,23 @@ class WebhookEnvelope:
         Attributes:
             event (WebhookEvent): Webhook event names (api-facts.md section 4). Payload schema per event: see
                 `WebhookEnvelope`.
+            timestamp (float): UNIX time (fractional) when the event was queued.
             payload (WebhookEnvelopePayload): Event-specific data (see above).
-            timestamp (float | Unset): UNIX time (fractional) when the event was queued.
-            uuid (str | Unset): Request id; the same on every retry of one request (use it to de-duplicate).
+            uuid (str): Request id; the same on every retry of one request (use it to de-duplicate).
     """
 
     event: WebhookEvent
+    timestamp: float
     payload: WebhookEnvelopePayload
-    timestamp: float | Unset = UNSET
-    uuid: str | Unset = UNSET
+    uuid: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         event = self.event.value
 
-        payload = self.payload.to_dict()
-
         timestamp = self.timestamp
+
+        payload = self.payload.to_dict()
 
         uuid = self.uuid
 
@@ -78,13 +77,11 @@ class WebhookEnvelope:
         field_dict.update(
             {
                 "event": event,
+                "timestamp": timestamp,
                 "payload": payload,
+                "uuid": uuid,
             }
         )
-        if timestamp is not UNSET:
-            field_dict["timestamp"] = timestamp
-        if uuid is not UNSET:
-            field_dict["uuid"] = uuid
 
         return field_dict
 
@@ -95,16 +92,16 @@ class WebhookEnvelope:
         d = src_dict
         event = WebhookEvent._value2member_map_.get(d["event"]) or WebhookEvent(d["event"])
 
+        timestamp = d["timestamp"]
+
         payload = WebhookEnvelopePayload.from_dict(d["payload"])
 
-        timestamp = d.get("timestamp", UNSET)
-
-        uuid = d.get("uuid", UNSET)
+        uuid = d["uuid"]
 
         webhook_envelope = cls(
             event=event,
-            payload=payload,
             timestamp=timestamp,
+            payload=payload,
             uuid=uuid,
         )
 
