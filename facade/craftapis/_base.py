@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import importlib
+import inspect
 import json as jsonlib
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -207,9 +208,9 @@ class _ClientCore:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        init = cls.__dict__.get("__init__")
-        if init is not None:
-            expand_unpacked(init)
+        for member in vars(cls).values():  # `**options: Unpack[...]` shows as the keywords it takes
+            if inspect.isfunction(member):
+                expand_unpacked(member)
         from ._validate import validate_class
 
         validate_class(cls)  # every friendly method checks its arguments before anything is sent

@@ -63,8 +63,23 @@ def _get(body: object, path: tuple[str, ...]) -> object:
     return body
 
 
+class _AtPaths:
+    """`items` and `total` of a strategy whose page body holds them at `items_at` and `total_at` (no
+    `total_at`: the server reports no total)."""
+
+    items_at: tuple[str, ...]
+    total_at: tuple[str, ...] = ()
+
+    def items(self, body: object) -> list[object]:
+        return _list(_get(body, self.items_at))
+
+    def total(self, body: object) -> int | None:
+        value = _get(body, self.total_at) if self.total_at else None
+        return int(value) if isinstance(value, int) else None
+
+
 @dataclass(frozen=True)
-class OffsetPaging:
+class OffsetPaging(_AtPaths):
     """`offset`/`limit` paging with a reported total (Modrinth search: `{hits, offset, limit, total_hits}`).
 
     The server clamps `limit` (Modrinth to 100), so the next offset advances by what really came back,
@@ -81,13 +96,6 @@ class OffsetPaging:
     def first(self, params: Params) -> Params:
         return {self.limit_param: self.page_size, self.offset_param: 0, **params}
 
-    def items(self, body: object) -> list[object]:
-        return _list(_get(body, self.items_at))
-
-    def total(self, body: object) -> int | None:
-        value = _get(body, self.total_at)
-        return int(value) if isinstance(value, int) else None
-
     def next(self, params: Params, body: object, count: int) -> Params | None:
         offset = _int(params.get(self.offset_param), 0) + count
         total = self.total(body)
@@ -100,7 +108,7 @@ class OffsetPaging:
 
 
 @dataclass(frozen=True)
-class PageNumberPaging:
+class PageNumberPaging(_AtPaths):
     """`page`/`per_page` paging with the last page number reported (BuiltByBit v2 `stats.max_page`,
     moonrope `flags.paginated.total_pages`). Ends at the last page, or on an empty page."""
 
@@ -117,13 +125,6 @@ class PageNumberPaging:
             first[self.size_param] = self.page_size
         return {**first, **params}
 
-    def items(self, body: object) -> list[object]:
-        return _list(_get(body, self.items_at))
-
-    def total(self, body: object) -> int | None:
-        value = _get(body, self.total_at)
-        return int(value) if isinstance(value, int) else None
-
     def next(self, params: Params, body: object, count: int) -> Params | None:
         page = _int(params.get(self.page_param), 1)
         last = _get(body, self.last_page_at)
@@ -133,7 +134,7 @@ class PageNumberPaging:
 
 
 @dataclass(frozen=True)
-class FixedSizePaging:
+class FixedSizePaging(_AtPaths):
     """`page` paging with a size the server fixes and never reports (BuiltByBit v1: 20 per page).
     Ends on a page shorter than that size (as the official client does)."""
 
@@ -143,12 +144,6 @@ class FixedSizePaging:
 
     def first(self, params: Params) -> Params:
         return {self.page_param: 1, **params}
-
-    def items(self, body: object) -> list[object]:
-        return _list(_get(body, self.items_at))
-
-    def total(self, body: object) -> int | None:
-        return None
 
     def next(self, params: Params, body: object, count: int) -> Params | None:
         if count < self.page_size:

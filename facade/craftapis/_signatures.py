@@ -6,33 +6,45 @@ from __future__ import annotations
 import inspect
 import re
 import sys
-from collections.abc import Callable
-from typing import ForwardRef
+from collections.abc import Callable, Mapping
+from typing import Any, ForwardRef
 
-__all__ = ["expand_unpacked"]
+__all__ = ["expand_unpacked", "show_defaults"]
+
+#: the defaults a TypedDict's keys show in an expanded signature (None for a key not listed)
+_DEFAULTS: dict[object, Mapping[str, object]] = {}
 
 
-def expand_unpacked(init: Callable[..., None]) -> None:
-    """Show the keywords of `**options: Unpack[<TypedDict>]` as keyword parameters in `__init__`'s signature
-    (`help()`, IDEs, `inspect.signature`), so declaring them once costs users nothing. The TypedDict is
-    looked up by name in the module that defines `init`."""
-    signature = inspect.signature(init)
+def show_defaults(typed_dict: object, **defaults: object) -> None:
+    """Make the signatures that `expand_unpacked` writes for ``typed_dict`` show these defaults (the
+    keywords' real defaults, which a TypedDict cannot hold) instead of None."""
+    _DEFAULTS[typed_dict] = defaults
+
+
+def expand_unpacked(function: Callable[..., Any]) -> None:
+    """Show the keywords of `**options: Unpack[<TypedDict>]` as keyword parameters in the signature of
+    `function` (a constructor, a list method: for `help()`, IDEs, `inspect.signature`), so declaring them
+    once costs users nothing. The TypedDict is looked up by name in the module that defines `function`."""
+    if not any("Unpack[" in str(hint) for hint in getattr(function, "__annotations__", {}).values()):
+        return
+    signature = inspect.signature(function)
     params = list(signature.parameters.values())
     if not params or params[-1].kind is not inspect.Parameter.VAR_KEYWORD:
         return
     match = re.fullmatch(r"Unpack\[(\w+)\]", str(params[-1].annotation))
     if match is None:
         return
-    options = vars(sys.modules[init.__module__])[match.group(1)]
+    options = vars(sys.modules[function.__module__])[match.group(1)]
     declared = {p.name for p in params}
+    defaults = _DEFAULTS.get(options, {})
     extra = [
         inspect.Parameter(
             name,
             inspect.Parameter.KEYWORD_ONLY,
-            default=None,
+            default=defaults.get(name),
             annotation=hint.__forward_arg__ if isinstance(hint, ForwardRef) else hint,
         )
         for name, hint in options.__annotations__.items()
         if name not in declared
     ]
-    init.__signature__ = signature.replace(parameters=[*params[:-1], *extra])  # type: ignore[attr-defined]
+    function.__signature__ = signature.replace(parameters=[*params[:-1], *extra])  # type: ignore[attr-defined]

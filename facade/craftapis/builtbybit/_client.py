@@ -16,13 +16,14 @@ import datetime as _dt
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypedDict
 
 import httpx
 
 from .._base import _ClientCore
 from .._errors import NotFoundError
 from .._pagination import PageNumberPaging
+from .._signatures import show_defaults
 from ._auth import TokenAuth
 from ._oauth2 import OAuth2Session
 from ._params import Hints, IdList, format_date, join_hints, join_ids, join_strings, normalise_call_kwargs
@@ -33,10 +34,31 @@ if TYPE_CHECKING:
     from types import ModuleType
 
 
-__all__ = ["MAX_PER_PAGE"]
+__all__ = ["MAX_PER_PAGE", "Paging"]
 
 #: BuiltByBit's page size limit (`per_page` is 1-100).
 MAX_PER_PAGE: Final = 100
+
+
+class Paging(TypedDict, total=False):
+    """What every list method takes besides its filters, declared once (their signatures list these
+    keywords).
+
+    Attributes:
+        with_: hints, e.g. `["Creator", "ListPrice", "LatestVersion"]` (capitalised model hints) or
+            `"filters"` (endpoint hint).
+        per_page: page size, 1-100 (default 100, BuiltByBit's most).
+        limit: stop after this many items in all (default: every item).
+        jwt: verify a signed response (default: the client's `jwt`).
+    """
+
+    with_: Hints | None
+    per_page: int
+    limit: int | None
+    jwt: bool | None
+
+
+show_defaults(Paging, per_page=MAX_PER_PAGE)
 
 
 # -- what each friendly method asks for (pure, shared by the twins) -------------------------------
@@ -70,7 +92,7 @@ def _discover_resources(
     resource_ids: IdList | None,
     filters: Mapping[str, str] | None,
     no_dependencies: bool | None,
-    with_: Hints | None,
+    page: Paging,
 ) -> _ListRequest:
     return _ListRequest(
         "resources_discovery.get_v2_resources_discover_resources",
@@ -80,18 +102,16 @@ def _discover_resources(
             resource_ids=_ids("resource_ids", resource_ids),
             filters=_filters(filters),
             no_dependencies=no_dependencies,
-            with_=join_hints(with_),
+            with_=join_hints(page.get("with_")),
         ),
     )
 
 
-def _creator_list(
-    operation: str, items: str, resource_ids: IdList | None, with_: Hints | None
-) -> _ListRequest:
+def _creator_list(operation: str, items: str, resource_ids: IdList | None, page: Paging) -> _ListRequest:
     return _ListRequest(
         f"resources_creator.{operation}",
         items,
-        _drop_none(resource_ids=_ids("resource_ids", resource_ids), with_=join_hints(with_)),
+        _drop_none(resource_ids=_ids("resource_ids", resource_ids), with_=join_hints(page.get("with_"))),
     )
 
 
@@ -99,7 +119,7 @@ def _purchases(
     resource_ids: IdList | None,
     buyer_ids: IdList | None,
     external_tids: str | Iterable[str] | None,
-    with_: Hints | None,
+    page: Paging,
 ) -> _ListRequest:
     return _ListRequest(
         "resources_creator.get_v2_resources_creator_purchases",
@@ -108,7 +128,7 @@ def _purchases(
             resource_ids=_ids("resource_ids", resource_ids),
             buyer_ids=_ids("buyer_ids", buyer_ids),
             external_tids=None if external_tids is None else join_strings("external_tids", external_tids),
-            with_=join_hints(with_),
+            with_=join_hints(page.get("with_")),
         ),
     )
 
@@ -242,8 +262,8 @@ class _BuiltByBitCore(_ClientCore):
             raise error
         return inner, inner_body
 
-    def _page_source(self, request: _ListRequest, per_page: int, limit: int | None) -> PageNumberPaging:
-        return _paging(per_page, limit, request.items.replace("-", "_"))
+    def _page_source(self, request: _ListRequest, page: Paging) -> PageNumberPaging:
+        return _paging(page.get("per_page", MAX_PER_PAGE), page.get("limit"), request.items.replace("-", "_"))
 
     @property
     def session(self) -> OAuth2Session | None:

@@ -42,6 +42,7 @@ from .._sync_base import ClientOptions, SyncAPIClient
 from .._sync_pagination import PageIterator
 from ._client import (
     MAX_PER_PAGE,
+    Paging,
     _analytics_params,
     _BuiltByBitCore,
     _complete_body,
@@ -123,15 +124,14 @@ class BuiltByBit(_BuiltByBitCore, SyncAPIClient):
         inner, inner_body = self._unsign(response, body)
         return self._parse(module, inner, inner_body)
 
-    def _pages(
-        self, request: _ListRequest, per_page: int, limit: int | None, jwt: bool | None
-    ) -> PageIterator[Any]:
-        strategy = self._page_source(request, per_page, limit)
+    def _pages(self, request: _ListRequest, page: Paging) -> PageIterator[Any]:
+        strategy = self._page_source(request, page)
+        jwt = page.get("jwt")
 
         def fetch(params: dict[str, Any]) -> Any:
             return self.call(request.operation, jwt=jwt, **params)
 
-        return PageIterator(fetch, strategy, request.params, limit=limit)
+        return PageIterator(fetch, strategy, request.params, limit=page.get("limit"))
 
     @property
     def oauth2(self) -> OAuth2:
@@ -152,10 +152,7 @@ class BuiltByBit(_BuiltByBitCore, SyncAPIClient):
         resource_ids: IdList | None = None,
         filters: Mapping[str, str] | None = None,
         no_dependencies: bool | None = None,
-        with_: Hints | None = None,
-        per_page: int = MAX_PER_PAGE,
-        limit: int | None = None,
-        jwt: bool | None = None,
+        **page: Unpack[Paging],
     ) -> PageIterator[Resource]:
         """Public resources (`GET /v2/resources/discover/resources`), lazily, page by page.
 
@@ -164,13 +161,10 @@ class BuiltByBit(_BuiltByBitCore, SyncAPIClient):
             resource_ids: only these resources (a list or one id; sent comma-joined).
             filters: dynamic filters, one query field each (`{"rf[genre]": "action"}`).
             no_dependencies: leave out resources that need another one.
-            with_: hints, e.g. `["Creator", "ListPrice", "LatestVersion"]` (capitalised model hints)
-                or `"filters"` (endpoint hint).
-            per_page: page size (1-100). limit: stop after this many items in all.
-            jwt: verify a signed response (default: the client's `jwt`).
+            **page: `with_` hints, `per_page`, `limit`, `jwt` (see `Paging`), as every list method takes.
         """
-        request = _discover_resources(category_id, resource_ids, filters, no_dependencies, with_)
-        return self._pages(request, per_page, limit, jwt)
+        request = _discover_resources(category_id, resource_ids, filters, no_dependencies, page)
+        return self._pages(request, page)
 
     def resource(self, resource_id: int, *, with_: Hints | None = None, jwt: bool | None = None) -> Resource:
         """One public resource by id (through discovery); NotFoundError if there is none."""
@@ -179,18 +173,12 @@ class BuiltByBit(_BuiltByBitCore, SyncAPIClient):
         raise _not_found(resource_id)
 
     def my_resources(
-        self,
-        *,
-        resource_ids: IdList | None = None,
-        with_: Hints | None = None,
-        per_page: int = MAX_PER_PAGE,
-        limit: int | None = None,
-        jwt: bool | None = None,
+        self, *, resource_ids: IdList | None = None, **page: Unpack[Paging]
     ) -> PageIterator[Resource]:
         """Your own resources (`GET /v2/resources/creator/resources`), lazily. Arguments as for
         `discover_resources`."""
-        request = _creator_list("get_v2_resources_creator_resources", "resources", resource_ids, with_)
-        return self._pages(request, per_page, limit, jwt)
+        request = _creator_list("get_v2_resources_creator_resources", "resources", resource_ids, page)
+        return self._pages(request, page)
 
     def buyer_latest(
         self, nonce: str, *, with_: Hints | None = None, jwt: bool | None = None
@@ -212,49 +200,33 @@ class BuiltByBit(_BuiltByBitCore, SyncAPIClient):
         resource_ids: IdList | None = None,
         buyer_ids: IdList | None = None,
         external_tids: str | Iterable[str] | None = None,
-        with_: Hints | None = None,
-        per_page: int = MAX_PER_PAGE,
-        limit: int | None = None,
-        jwt: bool | None = None,
+        **page: Unpack[Paging],
     ) -> PageIterator[Purchase]:
         """Purchases of your resources (`GET /v2/resources/creator/purchases`), lazily.
 
         Filters (each optional, lists sent comma-joined): `resource_ids`, `buyer_ids`,
         `external_tids` (payment gateway transaction ids). Hints: `Buyer`, `Seller`, `Resource`,
         `Addon`, and price objects (`ListPrice`, `FinalPrice`...)."""
-        request = _purchases(resource_ids, buyer_ids, external_tids, with_)
-        return self._pages(request, per_page, limit, jwt)
+        request = _purchases(resource_ids, buyer_ids, external_tids, page)
+        return self._pages(request, page)
 
     def licenses(
-        self,
-        *,
-        resource_ids: IdList | None = None,
-        with_: Hints | None = None,
-        per_page: int = MAX_PER_PAGE,
-        limit: int | None = None,
-        jwt: bool | None = None,
+        self, *, resource_ids: IdList | None = None, **page: Unpack[Paging]
     ) -> PageIterator[License]:
         """Licenses of your resources (`GET /v2/resources/creator/licenses`), lazily. Hints:
         `Resource`, `Buyer`."""
-        request = _creator_list("get_v2_resources_creator_licenses", "licenses", resource_ids, with_)
-        return self._pages(request, per_page, limit, jwt)
+        request = _creator_list("get_v2_resources_creator_licenses", "licenses", resource_ids, page)
+        return self._pages(request, page)
 
-    def owned_licenses(
-        self,
-        *,
-        with_: Hints | None = None,
-        per_page: int = MAX_PER_PAGE,
-        limit: int | None = None,
-        jwt: bool | None = None,
-    ) -> PageIterator[License]:
+    def owned_licenses(self, **page: Unpack[Paging]) -> PageIterator[License]:
         """The authenticated member's own licenses, as a buyer (`GET /v2/resources/discover/licenses`),
         lazily. Hint: `Resource`."""
         request = _ListRequest(
             "resources_discovery.get_v2_resources_discover_licenses",
             "licenses",
-            _drop_none(with_=join_hints(with_)),
+            _drop_none(with_=join_hints(page.get("with_"))),
         )
-        return self._pages(request, per_page, limit, jwt)
+        return self._pages(request, page)
 
     def check_license(
         self, resource_id: int, member_id: int, *, now: float | None = None, jwt: bool | None = None
@@ -271,46 +243,24 @@ class BuiltByBit(_BuiltByBitCore, SyncAPIClient):
                 break
         return scan.result()
 
-    def reviews(
-        self,
-        *,
-        resource_ids: IdList | None = None,
-        with_: Hints | None = None,
-        per_page: int = MAX_PER_PAGE,
-        limit: int | None = None,
-        jwt: bool | None = None,
-    ) -> PageIterator[Review]:
+    def reviews(self, *, resource_ids: IdList | None = None, **page: Unpack[Paging]) -> PageIterator[Review]:
         """Reviews of your resources (`GET /v2/resources/creator/reviews`), lazily. Hints:
         `Resource`, `Version`, `Reviewer`."""
-        request = _creator_list("get_v2_resources_creator_reviews", "reviews", resource_ids, with_)
-        return self._pages(request, per_page, limit, jwt)
+        request = _creator_list("get_v2_resources_creator_reviews", "reviews", resource_ids, page)
+        return self._pages(request, page)
 
-    def updates(
-        self,
-        *,
-        resource_ids: IdList | None = None,
-        with_: Hints | None = None,
-        per_page: int = MAX_PER_PAGE,
-        limit: int | None = None,
-        jwt: bool | None = None,
-    ) -> PageIterator[Update]:
+    def updates(self, *, resource_ids: IdList | None = None, **page: Unpack[Paging]) -> PageIterator[Update]:
         """Update posts of your resources (`GET /v2/resources/creator/updates`), lazily. Hints:
         `Resource`, `Description`."""
-        request = _creator_list("get_v2_resources_creator_updates", "updates", resource_ids, with_)
-        return self._pages(request, per_page, limit, jwt)
+        request = _creator_list("get_v2_resources_creator_updates", "updates", resource_ids, page)
+        return self._pages(request, page)
 
     def versions(
-        self,
-        *,
-        resource_ids: IdList | None = None,
-        with_: Hints | None = None,
-        per_page: int = MAX_PER_PAGE,
-        limit: int | None = None,
-        jwt: bool | None = None,
+        self, *, resource_ids: IdList | None = None, **page: Unpack[Paging]
     ) -> PageIterator[Version]:
         """Versions of your resources (`GET /v2/resources/creator/versions`), lazily. Hint: `Resource`."""
-        request = _creator_list("get_v2_resources_creator_versions", "versions", resource_ids, with_)
-        return self._pages(request, per_page, limit, jwt)
+        request = _creator_list("get_v2_resources_creator_versions", "versions", resource_ids, page)
+        return self._pages(request, page)
 
     def analytics(self, *, jwt: bool | None = None) -> GetV2AnalyticsResponse200Data:
         """The analytics you can ask for (`GET /v2/analytics`): `.analytics` maps an analytic id to
@@ -360,7 +310,7 @@ class BuiltByBit(_BuiltByBitCore, SyncAPIClient):
         """Pending API events (`GET /v2/events`), lazily. They stay pending until completed with
         `complete_events()`; `EventsConsumer` runs the whole loop."""
         request = _ListRequest("events.get_v2_events", "events", {})
-        return self._pages(request, per_page, limit, jwt)
+        return self._pages(request, {"per_page": per_page, "limit": limit, "jwt": jwt})
 
     def complete_events(self, event_ids: Iterable[int]) -> None:
         """Mark events handled (`POST /v2/events/complete`); they are no longer returned. Safe to
