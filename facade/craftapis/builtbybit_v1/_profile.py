@@ -10,62 +10,27 @@ from __future__ import annotations
 
 import functools
 import importlib
-from collections.abc import Mapping
 from typing import Any, Final
 
 from .._base import ApiProfile
 from .._errors import (
     APIError,
-    AuthenticationError,
-    BadRequestError,
-    NotFoundError,
-    PermissionDeniedError,
-    RateLimitError,
 )
 from .._ratelimit import BucketRateLimiter
 from .._retry import header_hint, retry_after_millis
 from ..builtbybit._profile import decode_error as _v2_decode_error
+from ..builtbybit._profile import error_class_for_code as _v2_error_class_for_code
 
 __all__ = ["BUILTBYBIT_V1", "DEFAULT_BASE_URL", "decode_error", "error_class_for_code", "unwrap"]
 
 DEFAULT_BASE_URL: Final = "https://api.builtbybit.com/v1"
 _PACKAGE: Final = "craftapis_generated.builtbybit_v1"
 
-# BuiltByBit documents no list of error codes; seed 000 shows `HeaderMissingError`, a third-party
-# client reports `RateLimitExceededError`. For an error envelope inside an HTTP 2xx (where the status
-# says nothing) the code picks the class: exact names first, then words in the name, first match wins
-# ("InvalidTokenError" is about authentication, not a bad request, so "Token" comes before "Invalid").
-_BY_CODE: Final[Mapping[str, type[APIError]]] = {
-    "HeaderMissingError": AuthenticationError,
-    "RateLimitExceededError": RateLimitError,
-    "RateLimitError": RateLimitError,
-}
-_BY_WORD: Final[tuple[tuple[str, type[APIError]], ...]] = (
-    ("ratelimit", RateLimitError),
-    ("notfound", NotFoundError),
-    ("permission", PermissionDeniedError),
-    ("forbidden", PermissionDeniedError),
-    ("unauthori", AuthenticationError),
-    ("token", AuthenticationError),
-    ("header", AuthenticationError),
-    ("auth", AuthenticationError),
-    ("validation", BadRequestError),
-    ("invalid", BadRequestError),
-)
-
 
 def error_class_for_code(code: str | None) -> type[APIError]:
-    """The `APIError` subclass for a BuiltByBit error code (`APIError` itself when nothing fits)."""
-    if not code:
-        return APIError
-    exact = _BY_CODE.get(code)
-    if exact is not None:
-        return exact
-    lowered = code.lower()
-    for word, klass in _BY_WORD:
-        if word in lowered:
-            return klass
-    return APIError
+    """The `APIError` subclass for a BuiltByBit error code (`APIError` itself when nothing fits). v1
+    answers errors as v2 does, so this is v2's table and word rules (`craftapis.builtbybit.ERROR_CODES`)."""
+    return _v2_error_class_for_code(code) or APIError
 
 
 # v1 answers with the same {result, error: {code, message}} envelope as v2 (seed 000): one decoder.
