@@ -73,8 +73,7 @@ class AsyncBuiltByBit(_BuiltByBitCore, AsyncAPIClient):
             the default) or its host root; kept as the host root, as the generated paths carry `/v2`.
             A doubled `…/v2/v2` is refused.
         auth: any `httpx.Auth` (pass only one of token/oauth2/auth).
-        **options: what every client takes (`headers`, `timeout`, `retry`, `rate_limiter`, `http_client`,
-            `transport`; see `AsyncClientOptions`). The default rate limiter is a `BucketRateLimiter`:
+        **options: as every client (`AsyncClientOptions`). The default rate limiter is a `BucketRateLimiter`:
             a 429 blocks READ (GET) or WRITE (other methods) alone, for the `Retry-After` milliseconds
             BuiltByBit sends.
     """

@@ -75,8 +75,7 @@ class BuiltByBit(_BuiltByBitCore, SyncAPIClient):
             the default) or its host root; kept as the host root, as the generated paths carry `/v2`.
             A doubled `…/v2/v2` is refused.
         auth: any `httpx.Auth` (pass only one of token/oauth2/auth).
-        **options: what every client takes (`headers`, `timeout`, `retry`, `rate_limiter`, `http_client`,
-            `transport`; see `ClientOptions`). The default rate limiter is a `BucketRateLimiter`:
+        **options: as every client (`ClientOptions`). The default rate limiter is a `BucketRateLimiter`:
             a 429 blocks READ (GET) or WRITE (other methods) alone, for the `Retry-After` milliseconds
             BuiltByBit sends.
     """

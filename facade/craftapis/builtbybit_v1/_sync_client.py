@@ -55,9 +55,8 @@ class BuiltByBitV1(_V1Core, SyncAPIClient):
             `Authorization: Shared <token>`. Pass exactly one of the two.
         base_url: default `https://api.builtbybit.com/v1` (the former `https://api.mc-market.org/v1`
             may still answer).
-        **options: what every client takes (`headers`, `timeout`, `retry`, `rate_limiter`, `http_client`,
-            `transport`; see `ClientOptions`). The default retry makes 4 attempts; a 429 waits the
-            server's `Retry-After`, read as milliseconds, up to `max_retry_after`. The default rate
+        **options: as every client (`ClientOptions`). The default retry makes 4 attempts; a 429 waits
+            the server's `Retry-After`, read as milliseconds, up to `max_retry_after`. The default rate
             limiter is a `BucketRateLimiter` with separate READ (GET) and WRITE buckets: a 429 blocks
             only its bucket, for every concurrent caller; pass `rates=` to it to pace proactively.
 

@@ -62,8 +62,7 @@ class AsyncModrinth(_ModrinthCore, AsyncBulkLookups, AsyncAPIClient):
         staging: use `https://staging-api.modrinth.com/v2` (Modrinth's test deployment).
         oauth_token_url: the OAuth token endpoint (default `<host root>/_internal/oauth/token`).
         auth: any `httpx.Auth` instead of `token`.
-        **options: what every client takes (`headers`, `timeout`, `retry`, `rate_limiter`, `http_client`,
-            `transport`; see `AsyncClientOptions`). Here a `User-Agent` in `headers` counts as
+        **options: as every client (`AsyncClientOptions`). Here a `User-Agent` in `headers` counts as
             `user_agent`, the default retry makes 4 attempts with full-jitter backoff honouring the
             server's waits, and the default rate limiter is a `HeaderRateLimiter()` learning from
             Modrinth's headers (pass one to share it between clients).

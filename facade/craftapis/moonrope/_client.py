@@ -184,8 +184,7 @@ _DOC_ARGS = """
         safe_actions: ``"controller/action"`` names that are safe to send twice (reads); they are
             retried on 5xx and connection errors. Every other action is sent once. Default: none (the
             deployment's reads for a deployment client such as Postal).
-        **options: what every client takes (``headers``, ``timeout``, ``retry``, ``rate_limiter``,
-            ``http_client``, ``transport``; see ``AsyncClientOptions``). Headers are not secret; the
-            default retry makes 4 attempts with jittered backoff, safe actions only; the default rate
-            limiter is none (moonrope does not rate limit).
+        **options: as every client (``AsyncClientOptions``). Headers are not secret; the default retry
+            makes 4 attempts with jittered backoff, safe actions only; the default rate limiter is none
+            (moonrope does not rate limit).
 """

@@ -41,8 +41,7 @@ _DOC_ARGS = """
             ``X-Server-API-Key``; never shown in reprs, errors or logs.
         safe_actions: actions retried on 5xx/connection errors (default: ``messages/message`` and
             ``messages/deliveries``; sends are never resent, as that would send a message twice).
-        **options: what every client takes (`headers`, `timeout`, `retry`, `rate_limiter`, `http_client`,
-            `transport`), as for `Moonrope`.
+        **options: as every client (`AsyncClientOptions`) and as for `Moonrope`.
 
     Errors: Postal's codes are raised as their own classes (``NoRecipientsError``,
     ``UnauthenticatedFromAddressError``, ``InvalidServerAPIKeyError``, ... in `craftapis.postal`), all

@@ -56,9 +56,8 @@ class AsyncRailcraftPack(_RailcraftCore, AsyncAPIClient):
         renew_margin: renew this many seconds before the lifetime ends (default 60). Codes 6 (expired)
             and 12 (invalid) also renew, once per call; concurrent callers share one renewal.
         clock: the monotonic clock the token's age is measured with (tests inject one).
-        **options: what every client takes (`headers`, `timeout`, `retry`, `rate_limiter`, `http_client`,
-            `transport`; see `AsyncClientOptions`). The default retry policy resends POSTs too: every
-            endpoint of this API is a read.
+        **options: as every client (`AsyncClientOptions`). The default retry policy resends POSTs too:
+            every endpoint of this API is a read.
     """
 
     # the base's `api` and `with_raw_response`, typed with the Railcraft pack spec's generated classes
