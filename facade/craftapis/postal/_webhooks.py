@@ -23,6 +23,7 @@ import json
 import math
 import re
 import time
+import typing
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -331,18 +332,12 @@ class UnknownWebhook(WebhookEvent[object]):
     """An event this version of craftapis does not know (or a payload that is not an object): kept raw."""
 
 
-#: event name -> (class, generated payload model)
+#: event name -> (class, generated payload model): each class is named after its event and names its
+#: payload model in its base, `WebhookEvent["<model>"]`
 _EVENTS: dict[str, tuple[type[WebhookEvent[Any]], str]] = {
-    "MessageSent": (MessageSent, "MessageStatusPayload"),
-    "MessageDelayed": (MessageDelayed, "MessageStatusPayload"),
-    "MessageDeliveryFailed": (MessageDeliveryFailed, "MessageStatusPayload"),
-    "MessageHeld": (MessageHeld, "MessageStatusPayload"),
-    "MessageBounced": (MessageBounced, "MessageBouncedPayload"),
-    "MessageLinkClicked": (MessageLinkClicked, "MessageLinkClickedPayload"),
-    "MessageLoaded": (MessageLoaded, "MessageLoadedPayload"),
-    "DomainDNSError": (DomainDNSError, "DomainDNSErrorPayload"),
-    "SendLimitApproaching": (SendLimitApproaching, "SendLimitPayload"),
-    "SendLimitExceeded": (SendLimitExceeded, "SendLimitPayload"),
+    cls.__name__: (cls, typing.get_args(cls.__orig_bases__[0])[0].__forward_arg__)  # type: ignore[attr-defined]
+    for cls in WebhookEvent.__subclasses__()
+    if cls is not UnknownWebhook
 }
 
 
