@@ -1,8 +1,13 @@
-"""`Secret`: a credential held by a client, which no `repr()`, `vars()` dump or log line shows."""
+"""`Secret`: a credential held by a client, which no `repr()`, `vars()` dump or log line shows; and
+`AuthorizationHeader`, the base of the auths that send one fixed credential."""
 
 from __future__ import annotations
 
-__all__ = ["Secret"]
+from collections.abc import Generator
+
+import httpx
+
+__all__ = ["AuthorizationHeader", "Secret"]
 
 
 class Secret:
@@ -27,3 +32,17 @@ class Secret:
 
     def __hash__(self) -> int:
         return hash(self._value)
+
+
+class AuthorizationHeader(httpx.Auth):
+    """Sends one fixed `Authorization` value; a subclass checks and builds it, and its `repr()` never
+    shows it."""
+
+    __slots__ = ("_header",)
+
+    def __init__(self, header: str) -> None:
+        self._header = header
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = self._header
+        yield request

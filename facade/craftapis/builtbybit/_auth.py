@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
-
-import httpx
+from .._secret import AuthorizationHeader
 
 __all__ = ["TokenAuth"]
 
 
-class TokenAuth(httpx.Auth):
+class TokenAuth(AuthorizationHeader):
     """Sends `Authorization: Token <token>` (seed 001: not `Bearer`, which is for OAuth2 access
     tokens). The token never appears in `repr()` or `str()`."""
-
-    __slots__ = ("_header",)
 
     def __init__(self, token: str) -> None:
         token = token.strip() if isinstance(token, str) else token
@@ -21,11 +17,7 @@ class TokenAuth(httpx.Auth):
             raise ValueError("token must be a non-empty string (from BuiltByBit's API Credentials page)")
         if token.lower().startswith(("token ", "bearer ", "basic ")):
             raise ValueError("pass the token alone: craftapis adds the 'Token ' prefix itself")
-        self._header = f"Token {token}"
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers["Authorization"] = self._header
-        yield request
+        super().__init__(f"Token {token}")
 
     def __repr__(self) -> str:
         return "TokenAuth(token=<hidden>)"

@@ -42,6 +42,7 @@ from .._errors import (
     ServerError,
 )
 from .._http import DEFAULT_TIMEOUT
+from .._secret import AuthorizationHeader
 from .._transport import BUFFER_EXTENSION
 from ._profile import BASE_URL, decode_error
 
@@ -158,15 +159,8 @@ def _decode(response: httpx.Response) -> Any:
         return response.text
 
 
-class _BasicAuth(httpx.Auth):
+class _BasicAuth(AuthorizationHeader):
     """HTTP Basic with the OAuth2 client id and secret; nothing of it in `repr()`."""
-
-    def __init__(self, header: str) -> None:
-        self._header = header
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers["Authorization"] = self._header
-        yield request
 
     def __repr__(self) -> str:
         return "OAuth2ClientBasicAuth(<hidden>)"

@@ -8,12 +8,10 @@ so a plugin never burns its (shared) rate limit on a request that can only fail.
 from __future__ import annotations
 
 import re
-from collections.abc import Generator
 from typing import Final, Literal
 
-import httpx
-
 from .._errors import PermissionDeniedError
+from .._secret import AuthorizationHeader
 
 __all__ = [
     "SHARED_OPERATIONS",
@@ -58,7 +56,7 @@ class SharedTokenError(PermissionDeniedError):
         self.status_code = None  # nothing was sent: no HTTP status, not PermissionDeniedError's 403
 
 
-class TokenAuth(httpx.Auth):
+class TokenAuth(AuthorizationHeader):
     """Sets `Authorization: <kind> <token>`; its repr never shows the token."""
 
     def __init__(self, kind: TokenKind, token: str) -> None:
@@ -71,11 +69,7 @@ class TokenAuth(httpx.Auth):
                 f"pass the {kind.lower()}_token alone, without its scheme: craftapis adds '{kind} ' itself"
             )
         self.kind: TokenKind = kind
-        self._header = f"{kind} {token.strip()}"
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers["Authorization"] = self._header
-        yield request
+        super().__init__(f"{kind} {token.strip()}")
 
     def __repr__(self) -> str:
         return f"TokenAuth(kind={self.kind!r}, token='<redacted>')"

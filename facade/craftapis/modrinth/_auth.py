@@ -9,7 +9,7 @@ their redirect URI, and exchange it at the token endpoint, authenticating with t
 from __future__ import annotations
 
 import time
-from collections.abc import Generator, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import urlencode
@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 import httpx
 
 from .._errors import ResponseParseError
+from .._secret import AuthorizationHeader
 
 __all__ = [
     "AUTHORIZE_URL",
@@ -46,21 +47,15 @@ def _check_secret(value: object, what: str) -> str:
     return value
 
 
-class ModrinthTokenAuth(httpx.Auth):
+class ModrinthTokenAuth(AuthorizationHeader):
     """Sends `token` as the `Authorization` header, unchanged.
 
     A personal access token (`mrp_...`) or an OAuth access token goes in raw; a value that already
     reads `Bearer <token>` is sent as is (Modrinth accepts both). `repr()` never shows the token.
     """
 
-    __slots__ = ("_header",)
-
     def __init__(self, token: str, *, what: str = "token") -> None:
-        self._header = _check_secret(token, what)
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers["Authorization"] = self._header
-        yield request
+        super().__init__(_check_secret(token, what))
 
     def __repr__(self) -> str:
         return "ModrinthTokenAuth(<redacted>)"
