@@ -1,4 +1,5 @@
-"""Writing downloads safely: server-given names, file modes, leftovers of a killed run.
+"""Writing downloads safely: server-given names, file modes, leftovers of a killed run, and `PartFile`,
+the temporary file a download goes to before it becomes the destination.
 
 Shared by every client that saves files (Modrinth's version files, Railcraft's archives).
 """
@@ -7,14 +8,15 @@ from __future__ import annotations
 
 import contextlib
 import os
+import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Final
+from typing import BinaryIO, Final
 
 from ._errors import DownloadError
 
-__all__ = ["STALE_PART_AGE", "clean_stale_parts", "file_mode", "safe_filename"]
+__all__ = ["STALE_PART_AGE", "PartFile", "clean_stale_parts", "file_mode", "safe_filename"]
 
 #: A `.part` file of the same destination untouched this long is a leftover of a killed run.
 STALE_PART_AGE: Final = 3600.0
@@ -64,3 +66,84 @@ def clean_stale_parts(dest: Path) -> None:
             with contextlib.suppress(OSError):
                 if now - part.stat().st_mtime > STALE_PART_AGE:
                     part.unlink()
+
+
+class PartFile:
+    """A temporary file beside `target` (`.<name>.<random>.part`, so `os.replace` is an atomic rename)
+    that becomes `target` only on `commit()` and vanishes on `discard()`. `write()` stops past `total`
+    bytes (`total_from` says who announced them). Every failure is a `DownloadError` (`_error`: a
+    subclass adds what it knows) and leaves nothing behind."""
+
+    def __init__(self, target: Path, total: int | None, total_from: str) -> None:
+        self.target = target
+        self.total = total
+        self._total_from = total_from
+        self.received = 0
+        self._committed = False
+        if target.is_dir():  # found before a byte is downloaded, not after the first chunk
+            raise self._error(
+                f"the destination {target} is a directory: pass a file path; nothing was downloaded"
+            )
+        clean_stale_parts(target)
+        try:
+            fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+        except OSError as exc:
+            raise self._local_error(exc, "could not create the temporary file") from exc
+        self.temp_path = Path(name)
+        self._file: BinaryIO = os.fdopen(fd, "wb")
+        # mkstemp makes 0600; the file gets what the umask gives any new file (0644 under 022), so a
+        # game server running as another user can read it
+        with contextlib.suppress(OSError):
+            os.chmod(fd, file_mode())
+
+    def _error(self, message: str) -> DownloadError:
+        return DownloadError(message)
+
+    def _local_error(self, exc: OSError, what: str) -> DownloadError:
+        detail = f"{type(exc).__name__}: {exc.strerror or exc}"
+        return self._error(f"{what} for {self.target} ({detail}); nothing was written")
+
+    def write(self, chunk: bytes) -> None:
+        """Append a chunk; past `total` bytes or on a full disk, `DownloadError` and nothing left."""
+        if self.total is not None and self.received + len(chunk) > self.total:
+            self.discard()
+            raise self._error(
+                f"the server sent more than the {self.total} bytes {self._total_from}; the download was "
+                "stopped there and nothing was written"
+            )
+        try:
+            self._file.write(chunk)
+        except OSError as exc:
+            self.discard()
+            raise self._local_error(exc, "writing failed") from exc
+        self.received += len(chunk)
+
+    def close(self) -> None:
+        """Flush the file to disk and close it."""
+        try:
+            if not self._file.closed:
+                self._file.flush()
+                os.fsync(self._file.fileno())
+                self._file.close()
+        except OSError as exc:
+            self.discard()
+            raise self._local_error(exc, "writing failed") from exc
+
+    def commit(self) -> Path:
+        """Move the complete file into place (atomically) and return its path."""
+        self.close()
+        try:
+            os.replace(self.temp_path, self.target)
+        except OSError as exc:
+            self.discard()
+            raise self._local_error(exc, "moving the file into place failed") from exc
+        self._committed = True
+        return self.target
+
+    def discard(self) -> None:
+        """Remove the temporary file (nothing once committed)."""
+        if self._committed:
+            return
+        with contextlib.suppress(OSError):
+            self._file.close()
+        self.temp_path.unlink(missing_ok=True)

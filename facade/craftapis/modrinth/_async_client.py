@@ -299,7 +299,7 @@ class AsyncModrinth(_ModrinthCore, AsyncBulkLookups, AsyncAPIClient):
                         async for chunk in response.aiter_bytes(DOWNLOAD_CHUNK):
                             sink.write(chunk)
                             if progress is not None:
-                                progress(sink.written, total)
+                                progress(sink.received, total)
                     except httpx.TransportError as exc:
                         wait = self._restart_wait(attempt, start, exc, response.request)
                         sink.restart()

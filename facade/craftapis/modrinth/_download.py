@@ -8,16 +8,14 @@ mismatch or an interruption leaves nothing at the destination.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 from .._errors import APIError, DownloadError
-from .._files import clean_stale_parts, file_mode, safe_filename
+from .._files import PartFile, safe_filename
 from ._hashing import HASH_ALGORITHMS
 
 __all__ = ["DOWNLOAD_CHUNK", "AtomicDownload", "DownloadPlan", "HashMismatchError", "plan_download"]
@@ -130,7 +128,7 @@ def plan_download(version_or_file: Any, dest_path: str | os.PathLike[str], *, ve
     )
 
 
-class AtomicDownload:
+class AtomicDownload(PartFile):
     """A temporary file beside the destination that becomes the destination only once verified.
 
     `write()` chunks (hashing as it goes), `restart()` to begin again after an interruption,
@@ -140,71 +138,29 @@ class AtomicDownload:
 
     def __init__(self, plan: DownloadPlan) -> None:
         self.plan = plan
-        if plan.dest.is_dir():
-            raise DownloadError(
-                f"the destination {plan.dest} is a directory; nothing was downloaded",
-                method="GET",
-                url=plan.url,
-            )
-        clean_stale_parts(plan.dest)
-        try:
-            fd, name = tempfile.mkstemp(prefix=f".{plan.dest.name}.", suffix=".part", dir=plan.dest.parent)
-        except OSError as exc:
-            raise self._local_error(exc, "could not create the temporary file") from exc
-        self._tmp = Path(name)
-        self._file = os.fdopen(fd, "wb")
-        # mkstemp makes 0600; the file gets what the umask gives any new file (0644 under 022), so a
-        # game server running as another user can read its mods
-        with contextlib.suppress(OSError):
-            os.chmod(fd, file_mode())
+        super().__init__(plan.dest, plan.size, f"listed for {plan.filename!r}")
         self._hasher = hashlib.new(plan.algorithm) if plan.algorithm else None
-        self.written = 0
-        self._done = False
 
-    def _local_error(self, exc: OSError, what: str) -> DownloadError:
-        return DownloadError(
-            f"{what} for {self.plan.dest} ({type(exc).__name__}: {exc.strerror or exc}); nothing was written",
-            method="GET",
-            url=self.plan.url,
-        )
+    def _error(self, message: str) -> DownloadError:
+        return DownloadError(message, method="GET", url=self.plan.url)
 
     def write(self, chunk: bytes) -> None:
         """Append a chunk; `DownloadError` (and nothing left) past the listed size or on a full disk."""
-        size = self.plan.size
-        if size is not None and self.written + len(chunk) > size:
-            self.abort()
-            raise DownloadError(
-                f"the server sent more than the {size} bytes listed for {self.plan.filename!r}; the "
-                "download was stopped there and nothing was written",
-                method="GET",
-                url=self.plan.url,
-            )
-        try:
-            self._file.write(chunk)
-        except OSError as exc:
-            self.abort()
-            raise self._local_error(exc, "writing failed") from exc
+        super().write(chunk)
         if self._hasher is not None:
             self._hasher.update(chunk)
-        self.written += len(chunk)
 
     def restart(self) -> None:
         self._file.seek(0)
         self._file.truncate()
         if self.plan.algorithm:
             self._hasher = hashlib.new(self.plan.algorithm)
-        self.written = 0
+        self.received = 0
 
     def commit(self) -> Path:
         """Verify, then atomically move into place; `HashMismatchError` (and no file) on a mismatch."""
         plan = self.plan
-        try:
-            self._file.flush()
-            os.fsync(self._file.fileno())
-            self._file.close()
-        except OSError as exc:
-            self.abort()
-            raise self._local_error(exc, "writing failed") from exc
+        self.close()
         if self._hasher is not None and plan.expected is not None:
             actual = self._hasher.hexdigest()
             if actual != plan.expected:
@@ -218,21 +174,10 @@ class AtomicDownload:
                     path=plan.dest,
                     url=plan.url,
                 )
-        try:
-            os.replace(self._tmp, plan.dest)
-        except OSError as exc:
-            self.abort()
-            raise self._local_error(exc, "moving the file into place failed") from exc
-        self._done = True
-        return plan.dest
+        return super().commit()
 
     def abort(self) -> None:
-        if self._done:
-            return
-        self._done = True
-        with contextlib.suppress(OSError):
-            self._file.close()
-        self._tmp.unlink(missing_ok=True)
+        self.discard()
 
     def __enter__(self) -> AtomicDownload:
         return self

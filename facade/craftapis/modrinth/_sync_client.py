@@ -301,7 +301,7 @@ class Modrinth(_ModrinthCore, BulkLookups, SyncAPIClient):
                         for chunk in response.iter_bytes(DOWNLOAD_CHUNK):
                             sink.write(chunk)
                             if progress is not None:
-                                progress(sink.written, total)
+                                progress(sink.received, total)
                     except httpx.TransportError as exc:
                         wait = self._restart_wait(attempt, start, exc, response.request)
                         sink.restart()

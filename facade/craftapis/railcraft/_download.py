@@ -13,18 +13,14 @@ and a small text body where an archive of another size was expected is the serve
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, BinaryIO, Final
+from typing import Any, Final
 
 import httpx
 
-from .._errors import DownloadError
-from .._files import clean_stale_parts, file_mode
+from .._files import PartFile
 from ._errors import RailcraftDownloadError, decode_error
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "ArchiveFile", "Progress", "archive_target", "broken", "judge_body"]
@@ -51,70 +47,26 @@ def archive_target(archive: Any, expected_size: int | None) -> tuple[int, int | 
     return archive_id, expected_size
 
 
-class ArchiveFile:
-    """A temporary file beside `target` that becomes `target` on `commit()`, or vanishes on `discard()`."""
+class ArchiveFile(PartFile):
+    """A temporary file beside `target` that becomes `target` on `commit()`, or vanishes on `discard()`;
+    `progress(received, total)` after every chunk."""
 
     def __init__(self, target: Path, *, total: int | None, progress: Progress | None) -> None:
-        self.target = target
-        self.total = total
-        self.received = 0
+        super().__init__(target, total, f"announced (size_raw) for {target}")
         self._progress = progress
-        if target.is_dir():  # found before a byte is downloaded, not after the first chunk
-            raise DownloadError(f"the destination {target} is a directory; pass a file path")
-        directory = target.parent
-        clean_stale_parts(target)
-        try:
-            fd, name = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".part")
-        except OSError as exc:
-            raise DownloadError(f"could not create a file beside {target} ({exc.strerror or exc})") from exc
-        self.temp_path = Path(name)
-        self._file: BinaryIO = os.fdopen(fd, "wb")
-        with contextlib.suppress(OSError):  # mkstemp makes 0600; the umask decides, as for any new file
-            os.chmod(fd, file_mode())
 
     def write(self, chunk: bytes) -> None:
         if not chunk:
             return
-        if self.total is not None and self.received + len(chunk) > self.total:
-            self.discard()
-            raise DownloadError(
-                f"the server sent more than the {self.total} bytes announced (size_raw) for {self.target}; "
-                "the download was stopped there and nothing was written"
-            )
-        try:
-            self._file.write(chunk)
-        except OSError as exc:
-            self.discard()
-            raise DownloadError(
-                f"writing {self.target} failed ({exc.strerror or exc}); nothing was written"
-            ) from exc
-        self.received += len(chunk)
+        super().write(chunk)
         if self._progress is not None:
             self._progress(self.received, self.total)
-
-    def close(self) -> None:
-        if not self._file.closed:
-            self._file.flush()
-            os.fsync(self._file.fileno())
-            self._file.close()
 
     def head(self) -> bytes | None:
         """The whole (closed) file when it is small enough to be an error reply, else `None`."""
         if self.received > _SNIFF_LIMIT:
             return None
         return self.temp_path.read_bytes()
-
-    def commit(self) -> Path:
-        self.close()
-        os.replace(self.temp_path, self.target)
-        return self.target
-
-    def discard(self) -> None:
-        try:
-            if not self._file.closed:
-                self._file.close()
-        finally:
-            self.temp_path.unlink(missing_ok=True)
 
 
 def _reply_of(head: bytes) -> Any:
