@@ -33,6 +33,7 @@ from .._errors import (
     PermissionDeniedError,
     ServerError,
     UnprocessableEntityError,
+    _rebuild,
 )
 
 __all__ = [
@@ -163,12 +164,9 @@ def define_error_code(
         return klass
 
 
-def _rebuild_for_code(code: str, message: str, state: dict[str, Any]) -> MoonropeError:
-    klass = MoonropeError.for_code(code)
-    err = klass.__new__(klass)
-    Exception.__init__(err, message)
-    err.__dict__.update(state)
-    return err
+def _rebuild_for_code(code: str, message: str, state: dict[str, Any]) -> APIError:
+    """Unpickle an error of a code-defined class (made again from the code in the process that loads it)."""
+    return _rebuild(MoonropeError.for_code(code), message, state)
 
 
 class ParameterError(MoonropeError, BadRequestError):
