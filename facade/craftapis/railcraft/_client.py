@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import types
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import Any, Final, Literal
 
 import httpx
 
@@ -30,9 +30,6 @@ from .._secret import Secret
 from ._errors import decode_error
 from ._form import ARRAY_STYLES, FORM_CONTENT_TYPE, ArrayStyle, encode_form
 from ._paths import resolve_paths
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["DEFAULT_BASE_URL", "RAILCRAFT", "AdKind"]
 
@@ -122,9 +119,7 @@ class _RailcraftCore:
     def _form_request(self, operation: str, fields: Mapping[str, Any], token: str | None) -> dict[str, Any]:
         form = dict(fields)
         if token is not None:
-            form["client_id"] = self._client_id
-            form["client_secret"] = self._client_secret.get() if self._client_secret is not None else None
-            form["token"] = token
+            form.update(self._credentials(), token=token)
         return {
             "method": "POST",
             "url": self._paths[operation],
@@ -134,15 +129,13 @@ class _RailcraftCore:
             "extensions": {IDEMPOTENT_EXTENSION: True},
         }
 
+    def _credentials(self) -> dict[str, str | None]:
+        """The form fields that authenticate (the token request's, and every authenticated call's)."""
+        secret = self._client_secret.get() if self._client_secret is not None else None
+        return {"client_id": self._client_id, "client_secret": secret}
+
     def _acquire_request(self) -> dict[str, Any]:
-        return self._form_request(
-            "auth.acquire_token",
-            {
-                "client_id": self._client_id,
-                "client_secret": self._client_secret.get() if self._client_secret is not None else None,
-            },
-            None,
-        )
+        return self._form_request("auth.acquire_token", self._credentials(), None)
 
     @staticmethod
     def _token_of(response: httpx.Response, body: Any) -> str:
