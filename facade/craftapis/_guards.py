@@ -45,6 +45,7 @@ __all__ = [
     "RedirectError",
     "ResponseTooLargeError",
     "deadline_timeout",
+    "origin",
     "redirect_request",
     "same_origin",
 ]
@@ -287,14 +288,19 @@ class BodyReader:
 # -- redirects -------------------------------------------------------------------------------------
 
 
-def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
-    port = url.port if url.port is not None else {"http": 80, "https": 443}.get(url.scheme)
-    return url.scheme, url.host, port
+def origin(url: httpx.URL | str) -> tuple[str, str, int | None]:
+    """The origin of ``url``: scheme, host and port (the scheme's default port when none is given)."""
+    url = httpx.URL(url)
+    return (
+        url.scheme,
+        url.host,
+        url.port if url.port is not None else {"http": 80, "https": 443}.get(url.scheme),
+    )
 
 
 def same_origin(a: httpx.URL, b: httpx.URL) -> bool:
     """Same scheme, host and (default-normalised) port."""
-    return _origin(a) == _origin(b)
+    return origin(a) == origin(b)
 
 
 def is_redirect(response: httpx.Response) -> bool:

@@ -7,11 +7,12 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
 from types import ModuleType
-from typing import Any, Final
+from typing import Any
 
 import httpx
 
 from .._base import _ClientCore
+from .._guards import origin
 from .._pagination import Params
 from ._auth import TOKEN_PATH, ModrinthTokenAuth, OAuthToken, authorize_url
 from ._facets import FacetsLike
@@ -27,13 +28,6 @@ logger = logging.getLogger("craftapis")
 #: `progress(bytes_written, total_bytes_or_None)`, called after every chunk written. After an
 #: interrupted transfer is restarted, `bytes_written` starts again from 0.
 ProgressCallback = Callable[[int, int | None], object]
-
-_DEFAULT_PORTS: Final = {"http": 80, "https": 443}
-
-
-def _origin(url: str | httpx.URL) -> tuple[str, str, int | None]:
-    parsed = httpx.URL(url)
-    return parsed.scheme, parsed.host, parsed.port or _DEFAULT_PORTS.get(parsed.scheme)
 
 
 def _json_or_none(response: httpx.Response) -> Any:
@@ -82,7 +76,7 @@ class _ModrinthCore(_ClientCore):
         self.oauth_token_url = oauth_token_url or self.root_url + TOKEN_PATH
         self.user_agent = self._headers["User-Agent"]
         self._forge_module = f"{self._profile.package}.api.misc.forge_updates"
-        self._api_origin = _origin(self.base_url)
+        self._api_origin = origin(self.base_url)
 
     def _kwargs(self, module: ModuleType, kwargs: dict[str, Any]) -> dict[str, Any]:
         request = super()._kwargs(module, kwargs)
@@ -93,7 +87,7 @@ class _ModrinthCore(_ClientCore):
 
     def _download_auth(self, url: str) -> httpx.Auth | None:
         """The token goes only to the API's own origin; files on a CDN get no credentials."""
-        return self._auth if _origin(url) == self._api_origin else None
+        return self._auth if origin(url) == self._api_origin else None
 
     def _restart_wait(
         self, attempt: int, start: float, exc: httpx.TransportError, request: httpx.Request

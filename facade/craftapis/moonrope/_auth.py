@@ -6,26 +6,21 @@ from collections.abc import Callable, Generator, Mapping
 
 import httpx
 
+from .._guards import origin
+
 __all__ = ["HeaderAuth", "leaves_origin"]
 
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 
-
-def _port(url: httpx.URL) -> int | None:
-    return url.port if url.port is not None else _DEFAULT_PORTS.get(url.scheme)
-
-
-def leaves_origin(url: httpx.URL, origin: httpx.URL) -> bool:
-    """Whether a request to ``url`` goes outside ``origin`` (scheme, host, port). An upgrade of the
-    same host from ``http`` to ``https`` (default ports) stays inside, as httpx rules for
+def leaves_origin(url: httpx.URL, home: httpx.URL) -> bool:
+    """Whether a request to ``url`` goes outside the origin of ``home`` (scheme, host, port). An upgrade
+    of the same host from ``http`` to ``https`` (default ports) stays inside, as httpx rules for
     ``Authorization``."""
-    if url.host != origin.host:
+    (scheme, host, port), (home_scheme, home_host, home_port) = origin(url), origin(home)
+    if host != home_host:
         return True
-    if url.scheme == origin.scheme and _port(url) == _port(origin):
+    if (scheme, port) == (home_scheme, home_port):
         return False
-    return not (
-        url.scheme == "https" and _port(url) == 443 and origin.scheme == "http" and _port(origin) == 80
-    )
+    return (scheme, port, home_scheme, home_port) != ("https", 443, "http", 80)
 
 
 class HeaderAuth(httpx.Auth):
