@@ -151,7 +151,7 @@ def _mismatch(exc: BaseException) -> str:
         model = ""
         tb = exc.__traceback__
         while tb is not None:
-            if tb.tb_frame.f_code.co_name == "from_dict":
+            if tb.tb_frame.f_code.co_name in ("from_dict", "_from_response"):  # a response's top level: lazy
                 owner = tb.tb_frame.f_locals.get("cls")
                 model = f" of {owner.__name__}" if isinstance(owner, type) else model
             tb = tb.tb_next
@@ -297,6 +297,9 @@ class _ClientCore:
             response.json = lambda **_: loads(content)  # type: ignore[method-assign]
         try:
             parsed = module._parse_response(client=_STUB, response=response)
+            # inside the try: unwrapping reads the envelope's lazily built `data` (a `LazyFieldError`,
+            # a ValueError, when it does not fit), which must fail the call like any other misfit
+            unwrapped = self._profile.unwrap(parsed)
         except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
             raise ResponseParseError.from_response(
                 response,
@@ -306,7 +309,7 @@ class _ClientCore:
                 ),
                 body=body if body is not None else _decode(response),
             ) from exc
-        return self._profile.unwrap(parsed)
+        return unwrapped
 
     def _connection_error(self, request: httpx.Request, exc: httpx.TransportError) -> APIError:
         url = redact_url(str(request.url))

@@ -4,9 +4,9 @@
 """Contains some shared types for properties"""
 
 import datetime
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from http import HTTPStatus
-from typing import IO, BinaryIO, Generic, Literal, TypeVar
+from typing import IO, TYPE_CHECKING, Any, BinaryIO, ClassVar, Generic, Literal, TypeVar
 
 from attrs import define
 
@@ -15,8 +15,94 @@ class Unset:
     def __bool__(self) -> Literal[False]:
         return False
 
+    def __reduce__(self) -> str:
+        # craftapis: pickling and copy.deepcopy give back the UNSET singleton, so `x is UNSET` still holds
+        return "UNSET"
+
 
 UNSET: Unset = Unset()
+
+
+class LazyFieldError(ValueError):
+    """A field built on first access (see `LazyModel`) could not be read from the body it came in.
+
+    ``model`` and ``field`` name it (the attribute), ``raw`` is the JSON value the server sent for it."""
+
+    def __init__(self, message: str, *, model: str, field: str, raw: Any) -> None:
+        super().__init__(message)
+        self.model = model
+        self.field = field
+        self.raw = raw
+
+
+class LazyModel:
+    """Base of the generated models with nested models: those fields are built on first access.
+
+    craftapis template (see specs/templates/README.md). ``from_dict`` keeps the body it read and leaves the
+    slots of the fields that hold models or lists of models empty; the first read of such a field builds
+    it from the kept body with the code an eager ``from_dict`` would run, stores it in its slot (later
+    reads are plain slot reads) and returns it. Every other field (scalars, enums, dates) is read eagerly,
+    and a missing required field is still a ``KeyError`` from ``from_dict``. The instance is the attrs
+    class it always was: ``==``, ``repr()``, ``to_dict()``, ``attrs.asdict()``, ``attrs.evolve()``,
+    pickling and copying read the fields with ``getattr`` and so build them. A nested body that cannot be
+    read raises `LazyFieldError` on that first read.
+    """
+
+    __slots__ = ("_craftapis_raw",)
+    #: attribute name -> (its JSON name, the function building it from the body ``from_dict`` kept)
+    _craftapis_lazy: ClassVar[dict[str, tuple[str, Callable[[Any], Any]]]] = {}
+
+    if not TYPE_CHECKING:  # checkers must not see a catch-all attribute: every field is declared
+
+        def __getattr__(self, name):
+            entry = type(self)._craftapis_lazy.get(name)
+            try:
+                if entry is None:
+                    raise AttributeError
+                raw = _RAW_SLOT.__get__(self)  # unset when built by __init__ (the field was deleted since)
+            except AttributeError:
+                raise AttributeError(
+                    f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
+                ) from None
+            wire_name, build = entry
+            try:
+                value = build(raw)
+            except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
+                raise LazyFieldError(
+                    f"{type(self).__name__}.{name} could not be read from the body it came in "
+                    f"({type(exc).__name__}: {exc}): the server sent what its spec does not describe; "
+                    f"the raw value is on this error's .raw. Please report it.",
+                    model=type(self).__name__,
+                    field=name,
+                    raw=raw.get(wire_name, UNSET) if isinstance(raw, Mapping) else raw,
+                ) from exc
+            object.__setattr__(self, name, value)
+            return value
+
+
+_B = TypeVar("_B")
+
+
+def build_all(value: _B) -> _B:
+    """``value`` (a model or a list of models) with its lazily built fields (see `LazyModel`) built now.
+
+    The parsers of a ``oneOf``/``anyOf`` (a union of models) try one model after the other and take the
+    first whose parsing succeeds: they call this on each candidate, so a nested body that does not fit
+    rejects the candidate there and then, as it did before fields were built lazily. Only a response's
+    top-level models are lazy (their nested models are built in full when first read), so one level is
+    all there is to build."""
+    if isinstance(value, LazyModel):
+        for name in type(value)._craftapis_lazy:
+            getattr(value, name)
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, LazyModel):
+                build_all(item)
+    return value
+
+
+_RAW_SLOT: Any = LazyModel.__dict__["_craftapis_raw"]
+
 
 # The types that `httpx.Client(files=)` can accept, copied from that library.
 FileContent = IO[bytes] | bytes | str
@@ -85,4 +171,16 @@ def format_datetime(value: datetime.datetime) -> str:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
-__all__ = ["UNSET", "File", "FileTypes", "RequestFiles", "Response", "Unset", "format_datetime", "parse_datetime"]
+__all__ = [
+    "UNSET",
+    "File",
+    "FileTypes",
+    "LazyFieldError",
+    "LazyModel",
+    "RequestFiles",
+    "Response",
+    "Unset",
+    "build_all",
+    "format_datetime",
+    "parse_datetime",
+]

@@ -36,6 +36,12 @@ def modrinth_mistakes() -> None:
     modrinth.with_options(timout=5.0)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
     # raw responses keep the operation's signature
     modrinth.with_raw_response.api.projects.get_project(id_slug=1)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    # models build their nested fields on first access at run time (LazyModel.__getattr__), which the
+    # checkers must not see: a misspelt field is still flagged, a real one still has its type
+    versions = modrinth.get_project_versions("sodium")
+    _ = versions[0].fils  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType, reportUnknownVariableType]
+    size: str = versions[0].files[0].size  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]
+    print(size)
     # a name craftapis does not export
     _ = craftapis.Modrinht  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType, reportUnknownVariableType]
 

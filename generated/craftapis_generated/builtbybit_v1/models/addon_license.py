@@ -93,20 +93,19 @@ class AddonLicense:
 
         active = d.get("active", UNSET)
 
-        addon_license = cls(
-            license_id=license_id,
-            purchase_id=purchase_id,
-            issued_to=issued_to,
-            issued_by=issued_by,
-            issued_at=issued_at,
-            active=active,
+        _model_ = object.__new__(cls)
+        _model_.license_id = license_id
+        _model_.purchase_id = purchase_id
+        _model_.issued_to = issued_to
+        _model_.issued_by = issued_by
+        _model_.issued_at = issued_at
+        _model_.active = active
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        addon_license.additional_properties = d
-        return addon_license
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -84,19 +84,18 @@ class Alert:
 
         alert_date = d.get("alert_date", UNSET)
 
-        alert = cls(
-            caused_member_id=caused_member_id,
-            content_type=content_type,
-            content_id=content_id,
-            alert_type=alert_type,
-            alert_date=alert_date,
+        _model_ = object.__new__(cls)
+        _model_.caused_member_id = caused_member_id
+        _model_.content_type = content_type
+        _model_.content_id = content_id
+        _model_.alert_type = alert_type
+        _model_.alert_date = alert_date
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        alert.additional_properties = d
-        return alert
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -79,18 +79,17 @@ class Ban:
 
         reason = d.get("reason", UNSET)
 
-        ban = cls(
-            member_id=member_id,
-            banned_by_id=banned_by_id,
-            ban_date=ban_date,
-            reason=reason,
+        _model_ = object.__new__(cls)
+        _model_.member_id = member_id
+        _model_.banned_by_id = banned_by_id
+        _model_.ban_date = ban_date
+        _model_.reason = reason
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        ban.additional_properties = d
-        return ban
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -97,20 +97,19 @@ class BasicResource:
 
         currency = d.get("currency", UNSET)
 
-        basic_resource = cls(
-            resource_id=resource_id,
-            author_id=author_id,
-            title=title,
-            tag_line=tag_line,
-            price=price,
-            currency=currency,
+        _model_ = object.__new__(cls)
+        _model_.resource_id = resource_id
+        _model_.author_id = author_id
+        _model_.title = title
+        _model_.tag_line = tag_line
+        _model_.price = price
+        _model_.currency = currency
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        basic_resource.additional_properties = d
-        return basic_resource
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

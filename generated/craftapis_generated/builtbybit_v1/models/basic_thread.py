@@ -93,20 +93,19 @@ class BasicThread:
 
         last_message_date = d.get("last_message_date", UNSET)
 
-        basic_thread = cls(
-            thread_id=thread_id,
-            title=title,
-            reply_count=reply_count,
-            view_count=view_count,
-            creation_date=creation_date,
-            last_message_date=last_message_date,
+        _model_ = object.__new__(cls)
+        _model_.thread_id = thread_id
+        _model_.title = title
+        _model_.reply_count = reply_count
+        _model_.view_count = view_count
+        _model_.creation_date = creation_date
+        _model_.last_message_date = last_message_date
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        basic_thread.additional_properties = d
-        return basic_thread
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -10,7 +10,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.result import Result
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset, build_all
 
 if TYPE_CHECKING:
     from ..models.basic_thread import BasicThread
@@ -39,8 +39,38 @@ _FIELDS = frozenset(
 )
 
 
+def _build_data(d: Mapping[str, Any]) -> list[BasicThread] | None | Unset:
+    """BasicThreadListEnvelope.data from the body BasicThreadListEnvelope.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _data_raw = d.get("data", UNSET)
+    if _data_raw is None or _data_raw is UNSET:
+        data = _data_raw
+    else:
+
+        def _parse_data(data: object) -> list[BasicThread] | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                data_type_0 = [BasicThread.from_dict(item) for item in data]
+
+                build_all(data_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return data_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(list[BasicThread] | None | Unset, data)
+
+        data = _parse_data(_data_raw)
+
+    return data
+
+
 @_attrs_define
-class BasicThreadListEnvelope:
+class BasicThreadListEnvelope(LazyModel):
     """`SuccessEnvelope` whose `data` is a page (at most 20) of `BasicThread`.
 
     Attributes:
@@ -51,6 +81,9 @@ class BasicThreadListEnvelope:
     result: Result
     data: list[BasicThread] | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "data": ("data", _build_data),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         result = self.result.value
@@ -86,38 +119,32 @@ class BasicThreadListEnvelope:
         d = src_dict
         result = Result._value2member_map_.get(d["result"]) or Result(d["result"])
 
-        _data_raw = d.get("data", UNSET)
-        if _data_raw is None or _data_raw is UNSET:
-            data = _data_raw
-        else:
+        data = _build_data(d)
 
-            def _parse_data(data: object) -> list[BasicThread] | None | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, list):
-                        raise TypeError()
-                    data_type_0 = [BasicThread.from_dict(item) for item in data]
-
-                    return data_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(list[BasicThread] | None | Unset, data)
-
-            data = _parse_data(_data_raw)
-
-        basic_thread_list_envelope = cls(
-            result=result,
-            data=data,
+        _model_ = object.__new__(cls)
+        _model_.result = result
+        _model_.data = data
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        result = Result._value2member_map_.get(d["result"]) or Result(d["result"])
 
-        basic_thread_list_envelope.additional_properties = d
-        return basic_thread_list_envelope
+        _model_ = object.__new__(cls)
+        _model_.result = result
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

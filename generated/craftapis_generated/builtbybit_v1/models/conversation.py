@@ -151,23 +151,22 @@ class Conversation:
 
             recipient_ids = _parse_recipient_ids(_recipient_ids_raw)
 
-        conversation = cls(
-            conversation_id=conversation_id,
-            title=title,
-            creation_date=creation_date,
-            creator_id=creator_id,
-            last_message_date=last_message_date,
-            last_read_date=last_read_date,
-            open_=open_,
-            reply_count=reply_count,
-            recipient_ids=recipient_ids,
+        _model_ = object.__new__(cls)
+        _model_.conversation_id = conversation_id
+        _model_.title = title
+        _model_.creation_date = creation_date
+        _model_.creator_id = creator_id
+        _model_.last_message_date = last_message_date
+        _model_.last_read_date = last_read_date
+        _model_.open_ = open_
+        _model_.reply_count = reply_count
+        _model_.recipient_ids = recipient_ids
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        conversation.additional_properties = d
-        return conversation
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -75,18 +75,17 @@ class ConversationReply:
 
         message = d.get("message", UNSET)
 
-        conversation_reply = cls(
-            message_id=message_id,
-            message_date=message_date,
-            author_id=author_id,
-            message=message,
+        _model_ = object.__new__(cls)
+        _model_.message_id = message_id
+        _model_.message_date = message_date
+        _model_.author_id = author_id
+        _model_.message = message
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        conversation_reply.additional_properties = d
-        return conversation_reply
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -84,19 +84,18 @@ class Download:
 
         download_date = d.get("download_date", UNSET)
 
-        download = cls(
-            download_id=download_id,
-            resource_id=resource_id,
-            version_id=version_id,
-            downloader_id=downloader_id,
-            download_date=download_date,
+        _model_ = object.__new__(cls)
+        _model_.download_id = download_id
+        _model_.resource_id = resource_id
+        _model_.version_id = version_id
+        _model_.downloader_id = downloader_id
+        _model_.download_date = download_date
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        download.additional_properties = d
-        return download
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -10,6 +10,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.result import Result
+from ..types import LazyModel
 
 if TYPE_CHECKING:
     from ..models.error_detail import ErrorDetail
@@ -38,8 +39,17 @@ _FIELDS = frozenset(
 )
 
 
+def _build_error(d: Mapping[str, Any]) -> ErrorDetail:
+    """ErrorEnvelope.error from the body ErrorEnvelope.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    error = ErrorDetail.from_dict(d["error"])
+
+    return error
+
+
 @_attrs_define
-class ErrorEnvelope:
+class ErrorEnvelope(LazyModel):
     """Error envelope (seed 000): `{"result": "error", "error": {"code", "message"}}`.
 
     Attributes:
@@ -50,6 +60,9 @@ class ErrorEnvelope:
     result: Result
     error: ErrorDetail
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "error": ("error", _build_error),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         result = self.result.value
@@ -74,18 +87,35 @@ class ErrorEnvelope:
         d = src_dict
         result = Result._value2member_map_.get(d["result"]) or Result(d["result"])
 
-        error = ErrorDetail.from_dict(d["error"])
+        error = _build_error(d)
 
-        error_envelope = cls(
-            result=result,
-            error=error,
+        _model_ = object.__new__(cls)
+        _model_.result = result
+        _model_.error = error
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        result = Result._value2member_map_.get(d["result"]) or Result(d["result"])
 
-        error_envelope.additional_properties = d
-        return error_envelope
+        if "error" not in d:
+            raise KeyError("error")
+
+        _model_ = object.__new__(cls)
+        _model_.result = result
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

@@ -60,16 +60,15 @@ class HealthEnvelope:
 
         data = d.get("data", UNSET)
 
-        health_envelope = cls(
-            result=result,
-            data=data,
+        _model_ = object.__new__(cls)
+        _model_.result = result
+        _model_.data = data
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        health_envelope.additional_properties = d
-        return health_envelope
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

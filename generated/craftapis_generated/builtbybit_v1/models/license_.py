@@ -123,22 +123,21 @@ class License:
 
         previous_end_date = d.get("previous_end_date", UNSET)
 
-        license_ = cls(
-            license_id=license_id,
-            purchaser_id=purchaser_id,
-            validated=validated,
-            permanent=permanent,
-            active=active,
-            start_date=start_date,
-            end_date=end_date,
-            previous_end_date=previous_end_date,
+        _model_ = object.__new__(cls)
+        _model_.license_id = license_id
+        _model_.purchaser_id = purchaser_id
+        _model_.validated = validated
+        _model_.permanent = permanent
+        _model_.active = active
+        _model_.start_date = start_date
+        _model_.end_date = end_date
+        _model_.previous_end_date = previous_end_date
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        license_.additional_properties = d
-        return license_
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

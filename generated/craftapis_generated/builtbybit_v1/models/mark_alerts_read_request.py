@@ -48,15 +48,14 @@ class MarkAlertsReadRequest:
         d = src_dict
         read = d["read"]
 
-        mark_alerts_read_request = cls(
-            read=read,
+        _model_ = object.__new__(cls)
+        _model_.read = read
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        mark_alerts_read_request.additional_properties = d
-        return mark_alerts_read_request
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -224,33 +224,32 @@ class Member:
 
         feedback_negative = d.get("feedback_negative", UNSET)
 
-        member = cls(
-            member_id=member_id,
-            username=username,
-            join_date=join_date,
-            last_activity_date=last_activity_date,
-            banned=banned,
-            suspended=suspended,
-            restricted=restricted,
-            disabled=disabled,
-            premium=premium,
-            supreme=supreme,
-            ultimate=ultimate,
-            discord_id=discord_id,
-            avatar_url=avatar_url,
-            post_count=post_count,
-            resource_count=resource_count,
-            purchase_count=purchase_count,
-            feedback_positive=feedback_positive,
-            feedback_neutral=feedback_neutral,
-            feedback_negative=feedback_negative,
+        _model_ = object.__new__(cls)
+        _model_.member_id = member_id
+        _model_.username = username
+        _model_.join_date = join_date
+        _model_.last_activity_date = last_activity_date
+        _model_.banned = banned
+        _model_.suspended = suspended
+        _model_.restricted = restricted
+        _model_.disabled = disabled
+        _model_.premium = premium
+        _model_.supreme = supreme
+        _model_.ultimate = ultimate
+        _model_.discord_id = discord_id
+        _model_.avatar_url = avatar_url
+        _model_.post_count = post_count
+        _model_.resource_count = resource_count
+        _model_.purchase_count = purchase_count
+        _model_.feedback_positive = feedback_positive
+        _model_.feedback_neutral = feedback_neutral
+        _model_.feedback_negative = feedback_negative
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        member.additional_properties = d
-        return member
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -78,18 +78,17 @@ class ModifyLicenseRequest:
 
         end_date = d.get("end_date", UNSET)
 
-        modify_license_request = cls(
-            permanent=permanent,
-            active=active,
-            start_date=start_date,
-            end_date=end_date,
+        _model_ = object.__new__(cls)
+        _model_.permanent = permanent
+        _model_.active = active
+        _model_.start_date = start_date
+        _model_.end_date = end_date
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        modify_license_request.additional_properties = d
-        return modify_license_request
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

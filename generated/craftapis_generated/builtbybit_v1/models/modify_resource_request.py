@@ -66,17 +66,16 @@ class ModifyResourceRequest:
 
         description = d.get("description", UNSET)
 
-        modify_resource_request = cls(
-            title=title,
-            tag_line=tag_line,
-            description=description,
+        _model_ = object.__new__(cls)
+        _model_.title = title
+        _model_.tag_line = tag_line
+        _model_.description = description
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        modify_resource_request.additional_properties = d
-        return modify_resource_request
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

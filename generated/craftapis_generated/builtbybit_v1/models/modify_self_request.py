@@ -66,17 +66,16 @@ class ModifySelfRequest:
 
         signature = d.get("signature", UNSET)
 
-        modify_self_request = cls(
-            custom_title=custom_title,
-            about_me=about_me,
-            signature=signature,
+        _model_ = object.__new__(cls)
+        _model_.custom_title = custom_title
+        _model_.about_me = about_me
+        _model_.signature = signature
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        modify_self_request.additional_properties = d
-        return modify_self_request
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -84,19 +84,18 @@ class ProfilePost:
 
         comment_count = d.get("comment_count", UNSET)
 
-        profile_post = cls(
-            profile_post_id=profile_post_id,
-            author_id=author_id,
-            post_date=post_date,
-            message=message,
-            comment_count=comment_count,
+        _model_ = object.__new__(cls)
+        _model_.profile_post_id = profile_post_id
+        _model_.author_id = author_id
+        _model_.post_date = post_date
+        _model_.message = message
+        _model_.comment_count = comment_count
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        profile_post.additional_properties = d
-        return profile_post
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -128,23 +128,22 @@ class Purchase:
 
         validation_date = d.get("validation_date", UNSET)
 
-        purchase = cls(
-            purchase_id=purchase_id,
-            purchaser_id=purchaser_id,
-            license_id=license_id,
-            renewal=renewal,
-            status=status,
-            price=price,
-            currency=currency,
-            purchase_date=purchase_date,
-            validation_date=validation_date,
+        _model_ = object.__new__(cls)
+        _model_.purchase_id = purchase_id
+        _model_.purchaser_id = purchaser_id
+        _model_.license_id = license_id
+        _model_.renewal = renewal
+        _model_.status = status
+        _model_.price = price
+        _model_.currency = currency
+        _model_.purchase_date = purchase_date
+        _model_.validation_date = validation_date
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        purchase.additional_properties = d
-        return purchase
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

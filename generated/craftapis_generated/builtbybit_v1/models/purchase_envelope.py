@@ -10,7 +10,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.result import Result
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset, build_all
 
 if TYPE_CHECKING:
     from ..models.purchase import Purchase
@@ -39,8 +39,38 @@ _FIELDS = frozenset(
 )
 
 
+def _build_data(d: Mapping[str, Any]) -> None | Purchase | Unset:
+    """PurchaseEnvelope.data from the body PurchaseEnvelope.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _data_raw = d.get("data", UNSET)
+    if _data_raw is None or _data_raw is UNSET:
+        data = _data_raw
+    else:
+
+        def _parse_data(data: object) -> None | Purchase | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                data_type_1 = Purchase.from_dict(data)
+
+                build_all(data_type_1)  # craftapis: a nested misfit rejects this candidate now
+                return data_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | Purchase | Unset, data)
+
+        data = _parse_data(_data_raw)
+
+    return data
+
+
 @_attrs_define
-class PurchaseEnvelope:
+class PurchaseEnvelope(LazyModel):
     """`SuccessEnvelope` whose `data` is one `Purchase`.
 
     Attributes:
@@ -51,6 +81,9 @@ class PurchaseEnvelope:
     result: Result
     data: None | Purchase | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "data": ("data", _build_data),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.purchase import Purchase  # noqa: PLC0415
@@ -84,38 +117,32 @@ class PurchaseEnvelope:
         d = src_dict
         result = Result._value2member_map_.get(d["result"]) or Result(d["result"])
 
-        _data_raw = d.get("data", UNSET)
-        if _data_raw is None or _data_raw is UNSET:
-            data = _data_raw
-        else:
+        data = _build_data(d)
 
-            def _parse_data(data: object) -> None | Purchase | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    data_type_1 = Purchase.from_dict(data)
-
-                    return data_type_1
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(None | Purchase | Unset, data)
-
-            data = _parse_data(_data_raw)
-
-        purchase_envelope = cls(
-            result=result,
-            data=data,
+        _model_ = object.__new__(cls)
+        _model_.result = result
+        _model_.data = data
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        result = Result._value2member_map_.get(d["result"]) or Result(d["result"])
 
-        purchase_envelope.additional_properties = d
-        return purchase_envelope
+        _model_ = object.__new__(cls)
+        _model_.result = result
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

@@ -200,31 +200,30 @@ class Resource:
 
         discussion_thread_id = d.get("discussion_thread_id", UNSET)
 
-        resource = cls(
-            resource_id=resource_id,
-            author_id=author_id,
-            title=title,
-            tag_line=tag_line,
-            description=description,
-            release_date=release_date,
-            last_update_date=last_update_date,
-            category_title=category_title,
-            current_version_id=current_version_id,
-            price=price,
-            currency=currency,
-            purchase_count=purchase_count,
-            download_count=download_count,
-            review_count=review_count,
-            review_average=review_average,
-            moderated=moderated,
-            discussion_thread_id=discussion_thread_id,
+        _model_ = object.__new__(cls)
+        _model_.resource_id = resource_id
+        _model_.author_id = author_id
+        _model_.title = title
+        _model_.tag_line = tag_line
+        _model_.description = description
+        _model_.release_date = release_date
+        _model_.last_update_date = last_update_date
+        _model_.category_title = category_title
+        _model_.current_version_id = current_version_id
+        _model_.price = price
+        _model_.currency = currency
+        _model_.purchase_count = purchase_count
+        _model_.download_count = download_count
+        _model_.review_count = review_count
+        _model_.review_average = review_average
+        _model_.moderated = moderated
+        _model_.discussion_thread_id = discussion_thread_id
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        resource.additional_properties = d
-        return resource
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -27,12 +27,12 @@ class ResourceBatchRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        resource_batch_request = cls()
-
+        _model_ = object.__new__(cls)
         d = dict(src_dict)
+        _model_.additional_properties = d
+        return _model_
 
-        resource_batch_request.additional_properties = d
-        return resource_batch_request
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -47,15 +47,14 @@ class RespondToReviewRequest:
         d = src_dict
         response = d["response"]
 
-        respond_to_review_request = cls(
-            response=response,
+        _model_ = object.__new__(cls)
+        _model_.response = response
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        respond_to_review_request.additional_properties = d
-        return respond_to_review_request
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

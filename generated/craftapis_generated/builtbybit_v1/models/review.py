@@ -147,25 +147,24 @@ class Review:
 
         author_response = d.get("author_response", UNSET)
 
-        review = cls(
-            review_id=review_id,
-            reviewer_id=reviewer_id,
-            review_date=review_date,
-            rating=rating,
-            message=message,
-            response=response,
-            resource_id=resource_id,
-            version_id=version_id,
-            version_name=version_name,
-            deleted=deleted,
-            author_response=author_response,
+        _model_ = object.__new__(cls)
+        _model_.review_id = review_id
+        _model_.reviewer_id = reviewer_id
+        _model_.review_date = review_date
+        _model_.rating = rating
+        _model_.message = message
+        _model_.response = response
+        _model_.resource_id = resource_id
+        _model_.version_id = version_id
+        _model_.version_name = version_name
+        _model_.deleted = deleted
+        _model_.author_response = author_response
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        review.additional_properties = d
-        return review
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

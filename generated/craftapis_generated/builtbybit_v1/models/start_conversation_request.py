@@ -63,17 +63,16 @@ class StartConversationRequest:
 
         recipient_ids = d["recipient_ids"]
 
-        start_conversation_request = cls(
-            title=title,
-            message=message,
-            recipient_ids=recipient_ids,
+        _model_ = object.__new__(cls)
+        _model_.title = title
+        _model_.message = message
+        _model_.recipient_ids = recipient_ids
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        start_conversation_request.additional_properties = d
-        return start_conversation_request
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

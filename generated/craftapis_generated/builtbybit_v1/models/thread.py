@@ -120,23 +120,22 @@ class Thread:
 
         last_post_date = d.get("last_post_date", UNSET)
 
-        thread = cls(
-            thread_id=thread_id,
-            forum_name=forum_name,
-            title=title,
-            reply_count=reply_count,
-            view_count=view_count,
-            post_date=post_date,
-            thread_type=thread_type,
-            thread_open=thread_open,
-            last_post_date=last_post_date,
+        _model_ = object.__new__(cls)
+        _model_.thread_id = thread_id
+        _model_.forum_name = forum_name
+        _model_.title = title
+        _model_.reply_count = reply_count
+        _model_.view_count = view_count
+        _model_.post_date = post_date
+        _model_.thread_type = thread_type
+        _model_.thread_open = thread_open
+        _model_.last_post_date = last_post_date
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        thread.additional_properties = d
-        return thread
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -75,18 +75,17 @@ class ThreadReply:
 
         message = d.get("message", UNSET)
 
-        thread_reply = cls(
-            reply_id=reply_id,
-            author_id=author_id,
-            post_date=post_date,
-            message=message,
+        _model_ = object.__new__(cls)
+        _model_.reply_id = reply_id
+        _model_.author_id = author_id
+        _model_.post_date = post_date
+        _model_.message = message
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        thread_reply.additional_properties = d
-        return thread_reply
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

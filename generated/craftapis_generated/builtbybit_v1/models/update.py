@@ -84,19 +84,18 @@ class Update:
 
         like_count = d.get("like_count", UNSET)
 
-        update = cls(
-            update_id=update_id,
-            title=title,
-            message=message,
-            update_date=update_date,
-            like_count=like_count,
+        _model_ = object.__new__(cls)
+        _model_.update_id = update_id
+        _model_.title = title
+        _model_.message = message
+        _model_.update_date = update_date
+        _model_.like_count = like_count
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        update.additional_properties = d
-        return update
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

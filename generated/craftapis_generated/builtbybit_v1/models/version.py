@@ -88,19 +88,18 @@ class Version:
 
         download_count = d.get("download_count", UNSET)
 
-        version = cls(
-            version_id=version_id,
-            update_id=update_id,
-            name=name,
-            release_date=release_date,
-            download_count=download_count,
+        _model_ = object.__new__(cls)
+        _model_.version_id = version_id
+        _model_.update_id = update_id
+        _model_.name = name
+        _model_.release_date = release_date
+        _model_.download_count = download_count
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        version.additional_properties = d
-        return version
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

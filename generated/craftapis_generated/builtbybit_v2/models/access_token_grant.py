@@ -103,19 +103,18 @@ class AccessTokenGrant:
 
         token_type = d.get("token_type", UNSET)
 
-        access_token_grant = cls(
-            access_token=access_token,
-            expires_in=expires_in,
-            refresh_token=refresh_token,
-            scope=scope,
-            token_type=token_type,
+        _model_ = object.__new__(cls)
+        _model_.access_token = access_token
+        _model_.expires_in = expires_in
+        _model_.refresh_token = refresh_token
+        _model_.scope = scope
+        _model_.token_type = token_type
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        access_token_grant.additional_properties = d
-        return access_token_grant
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset, build_all
 
 if TYPE_CHECKING:
     from ..models.analytic_filters import AnalyticFilters
@@ -42,8 +42,38 @@ _FIELDS = frozenset(
 )
 
 
+def _build_filters(d: Mapping[str, Any]) -> AnalyticFilters | None | Unset:
+    """Analytic.filters from the body Analytic.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _filters_raw = d.get("filters", UNSET)
+    if _filters_raw is None or _filters_raw is UNSET:
+        filters = _filters_raw
+    else:
+
+        def _parse_filters(data: object) -> AnalyticFilters | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                filters_type_0 = AnalyticFilters.from_dict(data)
+
+                build_all(filters_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return filters_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(AnalyticFilters | None | Unset, data)
+
+        filters = _parse_filters(_filters_raw)
+
+    return filters
+
+
 @_attrs_define
-class Analytic:
+class Analytic(LazyModel):
     """
     Attributes:
         label (None | str | Unset):
@@ -62,6 +92,9 @@ class Analytic:
     filters: AnalyticFilters | None | Unset = UNSET
     periods: list[str] | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "filters": ("filters", _build_filters),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.analytic_filters import AnalyticFilters  # noqa: PLC0415
@@ -138,27 +171,7 @@ class Analytic:
 
         single = d.get("single", UNSET)
 
-        _filters_raw = d.get("filters", UNSET)
-        if _filters_raw is None or _filters_raw is UNSET:
-            filters = _filters_raw
-        else:
-
-            def _parse_filters(data: object) -> AnalyticFilters | None | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    filters_type_0 = AnalyticFilters.from_dict(data)
-
-                    return filters_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(AnalyticFilters | None | Unset, data)
-
-            filters = _parse_filters(_filters_raw)
+        filters = _build_filters(d)
 
         _periods_raw = d.get("periods", UNSET)
         if _periods_raw is None or _periods_raw is UNSET:
@@ -182,20 +195,66 @@ class Analytic:
 
             periods = _parse_periods(_periods_raw)
 
-        analytic = cls(
-            label=label,
-            desc=desc,
-            graph=graph,
-            single=single,
-            filters=filters,
-            periods=periods,
+        _model_ = object.__new__(cls)
+        _model_.label = label
+        _model_.desc = desc
+        _model_.graph = graph
+        _model_.single = single
+        _model_.filters = filters
+        _model_.periods = periods
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        label = d.get("label", UNSET)
 
-        analytic.additional_properties = d
-        return analytic
+        desc = d.get("desc", UNSET)
+
+        graph = d.get("graph", UNSET)
+
+        single = d.get("single", UNSET)
+
+        _periods_raw = d.get("periods", UNSET)
+        if _periods_raw is None or _periods_raw is UNSET:
+            periods = _periods_raw
+        else:
+
+            def _parse_periods(data: object) -> list[str] | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, list):
+                        raise TypeError()
+                    periods_type_0 = data
+
+                    return periods_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(list[str] | None | Unset, data)
+
+            periods = _parse_periods(_periods_raw)
+
+        _model_ = object.__new__(cls)
+        _model_.label = label
+        _model_.desc = desc
+        _model_.graph = graph
+        _model_.single = single
+        _model_.periods = periods
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

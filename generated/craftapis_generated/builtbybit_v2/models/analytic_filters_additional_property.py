@@ -64,16 +64,15 @@ class AnalyticFiltersAdditionalProperty:
 
         type_ = d.get("type", UNSET)
 
-        analytic_filters_additional_property = cls(
-            desc=desc,
-            type_=type_,
+        _model_ = object.__new__(cls)
+        _model_.desc = desc
+        _model_.type_ = type_
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        analytic_filters_additional_property.additional_properties = d
-        return analytic_filters_additional_property
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

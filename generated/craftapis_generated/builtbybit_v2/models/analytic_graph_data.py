@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset, build_all
 
 if TYPE_CHECKING:
     from ..models.analytic_graph_points import AnalyticGraphPoints
@@ -42,8 +42,68 @@ _FIELDS = frozenset(
 )
 
 
+def _build_data(d: Mapping[str, Any]) -> AnalyticGraphPoints | None | Unset:
+    """AnalyticGraphData.data from the body AnalyticGraphData.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _data_raw = d.get("data", UNSET)
+    if _data_raw is None or _data_raw is UNSET:
+        data = _data_raw
+    else:
+
+        def _parse_data(data: object) -> AnalyticGraphPoints | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                data_type_0 = AnalyticGraphPoints.from_dict(data)
+
+                build_all(data_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return data_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(AnalyticGraphPoints | None | Unset, data)
+
+        data = _parse_data(_data_raw)
+
+    return data
+
+
+def _build_period(d: Mapping[str, Any]) -> AnalyticPeriod | None | Unset:
+    """AnalyticGraphData.period from the body AnalyticGraphData.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _period_raw = d.get("period", UNSET)
+    if _period_raw is None or _period_raw is UNSET:
+        period = _period_raw
+    else:
+
+        def _parse_period(data: object) -> AnalyticPeriod | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                period_type_0 = AnalyticPeriod.from_dict(data)
+
+                build_all(period_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return period_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(AnalyticPeriod | None | Unset, data)
+
+        period = _parse_period(_period_raw)
+
+    return period
+
+
 @_attrs_define
-class AnalyticGraphData:
+class AnalyticGraphData(LazyModel):
     """
     Attributes:
         data (AnalyticGraphPoints | None | Unset):
@@ -57,6 +117,10 @@ class AnalyticGraphData:
     label: None | str | Unset = UNSET
     period: AnalyticPeriod | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "data": ("data", _build_data),
+        "period": ("period", _build_period),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.analytic_graph_points import AnalyticGraphPoints  # noqa: PLC0415
@@ -109,66 +173,44 @@ class AnalyticGraphData:
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
-        _data_raw = d.get("data", UNSET)
-        if _data_raw is None or _data_raw is UNSET:
-            data = _data_raw
-        else:
-
-            def _parse_data(data: object) -> AnalyticGraphPoints | None | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    data_type_0 = AnalyticGraphPoints.from_dict(data)
-
-                    return data_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(AnalyticGraphPoints | None | Unset, data)
-
-            data = _parse_data(_data_raw)
+        data = _build_data(d)
 
         grouping = d.get("grouping", UNSET)
 
         label = d.get("label", UNSET)
 
-        _period_raw = d.get("period", UNSET)
-        if _period_raw is None or _period_raw is UNSET:
-            period = _period_raw
-        else:
+        period = _build_period(d)
 
-            def _parse_period(data: object) -> AnalyticPeriod | None | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    period_type_0 = AnalyticPeriod.from_dict(data)
-
-                    return period_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(AnalyticPeriod | None | Unset, data)
-
-            period = _parse_period(_period_raw)
-
-        analytic_graph_data = cls(
-            data=data,
-            grouping=grouping,
-            label=label,
-            period=period,
+        _model_ = object.__new__(cls)
+        _model_.data = data
+        _model_.grouping = grouping
+        _model_.label = label
+        _model_.period = period
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
 
-        analytic_graph_data.additional_properties = d
-        return analytic_graph_data
+        grouping = d.get("grouping", UNSET)
+
+        label = d.get("label", UNSET)
+
+        _model_ = object.__new__(cls)
+        _model_.grouping = grouping
+        _model_.label = label
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset, build_all
 
 if TYPE_CHECKING:
     from ..models.analytic_graph_data_point_values import AnalyticGraphDataPointValues
@@ -41,8 +41,38 @@ _FIELDS = frozenset(
 )
 
 
+def _build_values(d: Mapping[str, Any]) -> AnalyticGraphDataPointValues | None | Unset:
+    """AnalyticGraphDataPoint.values from the body AnalyticGraphDataPoint.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _values_raw = d.get("values", UNSET)
+    if _values_raw is None or _values_raw is UNSET:
+        values = _values_raw
+    else:
+
+        def _parse_values(data: object) -> AnalyticGraphDataPointValues | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                values_type_0 = AnalyticGraphDataPointValues.from_dict(data)
+
+                build_all(values_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return values_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(AnalyticGraphDataPointValues | None | Unset, data)
+
+        values = _parse_values(_values_raw)
+
+    return values
+
+
 @_attrs_define
-class AnalyticGraphDataPoint:
+class AnalyticGraphDataPoint(LazyModel):
     """
     Attributes:
         label (None | str | Unset):
@@ -58,6 +88,9 @@ class AnalyticGraphDataPoint:
     days: int | None | Unset = UNSET
     values: AnalyticGraphDataPointValues | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "values": ("values", _build_values),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.analytic_graph_data_point_values import (
@@ -125,41 +158,44 @@ class AnalyticGraphDataPoint:
 
         days = d.get("days", UNSET)
 
-        _values_raw = d.get("values", UNSET)
-        if _values_raw is None or _values_raw is UNSET:
-            values = _values_raw
-        else:
+        values = _build_values(d)
 
-            def _parse_values(data: object) -> AnalyticGraphDataPointValues | None | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    values_type_0 = AnalyticGraphDataPointValues.from_dict(data)
-
-                    return values_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(AnalyticGraphDataPointValues | None | Unset, data)
-
-            values = _parse_values(_values_raw)
-
-        analytic_graph_data_point = cls(
-            label=label,
-            count=count,
-            ts=ts,
-            days=days,
-            values=values,
+        _model_ = object.__new__(cls)
+        _model_.label = label
+        _model_.count = count
+        _model_.ts = ts
+        _model_.days = days
+        _model_.values = values
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        label = d.get("label", UNSET)
 
-        analytic_graph_data_point.additional_properties = d
-        return analytic_graph_data_point
+        count = d.get("count", UNSET)
+
+        ts = d.get("ts", UNSET)
+
+        days = d.get("days", UNSET)
+
+        _model_ = object.__new__(cls)
+        _model_.label = label
+        _model_.count = count
+        _model_.ts = ts
+        _model_.days = days
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

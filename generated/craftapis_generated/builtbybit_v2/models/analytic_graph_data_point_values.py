@@ -25,12 +25,12 @@ class AnalyticGraphDataPointValues:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        analytic_graph_data_point_values = cls()
-
+        _model_ = object.__new__(cls)
         d = dict(src_dict)
+        _model_.additional_properties = d
+        return _model_
 
-        analytic_graph_data_point_values.additional_properties = d
-        return analytic_graph_data_point_values
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -43,18 +43,18 @@ class AnalyticGraphPoints:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not _lazy_loaded:
             _load_lazy_imports()
-        analytic_graph_points = cls()
-
+        _model_ = object.__new__(cls)
         d = dict(src_dict)
-
         additional_properties = {}
         for prop_name, prop_dict in d.items():
             additional_property = AnalyticGraphDataPoint.from_dict(prop_dict)
 
             additional_properties[prop_name] = additional_property
 
-        analytic_graph_points.additional_properties = additional_properties
-        return analytic_graph_points
+        _model_.additional_properties = additional_properties
+        return _model_
+
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -90,18 +90,17 @@ class AnalyticPeriod:
 
         end_date = d.get("end_date", UNSET)
 
-        analytic_period = cls(
-            period=period,
-            period_display=period_display,
-            start_date=start_date,
-            end_date=end_date,
+        _model_ = object.__new__(cls)
+        _model_.period = period
+        _model_.period_display = period_display
+        _model_.start_date = start_date
+        _model_.end_date = end_date
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        analytic_period.additional_properties = d
-        return analytic_period
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

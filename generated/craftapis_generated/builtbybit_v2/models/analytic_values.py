@@ -25,12 +25,12 @@ class AnalyticValues:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        analytic_values = cls()
-
+        _model_ = object.__new__(cls)
         d = dict(src_dict)
+        _model_.additional_properties = d
+        return _model_
 
-        analytic_values.additional_properties = d
-        return analytic_values
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

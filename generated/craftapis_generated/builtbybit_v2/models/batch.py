@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset, build_all
 
 if TYPE_CHECKING:
     from ..models.batch_errors import BatchErrors
@@ -42,8 +42,38 @@ _FIELDS = frozenset(
 )
 
 
+def _build_errors(d: Mapping[str, Any]) -> BatchErrors | None | Unset:
+    """Batch.errors from the body Batch.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _errors_raw = d.get("errors", UNSET)
+    if _errors_raw is None or _errors_raw is UNSET:
+        errors = _errors_raw
+    else:
+
+        def _parse_errors(data: object) -> BatchErrors | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                errors_type_0 = BatchErrors.from_dict(data)
+
+                build_all(errors_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return errors_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(BatchErrors | None | Unset, data)
+
+        errors = _parse_errors(_errors_raw)
+
+    return errors
+
+
 @_attrs_define
-class Batch:
+class Batch(LazyModel):
     """
     Attributes:
         batch_id (int | None | Unset):
@@ -61,6 +91,9 @@ class Batch:
     created_at: int | None | Unset = UNSET
     completed_at: int | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "errors": ("errors", _build_errors),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.batch_errors import BatchErrors  # noqa: PLC0415
@@ -130,27 +163,7 @@ class Batch:
 
         user_id = d.get("user_id", UNSET)
 
-        _errors_raw = d.get("errors", UNSET)
-        if _errors_raw is None or _errors_raw is UNSET:
-            errors = _errors_raw
-        else:
-
-            def _parse_errors(data: object) -> BatchErrors | None | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    errors_type_0 = BatchErrors.from_dict(data)
-
-                    return errors_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(BatchErrors | None | Unset, data)
-
-            errors = _parse_errors(_errors_raw)
+        errors = _build_errors(d)
 
         data = d.get("data", UNSET)
 
@@ -158,20 +171,46 @@ class Batch:
 
         completed_at = d.get("completed_at", UNSET)
 
-        batch = cls(
-            batch_id=batch_id,
-            user_id=user_id,
-            errors=errors,
-            data=data,
-            created_at=created_at,
-            completed_at=completed_at,
+        _model_ = object.__new__(cls)
+        _model_.batch_id = batch_id
+        _model_.user_id = user_id
+        _model_.errors = errors
+        _model_.data = data
+        _model_.created_at = created_at
+        _model_.completed_at = completed_at
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        batch_id = d.get("batch_id", UNSET)
 
-        batch.additional_properties = d
-        return batch
+        user_id = d.get("user_id", UNSET)
+
+        data = d.get("data", UNSET)
+
+        created_at = d.get("created_at", UNSET)
+
+        completed_at = d.get("completed_at", UNSET)
+
+        _model_ = object.__new__(cls)
+        _model_.batch_id = batch_id
+        _model_.user_id = user_id
+        _model_.data = data
+        _model_.created_at = created_at
+        _model_.completed_at = completed_at
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

@@ -26,18 +26,18 @@ class BatchErrors:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        batch_errors = cls()
-
+        _model_ = object.__new__(cls)
         d = dict(src_dict)
-
         additional_properties = {}
         for prop_name, prop_dict in d.items():
             additional_property = prop_dict
 
             additional_properties[prop_name] = additional_property
 
-        batch_errors.additional_properties = additional_properties
-        return batch_errors
+        _model_.additional_properties = additional_properties
+        return _model_
+
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

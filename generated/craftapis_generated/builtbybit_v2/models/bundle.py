@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset, build_all
 
 if TYPE_CHECKING:
     from ..models.price import Price
@@ -44,8 +44,68 @@ _FIELDS = frozenset(
 )
 
 
+def _build_list_price(d: Mapping[str, Any]) -> None | Price | Unset:
+    """Bundle.list_price from the body Bundle.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _list_price_raw = d.get("ListPrice", UNSET)
+    if _list_price_raw is None or _list_price_raw is UNSET:
+        list_price = _list_price_raw
+    else:
+
+        def _parse_list_price(data: object) -> None | Price | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                list_price_type_0 = Price.from_dict(data)
+
+                build_all(list_price_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return list_price_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | Price | Unset, data)
+
+        list_price = _parse_list_price(_list_price_raw)
+
+    return list_price
+
+
+def _build_final_price(d: Mapping[str, Any]) -> None | Price | Unset:
+    """Bundle.final_price from the body Bundle.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _final_price_raw = d.get("FinalPrice", UNSET)
+    if _final_price_raw is None or _final_price_raw is UNSET:
+        final_price = _final_price_raw
+    else:
+
+        def _parse_final_price(data: object) -> None | Price | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                final_price_type_0 = Price.from_dict(data)
+
+                build_all(final_price_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return final_price_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | Price | Unset, data)
+
+        final_price = _parse_final_price(_final_price_raw)
+
+    return final_price
+
+
 @_attrs_define
-class Bundle:
+class Bundle(LazyModel):
     """
     Attributes:
         bundle_id (int | None | Unset):
@@ -67,6 +127,10 @@ class Bundle:
     list_price: None | Price | Unset = UNSET
     final_price: None | Price | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "list_price": ("ListPrice", _build_list_price),
+        "final_price": ("FinalPrice", _build_final_price),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.price import Price  # noqa: PLC0415
@@ -162,66 +226,55 @@ class Bundle:
 
         created_at = d.get("created_at", UNSET)
 
-        _list_price_raw = d.get("ListPrice", UNSET)
-        if _list_price_raw is None or _list_price_raw is UNSET:
-            list_price = _list_price_raw
-        else:
+        list_price = _build_list_price(d)
 
-            def _parse_list_price(data: object) -> None | Price | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    list_price_type_0 = Price.from_dict(data)
+        final_price = _build_final_price(d)
 
-                    return list_price_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(None | Price | Unset, data)
-
-            list_price = _parse_list_price(_list_price_raw)
-
-        _final_price_raw = d.get("FinalPrice", UNSET)
-        if _final_price_raw is None or _final_price_raw is UNSET:
-            final_price = _final_price_raw
-        else:
-
-            def _parse_final_price(data: object) -> None | Price | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    final_price_type_0 = Price.from_dict(data)
-
-                    return final_price_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(None | Price | Unset, data)
-
-            final_price = _parse_final_price(_final_price_raw)
-
-        bundle = cls(
-            bundle_id=bundle_id,
-            user_id=user_id,
-            title=title,
-            description=description,
-            discount=discount,
-            created_at=created_at,
-            list_price=list_price,
-            final_price=final_price,
+        _model_ = object.__new__(cls)
+        _model_.bundle_id = bundle_id
+        _model_.user_id = user_id
+        _model_.title = title
+        _model_.description = description
+        _model_.discount = discount
+        _model_.created_at = created_at
+        _model_.list_price = list_price
+        _model_.final_price = final_price
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        bundle_id = d.get("bundle_id", UNSET)
 
-        bundle.additional_properties = d
-        return bundle
+        user_id = d.get("user_id", UNSET)
+
+        title = d.get("title", UNSET)
+
+        description = d.get("description", UNSET)
+
+        discount = d.get("discount", UNSET)
+
+        created_at = d.get("created_at", UNSET)
+
+        _model_ = object.__new__(cls)
+        _model_.bundle_id = bundle_id
+        _model_.user_id = user_id
+        _model_.title = title
+        _model_.description = description
+        _model_.discount = discount
+        _model_.created_at = created_at
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

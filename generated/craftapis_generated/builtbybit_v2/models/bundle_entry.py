@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset, build_all
 
 if TYPE_CHECKING:
     from ..models.addon import Addon
@@ -50,8 +50,128 @@ _FIELDS = frozenset(
 )
 
 
+def _build_list_price(d: Mapping[str, Any]) -> None | Price | Unset:
+    """BundleEntry.list_price from the body BundleEntry.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _list_price_raw = d.get("ListPrice", UNSET)
+    if _list_price_raw is None or _list_price_raw is UNSET:
+        list_price = _list_price_raw
+    else:
+
+        def _parse_list_price(data: object) -> None | Price | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                list_price_type_0 = Price.from_dict(data)
+
+                build_all(list_price_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return list_price_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | Price | Unset, data)
+
+        list_price = _parse_list_price(_list_price_raw)
+
+    return list_price
+
+
+def _build_final_price(d: Mapping[str, Any]) -> None | Price | Unset:
+    """BundleEntry.final_price from the body BundleEntry.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _final_price_raw = d.get("FinalPrice", UNSET)
+    if _final_price_raw is None or _final_price_raw is UNSET:
+        final_price = _final_price_raw
+    else:
+
+        def _parse_final_price(data: object) -> None | Price | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                final_price_type_0 = Price.from_dict(data)
+
+                build_all(final_price_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return final_price_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | Price | Unset, data)
+
+        final_price = _parse_final_price(_final_price_raw)
+
+    return final_price
+
+
+def _build_resource(d: Mapping[str, Any]) -> None | Resource | Unset:
+    """BundleEntry.resource from the body BundleEntry.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _resource_raw = d.get("Resource", UNSET)
+    if _resource_raw is None or _resource_raw is UNSET:
+        resource = _resource_raw
+    else:
+
+        def _parse_resource(data: object) -> None | Resource | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                resource_type_0 = Resource.from_dict(data)
+
+                build_all(resource_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return resource_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | Resource | Unset, data)
+
+        resource = _parse_resource(_resource_raw)
+
+    return resource
+
+
+def _build_addon(d: Mapping[str, Any]) -> Addon | None | Unset:
+    """BundleEntry.addon from the body BundleEntry.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _addon_raw = d.get("Addon", UNSET)
+    if _addon_raw is None or _addon_raw is UNSET:
+        addon = _addon_raw
+    else:
+
+        def _parse_addon(data: object) -> Addon | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                addon_type_0 = Addon.from_dict(data)
+
+                build_all(addon_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return addon_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(Addon | None | Unset, data)
+
+        addon = _parse_addon(_addon_raw)
+
+    return addon
+
+
 @_attrs_define
-class BundleEntry:
+class BundleEntry(LazyModel):
     """
     Attributes:
         entry_id (int | None | Unset):
@@ -77,6 +197,12 @@ class BundleEntry:
     resource: None | Resource | Unset = UNSET
     addon: Addon | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "list_price": ("ListPrice", _build_list_price),
+        "final_price": ("FinalPrice", _build_final_price),
+        "resource": ("Resource", _build_resource),
+        "addon": ("Addon", _build_addon),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.addon import Addon  # noqa: PLC0415
@@ -194,112 +320,61 @@ class BundleEntry:
 
         accepted_at = d.get("accepted_at", UNSET)
 
-        _list_price_raw = d.get("ListPrice", UNSET)
-        if _list_price_raw is None or _list_price_raw is UNSET:
-            list_price = _list_price_raw
-        else:
+        list_price = _build_list_price(d)
 
-            def _parse_list_price(data: object) -> None | Price | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    list_price_type_0 = Price.from_dict(data)
+        final_price = _build_final_price(d)
 
-                    return list_price_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(None | Price | Unset, data)
+        resource = _build_resource(d)
 
-            list_price = _parse_list_price(_list_price_raw)
+        addon = _build_addon(d)
 
-        _final_price_raw = d.get("FinalPrice", UNSET)
-        if _final_price_raw is None or _final_price_raw is UNSET:
-            final_price = _final_price_raw
-        else:
-
-            def _parse_final_price(data: object) -> None | Price | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    final_price_type_0 = Price.from_dict(data)
-
-                    return final_price_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(None | Price | Unset, data)
-
-            final_price = _parse_final_price(_final_price_raw)
-
-        _resource_raw = d.get("Resource", UNSET)
-        if _resource_raw is None or _resource_raw is UNSET:
-            resource = _resource_raw
-        else:
-
-            def _parse_resource(data: object) -> None | Resource | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    resource_type_0 = Resource.from_dict(data)
-
-                    return resource_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(None | Resource | Unset, data)
-
-            resource = _parse_resource(_resource_raw)
-
-        _addon_raw = d.get("Addon", UNSET)
-        if _addon_raw is None or _addon_raw is UNSET:
-            addon = _addon_raw
-        else:
-
-            def _parse_addon(data: object) -> Addon | None | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    addon_type_0 = Addon.from_dict(data)
-
-                    return addon_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(Addon | None | Unset, data)
-
-            addon = _parse_addon(_addon_raw)
-
-        bundle_entry = cls(
-            entry_id=entry_id,
-            bundle_id=bundle_id,
-            content_type=content_type,
-            content_id=content_id,
-            created_at=created_at,
-            accepted_at=accepted_at,
-            list_price=list_price,
-            final_price=final_price,
-            resource=resource,
-            addon=addon,
+        _model_ = object.__new__(cls)
+        _model_.entry_id = entry_id
+        _model_.bundle_id = bundle_id
+        _model_.content_type = content_type
+        _model_.content_id = content_id
+        _model_.created_at = created_at
+        _model_.accepted_at = accepted_at
+        _model_.list_price = list_price
+        _model_.final_price = final_price
+        _model_.resource = resource
+        _model_.addon = addon
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        entry_id = d.get("entry_id", UNSET)
 
-        bundle_entry.additional_properties = d
-        return bundle_entry
+        bundle_id = d.get("bundle_id", UNSET)
+
+        content_type = d.get("content_type", UNSET)
+
+        content_id = d.get("content_id", UNSET)
+
+        created_at = d.get("created_at", UNSET)
+
+        accepted_at = d.get("accepted_at", UNSET)
+
+        _model_ = object.__new__(cls)
+        _model_.entry_id = entry_id
+        _model_.bundle_id = bundle_id
+        _model_.content_type = content_type
+        _model_.content_id = content_id
+        _model_.created_at = created_at
+        _model_.accepted_at = accepted_at
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

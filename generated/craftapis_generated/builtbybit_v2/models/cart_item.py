@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset, build_all
 
 if TYPE_CHECKING:
     from ..models.cart_item_discounts import CartItemDiscounts
@@ -47,8 +47,98 @@ _FIELDS = frozenset(
 )
 
 
+def _build_list_price(d: Mapping[str, Any]) -> None | Price | Unset:
+    """CartItem.list_price from the body CartItem.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _list_price_raw = d.get("ListPrice", UNSET)
+    if _list_price_raw is None or _list_price_raw is UNSET:
+        list_price = _list_price_raw
+    else:
+
+        def _parse_list_price(data: object) -> None | Price | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                list_price_type_0 = Price.from_dict(data)
+
+                build_all(list_price_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return list_price_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | Price | Unset, data)
+
+        list_price = _parse_list_price(_list_price_raw)
+
+    return list_price
+
+
+def _build_final_price(d: Mapping[str, Any]) -> None | Price | Unset:
+    """CartItem.final_price from the body CartItem.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _final_price_raw = d.get("FinalPrice", UNSET)
+    if _final_price_raw is None or _final_price_raw is UNSET:
+        final_price = _final_price_raw
+    else:
+
+        def _parse_final_price(data: object) -> None | Price | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                final_price_type_0 = Price.from_dict(data)
+
+                build_all(final_price_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return final_price_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | Price | Unset, data)
+
+        final_price = _parse_final_price(_final_price_raw)
+
+    return final_price
+
+
+def _build_discounts(d: Mapping[str, Any]) -> CartItemDiscounts | None | Unset:
+    """CartItem.discounts from the body CartItem.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _discounts_raw = d.get("discounts", UNSET)
+    if _discounts_raw is None or _discounts_raw is UNSET:
+        discounts = _discounts_raw
+    else:
+
+        def _parse_discounts(data: object) -> CartItemDiscounts | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                discounts_type_0 = CartItemDiscounts.from_dict(data)
+
+                build_all(discounts_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return discounts_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(CartItemDiscounts | None | Unset, data)
+
+        discounts = _parse_discounts(_discounts_raw)
+
+    return discounts
+
+
 @_attrs_define
-class CartItem:
+class CartItem(LazyModel):
     """
     Attributes:
         cart_item_id (int | None | str | Unset):
@@ -72,6 +162,11 @@ class CartItem:
     final_price: None | Price | Unset = UNSET
     discounts: CartItemDiscounts | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "list_price": ("ListPrice", _build_list_price),
+        "final_price": ("FinalPrice", _build_final_price),
+        "discounts": ("discounts", _build_discounts),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.cart_item_discounts import CartItemDiscounts  # noqa: PLC0415
@@ -178,89 +273,58 @@ class CartItem:
 
         content_cover_image_url = d.get("content_cover_image_url", UNSET)
 
-        _list_price_raw = d.get("ListPrice", UNSET)
-        if _list_price_raw is None or _list_price_raw is UNSET:
-            list_price = _list_price_raw
-        else:
+        list_price = _build_list_price(d)
 
-            def _parse_list_price(data: object) -> None | Price | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    list_price_type_0 = Price.from_dict(data)
+        final_price = _build_final_price(d)
 
-                    return list_price_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(None | Price | Unset, data)
+        discounts = _build_discounts(d)
 
-            list_price = _parse_list_price(_list_price_raw)
-
-        _final_price_raw = d.get("FinalPrice", UNSET)
-        if _final_price_raw is None or _final_price_raw is UNSET:
-            final_price = _final_price_raw
-        else:
-
-            def _parse_final_price(data: object) -> None | Price | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    final_price_type_0 = Price.from_dict(data)
-
-                    return final_price_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(None | Price | Unset, data)
-
-            final_price = _parse_final_price(_final_price_raw)
-
-        _discounts_raw = d.get("discounts", UNSET)
-        if _discounts_raw is None or _discounts_raw is UNSET:
-            discounts = _discounts_raw
-        else:
-
-            def _parse_discounts(data: object) -> CartItemDiscounts | None | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    discounts_type_0 = CartItemDiscounts.from_dict(data)
-
-                    return discounts_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(CartItemDiscounts | None | Unset, data)
-
-            discounts = _parse_discounts(_discounts_raw)
-
-        cart_item = cls(
-            cart_item_id=cart_item_id,
-            content_type=content_type,
-            content_id=content_id,
-            content_title=content_title,
-            content_summary=content_summary,
-            content_cover_image_url=content_cover_image_url,
-            list_price=list_price,
-            final_price=final_price,
-            discounts=discounts,
+        _model_ = object.__new__(cls)
+        _model_.cart_item_id = cart_item_id
+        _model_.content_type = content_type
+        _model_.content_id = content_id
+        _model_.content_title = content_title
+        _model_.content_summary = content_summary
+        _model_.content_cover_image_url = content_cover_image_url
+        _model_.list_price = list_price
+        _model_.final_price = final_price
+        _model_.discounts = discounts
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        cart_item_id = d.get("cart_item_id", UNSET)
 
-        cart_item.additional_properties = d
-        return cart_item
+        content_type = d.get("content_type", UNSET)
+
+        content_id = d.get("content_id", UNSET)
+
+        content_title = d.get("content_title", UNSET)
+
+        content_summary = d.get("content_summary", UNSET)
+
+        content_cover_image_url = d.get("content_cover_image_url", UNSET)
+
+        _model_ = object.__new__(cls)
+        _model_.cart_item_id = cart_item_id
+        _model_.content_type = content_type
+        _model_.content_id = content_id
+        _model_.content_title = content_title
+        _model_.content_summary = content_summary
+        _model_.content_cover_image_url = content_cover_image_url
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

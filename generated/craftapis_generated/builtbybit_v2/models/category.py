@@ -9,7 +9,7 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset, build_all
 
 T = TypeVar("T", bound="Category")
 
@@ -27,8 +27,36 @@ _FIELDS = frozenset(
 )
 
 
+def _build_children(d: Mapping[str, Any]) -> list[Category] | None | Unset:
+    """Category.children from the body Category.from_dict kept (built on first access)."""
+    _children_raw = d.get("Children", UNSET)
+    if _children_raw is None or _children_raw is UNSET:
+        children = _children_raw
+    else:
+
+        def _parse_children(data: object) -> list[Category] | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                children_type_0 = [Category.from_dict(item) for item in data]
+
+                build_all(children_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return children_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(list[Category] | None | Unset, data)
+
+        children = _parse_children(_children_raw)
+
+    return children
+
+
 @_attrs_define
-class Category:
+class Category(LazyModel):
     """
     Attributes:
         category_id (int | None):
@@ -48,6 +76,9 @@ class Category:
     platform_image_url: None | str | Unset = UNSET
     children: list[Category] | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "children": ("Children", _build_children),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         category_id: int | None
@@ -124,43 +155,50 @@ class Category:
 
         platform_image_url = d.get("platform_image_url", UNSET)
 
-        _children_raw = d.get("Children", UNSET)
-        if _children_raw is None or _children_raw is UNSET:
-            children = _children_raw
-        else:
+        children = _build_children(d)
 
-            def _parse_children(data: object) -> list[Category] | None | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, list):
-                        raise TypeError()
-                    children_type_0 = [Category.from_dict(item) for item in data]
-
-                    return children_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(list[Category] | None | Unset, data)
-
-            children = _parse_children(_children_raw)
-
-        category = cls(
-            category_id=category_id,
-            category_url=category_url,
-            title=title,
-            description=description,
-            fa_icon=fa_icon,
-            platform_image_url=platform_image_url,
-            children=children,
+        _model_ = object.__new__(cls)
+        _model_.category_id = category_id
+        _model_.category_url = category_url
+        _model_.title = title
+        _model_.description = description
+        _model_.fa_icon = fa_icon
+        _model_.platform_image_url = platform_image_url
+        _model_.children = children
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        d = src_dict
+        category_id = d["category_id"]
 
-        category.additional_properties = d
-        return category
+        category_url = d["category_url"]
+
+        title = d["title"]
+
+        description = d.get("description", UNSET)
+
+        fa_icon = d.get("fa_icon", UNSET)
+
+        platform_image_url = d.get("platform_image_url", UNSET)
+
+        _model_ = object.__new__(cls)
+        _model_.category_id = category_id
+        _model_.category_url = category_url
+        _model_.title = title
+        _model_.description = description
+        _model_.fa_icon = fa_icon
+        _model_.platform_image_url = platform_image_url
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

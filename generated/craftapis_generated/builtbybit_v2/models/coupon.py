@@ -222,26 +222,25 @@ class Coupon:
 
         active = d.get("active", UNSET)
 
-        coupon = cls(
-            coupon_id=coupon_id,
-            user_id=user_id,
-            label=label,
-            discount=discount,
-            percent=percent,
-            all_content_types=all_content_types,
-            created_at=created_at,
-            expires_at=expires_at,
-            max_uses=max_uses,
-            max_per_user_uses=max_per_user_uses,
-            uses=uses,
-            active=active,
+        _model_ = object.__new__(cls)
+        _model_.coupon_id = coupon_id
+        _model_.user_id = user_id
+        _model_.label = label
+        _model_.discount = discount
+        _model_.percent = percent
+        _model_.all_content_types = all_content_types
+        _model_.created_at = created_at
+        _model_.expires_at = expires_at
+        _model_.max_uses = max_uses
+        _model_.max_per_user_uses = max_per_user_uses
+        _model_.uses = uses
+        _model_.active = active
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        coupon.additional_properties = d
-        return coupon
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset, build_all
 
 if TYPE_CHECKING:
     from ..models.addon import Addon
@@ -50,8 +50,128 @@ _FIELDS = frozenset(
 )
 
 
+def _build_coupon(d: Mapping[str, Any]) -> Coupon | None | Unset:
+    """CouponEntry.coupon from the body CouponEntry.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _coupon_raw = d.get("Coupon", UNSET)
+    if _coupon_raw is None or _coupon_raw is UNSET:
+        coupon = _coupon_raw
+    else:
+
+        def _parse_coupon(data: object) -> Coupon | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                coupon_type_0 = Coupon.from_dict(data)
+
+                build_all(coupon_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return coupon_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(Coupon | None | Unset, data)
+
+        coupon = _parse_coupon(_coupon_raw)
+
+    return coupon
+
+
+def _build_resource(d: Mapping[str, Any]) -> None | Resource | Unset:
+    """CouponEntry.resource from the body CouponEntry.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _resource_raw = d.get("Resource", UNSET)
+    if _resource_raw is None or _resource_raw is UNSET:
+        resource = _resource_raw
+    else:
+
+        def _parse_resource(data: object) -> None | Resource | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                resource_type_0 = Resource.from_dict(data)
+
+                build_all(resource_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return resource_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | Resource | Unset, data)
+
+        resource = _parse_resource(_resource_raw)
+
+    return resource
+
+
+def _build_addon(d: Mapping[str, Any]) -> Addon | None | Unset:
+    """CouponEntry.addon from the body CouponEntry.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _addon_raw = d.get("Addon", UNSET)
+    if _addon_raw is None or _addon_raw is UNSET:
+        addon = _addon_raw
+    else:
+
+        def _parse_addon(data: object) -> Addon | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                addon_type_0 = Addon.from_dict(data)
+
+                build_all(addon_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return addon_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(Addon | None | Unset, data)
+
+        addon = _parse_addon(_addon_raw)
+
+    return addon
+
+
+def _build_bundle(d: Mapping[str, Any]) -> Bundle | None | Unset:
+    """CouponEntry.bundle from the body CouponEntry.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _bundle_raw = d.get("Bundle", UNSET)
+    if _bundle_raw is None or _bundle_raw is UNSET:
+        bundle = _bundle_raw
+    else:
+
+        def _parse_bundle(data: object) -> Bundle | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                bundle_type_0 = Bundle.from_dict(data)
+
+                build_all(bundle_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return bundle_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(Bundle | None | Unset, data)
+
+        bundle = _parse_bundle(_bundle_raw)
+
+    return bundle
+
+
 @_attrs_define
-class CouponEntry:
+class CouponEntry(LazyModel):
     """
     Attributes:
         entry_id (int | None | Unset):
@@ -73,6 +193,12 @@ class CouponEntry:
     addon: Addon | None | Unset = UNSET
     bundle: Bundle | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "coupon": ("Coupon", _build_coupon),
+        "resource": ("Resource", _build_resource),
+        "addon": ("Addon", _build_addon),
+        "bundle": ("Bundle", _build_bundle),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.addon import Addon  # noqa: PLC0415
@@ -171,110 +297,53 @@ class CouponEntry:
 
         content_id = d.get("content_id", UNSET)
 
-        _coupon_raw = d.get("Coupon", UNSET)
-        if _coupon_raw is None or _coupon_raw is UNSET:
-            coupon = _coupon_raw
-        else:
+        coupon = _build_coupon(d)
 
-            def _parse_coupon(data: object) -> Coupon | None | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    coupon_type_0 = Coupon.from_dict(data)
+        resource = _build_resource(d)
 
-                    return coupon_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(Coupon | None | Unset, data)
+        addon = _build_addon(d)
 
-            coupon = _parse_coupon(_coupon_raw)
+        bundle = _build_bundle(d)
 
-        _resource_raw = d.get("Resource", UNSET)
-        if _resource_raw is None or _resource_raw is UNSET:
-            resource = _resource_raw
-        else:
-
-            def _parse_resource(data: object) -> None | Resource | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    resource_type_0 = Resource.from_dict(data)
-
-                    return resource_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(None | Resource | Unset, data)
-
-            resource = _parse_resource(_resource_raw)
-
-        _addon_raw = d.get("Addon", UNSET)
-        if _addon_raw is None or _addon_raw is UNSET:
-            addon = _addon_raw
-        else:
-
-            def _parse_addon(data: object) -> Addon | None | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    addon_type_0 = Addon.from_dict(data)
-
-                    return addon_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(Addon | None | Unset, data)
-
-            addon = _parse_addon(_addon_raw)
-
-        _bundle_raw = d.get("Bundle", UNSET)
-        if _bundle_raw is None or _bundle_raw is UNSET:
-            bundle = _bundle_raw
-        else:
-
-            def _parse_bundle(data: object) -> Bundle | None | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    bundle_type_0 = Bundle.from_dict(data)
-
-                    return bundle_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(Bundle | None | Unset, data)
-
-            bundle = _parse_bundle(_bundle_raw)
-
-        coupon_entry = cls(
-            entry_id=entry_id,
-            coupon_id=coupon_id,
-            content_type=content_type,
-            content_id=content_id,
-            coupon=coupon,
-            resource=resource,
-            addon=addon,
-            bundle=bundle,
+        _model_ = object.__new__(cls)
+        _model_.entry_id = entry_id
+        _model_.coupon_id = coupon_id
+        _model_.content_type = content_type
+        _model_.content_id = content_id
+        _model_.coupon = coupon
+        _model_.resource = resource
+        _model_.addon = addon
+        _model_.bundle = bundle
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        entry_id = d.get("entry_id", UNSET)
 
-        coupon_entry.additional_properties = d
-        return coupon_entry
+        coupon_id = d.get("coupon_id", UNSET)
+
+        content_type = d.get("content_type", UNSET)
+
+        content_id = d.get("content_id", UNSET)
+
+        _model_ = object.__new__(cls)
+        _model_.entry_id = entry_id
+        _model_.coupon_id = coupon_id
+        _model_.content_type = content_type
+        _model_.content_id = content_id
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

@@ -25,12 +25,12 @@ class Empty:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        empty = cls()
-
+        _model_ = object.__new__(cls)
         d = dict(src_dict)
+        _model_.additional_properties = d
+        return _model_
 
-        empty.additional_properties = d
-        return empty
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

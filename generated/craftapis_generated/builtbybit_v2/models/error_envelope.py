@@ -10,6 +10,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.result import Result
+from ..types import LazyModel
 
 if TYPE_CHECKING:
     from ..models.error_envelope_error import ErrorEnvelopeError
@@ -38,8 +39,17 @@ _FIELDS = frozenset(
 )
 
 
+def _build_error(d: Mapping[str, Any]) -> ErrorEnvelopeError:
+    """ErrorEnvelope.error from the body ErrorEnvelope.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    error = ErrorEnvelopeError.from_dict(d["error"])
+
+    return error
+
+
 @_attrs_define
-class ErrorEnvelope:
+class ErrorEnvelope(LazyModel):
     """
     Attributes:
         result (None | Result):
@@ -49,6 +59,9 @@ class ErrorEnvelope:
     result: None | Result
     error: ErrorEnvelopeError
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "error": ("error", _build_error),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         result: None | str
@@ -95,18 +108,53 @@ class ErrorEnvelope:
 
             result = _parse_result(_result_raw)
 
-        error = ErrorEnvelopeError.from_dict(d["error"])
+        error = _build_error(d)
 
-        error_envelope = cls(
-            result=result,
-            error=error,
+        _model_ = object.__new__(cls)
+        _model_.result = result
+        _model_.error = error
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        _result_raw = d["result"]
+        if _result_raw is None:
+            result = _result_raw
+        else:
 
-        error_envelope.additional_properties = d
-        return error_envelope
+            def _parse_result(data: object) -> None | Result:
+                if data is None:
+                    return data
+                try:
+                    if not isinstance(data, str):
+                        raise TypeError()
+                    result_type_0 = Result._value2member_map_.get(data) or Result(data)
+
+                    return result_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | Result, data)
+
+            result = _parse_result(_result_raw)
+
+        if "error" not in d:
+            raise KeyError("error")
+
+        _model_ = object.__new__(cls)
+        _model_.result = result
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

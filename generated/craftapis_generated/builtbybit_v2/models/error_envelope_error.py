@@ -64,16 +64,15 @@ class ErrorEnvelopeError:
 
         message = d.get("message", UNSET)
 
-        error_envelope_error = cls(
-            code=code,
-            message=message,
+        _model_ = object.__new__(cls)
+        _model_.code = code
+        _model_.message = message
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        error_envelope_error.additional_properties = d
-        return error_envelope_error
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

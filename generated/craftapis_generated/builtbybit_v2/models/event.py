@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import LazyModel, build_all
+
 if TYPE_CHECKING:
     from ..models.event_trigger_data import EventTriggerData
 
@@ -39,8 +41,36 @@ _FIELDS = frozenset(
 )
 
 
+def _build_trigger_data(d: Mapping[str, Any]) -> EventTriggerData | None:
+    """Event.trigger_data from the body Event.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _trigger_data_raw = d["trigger_data"]
+    if _trigger_data_raw is None:
+        trigger_data = _trigger_data_raw
+    else:
+
+        def _parse_trigger_data(data: object) -> EventTriggerData | None:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                trigger_data_type_0 = EventTriggerData.from_dict(data)
+
+                build_all(trigger_data_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return trigger_data_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(EventTriggerData | None, data)
+
+        trigger_data = _parse_trigger_data(_trigger_data_raw)
+
+    return trigger_data
+
+
 @_attrs_define
-class Event:
+class Event(LazyModel):
     """
     Attributes:
         event_id (int | None):
@@ -56,6 +86,9 @@ class Event:
     trigger_type: None | str
     trigger_data: EventTriggerData | None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "trigger_data": ("trigger_data", _build_trigger_data),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.event_trigger_data import EventTriggerData  # noqa: PLC0415
@@ -105,39 +138,47 @@ class Event:
 
         trigger_type = d["trigger_type"]
 
-        _trigger_data_raw = d["trigger_data"]
-        if _trigger_data_raw is None:
-            trigger_data = _trigger_data_raw
-        else:
+        trigger_data = _build_trigger_data(d)
 
-            def _parse_trigger_data(data: object) -> EventTriggerData | None:
-                if data is None:
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    trigger_data_type_0 = EventTriggerData.from_dict(data)
-
-                    return trigger_data_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(EventTriggerData | None, data)
-
-            trigger_data = _parse_trigger_data(_trigger_data_raw)
-
-        event = cls(
-            event_id=event_id,
-            listener_id=listener_id,
-            created_at=created_at,
-            trigger_type=trigger_type,
-            trigger_data=trigger_data,
+        _model_ = object.__new__(cls)
+        _model_.event_id = event_id
+        _model_.listener_id = listener_id
+        _model_.created_at = created_at
+        _model_.trigger_type = trigger_type
+        _model_.trigger_data = trigger_data
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        event_id = d["event_id"]
 
-        event.additional_properties = d
-        return event
+        listener_id = d["listener_id"]
+
+        created_at = d["created_at"]
+
+        trigger_type = d["trigger_type"]
+
+        if "trigger_data" not in d:
+            raise KeyError("trigger_data")
+
+        _model_ = object.__new__(cls)
+        _model_.event_id = event_id
+        _model_.listener_id = listener_id
+        _model_.created_at = created_at
+        _model_.trigger_type = trigger_type
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

@@ -25,12 +25,12 @@ class EventTriggerData:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        event_trigger_data = cls()
-
+        _model_ = object.__new__(cls)
         d = dict(src_dict)
+        _model_.additional_properties = d
+        return _model_
 
-        event_trigger_data.additional_properties = d
-        return event_trigger_data
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset, build_all
 
 if TYPE_CHECKING:
     from ..models.filter_option import FilterOption
@@ -45,8 +45,68 @@ _FIELDS = frozenset(
 )
 
 
+def _build_choices(d: Mapping[str, Any]) -> list[FilterOption] | None | Unset:
+    """Filter.choices from the body Filter.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _choices_raw = d.get("choices", UNSET)
+    if _choices_raw is None or _choices_raw is UNSET:
+        choices = _choices_raw
+    else:
+
+        def _parse_choices(data: object) -> list[FilterOption] | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                choices_type_0 = [FilterOption.from_dict(item) for item in data]
+
+                build_all(choices_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return choices_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(list[FilterOption] | None | Unset, data)
+
+        choices = _parse_choices(_choices_raw)
+
+    return choices
+
+
+def _build_options(d: Mapping[str, Any]) -> list[FilterOption] | None | Unset:
+    """Filter.options from the body Filter.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _options_raw = d.get("options", UNSET)
+    if _options_raw is None or _options_raw is UNSET:
+        options = _options_raw
+    else:
+
+        def _parse_options(data: object) -> list[FilterOption] | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                options_type_0 = [FilterOption.from_dict(item) for item in data]
+
+                build_all(options_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return options_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(list[FilterOption] | None | Unset, data)
+
+        options = _parse_options(_options_raw)
+
+    return options
+
+
 @_attrs_define
-class Filter:
+class Filter(LazyModel):
     """
     Attributes:
         filter_id (None | str | Unset):
@@ -76,6 +136,10 @@ class Filter:
     value: None | str | Unset = UNSET
     options: list[FilterOption] | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "choices": ("choices", _build_choices),
+        "options": ("options", _build_options),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         filter_id: None | str | Unset
@@ -183,71 +247,63 @@ class Filter:
 
         type_ = d.get("type", UNSET)
 
-        _choices_raw = d.get("choices", UNSET)
-        if _choices_raw is None or _choices_raw is UNSET:
-            choices = _choices_raw
-        else:
-
-            def _parse_choices(data: object) -> list[FilterOption] | None | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, list):
-                        raise TypeError()
-                    choices_type_0 = [FilterOption.from_dict(item) for item in data]
-
-                    return choices_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(list[FilterOption] | None | Unset, data)
-
-            choices = _parse_choices(_choices_raw)
+        choices = _build_choices(d)
 
         query_field = d.get("query_field", UNSET)
 
         value = d.get("value", UNSET)
 
-        _options_raw = d.get("options", UNSET)
-        if _options_raw is None or _options_raw is UNSET:
-            options = _options_raw
-        else:
+        options = _build_options(d)
 
-            def _parse_options(data: object) -> list[FilterOption] | None | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, list):
-                        raise TypeError()
-                    options_type_0 = [FilterOption.from_dict(item) for item in data]
-
-                    return options_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(list[FilterOption] | None | Unset, data)
-
-            options = _parse_options(_options_raw)
-
-        filter_ = cls(
-            filter_id=filter_id,
-            order=order,
-            primary=primary,
-            title=title,
-            type_=type_,
-            choices=choices,
-            query_field=query_field,
-            value=value,
-            options=options,
+        _model_ = object.__new__(cls)
+        _model_.filter_id = filter_id
+        _model_.order = order
+        _model_.primary = primary
+        _model_.title = title
+        _model_.type_ = type_
+        _model_.choices = choices
+        _model_.query_field = query_field
+        _model_.value = value
+        _model_.options = options
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        filter_id = d.get("filter_id", UNSET)
 
-        filter_.additional_properties = d
-        return filter_
+        order = d.get("order", UNSET)
+
+        primary = d.get("primary", UNSET)
+
+        title = d.get("title", UNSET)
+
+        type_ = d.get("type", UNSET)
+
+        query_field = d.get("query_field", UNSET)
+
+        value = d.get("value", UNSET)
+
+        _model_ = object.__new__(cls)
+        _model_.filter_id = filter_id
+        _model_.order = order
+        _model_.primary = primary
+        _model_.title = title
+        _model_.type_ = type_
+        _model_.query_field = query_field
+        _model_.value = value
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

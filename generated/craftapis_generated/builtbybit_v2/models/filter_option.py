@@ -122,20 +122,19 @@ class FilterOption:
 
         option_key = d.get("option_key", UNSET)
 
-        filter_option = cls(
-            key=key,
-            count=count,
-            query_field=query_field,
-            title=title,
-            selected=selected,
-            option_key=option_key,
+        _model_ = object.__new__(cls)
+        _model_.key = key
+        _model_.count = count
+        _model_.query_field = query_field
+        _model_.title = title
+        _model_.selected = selected
+        _model_.option_key = option_key
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        filter_option.additional_properties = d
-        return filter_option
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -64,16 +64,15 @@ class FilterValue:
 
         filter_value = d.get("filter_value", UNSET)
 
-        filter_value = cls(
-            filter_id=filter_id,
-            filter_value=filter_value,
+        _model_ = object.__new__(cls)
+        _model_.filter_id = filter_id
+        _model_.filter_value = filter_value
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        filter_value.additional_properties = d
-        return filter_value
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

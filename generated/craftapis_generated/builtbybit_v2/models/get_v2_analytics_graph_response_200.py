@@ -10,7 +10,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.result import Result
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset, build_all
 
 if TYPE_CHECKING:
     from ..models.analytic_graph_data import AnalyticGraphData
@@ -39,8 +39,38 @@ _FIELDS = frozenset(
 )
 
 
+def _build_data(d: Mapping[str, Any]) -> AnalyticGraphData | None | Unset:
+    """GetV2AnalyticsGraphResponse200.data from the body GetV2AnalyticsGraphResponse200.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _data_raw = d.get("data", UNSET)
+    if _data_raw is None or _data_raw is UNSET:
+        data = _data_raw
+    else:
+
+        def _parse_data(data: object) -> AnalyticGraphData | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                data_type_0 = AnalyticGraphData.from_dict(data)
+
+                build_all(data_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return data_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(AnalyticGraphData | None | Unset, data)
+
+        data = _parse_data(_data_raw)
+
+    return data
+
+
 @_attrs_define
-class GetV2AnalyticsGraphResponse200:
+class GetV2AnalyticsGraphResponse200(LazyModel):
     """
     Attributes:
         result (None | Result):
@@ -50,6 +80,9 @@ class GetV2AnalyticsGraphResponse200:
     result: None | Result
     data: AnalyticGraphData | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "data": ("data", _build_data),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.analytic_graph_data import AnalyticGraphData  # noqa: PLC0415
@@ -105,38 +138,50 @@ class GetV2AnalyticsGraphResponse200:
 
             result = _parse_result(_result_raw)
 
-        _data_raw = d.get("data", UNSET)
-        if _data_raw is None or _data_raw is UNSET:
-            data = _data_raw
+        data = _build_data(d)
+
+        _model_ = object.__new__(cls)
+        _model_.result = result
+        _model_.data = data
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
+
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        _result_raw = d["result"]
+        if _result_raw is None:
+            result = _result_raw
         else:
 
-            def _parse_data(data: object) -> AnalyticGraphData | None | Unset:
+            def _parse_result(data: object) -> None | Result:
                 if data is None:
                     return data
-                if isinstance(data, Unset):
-                    return data
                 try:
-                    if not isinstance(data, dict):
+                    if not isinstance(data, str):
                         raise TypeError()
-                    data_type_0 = AnalyticGraphData.from_dict(data)
+                    result_type_0 = Result._value2member_map_.get(data) or Result(data)
 
-                    return data_type_0
+                    return result_type_0
                 except (TypeError, ValueError, AttributeError, KeyError):
                     pass
-                return cast(AnalyticGraphData | None | Unset, data)
+                return cast(None | Result, data)
 
-            data = _parse_data(_data_raw)
+            result = _parse_result(_result_raw)
 
-        get_v2_analytics_graph_response_200 = cls(
-            result=result,
-            data=data,
+        _model_ = object.__new__(cls)
+        _model_.result = result
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
-
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        get_v2_analytics_graph_response_200.additional_properties = d
-        return get_v2_analytics_graph_response_200
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

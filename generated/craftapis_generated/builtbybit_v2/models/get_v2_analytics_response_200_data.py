@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset, build_all
 
 if TYPE_CHECKING:
     from ..models.analytic_definitions import AnalyticDefinitions
@@ -37,8 +37,38 @@ _FIELDS = frozenset(
 )
 
 
+def _build_analytics(d: Mapping[str, Any]) -> AnalyticDefinitions | None | Unset:
+    """GetV2AnalyticsResponse200Data.analytics from the body GetV2AnalyticsResponse200Data.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _analytics_raw = d.get("analytics", UNSET)
+    if _analytics_raw is None or _analytics_raw is UNSET:
+        analytics = _analytics_raw
+    else:
+
+        def _parse_analytics(data: object) -> AnalyticDefinitions | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                analytics_type_0 = AnalyticDefinitions.from_dict(data)
+
+                build_all(analytics_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return analytics_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(AnalyticDefinitions | None | Unset, data)
+
+        analytics = _parse_analytics(_analytics_raw)
+
+    return analytics
+
+
 @_attrs_define
-class GetV2AnalyticsResponse200Data:
+class GetV2AnalyticsResponse200Data(LazyModel):
     """
     Attributes:
         analytics (AnalyticDefinitions | None | Unset):
@@ -46,6 +76,9 @@ class GetV2AnalyticsResponse200Data:
 
     analytics: AnalyticDefinitions | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "analytics": ("analytics", _build_analytics),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.analytic_definitions import AnalyticDefinitions  # noqa: PLC0415
@@ -71,37 +104,29 @@ class GetV2AnalyticsResponse200Data:
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
-        _analytics_raw = d.get("analytics", UNSET)
-        if _analytics_raw is None or _analytics_raw is UNSET:
-            analytics = _analytics_raw
-        else:
+        analytics = _build_analytics(d)
 
-            def _parse_analytics(data: object) -> AnalyticDefinitions | None | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    analytics_type_0 = AnalyticDefinitions.from_dict(data)
-
-                    return analytics_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(AnalyticDefinitions | None | Unset, data)
-
-            analytics = _parse_analytics(_analytics_raw)
-
-        get_v2_analytics_response_200_data = cls(
-            analytics=analytics,
+        _model_ = object.__new__(cls)
+        _model_.analytics = analytics
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
 
-        get_v2_analytics_response_200_data.additional_properties = d
-        return get_v2_analytics_response_200_data
+        _model_ = object.__new__(cls)
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

@@ -89,16 +89,15 @@ class GetV2HealthResponse200:
         else:
             data = GetV2HealthResponse200Data._value2member_map_.get(_data) or GetV2HealthResponse200Data(_data)
 
-        get_v2_health_response_200 = cls(
-            result=result,
-            data=data,
+        _model_ = object.__new__(cls)
+        _model_.result = result
+        _model_.data = data
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        get_v2_health_response_200.additional_properties = d
-        return get_v2_health_response_200
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

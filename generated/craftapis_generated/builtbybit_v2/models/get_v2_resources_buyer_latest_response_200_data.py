@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset, build_all
 
 if TYPE_CHECKING:
     from ..models.version import Version
@@ -39,8 +39,68 @@ _FIELDS = frozenset(
 )
 
 
+def _build_current(d: Mapping[str, Any]) -> None | Unset | Version:
+    """GetV2ResourcesBuyerLatestResponse200Data.current from the body GetV2ResourcesBuyerLatestResponse200Data.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _current_raw = d.get("current", UNSET)
+    if _current_raw is None or _current_raw is UNSET:
+        current = _current_raw
+    else:
+
+        def _parse_current(data: object) -> None | Unset | Version:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                current_type_0 = Version.from_dict(data)
+
+                build_all(current_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return current_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | Unset | Version, data)
+
+        current = _parse_current(_current_raw)
+
+    return current
+
+
+def _build_latest(d: Mapping[str, Any]) -> None | Unset | Version:
+    """GetV2ResourcesBuyerLatestResponse200Data.latest from the body GetV2ResourcesBuyerLatestResponse200Data.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _latest_raw = d.get("latest", UNSET)
+    if _latest_raw is None or _latest_raw is UNSET:
+        latest = _latest_raw
+    else:
+
+        def _parse_latest(data: object) -> None | Unset | Version:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                latest_type_0 = Version.from_dict(data)
+
+                build_all(latest_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return latest_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | Unset | Version, data)
+
+        latest = _parse_latest(_latest_raw)
+
+    return latest
+
+
 @_attrs_define
-class GetV2ResourcesBuyerLatestResponse200Data:
+class GetV2ResourcesBuyerLatestResponse200Data(LazyModel):
     """
     Attributes:
         current (None | Unset | Version):
@@ -52,6 +112,10 @@ class GetV2ResourcesBuyerLatestResponse200Data:
     latest: None | Unset | Version = UNSET
     has_usage_rights: bool | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "current": ("current", _build_current),
+        "latest": ("latest", _build_latest),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.version import Version  # noqa: PLC0415
@@ -95,63 +159,38 @@ class GetV2ResourcesBuyerLatestResponse200Data:
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
-        _current_raw = d.get("current", UNSET)
-        if _current_raw is None or _current_raw is UNSET:
-            current = _current_raw
-        else:
+        current = _build_current(d)
 
-            def _parse_current(data: object) -> None | Unset | Version:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    current_type_0 = Version.from_dict(data)
-
-                    return current_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(None | Unset | Version, data)
-
-            current = _parse_current(_current_raw)
-
-        _latest_raw = d.get("latest", UNSET)
-        if _latest_raw is None or _latest_raw is UNSET:
-            latest = _latest_raw
-        else:
-
-            def _parse_latest(data: object) -> None | Unset | Version:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    latest_type_0 = Version.from_dict(data)
-
-                    return latest_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(None | Unset | Version, data)
-
-            latest = _parse_latest(_latest_raw)
+        latest = _build_latest(d)
 
         has_usage_rights = d.get("has_usage_rights", UNSET)
 
-        get_v2_resources_buyer_latest_response_200_data = cls(
-            current=current,
-            latest=latest,
-            has_usage_rights=has_usage_rights,
+        _model_ = object.__new__(cls)
+        _model_.current = current
+        _model_.latest = latest
+        _model_.has_usage_rights = has_usage_rights
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
 
-        get_v2_resources_buyer_latest_response_200_data.additional_properties = d
-        return get_v2_resources_buyer_latest_response_200_data
+        has_usage_rights = d.get("has_usage_rights", UNSET)
+
+        _model_ = object.__new__(cls)
+        _model_.has_usage_rights = has_usage_rights
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

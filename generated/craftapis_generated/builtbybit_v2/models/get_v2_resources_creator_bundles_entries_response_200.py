@@ -10,7 +10,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.result import Result
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset
 
 if TYPE_CHECKING:
     from ..models.get_v2_resources_creator_bundles_entries_response_200_data import (
@@ -43,8 +43,22 @@ _FIELDS = frozenset(
 )
 
 
+def _build_data(d: Mapping[str, Any]) -> GetV2ResourcesCreatorBundlesEntriesResponse200Data | Unset:
+    """GetV2ResourcesCreatorBundlesEntriesResponse200.data from the body GetV2ResourcesCreatorBundlesEntriesResponse200.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _data = d.get("data", UNSET)
+    data: GetV2ResourcesCreatorBundlesEntriesResponse200Data | Unset
+    if _data is UNSET:
+        data = UNSET
+    else:
+        data = GetV2ResourcesCreatorBundlesEntriesResponse200Data.from_dict(_data)
+
+    return data
+
+
 @_attrs_define
-class GetV2ResourcesCreatorBundlesEntriesResponse200:
+class GetV2ResourcesCreatorBundlesEntriesResponse200(LazyModel):
     """
     Attributes:
         result (None | Result):
@@ -54,6 +68,9 @@ class GetV2ResourcesCreatorBundlesEntriesResponse200:
     result: None | Result
     data: GetV2ResourcesCreatorBundlesEntriesResponse200Data | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "data": ("data", _build_data),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         result: None | str
@@ -103,23 +120,50 @@ class GetV2ResourcesCreatorBundlesEntriesResponse200:
 
             result = _parse_result(_result_raw)
 
-        _data = d.get("data", UNSET)
-        data: GetV2ResourcesCreatorBundlesEntriesResponse200Data | Unset
-        if _data is UNSET:
-            data = UNSET
-        else:
-            data = GetV2ResourcesCreatorBundlesEntriesResponse200Data.from_dict(_data)
+        data = _build_data(d)
 
-        get_v2_resources_creator_bundles_entries_response_200 = cls(
-            result=result,
-            data=data,
+        _model_ = object.__new__(cls)
+        _model_.result = result
+        _model_.data = data
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        _result_raw = d["result"]
+        if _result_raw is None:
+            result = _result_raw
+        else:
 
-        get_v2_resources_creator_bundles_entries_response_200.additional_properties = d
-        return get_v2_resources_creator_bundles_entries_response_200
+            def _parse_result(data: object) -> None | Result:
+                if data is None:
+                    return data
+                try:
+                    if not isinstance(data, str):
+                        raise TypeError()
+                    result_type_0 = Result._value2member_map_.get(data) or Result(data)
+
+                    return result_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | Result, data)
+
+            result = _parse_result(_result_raw)
+
+        _model_ = object.__new__(cls)
+        _model_.result = result
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

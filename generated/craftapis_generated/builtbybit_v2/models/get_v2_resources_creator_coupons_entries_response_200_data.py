@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset, build_all
 
 if TYPE_CHECKING:
     from ..models.coupon_entry import CouponEntry
@@ -40,8 +40,68 @@ _FIELDS = frozenset(
 )
 
 
+def _build_coupon_entries(d: Mapping[str, Any]) -> list[CouponEntry] | None | Unset:
+    """GetV2ResourcesCreatorCouponsEntriesResponse200Data.coupon_entries from the body GetV2ResourcesCreatorCouponsEntriesResponse200Data.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _coupon_entries_raw = d.get("coupon-entries", UNSET)
+    if _coupon_entries_raw is None or _coupon_entries_raw is UNSET:
+        coupon_entries = _coupon_entries_raw
+    else:
+
+        def _parse_coupon_entries(data: object) -> list[CouponEntry] | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                coupon_entries_type_0 = [CouponEntry.from_dict(item) for item in data]
+
+                build_all(coupon_entries_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return coupon_entries_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(list[CouponEntry] | None | Unset, data)
+
+        coupon_entries = _parse_coupon_entries(_coupon_entries_raw)
+
+    return coupon_entries
+
+
+def _build_stats(d: Mapping[str, Any]) -> ListStats | None | Unset:
+    """GetV2ResourcesCreatorCouponsEntriesResponse200Data.stats from the body GetV2ResourcesCreatorCouponsEntriesResponse200Data.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _stats_raw = d.get("stats", UNSET)
+    if _stats_raw is None or _stats_raw is UNSET:
+        stats = _stats_raw
+    else:
+
+        def _parse_stats(data: object) -> ListStats | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                stats_type_0 = ListStats.from_dict(data)
+
+                build_all(stats_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return stats_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(ListStats | None | Unset, data)
+
+        stats = _parse_stats(_stats_raw)
+
+    return stats
+
+
 @_attrs_define
-class GetV2ResourcesCreatorCouponsEntriesResponse200Data:
+class GetV2ResourcesCreatorCouponsEntriesResponse200Data(LazyModel):
     """
     Attributes:
         coupon_entries (list[CouponEntry] | None | Unset):
@@ -51,6 +111,10 @@ class GetV2ResourcesCreatorCouponsEntriesResponse200Data:
     coupon_entries: list[CouponEntry] | None | Unset = UNSET
     stats: ListStats | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "coupon_entries": ("coupon-entries", _build_coupon_entries),
+        "stats": ("stats", _build_stats),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.list_stats import ListStats  # noqa: PLC0415
@@ -90,60 +154,32 @@ class GetV2ResourcesCreatorCouponsEntriesResponse200Data:
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
-        _coupon_entries_raw = d.get("coupon-entries", UNSET)
-        if _coupon_entries_raw is None or _coupon_entries_raw is UNSET:
-            coupon_entries = _coupon_entries_raw
-        else:
+        coupon_entries = _build_coupon_entries(d)
 
-            def _parse_coupon_entries(data: object) -> list[CouponEntry] | None | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, list):
-                        raise TypeError()
-                    coupon_entries_type_0 = [CouponEntry.from_dict(item) for item in data]
+        stats = _build_stats(d)
 
-                    return coupon_entries_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(list[CouponEntry] | None | Unset, data)
-
-            coupon_entries = _parse_coupon_entries(_coupon_entries_raw)
-
-        _stats_raw = d.get("stats", UNSET)
-        if _stats_raw is None or _stats_raw is UNSET:
-            stats = _stats_raw
-        else:
-
-            def _parse_stats(data: object) -> ListStats | None | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    stats_type_0 = ListStats.from_dict(data)
-
-                    return stats_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(ListStats | None | Unset, data)
-
-            stats = _parse_stats(_stats_raw)
-
-        get_v2_resources_creator_coupons_entries_response_200_data = cls(
-            coupon_entries=coupon_entries,
-            stats=stats,
+        _model_ = object.__new__(cls)
+        _model_.coupon_entries = coupon_entries
+        _model_.stats = stats
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
 
-        get_v2_resources_creator_coupons_entries_response_200_data.additional_properties = d
-        return get_v2_resources_creator_coupons_entries_response_200_data
+        _model_ = object.__new__(cls)
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset, build_all
 
 if TYPE_CHECKING:
     from ..models.list_stats import ListStats
@@ -40,8 +40,68 @@ _FIELDS = frozenset(
 )
 
 
+def _build_reviews(d: Mapping[str, Any]) -> list[Review] | None | Unset:
+    """GetV2ResourcesCreatorReviewsResponse200Data.reviews from the body GetV2ResourcesCreatorReviewsResponse200Data.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _reviews_raw = d.get("reviews", UNSET)
+    if _reviews_raw is None or _reviews_raw is UNSET:
+        reviews = _reviews_raw
+    else:
+
+        def _parse_reviews(data: object) -> list[Review] | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                reviews_type_0 = [Review.from_dict(item) for item in data]
+
+                build_all(reviews_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return reviews_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(list[Review] | None | Unset, data)
+
+        reviews = _parse_reviews(_reviews_raw)
+
+    return reviews
+
+
+def _build_stats(d: Mapping[str, Any]) -> ListStats | None | Unset:
+    """GetV2ResourcesCreatorReviewsResponse200Data.stats from the body GetV2ResourcesCreatorReviewsResponse200Data.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _stats_raw = d.get("stats", UNSET)
+    if _stats_raw is None or _stats_raw is UNSET:
+        stats = _stats_raw
+    else:
+
+        def _parse_stats(data: object) -> ListStats | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                stats_type_0 = ListStats.from_dict(data)
+
+                build_all(stats_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return stats_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(ListStats | None | Unset, data)
+
+        stats = _parse_stats(_stats_raw)
+
+    return stats
+
+
 @_attrs_define
-class GetV2ResourcesCreatorReviewsResponse200Data:
+class GetV2ResourcesCreatorReviewsResponse200Data(LazyModel):
     """
     Attributes:
         reviews (list[Review] | None | Unset):
@@ -51,6 +111,10 @@ class GetV2ResourcesCreatorReviewsResponse200Data:
     reviews: list[Review] | None | Unset = UNSET
     stats: ListStats | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "reviews": ("reviews", _build_reviews),
+        "stats": ("stats", _build_stats),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.list_stats import ListStats  # noqa: PLC0415
@@ -90,60 +154,32 @@ class GetV2ResourcesCreatorReviewsResponse200Data:
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
-        _reviews_raw = d.get("reviews", UNSET)
-        if _reviews_raw is None or _reviews_raw is UNSET:
-            reviews = _reviews_raw
-        else:
+        reviews = _build_reviews(d)
 
-            def _parse_reviews(data: object) -> list[Review] | None | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, list):
-                        raise TypeError()
-                    reviews_type_0 = [Review.from_dict(item) for item in data]
+        stats = _build_stats(d)
 
-                    return reviews_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(list[Review] | None | Unset, data)
-
-            reviews = _parse_reviews(_reviews_raw)
-
-        _stats_raw = d.get("stats", UNSET)
-        if _stats_raw is None or _stats_raw is UNSET:
-            stats = _stats_raw
-        else:
-
-            def _parse_stats(data: object) -> ListStats | None | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    stats_type_0 = ListStats.from_dict(data)
-
-                    return stats_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(ListStats | None | Unset, data)
-
-            stats = _parse_stats(_stats_raw)
-
-        get_v2_resources_creator_reviews_response_200_data = cls(
-            reviews=reviews,
-            stats=stats,
+        _model_ = object.__new__(cls)
+        _model_.reviews = reviews
+        _model_.stats = stats
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
 
-        get_v2_resources_creator_reviews_response_200_data.additional_properties = d
-        return get_v2_resources_creator_reviews_response_200_data
+        _model_ = object.__new__(cls)
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

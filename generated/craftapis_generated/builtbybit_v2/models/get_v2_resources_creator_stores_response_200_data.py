@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset, build_all
 
 if TYPE_CHECKING:
     from ..models.list_stats import ListStats
@@ -40,8 +40,68 @@ _FIELDS = frozenset(
 )
 
 
+def _build_stores(d: Mapping[str, Any]) -> list[Store] | None | Unset:
+    """GetV2ResourcesCreatorStoresResponse200Data.stores from the body GetV2ResourcesCreatorStoresResponse200Data.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _stores_raw = d.get("stores", UNSET)
+    if _stores_raw is None or _stores_raw is UNSET:
+        stores = _stores_raw
+    else:
+
+        def _parse_stores(data: object) -> list[Store] | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                stores_type_0 = [Store.from_dict(item) for item in data]
+
+                build_all(stores_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return stores_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(list[Store] | None | Unset, data)
+
+        stores = _parse_stores(_stores_raw)
+
+    return stores
+
+
+def _build_stats(d: Mapping[str, Any]) -> ListStats | None | Unset:
+    """GetV2ResourcesCreatorStoresResponse200Data.stats from the body GetV2ResourcesCreatorStoresResponse200Data.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _stats_raw = d.get("stats", UNSET)
+    if _stats_raw is None or _stats_raw is UNSET:
+        stats = _stats_raw
+    else:
+
+        def _parse_stats(data: object) -> ListStats | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                stats_type_0 = ListStats.from_dict(data)
+
+                build_all(stats_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return stats_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(ListStats | None | Unset, data)
+
+        stats = _parse_stats(_stats_raw)
+
+    return stats
+
+
 @_attrs_define
-class GetV2ResourcesCreatorStoresResponse200Data:
+class GetV2ResourcesCreatorStoresResponse200Data(LazyModel):
     """
     Attributes:
         stores (list[Store] | None | Unset):
@@ -51,6 +111,10 @@ class GetV2ResourcesCreatorStoresResponse200Data:
     stores: list[Store] | None | Unset = UNSET
     stats: ListStats | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "stores": ("stores", _build_stores),
+        "stats": ("stats", _build_stats),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.list_stats import ListStats  # noqa: PLC0415
@@ -90,60 +154,32 @@ class GetV2ResourcesCreatorStoresResponse200Data:
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
-        _stores_raw = d.get("stores", UNSET)
-        if _stores_raw is None or _stores_raw is UNSET:
-            stores = _stores_raw
-        else:
+        stores = _build_stores(d)
 
-            def _parse_stores(data: object) -> list[Store] | None | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, list):
-                        raise TypeError()
-                    stores_type_0 = [Store.from_dict(item) for item in data]
+        stats = _build_stats(d)
 
-                    return stores_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(list[Store] | None | Unset, data)
-
-            stores = _parse_stores(_stores_raw)
-
-        _stats_raw = d.get("stats", UNSET)
-        if _stats_raw is None or _stats_raw is UNSET:
-            stats = _stats_raw
-        else:
-
-            def _parse_stats(data: object) -> ListStats | None | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    stats_type_0 = ListStats.from_dict(data)
-
-                    return stats_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(ListStats | None | Unset, data)
-
-            stats = _parse_stats(_stats_raw)
-
-        get_v2_resources_creator_stores_response_200_data = cls(
-            stores=stores,
-            stats=stats,
+        _model_ = object.__new__(cls)
+        _model_.stores = stores
+        _model_.stats = stats
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
 
-        get_v2_resources_creator_stores_response_200_data.additional_properties = d
-        return get_v2_resources_creator_stores_response_200_data
+        _model_ = object.__new__(cls)
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset, build_all
 
 if TYPE_CHECKING:
     from ..models.cart_item import CartItem
@@ -43,8 +43,94 @@ _FIELDS = frozenset(
 )
 
 
+def _build_items(d: Mapping[str, Any]) -> list[CartItem] | None:
+    """GetV2ResourcesDiscoverCartViewResponse200Data.items from the body GetV2ResourcesDiscoverCartViewResponse200Data.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _items_raw = d["items"]
+    if _items_raw is None:
+        items = _items_raw
+    else:
+
+        def _parse_items(data: object) -> list[CartItem] | None:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                items_type_0 = [CartItem.from_dict(item) for item in data]
+
+                build_all(items_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return items_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(list[CartItem] | None, data)
+
+        items = _parse_items(_items_raw)
+
+    return items
+
+
+def _build_summary(d: Mapping[str, Any]) -> CartSummary | None:
+    """GetV2ResourcesDiscoverCartViewResponse200Data.summary from the body GetV2ResourcesDiscoverCartViewResponse200Data.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _summary_raw = d["summary"]
+    if _summary_raw is None:
+        summary = _summary_raw
+    else:
+
+        def _parse_summary(data: object) -> CartSummary | None:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                summary_type_0 = CartSummary.from_dict(data)
+
+                build_all(summary_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return summary_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(CartSummary | None, data)
+
+        summary = _parse_summary(_summary_raw)
+
+    return summary
+
+
+def _build_user(d: Mapping[str, Any]) -> Member | None | Unset:
+    """GetV2ResourcesDiscoverCartViewResponse200Data.user from the body GetV2ResourcesDiscoverCartViewResponse200Data.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _user_raw = d.get("user", UNSET)
+    if _user_raw is None or _user_raw is UNSET:
+        user = _user_raw
+    else:
+
+        def _parse_user(data: object) -> Member | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                user_type_0 = Member.from_dict(data)
+
+                build_all(user_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return user_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(Member | None | Unset, data)
+
+        user = _parse_user(_user_raw)
+
+    return user
+
+
 @_attrs_define
-class GetV2ResourcesDiscoverCartViewResponse200Data:
+class GetV2ResourcesDiscoverCartViewResponse200Data(LazyModel):
     """
     Attributes:
         items (list[CartItem] | None):
@@ -56,6 +142,11 @@ class GetV2ResourcesDiscoverCartViewResponse200Data:
     summary: CartSummary | None
     user: Member | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "items": ("items", _build_items),
+        "summary": ("summary", _build_summary),
+        "user": ("user", _build_user),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.cart_summary import CartSummary  # noqa: PLC0415
@@ -103,79 +194,40 @@ class GetV2ResourcesDiscoverCartViewResponse200Data:
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
-        _items_raw = d["items"]
-        if _items_raw is None:
-            items = _items_raw
-        else:
+        items = _build_items(d)
 
-            def _parse_items(data: object) -> list[CartItem] | None:
-                if data is None:
-                    return data
-                try:
-                    if not isinstance(data, list):
-                        raise TypeError()
-                    items_type_0 = [CartItem.from_dict(item) for item in data]
+        summary = _build_summary(d)
 
-                    return items_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(list[CartItem] | None, data)
+        user = _build_user(d)
 
-            items = _parse_items(_items_raw)
-
-        _summary_raw = d["summary"]
-        if _summary_raw is None:
-            summary = _summary_raw
-        else:
-
-            def _parse_summary(data: object) -> CartSummary | None:
-                if data is None:
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    summary_type_0 = CartSummary.from_dict(data)
-
-                    return summary_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(CartSummary | None, data)
-
-            summary = _parse_summary(_summary_raw)
-
-        _user_raw = d.get("user", UNSET)
-        if _user_raw is None or _user_raw is UNSET:
-            user = _user_raw
-        else:
-
-            def _parse_user(data: object) -> Member | None | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    user_type_0 = Member.from_dict(data)
-
-                    return user_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(Member | None | Unset, data)
-
-            user = _parse_user(_user_raw)
-
-        get_v2_resources_discover_cart_view_response_200_data = cls(
-            items=items,
-            summary=summary,
-            user=user,
+        _model_ = object.__new__(cls)
+        _model_.items = items
+        _model_.summary = summary
+        _model_.user = user
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        if "items" not in d:
+            raise KeyError("items")
 
-        get_v2_resources_discover_cart_view_response_200_data.additional_properties = d
-        return get_v2_resources_discover_cart_view_response_200_data
+        if "summary" not in d:
+            raise KeyError("summary")
+
+        _model_ = object.__new__(cls)
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset, build_all
 
 if TYPE_CHECKING:
     from ..models.category import Category
@@ -37,8 +37,38 @@ _FIELDS = frozenset(
 )
 
 
+def _build_categories(d: Mapping[str, Any]) -> list[Category] | None | Unset:
+    """GetV2ResourcesDiscoverCategoriesResponse200Data.categories from the body GetV2ResourcesDiscoverCategoriesResponse200Data.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _categories_raw = d.get("categories", UNSET)
+    if _categories_raw is None or _categories_raw is UNSET:
+        categories = _categories_raw
+    else:
+
+        def _parse_categories(data: object) -> list[Category] | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                categories_type_0 = [Category.from_dict(item) for item in data]
+
+                build_all(categories_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return categories_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(list[Category] | None | Unset, data)
+
+        categories = _parse_categories(_categories_raw)
+
+    return categories
+
+
 @_attrs_define
-class GetV2ResourcesDiscoverCategoriesResponse200Data:
+class GetV2ResourcesDiscoverCategoriesResponse200Data(LazyModel):
     """
     Attributes:
         categories (list[Category] | None | Unset):
@@ -46,6 +76,9 @@ class GetV2ResourcesDiscoverCategoriesResponse200Data:
 
     categories: list[Category] | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "categories": ("categories", _build_categories),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         categories: list[dict[str, Any]] | None | Unset
@@ -73,37 +106,29 @@ class GetV2ResourcesDiscoverCategoriesResponse200Data:
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
-        _categories_raw = d.get("categories", UNSET)
-        if _categories_raw is None or _categories_raw is UNSET:
-            categories = _categories_raw
-        else:
+        categories = _build_categories(d)
 
-            def _parse_categories(data: object) -> list[Category] | None | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, list):
-                        raise TypeError()
-                    categories_type_0 = [Category.from_dict(item) for item in data]
-
-                    return categories_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(list[Category] | None | Unset, data)
-
-            categories = _parse_categories(_categories_raw)
-
-        get_v2_resources_discover_categories_response_200_data = cls(
-            categories=categories,
+        _model_ = object.__new__(cls)
+        _model_.categories = categories
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
 
-        get_v2_resources_discover_categories_response_200_data.additional_properties = d
-        return get_v2_resources_discover_categories_response_200_data
+        _model_ = object.__new__(cls)
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

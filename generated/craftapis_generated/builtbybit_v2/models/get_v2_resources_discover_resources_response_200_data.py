@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset, build_all
 
 if TYPE_CHECKING:
     from ..models.filter_ import Filter
@@ -43,8 +43,94 @@ _FIELDS = frozenset(
 )
 
 
+def _build_resources(d: Mapping[str, Any]) -> list[Resource] | None:
+    """GetV2ResourcesDiscoverResourcesResponse200Data.resources from the body GetV2ResourcesDiscoverResourcesResponse200Data.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _resources_raw = d["resources"]
+    if _resources_raw is None:
+        resources = _resources_raw
+    else:
+
+        def _parse_resources(data: object) -> list[Resource] | None:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                resources_type_0 = [Resource.from_dict(item) for item in data]
+
+                build_all(resources_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return resources_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(list[Resource] | None, data)
+
+        resources = _parse_resources(_resources_raw)
+
+    return resources
+
+
+def _build_stats(d: Mapping[str, Any]) -> ListStats | None:
+    """GetV2ResourcesDiscoverResourcesResponse200Data.stats from the body GetV2ResourcesDiscoverResourcesResponse200Data.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _stats_raw = d["stats"]
+    if _stats_raw is None:
+        stats = _stats_raw
+    else:
+
+        def _parse_stats(data: object) -> ListStats | None:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                stats_type_0 = ListStats.from_dict(data)
+
+                build_all(stats_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return stats_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(ListStats | None, data)
+
+        stats = _parse_stats(_stats_raw)
+
+    return stats
+
+
+def _build_filters(d: Mapping[str, Any]) -> list[Filter] | None | Unset:
+    """GetV2ResourcesDiscoverResourcesResponse200Data.filters from the body GetV2ResourcesDiscoverResourcesResponse200Data.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _filters_raw = d.get("filters", UNSET)
+    if _filters_raw is None or _filters_raw is UNSET:
+        filters = _filters_raw
+    else:
+
+        def _parse_filters(data: object) -> list[Filter] | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                filters_type_0 = [Filter.from_dict(item) for item in data]
+
+                build_all(filters_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return filters_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(list[Filter] | None | Unset, data)
+
+        filters = _parse_filters(_filters_raw)
+
+    return filters
+
+
 @_attrs_define
-class GetV2ResourcesDiscoverResourcesResponse200Data:
+class GetV2ResourcesDiscoverResourcesResponse200Data(LazyModel):
     """
     Attributes:
         resources (list[Resource] | None):
@@ -56,6 +142,11 @@ class GetV2ResourcesDiscoverResourcesResponse200Data:
     stats: ListStats | None
     filters: list[Filter] | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "resources": ("resources", _build_resources),
+        "stats": ("stats", _build_stats),
+        "filters": ("filters", _build_filters),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.list_stats import ListStats  # noqa: PLC0415
@@ -106,79 +197,40 @@ class GetV2ResourcesDiscoverResourcesResponse200Data:
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
-        _resources_raw = d["resources"]
-        if _resources_raw is None:
-            resources = _resources_raw
-        else:
+        resources = _build_resources(d)
 
-            def _parse_resources(data: object) -> list[Resource] | None:
-                if data is None:
-                    return data
-                try:
-                    if not isinstance(data, list):
-                        raise TypeError()
-                    resources_type_0 = [Resource.from_dict(item) for item in data]
+        stats = _build_stats(d)
 
-                    return resources_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(list[Resource] | None, data)
+        filters = _build_filters(d)
 
-            resources = _parse_resources(_resources_raw)
-
-        _stats_raw = d["stats"]
-        if _stats_raw is None:
-            stats = _stats_raw
-        else:
-
-            def _parse_stats(data: object) -> ListStats | None:
-                if data is None:
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    stats_type_0 = ListStats.from_dict(data)
-
-                    return stats_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(ListStats | None, data)
-
-            stats = _parse_stats(_stats_raw)
-
-        _filters_raw = d.get("filters", UNSET)
-        if _filters_raw is None or _filters_raw is UNSET:
-            filters = _filters_raw
-        else:
-
-            def _parse_filters(data: object) -> list[Filter] | None | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, list):
-                        raise TypeError()
-                    filters_type_0 = [Filter.from_dict(item) for item in data]
-
-                    return filters_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(list[Filter] | None | Unset, data)
-
-            filters = _parse_filters(_filters_raw)
-
-        get_v2_resources_discover_resources_response_200_data = cls(
-            resources=resources,
-            stats=stats,
-            filters=filters,
+        _model_ = object.__new__(cls)
+        _model_.resources = resources
+        _model_.stats = stats
+        _model_.filters = filters
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        if "resources" not in d:
+            raise KeyError("resources")
 
-        get_v2_resources_discover_resources_response_200_data.additional_properties = d
-        return get_v2_resources_discover_resources_response_200_data
+        if "stats" not in d:
+            raise KeyError("stats")
+
+        _model_ = object.__new__(cls)
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

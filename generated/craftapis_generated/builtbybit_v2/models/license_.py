@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset, build_all
 
 if TYPE_CHECKING:
     from ..models.member import Member
@@ -47,8 +47,68 @@ _FIELDS = frozenset(
 )
 
 
+def _build_resource(d: Mapping[str, Any]) -> None | Resource | Unset:
+    """License.resource from the body License.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _resource_raw = d.get("Resource", UNSET)
+    if _resource_raw is None or _resource_raw is UNSET:
+        resource = _resource_raw
+    else:
+
+        def _parse_resource(data: object) -> None | Resource | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                resource_type_0 = Resource.from_dict(data)
+
+                build_all(resource_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return resource_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | Resource | Unset, data)
+
+        resource = _parse_resource(_resource_raw)
+
+    return resource
+
+
+def _build_buyer(d: Mapping[str, Any]) -> Member | None | Unset:
+    """License.buyer from the body License.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _buyer_raw = d.get("Buyer", UNSET)
+    if _buyer_raw is None or _buyer_raw is UNSET:
+        buyer = _buyer_raw
+    else:
+
+        def _parse_buyer(data: object) -> Member | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                buyer_type_0 = Member.from_dict(data)
+
+                build_all(buyer_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return buyer_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(Member | None | Unset, data)
+
+        buyer = _parse_buyer(_buyer_raw)
+
+    return buyer
+
+
 @_attrs_define
-class License:
+class License(LazyModel):
     """Supported 'with' hints:
     - 'Resource': the resource this license is for, if content_type = 'resource'
     - 'Buyer': the buyer this license is for
@@ -75,6 +135,10 @@ class License:
     resource: None | Resource | Unset = UNSET
     buyer: Member | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "resource": ("Resource", _build_resource),
+        "buyer": ("Buyer", _build_buyer),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.member import Member  # noqa: PLC0415
@@ -176,67 +240,59 @@ class License:
 
         end_date = d.get("end_date", UNSET)
 
-        _resource_raw = d.get("Resource", UNSET)
-        if _resource_raw is None or _resource_raw is UNSET:
-            resource = _resource_raw
-        else:
+        resource = _build_resource(d)
 
-            def _parse_resource(data: object) -> None | Resource | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    resource_type_0 = Resource.from_dict(data)
+        buyer = _build_buyer(d)
 
-                    return resource_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(None | Resource | Unset, data)
-
-            resource = _parse_resource(_resource_raw)
-
-        _buyer_raw = d.get("Buyer", UNSET)
-        if _buyer_raw is None or _buyer_raw is UNSET:
-            buyer = _buyer_raw
-        else:
-
-            def _parse_buyer(data: object) -> Member | None | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    buyer_type_0 = Member.from_dict(data)
-
-                    return buyer_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(Member | None | Unset, data)
-
-            buyer = _parse_buyer(_buyer_raw)
-
-        license_ = cls(
-            content_type=content_type,
-            content_id=content_id,
-            buyer_id=buyer_id,
-            permanent=permanent,
-            active=active,
-            start_date=start_date,
-            end_date=end_date,
-            resource=resource,
-            buyer=buyer,
+        _model_ = object.__new__(cls)
+        _model_.content_type = content_type
+        _model_.content_id = content_id
+        _model_.buyer_id = buyer_id
+        _model_.permanent = permanent
+        _model_.active = active
+        _model_.start_date = start_date
+        _model_.end_date = end_date
+        _model_.resource = resource
+        _model_.buyer = buyer
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        content_type = d["content_type"]
 
-        license_.additional_properties = d
-        return license_
+        content_id = d["content_id"]
+
+        buyer_id = d.get("buyer_id", UNSET)
+
+        permanent = d.get("permanent", UNSET)
+
+        active = d.get("active", UNSET)
+
+        start_date = d.get("start_date", UNSET)
+
+        end_date = d.get("end_date", UNSET)
+
+        _model_ = object.__new__(cls)
+        _model_.content_type = content_type
+        _model_.content_id = content_id
+        _model_.buyer_id = buyer_id
+        _model_.permanent = permanent
+        _model_.active = active
+        _model_.start_date = start_date
+        _model_.end_date = end_date
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

@@ -90,18 +90,17 @@ class ListStats:
 
         max_page = d.get("max_page", UNSET)
 
-        list_stats = cls(
-            total=total,
-            page=page,
-            per_page=per_page,
-            max_page=max_page,
+        _model_ = object.__new__(cls)
+        _model_.total = total
+        _model_.page = page
+        _model_.per_page = per_page
+        _model_.max_page = max_page
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        list_stats.additional_properties = d
-        return list_stats
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -90,18 +90,17 @@ class Member:
 
         avatar_url = d.get("avatar_url", UNSET)
 
-        member = cls(
-            user_id=user_id,
-            username=username,
-            registered_at=registered_at,
-            avatar_url=avatar_url,
+        _model_ = object.__new__(cls)
+        _model_.user_id = user_id
+        _model_.username = username
+        _model_.registered_at = registered_at
+        _model_.avatar_url = avatar_url
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        member.additional_properties = d
-        return member
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -67,17 +67,16 @@ class PostOauth2TokenBody:
 
         refresh_token = d.get("refresh_token", UNSET)
 
-        post_oauth_2_token_body = cls(
-            grant_type=grant_type,
-            code=code,
-            refresh_token=refresh_token,
+        _model_ = object.__new__(cls)
+        _model_.grant_type = grant_type
+        _model_.code = code
+        _model_.refresh_token = refresh_token
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        post_oauth_2_token_body.additional_properties = d
-        return post_oauth_2_token_body
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

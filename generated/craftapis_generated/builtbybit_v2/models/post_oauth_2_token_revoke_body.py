@@ -58,16 +58,15 @@ class PostOauth2TokenRevokeBody:
 
         token_hint = d.get("token_hint", UNSET)
 
-        post_oauth_2_token_revoke_body = cls(
-            token=token,
-            token_hint=token_hint,
+        _model_ = object.__new__(cls)
+        _model_.token = token
+        _model_.token_hint = token_hint
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        post_oauth_2_token_revoke_body.additional_properties = d
-        return post_oauth_2_token_revoke_body
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -48,15 +48,14 @@ class PostOauth2TokenRevokeResponse200:
         d = src_dict
         revoked = d["revoked"]
 
-        post_oauth_2_token_revoke_response_200 = cls(
-            revoked=revoked,
+        _model_ = object.__new__(cls)
+        _model_.revoked = revoked
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        post_oauth_2_token_revoke_response_200.additional_properties = d
-        return post_oauth_2_token_revoke_response_200
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -57,16 +57,15 @@ class PostV2DeploymentsUpgradeBody:
 
         scopes = d.get("scopes", UNSET)
 
-        post_v2_deployments_upgrade_body = cls(
-            preauthorize=preauthorize,
-            scopes=scopes,
+        _model_ = object.__new__(cls)
+        _model_.preauthorize = preauthorize
+        _model_.scopes = scopes
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        post_v2_deployments_upgrade_body.additional_properties = d
-        return post_v2_deployments_upgrade_body
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset, build_all
 
 if TYPE_CHECKING:
     from ..models.access_token_grant import AccessTokenGrant
@@ -40,8 +40,38 @@ _FIELDS = frozenset(
 )
 
 
+def _build_preauthorize(d: Mapping[str, Any]) -> AccessTokenGrant | None | Unset:
+    """PostV2DeploymentsUpgradeResponse200Data.preauthorize from the body PostV2DeploymentsUpgradeResponse200Data.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _preauthorize_raw = d.get("preauthorize", UNSET)
+    if _preauthorize_raw is None or _preauthorize_raw is UNSET:
+        preauthorize = _preauthorize_raw
+    else:
+
+        def _parse_preauthorize(data: object) -> AccessTokenGrant | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                preauthorize_type_0 = AccessTokenGrant.from_dict(data)
+
+                build_all(preauthorize_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return preauthorize_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(AccessTokenGrant | None | Unset, data)
+
+        preauthorize = _parse_preauthorize(_preauthorize_raw)
+
+    return preauthorize
+
+
 @_attrs_define
-class PostV2DeploymentsUpgradeResponse200Data:
+class PostV2DeploymentsUpgradeResponse200Data(LazyModel):
     """
     Attributes:
         token (None | str | Unset):
@@ -55,6 +85,9 @@ class PostV2DeploymentsUpgradeResponse200Data:
     oauth2_secret: None | str | Unset = UNSET
     preauthorize: AccessTokenGrant | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "preauthorize": ("preauthorize", _build_preauthorize),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.access_token_grant import AccessTokenGrant  # noqa: PLC0415
@@ -110,40 +143,40 @@ class PostV2DeploymentsUpgradeResponse200Data:
 
         oauth2_secret = d.get("oauth2_secret", UNSET)
 
-        _preauthorize_raw = d.get("preauthorize", UNSET)
-        if _preauthorize_raw is None or _preauthorize_raw is UNSET:
-            preauthorize = _preauthorize_raw
-        else:
+        preauthorize = _build_preauthorize(d)
 
-            def _parse_preauthorize(data: object) -> AccessTokenGrant | None | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    preauthorize_type_0 = AccessTokenGrant.from_dict(data)
-
-                    return preauthorize_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(AccessTokenGrant | None | Unset, data)
-
-            preauthorize = _parse_preauthorize(_preauthorize_raw)
-
-        post_v2_deployments_upgrade_response_200_data = cls(
-            token=token,
-            oauth2_client=oauth2_client,
-            oauth2_secret=oauth2_secret,
-            preauthorize=preauthorize,
+        _model_ = object.__new__(cls)
+        _model_.token = token
+        _model_.oauth2_client = oauth2_client
+        _model_.oauth2_secret = oauth2_secret
+        _model_.preauthorize = preauthorize
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        token = d.get("token", UNSET)
 
-        post_v2_deployments_upgrade_response_200_data.additional_properties = d
-        return post_v2_deployments_upgrade_response_200_data
+        oauth2_client = d.get("oauth2_client", UNSET)
+
+        oauth2_secret = d.get("oauth2_secret", UNSET)
+
+        _model_ = object.__new__(cls)
+        _model_.token = token
+        _model_.oauth2_client = oauth2_client
+        _model_.oauth2_secret = oauth2_secret
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

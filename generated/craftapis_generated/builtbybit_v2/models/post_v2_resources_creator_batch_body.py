@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import LazyModel
+
 if TYPE_CHECKING:
     from ..models.post_v2_resources_creator_batch_body_changes_item import (
         PostV2ResourcesCreatorBatchBodyChangesItem,
@@ -40,8 +42,17 @@ _FIELDS = frozenset(
 )
 
 
+def _build_changes(d: Mapping[str, Any]) -> list[PostV2ResourcesCreatorBatchBodyChangesItem]:
+    """PostV2ResourcesCreatorBatchBody.changes from the body PostV2ResourcesCreatorBatchBody.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    changes = [PostV2ResourcesCreatorBatchBodyChangesItem.from_dict(item) for item in d["changes"]]
+
+    return changes
+
+
 @_attrs_define
-class PostV2ResourcesCreatorBatchBody:
+class PostV2ResourcesCreatorBatchBody(LazyModel):
     """
     Attributes:
         resources (list[int]): A list of resource IDs to edit.
@@ -51,6 +62,9 @@ class PostV2ResourcesCreatorBatchBody:
     resources: list[int]
     changes: list[PostV2ResourcesCreatorBatchBodyChangesItem]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "changes": ("changes", _build_changes),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         resources = self.resources
@@ -78,18 +92,35 @@ class PostV2ResourcesCreatorBatchBody:
         d = src_dict
         resources = d["resources"]
 
-        changes = [PostV2ResourcesCreatorBatchBodyChangesItem.from_dict(item) for item in d["changes"]]
+        changes = _build_changes(d)
 
-        post_v2_resources_creator_batch_body = cls(
-            resources=resources,
-            changes=changes,
+        _model_ = object.__new__(cls)
+        _model_.resources = resources
+        _model_.changes = changes
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        resources = d["resources"]
 
-        post_v2_resources_creator_batch_body.additional_properties = d
-        return post_v2_resources_creator_batch_body
+        if "changes" not in d:
+            raise KeyError("changes")
+
+        _model_ = object.__new__(cls)
+        _model_.resources = resources
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

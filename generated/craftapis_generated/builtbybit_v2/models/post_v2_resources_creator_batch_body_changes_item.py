@@ -92,18 +92,17 @@ class PostV2ResourcesCreatorBatchBodyChangesItem:
 
         search = d.get("search", UNSET)
 
-        post_v2_resources_creator_batch_body_changes_item = cls(
-            field=field,
-            type_=type_,
-            value=value,
-            search=search,
+        _model_ = object.__new__(cls)
+        _model_.field = field
+        _model_.type_ = type_
+        _model_.value = value
+        _model_.search = search
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        post_v2_resources_creator_batch_body_changes_item.additional_properties = d
-        return post_v2_resources_creator_batch_body_changes_item
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset, build_all
 
 if TYPE_CHECKING:
     from ..models.batch import Batch
@@ -37,8 +37,38 @@ _FIELDS = frozenset(
 )
 
 
+def _build_batch(d: Mapping[str, Any]) -> Batch | None | Unset:
+    """PostV2ResourcesCreatorBatchResponse200Data.batch from the body PostV2ResourcesCreatorBatchResponse200Data.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _batch_raw = d.get("batch", UNSET)
+    if _batch_raw is None or _batch_raw is UNSET:
+        batch = _batch_raw
+    else:
+
+        def _parse_batch(data: object) -> Batch | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                batch_type_0 = Batch.from_dict(data)
+
+                build_all(batch_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return batch_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(Batch | None | Unset, data)
+
+        batch = _parse_batch(_batch_raw)
+
+    return batch
+
+
 @_attrs_define
-class PostV2ResourcesCreatorBatchResponse200Data:
+class PostV2ResourcesCreatorBatchResponse200Data(LazyModel):
     """
     Attributes:
         batch (Batch | None | Unset):
@@ -46,6 +76,9 @@ class PostV2ResourcesCreatorBatchResponse200Data:
 
     batch: Batch | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "batch": ("batch", _build_batch),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.batch import Batch  # noqa: PLC0415
@@ -71,37 +104,29 @@ class PostV2ResourcesCreatorBatchResponse200Data:
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
-        _batch_raw = d.get("batch", UNSET)
-        if _batch_raw is None or _batch_raw is UNSET:
-            batch = _batch_raw
-        else:
+        batch = _build_batch(d)
 
-            def _parse_batch(data: object) -> Batch | None | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    batch_type_0 = Batch.from_dict(data)
-
-                    return batch_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(Batch | None | Unset, data)
-
-            batch = _parse_batch(_batch_raw)
-
-        post_v2_resources_creator_batch_response_200_data = cls(
-            batch=batch,
+        _model_ = object.__new__(cls)
+        _model_.batch = batch
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
 
-        post_v2_resources_creator_batch_response_200_data.additional_properties = d
-        return post_v2_resources_creator_batch_response_200_data
+        _model_ = object.__new__(cls)
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

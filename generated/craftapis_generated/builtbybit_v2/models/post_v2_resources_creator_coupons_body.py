@@ -160,27 +160,26 @@ class PostV2ResourcesCreatorCouponsBody:
 
         bundles = d.get("bundles", UNSET)
 
-        post_v2_resources_creator_coupons_body = cls(
-            type_=type_,
-            discount=discount,
-            label=label,
-            do_expiry=do_expiry,
-            expiry_date=expiry_date,
-            limited_uses=limited_uses,
-            max_uses=max_uses,
-            limited_user_uses=limited_user_uses,
-            max_per_user_uses=max_per_user_uses,
-            all_content_types=all_content_types,
-            resources=resources,
-            addons=addons,
-            bundles=bundles,
+        _model_ = object.__new__(cls)
+        _model_.type_ = type_
+        _model_.discount = discount
+        _model_.label = label
+        _model_.do_expiry = do_expiry
+        _model_.expiry_date = expiry_date
+        _model_.limited_uses = limited_uses
+        _model_.max_uses = max_uses
+        _model_.limited_user_uses = limited_user_uses
+        _model_.max_per_user_uses = max_per_user_uses
+        _model_.all_content_types = all_content_types
+        _model_.resources = resources
+        _model_.addons = addons
+        _model_.bundles = bundles
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        post_v2_resources_creator_coupons_body.additional_properties = d
-        return post_v2_resources_creator_coupons_body
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset, build_all
 
 if TYPE_CHECKING:
     from ..models.coupon import Coupon
@@ -37,8 +37,38 @@ _FIELDS = frozenset(
 )
 
 
+def _build_coupon(d: Mapping[str, Any]) -> Coupon | None | Unset:
+    """PostV2ResourcesCreatorCouponsResponse200Data.coupon from the body PostV2ResourcesCreatorCouponsResponse200Data.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _coupon_raw = d.get("coupon", UNSET)
+    if _coupon_raw is None or _coupon_raw is UNSET:
+        coupon = _coupon_raw
+    else:
+
+        def _parse_coupon(data: object) -> Coupon | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                coupon_type_0 = Coupon.from_dict(data)
+
+                build_all(coupon_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return coupon_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(Coupon | None | Unset, data)
+
+        coupon = _parse_coupon(_coupon_raw)
+
+    return coupon
+
+
 @_attrs_define
-class PostV2ResourcesCreatorCouponsResponse200Data:
+class PostV2ResourcesCreatorCouponsResponse200Data(LazyModel):
     """
     Attributes:
         coupon (Coupon | None | Unset):
@@ -46,6 +76,9 @@ class PostV2ResourcesCreatorCouponsResponse200Data:
 
     coupon: Coupon | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "coupon": ("coupon", _build_coupon),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.coupon import Coupon  # noqa: PLC0415
@@ -71,37 +104,29 @@ class PostV2ResourcesCreatorCouponsResponse200Data:
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
-        _coupon_raw = d.get("coupon", UNSET)
-        if _coupon_raw is None or _coupon_raw is UNSET:
-            coupon = _coupon_raw
-        else:
+        coupon = _build_coupon(d)
 
-            def _parse_coupon(data: object) -> Coupon | None | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    coupon_type_0 = Coupon.from_dict(data)
-
-                    return coupon_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(Coupon | None | Unset, data)
-
-            coupon = _parse_coupon(_coupon_raw)
-
-        post_v2_resources_creator_coupons_response_200_data = cls(
-            coupon=coupon,
+        _model_ = object.__new__(cls)
+        _model_.coupon = coupon
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
 
-        post_v2_resources_creator_coupons_response_200_data.additional_properties = d
-        return post_v2_resources_creator_coupons_response_200_data
+        _model_ = object.__new__(cls)
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

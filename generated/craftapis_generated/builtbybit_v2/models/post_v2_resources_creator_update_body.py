@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset
 
 if TYPE_CHECKING:
     from ..models.post_v2_resources_creator_update_body_file import (
@@ -50,8 +50,31 @@ _FIELDS = frozenset(
 )
 
 
+def _build_file(d: Mapping[str, Any]) -> PostV2ResourcesCreatorUpdateBodyFile:
+    """PostV2ResourcesCreatorUpdateBody.file from the body PostV2ResourcesCreatorUpdateBody.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    file = PostV2ResourcesCreatorUpdateBodyFile.from_dict(d["file"])
+
+    return file
+
+
+def _build_update(d: Mapping[str, Any]) -> PostV2ResourcesCreatorUpdateBodyUpdate | Unset:
+    """PostV2ResourcesCreatorUpdateBody.update from the body PostV2ResourcesCreatorUpdateBody.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _update = d.get("update", UNSET)
+    update: PostV2ResourcesCreatorUpdateBodyUpdate | Unset
+    if _update is UNSET:
+        update = UNSET
+    else:
+        update = PostV2ResourcesCreatorUpdateBodyUpdate.from_dict(_update)
+
+    return update
+
+
 @_attrs_define
-class PostV2ResourcesCreatorUpdateBody:
+class PostV2ResourcesCreatorUpdateBody(LazyModel):
     """
     Attributes:
         resource_id (int):
@@ -66,6 +89,10 @@ class PostV2ResourcesCreatorUpdateBody:
     file: PostV2ResourcesCreatorUpdateBodyFile
     update: PostV2ResourcesCreatorUpdateBodyUpdate | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "file": ("file", _build_file),
+        "update": ("update", _build_update),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         resource_id = self.resource_id
@@ -101,27 +128,42 @@ class PostV2ResourcesCreatorUpdateBody:
 
         version_name = d["version_name"]
 
-        file = PostV2ResourcesCreatorUpdateBodyFile.from_dict(d["file"])
+        file = _build_file(d)
 
-        _update = d.get("update", UNSET)
-        update: PostV2ResourcesCreatorUpdateBodyUpdate | Unset
-        if _update is UNSET:
-            update = UNSET
-        else:
-            update = PostV2ResourcesCreatorUpdateBodyUpdate.from_dict(_update)
+        update = _build_update(d)
 
-        post_v2_resources_creator_update_body = cls(
-            resource_id=resource_id,
-            version_name=version_name,
-            file=file,
-            update=update,
+        _model_ = object.__new__(cls)
+        _model_.resource_id = resource_id
+        _model_.version_name = version_name
+        _model_.file = file
+        _model_.update = update
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        resource_id = d["resource_id"]
 
-        post_v2_resources_creator_update_body.additional_properties = d
-        return post_v2_resources_creator_update_body
+        version_name = d["version_name"]
+
+        if "file" not in d:
+            raise KeyError("file")
+
+        _model_ = object.__new__(cls)
+        _model_.resource_id = resource_id
+        _model_.version_name = version_name
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

@@ -55,16 +55,15 @@ class PostV2ResourcesCreatorUpdateBodyFile:
 
         data = d["data"]
 
-        post_v2_resources_creator_update_body_file = cls(
-            name=name,
-            data=data,
+        _model_ = object.__new__(cls)
+        _model_.name = name
+        _model_.data = data
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        post_v2_resources_creator_update_body_file.additional_properties = d
-        return post_v2_resources_creator_update_body_file
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -65,17 +65,16 @@ class PostV2ResourcesCreatorUpdateBodyUpdate:
 
         message = d.get("message", UNSET)
 
-        post_v2_resources_creator_update_body_update = cls(
-            post=post,
-            title=title,
-            message=message,
+        _model_ = object.__new__(cls)
+        _model_.post = post
+        _model_.title = title
+        _model_.message = message
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        post_v2_resources_creator_update_body_update.additional_properties = d
-        return post_v2_resources_creator_update_body_update
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

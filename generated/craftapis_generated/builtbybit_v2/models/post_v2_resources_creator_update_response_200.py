@@ -10,6 +10,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.result import Result
+from ..types import LazyModel
 
 if TYPE_CHECKING:
     from ..models.post_v2_resources_creator_update_response_200_data import (
@@ -42,8 +43,17 @@ _FIELDS = frozenset(
 )
 
 
+def _build_data(d: Mapping[str, Any]) -> PostV2ResourcesCreatorUpdateResponse200Data:
+    """PostV2ResourcesCreatorUpdateResponse200.data from the body PostV2ResourcesCreatorUpdateResponse200.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    data = PostV2ResourcesCreatorUpdateResponse200Data.from_dict(d["data"])
+
+    return data
+
+
 @_attrs_define
-class PostV2ResourcesCreatorUpdateResponse200:
+class PostV2ResourcesCreatorUpdateResponse200(LazyModel):
     """
     Attributes:
         result (None | Result):
@@ -53,6 +63,9 @@ class PostV2ResourcesCreatorUpdateResponse200:
     result: None | Result
     data: PostV2ResourcesCreatorUpdateResponse200Data
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "data": ("data", _build_data),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         result: None | str
@@ -99,18 +112,53 @@ class PostV2ResourcesCreatorUpdateResponse200:
 
             result = _parse_result(_result_raw)
 
-        data = PostV2ResourcesCreatorUpdateResponse200Data.from_dict(d["data"])
+        data = _build_data(d)
 
-        post_v2_resources_creator_update_response_200 = cls(
-            result=result,
-            data=data,
+        _model_ = object.__new__(cls)
+        _model_.result = result
+        _model_.data = data
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        _result_raw = d["result"]
+        if _result_raw is None:
+            result = _result_raw
+        else:
 
-        post_v2_resources_creator_update_response_200.additional_properties = d
-        return post_v2_resources_creator_update_response_200
+            def _parse_result(data: object) -> None | Result:
+                if data is None:
+                    return data
+                try:
+                    if not isinstance(data, str):
+                        raise TypeError()
+                    result_type_0 = Result._value2member_map_.get(data) or Result(data)
+
+                    return result_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | Result, data)
+
+            result = _parse_result(_result_raw)
+
+        if "data" not in d:
+            raise KeyError("data")
+
+        _model_ = object.__new__(cls)
+        _model_.result = result
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

@@ -63,16 +63,15 @@ class PostV2ResourcesCreatorUpdateResponse200Data:
 
         update_id = d.get("update_id", UNSET)
 
-        post_v2_resources_creator_update_response_200_data = cls(
-            version_id=version_id,
-            update_id=update_id,
+        _model_ = object.__new__(cls)
+        _model_.version_id = version_id
+        _model_.update_id = update_id
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        post_v2_resources_creator_update_response_200_data.additional_properties = d
-        return post_v2_resources_creator_update_response_200_data
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset
 
 if TYPE_CHECKING:
     from ..models.post_v2_resources_discover_cart_add_body_add import (
@@ -41,8 +41,22 @@ _FIELDS = frozenset(
 )
 
 
+def _build_add(d: Mapping[str, Any]) -> PostV2ResourcesDiscoverCartAddBodyAdd | Unset:
+    """PostV2ResourcesDiscoverCartAddBody.add from the body PostV2ResourcesDiscoverCartAddBody.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _add = d.get("add", UNSET)
+    add: PostV2ResourcesDiscoverCartAddBodyAdd | Unset
+    if _add is UNSET:
+        add = UNSET
+    else:
+        add = PostV2ResourcesDiscoverCartAddBodyAdd.from_dict(_add)
+
+    return add
+
+
 @_attrs_define
-class PostV2ResourcesDiscoverCartAddBody:
+class PostV2ResourcesDiscoverCartAddBody(LazyModel):
     """
     Attributes:
         add (PostV2ResourcesDiscoverCartAddBodyAdd | Unset): Content ids to add, keyed by content type (`resource`,
@@ -51,6 +65,9 @@ class PostV2ResourcesDiscoverCartAddBody:
 
     add: PostV2ResourcesDiscoverCartAddBodyAdd | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "add": ("add", _build_add),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         add: dict[str, Any] | Unset = UNSET
@@ -70,22 +87,29 @@ class PostV2ResourcesDiscoverCartAddBody:
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
-        _add = d.get("add", UNSET)
-        add: PostV2ResourcesDiscoverCartAddBodyAdd | Unset
-        if _add is UNSET:
-            add = UNSET
-        else:
-            add = PostV2ResourcesDiscoverCartAddBodyAdd.from_dict(_add)
+        add = _build_add(d)
 
-        post_v2_resources_discover_cart_add_body = cls(
-            add=add,
+        _model_ = object.__new__(cls)
+        _model_.add = add
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
 
-        post_v2_resources_discover_cart_add_body.additional_properties = d
-        return post_v2_resources_discover_cart_add_body
+        _model_ = object.__new__(cls)
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

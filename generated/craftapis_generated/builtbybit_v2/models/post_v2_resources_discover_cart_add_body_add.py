@@ -28,18 +28,18 @@ class PostV2ResourcesDiscoverCartAddBodyAdd:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        post_v2_resources_discover_cart_add_body_add = cls()
-
+        _model_ = object.__new__(cls)
         d = dict(src_dict)
-
         additional_properties = {}
         for prop_name, prop_dict in d.items():
             additional_property = prop_dict
 
             additional_properties[prop_name] = additional_property
 
-        post_v2_resources_discover_cart_add_body_add.additional_properties = additional_properties
-        return post_v2_resources_discover_cart_add_body_add
+        _model_.additional_properties = additional_properties
+        return _model_
+
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

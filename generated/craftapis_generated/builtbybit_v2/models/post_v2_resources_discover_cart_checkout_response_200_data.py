@@ -104,17 +104,16 @@ class PostV2ResourcesDiscoverCartCheckoutResponse200Data:
 
         url = d.get("url", UNSET)
 
-        post_v2_resources_discover_cart_checkout_response_200_data = cls(
-            status=status,
-            ident=ident,
-            url=url,
+        _model_ = object.__new__(cls)
+        _model_.status = status
+        _model_.ident = ident
+        _model_.url = url
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        post_v2_resources_discover_cart_checkout_response_200_data.additional_properties = d
-        return post_v2_resources_discover_cart_checkout_response_200_data
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

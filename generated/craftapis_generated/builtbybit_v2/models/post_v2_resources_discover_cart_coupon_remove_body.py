@@ -47,15 +47,14 @@ class PostV2ResourcesDiscoverCartCouponRemoveBody:
         d = src_dict
         code = d.get("code", UNSET)
 
-        post_v2_resources_discover_cart_coupon_remove_body = cls(
-            code=code,
+        _model_ = object.__new__(cls)
+        _model_.code = code
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        post_v2_resources_discover_cart_coupon_remove_body.additional_properties = d
-        return post_v2_resources_discover_cart_coupon_remove_body
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

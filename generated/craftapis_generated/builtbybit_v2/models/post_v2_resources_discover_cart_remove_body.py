@@ -51,15 +51,14 @@ class PostV2ResourcesDiscoverCartRemoveBody:
         d = src_dict
         cart_item_id = d.get("cart_item_id", UNSET)
 
-        post_v2_resources_discover_cart_remove_body = cls(
-            cart_item_id=cart_item_id,
+        _model_ = object.__new__(cls)
+        _model_.cart_item_id = cart_item_id
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        post_v2_resources_discover_cart_remove_body.additional_properties = d
-        return post_v2_resources_discover_cart_remove_body
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

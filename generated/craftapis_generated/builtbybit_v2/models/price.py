@@ -77,17 +77,16 @@ class Price:
 
         formatted = d.get("formatted", UNSET)
 
-        price = cls(
-            value=value,
-            currency=currency,
-            formatted=formatted,
+        _model_ = object.__new__(cls)
+        _model_.value = value
+        _model_.currency = currency
+        _model_.formatted = formatted
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        price.additional_properties = d
-        return price
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset, build_all
 
 if TYPE_CHECKING:
     from ..models.addon import Addon
@@ -62,8 +62,278 @@ _FIELDS = frozenset(
 )
 
 
+def _build_list_price(d: Mapping[str, Any]) -> None | Price | Unset:
+    """Purchase.list_price from the body Purchase.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _list_price_raw = d.get("ListPrice", UNSET)
+    if _list_price_raw is None or _list_price_raw is UNSET:
+        list_price = _list_price_raw
+    else:
+
+        def _parse_list_price(data: object) -> None | Price | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                list_price_type_0 = Price.from_dict(data)
+
+                build_all(list_price_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return list_price_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | Price | Unset, data)
+
+        list_price = _parse_list_price(_list_price_raw)
+
+    return list_price
+
+
+def _build_final_price(d: Mapping[str, Any]) -> None | Price | Unset:
+    """Purchase.final_price from the body Purchase.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _final_price_raw = d.get("FinalPrice", UNSET)
+    if _final_price_raw is None or _final_price_raw is UNSET:
+        final_price = _final_price_raw
+    else:
+
+        def _parse_final_price(data: object) -> None | Price | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                final_price_type_0 = Price.from_dict(data)
+
+                build_all(final_price_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return final_price_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | Price | Unset, data)
+
+        final_price = _parse_final_price(_final_price_raw)
+
+    return final_price
+
+
+def _build_platform_fee(d: Mapping[str, Any]) -> None | Price | Unset:
+    """Purchase.platform_fee from the body Purchase.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _platform_fee_raw = d.get("PlatformFee", UNSET)
+    if _platform_fee_raw is None or _platform_fee_raw is UNSET:
+        platform_fee = _platform_fee_raw
+    else:
+
+        def _parse_platform_fee(data: object) -> None | Price | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                platform_fee_type_0 = Price.from_dict(data)
+
+                build_all(platform_fee_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return platform_fee_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | Price | Unset, data)
+
+        platform_fee = _parse_platform_fee(_platform_fee_raw)
+
+    return platform_fee
+
+
+def _build_ad_fee_payment(d: Mapping[str, Any]) -> None | Price | Unset:
+    """Purchase.ad_fee_payment from the body Purchase.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _ad_fee_payment_raw = d.get("AdFeePayment", UNSET)
+    if _ad_fee_payment_raw is None or _ad_fee_payment_raw is UNSET:
+        ad_fee_payment = _ad_fee_payment_raw
+    else:
+
+        def _parse_ad_fee_payment(data: object) -> None | Price | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                ad_fee_payment_type_0 = Price.from_dict(data)
+
+                build_all(ad_fee_payment_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return ad_fee_payment_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | Price | Unset, data)
+
+        ad_fee_payment = _parse_ad_fee_payment(_ad_fee_payment_raw)
+
+    return ad_fee_payment
+
+
+def _build_ad_fee_credit(d: Mapping[str, Any]) -> None | Price | Unset:
+    """Purchase.ad_fee_credit from the body Purchase.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _ad_fee_credit_raw = d.get("AdFeeCredit", UNSET)
+    if _ad_fee_credit_raw is None or _ad_fee_credit_raw is UNSET:
+        ad_fee_credit = _ad_fee_credit_raw
+    else:
+
+        def _parse_ad_fee_credit(data: object) -> None | Price | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                ad_fee_credit_type_0 = Price.from_dict(data)
+
+                build_all(ad_fee_credit_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return ad_fee_credit_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | Price | Unset, data)
+
+        ad_fee_credit = _parse_ad_fee_credit(_ad_fee_credit_raw)
+
+    return ad_fee_credit
+
+
+def _build_resource(d: Mapping[str, Any]) -> None | Resource | Unset:
+    """Purchase.resource from the body Purchase.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _resource_raw = d.get("Resource", UNSET)
+    if _resource_raw is None or _resource_raw is UNSET:
+        resource = _resource_raw
+    else:
+
+        def _parse_resource(data: object) -> None | Resource | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                resource_type_0 = Resource.from_dict(data)
+
+                build_all(resource_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return resource_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | Resource | Unset, data)
+
+        resource = _parse_resource(_resource_raw)
+
+    return resource
+
+
+def _build_addon(d: Mapping[str, Any]) -> Addon | None | Unset:
+    """Purchase.addon from the body Purchase.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _addon_raw = d.get("Addon", UNSET)
+    if _addon_raw is None or _addon_raw is UNSET:
+        addon = _addon_raw
+    else:
+
+        def _parse_addon(data: object) -> Addon | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                addon_type_0 = Addon.from_dict(data)
+
+                build_all(addon_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return addon_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(Addon | None | Unset, data)
+
+        addon = _parse_addon(_addon_raw)
+
+    return addon
+
+
+def _build_buyer(d: Mapping[str, Any]) -> Member | None | Unset:
+    """Purchase.buyer from the body Purchase.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _buyer_raw = d.get("Buyer", UNSET)
+    if _buyer_raw is None or _buyer_raw is UNSET:
+        buyer = _buyer_raw
+    else:
+
+        def _parse_buyer(data: object) -> Member | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                buyer_type_0 = Member.from_dict(data)
+
+                build_all(buyer_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return buyer_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(Member | None | Unset, data)
+
+        buyer = _parse_buyer(_buyer_raw)
+
+    return buyer
+
+
+def _build_seller(d: Mapping[str, Any]) -> Member | None | Unset:
+    """Purchase.seller from the body Purchase.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _seller_raw = d.get("Seller", UNSET)
+    if _seller_raw is None or _seller_raw is UNSET:
+        seller = _seller_raw
+    else:
+
+        def _parse_seller(data: object) -> Member | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                seller_type_0 = Member.from_dict(data)
+
+                build_all(seller_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return seller_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(Member | None | Unset, data)
+
+        seller = _parse_seller(_seller_raw)
+
+    return seller
+
+
 @_attrs_define
-class Purchase:
+class Purchase(LazyModel):
     """Supported 'with' hints:
     - 'Buyer': the buyer of the purchase
     - 'Seller': the seller of the purchase
@@ -114,6 +384,17 @@ class Purchase:
     buyer: Member | None | Unset = UNSET
     seller: Member | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "list_price": ("ListPrice", _build_list_price),
+        "final_price": ("FinalPrice", _build_final_price),
+        "platform_fee": ("PlatformFee", _build_platform_fee),
+        "ad_fee_payment": ("AdFeePayment", _build_ad_fee_payment),
+        "ad_fee_credit": ("AdFeeCredit", _build_ad_fee_credit),
+        "resource": ("Resource", _build_resource),
+        "addon": ("Addon", _build_addon),
+        "buyer": ("Buyer", _build_buyer),
+        "seller": ("Seller", _build_seller),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.addon import Addon  # noqa: PLC0415
@@ -332,232 +613,96 @@ class Purchase:
 
         gateway = d.get("gateway", UNSET)
 
-        _list_price_raw = d.get("ListPrice", UNSET)
-        if _list_price_raw is None or _list_price_raw is UNSET:
-            list_price = _list_price_raw
-        else:
+        list_price = _build_list_price(d)
 
-            def _parse_list_price(data: object) -> None | Price | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    list_price_type_0 = Price.from_dict(data)
+        final_price = _build_final_price(d)
 
-                    return list_price_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(None | Price | Unset, data)
+        platform_fee = _build_platform_fee(d)
 
-            list_price = _parse_list_price(_list_price_raw)
+        ad_fee_payment = _build_ad_fee_payment(d)
 
-        _final_price_raw = d.get("FinalPrice", UNSET)
-        if _final_price_raw is None or _final_price_raw is UNSET:
-            final_price = _final_price_raw
-        else:
+        ad_fee_credit = _build_ad_fee_credit(d)
 
-            def _parse_final_price(data: object) -> None | Price | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    final_price_type_0 = Price.from_dict(data)
+        resource = _build_resource(d)
 
-                    return final_price_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(None | Price | Unset, data)
+        addon = _build_addon(d)
 
-            final_price = _parse_final_price(_final_price_raw)
+        buyer = _build_buyer(d)
 
-        _platform_fee_raw = d.get("PlatformFee", UNSET)
-        if _platform_fee_raw is None or _platform_fee_raw is UNSET:
-            platform_fee = _platform_fee_raw
-        else:
+        seller = _build_seller(d)
 
-            def _parse_platform_fee(data: object) -> None | Price | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    platform_fee_type_0 = Price.from_dict(data)
-
-                    return platform_fee_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(None | Price | Unset, data)
-
-            platform_fee = _parse_platform_fee(_platform_fee_raw)
-
-        _ad_fee_payment_raw = d.get("AdFeePayment", UNSET)
-        if _ad_fee_payment_raw is None or _ad_fee_payment_raw is UNSET:
-            ad_fee_payment = _ad_fee_payment_raw
-        else:
-
-            def _parse_ad_fee_payment(data: object) -> None | Price | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    ad_fee_payment_type_0 = Price.from_dict(data)
-
-                    return ad_fee_payment_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(None | Price | Unset, data)
-
-            ad_fee_payment = _parse_ad_fee_payment(_ad_fee_payment_raw)
-
-        _ad_fee_credit_raw = d.get("AdFeeCredit", UNSET)
-        if _ad_fee_credit_raw is None or _ad_fee_credit_raw is UNSET:
-            ad_fee_credit = _ad_fee_credit_raw
-        else:
-
-            def _parse_ad_fee_credit(data: object) -> None | Price | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    ad_fee_credit_type_0 = Price.from_dict(data)
-
-                    return ad_fee_credit_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(None | Price | Unset, data)
-
-            ad_fee_credit = _parse_ad_fee_credit(_ad_fee_credit_raw)
-
-        _resource_raw = d.get("Resource", UNSET)
-        if _resource_raw is None or _resource_raw is UNSET:
-            resource = _resource_raw
-        else:
-
-            def _parse_resource(data: object) -> None | Resource | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    resource_type_0 = Resource.from_dict(data)
-
-                    return resource_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(None | Resource | Unset, data)
-
-            resource = _parse_resource(_resource_raw)
-
-        _addon_raw = d.get("Addon", UNSET)
-        if _addon_raw is None or _addon_raw is UNSET:
-            addon = _addon_raw
-        else:
-
-            def _parse_addon(data: object) -> Addon | None | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    addon_type_0 = Addon.from_dict(data)
-
-                    return addon_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(Addon | None | Unset, data)
-
-            addon = _parse_addon(_addon_raw)
-
-        _buyer_raw = d.get("Buyer", UNSET)
-        if _buyer_raw is None or _buyer_raw is UNSET:
-            buyer = _buyer_raw
-        else:
-
-            def _parse_buyer(data: object) -> Member | None | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    buyer_type_0 = Member.from_dict(data)
-
-                    return buyer_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(Member | None | Unset, data)
-
-            buyer = _parse_buyer(_buyer_raw)
-
-        _seller_raw = d.get("Seller", UNSET)
-        if _seller_raw is None or _seller_raw is UNSET:
-            seller = _seller_raw
-        else:
-
-            def _parse_seller(data: object) -> Member | None | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    seller_type_0 = Member.from_dict(data)
-
-                    return seller_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(Member | None | Unset, data)
-
-            seller = _parse_seller(_seller_raw)
-
-        purchase = cls(
-            purchase_id=purchase_id,
-            content_type=content_type,
-            content_id=content_id,
-            buyer_id=buyer_id,
-            seller_id=seller_id,
-            created_at=created_at,
-            validated_at=validated_at,
-            bundle_id=bundle_id,
-            sale_event_id=sale_event_id,
-            external_tid=external_tid,
-            gateway=gateway,
-            list_price=list_price,
-            final_price=final_price,
-            platform_fee=platform_fee,
-            ad_fee_payment=ad_fee_payment,
-            ad_fee_credit=ad_fee_credit,
-            resource=resource,
-            addon=addon,
-            buyer=buyer,
-            seller=seller,
+        _model_ = object.__new__(cls)
+        _model_.purchase_id = purchase_id
+        _model_.content_type = content_type
+        _model_.content_id = content_id
+        _model_.buyer_id = buyer_id
+        _model_.seller_id = seller_id
+        _model_.created_at = created_at
+        _model_.validated_at = validated_at
+        _model_.bundle_id = bundle_id
+        _model_.sale_event_id = sale_event_id
+        _model_.external_tid = external_tid
+        _model_.gateway = gateway
+        _model_.list_price = list_price
+        _model_.final_price = final_price
+        _model_.platform_fee = platform_fee
+        _model_.ad_fee_payment = ad_fee_payment
+        _model_.ad_fee_credit = ad_fee_credit
+        _model_.resource = resource
+        _model_.addon = addon
+        _model_.buyer = buyer
+        _model_.seller = seller
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        purchase_id = d.get("purchase_id", UNSET)
 
-        purchase.additional_properties = d
-        return purchase
+        content_type = d.get("content_type", UNSET)
+
+        content_id = d.get("content_id", UNSET)
+
+        buyer_id = d.get("buyer_id", UNSET)
+
+        seller_id = d.get("seller_id", UNSET)
+
+        created_at = d.get("created_at", UNSET)
+
+        validated_at = d.get("validated_at", UNSET)
+
+        bundle_id = d.get("bundle_id", UNSET)
+
+        sale_event_id = d.get("sale_event_id", UNSET)
+
+        external_tid = d.get("external_tid", UNSET)
+
+        gateway = d.get("gateway", UNSET)
+
+        _model_ = object.__new__(cls)
+        _model_.purchase_id = purchase_id
+        _model_.content_type = content_type
+        _model_.content_id = content_id
+        _model_.buyer_id = buyer_id
+        _model_.seller_id = seller_id
+        _model_.created_at = created_at
+        _model_.validated_at = validated_at
+        _model_.bundle_id = bundle_id
+        _model_.sale_event_id = sale_event_id
+        _model_.external_tid = external_tid
+        _model_.gateway = gateway
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

@@ -27,12 +27,12 @@ class QueryFilters:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        query_filters = cls()
-
+        _model_ = object.__new__(cls)
         d = dict(src_dict)
+        _model_.additional_properties = d
+        return _model_
 
-        query_filters.additional_properties = d
-        return query_filters
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset, build_all
 
 if TYPE_CHECKING:
     from ..models.category import Category
@@ -73,8 +73,308 @@ _FIELDS = frozenset(
 )
 
 
+def _build_list_price(d: Mapping[str, Any]) -> None | Price | Unset:
+    """Resource.list_price from the body Resource.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _list_price_raw = d.get("ListPrice", UNSET)
+    if _list_price_raw is None or _list_price_raw is UNSET:
+        list_price = _list_price_raw
+    else:
+
+        def _parse_list_price(data: object) -> None | Price | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                list_price_type_0 = Price.from_dict(data)
+
+                build_all(list_price_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return list_price_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | Price | Unset, data)
+
+        list_price = _parse_list_price(_list_price_raw)
+
+    return list_price
+
+
+def _build_final_price(d: Mapping[str, Any]) -> None | Price | Unset:
+    """Resource.final_price from the body Resource.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _final_price_raw = d.get("FinalPrice", UNSET)
+    if _final_price_raw is None or _final_price_raw is UNSET:
+        final_price = _final_price_raw
+    else:
+
+        def _parse_final_price(data: object) -> None | Price | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                final_price_type_0 = Price.from_dict(data)
+
+                build_all(final_price_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return final_price_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | Price | Unset, data)
+
+        final_price = _parse_final_price(_final_price_raw)
+
+    return final_price
+
+
+def _build_sale_event_entry(d: Mapping[str, Any]) -> None | SaleEventEntry | Unset:
+    """Resource.sale_event_entry from the body Resource.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _sale_event_entry_raw = d.get("SaleEventEntry", UNSET)
+    if _sale_event_entry_raw is None or _sale_event_entry_raw is UNSET:
+        sale_event_entry = _sale_event_entry_raw
+    else:
+
+        def _parse_sale_event_entry(data: object) -> None | SaleEventEntry | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                sale_event_entry_type_0 = SaleEventEntry.from_dict(data)
+
+                build_all(sale_event_entry_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return sale_event_entry_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | SaleEventEntry | Unset, data)
+
+        sale_event_entry = _parse_sale_event_entry(_sale_event_entry_raw)
+
+    return sale_event_entry
+
+
+def _build_creator(d: Mapping[str, Any]) -> Member | None | Unset:
+    """Resource.creator from the body Resource.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _creator_raw = d.get("Creator", UNSET)
+    if _creator_raw is None or _creator_raw is UNSET:
+        creator = _creator_raw
+    else:
+
+        def _parse_creator(data: object) -> Member | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                creator_type_0 = Member.from_dict(data)
+
+                build_all(creator_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return creator_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(Member | None | Unset, data)
+
+        creator = _parse_creator(_creator_raw)
+
+    return creator
+
+
+def _build_latest_version(d: Mapping[str, Any]) -> None | Unset | Version:
+    """Resource.latest_version from the body Resource.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _latest_version_raw = d.get("LatestVersion", UNSET)
+    if _latest_version_raw is None or _latest_version_raw is UNSET:
+        latest_version = _latest_version_raw
+    else:
+
+        def _parse_latest_version(data: object) -> None | Unset | Version:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                latest_version_type_0 = Version.from_dict(data)
+
+                build_all(latest_version_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return latest_version_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | Unset | Version, data)
+
+        latest_version = _parse_latest_version(_latest_version_raw)
+
+    return latest_version
+
+
+def _build_latest_update(d: Mapping[str, Any]) -> None | Unset | Version:
+    """Resource.latest_update from the body Resource.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _latest_update_raw = d.get("LatestUpdate", UNSET)
+    if _latest_update_raw is None or _latest_update_raw is UNSET:
+        latest_update = _latest_update_raw
+    else:
+
+        def _parse_latest_update(data: object) -> None | Unset | Version:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                latest_update_type_0 = Version.from_dict(data)
+
+                build_all(latest_update_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return latest_update_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | Unset | Version, data)
+
+        latest_update = _parse_latest_update(_latest_update_raw)
+
+    return latest_update
+
+
+def _build_latest_reviews(d: Mapping[str, Any]) -> list[Review] | None | Unset:
+    """Resource.latest_reviews from the body Resource.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _latest_reviews_raw = d.get("LatestReviews", UNSET)
+    if _latest_reviews_raw is None or _latest_reviews_raw is UNSET:
+        latest_reviews = _latest_reviews_raw
+    else:
+
+        def _parse_latest_reviews(data: object) -> list[Review] | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                latest_reviews_type_0 = [Review.from_dict(item) for item in data]
+
+                build_all(latest_reviews_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return latest_reviews_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(list[Review] | None | Unset, data)
+
+        latest_reviews = _parse_latest_reviews(_latest_reviews_raw)
+
+    return latest_reviews
+
+
+def _build_description(d: Mapping[str, Any]) -> None | RichText | Unset:
+    """Resource.description from the body Resource.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _description_raw = d.get("Description", UNSET)
+    if _description_raw is None or _description_raw is UNSET:
+        description = _description_raw
+    else:
+
+        def _parse_description(data: object) -> None | RichText | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                description_type_0 = RichText.from_dict(data)
+
+                build_all(description_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return description_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | RichText | Unset, data)
+
+        description = _parse_description(_description_raw)
+
+    return description
+
+
+def _build_category(d: Mapping[str, Any]) -> Category | None | Unset:
+    """Resource.category from the body Resource.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _category_raw = d.get("Category", UNSET)
+    if _category_raw is None or _category_raw is UNSET:
+        category = _category_raw
+    else:
+
+        def _parse_category(data: object) -> Category | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                category_type_0 = Category.from_dict(data)
+
+                build_all(category_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return category_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(Category | None | Unset, data)
+
+        category = _parse_category(_category_raw)
+
+    return category
+
+
+def _build_addons(d: Mapping[str, Any]) -> None | ResourceAddons | Unset:
+    """Resource.addons from the body Resource.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _addons_raw = d.get("Addons", UNSET)
+    if _addons_raw is None or _addons_raw is UNSET:
+        addons = _addons_raw
+    else:
+
+        def _parse_addons(data: object) -> None | ResourceAddons | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                addons_type_0 = ResourceAddons.from_dict(data)
+
+                build_all(addons_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return addons_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | ResourceAddons | Unset, data)
+
+        addons = _parse_addons(_addons_raw)
+
+    return addons
+
+
 @_attrs_define
-class Resource:
+class Resource(LazyModel):
     """Supported 'with' hints:
     - 'Creator': the resource creator/owner
     - 'Category': the resource category
@@ -132,6 +432,18 @@ class Resource:
     category: Category | None | Unset = UNSET
     addons: None | ResourceAddons | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "list_price": ("ListPrice", _build_list_price),
+        "final_price": ("FinalPrice", _build_final_price),
+        "sale_event_entry": ("SaleEventEntry", _build_sale_event_entry),
+        "creator": ("Creator", _build_creator),
+        "latest_version": ("LatestVersion", _build_latest_version),
+        "latest_update": ("LatestUpdate", _build_latest_update),
+        "latest_reviews": ("LatestReviews", _build_latest_reviews),
+        "description": ("Description", _build_description),
+        "category": ("Category", _build_category),
+        "addons": ("Addons", _build_addons),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.category import Category  # noqa: PLC0415
@@ -410,144 +722,88 @@ class Resource:
 
         review_average = d.get("review_average", UNSET)
 
-        _list_price_raw = d.get("ListPrice", UNSET)
-        if _list_price_raw is None or _list_price_raw is UNSET:
-            list_price = _list_price_raw
+        list_price = _build_list_price(d)
+
+        final_price = _build_final_price(d)
+
+        sale_event_entry = _build_sale_event_entry(d)
+
+        creator = _build_creator(d)
+
+        latest_version = _build_latest_version(d)
+
+        latest_update = _build_latest_update(d)
+
+        latest_reviews = _build_latest_reviews(d)
+
+        description = _build_description(d)
+
+        category = _build_category(d)
+
+        addons = _build_addons(d)
+
+        _model_ = object.__new__(cls)
+        _model_.resource_id = resource_id
+        _model_.title = title
+        _model_.summary = summary
+        _model_.url = url
+        _model_.creator_id = creator_id
+        _model_.published_at = published_at
+        _model_.last_updated_at = last_updated_at
+        _model_.purchases = purchases
+        _model_.downloads = downloads
+        _model_.cover_image_url = cover_image_url
+        _model_.carousel_image_urls = carousel_image_urls
+        _model_.review_count = review_count
+        _model_.review_average = review_average
+        _model_.list_price = list_price
+        _model_.final_price = final_price
+        _model_.sale_event_entry = sale_event_entry
+        _model_.creator = creator
+        _model_.latest_version = latest_version
+        _model_.latest_update = latest_update
+        _model_.latest_reviews = latest_reviews
+        _model_.description = description
+        _model_.category = category
+        _model_.addons = addons
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
+
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        resource_id = d.get("resource_id", UNSET)
+
+        title = d.get("title", UNSET)
+
+        summary = d.get("summary", UNSET)
+
+        url = d.get("url", UNSET)
+
+        creator_id = d.get("creator_id", UNSET)
+
+        published_at = d.get("published_at", UNSET)
+
+        last_updated_at = d.get("last_updated_at", UNSET)
+
+        purchases = d.get("purchases", UNSET)
+
+        downloads = d.get("downloads", UNSET)
+
+        cover_image_url = d.get("cover_image_url", UNSET)
+
+        _carousel_image_urls_raw = d.get("carousel_image_urls", UNSET)
+        if _carousel_image_urls_raw is None or _carousel_image_urls_raw is UNSET:
+            carousel_image_urls = _carousel_image_urls_raw
         else:
 
-            def _parse_list_price(data: object) -> None | Price | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    list_price_type_0 = Price.from_dict(data)
-
-                    return list_price_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(None | Price | Unset, data)
-
-            list_price = _parse_list_price(_list_price_raw)
-
-        _final_price_raw = d.get("FinalPrice", UNSET)
-        if _final_price_raw is None or _final_price_raw is UNSET:
-            final_price = _final_price_raw
-        else:
-
-            def _parse_final_price(data: object) -> None | Price | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    final_price_type_0 = Price.from_dict(data)
-
-                    return final_price_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(None | Price | Unset, data)
-
-            final_price = _parse_final_price(_final_price_raw)
-
-        _sale_event_entry_raw = d.get("SaleEventEntry", UNSET)
-        if _sale_event_entry_raw is None or _sale_event_entry_raw is UNSET:
-            sale_event_entry = _sale_event_entry_raw
-        else:
-
-            def _parse_sale_event_entry(data: object) -> None | SaleEventEntry | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    sale_event_entry_type_0 = SaleEventEntry.from_dict(data)
-
-                    return sale_event_entry_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(None | SaleEventEntry | Unset, data)
-
-            sale_event_entry = _parse_sale_event_entry(_sale_event_entry_raw)
-
-        _creator_raw = d.get("Creator", UNSET)
-        if _creator_raw is None or _creator_raw is UNSET:
-            creator = _creator_raw
-        else:
-
-            def _parse_creator(data: object) -> Member | None | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    creator_type_0 = Member.from_dict(data)
-
-                    return creator_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(Member | None | Unset, data)
-
-            creator = _parse_creator(_creator_raw)
-
-        _latest_version_raw = d.get("LatestVersion", UNSET)
-        if _latest_version_raw is None or _latest_version_raw is UNSET:
-            latest_version = _latest_version_raw
-        else:
-
-            def _parse_latest_version(data: object) -> None | Unset | Version:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    latest_version_type_0 = Version.from_dict(data)
-
-                    return latest_version_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(None | Unset | Version, data)
-
-            latest_version = _parse_latest_version(_latest_version_raw)
-
-        _latest_update_raw = d.get("LatestUpdate", UNSET)
-        if _latest_update_raw is None or _latest_update_raw is UNSET:
-            latest_update = _latest_update_raw
-        else:
-
-            def _parse_latest_update(data: object) -> None | Unset | Version:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    latest_update_type_0 = Version.from_dict(data)
-
-                    return latest_update_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(None | Unset | Version, data)
-
-            latest_update = _parse_latest_update(_latest_update_raw)
-
-        _latest_reviews_raw = d.get("LatestReviews", UNSET)
-        if _latest_reviews_raw is None or _latest_reviews_raw is UNSET:
-            latest_reviews = _latest_reviews_raw
-        else:
-
-            def _parse_latest_reviews(data: object) -> list[Review] | None | Unset:
+            def _parse_carousel_image_urls(data: object) -> list[str] | None | Unset:
                 if data is None:
                     return data
                 if isinstance(data, Unset):
@@ -555,112 +811,38 @@ class Resource:
                 try:
                     if not isinstance(data, list):
                         raise TypeError()
-                    latest_reviews_type_0 = [Review.from_dict(item) for item in data]
+                    carousel_image_urls_type_0 = data
 
-                    return latest_reviews_type_0
+                    return carousel_image_urls_type_0
                 except (TypeError, ValueError, AttributeError, KeyError):
                     pass
-                return cast(list[Review] | None | Unset, data)
+                return cast(list[str] | None | Unset, data)
 
-            latest_reviews = _parse_latest_reviews(_latest_reviews_raw)
+            carousel_image_urls = _parse_carousel_image_urls(_carousel_image_urls_raw)
 
-        _description_raw = d.get("Description", UNSET)
-        if _description_raw is None or _description_raw is UNSET:
-            description = _description_raw
-        else:
+        review_count = d.get("review_count", UNSET)
 
-            def _parse_description(data: object) -> None | RichText | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    description_type_0 = RichText.from_dict(data)
+        review_average = d.get("review_average", UNSET)
 
-                    return description_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(None | RichText | Unset, data)
-
-            description = _parse_description(_description_raw)
-
-        _category_raw = d.get("Category", UNSET)
-        if _category_raw is None or _category_raw is UNSET:
-            category = _category_raw
-        else:
-
-            def _parse_category(data: object) -> Category | None | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    category_type_0 = Category.from_dict(data)
-
-                    return category_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(Category | None | Unset, data)
-
-            category = _parse_category(_category_raw)
-
-        _addons_raw = d.get("Addons", UNSET)
-        if _addons_raw is None or _addons_raw is UNSET:
-            addons = _addons_raw
-        else:
-
-            def _parse_addons(data: object) -> None | ResourceAddons | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    addons_type_0 = ResourceAddons.from_dict(data)
-
-                    return addons_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(None | ResourceAddons | Unset, data)
-
-            addons = _parse_addons(_addons_raw)
-
-        resource = cls(
-            resource_id=resource_id,
-            title=title,
-            summary=summary,
-            url=url,
-            creator_id=creator_id,
-            published_at=published_at,
-            last_updated_at=last_updated_at,
-            purchases=purchases,
-            downloads=downloads,
-            cover_image_url=cover_image_url,
-            carousel_image_urls=carousel_image_urls,
-            review_count=review_count,
-            review_average=review_average,
-            list_price=list_price,
-            final_price=final_price,
-            sale_event_entry=sale_event_entry,
-            creator=creator,
-            latest_version=latest_version,
-            latest_update=latest_update,
-            latest_reviews=latest_reviews,
-            description=description,
-            category=category,
-            addons=addons,
+        _model_ = object.__new__(cls)
+        _model_.resource_id = resource_id
+        _model_.title = title
+        _model_.summary = summary
+        _model_.url = url
+        _model_.creator_id = creator_id
+        _model_.published_at = published_at
+        _model_.last_updated_at = last_updated_at
+        _model_.purchases = purchases
+        _model_.downloads = downloads
+        _model_.cover_image_url = cover_image_url
+        _model_.carousel_image_urls = carousel_image_urls
+        _model_.review_count = review_count
+        _model_.review_average = review_average
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
-
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        resource.additional_properties = d
-        return resource
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

@@ -46,18 +46,18 @@ class ResourceAddons:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not _lazy_loaded:
             _load_lazy_imports()
-        resource_addons = cls()
-
+        _model_ = object.__new__(cls)
         d = dict(src_dict)
-
         additional_properties = {}
         for prop_name, prop_dict in d.items():
             additional_property = [Addon.from_dict(item) for item in prop_dict]
 
             additional_properties[prop_name] = additional_property
 
-        resource_addons.additional_properties = additional_properties
-        return resource_addons
+        _model_.additional_properties = additional_properties
+        return _model_
+
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

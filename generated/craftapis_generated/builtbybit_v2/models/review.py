@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset, build_all
 
 if TYPE_CHECKING:
     from ..models.member import Member
@@ -51,8 +51,98 @@ _FIELDS = frozenset(
 )
 
 
+def _build_resource(d: Mapping[str, Any]) -> None | Resource | Unset:
+    """Review.resource from the body Review.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _resource_raw = d.get("Resource", UNSET)
+    if _resource_raw is None or _resource_raw is UNSET:
+        resource = _resource_raw
+    else:
+
+        def _parse_resource(data: object) -> None | Resource | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                resource_type_0 = Resource.from_dict(data)
+
+                build_all(resource_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return resource_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | Resource | Unset, data)
+
+        resource = _parse_resource(_resource_raw)
+
+    return resource
+
+
+def _build_version(d: Mapping[str, Any]) -> None | Unset | Version:
+    """Review.version from the body Review.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _version_raw = d.get("Version", UNSET)
+    if _version_raw is None or _version_raw is UNSET:
+        version = _version_raw
+    else:
+
+        def _parse_version(data: object) -> None | Unset | Version:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                version_type_0 = Version.from_dict(data)
+
+                build_all(version_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return version_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | Unset | Version, data)
+
+        version = _parse_version(_version_raw)
+
+    return version
+
+
+def _build_reviewer(d: Mapping[str, Any]) -> Member | None | Unset:
+    """Review.reviewer from the body Review.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _reviewer_raw = d.get("Reviewer", UNSET)
+    if _reviewer_raw is None or _reviewer_raw is UNSET:
+        reviewer = _reviewer_raw
+    else:
+
+        def _parse_reviewer(data: object) -> Member | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                reviewer_type_0 = Member.from_dict(data)
+
+                build_all(reviewer_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return reviewer_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(Member | None | Unset, data)
+
+        reviewer = _parse_reviewer(_reviewer_raw)
+
+    return reviewer
+
+
 @_attrs_define
-class Review:
+class Review(LazyModel):
     """Supported 'with' hints:
     - 'Resource': the resource this review relates to
     - 'Version': the version this review relates to
@@ -84,6 +174,11 @@ class Review:
     version: None | Unset | Version = UNSET
     reviewer: Member | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "resource": ("Resource", _build_resource),
+        "version": ("Version", _build_version),
+        "reviewer": ("Reviewer", _build_reviewer),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.member import Member  # noqa: PLC0415
@@ -211,91 +306,66 @@ class Review:
 
         response = d.get("response", UNSET)
 
-        _resource_raw = d.get("Resource", UNSET)
-        if _resource_raw is None or _resource_raw is UNSET:
-            resource = _resource_raw
-        else:
+        resource = _build_resource(d)
 
-            def _parse_resource(data: object) -> None | Resource | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    resource_type_0 = Resource.from_dict(data)
+        version = _build_version(d)
 
-                    return resource_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(None | Resource | Unset, data)
+        reviewer = _build_reviewer(d)
 
-            resource = _parse_resource(_resource_raw)
-
-        _version_raw = d.get("Version", UNSET)
-        if _version_raw is None or _version_raw is UNSET:
-            version = _version_raw
-        else:
-
-            def _parse_version(data: object) -> None | Unset | Version:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    version_type_0 = Version.from_dict(data)
-
-                    return version_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(None | Unset | Version, data)
-
-            version = _parse_version(_version_raw)
-
-        _reviewer_raw = d.get("Reviewer", UNSET)
-        if _reviewer_raw is None or _reviewer_raw is UNSET:
-            reviewer = _reviewer_raw
-        else:
-
-            def _parse_reviewer(data: object) -> Member | None | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    reviewer_type_0 = Member.from_dict(data)
-
-                    return reviewer_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(Member | None | Unset, data)
-
-            reviewer = _parse_reviewer(_reviewer_raw)
-
-        review = cls(
-            review_id=review_id,
-            resource_id=resource_id,
-            reviewer_id=reviewer_id,
-            version_id=version_id,
-            stars=stars,
-            message=message,
-            created_at=created_at,
-            response=response,
-            resource=resource,
-            version=version,
-            reviewer=reviewer,
+        _model_ = object.__new__(cls)
+        _model_.review_id = review_id
+        _model_.resource_id = resource_id
+        _model_.reviewer_id = reviewer_id
+        _model_.version_id = version_id
+        _model_.stars = stars
+        _model_.message = message
+        _model_.created_at = created_at
+        _model_.response = response
+        _model_.resource = resource
+        _model_.version = version
+        _model_.reviewer = reviewer
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        review_id = d.get("review_id", UNSET)
 
-        review.additional_properties = d
-        return review
+        resource_id = d.get("resource_id", UNSET)
+
+        reviewer_id = d.get("reviewer_id", UNSET)
+
+        version_id = d.get("version_id", UNSET)
+
+        stars = d.get("stars", UNSET)
+
+        message = d.get("message", UNSET)
+
+        created_at = d.get("created_at", UNSET)
+
+        response = d.get("response", UNSET)
+
+        _model_ = object.__new__(cls)
+        _model_.review_id = review_id
+        _model_.resource_id = resource_id
+        _model_.reviewer_id = reviewer_id
+        _model_.version_id = version_id
+        _model_.stars = stars
+        _model_.message = message
+        _model_.created_at = created_at
+        _model_.response = response
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

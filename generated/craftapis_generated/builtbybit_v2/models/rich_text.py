@@ -64,16 +64,15 @@ class RichText:
 
         bbcode = d.get("bbcode", UNSET)
 
-        rich_text = cls(
-            html=html,
-            bbcode=bbcode,
+        _model_ = object.__new__(cls)
+        _model_.html = html
+        _model_.bbcode = bbcode
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        rich_text.additional_properties = d
-        return rich_text
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -90,18 +90,17 @@ class SaleEvent:
 
         ended_at = d.get("ended_at", UNSET)
 
-        sale_event = cls(
-            event_id=event_id,
-            title=title,
-            started_at=started_at,
-            ended_at=ended_at,
+        _model_ = object.__new__(cls)
+        _model_.event_id = event_id
+        _model_.title = title
+        _model_.started_at = started_at
+        _model_.ended_at = ended_at
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        sale_event.additional_properties = d
-        return sale_event
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset, build_all
 
 if TYPE_CHECKING:
     from ..models.addon import Addon
@@ -48,8 +48,98 @@ _FIELDS = frozenset(
 )
 
 
+def _build_sale_event(d: Mapping[str, Any]) -> None | SaleEvent | Unset:
+    """SaleEventEntry.sale_event from the body SaleEventEntry.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _sale_event_raw = d.get("SaleEvent", UNSET)
+    if _sale_event_raw is None or _sale_event_raw is UNSET:
+        sale_event = _sale_event_raw
+    else:
+
+        def _parse_sale_event(data: object) -> None | SaleEvent | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                sale_event_type_0 = SaleEvent.from_dict(data)
+
+                build_all(sale_event_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return sale_event_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | SaleEvent | Unset, data)
+
+        sale_event = _parse_sale_event(_sale_event_raw)
+
+    return sale_event
+
+
+def _build_resource(d: Mapping[str, Any]) -> None | Resource | Unset:
+    """SaleEventEntry.resource from the body SaleEventEntry.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _resource_raw = d.get("Resource", UNSET)
+    if _resource_raw is None or _resource_raw is UNSET:
+        resource = _resource_raw
+    else:
+
+        def _parse_resource(data: object) -> None | Resource | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                resource_type_0 = Resource.from_dict(data)
+
+                build_all(resource_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return resource_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | Resource | Unset, data)
+
+        resource = _parse_resource(_resource_raw)
+
+    return resource
+
+
+def _build_addon(d: Mapping[str, Any]) -> Addon | None | Unset:
+    """SaleEventEntry.addon from the body SaleEventEntry.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _addon_raw = d.get("Addon", UNSET)
+    if _addon_raw is None or _addon_raw is UNSET:
+        addon = _addon_raw
+    else:
+
+        def _parse_addon(data: object) -> Addon | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                addon_type_0 = Addon.from_dict(data)
+
+                build_all(addon_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return addon_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(Addon | None | Unset, data)
+
+        addon = _parse_addon(_addon_raw)
+
+    return addon
+
+
 @_attrs_define
-class SaleEventEntry:
+class SaleEventEntry(LazyModel):
     """
     Attributes:
         entry_id (int | None | Unset):
@@ -71,6 +161,11 @@ class SaleEventEntry:
     resource: None | Resource | Unset = UNSET
     addon: Addon | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "sale_event": ("SaleEvent", _build_sale_event),
+        "resource": ("Resource", _build_resource),
+        "addon": ("Addon", _build_addon),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.addon import Addon  # noqa: PLC0415
@@ -168,88 +263,54 @@ class SaleEventEntry:
 
         discount = d.get("discount", UNSET)
 
-        _sale_event_raw = d.get("SaleEvent", UNSET)
-        if _sale_event_raw is None or _sale_event_raw is UNSET:
-            sale_event = _sale_event_raw
-        else:
+        sale_event = _build_sale_event(d)
 
-            def _parse_sale_event(data: object) -> None | SaleEvent | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    sale_event_type_0 = SaleEvent.from_dict(data)
+        resource = _build_resource(d)
 
-                    return sale_event_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(None | SaleEvent | Unset, data)
+        addon = _build_addon(d)
 
-            sale_event = _parse_sale_event(_sale_event_raw)
-
-        _resource_raw = d.get("Resource", UNSET)
-        if _resource_raw is None or _resource_raw is UNSET:
-            resource = _resource_raw
-        else:
-
-            def _parse_resource(data: object) -> None | Resource | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    resource_type_0 = Resource.from_dict(data)
-
-                    return resource_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(None | Resource | Unset, data)
-
-            resource = _parse_resource(_resource_raw)
-
-        _addon_raw = d.get("Addon", UNSET)
-        if _addon_raw is None or _addon_raw is UNSET:
-            addon = _addon_raw
-        else:
-
-            def _parse_addon(data: object) -> Addon | None | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    addon_type_0 = Addon.from_dict(data)
-
-                    return addon_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(Addon | None | Unset, data)
-
-            addon = _parse_addon(_addon_raw)
-
-        sale_event_entry = cls(
-            entry_id=entry_id,
-            event_id=event_id,
-            content_type=content_type,
-            content_id=content_id,
-            discount=discount,
-            sale_event=sale_event,
-            resource=resource,
-            addon=addon,
+        _model_ = object.__new__(cls)
+        _model_.entry_id = entry_id
+        _model_.event_id = event_id
+        _model_.content_type = content_type
+        _model_.content_id = content_id
+        _model_.discount = discount
+        _model_.sale_event = sale_event
+        _model_.resource = resource
+        _model_.addon = addon
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        entry_id = d.get("entry_id", UNSET)
 
-        sale_event_entry.additional_properties = d
-        return sale_event_entry
+        event_id = d.get("event_id", UNSET)
+
+        content_type = d.get("content_type", UNSET)
+
+        content_id = d.get("content_id", UNSET)
+
+        discount = d.get("discount", UNSET)
+
+        _model_ = object.__new__(cls)
+        _model_.entry_id = entry_id
+        _model_.event_id = event_id
+        _model_.content_type = content_type
+        _model_.content_id = content_id
+        _model_.discount = discount
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

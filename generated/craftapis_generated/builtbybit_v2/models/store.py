@@ -116,20 +116,19 @@ class Store:
 
         created_at = d.get("created_at", UNSET)
 
-        store = cls(
-            store_id=store_id,
-            user_id=user_id,
-            name=name,
-            summary=summary,
-            is_default=is_default,
-            created_at=created_at,
+        _model_ = object.__new__(cls)
+        _model_.store_id = store_id
+        _model_.user_id = user_id
+        _model_.name = name
+        _model_.summary = summary
+        _model_.is_default = is_default
+        _model_.created_at = created_at
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        store.additional_properties = d
-        return store
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

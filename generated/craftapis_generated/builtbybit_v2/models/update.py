@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset, build_all
 
 if TYPE_CHECKING:
     from ..models.resource import Resource
@@ -44,8 +44,68 @@ _FIELDS = frozenset(
 )
 
 
+def _build_description(d: Mapping[str, Any]) -> None | RichText | Unset:
+    """Update.description from the body Update.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _description_raw = d.get("Description", UNSET)
+    if _description_raw is None or _description_raw is UNSET:
+        description = _description_raw
+    else:
+
+        def _parse_description(data: object) -> None | RichText | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                description_type_0 = RichText.from_dict(data)
+
+                build_all(description_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return description_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | RichText | Unset, data)
+
+        description = _parse_description(_description_raw)
+
+    return description
+
+
+def _build_resource(d: Mapping[str, Any]) -> None | Resource | Unset:
+    """Update.resource from the body Update.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _resource_raw = d.get("Resource", UNSET)
+    if _resource_raw is None or _resource_raw is UNSET:
+        resource = _resource_raw
+    else:
+
+        def _parse_resource(data: object) -> None | Resource | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                resource_type_0 = Resource.from_dict(data)
+
+                build_all(resource_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return resource_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | Resource | Unset, data)
+
+        resource = _parse_resource(_resource_raw)
+
+    return resource
+
+
 @_attrs_define
-class Update:
+class Update(LazyModel):
     """Supported 'with' hints:
     - 'Resource': the resource this update relates to
     - 'Description': the rendered description of the update
@@ -66,6 +126,10 @@ class Update:
     description: None | RichText | Unset = UNSET
     resource: None | Resource | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "description": ("Description", _build_description),
+        "resource": ("Resource", _build_resource),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.resource import Resource  # noqa: PLC0415
@@ -142,64 +206,47 @@ class Update:
 
         title = d.get("title", UNSET)
 
-        _description_raw = d.get("Description", UNSET)
-        if _description_raw is None or _description_raw is UNSET:
-            description = _description_raw
-        else:
+        description = _build_description(d)
 
-            def _parse_description(data: object) -> None | RichText | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    description_type_0 = RichText.from_dict(data)
+        resource = _build_resource(d)
 
-                    return description_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(None | RichText | Unset, data)
-
-            description = _parse_description(_description_raw)
-
-        _resource_raw = d.get("Resource", UNSET)
-        if _resource_raw is None or _resource_raw is UNSET:
-            resource = _resource_raw
-        else:
-
-            def _parse_resource(data: object) -> None | Resource | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    resource_type_0 = Resource.from_dict(data)
-
-                    return resource_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(None | Resource | Unset, data)
-
-            resource = _parse_resource(_resource_raw)
-
-        update = cls(
-            update_id=update_id,
-            resource_id=resource_id,
-            created_at=created_at,
-            title=title,
-            description=description,
-            resource=resource,
+        _model_ = object.__new__(cls)
+        _model_.update_id = update_id
+        _model_.resource_id = resource_id
+        _model_.created_at = created_at
+        _model_.title = title
+        _model_.description = description
+        _model_.resource = resource
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        update_id = d.get("update_id", UNSET)
 
-        update.additional_properties = d
-        return update
+        resource_id = d.get("resource_id", UNSET)
+
+        created_at = d.get("created_at", UNSET)
+
+        title = d.get("title", UNSET)
+
+        _model_ = object.__new__(cls)
+        _model_.update_id = update_id
+        _model_.resource_id = resource_id
+        _model_.created_at = created_at
+        _model_.title = title
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

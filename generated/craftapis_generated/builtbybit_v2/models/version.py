@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset, build_all
 
 if TYPE_CHECKING:
     from ..models.resource import Resource
@@ -44,8 +44,38 @@ _FIELDS = frozenset(
 )
 
 
+def _build_resource(d: Mapping[str, Any]) -> None | Resource | Unset:
+    """Version.resource from the body Version.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _resource_raw = d.get("Resource", UNSET)
+    if _resource_raw is None or _resource_raw is UNSET:
+        resource = _resource_raw
+    else:
+
+        def _parse_resource(data: object) -> None | Resource | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                resource_type_0 = Resource.from_dict(data)
+
+                build_all(resource_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return resource_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | Resource | Unset, data)
+
+        resource = _parse_resource(_resource_raw)
+
+    return resource
+
+
 @_attrs_define
-class Version:
+class Version(LazyModel):
     """Supported 'with' hints:
     - 'Resource': the resource this version relates to
 
@@ -69,6 +99,9 @@ class Version:
     review_average: float | None | Unset = UNSET
     resource: None | Resource | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "resource": ("Resource", _build_resource),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.resource import Resource  # noqa: PLC0415
@@ -164,44 +197,56 @@ class Version:
 
         review_average = d.get("review_average", UNSET)
 
-        _resource_raw = d.get("Resource", UNSET)
-        if _resource_raw is None or _resource_raw is UNSET:
-            resource = _resource_raw
-        else:
+        resource = _build_resource(d)
 
-            def _parse_resource(data: object) -> None | Resource | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    resource_type_0 = Resource.from_dict(data)
-
-                    return resource_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(None | Resource | Unset, data)
-
-            resource = _parse_resource(_resource_raw)
-
-        version = cls(
-            version_id=version_id,
-            version_string=version_string,
-            resource_id=resource_id,
-            created_at=created_at,
-            download_count=download_count,
-            review_count=review_count,
-            review_average=review_average,
-            resource=resource,
+        _model_ = object.__new__(cls)
+        _model_.version_id = version_id
+        _model_.version_string = version_string
+        _model_.resource_id = resource_id
+        _model_.created_at = created_at
+        _model_.download_count = download_count
+        _model_.review_count = review_count
+        _model_.review_average = review_average
+        _model_.resource = resource
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        version_id = d.get("version_id", UNSET)
 
-        version.additional_properties = d
-        return version
+        version_string = d.get("version_string", UNSET)
+
+        resource_id = d.get("resource_id", UNSET)
+
+        created_at = d.get("created_at", UNSET)
+
+        download_count = d.get("download_count", UNSET)
+
+        review_count = d.get("review_count", UNSET)
+
+        review_average = d.get("review_average", UNSET)
+
+        _model_ = object.__new__(cls)
+        _model_.version_id = version_id
+        _model_.version_string = version_string
+        _model_.resource_id = resource_id
+        _model_.created_at = created_at
+        _model_.download_count = download_count
+        _model_.review_count = review_count
+        _model_.review_average = review_average
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

@@ -12,7 +12,12 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from .. import types
-from ..types import UNSET, File, Unset
+from ..types import (
+    UNSET,
+    File,
+    LazyModel,
+    Unset,
+)
 
 if TYPE_CHECKING:
     from ..models.add_files_to_version_body_data import AddFilesToVersionBodyData
@@ -40,8 +45,22 @@ _FIELDS = frozenset(
 )
 
 
+def _build_data(d: Mapping[str, Any]) -> AddFilesToVersionBodyData | Unset:
+    """AddFilesToVersionBody.data from the body AddFilesToVersionBody.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _data = d.get("data", UNSET)
+    data: AddFilesToVersionBodyData | Unset
+    if _data is UNSET:
+        data = UNSET
+    else:
+        data = AddFilesToVersionBodyData.from_dict(_data)
+
+    return data
+
+
 @_attrs_define
-class AddFilesToVersionBody:
+class AddFilesToVersionBody(LazyModel):
     """A multipart body: an optional JSON part `data` plus one part per file to add, under any name.
 
     Attributes:
@@ -50,6 +69,9 @@ class AddFilesToVersionBody:
 
     data: AddFilesToVersionBodyData | Unset = UNSET
     additional_properties: dict[str, File] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "data": ("data", _build_data),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] | Unset = UNSET
@@ -82,28 +104,39 @@ class AddFilesToVersionBody:
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
-        _data = d.get("data", UNSET)
-        data: AddFilesToVersionBodyData | Unset
-        if _data is UNSET:
-            data = UNSET
-        else:
-            data = AddFilesToVersionBodyData.from_dict(_data)
+        data = _build_data(d)
 
-        add_files_to_version_body = cls(
-            data=data,
-        )
-
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
+        _model_ = object.__new__(cls)
+        _model_.data = data
+        d = {key: value for key, value in src_dict.items() if key not in _FIELDS}
         additional_properties = {}
         for prop_name, prop_dict in d.items():
             additional_property = File(payload=BytesIO(prop_dict))
 
             additional_properties[prop_name] = additional_property
 
-        add_files_to_version_body.additional_properties = additional_properties
-        return add_files_to_version_body
+        _model_.additional_properties = additional_properties
+        return _model_
+
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+
+        _model_ = object.__new__(cls)
+        _model_._craftapis_raw = d
+        d = {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        additional_properties = {}
+        for prop_name, prop_dict in d.items():
+            additional_property = File(payload=BytesIO(prop_dict))
+
+            additional_properties[prop_name] = additional_property
+
+        _model_.additional_properties = additional_properties
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

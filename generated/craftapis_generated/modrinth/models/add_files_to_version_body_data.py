@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset
 
 if TYPE_CHECKING:
     from ..models.add_files_to_version_body_data_file_types import (
@@ -41,8 +41,22 @@ _FIELDS = frozenset(
 )
 
 
+def _build_file_types(d: Mapping[str, Any]) -> AddFilesToVersionBodyDataFileTypes | Unset:
+    """AddFilesToVersionBodyData.file_types from the body AddFilesToVersionBodyData.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _file_types = d.get("file_types", UNSET)
+    file_types: AddFilesToVersionBodyDataFileTypes | Unset
+    if _file_types is UNSET:
+        file_types = UNSET
+    else:
+        file_types = AddFilesToVersionBodyDataFileTypes.from_dict(_file_types)
+
+    return file_types
+
+
 @_attrs_define
-class AddFilesToVersionBodyData:
+class AddFilesToVersionBodyData(LazyModel):
     """Optional metadata for the added files.
 
     Attributes:
@@ -52,6 +66,9 @@ class AddFilesToVersionBodyData:
 
     file_types: AddFilesToVersionBodyDataFileTypes | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "file_types": ("file_types", _build_file_types),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         file_types: dict[str, Any] | Unset = UNSET
@@ -71,22 +88,29 @@ class AddFilesToVersionBodyData:
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
-        _file_types = d.get("file_types", UNSET)
-        file_types: AddFilesToVersionBodyDataFileTypes | Unset
-        if _file_types is UNSET:
-            file_types = UNSET
-        else:
-            file_types = AddFilesToVersionBodyDataFileTypes.from_dict(_file_types)
+        file_types = _build_file_types(d)
 
-        add_files_to_version_body_data = cls(
-            file_types=file_types,
+        _model_ = object.__new__(cls)
+        _model_.file_types = file_types
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
 
-        add_files_to_version_body_data.additional_properties = d
-        return add_files_to_version_body_data
+        _model_ = object.__new__(cls)
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

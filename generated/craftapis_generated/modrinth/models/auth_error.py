@@ -55,16 +55,15 @@ class AuthError:
 
         description = d["description"]
 
-        auth_error = cls(
-            error=error,
-            description=description,
+        _model_ = object.__new__(cls)
+        _model_.error = error
+        _model_.description = description
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        auth_error.additional_properties = d
-        return auth_error
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -71,18 +71,17 @@ class CategoryTag:
 
         header = d["header"]
 
-        category_tag = cls(
-            icon=icon,
-            name=name,
-            project_type=project_type,
-            header=header,
+        _model_ = object.__new__(cls)
+        _model_.icon = icon
+        _model_.name = name
+        _model_.project_type = project_type
+        _model_.header = header
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        category_tag.additional_properties = d
-        return category_tag
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -14,7 +14,7 @@ from ..models.non_search_project_client_side import NonSearchProjectClientSide
 from ..models.non_search_project_server_side import NonSearchProjectServerSide
 from ..models.non_search_project_status import NonSearchProjectStatus
 from ..models.project_requested_status import ProjectRequestedStatus
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset
 
 if TYPE_CHECKING:
     from ..models.creatable_project_gallery_item import CreatableProjectGalleryItem
@@ -66,8 +66,44 @@ _FIELDS = frozenset(
 )
 
 
+def _build_donation_urls(d: Mapping[str, Any]) -> list[ProjectDonationURL] | Unset:
+    """CreatableProject.donation_urls from the body CreatableProject.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _donation_urls = d.get("donation_urls", UNSET)
+    donation_urls: list[ProjectDonationURL] | Unset = UNSET
+    if _donation_urls is not UNSET:
+        donation_urls = [ProjectDonationURL.from_dict(item) for item in _donation_urls]
+
+    return donation_urls
+
+
+def _build_initial_versions(d: Mapping[str, Any]) -> list[EditableVersion] | Unset:
+    """CreatableProject.initial_versions from the body CreatableProject.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _initial_versions = d.get("initial_versions", UNSET)
+    initial_versions: list[EditableVersion] | Unset = UNSET
+    if _initial_versions is not UNSET:
+        initial_versions = [EditableVersion.from_dict(item) for item in _initial_versions]
+
+    return initial_versions
+
+
+def _build_gallery_items(d: Mapping[str, Any]) -> list[CreatableProjectGalleryItem] | Unset:
+    """CreatableProject.gallery_items from the body CreatableProject.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _gallery_items = d.get("gallery_items", UNSET)
+    gallery_items: list[CreatableProjectGalleryItem] | Unset = UNSET
+    if _gallery_items is not UNSET:
+        gallery_items = [CreatableProjectGalleryItem.from_dict(item) for item in _gallery_items]
+
+    return gallery_items
+
+
 @_attrs_define
-class CreatableProject:
+class CreatableProject(LazyModel):
     """
     Attributes:
         slug (str): The slug of a project, used for vanity URLs. Regex: ```^[\\w!@$()`.+,"\\-']{3,64}$``` Example:
@@ -127,6 +163,11 @@ class CreatableProject:
     is_draft: bool | Unset = UNSET
     gallery_items: list[CreatableProjectGalleryItem] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "donation_urls": ("donation_urls", _build_donation_urls),
+        "initial_versions": ("initial_versions", _build_initial_versions),
+        "gallery_items": ("gallery_items", _build_gallery_items),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         slug = self.slug
@@ -304,10 +345,7 @@ class CreatableProject:
 
         discord_url = d.get("discord_url", UNSET)
 
-        _donation_urls = d.get("donation_urls", UNSET)
-        donation_urls: list[ProjectDonationURL] | Unset = UNSET
-        if _donation_urls is not UNSET:
-            donation_urls = [ProjectDonationURL.from_dict(item) for item in _donation_urls]
+        donation_urls = _build_donation_urls(d)
 
         _requested_status_raw = d.get("requested_status", UNSET)
         if _requested_status_raw is None or _requested_status_raw is UNSET:
@@ -335,47 +373,139 @@ class CreatableProject:
 
         license_url = d.get("license_url", UNSET)
 
-        _initial_versions = d.get("initial_versions", UNSET)
-        initial_versions: list[EditableVersion] | Unset = UNSET
-        if _initial_versions is not UNSET:
-            initial_versions = [EditableVersion.from_dict(item) for item in _initial_versions]
+        initial_versions = _build_initial_versions(d)
 
         is_draft = d.get("is_draft", UNSET)
 
-        _gallery_items = d.get("gallery_items", UNSET)
-        gallery_items: list[CreatableProjectGalleryItem] | Unset = UNSET
-        if _gallery_items is not UNSET:
-            gallery_items = [CreatableProjectGalleryItem.from_dict(item) for item in _gallery_items]
+        gallery_items = _build_gallery_items(d)
 
-        creatable_project = cls(
-            slug=slug,
-            title=title,
-            description=description,
-            body=body,
-            categories=categories,
-            client_side=client_side,
-            server_side=server_side,
-            license_id=license_id,
-            project_type=project_type,
-            additional_categories=additional_categories,
-            status=status,
-            issues_url=issues_url,
-            source_url=source_url,
-            wiki_url=wiki_url,
-            discord_url=discord_url,
-            donation_urls=donation_urls,
-            requested_status=requested_status,
-            license_url=license_url,
-            initial_versions=initial_versions,
-            is_draft=is_draft,
-            gallery_items=gallery_items,
+        _model_ = object.__new__(cls)
+        _model_.slug = slug
+        _model_.title = title
+        _model_.description = description
+        _model_.body = body
+        _model_.categories = categories
+        _model_.client_side = client_side
+        _model_.server_side = server_side
+        _model_.license_id = license_id
+        _model_.project_type = project_type
+        _model_.additional_categories = additional_categories
+        _model_.status = status
+        _model_.issues_url = issues_url
+        _model_.source_url = source_url
+        _model_.wiki_url = wiki_url
+        _model_.discord_url = discord_url
+        _model_.donation_urls = donation_urls
+        _model_.requested_status = requested_status
+        _model_.license_url = license_url
+        _model_.initial_versions = initial_versions
+        _model_.is_draft = is_draft
+        _model_.gallery_items = gallery_items
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
+
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        slug = d["slug"]
+
+        title = d["title"]
+
+        description = d["description"]
+
+        body = d["body"]
+
+        categories = d["categories"]
+
+        client_side = NonSearchProjectClientSide._value2member_map_.get(d["client_side"]) or NonSearchProjectClientSide(
+            d["client_side"]
         )
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+        server_side = NonSearchProjectServerSide._value2member_map_.get(d["server_side"]) or NonSearchProjectServerSide(
+            d["server_side"]
+        )
 
-        creatable_project.additional_properties = d
-        return creatable_project
+        license_id = d["license_id"]
+
+        project_type = CreatableProjectProjectType._value2member_map_.get(
+            d["project_type"]
+        ) or CreatableProjectProjectType(d["project_type"])
+
+        additional_categories = d.get("additional_categories", UNSET)
+
+        _status = d.get("status", UNSET)
+        status: NonSearchProjectStatus | Unset
+        if _status is UNSET:
+            status = UNSET
+        else:
+            status = NonSearchProjectStatus._value2member_map_.get(_status) or NonSearchProjectStatus(_status)
+
+        issues_url = d.get("issues_url", UNSET)
+
+        source_url = d.get("source_url", UNSET)
+
+        wiki_url = d.get("wiki_url", UNSET)
+
+        discord_url = d.get("discord_url", UNSET)
+
+        _requested_status_raw = d.get("requested_status", UNSET)
+        if _requested_status_raw is None or _requested_status_raw is UNSET:
+            requested_status = _requested_status_raw
+        else:
+
+            def _parse_requested_status(data: object) -> None | ProjectRequestedStatus | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, str):
+                        raise TypeError()
+                    requested_status_type_1 = ProjectRequestedStatus._value2member_map_.get(
+                        data
+                    ) or ProjectRequestedStatus(data)
+
+                    return requested_status_type_1
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | ProjectRequestedStatus | Unset, data)
+
+            requested_status = _parse_requested_status(_requested_status_raw)
+
+        license_url = d.get("license_url", UNSET)
+
+        is_draft = d.get("is_draft", UNSET)
+
+        _model_ = object.__new__(cls)
+        _model_.slug = slug
+        _model_.title = title
+        _model_.description = description
+        _model_.body = body
+        _model_.categories = categories
+        _model_.client_side = client_side
+        _model_.server_side = server_side
+        _model_.license_id = license_id
+        _model_.project_type = project_type
+        _model_.additional_categories = additional_categories
+        _model_.status = status
+        _model_.issues_url = issues_url
+        _model_.source_url = source_url
+        _model_.wiki_url = wiki_url
+        _model_.discord_url = discord_url
+        _model_.requested_status = requested_status
+        _model_.license_url = license_url
+        _model_.is_draft = is_draft
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

@@ -93,19 +93,18 @@ class CreatableProjectGalleryItem:
 
         ordering = d.get("ordering", UNSET)
 
-        creatable_project_gallery_item = cls(
-            item=item,
-            featured=featured,
-            title=title,
-            description=description,
-            ordering=ordering,
+        _model_ = object.__new__(cls)
+        _model_.item = item
+        _model_.featured = featured
+        _model_.title = title
+        _model_.description = description
+        _model_.ordering = ordering
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        creatable_project_gallery_item.additional_properties = d
-        return creatable_project_gallery_item
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -75,18 +75,17 @@ class CreatableReport:
 
         body = d["body"]
 
-        creatable_report = cls(
-            report_type=report_type,
-            item_id=item_id,
-            item_type=item_type,
-            body=body,
+        _model_ = object.__new__(cls)
+        _model_.report_type = report_type
+        _model_.item_id = item_id
+        _model_.item_type = item_type
+        _model_.body = body
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        creatable_report.additional_properties = d
-        return creatable_report
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -13,7 +13,7 @@ from ..models.base_version_status import BaseVersionStatus
 from ..models.base_version_version_type import BaseVersionVersionType
 from ..models.environment_input_enum import EnvironmentInputEnum
 from ..models.version_requested_status import VersionRequestedStatus
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset
 
 if TYPE_CHECKING:
     from ..models.creatable_version_file_types import CreatableVersionFileTypes
@@ -57,8 +57,31 @@ _FIELDS = frozenset(
 )
 
 
+def _build_dependencies(d: Mapping[str, Any]) -> list[VersionDependency]:
+    """CreatableVersion.dependencies from the body CreatableVersion.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    dependencies = [VersionDependency.from_dict(item) for item in d["dependencies"]]
+
+    return dependencies
+
+
+def _build_file_types(d: Mapping[str, Any]) -> CreatableVersionFileTypes | Unset:
+    """CreatableVersion.file_types from the body CreatableVersion.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _file_types = d.get("file_types", UNSET)
+    file_types: CreatableVersionFileTypes | Unset
+    if _file_types is UNSET:
+        file_types = UNSET
+    else:
+        file_types = CreatableVersionFileTypes.from_dict(_file_types)
+
+    return file_types
+
+
 @_attrs_define
-class CreatableVersion:
+class CreatableVersion(LazyModel):
     """
     Attributes:
         name (str): The name of this version Example: Version 1.0.0.
@@ -99,6 +122,10 @@ class CreatableVersion:
     environment: EnvironmentInputEnum | Unset = UNSET
     file_types: CreatableVersionFileTypes | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "dependencies": ("dependencies", _build_dependencies),
+        "file_types": ("file_types", _build_file_types),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         name = self.name
@@ -189,7 +216,7 @@ class CreatableVersion:
 
         version_number = d["version_number"]
 
-        dependencies = [VersionDependency.from_dict(item) for item in d["dependencies"]]
+        dependencies = _build_dependencies(d)
 
         game_versions = d["game_versions"]
 
@@ -249,36 +276,120 @@ class CreatableVersion:
                 _environment
             )
 
-        _file_types = d.get("file_types", UNSET)
-        file_types: CreatableVersionFileTypes | Unset
-        if _file_types is UNSET:
-            file_types = UNSET
-        else:
-            file_types = CreatableVersionFileTypes.from_dict(_file_types)
+        file_types = _build_file_types(d)
 
-        creatable_version = cls(
-            name=name,
-            version_number=version_number,
-            dependencies=dependencies,
-            game_versions=game_versions,
-            version_type=version_type,
-            loaders=loaders,
-            featured=featured,
-            project_id=project_id,
-            file_parts=file_parts,
-            changelog=changelog,
-            status=status,
-            requested_status=requested_status,
-            primary_file=primary_file,
-            environment=environment,
-            file_types=file_types,
+        _model_ = object.__new__(cls)
+        _model_.name = name
+        _model_.version_number = version_number
+        _model_.dependencies = dependencies
+        _model_.game_versions = game_versions
+        _model_.version_type = version_type
+        _model_.loaders = loaders
+        _model_.featured = featured
+        _model_.project_id = project_id
+        _model_.file_parts = file_parts
+        _model_.changelog = changelog
+        _model_.status = status
+        _model_.requested_status = requested_status
+        _model_.primary_file = primary_file
+        _model_.environment = environment
+        _model_.file_types = file_types
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
+
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        name = d["name"]
+
+        version_number = d["version_number"]
+
+        if "dependencies" not in d:
+            raise KeyError("dependencies")
+
+        game_versions = d["game_versions"]
+
+        version_type = BaseVersionVersionType._value2member_map_.get(d["version_type"]) or BaseVersionVersionType(
+            d["version_type"]
         )
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+        loaders = d["loaders"]
 
-        creatable_version.additional_properties = d
-        return creatable_version
+        featured = d["featured"]
+
+        project_id = d["project_id"]
+
+        file_parts = d["file_parts"]
+
+        changelog = d.get("changelog", UNSET)
+
+        _status = d.get("status", UNSET)
+        status: BaseVersionStatus | Unset
+        if _status is UNSET:
+            status = UNSET
+        else:
+            status = BaseVersionStatus._value2member_map_.get(_status) or BaseVersionStatus(_status)
+
+        _requested_status_raw = d.get("requested_status", UNSET)
+        if _requested_status_raw is None or _requested_status_raw is UNSET:
+            requested_status = _requested_status_raw
+        else:
+
+            def _parse_requested_status(data: object) -> None | Unset | VersionRequestedStatus:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, str):
+                        raise TypeError()
+                    requested_status_type_1 = VersionRequestedStatus._value2member_map_.get(
+                        data
+                    ) or VersionRequestedStatus(data)
+
+                    return requested_status_type_1
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | Unset | VersionRequestedStatus, data)
+
+            requested_status = _parse_requested_status(_requested_status_raw)
+
+        primary_file = d.get("primary_file", UNSET)
+
+        _environment = d.get("environment", UNSET)
+        environment: EnvironmentInputEnum | Unset
+        if _environment is UNSET:
+            environment = UNSET
+        else:
+            environment = EnvironmentInputEnum._value2member_map_.get(_environment) or EnvironmentInputEnum(
+                _environment
+            )
+
+        _model_ = object.__new__(cls)
+        _model_.name = name
+        _model_.version_number = version_number
+        _model_.game_versions = game_versions
+        _model_.version_type = version_type
+        _model_.loaders = loaders
+        _model_.featured = featured
+        _model_.project_id = project_id
+        _model_.file_parts = file_parts
+        _model_.changelog = changelog
+        _model_.status = status
+        _model_.requested_status = requested_status
+        _model_.primary_file = primary_file
+        _model_.environment = environment
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

@@ -33,10 +33,8 @@ class CreatableVersionFileTypes:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        creatable_version_file_types = cls()
-
+        _model_ = object.__new__(cls)
         d = dict(src_dict)
-
         additional_properties = {}
         for prop_name, prop_dict in d.items():
             _additional_property_raw = prop_dict
@@ -61,8 +59,10 @@ class CreatableVersionFileTypes:
 
             additional_properties[prop_name] = additional_property
 
-        creatable_version_file_types.additional_properties = additional_properties
-        return creatable_version_file_types
+        _model_.additional_properties = additional_properties
+        return _model_
+
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

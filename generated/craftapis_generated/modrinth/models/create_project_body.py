@@ -12,7 +12,13 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from .. import types
-from ..types import UNSET, File, FileTypes, Unset
+from ..types import (
+    UNSET,
+    File,
+    FileTypes,
+    LazyModel,
+    Unset,
+)
 
 if TYPE_CHECKING:
     from ..models.creatable_project import CreatableProject
@@ -41,8 +47,17 @@ _FIELDS = frozenset(
 )
 
 
+def _build_data(d: Mapping[str, Any]) -> CreatableProject:
+    """CreateProjectBody.data from the body CreateProjectBody.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    data = CreatableProject.from_dict(d["data"])
+
+    return data
+
+
 @_attrs_define
-class CreateProjectBody:
+class CreateProjectBody(LazyModel):
     """
     Attributes:
         data (CreatableProject):
@@ -52,6 +67,9 @@ class CreateProjectBody:
     data: CreatableProject
     icon: File | Unset = UNSET
     additional_properties: dict[str, File] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "data": ("data", _build_data),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         data = self.data.to_dict()
@@ -92,7 +110,7 @@ class CreateProjectBody:
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
-        data = CreatableProject.from_dict(d["data"])
+        data = _build_data(d)
 
         _icon = d.get("icon", UNSET)
         icon: File | Unset
@@ -101,22 +119,48 @@ class CreateProjectBody:
         else:
             icon = File(payload=BytesIO(_icon))
 
-        create_project_body = cls(
-            data=data,
-            icon=icon,
-        )
-
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
+        _model_ = object.__new__(cls)
+        _model_.data = data
+        _model_.icon = icon
+        d = {key: value for key, value in src_dict.items() if key not in _FIELDS}
         additional_properties = {}
         for prop_name, prop_dict in d.items():
             additional_property = File(payload=BytesIO(prop_dict))
 
             additional_properties[prop_name] = additional_property
 
-        create_project_body.additional_properties = additional_properties
-        return create_project_body
+        _model_.additional_properties = additional_properties
+        return _model_
+
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        if "data" not in d:
+            raise KeyError("data")
+
+        _icon = d.get("icon", UNSET)
+        icon: File | Unset
+        if _icon is UNSET:
+            icon = UNSET
+        else:
+            icon = File(payload=BytesIO(_icon))
+
+        _model_ = object.__new__(cls)
+        _model_.icon = icon
+        _model_._craftapis_raw = d
+        d = {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        additional_properties = {}
+        for prop_name, prop_dict in d.items():
+            additional_property = File(payload=BytesIO(prop_dict))
+
+            additional_properties[prop_name] = additional_property
+
+        _model_.additional_properties = additional_properties
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

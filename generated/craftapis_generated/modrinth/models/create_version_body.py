@@ -12,7 +12,10 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from .. import types
-from ..types import File
+from ..types import (
+    File,
+    LazyModel,
+)
 
 if TYPE_CHECKING:
     from ..models.creatable_version import CreatableVersion
@@ -40,8 +43,17 @@ _FIELDS = frozenset(
 )
 
 
+def _build_data(d: Mapping[str, Any]) -> CreatableVersion:
+    """CreateVersionBody.data from the body CreateVersionBody.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    data = CreatableVersion.from_dict(d["data"])
+
+    return data
+
+
 @_attrs_define
-class CreateVersionBody:
+class CreateVersionBody(LazyModel):
     """A multipart body: the part `data` (JSON, the version metadata) plus one part per uploaded file, under any name
     listed in `data.file_parts` (and optionally `data.primary_file`).
 
@@ -51,6 +63,9 @@ class CreateVersionBody:
 
     data: CreatableVersion
     additional_properties: dict[str, File] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "data": ("data", _build_data),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         data = self.data.to_dict()
@@ -82,23 +97,41 @@ class CreateVersionBody:
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
-        data = CreatableVersion.from_dict(d["data"])
+        data = _build_data(d)
 
-        create_version_body = cls(
-            data=data,
-        )
-
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
+        _model_ = object.__new__(cls)
+        _model_.data = data
+        d = {key: value for key, value in src_dict.items() if key not in _FIELDS}
         additional_properties = {}
         for prop_name, prop_dict in d.items():
             additional_property = File(payload=BytesIO(prop_dict))
 
             additional_properties[prop_name] = additional_property
 
-        create_version_body.additional_properties = additional_properties
-        return create_version_body
+        _model_.additional_properties = additional_properties
+        return _model_
+
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        if "data" not in d:
+            raise KeyError("data")
+
+        _model_ = object.__new__(cls)
+        _model_._craftapis_raw = d
+        d = {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        additional_properties = {}
+        for prop_name, prop_dict in d.items():
+            additional_property = File(payload=BytesIO(prop_dict))
+
+            additional_properties[prop_name] = additional_property
+
+        _model_.additional_properties = additional_properties
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

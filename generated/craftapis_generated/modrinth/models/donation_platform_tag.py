@@ -55,16 +55,15 @@ class DonationPlatformTag:
 
         name = d["name"]
 
-        donation_platform_tag = cls(
-            short=short,
-            name=name,
+        _model_ = object.__new__(cls)
+        _model_.short = short
+        _model_.name = name
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        donation_platform_tag.additional_properties = d
-        return donation_platform_tag
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -87,17 +87,16 @@ class EditableFileType:
 
             file_type = _parse_file_type(_file_type_raw)
 
-        editable_file_type = cls(
-            algorithm=algorithm,
-            hash_=hash_,
-            file_type=file_type,
+        _model_ = object.__new__(cls)
+        _model_.algorithm = algorithm
+        _model_.hash_ = hash_
+        _model_.file_type = file_type
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        editable_file_type.additional_properties = d
-        return editable_file_type
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset, build_all
 
 if TYPE_CHECKING:
     from ..models.user_payout_data import UserPayoutData
@@ -41,8 +41,38 @@ _FIELDS = frozenset(
 )
 
 
+def _build_payout_data(d: Mapping[str, Any]) -> None | Unset | UserPayoutData:
+    """EditableUser.payout_data from the body EditableUser.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _payout_data_raw = d.get("payout_data", UNSET)
+    if _payout_data_raw is None or _payout_data_raw is UNSET:
+        payout_data = _payout_data_raw
+    else:
+
+        def _parse_payout_data(data: object) -> None | Unset | UserPayoutData:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                payout_data_type_1 = UserPayoutData.from_dict(data)
+
+                build_all(payout_data_type_1)  # craftapis: a nested misfit rejects this candidate now
+                return payout_data_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | Unset | UserPayoutData, data)
+
+        payout_data = _parse_payout_data(_payout_data_raw)
+
+    return payout_data
+
+
 @_attrs_define
-class EditableUser:
+class EditableUser(LazyModel):
     """
     Attributes:
         username (str): The user's username Example: my_user.
@@ -60,6 +90,9 @@ class EditableUser:
     bio: None | str | Unset = UNSET
     payout_data: None | Unset | UserPayoutData = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "payout_data": ("payout_data", _build_payout_data),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.user_payout_data import UserPayoutData  # noqa: PLC0415
@@ -123,41 +156,44 @@ class EditableUser:
 
         bio = d.get("bio", UNSET)
 
-        _payout_data_raw = d.get("payout_data", UNSET)
-        if _payout_data_raw is None or _payout_data_raw is UNSET:
-            payout_data = _payout_data_raw
-        else:
+        payout_data = _build_payout_data(d)
 
-            def _parse_payout_data(data: object) -> None | Unset | UserPayoutData:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    payout_data_type_1 = UserPayoutData.from_dict(data)
-
-                    return payout_data_type_1
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(None | Unset | UserPayoutData, data)
-
-            payout_data = _parse_payout_data(_payout_data_raw)
-
-        editable_user = cls(
-            username=username,
-            name=name,
-            email=email,
-            bio=bio,
-            payout_data=payout_data,
+        _model_ = object.__new__(cls)
+        _model_.username = username
+        _model_.name = name
+        _model_.email = email
+        _model_.bio = bio
+        _model_.payout_data = payout_data
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        username = d["username"]
 
-        editable_user.additional_properties = d
-        return editable_user
+        name = d.get("name", UNSET)
+
+        email = d.get("email", UNSET)
+
+        bio = d.get("bio", UNSET)
+
+        _model_ = object.__new__(cls)
+        _model_.username = username
+        _model_.name = name
+        _model_.email = email
+        _model_.bio = bio
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

@@ -12,7 +12,7 @@ from attrs import field as _attrs_field
 from ..models.base_version_status import BaseVersionStatus
 from ..models.base_version_version_type import BaseVersionVersionType
 from ..models.version_requested_status import VersionRequestedStatus
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset
 
 if TYPE_CHECKING:
     from ..models.editable_file_type import EditableFileType
@@ -53,8 +53,32 @@ _FIELDS = frozenset(
 )
 
 
+def _build_dependencies(d: Mapping[str, Any]) -> list[VersionDependency] | Unset:
+    """EditableVersion.dependencies from the body EditableVersion.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _dependencies = d.get("dependencies", UNSET)
+    dependencies: list[VersionDependency] | Unset = UNSET
+    if _dependencies is not UNSET:
+        dependencies = [VersionDependency.from_dict(item) for item in _dependencies]
+
+    return dependencies
+
+
+def _build_file_types(d: Mapping[str, Any]) -> list[EditableFileType] | Unset:
+    """EditableVersion.file_types from the body EditableVersion.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _file_types = d.get("file_types", UNSET)
+    file_types: list[EditableFileType] | Unset = UNSET
+    if _file_types is not UNSET:
+        file_types = [EditableFileType.from_dict(item) for item in _file_types]
+
+    return file_types
+
+
 @_attrs_define
-class EditableVersion:
+class EditableVersion(LazyModel):
     """
     Attributes:
         name (str | Unset): The name of this version Example: Version 1.0.0.
@@ -88,6 +112,10 @@ class EditableVersion:
     primary_file: list[str] | Unset = UNSET
     file_types: list[EditableFileType] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "dependencies": ("dependencies", _build_dependencies),
+        "file_types": ("file_types", _build_file_types),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         name = self.name
@@ -185,10 +213,7 @@ class EditableVersion:
 
         changelog = d.get("changelog", UNSET)
 
-        _dependencies = d.get("dependencies", UNSET)
-        dependencies: list[VersionDependency] | Unset = UNSET
-        if _dependencies is not UNSET:
-            dependencies = [VersionDependency.from_dict(item) for item in _dependencies]
+        dependencies = _build_dependencies(d)
 
         game_versions = d.get("game_versions", UNSET)
 
@@ -238,31 +263,103 @@ class EditableVersion:
 
         primary_file = d.get("primary_file", UNSET)
 
-        _file_types = d.get("file_types", UNSET)
-        file_types: list[EditableFileType] | Unset = UNSET
-        if _file_types is not UNSET:
-            file_types = [EditableFileType.from_dict(item) for item in _file_types]
+        file_types = _build_file_types(d)
 
-        editable_version = cls(
-            name=name,
-            version_number=version_number,
-            changelog=changelog,
-            dependencies=dependencies,
-            game_versions=game_versions,
-            version_type=version_type,
-            loaders=loaders,
-            featured=featured,
-            status=status,
-            requested_status=requested_status,
-            primary_file=primary_file,
-            file_types=file_types,
+        _model_ = object.__new__(cls)
+        _model_.name = name
+        _model_.version_number = version_number
+        _model_.changelog = changelog
+        _model_.dependencies = dependencies
+        _model_.game_versions = game_versions
+        _model_.version_type = version_type
+        _model_.loaders = loaders
+        _model_.featured = featured
+        _model_.status = status
+        _model_.requested_status = requested_status
+        _model_.primary_file = primary_file
+        _model_.file_types = file_types
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        name = d.get("name", UNSET)
 
-        editable_version.additional_properties = d
-        return editable_version
+        version_number = d.get("version_number", UNSET)
+
+        changelog = d.get("changelog", UNSET)
+
+        game_versions = d.get("game_versions", UNSET)
+
+        _version_type = d.get("version_type", UNSET)
+        version_type: BaseVersionVersionType | Unset
+        if _version_type is UNSET:
+            version_type = UNSET
+        else:
+            version_type = BaseVersionVersionType._value2member_map_.get(_version_type) or BaseVersionVersionType(
+                _version_type
+            )
+
+        loaders = d.get("loaders", UNSET)
+
+        featured = d.get("featured", UNSET)
+
+        _status = d.get("status", UNSET)
+        status: BaseVersionStatus | Unset
+        if _status is UNSET:
+            status = UNSET
+        else:
+            status = BaseVersionStatus._value2member_map_.get(_status) or BaseVersionStatus(_status)
+
+        _requested_status_raw = d.get("requested_status", UNSET)
+        if _requested_status_raw is None or _requested_status_raw is UNSET:
+            requested_status = _requested_status_raw
+        else:
+
+            def _parse_requested_status(data: object) -> None | Unset | VersionRequestedStatus:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, str):
+                        raise TypeError()
+                    requested_status_type_1 = VersionRequestedStatus._value2member_map_.get(
+                        data
+                    ) or VersionRequestedStatus(data)
+
+                    return requested_status_type_1
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | Unset | VersionRequestedStatus, data)
+
+            requested_status = _parse_requested_status(_requested_status_raw)
+
+        primary_file = d.get("primary_file", UNSET)
+
+        _model_ = object.__new__(cls)
+        _model_.name = name
+        _model_.version_number = version_number
+        _model_.changelog = changelog
+        _model_.game_versions = game_versions
+        _model_.version_type = version_type
+        _model_.loaders = loaders
+        _model_.featured = featured
+        _model_.status = status
+        _model_.requested_status = requested_status
+        _model_.primary_file = primary_file
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

@@ -27,12 +27,12 @@ class ForgeUpdateCheckerPromos:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        forge_update_checker_promos = cls()
-
+        _model_ = object.__new__(cls)
         d = dict(src_dict)
+        _model_.additional_properties = d
+        return _model_
 
-        forge_update_checker_promos.additional_properties = d
-        return forge_update_checker_promos
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset
 
 if TYPE_CHECKING:
     from ..models.forge_update_checker_promos import ForgeUpdateCheckerPromos
@@ -38,8 +38,22 @@ _FIELDS = frozenset(
 )
 
 
+def _build_promos(d: Mapping[str, Any]) -> ForgeUpdateCheckerPromos | Unset:
+    """ForgeUpdates.promos from the body ForgeUpdates.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _promos = d.get("promos", UNSET)
+    promos: ForgeUpdateCheckerPromos | Unset
+    if _promos is UNSET:
+        promos = UNSET
+    else:
+        promos = ForgeUpdateCheckerPromos.from_dict(_promos)
+
+    return promos
+
+
 @_attrs_define
-class ForgeUpdates:
+class ForgeUpdates(LazyModel):
     """Mod version information that can be consumed by Forge's update checker
 
     Attributes:
@@ -51,6 +65,9 @@ class ForgeUpdates:
     homepage: str | Unset = UNSET
     promos: ForgeUpdateCheckerPromos | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "promos": ("promos", _build_promos),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         homepage = self.homepage
@@ -76,23 +93,32 @@ class ForgeUpdates:
         d = src_dict
         homepage = d.get("homepage", UNSET)
 
-        _promos = d.get("promos", UNSET)
-        promos: ForgeUpdateCheckerPromos | Unset
-        if _promos is UNSET:
-            promos = UNSET
-        else:
-            promos = ForgeUpdateCheckerPromos.from_dict(_promos)
+        promos = _build_promos(d)
 
-        forge_updates = cls(
-            homepage=homepage,
-            promos=promos,
+        _model_ = object.__new__(cls)
+        _model_.homepage = homepage
+        _model_.promos = promos
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        homepage = d.get("homepage", UNSET)
 
-        forge_updates.additional_properties = d
-        return forge_updates
+        _model_ = object.__new__(cls)
+        _model_.homepage = homepage
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

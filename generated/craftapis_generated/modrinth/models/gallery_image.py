@@ -108,21 +108,20 @@ class GalleryImage:
 
         raw_url = d.get("raw_url", UNSET)
 
-        gallery_image = cls(
-            url=url,
-            featured=featured,
-            title=title,
-            description=description,
-            created=created,
-            ordering=ordering,
-            raw_url=raw_url,
+        _model_ = object.__new__(cls)
+        _model_.url = url
+        _model_.featured = featured
+        _model_.title = title
+        _model_.description = description
+        _model_.created = created
+        _model_.ordering = ordering
+        _model_.raw_url = raw_url
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        gallery_image.additional_properties = d
-        return gallery_image
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -77,18 +77,17 @@ class GameVersionTag:
 
         major = d["major"]
 
-        game_version_tag = cls(
-            version=version,
-            version_type=version_type,
-            date=date,
-            major=major,
+        _model_ = object.__new__(cls)
+        _model_.version = version
+        _model_.version_type = version_type
+        _model_.date = date
+        _model_.major = major
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        game_version_tag.additional_properties = d
-        return game_version_tag
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

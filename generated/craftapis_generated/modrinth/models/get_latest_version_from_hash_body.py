@@ -83,17 +83,16 @@ class GetLatestVersionFromHashBody:
 
                 version_types.append(version_types_item)
 
-        get_latest_version_from_hash_body = cls(
-            loaders=loaders,
-            game_versions=game_versions,
-            version_types=version_types,
+        _model_ = object.__new__(cls)
+        _model_.loaders = loaders
+        _model_.game_versions = game_versions
+        _model_.version_types = version_types
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        get_latest_version_from_hash_body.additional_properties = d
-        return get_latest_version_from_hash_body
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

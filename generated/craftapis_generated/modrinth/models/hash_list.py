@@ -60,16 +60,15 @@ class HashList:
 
         algorithm = HashListAlgorithm._value2member_map_.get(d["algorithm"]) or HashListAlgorithm(d["algorithm"])
 
-        hash_list = cls(
-            hashes=hashes,
-            algorithm=algorithm,
+        _model_ = object.__new__(cls)
+        _model_.hashes = hashes
+        _model_.algorithm = algorithm
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        hash_list.additional_properties = d
-        return hash_list
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -57,16 +57,15 @@ class License:
 
         body = d.get("body", UNSET)
 
-        license_ = cls(
-            title=title,
-            body=body,
+        _model_ = object.__new__(cls)
+        _model_.title = title
+        _model_.body = body
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        license_.additional_properties = d
-        return license_
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

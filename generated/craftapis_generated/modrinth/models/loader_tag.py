@@ -64,17 +64,16 @@ class LoaderTag:
 
         supported_project_types = d["supported_project_types"]
 
-        loader_tag = cls(
-            icon=icon,
-            name=name,
-            supported_project_types=supported_project_types,
+        _model_ = object.__new__(cls)
+        _model_.icon = icon
+        _model_.name = name
+        _model_.supported_project_types = supported_project_types
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        loader_tag.additional_properties = d
-        return loader_tag
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

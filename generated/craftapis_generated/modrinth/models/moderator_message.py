@@ -61,16 +61,15 @@ class ModeratorMessage:
 
         body = d.get("body", UNSET)
 
-        moderator_message = cls(
-            message=message,
-            body=body,
+        _model_ = object.__new__(cls)
+        _model_.message = message
+        _model_.body = body
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        moderator_message.additional_properties = d
-        return moderator_message
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

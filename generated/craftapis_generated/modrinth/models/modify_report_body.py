@@ -56,16 +56,15 @@ class ModifyReportBody:
 
         closed = d.get("closed", UNSET)
 
-        modify_report_body = cls(
-            body=body,
-            closed=closed,
+        _model_ = object.__new__(cls)
+        _model_.body = body
+        _model_.closed = closed
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        modify_report_body.additional_properties = d
-        return modify_report_body
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -88,18 +88,17 @@ class ModifyTeamMemberBody:
 
         ordering = d.get("ordering", UNSET)
 
-        modify_team_member_body = cls(
-            role=role,
-            permissions=permissions,
-            payouts_split=payouts_split,
-            ordering=ordering,
+        _model_ = object.__new__(cls)
+        _model_.role = role
+        _model_.permissions = permissions
+        _model_.payouts_split = payouts_split
+        _model_.ordering = ordering
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        modify_team_member_body.additional_properties = d
-        return modify_team_member_body
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

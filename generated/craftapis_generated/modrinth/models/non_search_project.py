@@ -13,7 +13,7 @@ from ..models.non_search_project_client_side import NonSearchProjectClientSide
 from ..models.non_search_project_server_side import NonSearchProjectServerSide
 from ..models.non_search_project_status import NonSearchProjectStatus
 from ..models.project_requested_status import ProjectRequestedStatus
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset
 
 if TYPE_CHECKING:
     from ..models.project_donation_url import ProjectDonationURL
@@ -55,8 +55,20 @@ _FIELDS = frozenset(
 )
 
 
+def _build_donation_urls(d: Mapping[str, Any]) -> list[ProjectDonationURL] | Unset:
+    """NonSearchProject.donation_urls from the body NonSearchProject.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _donation_urls = d.get("donation_urls", UNSET)
+    donation_urls: list[ProjectDonationURL] | Unset = UNSET
+    if _donation_urls is not UNSET:
+        donation_urls = [ProjectDonationURL.from_dict(item) for item in _donation_urls]
+
+    return donation_urls
+
+
 @_attrs_define
-class NonSearchProject:
+class NonSearchProject(LazyModel):
     """
     Attributes:
         slug (str | Unset): The slug of a project, used for vanity URLs. Regex: ```^[\\w!@$()`.+,"\\-']{3,64}$```
@@ -101,6 +113,9 @@ class NonSearchProject:
     server_side: NonSearchProjectServerSide | Unset = UNSET
     requested_status: None | ProjectRequestedStatus | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "donation_urls": ("donation_urls", _build_donation_urls),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         slug = self.slug
@@ -238,10 +253,7 @@ class NonSearchProject:
 
         discord_url = d.get("discord_url", UNSET)
 
-        _donation_urls = d.get("donation_urls", UNSET)
-        donation_urls: list[ProjectDonationURL] | Unset = UNSET
-        if _donation_urls is not UNSET:
-            donation_urls = [ProjectDonationURL.from_dict(item) for item in _donation_urls]
+        donation_urls = _build_donation_urls(d)
 
         _client_side = d.get("client_side", UNSET)
         client_side: NonSearchProjectClientSide | Unset
@@ -285,29 +297,123 @@ class NonSearchProject:
 
             requested_status = _parse_requested_status(_requested_status_raw)
 
-        non_search_project = cls(
-            slug=slug,
-            title=title,
-            description=description,
-            body=body,
-            categories=categories,
-            additional_categories=additional_categories,
-            status=status,
-            issues_url=issues_url,
-            source_url=source_url,
-            wiki_url=wiki_url,
-            discord_url=discord_url,
-            donation_urls=donation_urls,
-            client_side=client_side,
-            server_side=server_side,
-            requested_status=requested_status,
+        _model_ = object.__new__(cls)
+        _model_.slug = slug
+        _model_.title = title
+        _model_.description = description
+        _model_.body = body
+        _model_.categories = categories
+        _model_.additional_categories = additional_categories
+        _model_.status = status
+        _model_.issues_url = issues_url
+        _model_.source_url = source_url
+        _model_.wiki_url = wiki_url
+        _model_.discord_url = discord_url
+        _model_.donation_urls = donation_urls
+        _model_.client_side = client_side
+        _model_.server_side = server_side
+        _model_.requested_status = requested_status
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        slug = d.get("slug", UNSET)
 
-        non_search_project.additional_properties = d
-        return non_search_project
+        title = d.get("title", UNSET)
+
+        description = d.get("description", UNSET)
+
+        body = d.get("body", UNSET)
+
+        categories = d.get("categories", UNSET)
+
+        additional_categories = d.get("additional_categories", UNSET)
+
+        _status = d.get("status", UNSET)
+        status: NonSearchProjectStatus | Unset
+        if _status is UNSET:
+            status = UNSET
+        else:
+            status = NonSearchProjectStatus._value2member_map_.get(_status) or NonSearchProjectStatus(_status)
+
+        issues_url = d.get("issues_url", UNSET)
+
+        source_url = d.get("source_url", UNSET)
+
+        wiki_url = d.get("wiki_url", UNSET)
+
+        discord_url = d.get("discord_url", UNSET)
+
+        _client_side = d.get("client_side", UNSET)
+        client_side: NonSearchProjectClientSide | Unset
+        if _client_side is UNSET:
+            client_side = UNSET
+        else:
+            client_side = NonSearchProjectClientSide._value2member_map_.get(_client_side) or NonSearchProjectClientSide(
+                _client_side
+            )
+
+        _server_side = d.get("server_side", UNSET)
+        server_side: NonSearchProjectServerSide | Unset
+        if _server_side is UNSET:
+            server_side = UNSET
+        else:
+            server_side = NonSearchProjectServerSide._value2member_map_.get(_server_side) or NonSearchProjectServerSide(
+                _server_side
+            )
+
+        _requested_status_raw = d.get("requested_status", UNSET)
+        if _requested_status_raw is None or _requested_status_raw is UNSET:
+            requested_status = _requested_status_raw
+        else:
+
+            def _parse_requested_status(data: object) -> None | ProjectRequestedStatus | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, str):
+                        raise TypeError()
+                    requested_status_type_1 = ProjectRequestedStatus._value2member_map_.get(
+                        data
+                    ) or ProjectRequestedStatus(data)
+
+                    return requested_status_type_1
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | ProjectRequestedStatus | Unset, data)
+
+            requested_status = _parse_requested_status(_requested_status_raw)
+
+        _model_ = object.__new__(cls)
+        _model_.slug = slug
+        _model_.title = title
+        _model_.description = description
+        _model_.body = body
+        _model_.categories = categories
+        _model_.additional_categories = additional_categories
+        _model_.status = status
+        _model_.issues_url = issues_url
+        _model_.source_url = source_url
+        _model_.wiki_url = wiki_url
+        _model_.discord_url = discord_url
+        _model_.client_side = client_side
+        _model_.server_side = server_side
+        _model_.requested_status = requested_status
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

@@ -11,7 +11,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.notification_type import NotificationType
-from ..types import UNSET, Unset, format_datetime, parse_datetime
+from ..types import UNSET, LazyModel, Unset, format_datetime, parse_datetime
 
 if TYPE_CHECKING:
     from ..models.notification_action import NotificationAction
@@ -47,8 +47,17 @@ _FIELDS = frozenset(
 )
 
 
+def _build_actions(d: Mapping[str, Any]) -> list[NotificationAction]:
+    """Notification.actions from the body Notification.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    actions = [NotificationAction.from_dict(item) for item in d["actions"]]
+
+    return actions
+
+
 @_attrs_define
-class Notification:
+class Notification(LazyModel):
     """
     Attributes:
         id (str): The id of the notification Example: UUVVWWXX.
@@ -74,6 +83,9 @@ class Notification:
     actions: list[NotificationAction]
     type_: None | NotificationType | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "actions": ("actions", _build_actions),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id
@@ -141,7 +153,7 @@ class Notification:
 
         created = parse_datetime(d["created"])
 
-        actions = [NotificationAction.from_dict(item) for item in d["actions"]]
+        actions = _build_actions(d)
 
         _type__raw = d.get("type", UNSET)
         if _type__raw is None or _type__raw is UNSET:
@@ -165,23 +177,81 @@ class Notification:
 
             type_ = _parse_type_(_type__raw)
 
-        notification = cls(
-            id=id,
-            user_id=user_id,
-            title=title,
-            text=text,
-            link=link,
-            read=read,
-            created=created,
-            actions=actions,
-            type_=type_,
+        _model_ = object.__new__(cls)
+        _model_.id = id
+        _model_.user_id = user_id
+        _model_.title = title
+        _model_.text = text
+        _model_.link = link
+        _model_.read = read
+        _model_.created = created
+        _model_.actions = actions
+        _model_.type_ = type_
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        id = d["id"]
 
-        notification.additional_properties = d
-        return notification
+        user_id = d["user_id"]
+
+        title = d["title"]
+
+        text = d["text"]
+
+        link = d["link"]
+
+        read = d["read"]
+
+        created = parse_datetime(d["created"])
+
+        if "actions" not in d:
+            raise KeyError("actions")
+
+        _type__raw = d.get("type", UNSET)
+        if _type__raw is None or _type__raw is UNSET:
+            type_ = _type__raw
+        else:
+
+            def _parse_type_(data: object) -> None | NotificationType | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, str):
+                        raise TypeError()
+                    type_type_1 = NotificationType._value2member_map_.get(data) or NotificationType(data)
+
+                    return type_type_1
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | NotificationType | Unset, data)
+
+            type_ = _parse_type_(_type__raw)
+
+        _model_ = object.__new__(cls)
+        _model_.id = id
+        _model_.user_id = user_id
+        _model_.title = title
+        _model_.text = text
+        _model_.link = link
+        _model_.read = read
+        _model_.created = created
+        _model_.type_ = type_
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

@@ -60,16 +60,15 @@ class NotificationAction:
 
         action_route = d.get("action_route", UNSET)
 
-        notification_action = cls(
-            title=title,
-            action_route=action_route,
+        _model_ = object.__new__(cls)
+        _model_.title = title
+        _model_.action_route = action_route
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        notification_action.additional_properties = d
-        return notification_action
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

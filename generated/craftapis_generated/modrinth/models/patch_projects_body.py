@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset
 
 if TYPE_CHECKING:
     from ..models.project_donation_url import ProjectDonationURL
@@ -49,8 +49,44 @@ _FIELDS = frozenset(
 )
 
 
+def _build_donation_urls(d: Mapping[str, Any]) -> list[ProjectDonationURL] | Unset:
+    """PatchProjectsBody.donation_urls from the body PatchProjectsBody.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _donation_urls = d.get("donation_urls", UNSET)
+    donation_urls: list[ProjectDonationURL] | Unset = UNSET
+    if _donation_urls is not UNSET:
+        donation_urls = [ProjectDonationURL.from_dict(item) for item in _donation_urls]
+
+    return donation_urls
+
+
+def _build_add_donation_urls(d: Mapping[str, Any]) -> list[ProjectDonationURL] | Unset:
+    """PatchProjectsBody.add_donation_urls from the body PatchProjectsBody.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _add_donation_urls = d.get("add_donation_urls", UNSET)
+    add_donation_urls: list[ProjectDonationURL] | Unset = UNSET
+    if _add_donation_urls is not UNSET:
+        add_donation_urls = [ProjectDonationURL.from_dict(item) for item in _add_donation_urls]
+
+    return add_donation_urls
+
+
+def _build_remove_donation_urls(d: Mapping[str, Any]) -> list[ProjectDonationURL] | Unset:
+    """PatchProjectsBody.remove_donation_urls from the body PatchProjectsBody.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _remove_donation_urls = d.get("remove_donation_urls", UNSET)
+    remove_donation_urls: list[ProjectDonationURL] | Unset = UNSET
+    if _remove_donation_urls is not UNSET:
+        remove_donation_urls = [ProjectDonationURL.from_dict(item) for item in _remove_donation_urls]
+
+    return remove_donation_urls
+
+
 @_attrs_define
-class PatchProjectsBody:
+class PatchProjectsBody(LazyModel):
     """
     Attributes:
         categories (list[str] | Unset): Set all of the categories to the categories specified here
@@ -87,6 +123,11 @@ class PatchProjectsBody:
     wiki_url: None | str | Unset = UNSET
     discord_url: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "donation_urls": ("donation_urls", _build_donation_urls),
+        "add_donation_urls": ("add_donation_urls", _build_add_donation_urls),
+        "remove_donation_urls": ("remove_donation_urls", _build_remove_donation_urls),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         categories: list[str] | Unset = UNSET
@@ -207,20 +248,11 @@ class PatchProjectsBody:
 
         remove_additional_categories = d.get("remove_additional_categories", UNSET)
 
-        _donation_urls = d.get("donation_urls", UNSET)
-        donation_urls: list[ProjectDonationURL] | Unset = UNSET
-        if _donation_urls is not UNSET:
-            donation_urls = [ProjectDonationURL.from_dict(item) for item in _donation_urls]
+        donation_urls = _build_donation_urls(d)
 
-        _add_donation_urls = d.get("add_donation_urls", UNSET)
-        add_donation_urls: list[ProjectDonationURL] | Unset = UNSET
-        if _add_donation_urls is not UNSET:
-            add_donation_urls = [ProjectDonationURL.from_dict(item) for item in _add_donation_urls]
+        add_donation_urls = _build_add_donation_urls(d)
 
-        _remove_donation_urls = d.get("remove_donation_urls", UNSET)
-        remove_donation_urls: list[ProjectDonationURL] | Unset = UNSET
-        if _remove_donation_urls is not UNSET:
-            remove_donation_urls = [ProjectDonationURL.from_dict(item) for item in _remove_donation_urls]
+        remove_donation_urls = _build_remove_donation_urls(d)
 
         issues_url = d.get("issues_url", UNSET)
 
@@ -230,27 +262,68 @@ class PatchProjectsBody:
 
         discord_url = d.get("discord_url", UNSET)
 
-        patch_projects_body = cls(
-            categories=categories,
-            add_categories=add_categories,
-            remove_categories=remove_categories,
-            additional_categories=additional_categories,
-            add_additional_categories=add_additional_categories,
-            remove_additional_categories=remove_additional_categories,
-            donation_urls=donation_urls,
-            add_donation_urls=add_donation_urls,
-            remove_donation_urls=remove_donation_urls,
-            issues_url=issues_url,
-            source_url=source_url,
-            wiki_url=wiki_url,
-            discord_url=discord_url,
+        _model_ = object.__new__(cls)
+        _model_.categories = categories
+        _model_.add_categories = add_categories
+        _model_.remove_categories = remove_categories
+        _model_.additional_categories = additional_categories
+        _model_.add_additional_categories = add_additional_categories
+        _model_.remove_additional_categories = remove_additional_categories
+        _model_.donation_urls = donation_urls
+        _model_.add_donation_urls = add_donation_urls
+        _model_.remove_donation_urls = remove_donation_urls
+        _model_.issues_url = issues_url
+        _model_.source_url = source_url
+        _model_.wiki_url = wiki_url
+        _model_.discord_url = discord_url
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        categories = d.get("categories", UNSET)
 
-        patch_projects_body.additional_properties = d
-        return patch_projects_body
+        add_categories = d.get("add_categories", UNSET)
+
+        remove_categories = d.get("remove_categories", UNSET)
+
+        additional_categories = d.get("additional_categories", UNSET)
+
+        add_additional_categories = d.get("add_additional_categories", UNSET)
+
+        remove_additional_categories = d.get("remove_additional_categories", UNSET)
+
+        issues_url = d.get("issues_url", UNSET)
+
+        source_url = d.get("source_url", UNSET)
+
+        wiki_url = d.get("wiki_url", UNSET)
+
+        discord_url = d.get("discord_url", UNSET)
+
+        _model_ = object.__new__(cls)
+        _model_.categories = categories
+        _model_.add_categories = add_categories
+        _model_.remove_categories = remove_categories
+        _model_.additional_categories = additional_categories
+        _model_.add_additional_categories = add_additional_categories
+        _model_.remove_additional_categories = remove_additional_categories
+        _model_.issues_url = issues_url
+        _model_.source_url = source_url
+        _model_.wiki_url = wiki_url
+        _model_.discord_url = discord_url
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

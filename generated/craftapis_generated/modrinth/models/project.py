@@ -17,7 +17,7 @@ from ..models.project_project_type import ProjectProjectType
 from ..models.project_requested_status import ProjectRequestedStatus
 from ..models.project_server_side import ProjectServerSide
 from ..models.project_status import ProjectStatus
-from ..types import UNSET, Unset, format_datetime, parse_datetime
+from ..types import UNSET, LazyModel, Unset, build_all, format_datetime, parse_datetime
 
 if TYPE_CHECKING:
     from ..models.gallery_image import GalleryImage
@@ -88,8 +88,82 @@ _FIELDS = frozenset(
 )
 
 
+def _build_license_(d: Mapping[str, Any]) -> ProjectLicense:
+    """Project.license_ from the body Project.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    license_ = ProjectLicense.from_dict(d["license"])
+
+    return license_
+
+
+def _build_gallery(d: Mapping[str, Any]) -> list[GalleryImage]:
+    """Project.gallery from the body Project.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    gallery = [GalleryImage.from_dict(item) for item in d["gallery"]]
+
+    return gallery
+
+
+def _build_donation_urls(d: Mapping[str, Any]) -> list[ProjectDonationURL] | None:
+    """Project.donation_urls from the body Project.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _donation_urls_raw = d["donation_urls"]
+    if _donation_urls_raw is None:
+        donation_urls = _donation_urls_raw
+    else:
+
+        def _parse_donation_urls(data: object) -> list[ProjectDonationURL] | None:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                donation_urls_type_0 = [ProjectDonationURL.from_dict(item) for item in data]
+
+                build_all(donation_urls_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return donation_urls_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(list[ProjectDonationURL] | None, data)
+
+        donation_urls = _parse_donation_urls(_donation_urls_raw)
+
+    return donation_urls
+
+
+def _build_moderator_message(d: Mapping[str, Any]) -> ModeratorMessage | None:
+    """Project.moderator_message from the body Project.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _moderator_message_raw = d["moderator_message"]
+    if _moderator_message_raw is None:
+        moderator_message = _moderator_message_raw
+    else:
+
+        def _parse_moderator_message(data: object) -> ModeratorMessage | None:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                moderator_message_type_1 = ModeratorMessage.from_dict(data)
+
+                build_all(moderator_message_type_1)  # craftapis: a nested misfit rejects this candidate now
+                return moderator_message_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(ModeratorMessage | None, data)
+
+        moderator_message = _parse_moderator_message(_moderator_message_raw)
+
+    return moderator_message
+
+
 @_attrs_define
-class Project:
+class Project(LazyModel):
     """
     Attributes:
         id (str): The ID of the project, encoded as a base62 string Example: AABBCCDD.
@@ -190,6 +264,12 @@ class Project:
     organization: None | str | Unset = UNSET
     raw_icon_url: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "license_": ("license", _build_license_),
+        "gallery": ("gallery", _build_gallery),
+        "donation_urls": ("donation_urls", _build_donation_urls),
+        "moderator_message": ("moderator_message", _build_moderator_message),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.moderator_message import ModeratorMessage  # noqa: PLC0415
@@ -399,7 +479,7 @@ class Project:
 
         versions = d["versions"]
 
-        license_ = ProjectLicense.from_dict(d["license"])
+        license_ = _build_license_(d)
 
         published = parse_datetime(d["published"])
 
@@ -409,7 +489,7 @@ class Project:
 
         followers = d["followers"]
 
-        gallery = [GalleryImage.from_dict(item) for item in d["gallery"]]
+        gallery = _build_gallery(d)
 
         thread_id = d["thread_id"]
 
@@ -471,25 +551,7 @@ class Project:
 
         discord_url = d["discord_url"]
 
-        _donation_urls_raw = d["donation_urls"]
-        if _donation_urls_raw is None:
-            donation_urls = _donation_urls_raw
-        else:
-
-            def _parse_donation_urls(data: object) -> list[ProjectDonationURL] | None:
-                if data is None:
-                    return data
-                try:
-                    if not isinstance(data, list):
-                        raise TypeError()
-                    donation_urls_type_0 = [ProjectDonationURL.from_dict(item) for item in data]
-
-                    return donation_urls_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(list[ProjectDonationURL] | None, data)
-
-            donation_urls = _parse_donation_urls(_donation_urls_raw)
+        donation_urls = _build_donation_urls(d)
 
         client_side = ProjectClientSide._value2member_map_.get(d["client_side"]) or ProjectClientSide(d["client_side"])
 
@@ -519,25 +581,7 @@ class Project:
 
             requested_status = _parse_requested_status(_requested_status_raw)
 
-        _moderator_message_raw = d["moderator_message"]
-        if _moderator_message_raw is None:
-            moderator_message = _moderator_message_raw
-        else:
-
-            def _parse_moderator_message(data: object) -> ModeratorMessage | None:
-                if data is None:
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    moderator_message_type_1 = ModeratorMessage.from_dict(data)
-
-                    return moderator_message_type_1
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(ModeratorMessage | None, data)
-
-            moderator_message = _parse_moderator_message(_moderator_message_raw)
+        moderator_message = _build_moderator_message(d)
 
         _environment = d.get("environment", UNSET)
         environment: list[EnvironmentEnum] | Unset = UNSET
@@ -554,52 +598,246 @@ class Project:
 
         raw_icon_url = d.get("raw_icon_url", UNSET)
 
-        project = cls(
-            id=id,
-            team=team,
-            title=title,
-            description=description,
-            body=body,
-            status=status,
-            project_type=project_type,
-            categories=categories,
-            additional_categories=additional_categories,
-            game_versions=game_versions,
-            loaders=loaders,
-            versions=versions,
-            license_=license_,
-            published=published,
-            updated=updated,
-            downloads=downloads,
-            followers=followers,
-            gallery=gallery,
-            thread_id=thread_id,
-            monetization_status=monetization_status,
-            slug=slug,
-            approved=approved,
-            queued=queued,
-            icon_url=icon_url,
-            color=color,
-            issues_url=issues_url,
-            source_url=source_url,
-            wiki_url=wiki_url,
-            discord_url=discord_url,
-            donation_urls=donation_urls,
-            client_side=client_side,
-            server_side=server_side,
-            body_url=body_url,
-            requested_status=requested_status,
-            moderator_message=moderator_message,
-            environment=environment,
-            organization=organization,
-            raw_icon_url=raw_icon_url,
+        _model_ = object.__new__(cls)
+        _model_.id = id
+        _model_.team = team
+        _model_.title = title
+        _model_.description = description
+        _model_.body = body
+        _model_.status = status
+        _model_.project_type = project_type
+        _model_.categories = categories
+        _model_.additional_categories = additional_categories
+        _model_.game_versions = game_versions
+        _model_.loaders = loaders
+        _model_.versions = versions
+        _model_.license_ = license_
+        _model_.published = published
+        _model_.updated = updated
+        _model_.downloads = downloads
+        _model_.followers = followers
+        _model_.gallery = gallery
+        _model_.thread_id = thread_id
+        _model_.monetization_status = monetization_status
+        _model_.slug = slug
+        _model_.approved = approved
+        _model_.queued = queued
+        _model_.icon_url = icon_url
+        _model_.color = color
+        _model_.issues_url = issues_url
+        _model_.source_url = source_url
+        _model_.wiki_url = wiki_url
+        _model_.discord_url = discord_url
+        _model_.donation_urls = donation_urls
+        _model_.client_side = client_side
+        _model_.server_side = server_side
+        _model_.body_url = body_url
+        _model_.requested_status = requested_status
+        _model_.moderator_message = moderator_message
+        _model_.environment = environment
+        _model_.organization = organization
+        _model_.raw_icon_url = raw_icon_url
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
+
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        id = d["id"]
+
+        team = d["team"]
+
+        title = d["title"]
+
+        description = d["description"]
+
+        body = d["body"]
+
+        status = ProjectStatus._value2member_map_.get(d["status"]) or ProjectStatus(d["status"])
+
+        project_type = ProjectProjectType._value2member_map_.get(d["project_type"]) or ProjectProjectType(
+            d["project_type"]
         )
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+        categories = d["categories"]
 
-        project.additional_properties = d
-        return project
+        additional_categories = d["additional_categories"]
+
+        game_versions = d["game_versions"]
+
+        loaders = d["loaders"]
+
+        versions = d["versions"]
+
+        if "license" not in d:
+            raise KeyError("license")
+
+        published = parse_datetime(d["published"])
+
+        updated = parse_datetime(d["updated"])
+
+        downloads = d["downloads"]
+
+        followers = d["followers"]
+
+        if "gallery" not in d:
+            raise KeyError("gallery")
+
+        thread_id = d["thread_id"]
+
+        monetization_status = ProjectMonetizationStatus._value2member_map_.get(
+            d["monetization_status"]
+        ) or ProjectMonetizationStatus(d["monetization_status"])
+
+        slug = d["slug"]
+
+        _approved_raw = d["approved"]
+        if _approved_raw is None:
+            approved = _approved_raw
+        else:
+
+            def _parse_approved(data: object) -> datetime.datetime | None:
+                if data is None:
+                    return data
+                try:
+                    if not isinstance(data, str):
+                        raise TypeError()
+                    approved_type_0 = parse_datetime(data)
+
+                    return approved_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(datetime.datetime | None, data)
+
+            approved = _parse_approved(_approved_raw)
+
+        _queued_raw = d["queued"]
+        if _queued_raw is None:
+            queued = _queued_raw
+        else:
+
+            def _parse_queued(data: object) -> datetime.datetime | None:
+                if data is None:
+                    return data
+                try:
+                    if not isinstance(data, str):
+                        raise TypeError()
+                    queued_type_0 = parse_datetime(data)
+
+                    return queued_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(datetime.datetime | None, data)
+
+            queued = _parse_queued(_queued_raw)
+
+        icon_url = d["icon_url"]
+
+        color = d["color"]
+
+        issues_url = d["issues_url"]
+
+        source_url = d["source_url"]
+
+        wiki_url = d["wiki_url"]
+
+        discord_url = d["discord_url"]
+
+        if "donation_urls" not in d:
+            raise KeyError("donation_urls")
+
+        client_side = ProjectClientSide._value2member_map_.get(d["client_side"]) or ProjectClientSide(d["client_side"])
+
+        server_side = ProjectServerSide._value2member_map_.get(d["server_side"]) or ProjectServerSide(d["server_side"])
+
+        body_url = d["body_url"]
+
+        _requested_status_raw = d["requested_status"]
+        if _requested_status_raw is None:
+            requested_status = _requested_status_raw
+        else:
+
+            def _parse_requested_status(data: object) -> None | ProjectRequestedStatus:
+                if data is None:
+                    return data
+                try:
+                    if not isinstance(data, str):
+                        raise TypeError()
+                    requested_status_type_1 = ProjectRequestedStatus._value2member_map_.get(
+                        data
+                    ) or ProjectRequestedStatus(data)
+
+                    return requested_status_type_1
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | ProjectRequestedStatus, data)
+
+            requested_status = _parse_requested_status(_requested_status_raw)
+
+        if "moderator_message" not in d:
+            raise KeyError("moderator_message")
+
+        _environment = d.get("environment", UNSET)
+        environment: list[EnvironmentEnum] | Unset = UNSET
+        if _environment is not UNSET:
+            environment = []
+            for environment_item_data in _environment:
+                environment_item = EnvironmentEnum._value2member_map_.get(environment_item_data) or EnvironmentEnum(
+                    environment_item_data
+                )
+
+                environment.append(environment_item)
+
+        organization = d.get("organization", UNSET)
+
+        raw_icon_url = d.get("raw_icon_url", UNSET)
+
+        _model_ = object.__new__(cls)
+        _model_.id = id
+        _model_.team = team
+        _model_.title = title
+        _model_.description = description
+        _model_.body = body
+        _model_.status = status
+        _model_.project_type = project_type
+        _model_.categories = categories
+        _model_.additional_categories = additional_categories
+        _model_.game_versions = game_versions
+        _model_.loaders = loaders
+        _model_.versions = versions
+        _model_.published = published
+        _model_.updated = updated
+        _model_.downloads = downloads
+        _model_.followers = followers
+        _model_.thread_id = thread_id
+        _model_.monetization_status = monetization_status
+        _model_.slug = slug
+        _model_.approved = approved
+        _model_.queued = queued
+        _model_.icon_url = icon_url
+        _model_.color = color
+        _model_.issues_url = issues_url
+        _model_.source_url = source_url
+        _model_.wiki_url = wiki_url
+        _model_.discord_url = discord_url
+        _model_.client_side = client_side
+        _model_.server_side = server_side
+        _model_.body_url = body_url
+        _model_.requested_status = requested_status
+        _model_.environment = environment
+        _model_.organization = organization
+        _model_.raw_icon_url = raw_icon_url
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import LazyModel
+
 if TYPE_CHECKING:
     from ..models.project import Project
     from ..models.version import Version
@@ -38,8 +40,26 @@ _FIELDS = frozenset(
 )
 
 
+def _build_projects(d: Mapping[str, Any]) -> list[Project]:
+    """ProjectDependencyList.projects from the body ProjectDependencyList.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    projects = [Project.from_dict(item) for item in d["projects"]]
+
+    return projects
+
+
+def _build_versions(d: Mapping[str, Any]) -> list[Version]:
+    """ProjectDependencyList.versions from the body ProjectDependencyList.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    versions = [Version.from_dict(item) for item in d["versions"]]
+
+    return versions
+
+
 @_attrs_define
-class ProjectDependencyList:
+class ProjectDependencyList(LazyModel):
     """
     Attributes:
         projects (list[Project]): Projects that the project depends upon
@@ -49,6 +69,10 @@ class ProjectDependencyList:
     projects: list[Project]
     versions: list[Version]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "projects": ("projects", _build_projects),
+        "versions": ("versions", _build_versions),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         projects = []
@@ -77,20 +101,37 @@ class ProjectDependencyList:
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
-        projects = [Project.from_dict(item) for item in d["projects"]]
+        projects = _build_projects(d)
 
-        versions = [Version.from_dict(item) for item in d["versions"]]
+        versions = _build_versions(d)
 
-        project_dependency_list = cls(
-            projects=projects,
-            versions=versions,
+        _model_ = object.__new__(cls)
+        _model_.projects = projects
+        _model_.versions = versions
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        if "projects" not in d:
+            raise KeyError("projects")
 
-        project_dependency_list.additional_properties = d
-        return project_dependency_list
+        if "versions" not in d:
+            raise KeyError("versions")
+
+        _model_ = object.__new__(cls)
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

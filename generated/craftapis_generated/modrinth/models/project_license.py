@@ -65,17 +65,16 @@ class ProjectLicense:
 
         url = d["url"]
 
-        project_license = cls(
-            id=id,
-            name=name,
-            url=url,
+        _model_ = object.__new__(cls)
+        _model_.id = id
+        _model_.name = name
+        _model_.url = url
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        project_license.additional_properties = d
-        return project_license
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -350,41 +350,40 @@ class ProjectResult:
 
         organization_id = d.get("organization_id", UNSET)
 
-        project_result = cls(
-            project_id=project_id,
-            project_type=project_type,
-            title=title,
-            description=description,
-            author=author,
-            categories=categories,
-            display_categories=display_categories,
-            versions=versions,
-            downloads=downloads,
-            follows=follows,
-            icon_url=icon_url,
-            date_created=date_created,
-            date_modified=date_modified,
-            latest_version=latest_version,
-            license_=license_,
-            gallery=gallery,
-            slug=slug,
-            featured_gallery=featured_gallery,
-            color=color,
-            client_side=client_side,
-            server_side=server_side,
-            all_project_types=all_project_types,
-            environment=environment,
-            disclosure_types=disclosure_types,
-            author_id=author_id,
-            organization=organization,
-            organization_id=organization_id,
+        _model_ = object.__new__(cls)
+        _model_.project_id = project_id
+        _model_.project_type = project_type
+        _model_.title = title
+        _model_.description = description
+        _model_.author = author
+        _model_.categories = categories
+        _model_.display_categories = display_categories
+        _model_.versions = versions
+        _model_.downloads = downloads
+        _model_.follows = follows
+        _model_.icon_url = icon_url
+        _model_.date_created = date_created
+        _model_.date_modified = date_modified
+        _model_.latest_version = latest_version
+        _model_.license_ = license_
+        _model_.gallery = gallery
+        _model_.slug = slug
+        _model_.featured_gallery = featured_gallery
+        _model_.color = color
+        _model_.client_side = client_side
+        _model_.server_side = server_side
+        _model_.all_project_types = all_project_types
+        _model_.environment = environment
+        _model_.disclosure_types = disclosure_types
+        _model_.author_id = author_id
+        _model_.organization = organization
+        _model_.organization_id = organization_id
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        project_result.additional_properties = d
-        return project_result
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -118,23 +118,22 @@ class Report:
 
         id = d.get("id", UNSET)
 
-        report = cls(
-            report_type=report_type,
-            item_id=item_id,
-            item_type=item_type,
-            body=body,
-            reporter=reporter,
-            created=created,
-            closed=closed,
-            thread_id=thread_id,
-            id=id,
+        _model_ = object.__new__(cls)
+        _model_.report_type = report_type
+        _model_.item_id = item_id
+        _model_.item_type = item_type
+        _model_.body = body
+        _model_.reporter = reporter
+        _model_.created = created
+        _model_.closed = closed
+        _model_.thread_id = thread_id
+        _model_.id = id
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        report.additional_properties = d
-        return report
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -61,16 +61,15 @@ class Schedule:
             d["requested_status"]
         ) or ScheduleRequestedStatus(d["requested_status"])
 
-        schedule = cls(
-            time=time,
-            requested_status=requested_status,
+        _model_ = object.__new__(cls)
+        _model_.time = time
+        _model_.requested_status = requested_status
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        schedule.additional_properties = d
-        return schedule
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import LazyModel
+
 if TYPE_CHECKING:
     from ..models.project_result import ProjectResult
 
@@ -38,8 +40,17 @@ _FIELDS = frozenset(
 )
 
 
+def _build_hits(d: Mapping[str, Any]) -> list[ProjectResult]:
+    """SearchResults.hits from the body SearchResults.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    hits = [ProjectResult.from_dict(item) for item in d["hits"]]
+
+    return hits
+
+
 @_attrs_define
-class SearchResults:
+class SearchResults(LazyModel):
     """
     Attributes:
         hits (list[ProjectResult]): The list of results
@@ -53,6 +64,9 @@ class SearchResults:
     limit: int
     total_hits: int
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "hits": ("hits", _build_hits),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         hits = []
@@ -84,7 +98,7 @@ class SearchResults:
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
-        hits = [ProjectResult.from_dict(item) for item in d["hits"]]
+        hits = _build_hits(d)
 
         offset = d["offset"]
 
@@ -92,18 +106,41 @@ class SearchResults:
 
         total_hits = d["total_hits"]
 
-        search_results = cls(
-            hits=hits,
-            offset=offset,
-            limit=limit,
-            total_hits=total_hits,
+        _model_ = object.__new__(cls)
+        _model_.hits = hits
+        _model_.offset = offset
+        _model_.limit = limit
+        _model_.total_hits = total_hits
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        if "hits" not in d:
+            raise KeyError("hits")
 
-        search_results.additional_properties = d
-        return search_results
+        offset = d["offset"]
+
+        limit = d["limit"]
+
+        total_hits = d["total_hits"]
+
+        _model_ = object.__new__(cls)
+        _model_.offset = offset
+        _model_.limit = limit
+        _model_.total_hits = total_hits
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

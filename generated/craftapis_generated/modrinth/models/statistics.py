@@ -74,18 +74,17 @@ class Statistics:
 
         authors = d.get("authors", UNSET)
 
-        statistics = cls(
-            projects=projects,
-            versions=versions,
-            files=files,
-            authors=authors,
+        _model_ = object.__new__(cls)
+        _model_.projects = projects
+        _model_.versions = versions
+        _model_.files = files
+        _model_.authors = authors
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        statistics.additional_properties = d
-        return statistics
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset
 
 if TYPE_CHECKING:
     from ..models.user import User
@@ -43,8 +43,17 @@ _FIELDS = frozenset(
 )
 
 
+def _build_user(d: Mapping[str, Any]) -> User:
+    """TeamMember.user from the body TeamMember.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    user = User.from_dict(d["user"])
+
+    return user
+
+
 @_attrs_define
-class TeamMember:
+class TeamMember(LazyModel):
     """
     Attributes:
         team_id (str): The ID of the team this team member is a member of Example: MMNNOOPP.
@@ -79,6 +88,9 @@ class TeamMember:
     payouts_split: float | None | Unset = UNSET
     ordering: int | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "user": ("user", _build_user),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         team_id = self.team_id
@@ -129,7 +141,7 @@ class TeamMember:
         d = src_dict
         team_id = d["team_id"]
 
-        user = User.from_dict(d["user"])
+        user = _build_user(d)
 
         role = d["role"]
 
@@ -141,21 +153,53 @@ class TeamMember:
 
         ordering = d.get("ordering", UNSET)
 
-        team_member = cls(
-            team_id=team_id,
-            user=user,
-            role=role,
-            accepted=accepted,
-            permissions=permissions,
-            payouts_split=payouts_split,
-            ordering=ordering,
+        _model_ = object.__new__(cls)
+        _model_.team_id = team_id
+        _model_.user = user
+        _model_.role = role
+        _model_.accepted = accepted
+        _model_.permissions = permissions
+        _model_.payouts_split = payouts_split
+        _model_.ordering = ordering
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        team_id = d["team_id"]
 
-        team_member.additional_properties = d
-        return team_member
+        if "user" not in d:
+            raise KeyError("user")
+
+        role = d["role"]
+
+        accepted = d["accepted"]
+
+        permissions = d.get("permissions", UNSET)
+
+        payouts_split = d.get("payouts_split", UNSET)
+
+        ordering = d.get("ordering", UNSET)
+
+        _model_ = object.__new__(cls)
+        _model_.team_id = team_id
+        _model_.role = role
+        _model_.accepted = accepted
+        _model_.permissions = permissions
+        _model_.payouts_split = payouts_split
+        _model_.ordering = ordering
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

@@ -10,7 +10,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.thread_type import ThreadType
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset
 
 if TYPE_CHECKING:
     from ..models.thread_message import ThreadMessage
@@ -45,8 +45,26 @@ _FIELDS = frozenset(
 )
 
 
+def _build_messages(d: Mapping[str, Any]) -> list[ThreadMessage]:
+    """Thread.messages from the body Thread.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    messages = [ThreadMessage.from_dict(item) for item in d["messages"]]
+
+    return messages
+
+
+def _build_members(d: Mapping[str, Any]) -> list[User]:
+    """Thread.members from the body Thread.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    members = [User.from_dict(item) for item in d["members"]]
+
+    return members
+
+
 @_attrs_define
-class Thread:
+class Thread(LazyModel):
     """
     Attributes:
         id (str): The ID of the thread Example: WWXXYYZZ.
@@ -64,6 +82,10 @@ class Thread:
     project_id: None | str | Unset = UNSET
     report_id: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "messages": ("messages", _build_messages),
+        "members": ("members", _build_members),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id
@@ -118,28 +140,57 @@ class Thread:
 
         type_ = ThreadType._value2member_map_.get(d["type"]) or ThreadType(d["type"])
 
-        messages = [ThreadMessage.from_dict(item) for item in d["messages"]]
+        messages = _build_messages(d)
 
-        members = [User.from_dict(item) for item in d["members"]]
+        members = _build_members(d)
 
         project_id = d.get("project_id", UNSET)
 
         report_id = d.get("report_id", UNSET)
 
-        thread = cls(
-            id=id,
-            type_=type_,
-            messages=messages,
-            members=members,
-            project_id=project_id,
-            report_id=report_id,
+        _model_ = object.__new__(cls)
+        _model_.id = id
+        _model_.type_ = type_
+        _model_.messages = messages
+        _model_.members = members
+        _model_.project_id = project_id
+        _model_.report_id = report_id
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        id = d["id"]
 
-        thread.additional_properties = d
-        return thread
+        type_ = ThreadType._value2member_map_.get(d["type"]) or ThreadType(d["type"])
+
+        if "messages" not in d:
+            raise KeyError("messages")
+
+        if "members" not in d:
+            raise KeyError("members")
+
+        project_id = d.get("project_id", UNSET)
+
+        report_id = d.get("report_id", UNSET)
+
+        _model_ = object.__new__(cls)
+        _model_.id = id
+        _model_.type_ = type_
+        _model_.project_id = project_id
+        _model_.report_id = report_id
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, format_datetime, parse_datetime
+from ..types import UNSET, LazyModel, Unset, format_datetime, parse_datetime
 
 if TYPE_CHECKING:
     from ..models.thread_message_body import ThreadMessageBody
@@ -41,8 +41,17 @@ _FIELDS = frozenset(
 )
 
 
+def _build_body(d: Mapping[str, Any]) -> ThreadMessageBody:
+    """ThreadMessage.body from the body ThreadMessage.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    body = ThreadMessageBody.from_dict(d["body"])
+
+    return body
+
+
 @_attrs_define
-class ThreadMessage:
+class ThreadMessage(LazyModel):
     """
     Attributes:
         id (str): The ID of the message itself Example: MMNNOOPP.
@@ -56,6 +65,9 @@ class ThreadMessage:
     created: datetime.datetime
     author_id: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "body": ("body", _build_body),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id
@@ -91,24 +103,47 @@ class ThreadMessage:
         d = src_dict
         id = d["id"]
 
-        body = ThreadMessageBody.from_dict(d["body"])
+        body = _build_body(d)
 
         created = parse_datetime(d["created"])
 
         author_id = d.get("author_id", UNSET)
 
-        thread_message = cls(
-            id=id,
-            body=body,
-            created=created,
-            author_id=author_id,
+        _model_ = object.__new__(cls)
+        _model_.id = id
+        _model_.body = body
+        _model_.created = created
+        _model_.author_id = author_id
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        id = d["id"]
 
-        thread_message.additional_properties = d
-        return thread_message
+        if "body" not in d:
+            raise KeyError("body")
+
+        created = parse_datetime(d["created"])
+
+        author_id = d.get("author_id", UNSET)
+
+        _model_ = object.__new__(cls)
+        _model_.id = id
+        _model_.created = created
+        _model_.author_id = author_id
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

@@ -125,20 +125,19 @@ class ThreadMessageBody:
                 _new_status
             )
 
-        thread_message_body = cls(
-            type_=type_,
-            body=body,
-            private=private,
-            replying_to=replying_to,
-            old_status=old_status,
-            new_status=new_status,
+        _model_ = object.__new__(cls)
+        _model_.type_ = type_
+        _model_.body = body
+        _model_.private = private
+        _model_.replying_to = replying_to
+        _model_.old_status = old_status
+        _model_.new_status = new_status
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        thread_message_body.additional_properties = d
-        return thread_message_body
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -11,7 +11,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.user_role import UserRole
-from ..types import UNSET, Unset, format_datetime, parse_datetime
+from ..types import UNSET, LazyModel, Unset, build_all, format_datetime, parse_datetime
 
 if TYPE_CHECKING:
     from ..models.user_payout_data import UserPayoutData
@@ -53,8 +53,36 @@ _FIELDS = frozenset(
 )
 
 
+def _build_payout_data(d: Mapping[str, Any]) -> None | UserPayoutData:
+    """User.payout_data from the body User.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _payout_data_raw = d["payout_data"]
+    if _payout_data_raw is None:
+        payout_data = _payout_data_raw
+    else:
+
+        def _parse_payout_data(data: object) -> None | UserPayoutData:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                payout_data_type_1 = UserPayoutData.from_dict(data)
+
+                build_all(payout_data_type_1)  # craftapis: a nested misfit rejects this candidate now
+                return payout_data_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | UserPayoutData, data)
+
+        payout_data = _parse_payout_data(_payout_data_raw)
+
+    return payout_data
+
+
 @_attrs_define
-class User:
+class User(LazyModel):
     """
     Attributes:
         username (str): The user's username Example: my_user.
@@ -106,6 +134,9 @@ class User:
     github_id: int | None
     name: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "payout_data": ("payout_data", _build_payout_data),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.user_payout_data import UserPayoutData  # noqa: PLC0415
@@ -196,25 +227,7 @@ class User:
 
         bio = d["bio"]
 
-        _payout_data_raw = d["payout_data"]
-        if _payout_data_raw is None:
-            payout_data = _payout_data_raw
-        else:
-
-            def _parse_payout_data(data: object) -> None | UserPayoutData:
-                if data is None:
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    payout_data_type_1 = UserPayoutData.from_dict(data)
-
-                    return payout_data_type_1
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(None | UserPayoutData, data)
-
-            payout_data = _parse_payout_data(_payout_data_raw)
+        payout_data = _build_payout_data(d)
 
         id = d["id"]
 
@@ -256,29 +269,103 @@ class User:
 
         name = d.get("name", UNSET)
 
-        user = cls(
-            username=username,
-            email=email,
-            bio=bio,
-            payout_data=payout_data,
-            id=id,
-            avatar_url=avatar_url,
-            created=created,
-            role=role,
-            badges=badges,
-            auth_providers=auth_providers,
-            email_verified=email_verified,
-            has_password=has_password,
-            has_totp=has_totp,
-            github_id=github_id,
-            name=name,
+        _model_ = object.__new__(cls)
+        _model_.username = username
+        _model_.email = email
+        _model_.bio = bio
+        _model_.payout_data = payout_data
+        _model_.id = id
+        _model_.avatar_url = avatar_url
+        _model_.created = created
+        _model_.role = role
+        _model_.badges = badges
+        _model_.auth_providers = auth_providers
+        _model_.email_verified = email_verified
+        _model_.has_password = has_password
+        _model_.has_totp = has_totp
+        _model_.github_id = github_id
+        _model_.name = name
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        username = d["username"]
 
-        user.additional_properties = d
-        return user
+        email = d["email"]
+
+        bio = d["bio"]
+
+        if "payout_data" not in d:
+            raise KeyError("payout_data")
+
+        id = d["id"]
+
+        avatar_url = d["avatar_url"]
+
+        created = parse_datetime(d["created"])
+
+        role = UserRole._value2member_map_.get(d["role"]) or UserRole(d["role"])
+
+        badges = d["badges"]
+
+        _auth_providers_raw = d["auth_providers"]
+        if _auth_providers_raw is None:
+            auth_providers = _auth_providers_raw
+        else:
+
+            def _parse_auth_providers(data: object) -> list[str] | None:
+                if data is None:
+                    return data
+                try:
+                    if not isinstance(data, list):
+                        raise TypeError()
+                    auth_providers_type_0 = data
+
+                    return auth_providers_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(list[str] | None, data)
+
+            auth_providers = _parse_auth_providers(_auth_providers_raw)
+
+        email_verified = d["email_verified"]
+
+        has_password = d["has_password"]
+
+        has_totp = d["has_totp"]
+
+        github_id = d["github_id"]
+
+        name = d.get("name", UNSET)
+
+        _model_ = object.__new__(cls)
+        _model_.username = username
+        _model_.email = email
+        _model_.bio = bio
+        _model_.id = id
+        _model_.avatar_url = avatar_url
+        _model_.created = created
+        _model_.role = role
+        _model_.badges = badges
+        _model_.auth_providers = auth_providers
+        _model_.email_verified = email_verified
+        _model_.has_password = has_password
+        _model_.has_totp = has_totp
+        _model_.github_id = github_id
+        _model_.name = name
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

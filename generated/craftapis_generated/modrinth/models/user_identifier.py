@@ -47,15 +47,14 @@ class UserIdentifier:
         d = src_dict
         user_id = d["user_id"]
 
-        user_identifier = cls(
-            user_id=user_id,
+        _model_ = object.__new__(cls)
+        _model_.user_id = user_id
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        user_identifier.additional_properties = d
-        return user_identifier
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -96,18 +96,17 @@ class UserPayoutData:
 
         payout_address = d.get("payout_address", UNSET)
 
-        user_payout_data = cls(
-            balance=balance,
-            payout_wallet=payout_wallet,
-            payout_wallet_type=payout_wallet_type,
-            payout_address=payout_address,
+        _model_ = object.__new__(cls)
+        _model_.balance = balance
+        _model_.payout_wallet = payout_wallet
+        _model_.payout_wallet_type = payout_wallet_type
+        _model_.payout_address = payout_address
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        user_payout_data.additional_properties = d
-        return user_payout_data
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset
 
 if TYPE_CHECKING:
     from ..models.user_payout_history_entry import UserPayoutHistoryEntry
@@ -39,8 +39,20 @@ _FIELDS = frozenset(
 )
 
 
+def _build_payouts(d: Mapping[str, Any]) -> list[UserPayoutHistoryEntry] | Unset:
+    """UserPayoutHistory.payouts from the body UserPayoutHistory.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _payouts = d.get("payouts", UNSET)
+    payouts: list[UserPayoutHistoryEntry] | Unset = UNSET
+    if _payouts is not UNSET:
+        payouts = [UserPayoutHistoryEntry.from_dict(item) for item in _payouts]
+
+    return payouts
+
+
 @_attrs_define
-class UserPayoutHistory:
+class UserPayoutHistory(LazyModel):
     """
     Attributes:
         all_time (float | str | Unset): The all-time balance accrued by this user in USD Example: 10.11223344556678.
@@ -53,6 +65,9 @@ class UserPayoutHistory:
     last_month: float | str | Unset = UNSET
     payouts: list[UserPayoutHistoryEntry] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "payouts": ("payouts", _build_payouts),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         all_time: float | str | Unset
@@ -95,22 +110,36 @@ class UserPayoutHistory:
 
         last_month = d.get("last_month", UNSET)
 
-        _payouts = d.get("payouts", UNSET)
-        payouts: list[UserPayoutHistoryEntry] | Unset = UNSET
-        if _payouts is not UNSET:
-            payouts = [UserPayoutHistoryEntry.from_dict(item) for item in _payouts]
+        payouts = _build_payouts(d)
 
-        user_payout_history = cls(
-            all_time=all_time,
-            last_month=last_month,
-            payouts=payouts,
+        _model_ = object.__new__(cls)
+        _model_.all_time = all_time
+        _model_.last_month = last_month
+        _model_.payouts = payouts
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        all_time = d.get("all_time", UNSET)
 
-        user_payout_history.additional_properties = d
-        return user_payout_history
+        last_month = d.get("last_month", UNSET)
+
+        _model_ = object.__new__(cls)
+        _model_.all_time = all_time
+        _model_.last_month = last_month
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

@@ -73,17 +73,16 @@ class UserPayoutHistoryEntry:
 
         status = d.get("status", UNSET)
 
-        user_payout_history_entry = cls(
-            created=created,
-            amount=amount,
-            status=status,
+        _model_ = object.__new__(cls)
+        _model_.created = created
+        _model_.amount = amount
+        _model_.status = status
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        user_payout_history_entry.additional_properties = d
-        return user_payout_history_entry
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -14,7 +14,7 @@ from ..models.base_version_status import BaseVersionStatus
 from ..models.base_version_version_type import BaseVersionVersionType
 from ..models.environment_enum import EnvironmentEnum
 from ..models.version_requested_status import VersionRequestedStatus
-from ..types import UNSET, Unset, format_datetime, parse_datetime
+from ..types import UNSET, LazyModel, Unset, format_datetime, parse_datetime
 
 if TYPE_CHECKING:
     from ..models.version_dependency import VersionDependency
@@ -61,8 +61,26 @@ _FIELDS = frozenset(
 )
 
 
+def _build_dependencies(d: Mapping[str, Any]) -> list[VersionDependency]:
+    """Version.dependencies from the body Version.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    dependencies = [VersionDependency.from_dict(item) for item in d["dependencies"]]
+
+    return dependencies
+
+
+def _build_files(d: Mapping[str, Any]) -> list[VersionFile]:
+    """Version.files from the body Version.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    files = [VersionFile.from_dict(item) for item in d["files"]]
+
+    return files
+
+
 @_attrs_define
-class Version:
+class Version(LazyModel):
     """
     Attributes:
         name (str): The name of this version Example: Version 1.0.0.
@@ -109,6 +127,10 @@ class Version:
     changelog: None | str | Unset = UNSET
     environment: EnvironmentEnum | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "dependencies": ("dependencies", _build_dependencies),
+        "files": ("files", _build_files),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         name = self.name
@@ -202,7 +224,7 @@ class Version:
 
         version_number = d["version_number"]
 
-        dependencies = [VersionDependency.from_dict(item) for item in d["dependencies"]]
+        dependencies = _build_dependencies(d)
 
         game_versions = d["game_versions"]
 
@@ -250,7 +272,7 @@ class Version:
 
         changelog_url = d["changelog_url"]
 
-        files = [VersionFile.from_dict(item) for item in d["files"]]
+        files = _build_files(d)
 
         changelog = d.get("changelog", UNSET)
 
@@ -261,32 +283,124 @@ class Version:
         else:
             environment = EnvironmentEnum._value2member_map_.get(_environment) or EnvironmentEnum(_environment)
 
-        version = cls(
-            name=name,
-            version_number=version_number,
-            dependencies=dependencies,
-            game_versions=game_versions,
-            version_type=version_type,
-            loaders=loaders,
-            featured=featured,
-            status=status,
-            requested_status=requested_status,
-            id=id,
-            project_id=project_id,
-            author_id=author_id,
-            date_published=date_published,
-            downloads=downloads,
-            changelog_url=changelog_url,
-            files=files,
-            changelog=changelog,
-            environment=environment,
+        _model_ = object.__new__(cls)
+        _model_.name = name
+        _model_.version_number = version_number
+        _model_.dependencies = dependencies
+        _model_.game_versions = game_versions
+        _model_.version_type = version_type
+        _model_.loaders = loaders
+        _model_.featured = featured
+        _model_.status = status
+        _model_.requested_status = requested_status
+        _model_.id = id
+        _model_.project_id = project_id
+        _model_.author_id = author_id
+        _model_.date_published = date_published
+        _model_.downloads = downloads
+        _model_.changelog_url = changelog_url
+        _model_.files = files
+        _model_.changelog = changelog
+        _model_.environment = environment
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
+
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        name = d["name"]
+
+        version_number = d["version_number"]
+
+        if "dependencies" not in d:
+            raise KeyError("dependencies")
+
+        game_versions = d["game_versions"]
+
+        version_type = BaseVersionVersionType._value2member_map_.get(d["version_type"]) or BaseVersionVersionType(
+            d["version_type"]
         )
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+        loaders = d["loaders"]
 
-        version.additional_properties = d
-        return version
+        featured = d["featured"]
+
+        status = BaseVersionStatus._value2member_map_.get(d["status"]) or BaseVersionStatus(d["status"])
+
+        _requested_status_raw = d["requested_status"]
+        if _requested_status_raw is None:
+            requested_status = _requested_status_raw
+        else:
+
+            def _parse_requested_status(data: object) -> None | VersionRequestedStatus:
+                if data is None:
+                    return data
+                try:
+                    if not isinstance(data, str):
+                        raise TypeError()
+                    requested_status_type_1 = VersionRequestedStatus._value2member_map_.get(
+                        data
+                    ) or VersionRequestedStatus(data)
+
+                    return requested_status_type_1
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(None | VersionRequestedStatus, data)
+
+            requested_status = _parse_requested_status(_requested_status_raw)
+
+        id = d["id"]
+
+        project_id = d["project_id"]
+
+        author_id = d["author_id"]
+
+        date_published = parse_datetime(d["date_published"])
+
+        downloads = d["downloads"]
+
+        changelog_url = d["changelog_url"]
+
+        if "files" not in d:
+            raise KeyError("files")
+
+        changelog = d.get("changelog", UNSET)
+
+        _environment = d.get("environment", UNSET)
+        environment: EnvironmentEnum | Unset
+        if _environment is UNSET:
+            environment = UNSET
+        else:
+            environment = EnvironmentEnum._value2member_map_.get(_environment) or EnvironmentEnum(_environment)
+
+        _model_ = object.__new__(cls)
+        _model_.name = name
+        _model_.version_number = version_number
+        _model_.game_versions = game_versions
+        _model_.version_type = version_type
+        _model_.loaders = loaders
+        _model_.featured = featured
+        _model_.status = status
+        _model_.requested_status = requested_status
+        _model_.id = id
+        _model_.project_id = project_id
+        _model_.author_id = author_id
+        _model_.date_published = date_published
+        _model_.downloads = downloads
+        _model_.changelog_url = changelog_url
+        _model_.changelog = changelog
+        _model_.environment = environment
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

@@ -93,18 +93,17 @@ class VersionDependency:
 
         file_name = d.get("file_name", UNSET)
 
-        version_dependency = cls(
-            dependency_type=dependency_type,
-            version_id=version_id,
-            project_id=project_id,
-            file_name=file_name,
+        _model_ = object.__new__(cls)
+        _model_.dependency_type = dependency_type
+        _model_.version_id = version_id
+        _model_.project_id = project_id
+        _model_.file_name = file_name
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        version_dependency.additional_properties = d
-        return version_dependency
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -10,7 +10,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.file_type import FileType
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset
 
 if TYPE_CHECKING:
     from ..models.version_file_hashes import VersionFileHashes
@@ -44,8 +44,17 @@ _FIELDS = frozenset(
 )
 
 
+def _build_hashes(d: Mapping[str, Any]) -> VersionFileHashes:
+    """VersionFile.hashes from the body VersionFile.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    hashes = VersionFileHashes.from_dict(d["hashes"])
+
+    return hashes
+
+
 @_attrs_define
-class VersionFile:
+class VersionFile(LazyModel):
     """
     Attributes:
         hashes (VersionFileHashes): A map of hashes of the file. The key is the hashing algorithm and the value is the
@@ -69,6 +78,9 @@ class VersionFile:
     file_type: FileType | None
     id: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "hashes": ("hashes", _build_hashes),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         hashes = self.hashes.to_dict()
@@ -115,7 +127,7 @@ class VersionFile:
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
-        hashes = VersionFileHashes.from_dict(d["hashes"])
+        hashes = _build_hashes(d)
 
         url = d["url"]
 
@@ -147,21 +159,71 @@ class VersionFile:
 
         id = d.get("id", UNSET)
 
-        version_file = cls(
-            hashes=hashes,
-            url=url,
-            filename=filename,
-            primary=primary,
-            size=size,
-            file_type=file_type,
-            id=id,
+        _model_ = object.__new__(cls)
+        _model_.hashes = hashes
+        _model_.url = url
+        _model_.filename = filename
+        _model_.primary = primary
+        _model_.size = size
+        _model_.file_type = file_type
+        _model_.id = id
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        if "hashes" not in d:
+            raise KeyError("hashes")
 
-        version_file.additional_properties = d
-        return version_file
+        url = d["url"]
+
+        filename = d["filename"]
+
+        primary = d["primary"]
+
+        size = d["size"]
+
+        _file_type_raw = d["file_type"]
+        if _file_type_raw is None:
+            file_type = _file_type_raw
+        else:
+
+            def _parse_file_type(data: object) -> FileType | None:
+                if data is None:
+                    return data
+                try:
+                    if not isinstance(data, str):
+                        raise TypeError()
+                    file_type_type_1 = FileType._value2member_map_.get(data) or FileType(data)
+
+                    return file_type_type_1
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(FileType | None, data)
+
+            file_type = _parse_file_type(_file_type_raw)
+
+        id = d.get("id", UNSET)
+
+        _model_ = object.__new__(cls)
+        _model_.url = url
+        _model_.filename = filename
+        _model_.primary = primary
+        _model_.size = size
+        _model_.file_type = file_type
+        _model_.id = id
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

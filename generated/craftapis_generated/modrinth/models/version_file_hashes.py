@@ -58,16 +58,15 @@ class VersionFileHashes:
 
         sha1 = d.get("sha1", UNSET)
 
-        version_file_hashes = cls(
-            sha512=sha512,
-            sha1=sha1,
+        _model_ = object.__new__(cls)
+        _model_.sha512 = sha512
+        _model_.sha1 = sha1
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        version_file_hashes.additional_properties = d
-        return version_file_hashes
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -66,17 +66,16 @@ class Attachment:
 
         content_type = d.get("content_type", UNSET)
 
-        attachment = cls(
-            name=name,
-            data=data,
-            content_type=content_type,
+        _model_ = object.__new__(cls)
+        _model_.name = name
+        _model_.data = data
+        _model_.content_type = content_type
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        attachment.additional_properties = d
-        return attachment
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

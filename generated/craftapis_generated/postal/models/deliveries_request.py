@@ -47,15 +47,14 @@ class DeliveriesRequest:
         d = src_dict
         id = d["id"]
 
-        deliveries_request = cls(
-            id=id,
+        _model_ = object.__new__(cls)
+        _model_.id = id
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        deliveries_request.additional_properties = d
-        return deliveries_request
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

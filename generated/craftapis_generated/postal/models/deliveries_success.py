@@ -10,6 +10,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.deliveries_success_status import DeliveriesSuccessStatus
+from ..types import LazyModel, build_all
 
 if TYPE_CHECKING:
     from ..models.delivery import Delivery
@@ -42,8 +43,64 @@ _FIELDS = frozenset(
 )
 
 
+def _build_flags(d: Mapping[str, Any]) -> MoonropeFlags | None:
+    """DeliveriesSuccess.flags from the body DeliveriesSuccess.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _flags_raw = d["flags"]
+    if _flags_raw is None:
+        flags = _flags_raw
+    else:
+
+        def _parse_flags(data: object) -> MoonropeFlags | None:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                flags_type_1 = MoonropeFlags.from_dict(data)
+
+                build_all(flags_type_1)  # craftapis: a nested misfit rejects this candidate now
+                return flags_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(MoonropeFlags | None, data)
+
+        flags = _parse_flags(_flags_raw)
+
+    return flags
+
+
+def _build_data(d: Mapping[str, Any]) -> list[Delivery] | None:
+    """DeliveriesSuccess.data from the body DeliveriesSuccess.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _data_raw = d["data"]
+    if _data_raw is None:
+        data = _data_raw
+    else:
+
+        def _parse_data(data: object) -> list[Delivery] | None:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                data_type_0 = [Delivery.from_dict(item) for item in data]
+
+                build_all(data_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return data_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(list[Delivery] | None, data)
+
+        data = _parse_data(_data_raw)
+
+    return data
+
+
 @_attrs_define
-class DeliveriesSuccess:
+class DeliveriesSuccess(LazyModel):
     """Envelope with `status: success`; `data` is the list of delivery attempts.
 
     Attributes:
@@ -58,6 +115,10 @@ class DeliveriesSuccess:
     flags: MoonropeFlags | None
     data: list[Delivery] | None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "flags": ("flags", _build_flags),
+        "data": ("data", _build_data),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.moonrope_flags import MoonropeFlags  # noqa: PLC0415
@@ -105,58 +166,45 @@ class DeliveriesSuccess:
 
         time = d["time"]
 
-        _flags_raw = d["flags"]
-        if _flags_raw is None:
-            flags = _flags_raw
-        else:
+        flags = _build_flags(d)
 
-            def _parse_flags(data: object) -> MoonropeFlags | None:
-                if data is None:
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    flags_type_1 = MoonropeFlags.from_dict(data)
+        data = _build_data(d)
 
-                    return flags_type_1
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(MoonropeFlags | None, data)
-
-            flags = _parse_flags(_flags_raw)
-
-        _data_raw = d["data"]
-        if _data_raw is None:
-            data = _data_raw
-        else:
-
-            def _parse_data(data: object) -> list[Delivery] | None:
-                if data is None:
-                    return data
-                try:
-                    if not isinstance(data, list):
-                        raise TypeError()
-                    data_type_0 = [Delivery.from_dict(item) for item in data]
-
-                    return data_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(list[Delivery] | None, data)
-
-            data = _parse_data(_data_raw)
-
-        deliveries_success = cls(
-            status=status,
-            time=time,
-            flags=flags,
-            data=data,
+        _model_ = object.__new__(cls)
+        _model_.status = status
+        _model_.time = time
+        _model_.flags = flags
+        _model_.data = data
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        status = DeliveriesSuccessStatus._value2member_map_.get(d["status"]) or DeliveriesSuccessStatus(d["status"])
 
-        deliveries_success.additional_properties = d
-        return deliveries_success
+        time = d["time"]
+
+        if "flags" not in d:
+            raise KeyError("flags")
+
+        if "data" not in d:
+            raise KeyError("data")
+
+        _model_ = object.__new__(cls)
+        _model_.status = status
+        _model_.time = time
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

@@ -109,22 +109,21 @@ class Delivery:
 
         timestamp = d["timestamp"]
 
-        delivery = cls(
-            id=id,
-            status=status,
-            details=details,
-            output=output,
-            sent_with_ssl=sent_with_ssl,
-            log_id=log_id,
-            time=time,
-            timestamp=timestamp,
+        _model_ = object.__new__(cls)
+        _model_.id = id
+        _model_.status = status
+        _model_.details = details
+        _model_.output = output
+        _model_.sent_with_ssl = sent_with_ssl
+        _model_.log_id = log_id
+        _model_.time = time
+        _model_.timestamp = timestamp
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        delivery.additional_properties = d
-        return delivery
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset
 
 if TYPE_CHECKING:
     from ..models.webhook_server import WebhookServer
@@ -48,8 +48,22 @@ _FIELDS = frozenset(
 )
 
 
+def _build_server(d: Mapping[str, Any]) -> WebhookServer | Unset:
+    """DomainDNSErrorPayload.server from the body DomainDNSErrorPayload.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _server = d.get("server", UNSET)
+    server: WebhookServer | Unset
+    if _server is UNSET:
+        server = UNSET
+    else:
+        server = WebhookServer.from_dict(_server)
+
+    return server
+
+
 @_attrs_define
-class DomainDNSErrorPayload:
+class DomainDNSErrorPayload(LazyModel):
     """Payload of DomainDNSError (hourly DNS checks of the server's own domains).
 
     Attributes:
@@ -80,6 +94,9 @@ class DomainDNSErrorPayload:
     return_path_error: None | str | Unset = UNSET
     server: WebhookServer | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "server": ("server", _build_server),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         domain = self.domain
@@ -181,33 +198,72 @@ class DomainDNSErrorPayload:
 
         return_path_error = d.get("return_path_error", UNSET)
 
-        _server = d.get("server", UNSET)
-        server: WebhookServer | Unset
-        if _server is UNSET:
-            server = UNSET
-        else:
-            server = WebhookServer.from_dict(_server)
+        server = _build_server(d)
 
-        domain_dns_error_payload = cls(
-            domain=domain,
-            uuid=uuid,
-            dns_checked_at=dns_checked_at,
-            spf_status=spf_status,
-            spf_error=spf_error,
-            dkim_status=dkim_status,
-            dkim_error=dkim_error,
-            mx_status=mx_status,
-            mx_error=mx_error,
-            return_path_status=return_path_status,
-            return_path_error=return_path_error,
-            server=server,
+        _model_ = object.__new__(cls)
+        _model_.domain = domain
+        _model_.uuid = uuid
+        _model_.dns_checked_at = dns_checked_at
+        _model_.spf_status = spf_status
+        _model_.spf_error = spf_error
+        _model_.dkim_status = dkim_status
+        _model_.dkim_error = dkim_error
+        _model_.mx_status = mx_status
+        _model_.mx_error = mx_error
+        _model_.return_path_status = return_path_status
+        _model_.return_path_error = return_path_error
+        _model_.server = server
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        domain = d.get("domain", UNSET)
 
-        domain_dns_error_payload.additional_properties = d
-        return domain_dns_error_payload
+        uuid = d.get("uuid", UNSET)
+
+        dns_checked_at = d.get("dns_checked_at", UNSET)
+
+        spf_status = d.get("spf_status", UNSET)
+
+        spf_error = d.get("spf_error", UNSET)
+
+        dkim_status = d.get("dkim_status", UNSET)
+
+        dkim_error = d.get("dkim_error", UNSET)
+
+        mx_status = d.get("mx_status", UNSET)
+
+        mx_error = d.get("mx_error", UNSET)
+
+        return_path_status = d.get("return_path_status", UNSET)
+
+        return_path_error = d.get("return_path_error", UNSET)
+
+        _model_ = object.__new__(cls)
+        _model_.domain = domain
+        _model_.uuid = uuid
+        _model_.dns_checked_at = dns_checked_at
+        _model_.spf_status = spf_status
+        _model_.spf_error = spf_error
+        _model_.dkim_status = dkim_status
+        _model_.dkim_error = dkim_error
+        _model_.mx_status = mx_status
+        _model_.mx_error = mx_error
+        _model_.return_path_status = return_path_status
+        _model_.return_path_error = return_path_error
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset, build_all
 
 if TYPE_CHECKING:
     from ..models.message_activity_entries import MessageActivityEntries
@@ -64,8 +64,188 @@ _FIELDS = frozenset(
 )
 
 
+def _build_status(d: Mapping[str, Any]) -> MessageStatusInfo | None | Unset:
+    """Message.status from the body Message.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _status_raw = d.get("status", UNSET)
+    if _status_raw is None or _status_raw is UNSET:
+        status = _status_raw
+    else:
+
+        def _parse_status(data: object) -> MessageStatusInfo | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                status_type_1 = MessageStatusInfo.from_dict(data)
+
+                build_all(status_type_1)  # craftapis: a nested misfit rejects this candidate now
+                return status_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(MessageStatusInfo | None | Unset, data)
+
+        status = _parse_status(_status_raw)
+
+    return status
+
+
+def _build_details(d: Mapping[str, Any]) -> MessageDetails | None | Unset:
+    """Message.details from the body Message.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _details_raw = d.get("details", UNSET)
+    if _details_raw is None or _details_raw is UNSET:
+        details = _details_raw
+    else:
+
+        def _parse_details(data: object) -> MessageDetails | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                details_type_1 = MessageDetails.from_dict(data)
+
+                build_all(details_type_1)  # craftapis: a nested misfit rejects this candidate now
+                return details_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(MessageDetails | None | Unset, data)
+
+        details = _parse_details(_details_raw)
+
+    return details
+
+
+def _build_inspection(d: Mapping[str, Any]) -> MessageInspection | None | Unset:
+    """Message.inspection from the body Message.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _inspection_raw = d.get("inspection", UNSET)
+    if _inspection_raw is None or _inspection_raw is UNSET:
+        inspection = _inspection_raw
+    else:
+
+        def _parse_inspection(data: object) -> MessageInspection | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                inspection_type_1 = MessageInspection.from_dict(data)
+
+                build_all(inspection_type_1)  # craftapis: a nested misfit rejects this candidate now
+                return inspection_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(MessageInspection | None | Unset, data)
+
+        inspection = _parse_inspection(_inspection_raw)
+
+    return inspection
+
+
+def _build_attachments(d: Mapping[str, Any]) -> list[MessageAttachment] | None | Unset:
+    """Message.attachments from the body Message.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _attachments_raw = d.get("attachments", UNSET)
+    if _attachments_raw is None or _attachments_raw is UNSET:
+        attachments = _attachments_raw
+    else:
+
+        def _parse_attachments(data: object) -> list[MessageAttachment] | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                attachments_type_0 = [MessageAttachment.from_dict(item) for item in data]
+
+                build_all(attachments_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return attachments_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(list[MessageAttachment] | None | Unset, data)
+
+        attachments = _parse_attachments(_attachments_raw)
+
+    return attachments
+
+
+def _build_headers(d: Mapping[str, Any]) -> MessageHeadersType0 | None | Unset:
+    """Message.headers from the body Message.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _headers_raw = d.get("headers", UNSET)
+    if _headers_raw is None or _headers_raw is UNSET:
+        headers = _headers_raw
+    else:
+
+        def _parse_headers(data: object) -> MessageHeadersType0 | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                headers_type_0 = MessageHeadersType0.from_dict(data)
+
+                build_all(headers_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return headers_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(MessageHeadersType0 | None | Unset, data)
+
+        headers = _parse_headers(_headers_raw)
+
+    return headers
+
+
+def _build_activity_entries(d: Mapping[str, Any]) -> MessageActivityEntries | None | Unset:
+    """Message.activity_entries from the body Message.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _activity_entries_raw = d.get("activity_entries", UNSET)
+    if _activity_entries_raw is None or _activity_entries_raw is UNSET:
+        activity_entries = _activity_entries_raw
+    else:
+
+        def _parse_activity_entries(data: object) -> MessageActivityEntries | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                activity_entries_type_1 = MessageActivityEntries.from_dict(data)
+
+                build_all(activity_entries_type_1)  # craftapis: a nested misfit rejects this candidate now
+                return activity_entries_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(MessageActivityEntries | None | Unset, data)
+
+        activity_entries = _parse_activity_entries(_activity_entries_raw)
+
+    return activity_entries
+
+
 @_attrs_define
-class Message:
+class Message(LazyModel):
     """`data` of messages/message. Sections other than `id`/`token` appear only when expanded.
 
     Attributes:
@@ -94,6 +274,14 @@ class Message:
     raw_message: None | str | Unset = UNSET
     activity_entries: MessageActivityEntries | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "status": ("status", _build_status),
+        "details": ("details", _build_details),
+        "inspection": ("inspection", _build_inspection),
+        "attachments": ("attachments", _build_attachments),
+        "headers": ("headers", _build_headers),
+        "activity_entries": ("activity_entries", _build_activity_entries),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.message_activity_entries import MessageActivityEntries  # noqa: PLC0415
@@ -214,163 +402,69 @@ class Message:
 
         token = d["token"]
 
-        _status_raw = d.get("status", UNSET)
-        if _status_raw is None or _status_raw is UNSET:
-            status = _status_raw
-        else:
+        status = _build_status(d)
 
-            def _parse_status(data: object) -> MessageStatusInfo | None | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    status_type_1 = MessageStatusInfo.from_dict(data)
+        details = _build_details(d)
 
-                    return status_type_1
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(MessageStatusInfo | None | Unset, data)
-
-            status = _parse_status(_status_raw)
-
-        _details_raw = d.get("details", UNSET)
-        if _details_raw is None or _details_raw is UNSET:
-            details = _details_raw
-        else:
-
-            def _parse_details(data: object) -> MessageDetails | None | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    details_type_1 = MessageDetails.from_dict(data)
-
-                    return details_type_1
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(MessageDetails | None | Unset, data)
-
-            details = _parse_details(_details_raw)
-
-        _inspection_raw = d.get("inspection", UNSET)
-        if _inspection_raw is None or _inspection_raw is UNSET:
-            inspection = _inspection_raw
-        else:
-
-            def _parse_inspection(data: object) -> MessageInspection | None | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    inspection_type_1 = MessageInspection.from_dict(data)
-
-                    return inspection_type_1
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(MessageInspection | None | Unset, data)
-
-            inspection = _parse_inspection(_inspection_raw)
+        inspection = _build_inspection(d)
 
         plain_body = d.get("plain_body", UNSET)
 
         html_body = d.get("html_body", UNSET)
 
-        _attachments_raw = d.get("attachments", UNSET)
-        if _attachments_raw is None or _attachments_raw is UNSET:
-            attachments = _attachments_raw
-        else:
+        attachments = _build_attachments(d)
 
-            def _parse_attachments(data: object) -> list[MessageAttachment] | None | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, list):
-                        raise TypeError()
-                    attachments_type_0 = [MessageAttachment.from_dict(item) for item in data]
-
-                    return attachments_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(list[MessageAttachment] | None | Unset, data)
-
-            attachments = _parse_attachments(_attachments_raw)
-
-        _headers_raw = d.get("headers", UNSET)
-        if _headers_raw is None or _headers_raw is UNSET:
-            headers = _headers_raw
-        else:
-
-            def _parse_headers(data: object) -> MessageHeadersType0 | None | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    headers_type_0 = MessageHeadersType0.from_dict(data)
-
-                    return headers_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(MessageHeadersType0 | None | Unset, data)
-
-            headers = _parse_headers(_headers_raw)
+        headers = _build_headers(d)
 
         raw_message = d.get("raw_message", UNSET)
 
-        _activity_entries_raw = d.get("activity_entries", UNSET)
-        if _activity_entries_raw is None or _activity_entries_raw is UNSET:
-            activity_entries = _activity_entries_raw
-        else:
+        activity_entries = _build_activity_entries(d)
 
-            def _parse_activity_entries(data: object) -> MessageActivityEntries | None | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    activity_entries_type_1 = MessageActivityEntries.from_dict(data)
-
-                    return activity_entries_type_1
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(MessageActivityEntries | None | Unset, data)
-
-            activity_entries = _parse_activity_entries(_activity_entries_raw)
-
-        message = cls(
-            id=id,
-            token=token,
-            status=status,
-            details=details,
-            inspection=inspection,
-            plain_body=plain_body,
-            html_body=html_body,
-            attachments=attachments,
-            headers=headers,
-            raw_message=raw_message,
-            activity_entries=activity_entries,
+        _model_ = object.__new__(cls)
+        _model_.id = id
+        _model_.token = token
+        _model_.status = status
+        _model_.details = details
+        _model_.inspection = inspection
+        _model_.plain_body = plain_body
+        _model_.html_body = html_body
+        _model_.attachments = attachments
+        _model_.headers = headers
+        _model_.raw_message = raw_message
+        _model_.activity_entries = activity_entries
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        id = d["id"]
 
-        message.additional_properties = d
-        return message
+        token = d["token"]
+
+        plain_body = d.get("plain_body", UNSET)
+
+        html_body = d.get("html_body", UNSET)
+
+        raw_message = d.get("raw_message", UNSET)
+
+        _model_ = object.__new__(cls)
+        _model_.id = id
+        _model_.token = token
+        _model_.plain_body = plain_body
+        _model_.html_body = html_body
+        _model_.raw_message = raw_message
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

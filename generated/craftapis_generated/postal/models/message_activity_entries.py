@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset, build_all
 
 if TYPE_CHECKING:
     from ..models.message_activity_entries_clicks_type_0_item import (
@@ -48,8 +48,68 @@ _FIELDS = frozenset(
 )
 
 
+def _build_loads(d: Mapping[str, Any]) -> list[MessageActivityEntriesLoadsType0Item] | None | Unset:
+    """MessageActivityEntries.loads from the body MessageActivityEntries.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _loads_raw = d.get("loads", UNSET)
+    if _loads_raw is None or _loads_raw is UNSET:
+        loads = _loads_raw
+    else:
+
+        def _parse_loads(data: object) -> list[MessageActivityEntriesLoadsType0Item] | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                loads_type_0 = [MessageActivityEntriesLoadsType0Item.from_dict(item) for item in data]
+
+                build_all(loads_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return loads_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(list[MessageActivityEntriesLoadsType0Item] | None | Unset, data)
+
+        loads = _parse_loads(_loads_raw)
+
+    return loads
+
+
+def _build_clicks(d: Mapping[str, Any]) -> list[MessageActivityEntriesClicksType0Item] | None | Unset:
+    """MessageActivityEntries.clicks from the body MessageActivityEntries.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _clicks_raw = d.get("clicks", UNSET)
+    if _clicks_raw is None or _clicks_raw is UNSET:
+        clicks = _clicks_raw
+    else:
+
+        def _parse_clicks(data: object) -> list[MessageActivityEntriesClicksType0Item] | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                clicks_type_0 = [MessageActivityEntriesClicksType0Item.from_dict(item) for item in data]
+
+                build_all(clicks_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return clicks_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(list[MessageActivityEntriesClicksType0Item] | None | Unset, data)
+
+        clicks = _parse_clicks(_clicks_raw)
+
+    return clicks
+
+
 @_attrs_define
-class MessageActivityEntries:
+class MessageActivityEntries(LazyModel):
     """
     Attributes:
         loads (list[MessageActivityEntriesLoadsType0Item] | None | Unset): Open-tracking hits.
@@ -59,6 +119,10 @@ class MessageActivityEntries:
     loads: list[MessageActivityEntriesLoadsType0Item] | None | Unset = UNSET
     clicks: list[MessageActivityEntriesClicksType0Item] | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "loads": ("loads", _build_loads),
+        "clicks": ("clicks", _build_clicks),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         loads: list[dict[str, Any]] | None | Unset
@@ -100,60 +164,32 @@ class MessageActivityEntries:
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
-        _loads_raw = d.get("loads", UNSET)
-        if _loads_raw is None or _loads_raw is UNSET:
-            loads = _loads_raw
-        else:
+        loads = _build_loads(d)
 
-            def _parse_loads(data: object) -> list[MessageActivityEntriesLoadsType0Item] | None | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, list):
-                        raise TypeError()
-                    loads_type_0 = [MessageActivityEntriesLoadsType0Item.from_dict(item) for item in data]
+        clicks = _build_clicks(d)
 
-                    return loads_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(list[MessageActivityEntriesLoadsType0Item] | None | Unset, data)
-
-            loads = _parse_loads(_loads_raw)
-
-        _clicks_raw = d.get("clicks", UNSET)
-        if _clicks_raw is None or _clicks_raw is UNSET:
-            clicks = _clicks_raw
-        else:
-
-            def _parse_clicks(data: object) -> list[MessageActivityEntriesClicksType0Item] | None | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, list):
-                        raise TypeError()
-                    clicks_type_0 = [MessageActivityEntriesClicksType0Item.from_dict(item) for item in data]
-
-                    return clicks_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(list[MessageActivityEntriesClicksType0Item] | None | Unset, data)
-
-            clicks = _parse_clicks(_clicks_raw)
-
-        message_activity_entries = cls(
-            loads=loads,
-            clicks=clicks,
+        _model_ = object.__new__(cls)
+        _model_.loads = loads
+        _model_.clicks = clicks
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
 
-        message_activity_entries.additional_properties = d
-        return message_activity_entries
+        _model_ = object.__new__(cls)
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

@@ -25,12 +25,12 @@ class MessageActivityEntriesLoadsType0Item:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        message_activity_entries_loads_type_0_item = cls()
-
+        _model_ = object.__new__(cls)
         d = dict(src_dict)
+        _model_.additional_properties = d
+        return _model_
 
-        message_activity_entries_loads_type_0_item.additional_properties = d
-        return message_activity_entries_loads_type_0_item
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

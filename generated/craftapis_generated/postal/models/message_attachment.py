@@ -83,19 +83,18 @@ class MessageAttachment:
 
         hash_ = d.get("hash", UNSET)
 
-        message_attachment = cls(
-            filename=filename,
-            content_type=content_type,
-            data=data,
-            size=size,
-            hash_=hash_,
+        _model_ = object.__new__(cls)
+        _model_.filename = filename
+        _model_.content_type = content_type
+        _model_.data = data
+        _model_.size = size
+        _model_.hash_ = hash_
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        message_attachment.additional_properties = d
-        return message_attachment
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

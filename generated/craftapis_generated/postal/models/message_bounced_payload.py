@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset
 
 if TYPE_CHECKING:
     from ..models.webhook_message import WebhookMessage
@@ -38,8 +38,36 @@ _FIELDS = frozenset(
 )
 
 
+def _build_original_message(d: Mapping[str, Any]) -> WebhookMessage | Unset:
+    """MessageBouncedPayload.original_message from the body MessageBouncedPayload.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _original_message = d.get("original_message", UNSET)
+    original_message: WebhookMessage | Unset
+    if _original_message is UNSET:
+        original_message = UNSET
+    else:
+        original_message = WebhookMessage.from_dict(_original_message)
+
+    return original_message
+
+
+def _build_bounce(d: Mapping[str, Any]) -> WebhookMessage | Unset:
+    """MessageBouncedPayload.bounce from the body MessageBouncedPayload.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _bounce = d.get("bounce", UNSET)
+    bounce: WebhookMessage | Unset
+    if _bounce is UNSET:
+        bounce = UNSET
+    else:
+        bounce = WebhookMessage.from_dict(_bounce)
+
+    return bounce
+
+
 @_attrs_define
-class MessageBouncedPayload:
+class MessageBouncedPayload(LazyModel):
     """Payload of MessageBounced: the original message and the bounce received for it.
 
     Attributes:
@@ -50,6 +78,10 @@ class MessageBouncedPayload:
     original_message: WebhookMessage | Unset = UNSET
     bounce: WebhookMessage | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "original_message": ("original_message", _build_original_message),
+        "bounce": ("bounce", _build_bounce),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         original_message: dict[str, Any] | Unset = UNSET
@@ -75,30 +107,32 @@ class MessageBouncedPayload:
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
-        _original_message = d.get("original_message", UNSET)
-        original_message: WebhookMessage | Unset
-        if _original_message is UNSET:
-            original_message = UNSET
-        else:
-            original_message = WebhookMessage.from_dict(_original_message)
+        original_message = _build_original_message(d)
 
-        _bounce = d.get("bounce", UNSET)
-        bounce: WebhookMessage | Unset
-        if _bounce is UNSET:
-            bounce = UNSET
-        else:
-            bounce = WebhookMessage.from_dict(_bounce)
+        bounce = _build_bounce(d)
 
-        message_bounced_payload = cls(
-            original_message=original_message,
-            bounce=bounce,
+        _model_ = object.__new__(cls)
+        _model_.original_message = original_message
+        _model_.bounce = bounce
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
 
-        message_bounced_payload.additional_properties = d
-        return message_bounced_payload
+        _model_ = object.__new__(cls)
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

@@ -174,26 +174,25 @@ class MessageDetails:
 
         received_with_ssl = d.get("received_with_ssl", UNSET)
 
-        message_details = cls(
-            rcpt_to=rcpt_to,
-            mail_from=mail_from,
-            subject=subject,
-            message_id=message_id,
-            timestamp=timestamp,
-            direction=direction,
-            size=size,
-            bounce=bounce,
-            bounce_for_id=bounce_for_id,
-            bounce_type=bounce_type,
-            tag=tag,
-            received_with_ssl=received_with_ssl,
+        _model_ = object.__new__(cls)
+        _model_.rcpt_to = rcpt_to
+        _model_.mail_from = mail_from
+        _model_.subject = subject
+        _model_.message_id = message_id
+        _model_.timestamp = timestamp
+        _model_.direction = direction
+        _model_.size = size
+        _model_.bounce = bounce
+        _model_.bounce_for_id = bounce_for_id
+        _model_.bounce_type = bounce_type
+        _model_.tag = tag
+        _model_.received_with_ssl = received_with_ssl
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        message_details.additional_properties = d
-        return message_details
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

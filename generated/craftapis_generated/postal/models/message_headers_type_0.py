@@ -28,18 +28,18 @@ class MessageHeadersType0:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        message_headers_type_0 = cls()
-
+        _model_ = object.__new__(cls)
         d = dict(src_dict)
-
         additional_properties = {}
         for prop_name, prop_dict in d.items():
             additional_property = prop_dict
 
             additional_properties[prop_name] = additional_property
 
-        message_headers_type_0.additional_properties = additional_properties
-        return message_headers_type_0
+        _model_.additional_properties = additional_properties
+        return _model_
+
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

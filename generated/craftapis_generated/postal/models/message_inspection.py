@@ -99,19 +99,18 @@ class MessageInspection:
 
         threat_details = d.get("threat_details", UNSET)
 
-        message_inspection = cls(
-            inspected=inspected,
-            spam=spam,
-            spam_score=spam_score,
-            threat=threat,
-            threat_details=threat_details,
+        _model_ = object.__new__(cls)
+        _model_.inspected = inspected
+        _model_.spam = spam
+        _model_.spam_score = spam_score
+        _model_.threat = threat
+        _model_.threat_details = threat_details
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        message_inspection.additional_properties = d
-        return message_inspection
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

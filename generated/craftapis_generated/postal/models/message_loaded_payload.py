@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset
 
 if TYPE_CHECKING:
     from ..models.webhook_message import WebhookMessage
@@ -39,8 +39,22 @@ _FIELDS = frozenset(
 )
 
 
+def _build_message(d: Mapping[str, Any]) -> WebhookMessage | Unset:
+    """MessageLoadedPayload.message from the body MessageLoadedPayload.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _message = d.get("message", UNSET)
+    message: WebhookMessage | Unset
+    if _message is UNSET:
+        message = UNSET
+    else:
+        message = WebhookMessage.from_dict(_message)
+
+    return message
+
+
 @_attrs_define
-class MessageLoadedPayload:
+class MessageLoadedPayload(LazyModel):
     """Payload of MessageLoaded (open tracking).
 
     Attributes:
@@ -53,6 +67,9 @@ class MessageLoadedPayload:
     user_agent: None | str | Unset = UNSET
     message: WebhookMessage | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "message": ("message", _build_message),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         ip_address = self.ip_address
@@ -88,24 +105,36 @@ class MessageLoadedPayload:
 
         user_agent = d.get("user_agent", UNSET)
 
-        _message = d.get("message", UNSET)
-        message: WebhookMessage | Unset
-        if _message is UNSET:
-            message = UNSET
-        else:
-            message = WebhookMessage.from_dict(_message)
+        message = _build_message(d)
 
-        message_loaded_payload = cls(
-            ip_address=ip_address,
-            user_agent=user_agent,
-            message=message,
+        _model_ = object.__new__(cls)
+        _model_.ip_address = ip_address
+        _model_.user_agent = user_agent
+        _model_.message = message
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        ip_address = d.get("ip_address", UNSET)
 
-        message_loaded_payload.additional_properties = d
-        return message_loaded_payload
+        user_agent = d.get("user_agent", UNSET)
+
+        _model_ = object.__new__(cls)
+        _model_.ip_address = ip_address
+        _model_.user_agent = user_agent
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

@@ -95,16 +95,15 @@ class MessageRequest:
 
             field_expansions = _parse_field_expansions(_field_expansions_raw)
 
-        message_request = cls(
-            id=id,
-            field_expansions=field_expansions,
+        _model_ = object.__new__(cls)
+        _model_.id = id
+        _model_.field_expansions = field_expansions
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        message_request.additional_properties = d
-        return message_request
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

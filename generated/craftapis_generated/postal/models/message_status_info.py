@@ -82,18 +82,17 @@ class MessageStatusInfo:
 
         hold_expiry = d.get("hold_expiry", UNSET)
 
-        message_status_info = cls(
-            status=status,
-            last_delivery_attempt=last_delivery_attempt,
-            held=held,
-            hold_expiry=hold_expiry,
+        _model_ = object.__new__(cls)
+        _model_.status = status
+        _model_.last_delivery_attempt = last_delivery_attempt
+        _model_.held = held
+        _model_.hold_expiry = hold_expiry
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        message_status_info.additional_properties = d
-        return message_status_info
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

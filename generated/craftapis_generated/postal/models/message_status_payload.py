@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset
 
 if TYPE_CHECKING:
     from ..models.webhook_message import WebhookMessage
@@ -43,8 +43,22 @@ _FIELDS = frozenset(
 )
 
 
+def _build_message(d: Mapping[str, Any]) -> WebhookMessage | Unset:
+    """MessageStatusPayload.message from the body MessageStatusPayload.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _message = d.get("message", UNSET)
+    message: WebhookMessage | Unset
+    if _message is UNSET:
+        message = UNSET
+    else:
+        message = WebhookMessage.from_dict(_message)
+
+    return message
+
+
 @_attrs_define
-class MessageStatusPayload:
+class MessageStatusPayload(LazyModel):
     """Payload of MessageSent (`status` Sent), MessageDelayed (SoftFail), MessageDeliveryFailed (HardFail) and MessageHeld
     (Held).
 
@@ -66,6 +80,9 @@ class MessageStatusPayload:
     timestamp: float | Unset = UNSET
     message: WebhookMessage | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "message": ("message", _build_message),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         status = self.status
@@ -137,28 +154,52 @@ class MessageStatusPayload:
 
         timestamp = d.get("timestamp", UNSET)
 
-        _message = d.get("message", UNSET)
-        message: WebhookMessage | Unset
-        if _message is UNSET:
-            message = UNSET
-        else:
-            message = WebhookMessage.from_dict(_message)
+        message = _build_message(d)
 
-        message_status_payload = cls(
-            status=status,
-            details=details,
-            output=output,
-            time=time,
-            sent_with_ssl=sent_with_ssl,
-            timestamp=timestamp,
-            message=message,
+        _model_ = object.__new__(cls)
+        _model_.status = status
+        _model_.details = details
+        _model_.output = output
+        _model_.time = time
+        _model_.sent_with_ssl = sent_with_ssl
+        _model_.timestamp = timestamp
+        _model_.message = message
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        status = d.get("status", UNSET)
 
-        message_status_payload.additional_properties = d
-        return message_status_payload
+        details = d.get("details", UNSET)
+
+        output = d.get("output", UNSET)
+
+        time = d.get("time", UNSET)
+
+        sent_with_ssl = d.get("sent_with_ssl", UNSET)
+
+        timestamp = d.get("timestamp", UNSET)
+
+        _model_ = object.__new__(cls)
+        _model_.status = status
+        _model_.details = details
+        _model_.output = output
+        _model_.time = time
+        _model_.sent_with_ssl = sent_with_ssl
+        _model_.timestamp = timestamp
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

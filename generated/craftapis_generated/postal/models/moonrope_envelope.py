@@ -10,6 +10,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.moonrope_status import MoonropeStatus
+from ..types import LazyModel, build_all
 
 if TYPE_CHECKING:
     from ..models.moonrope_flags import MoonropeFlags
@@ -40,8 +41,36 @@ _FIELDS = frozenset(
 )
 
 
+def _build_flags(d: Mapping[str, Any]) -> MoonropeFlags | None:
+    """MoonropeEnvelope.flags from the body MoonropeEnvelope.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _flags_raw = d["flags"]
+    if _flags_raw is None:
+        flags = _flags_raw
+    else:
+
+        def _parse_flags(data: object) -> MoonropeFlags | None:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                flags_type_1 = MoonropeFlags.from_dict(data)
+
+                build_all(flags_type_1)  # craftapis: a nested misfit rejects this candidate now
+                return flags_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(MoonropeFlags | None, data)
+
+        flags = _parse_flags(_flags_raw)
+
+    return flags
+
+
 @_attrs_define
-class MoonropeEnvelope:
+class MoonropeEnvelope(LazyModel):
     """The moonrope response envelope, with an untyped `data` (seed 002).
 
     Attributes:
@@ -67,6 +96,9 @@ class MoonropeEnvelope:
     flags: MoonropeFlags | None
     data: Any
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "flags": ("flags", _build_flags),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.moonrope_flags import MoonropeFlags  # noqa: PLC0415
@@ -106,40 +138,45 @@ class MoonropeEnvelope:
 
         time = d["time"]
 
-        _flags_raw = d["flags"]
-        if _flags_raw is None:
-            flags = _flags_raw
-        else:
-
-            def _parse_flags(data: object) -> MoonropeFlags | None:
-                if data is None:
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    flags_type_1 = MoonropeFlags.from_dict(data)
-
-                    return flags_type_1
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(MoonropeFlags | None, data)
-
-            flags = _parse_flags(_flags_raw)
+        flags = _build_flags(d)
 
         data = d["data"]
 
-        moonrope_envelope = cls(
-            status=status,
-            time=time,
-            flags=flags,
-            data=data,
+        _model_ = object.__new__(cls)
+        _model_.status = status
+        _model_.time = time
+        _model_.flags = flags
+        _model_.data = data
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        status = MoonropeStatus._value2member_map_.get(d["status"]) or MoonropeStatus(d["status"])
 
-        moonrope_envelope.additional_properties = d
-        return moonrope_envelope
+        time = d["time"]
+
+        if "flags" not in d:
+            raise KeyError("flags")
+
+        data = d["data"]
+
+        _model_ = object.__new__(cls)
+        _model_.status = status
+        _model_.time = time
+        _model_.data = data
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset
 
 if TYPE_CHECKING:
     from ..models.moonrope_paginated_flag import MoonropePaginatedFlag
@@ -40,8 +40,36 @@ _FIELDS = frozenset(
 )
 
 
+def _build_paginated(d: Mapping[str, Any]) -> MoonropePaginatedFlag | Unset:
+    """MoonropeFlags.paginated from the body MoonropeFlags.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _paginated = d.get("paginated", UNSET)
+    paginated: MoonropePaginatedFlag | Unset
+    if _paginated is UNSET:
+        paginated = UNSET
+    else:
+        paginated = MoonropePaginatedFlag.from_dict(_paginated)
+
+    return paginated
+
+
+def _build_sorted_(d: Mapping[str, Any]) -> MoonropeSortedFlag | Unset:
+    """MoonropeFlags.sorted_ from the body MoonropeFlags.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _sorted_ = d.get("sorted", UNSET)
+    sorted_: MoonropeSortedFlag | Unset
+    if _sorted_ is UNSET:
+        sorted_ = UNSET
+    else:
+        sorted_ = MoonropeSortedFlag.from_dict(_sorted_)
+
+    return sorted_
+
+
 @_attrs_define
-class MoonropeFlags:
+class MoonropeFlags(LazyModel):
     """Extra information about the request (seed 002). Empty (`{}`) for Postal's four actions, which neither paginate nor
     sort; other moonrope deployments add `paginated` and `sorted` here.
 
@@ -54,6 +82,10 @@ class MoonropeFlags:
     paginated: MoonropePaginatedFlag | Unset = UNSET
     sorted_: MoonropeSortedFlag | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "paginated": ("paginated", _build_paginated),
+        "sorted_": ("sorted", _build_sorted_),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         paginated: dict[str, Any] | Unset = UNSET
@@ -79,30 +111,32 @@ class MoonropeFlags:
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
-        _paginated = d.get("paginated", UNSET)
-        paginated: MoonropePaginatedFlag | Unset
-        if _paginated is UNSET:
-            paginated = UNSET
-        else:
-            paginated = MoonropePaginatedFlag.from_dict(_paginated)
+        paginated = _build_paginated(d)
 
-        _sorted_ = d.get("sorted", UNSET)
-        sorted_: MoonropeSortedFlag | Unset
-        if _sorted_ is UNSET:
-            sorted_ = UNSET
-        else:
-            sorted_ = MoonropeSortedFlag.from_dict(_sorted_)
+        sorted_ = _build_sorted_(d)
 
-        moonrope_flags = cls(
-            paginated=paginated,
-            sorted_=sorted_,
+        _model_ = object.__new__(cls)
+        _model_.paginated = paginated
+        _model_.sorted_ = sorted_
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
 
-        moonrope_flags.additional_properties = d
-        return moonrope_flags
+        _model_ = object.__new__(cls)
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

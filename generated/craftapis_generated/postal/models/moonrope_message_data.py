@@ -48,15 +48,14 @@ class MoonropeMessageData:
         d = src_dict
         message = d["message"]
 
-        moonrope_message_data = cls(
-            message=message,
+        _model_ = object.__new__(cls)
+        _model_.message = message
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        moonrope_message_data.additional_properties = d
-        return moonrope_message_data
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

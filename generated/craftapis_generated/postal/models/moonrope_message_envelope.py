@@ -10,6 +10,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.moonrope_message_envelope_status import MoonropeMessageEnvelopeStatus
+from ..types import LazyModel, build_all
 
 if TYPE_CHECKING:
     from ..models.moonrope_flags import MoonropeFlags
@@ -42,8 +43,45 @@ _FIELDS = frozenset(
 )
 
 
+def _build_flags(d: Mapping[str, Any]) -> MoonropeFlags | None:
+    """MoonropeMessageEnvelope.flags from the body MoonropeMessageEnvelope.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _flags_raw = d["flags"]
+    if _flags_raw is None:
+        flags = _flags_raw
+    else:
+
+        def _parse_flags(data: object) -> MoonropeFlags | None:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                flags_type_1 = MoonropeFlags.from_dict(data)
+
+                build_all(flags_type_1)  # craftapis: a nested misfit rejects this candidate now
+                return flags_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(MoonropeFlags | None, data)
+
+        flags = _parse_flags(_flags_raw)
+
+    return flags
+
+
+def _build_data(d: Mapping[str, Any]) -> MoonropeMessageData:
+    """MoonropeMessageEnvelope.data from the body MoonropeMessageEnvelope.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    data = MoonropeMessageData.from_dict(d["data"])
+
+    return data
+
+
 @_attrs_define
-class MoonropeMessageEnvelope:
+class MoonropeMessageEnvelope(LazyModel):
     """Envelope with `status` `parameter-error`, `access-denied` or `not-found`.
 
     Attributes:
@@ -58,6 +96,10 @@ class MoonropeMessageEnvelope:
     flags: MoonropeFlags | None
     data: MoonropeMessageData
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "flags": ("flags", _build_flags),
+        "data": ("data", _build_data),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.moonrope_flags import MoonropeFlags  # noqa: PLC0415
@@ -99,40 +141,47 @@ class MoonropeMessageEnvelope:
 
         time = d["time"]
 
-        _flags_raw = d["flags"]
-        if _flags_raw is None:
-            flags = _flags_raw
-        else:
+        flags = _build_flags(d)
 
-            def _parse_flags(data: object) -> MoonropeFlags | None:
-                if data is None:
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    flags_type_1 = MoonropeFlags.from_dict(data)
+        data = _build_data(d)
 
-                    return flags_type_1
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(MoonropeFlags | None, data)
+        _model_ = object.__new__(cls)
+        _model_.status = status
+        _model_.time = time
+        _model_.flags = flags
+        _model_.data = data
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
-            flags = _parse_flags(_flags_raw)
-
-        data = MoonropeMessageData.from_dict(d["data"])
-
-        moonrope_message_envelope = cls(
-            status=status,
-            time=time,
-            flags=flags,
-            data=data,
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        status = MoonropeMessageEnvelopeStatus._value2member_map_.get(d["status"]) or MoonropeMessageEnvelopeStatus(
+            d["status"]
         )
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+        time = d["time"]
 
-        moonrope_message_envelope.additional_properties = d
-        return moonrope_message_envelope
+        if "flags" not in d:
+            raise KeyError("flags")
+
+        if "data" not in d:
+            raise KeyError("data")
+
+        _model_ = object.__new__(cls)
+        _model_.status = status
+        _model_.time = time
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

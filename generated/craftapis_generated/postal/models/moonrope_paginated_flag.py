@@ -75,18 +75,17 @@ class MoonropePaginatedFlag:
 
         total_records = d.get("total_records", UNSET)
 
-        moonrope_paginated_flag = cls(
-            page=page,
-            per_page=per_page,
-            total_pages=total_pages,
-            total_records=total_records,
+        _model_ = object.__new__(cls)
+        _model_.page = page
+        _model_.per_page = per_page
+        _model_.total_pages = total_pages
+        _model_.total_records = total_records
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        moonrope_paginated_flag.additional_properties = d
-        return moonrope_paginated_flag
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -94,19 +94,18 @@ class MoonropeRequestFailure:
 
         backtrace = d.get("backtrace", UNSET)
 
-        moonrope_request_failure = cls(
-            status=status,
-            details=details,
-            error=error,
-            message=message,
-            backtrace=backtrace,
+        _model_ = object.__new__(cls)
+        _model_.status = status
+        _model_.details = details
+        _model_.error = error
+        _model_.message = message
+        _model_.backtrace = backtrace
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        moonrope_request_failure.additional_properties = d
-        return moonrope_request_failure
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

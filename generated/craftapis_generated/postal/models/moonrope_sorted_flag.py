@@ -57,16 +57,15 @@ class MoonropeSortedFlag:
 
         order = d.get("order", UNSET)
 
-        moonrope_sorted_flag = cls(
-            by=by,
-            order=order,
+        _model_ = object.__new__(cls)
+        _model_.by = by
+        _model_.order = order
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        moonrope_sorted_flag.additional_properties = d
-        return moonrope_sorted_flag
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

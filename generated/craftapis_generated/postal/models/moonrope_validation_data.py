@@ -48,15 +48,14 @@ class MoonropeValidationData:
         d = src_dict
         errors = d["errors"]
 
-        moonrope_validation_data = cls(
-            errors=errors,
+        _model_ = object.__new__(cls)
+        _model_.errors = errors
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        moonrope_validation_data.additional_properties = d
-        return moonrope_validation_data
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

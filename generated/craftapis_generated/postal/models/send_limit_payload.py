@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset
 
 if TYPE_CHECKING:
     from ..models.webhook_server import WebhookServer
@@ -39,8 +39,22 @@ _FIELDS = frozenset(
 )
 
 
+def _build_server(d: Mapping[str, Any]) -> WebhookServer | Unset:
+    """SendLimitPayload.server from the body SendLimitPayload.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _server = d.get("server", UNSET)
+    server: WebhookServer | Unset
+    if _server is UNSET:
+        server = UNSET
+    else:
+        server = WebhookServer.from_dict(_server)
+
+    return server
+
+
 @_attrs_define
-class SendLimitPayload:
+class SendLimitPayload(LazyModel):
     """Payload of SendLimitApproaching (90% of the hourly limit) and SendLimitExceeded.
 
     Attributes:
@@ -53,6 +67,9 @@ class SendLimitPayload:
     volume: int | Unset = UNSET
     limit: int | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "server": ("server", _build_server),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         server: dict[str, Any] | Unset = UNSET
@@ -80,28 +97,41 @@ class SendLimitPayload:
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
-        _server = d.get("server", UNSET)
-        server: WebhookServer | Unset
-        if _server is UNSET:
-            server = UNSET
-        else:
-            server = WebhookServer.from_dict(_server)
+        server = _build_server(d)
 
         volume = d.get("volume", UNSET)
 
         limit = d.get("limit", UNSET)
 
-        send_limit_payload = cls(
-            server=server,
-            volume=volume,
-            limit=limit,
+        _model_ = object.__new__(cls)
+        _model_.server = server
+        _model_.volume = volume
+        _model_.limit = limit
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
 
-        send_limit_payload.additional_properties = d
-        return send_limit_payload
+        volume = d.get("volume", UNSET)
+
+        limit = d.get("limit", UNSET)
+
+        _model_ = object.__new__(cls)
+        _model_.volume = volume
+        _model_.limit = limit
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

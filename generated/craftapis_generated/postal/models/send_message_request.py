@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset
 
 if TYPE_CHECKING:
     from ..models.attachment import Attachment
@@ -51,8 +51,34 @@ _FIELDS = frozenset(
 )
 
 
+def _build_attachments(d: Mapping[str, Any]) -> list[Attachment] | Unset:
+    """SendMessageRequest.attachments from the body SendMessageRequest.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _attachments = d.get("attachments", UNSET)
+    attachments: list[Attachment] | Unset = UNSET
+    if _attachments is not UNSET:
+        attachments = [Attachment.from_dict(item) for item in _attachments]
+
+    return attachments
+
+
+def _build_headers(d: Mapping[str, Any]) -> SendMessageRequestHeaders | Unset:
+    """SendMessageRequest.headers from the body SendMessageRequest.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _headers = d.get("headers", UNSET)
+    headers: SendMessageRequestHeaders | Unset
+    if _headers is UNSET:
+        headers = UNSET
+    else:
+        headers = SendMessageRequestHeaders.from_dict(_headers)
+
+    return headers
+
+
 @_attrs_define
-class SendMessageRequest:
+class SendMessageRequest(LazyModel):
     """Parameters of send/message. Postal checks them itself and answers `status: error` with one of the codes in `x-error-
     codes` of the operation.
 
@@ -86,6 +112,10 @@ class SendMessageRequest:
     headers: SendMessageRequestHeaders | Unset = UNSET
     bounce: bool | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "attachments": ("attachments", _build_attachments),
+        "headers": ("headers", _build_headers),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         to = self.to
@@ -183,41 +213,77 @@ class SendMessageRequest:
 
         html_body = d.get("html_body", UNSET)
 
-        _attachments = d.get("attachments", UNSET)
-        attachments: list[Attachment] | Unset = UNSET
-        if _attachments is not UNSET:
-            attachments = [Attachment.from_dict(item) for item in _attachments]
+        attachments = _build_attachments(d)
 
-        _headers = d.get("headers", UNSET)
-        headers: SendMessageRequestHeaders | Unset
-        if _headers is UNSET:
-            headers = UNSET
-        else:
-            headers = SendMessageRequestHeaders.from_dict(_headers)
+        headers = _build_headers(d)
 
         bounce = d.get("bounce", UNSET)
 
-        send_message_request = cls(
-            to=to,
-            from_=from_,
-            cc=cc,
-            bcc=bcc,
-            sender=sender,
-            subject=subject,
-            tag=tag,
-            reply_to=reply_to,
-            plain_body=plain_body,
-            html_body=html_body,
-            attachments=attachments,
-            headers=headers,
-            bounce=bounce,
+        _model_ = object.__new__(cls)
+        _model_.to = to
+        _model_.from_ = from_
+        _model_.cc = cc
+        _model_.bcc = bcc
+        _model_.sender = sender
+        _model_.subject = subject
+        _model_.tag = tag
+        _model_.reply_to = reply_to
+        _model_.plain_body = plain_body
+        _model_.html_body = html_body
+        _model_.attachments = attachments
+        _model_.headers = headers
+        _model_.bounce = bounce
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        to = d["to"]
 
-        send_message_request.additional_properties = d
-        return send_message_request
+        from_ = d["from"]
+
+        cc = d.get("cc", UNSET)
+
+        bcc = d.get("bcc", UNSET)
+
+        sender = d.get("sender", UNSET)
+
+        subject = d.get("subject", UNSET)
+
+        tag = d.get("tag", UNSET)
+
+        reply_to = d.get("reply_to", UNSET)
+
+        plain_body = d.get("plain_body", UNSET)
+
+        html_body = d.get("html_body", UNSET)
+
+        bounce = d.get("bounce", UNSET)
+
+        _model_ = object.__new__(cls)
+        _model_.to = to
+        _model_.from_ = from_
+        _model_.cc = cc
+        _model_.bcc = bcc
+        _model_.sender = sender
+        _model_.subject = subject
+        _model_.tag = tag
+        _model_.reply_to = reply_to
+        _model_.plain_body = plain_body
+        _model_.html_body = html_body
+        _model_.bounce = bounce
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

@@ -27,12 +27,12 @@ class SendMessageRequestHeaders:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        send_message_request_headers = cls()
-
+        _model_ = object.__new__(cls)
         d = dict(src_dict)
+        _model_.additional_properties = d
+        return _model_
 
-        send_message_request_headers.additional_properties = d
-        return send_message_request_headers
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -10,6 +10,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.send_message_success_status import SendMessageSuccessStatus
+from ..types import LazyModel, build_all
 
 if TYPE_CHECKING:
     from ..models.moonrope_flags import MoonropeFlags
@@ -42,8 +43,45 @@ _FIELDS = frozenset(
 )
 
 
+def _build_flags(d: Mapping[str, Any]) -> MoonropeFlags | None:
+    """SendMessageSuccess.flags from the body SendMessageSuccess.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _flags_raw = d["flags"]
+    if _flags_raw is None:
+        flags = _flags_raw
+    else:
+
+        def _parse_flags(data: object) -> MoonropeFlags | None:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                flags_type_1 = MoonropeFlags.from_dict(data)
+
+                build_all(flags_type_1)  # craftapis: a nested misfit rejects this candidate now
+                return flags_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(MoonropeFlags | None, data)
+
+        flags = _parse_flags(_flags_raw)
+
+    return flags
+
+
+def _build_data(d: Mapping[str, Any]) -> SendResult:
+    """SendMessageSuccess.data from the body SendMessageSuccess.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    data = SendResult.from_dict(d["data"])
+
+    return data
+
+
 @_attrs_define
-class SendMessageSuccess:
+class SendMessageSuccess(LazyModel):
     """Envelope with `status: success`; `data` is a `SendResult`.
 
     Attributes:
@@ -58,6 +96,10 @@ class SendMessageSuccess:
     flags: MoonropeFlags | None
     data: SendResult
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "flags": ("flags", _build_flags),
+        "data": ("data", _build_data),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.moonrope_flags import MoonropeFlags  # noqa: PLC0415
@@ -97,40 +139,45 @@ class SendMessageSuccess:
 
         time = d["time"]
 
-        _flags_raw = d["flags"]
-        if _flags_raw is None:
-            flags = _flags_raw
-        else:
+        flags = _build_flags(d)
 
-            def _parse_flags(data: object) -> MoonropeFlags | None:
-                if data is None:
-                    return data
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    flags_type_1 = MoonropeFlags.from_dict(data)
+        data = _build_data(d)
 
-                    return flags_type_1
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(MoonropeFlags | None, data)
-
-            flags = _parse_flags(_flags_raw)
-
-        data = SendResult.from_dict(d["data"])
-
-        send_message_success = cls(
-            status=status,
-            time=time,
-            flags=flags,
-            data=data,
+        _model_ = object.__new__(cls)
+        _model_.status = status
+        _model_.time = time
+        _model_.flags = flags
+        _model_.data = data
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        status = SendMessageSuccessStatus._value2member_map_.get(d["status"]) or SendMessageSuccessStatus(d["status"])
 
-        send_message_success.additional_properties = d
-        return send_message_success
+        time = d["time"]
+
+        if "flags" not in d:
+            raise KeyError("flags")
+
+        if "data" not in d:
+            raise KeyError("data")
+
+        _model_ = object.__new__(cls)
+        _model_.status = status
+        _model_.time = time
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

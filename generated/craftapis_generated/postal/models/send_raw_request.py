@@ -74,18 +74,17 @@ class SendRawRequest:
 
         bounce = d.get("bounce", UNSET)
 
-        send_raw_request = cls(
-            mail_from=mail_from,
-            rcpt_to=rcpt_to,
-            data=data,
-            bounce=bounce,
+        _model_ = object.__new__(cls)
+        _model_.mail_from = mail_from
+        _model_.rcpt_to = rcpt_to
+        _model_.data = data
+        _model_.bounce = bounce
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        send_raw_request.additional_properties = d
-        return send_raw_request
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

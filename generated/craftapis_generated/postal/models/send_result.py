@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import LazyModel
+
 if TYPE_CHECKING:
     from ..models.send_result_messages import SendResultMessages
 
@@ -36,8 +38,17 @@ _FIELDS = frozenset(
 )
 
 
+def _build_messages(d: Mapping[str, Any]) -> SendResultMessages:
+    """SendResult.messages from the body SendResult.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    messages = SendResultMessages.from_dict(d["messages"])
+
+    return messages
+
+
 @_attrs_define
-class SendResult:
+class SendResult(LazyModel):
     """`data` of send/message and send/raw.
 
     Attributes:
@@ -49,6 +60,9 @@ class SendResult:
     message_id: None | str
     messages: SendResultMessages
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "messages": ("messages", _build_messages),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         message_id: None | str
@@ -74,18 +88,35 @@ class SendResult:
         d = src_dict
         message_id = d["message_id"]
 
-        messages = SendResultMessages.from_dict(d["messages"])
+        messages = _build_messages(d)
 
-        send_result = cls(
-            message_id=message_id,
-            messages=messages,
+        _model_ = object.__new__(cls)
+        _model_.message_id = message_id
+        _model_.messages = messages
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        message_id = d["message_id"]
 
-        send_result.additional_properties = d
-        return send_result
+        if "messages" not in d:
+            raise KeyError("messages")
+
+        _model_ = object.__new__(cls)
+        _model_.message_id = message_id
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

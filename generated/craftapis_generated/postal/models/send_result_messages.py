@@ -45,18 +45,18 @@ class SendResultMessages:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not _lazy_loaded:
             _load_lazy_imports()
-        send_result_messages = cls()
-
+        _model_ = object.__new__(cls)
         d = dict(src_dict)
-
         additional_properties = {}
         for prop_name, prop_dict in d.items():
             additional_property = SentMessageRef.from_dict(prop_dict)
 
             additional_properties[prop_name] = additional_property
 
-        send_result_messages.additional_properties = additional_properties
-        return send_result_messages
+        _model_.additional_properties = additional_properties
+        return _model_
+
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -55,16 +55,15 @@ class SentMessageRef:
 
         token = d["token"]
 
-        sent_message_ref = cls(
-            id=id,
-            token=token,
+        _model_ = object.__new__(cls)
+        _model_.id = id
+        _model_.token = token
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        sent_message_ref.additional_properties = d
-        return sent_message_ref
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

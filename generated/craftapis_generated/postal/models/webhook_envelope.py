@@ -10,6 +10,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.webhook_event import WebhookEvent
+from ..types import LazyModel
 
 if TYPE_CHECKING:
     from ..models.webhook_envelope_payload import WebhookEnvelopePayload
@@ -40,8 +41,17 @@ _FIELDS = frozenset(
 )
 
 
+def _build_payload(d: Mapping[str, Any]) -> WebhookEnvelopePayload:
+    """WebhookEnvelope.payload from the body WebhookEnvelope.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    payload = WebhookEnvelopePayload.from_dict(d["payload"])
+
+    return payload
+
+
 @_attrs_define
-class WebhookEnvelope:
+class WebhookEnvelope(LazyModel):
     """Body of every webhook request Postal POSTs to your endpoint (JSON). It is signed: `X-Postal-Signature-256` (base64
     RSA-SHA256 of the raw body), `X-Postal-Signature` (base64 RSA-SHA1, legacy) and `X-Postal-Signature-KID` (key id).
     `payload` by `event`: MessageSent, MessageDelayed, MessageDeliveryFailed, MessageHeld -> `MessageStatusPayload`;
@@ -62,6 +72,9 @@ class WebhookEnvelope:
     payload: WebhookEnvelopePayload
     uuid: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "payload": ("payload", _build_payload),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         event = self.event.value
@@ -94,22 +107,45 @@ class WebhookEnvelope:
 
         timestamp = d["timestamp"]
 
-        payload = WebhookEnvelopePayload.from_dict(d["payload"])
+        payload = _build_payload(d)
 
         uuid = d["uuid"]
 
-        webhook_envelope = cls(
-            event=event,
-            timestamp=timestamp,
-            payload=payload,
-            uuid=uuid,
+        _model_ = object.__new__(cls)
+        _model_.event = event
+        _model_.timestamp = timestamp
+        _model_.payload = payload
+        _model_.uuid = uuid
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        event = WebhookEvent._value2member_map_.get(d["event"]) or WebhookEvent(d["event"])
 
-        webhook_envelope.additional_properties = d
-        return webhook_envelope
+        timestamp = d["timestamp"]
+
+        if "payload" not in d:
+            raise KeyError("payload")
+
+        uuid = d["uuid"]
+
+        _model_ = object.__new__(cls)
+        _model_.event = event
+        _model_.timestamp = timestamp
+        _model_.uuid = uuid
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

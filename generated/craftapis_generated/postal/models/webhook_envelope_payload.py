@@ -27,12 +27,12 @@ class WebhookEnvelopePayload:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        webhook_envelope_payload = cls()
-
+        _model_ = object.__new__(cls)
         d = dict(src_dict)
+        _model_.additional_properties = d
+        return _model_
 
-        webhook_envelope_payload.additional_properties = d
-        return webhook_envelope_payload
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -141,24 +141,23 @@ class WebhookMessage:
 
         tag = d.get("tag", UNSET)
 
-        webhook_message = cls(
-            id=id,
-            token=token,
-            direction=direction,
-            message_id=message_id,
-            to=to,
-            from_=from_,
-            subject=subject,
-            timestamp=timestamp,
-            spam_status=spam_status,
-            tag=tag,
+        _model_ = object.__new__(cls)
+        _model_.id = id
+        _model_.token = token
+        _model_.direction = direction
+        _model_.message_id = message_id
+        _model_.to = to
+        _model_.from_ = from_
+        _model_.subject = subject
+        _model_.timestamp = timestamp
+        _model_.spam_status = spam_status
+        _model_.tag = tag
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        webhook_message.additional_properties = d
-        return webhook_message
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

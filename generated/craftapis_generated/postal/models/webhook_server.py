@@ -74,18 +74,17 @@ class WebhookServer:
 
         organization = d.get("organization", UNSET)
 
-        webhook_server = cls(
-            uuid=uuid,
-            name=name,
-            permalink=permalink,
-            organization=organization,
+        _model_ = object.__new__(cls)
+        _model_.uuid = uuid
+        _model_.name = name
+        _model_.permalink = permalink
+        _model_.organization = organization
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        webhook_server.additional_properties = d
-        return webhook_server
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -127,23 +127,22 @@ class Ad:
 
         minecraft_uuid = d.get("minecraft_uuid", UNSET)
 
-        ad = cls(
-            id=id,
-            created_time=created_time,
-            bumped=bumped,
-            edited=edited,
-            type_=type_,
-            title=title,
-            body=body,
-            minecraft_name=minecraft_name,
-            minecraft_uuid=minecraft_uuid,
+        _model_ = object.__new__(cls)
+        _model_.id = id
+        _model_.created_time = created_time
+        _model_.bumped = bumped
+        _model_.edited = edited
+        _model_.type_ = type_
+        _model_.title = title
+        _model_.body = body
+        _model_.minecraft_name = minecraft_name
+        _model_.minecraft_uuid = minecraft_uuid
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        ad.additional_properties = d
-        return ad
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset, build_all
 
 if TYPE_CHECKING:
     from ..models.ad import Ad
@@ -41,8 +41,38 @@ _FIELDS = frozenset(
 )
 
 
+def _build_ads(d: Mapping[str, Any]) -> list[Ad] | None | Unset:
+    """AdsReply.ads from the body AdsReply.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _ads_raw = d.get("ads", UNSET)
+    if _ads_raw is None or _ads_raw is UNSET:
+        ads = _ads_raw
+    else:
+
+        def _parse_ads(data: object) -> list[Ad] | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                ads_type_0 = [Ad.from_dict(item) for item in data]
+
+                build_all(ads_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return ads_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(list[Ad] | None | Unset, data)
+
+        ads = _parse_ads(_ads_raw)
+
+    return ads
+
+
 @_attrs_define
-class AdsReply:
+class AdsReply(LazyModel):
     """Reply of `getAds`.
 
     Attributes:
@@ -59,6 +89,9 @@ class AdsReply:
     error: None | str | Unset = UNSET
     ads: list[Ad] | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "ads": ("ads", _build_ads),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         result = self.result
@@ -115,41 +148,44 @@ class AdsReply:
 
         error = d.get("error", UNSET)
 
-        _ads_raw = d.get("ads", UNSET)
-        if _ads_raw is None or _ads_raw is UNSET:
-            ads = _ads_raw
-        else:
+        ads = _build_ads(d)
 
-            def _parse_ads(data: object) -> list[Ad] | None | Unset:
-                if data is None:
-                    return data
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, list):
-                        raise TypeError()
-                    ads_type_0 = [Ad.from_dict(item) for item in data]
-
-                    return ads_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(list[Ad] | None | Unset, data)
-
-            ads = _parse_ads(_ads_raw)
-
-        ads_reply = cls(
-            result=result,
-            msg=msg,
-            data=data,
-            error=error,
-            ads=ads,
+        _model_ = object.__new__(cls)
+        _model_.result = result
+        _model_.msg = msg
+        _model_.data = data
+        _model_.error = error
+        _model_.ads = ads
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        result = d["result"]
 
-        ads_reply.additional_properties = d
-        return ads_reply
+        msg = d["msg"]
+
+        data = d.get("data", UNSET)
+
+        error = d.get("error", UNSET)
+
+        _model_ = object.__new__(cls)
+        _model_.result = result
+        _model_.msg = msg
+        _model_.data = data
+        _model_.error = error
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

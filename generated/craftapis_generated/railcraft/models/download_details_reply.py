@@ -160,26 +160,25 @@ class DownloadDetailsReply:
 
         res_count = d.get("res_count", UNSET)
 
-        download_details_reply = cls(
-            result=result,
-            msg=msg,
-            data=data,
-            error=error,
-            id=id,
-            filename=filename,
-            is_patch=is_patch,
-            size_raw=size_raw,
-            size=size,
-            mod_count=mod_count,
-            mod_count_opt=mod_count_opt,
-            res_count=res_count,
+        _model_ = object.__new__(cls)
+        _model_.result = result
+        _model_.msg = msg
+        _model_.data = data
+        _model_.error = error
+        _model_.id = id
+        _model_.filename = filename
+        _model_.is_patch = is_patch
+        _model_.size_raw = size_raw
+        _model_.size = size
+        _model_.mod_count = mod_count
+        _model_.mod_count_opt = mod_count_opt
+        _model_.res_count = res_count
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        download_details_reply.additional_properties = d
-        return download_details_reply
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

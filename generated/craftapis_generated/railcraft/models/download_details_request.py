@@ -85,19 +85,18 @@ class DownloadDetailsRequest:
 
         opt_mods = d.get("opt_mods", UNSET)
 
-        download_details_request = cls(
-            client_id=client_id,
-            client_secret=client_secret,
-            token=token,
-            patch_from=patch_from,
-            opt_mods=opt_mods,
+        _model_ = object.__new__(cls)
+        _model_.client_id = client_id
+        _model_.client_secret = client_secret
+        _model_.token = token
+        _model_.patch_from = patch_from
+        _model_.opt_mods = opt_mods
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        download_details_request.additional_properties = d
-        return download_details_request
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

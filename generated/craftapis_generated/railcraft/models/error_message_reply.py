@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset, build_all
 
 if TYPE_CHECKING:
     from ..models.error_message_reply_error_message_type_2 import (
@@ -45,8 +45,44 @@ _FIELDS = frozenset(
 )
 
 
+def _build_error_message(d: Mapping[str, Any]) -> ErrorMessageReplyErrorMessageType2 | list[str] | str | Unset:
+    """ErrorMessageReply.error_message from the body ErrorMessageReply.from_dict kept (built on first access)."""
+    if not _lazy_loaded:
+        _load_lazy_imports()
+    _error_message_raw = d.get("error_message", UNSET)
+    if _error_message_raw is UNSET:
+        error_message = _error_message_raw
+    else:
+
+        def _parse_error_message(data: object) -> ErrorMessageReplyErrorMessageType2 | list[str] | str | Unset:
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                error_message_type_1 = data
+
+                return error_message_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                error_message_type_2 = ErrorMessageReplyErrorMessageType2.from_dict(data)
+
+                build_all(error_message_type_2)  # craftapis: a nested misfit rejects this candidate now
+                return error_message_type_2
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(ErrorMessageReplyErrorMessageType2 | list[str] | str | Unset, data)
+
+        error_message = _parse_error_message(_error_message_raw)
+
+    return error_message
+
+
 @_attrs_define
-class ErrorMessageReply:
+class ErrorMessageReply(LazyModel):
     """Reply of `getErrorMessage`.
 
     Attributes:
@@ -64,6 +100,9 @@ class ErrorMessageReply:
     error: None | str | Unset = UNSET
     error_message: ErrorMessageReplyErrorMessageType2 | list[str] | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_lazy = {
+        "error_message": ("error_message", _build_error_message),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.error_message_reply_error_message_type_2 import (
@@ -123,47 +162,44 @@ class ErrorMessageReply:
 
         error = d.get("error", UNSET)
 
-        _error_message_raw = d.get("error_message", UNSET)
-        if _error_message_raw is UNSET:
-            error_message = _error_message_raw
-        else:
+        error_message = _build_error_message(d)
 
-            def _parse_error_message(data: object) -> ErrorMessageReplyErrorMessageType2 | list[str] | str | Unset:
-                if isinstance(data, Unset):
-                    return data
-                try:
-                    if not isinstance(data, list):
-                        raise TypeError()
-                    error_message_type_1 = data
-
-                    return error_message_type_1
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                try:
-                    if not isinstance(data, dict):
-                        raise TypeError()
-                    error_message_type_2 = ErrorMessageReplyErrorMessageType2.from_dict(data)
-
-                    return error_message_type_2
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(ErrorMessageReplyErrorMessageType2 | list[str] | str | Unset, data)
-
-            error_message = _parse_error_message(_error_message_raw)
-
-        error_message_reply = cls(
-            result=result,
-            msg=msg,
-            data=data,
-            error=error,
-            error_message=error_message,
+        _model_ = object.__new__(cls)
+        _model_.result = result
+        _model_.msg = msg
+        _model_.data = data
+        _model_.error = error
+        _model_.error_message = error_message
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
+        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        d = src_dict
+        result = d["result"]
 
-        error_message_reply.additional_properties = d
-        return error_message_reply
+        msg = d["msg"]
+
+        data = d.get("data", UNSET)
+
+        error = d.get("error", UNSET)
+
+        _model_ = object.__new__(cls)
+        _model_.result = result
+        _model_.msg = msg
+        _model_.data = data
+        _model_.error = error
+        _model_._craftapis_raw = d
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
+        )
+        return _model_
 
     @property
     def additional_keys(self) -> list[str]:

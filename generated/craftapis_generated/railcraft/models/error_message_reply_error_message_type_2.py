@@ -25,12 +25,12 @@ class ErrorMessageReplyErrorMessageType2:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        error_message_reply_error_message_type_2 = cls()
-
+        _model_ = object.__new__(cls)
         d = dict(src_dict)
+        _model_.additional_properties = d
+        return _model_
 
-        error_message_reply_error_message_type_2.additional_properties = d
-        return error_message_reply_error_message_type_2
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -47,15 +47,14 @@ class ErrorMessageRequest:
         d = src_dict
         error_code = d.get("error_code", UNSET)
 
-        error_message_request = cls(
-            error_code=error_code,
+        _model_ = object.__new__(cls)
+        _model_.error_code = error_code
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        error_message_request.additional_properties = d
-        return error_message_request
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -71,18 +71,17 @@ class FileRequest:
 
         id = d["id"]
 
-        file_request = cls(
-            client_id=client_id,
-            client_secret=client_secret,
-            token=token,
-            id=id,
+        _model_ = object.__new__(cls)
+        _model_.client_id = client_id
+        _model_.client_secret = client_secret
+        _model_.token = token
+        _model_.id = id
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        file_request.additional_properties = d
-        return file_request
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

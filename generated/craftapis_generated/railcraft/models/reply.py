@@ -82,18 +82,17 @@ class Reply:
 
         error = d.get("error", UNSET)
 
-        reply = cls(
-            result=result,
-            msg=msg,
-            data=data,
-            error=error,
+        _model_ = object.__new__(cls)
+        _model_.result = result
+        _model_.msg = msg
+        _model_.data = data
+        _model_.error = error
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        reply.additional_properties = d
-        return reply
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

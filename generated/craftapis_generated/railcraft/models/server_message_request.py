@@ -48,15 +48,14 @@ class ServerMessageRequest:
         d = src_dict
         ignore_time_limit = d.get("ignore_time_limit", UNSET)
 
-        server_message_request = cls(
-            ignore_time_limit=ignore_time_limit,
+        _model_ = object.__new__(cls)
+        _model_.ignore_time_limit = ignore_time_limit
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        server_message_request.additional_properties = d
-        return server_message_request
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

@@ -98,20 +98,19 @@ class TagReply:
 
         minor = d.get("minor", UNSET)
 
-        tag_reply = cls(
-            result=result,
-            msg=msg,
-            data=data,
-            error=error,
-            major=major,
-            minor=minor,
+        _model_ = object.__new__(cls)
+        _model_.result = result
+        _model_.msg = msg
+        _model_.data = data
+        _model_.error = error
+        _model_.major = major
+        _model_.minor = minor
+        _model_.additional_properties = (
+            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
+        return _model_
 
-        _extra_keys = src_dict.keys() - _FIELDS
-        d = {key: value for key, value in src_dict.items() if key in _extra_keys} if _extra_keys else {}
-
-        tag_reply.additional_properties = d
-        return tag_reply
+    _from_response = from_dict
 
     @property
     def additional_keys(self) -> list[str]:

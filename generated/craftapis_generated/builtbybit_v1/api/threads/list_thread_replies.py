@@ -62,16 +62,16 @@ def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> ErrorEnvelope | ThreadReplyListEnvelope:
     if response.status_code == 200:
-        response_200 = ThreadReplyListEnvelope.from_dict(response.json())
+        response_200 = ThreadReplyListEnvelope._from_response(response.json())
 
         return response_200
 
     if response.status_code == 429:
-        response_429 = ErrorEnvelope.from_dict(response.json())
+        response_429 = ErrorEnvelope._from_response(response.json())
 
         return response_429
 
-    response_default = ErrorEnvelope.from_dict(response.json())
+    response_default = ErrorEnvelope._from_response(response.json())
 
     return response_default
 

@@ -37,7 +37,7 @@ def _get_kwargs(
 
 def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> GetV2EventsResponse200 | None:
     if response.status_code == 200:
-        response_200 = GetV2EventsResponse200.from_dict(response.json())
+        response_200 = GetV2EventsResponse200._from_response(response.json())
 
         return response_200
 

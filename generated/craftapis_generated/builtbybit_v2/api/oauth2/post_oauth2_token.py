@@ -35,7 +35,7 @@ def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> PostOauth2TokenResponse200 | None:
     if response.status_code == 200:
-        response_200 = PostOauth2TokenResponse200.from_dict(response.json())
+        response_200 = PostOauth2TokenResponse200._from_response(response.json())
 
         return response_200
 

@@ -47,7 +47,7 @@ def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> GetV2ResourcesCreatorUpdatesResponse200 | None:
     if response.status_code == 200:
-        response_200 = GetV2ResourcesCreatorUpdatesResponse200.from_dict(response.json())
+        response_200 = GetV2ResourcesCreatorUpdatesResponse200._from_response(response.json())
 
         return response_200
 

@@ -45,17 +45,17 @@ def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> ErrorEnvelope | GetV2ResourcesDiscoverLicensesResponse200 | None:
     if response.status_code == 200:
-        response_200 = GetV2ResourcesDiscoverLicensesResponse200.from_dict(response.json())
+        response_200 = GetV2ResourcesDiscoverLicensesResponse200._from_response(response.json())
 
         return response_200
 
     if 400 <= response.status_code <= 499:
-        response_4xx = ErrorEnvelope.from_dict(response.json())
+        response_4xx = ErrorEnvelope._from_response(response.json())
 
         return response_4xx
 
     if 500 <= response.status_code <= 599:
-        response_5xx = ErrorEnvelope.from_dict(response.json())
+        response_5xx = ErrorEnvelope._from_response(response.json())
 
         return response_5xx
 

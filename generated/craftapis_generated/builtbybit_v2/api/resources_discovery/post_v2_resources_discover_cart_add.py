@@ -41,7 +41,7 @@ def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> PostV2ResourcesDiscoverCartAddResponse2XX | None:
     if 200 <= response.status_code <= 299:
-        response_2xx = PostV2ResourcesDiscoverCartAddResponse2XX.from_dict(response.json())
+        response_2xx = PostV2ResourcesDiscoverCartAddResponse2XX._from_response(response.json())
 
         return response_2xx
 

@@ -39,7 +39,7 @@ def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> PostV2ResourcesDiscoverCartCheckoutResponse200 | None:
     if response.status_code == 200:
-        response_200 = PostV2ResourcesDiscoverCartCheckoutResponse200.from_dict(response.json())
+        response_200 = PostV2ResourcesDiscoverCartCheckoutResponse200._from_response(response.json())
 
         return response_200
 

@@ -24,7 +24,7 @@ def _get_kwargs() -> dict[str, Any]:
 
 def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Statistics | None:
     if response.status_code == 200:
-        response_200 = Statistics.from_dict(response.json())
+        response_200 = Statistics._from_response(response.json())
 
         return response_200
 

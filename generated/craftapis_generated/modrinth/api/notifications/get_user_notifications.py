@@ -32,12 +32,12 @@ def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> Any | AuthError | list[Notification] | None:
     if response.status_code == 200:
-        response_200 = [Notification.from_dict(item) for item in response.json()]
+        response_200 = [Notification._from_response(item) for item in response.json()]
 
         return response_200
 
     if response.status_code == 401:
-        response_401 = AuthError.from_dict(response.json())
+        response_401 = AuthError._from_response(response.json())
 
         return response_401
 

@@ -65,12 +65,12 @@ def _parse_response(
         return response_204
 
     if response.status_code == 400:
-        response_400 = InvalidInputError.from_dict(response.json())
+        response_400 = InvalidInputError._from_response(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = AuthError.from_dict(response.json())
+        response_401 = AuthError._from_response(response.json())
 
         return response_401
 

@@ -31,7 +31,7 @@ def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> Any | ProjectIdentifier | None:
     if response.status_code == 200:
-        response_200 = ProjectIdentifier.from_dict(response.json())
+        response_200 = ProjectIdentifier._from_response(response.json())
 
         return response_200
 

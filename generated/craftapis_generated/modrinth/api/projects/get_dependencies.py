@@ -31,7 +31,7 @@ def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> Any | ProjectDependencyList | None:
     if response.status_code == 200:
-        response_200 = ProjectDependencyList.from_dict(response.json())
+        response_200 = ProjectDependencyList._from_response(response.json())
 
         return response_200
 

@@ -37,12 +37,12 @@ def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> InvalidInputError | list[Project] | None:
     if response.status_code == 200:
-        response_200 = [Project.from_dict(item) for item in response.json()]
+        response_200 = [Project._from_response(item) for item in response.json()]
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = InvalidInputError.from_dict(response.json())
+        response_400 = InvalidInputError._from_response(response.json())
 
         return response_400
 

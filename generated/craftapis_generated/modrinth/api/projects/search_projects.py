@@ -54,12 +54,12 @@ def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> InvalidInputError | SearchResults | None:
     if response.status_code == 200:
-        response_200 = SearchResults.from_dict(response.json())
+        response_200 = SearchResults._from_response(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = InvalidInputError.from_dict(response.json())
+        response_400 = InvalidInputError._from_response(response.json())
 
         return response_400
 

@@ -26,7 +26,7 @@ def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> list[DonationPlatformTag] | None:
     if response.status_code == 200:
-        response_200 = [DonationPlatformTag.from_dict(item) for item in response.json()]
+        response_200 = [DonationPlatformTag._from_response(item) for item in response.json()]
 
         return response_200
 

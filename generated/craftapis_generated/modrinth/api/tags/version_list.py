@@ -24,7 +24,7 @@ def _get_kwargs() -> dict[str, Any]:
 
 def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> list[GameVersionTag] | None:
     if response.status_code == 200:
-        response_200 = [GameVersionTag.from_dict(item) for item in response.json()]
+        response_200 = [GameVersionTag._from_response(item) for item in response.json()]
 
         return response_200
 

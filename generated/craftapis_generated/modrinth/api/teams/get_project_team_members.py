@@ -29,7 +29,7 @@ def _get_kwargs(
 
 def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Any | list[TeamMember] | None:
     if response.status_code == 200:
-        response_200 = [TeamMember.from_dict(item) for item in response.json()]
+        response_200 = [TeamMember._from_response(item) for item in response.json()]
 
         return response_200
 

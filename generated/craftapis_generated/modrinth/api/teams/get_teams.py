@@ -37,7 +37,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         response_200 = []
         _response_200 = response.json()
         for response_200_item_data in _response_200:
-            response_200_item = [TeamMember.from_dict(item) for item in response_200_item_data]
+            response_200_item = [TeamMember._from_response(item) for item in response_200_item_data]
 
             response_200.append(response_200_item)
 

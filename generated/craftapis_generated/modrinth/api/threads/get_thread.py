@@ -29,7 +29,7 @@ def _get_kwargs(
 
 def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Any | Thread | None:
     if response.status_code == 200:
-        response_200 = Thread.from_dict(response.json())
+        response_200 = Thread._from_response(response.json())
 
         return response_200
 

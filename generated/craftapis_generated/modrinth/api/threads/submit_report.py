@@ -39,17 +39,17 @@ def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> AuthError | InvalidInputError | Report | None:
     if response.status_code == 200:
-        response_200 = Report.from_dict(response.json())
+        response_200 = Report._from_response(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = InvalidInputError.from_dict(response.json())
+        response_400 = InvalidInputError._from_response(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = AuthError.from_dict(response.json())
+        response_401 = AuthError._from_response(response.json())
 
         return response_401
 

@@ -25,12 +25,12 @@ def _get_kwargs() -> dict[str, Any]:
 
 def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> AuthError | User | None:
     if response.status_code == 200:
-        response_200 = User.from_dict(response.json())
+        response_200 = User._from_response(response.json())
 
         return response_200
 
     if response.status_code == 401:
-        response_401 = AuthError.from_dict(response.json())
+        response_401 = AuthError._from_response(response.json())
 
         return response_401
 

@@ -37,7 +37,7 @@ def _get_kwargs(
 
 def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Any | HashVersionMap | None:
     if response.status_code == 200:
-        response_200 = HashVersionMap.from_dict(response.json())
+        response_200 = HashVersionMap._from_response(response.json())
 
         return response_200
 

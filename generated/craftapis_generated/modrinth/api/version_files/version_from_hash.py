@@ -43,7 +43,7 @@ def _get_kwargs(
 
 def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Any | Version | None:
     if response.status_code == 200:
-        response_200 = Version.from_dict(response.json())
+        response_200 = Version._from_response(response.json())
 
         return response_200
 

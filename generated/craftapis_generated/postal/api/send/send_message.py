@@ -14,7 +14,7 @@ from ...models.moonrope_request_failure import MoonropeRequestFailure
 from ...models.moonrope_validation_envelope import MoonropeValidationEnvelope
 from ...models.send_message_request import SendMessageRequest
 from ...models.send_message_success import SendMessageSuccess
-from ...types import Response
+from ...types import Response, build_all
 
 
 def _get_kwargs(
@@ -56,31 +56,35 @@ def _parse_response(
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                response_200_type_0 = MoonropeErrorEnvelope.from_dict(data)
+                response_200_type_0 = MoonropeErrorEnvelope._from_response(data)
 
+                build_all(response_200_type_0)  # craftapis: a nested misfit rejects this candidate now
                 return response_200_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                response_200_type_1 = MoonropeMessageEnvelope.from_dict(data)
+                response_200_type_1 = MoonropeMessageEnvelope._from_response(data)
 
+                build_all(response_200_type_1)  # craftapis: a nested misfit rejects this candidate now
                 return response_200_type_1
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                response_200_type_2 = MoonropeValidationEnvelope.from_dict(data)
+                response_200_type_2 = MoonropeValidationEnvelope._from_response(data)
 
+                build_all(response_200_type_2)  # craftapis: a nested misfit rejects this candidate now
                 return response_200_type_2
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             if not isinstance(data, dict):
                 raise TypeError()
-            response_200_type_3 = SendMessageSuccess.from_dict(data)
+            response_200_type_3 = SendMessageSuccess._from_response(data)
 
+            build_all(response_200_type_3)
             return response_200_type_3
 
         response_200 = _parse_response_200(_response_200_raw)
@@ -88,12 +92,12 @@ def _parse_response(
         return response_200
 
     if response.status_code == 400:
-        response_400 = MoonropeRequestFailure.from_dict(response.json())
+        response_400 = MoonropeRequestFailure._from_response(response.json())
 
         return response_400
 
     if response.status_code == 500:
-        response_500 = MoonropeRequestFailure.from_dict(response.json())
+        response_500 = MoonropeRequestFailure._from_response(response.json())
 
         return response_500
 

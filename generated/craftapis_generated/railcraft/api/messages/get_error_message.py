@@ -34,11 +34,11 @@ def _get_kwargs(
 
 def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> ErrorMessageReply | Reply:
     if response.status_code == 200:
-        response_200 = ErrorMessageReply.from_dict(response.json())
+        response_200 = ErrorMessageReply._from_response(response.json())
 
         return response_200
 
-    response_default = Reply.from_dict(response.json())
+    response_default = Reply._from_response(response.json())
 
     return response_default
 

@@ -24,11 +24,11 @@ def _get_kwargs() -> dict[str, Any]:
 
 def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Reply | TagReply:
     if response.status_code == 200:
-        response_200 = TagReply.from_dict(response.json())
+        response_200 = TagReply._from_response(response.json())
 
         return response_200
 
-    response_default = Reply.from_dict(response.json())
+    response_default = Reply._from_response(response.json())
 
     return response_default
 

@@ -33,11 +33,11 @@ def _get_kwargs(
 
 def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> DownloadDetailsReply | Reply:
     if response.status_code == 200:
-        response_200 = DownloadDetailsReply.from_dict(response.json())
+        response_200 = DownloadDetailsReply._from_response(response.json())
 
         return response_200
 
-    response_default = Reply.from_dict(response.json())
+    response_default = Reply._from_response(response.json())
 
     return response_default
 

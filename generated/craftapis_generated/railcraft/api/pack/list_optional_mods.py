@@ -24,11 +24,11 @@ def _get_kwargs() -> dict[str, Any]:
 
 def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> OptionalModsReply | Reply:
     if response.status_code == 200:
-        response_200 = OptionalModsReply.from_dict(response.json())
+        response_200 = OptionalModsReply._from_response(response.json())
 
         return response_200
 
-    response_default = Reply.from_dict(response.json())
+    response_default = Reply._from_response(response.json())
 
     return response_default
 
