@@ -21,7 +21,6 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, Self, TypeAlias
 
 import httpx
-import orjson
 
 from ._context import (
     OPTIONS_EXTENSION,
@@ -119,6 +118,10 @@ def loads(content: bytes) -> Any:
 
     The one difference left: an integer outside 64 bits becomes a float (orjson's rule), where
     `json.loads` keeps an int. None of the five APIs has such a field (ids are strings or 32-bit)."""
+    # imported on the first decode, not with craftapis: orjson loads uuid and platform (a few ms of
+    # `from craftapis import Modrinth`); after the first call this is one sys.modules lookup
+    import orjson
+
     try:
         return orjson.loads(content)
     except orjson.JSONDecodeError:

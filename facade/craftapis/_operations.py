@@ -8,7 +8,6 @@ gets exactly the auth, retries, pacing, error mapping and envelope unwrapping of
 
 from __future__ import annotations
 
-import difflib
 import importlib
 from collections.abc import Awaitable, Iterable, Mapping
 from enum import Enum
@@ -85,6 +84,13 @@ def coerce_enum(cls: type[E], value: object, name: str) -> object:
     raise TypeError(f"{name} must be a {cls.__name__} or one of {known!r}, not {type(value).__name__}")
 
 
+def _close_matches(word: str, choices: Iterable[str], n: int, cutoff: float = 0.6) -> list[str]:
+    """difflib's close matches, difflib imported only when a mistake needs a hint (not at import time)."""
+    import difflib
+
+    return difflib.get_close_matches(word, choices, n=n, cutoff=cutoff)
+
+
 def coerce_model(cls: type[M], value: object, name: str, fill: Mapping[str, object] | None = None) -> object:
     """`value` as the generated model `cls`: the model itself, or a plain mapping converted with
     `cls.from_dict`. A mapping with a missing required field, a field the model does not have, or a
@@ -103,7 +109,7 @@ def coerce_model(cls: type[M], value: object, name: str, fill: Mapping[str, obje
         model = from_dict(dict(value))
     except KeyError as exc:
         missing = str(exc.args[0])
-        typo = difflib.get_close_matches(missing, [str(k) for k in value], n=1)
+        typo = _close_matches(missing, [str(k) for k in value], n=1)
         hint = f" (is {typo[0]!r} a misspelling of it?)" if typo else ""
         raise TypeError(
             f"{name} is missing the required field {missing!r} of {cls.__name__}{hint}; "
@@ -202,7 +208,7 @@ def _field_type_problem(model: object, name: str) -> str | None:
 
 
 def _did_you_mean(word: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=3)
+    close = _close_matches(word, list(choices), n=3)
     return f"{word!r} (did you mean {' or '.join(repr(c) for c in close)}?)" if close else repr(word)
 
 
@@ -222,12 +228,12 @@ def unknown_operation(api_name: str, dotted: str, names: Iterable[str]) -> Unkno
     """The error for an operation (`tag.operation`) or a tag that `names` does not hold, naming the
     closest existing ones."""
     names = tuple(names)
-    close = difflib.get_close_matches(dotted, names, n=5, cutoff=0.5)
+    close = _close_matches(dotted, names, n=5, cutoff=0.5)
     if not close:  # the right operation under a wrong tag, or a tag alone, still deserves a hint
         op = dotted.rpartition(".")[2]
         tags = sorted({n.partition(".")[0] for n in names})
         close = [n for n in names if n.rpartition(".")[2] == op]
-        close += difflib.get_close_matches(dotted.partition(".")[0], tags, n=3)
+        close += _close_matches(dotted.partition(".")[0], tags, n=3)
     hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
     return UnknownOperationError(
         f"{api_name} has no operation {dotted!r}{hint} Operations are named 'tag.operation' as in "

@@ -7,14 +7,16 @@ and the twin gets `<name>`. Each pair does the same job in its world.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import inspect
 import signal
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
-from typing import ParamSpec, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = [
     "AsyncLock",
@@ -38,8 +40,21 @@ __all__ = [
 P = ParamSpec("P")
 T = TypeVar("T")
 
-#: One holder at a time: an `asyncio.Lock` for tasks of one event loop, a `threading.Lock` for threads.
-AsyncLock = asyncio.Lock
+# asyncio is imported by the async members only, on first use: the sync clients never load it (it is a
+# tenth of `from craftapis import Modrinth`'s import time; tests/speed/test_import_laziness.py holds it).
+if TYPE_CHECKING:
+    #: One holder at a time: an `asyncio.Lock` for tasks of one event loop, a `threading.Lock` for threads.
+    AsyncLock = asyncio.Lock
+else:
+
+    def __getattr__(name: str) -> object:
+        if name == "AsyncLock":
+            import asyncio
+
+            return asyncio.Lock
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 Lock = threading.Lock
 #: How a transport waits: a coroutine function in async code, a blocking function in sync code.
 AsyncSleep = Callable[[float], Awaitable[object]]
@@ -48,6 +63,8 @@ Sleep = Callable[[float], object]
 
 async def async_sleep(seconds: float) -> None:
     """Wait without blocking the event loop."""
+    import asyncio
+
     await asyncio.sleep(seconds)
 
 
@@ -58,6 +75,8 @@ def sleep(seconds: float) -> None:
 
 async def async_to_thread(function: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
     """Run blocking work (hashing a file, say) in a worker thread, so the event loop keeps running."""
+    import asyncio
+
     return await asyncio.to_thread(function, *args, **kwargs)
 
 
@@ -105,6 +124,8 @@ class AsyncStopFlag:
         """Begin a run (clears an earlier stop); False when a run is already going on."""
         if self._loop is not None:
             return False
+        import asyncio
+
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         self._stopping = False
@@ -120,6 +141,8 @@ class AsyncStopFlag:
         loop, wake = self._loop, self._wake
         if loop is None or wake is None:
             return
+        import asyncio
+
         try:
             running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
@@ -137,6 +160,8 @@ class AsyncStopFlag:
         """Sleep `timeout` seconds, or less if a stop is asked for meanwhile."""
         wake = self._wake
         assert wake is not None, "wait() outside start()/finish()"
+        import asyncio
+
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(wake.wait(), timeout)
 
@@ -179,6 +204,8 @@ async def async_signal_handlers(
 ) -> AsyncIterator[None]:
     """Call `callback(signum)` on these signals while the block runs, through the running event loop
     (main thread only); the previous handling is restored afterwards."""
+    import asyncio
+
     loop = asyncio.get_running_loop()
     installed: list[signal.Signals] = []
     try:

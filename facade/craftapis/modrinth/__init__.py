@@ -9,7 +9,8 @@ Example::
             print(hit.title)
 """
 
-from ._async_client import AsyncModrinth
+from typing import TYPE_CHECKING
+
 from ._auth import AUTHORIZE_URL, ModrinthTokenAuth, OAuthToken, authorize_url
 from ._client import ProgressCallback
 from ._download import HashMismatchError
@@ -19,6 +20,25 @@ from ._profile import DEFAULT_BASE_URL, MODRINTH_PROFILE, STAGING_BASE_URL
 from ._sync_client import Modrinth
 from ._upload import FileSpec
 from ._user_agent import MissingUserAgentWarning
+
+if TYPE_CHECKING:
+    from ._async_client import AsyncModrinth
+else:
+
+    def __getattr__(name: str) -> object:
+        # The async client loads on first use (PEP 562): `from craftapis import Modrinth` imports no
+        # asyncio, aiohttp or async transport (tests/speed/test_import_laziness.py holds it).
+        if name == "AsyncModrinth":
+            from ._async_client import AsyncModrinth
+
+            globals()[name] = AsyncModrinth
+            return AsyncModrinth
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(__all__) | set(globals()))
+
 
 __all__ = [
     "AUTHORIZE_URL",
