@@ -443,19 +443,25 @@ def import_times(runs: int) -> dict[str, float]:
     if SOURCES["before"] is not None:
         cases += [(f"{n}, before", st, "before") for n, st in IMPORTS.items() if "craftapis" in n]
     times: dict[str, list[float]] = {name: [] for name, _, _ in cases}
-    for _ in range(runs):
+    # An installed wheel has its bytecode compiled (pip does it); a checkout gets it on the first import,
+    # unless PYTHONDONTWRITEBYTECODE forbids writing it: then every timed run would compile craftapis
+    # from source while httpx loads its .pyc files. So bytecode may be written, and one untimed run each
+    # writes it.
+    base_env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    for warm_up in [True] + [False] * runs:
         for name, statement, source in cases:
             root = SOURCES[source]
             assert root is not None
             env = {
-                **os.environ,
+                **base_env,
                 "PYTHONPATH": os.pathsep.join([str(root / "facade"), str(root / "generated")]),
             }
             code = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
             out = subprocess.run(
                 [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
             )
-            times[name].append(float(out.stdout))
+            if not warm_up:
+                times[name].append(float(out.stdout))
     return {name: statistics.median(values) for name, values in times.items()}
 
 
