@@ -154,7 +154,8 @@ def _mismatch(exc: BaseException) -> str:
         model = ""
         tb = exc.__traceback__
         while tb is not None:
-            if tb.tb_frame.f_code.co_name in ("from_dict", "_from_response"):  # a response's top level: lazy
+            # _from_response: a response's top level (lazy); _require: the nested bodies it checks
+            if tb.tb_frame.f_code.co_name in ("from_dict", "_from_response", "_require"):
                 owner = tb.tb_frame.f_locals.get("cls")
                 model = f" of {owner.__name__}" if isinstance(owner, type) else model
             tb = tb.tb_next

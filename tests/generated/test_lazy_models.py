@@ -4,9 +4,11 @@ What a response parser gets from `Model._from_response(body)` (the generated `_p
 for every top-level model of a response) must be indistinguishable from `Model.from_dict(body)` in every
 way a user can observe: the same fields with the same values and types, `==`, `repr()`, `to_dict()`,
 `attrs.asdict`/`evolve`, pickling and copying, unknown enum values and extra fields kept raw, dates
-timezone-aware. Only *when* a nested model is built differs, and a nested body that does not fit its
-model fails on the first read with a `LazyFieldError` (a `ValueError`) naming the field and holding the
-raw value, where `from_dict` (still fully eager) fails at once. Unions of models (the Postal and
+timezone-aware. Only *when* a nested model is built differs. A missing required field, at any depth, still
+fails the parse (`_require` checks the nested bodies without building them); a nested value that cannot
+be read (a date that is no date, an enum value that is a list) fails on the first read of its field with
+a `LazyFieldError` (a `ValueError`) naming it and holding the raw value, where `from_dict` (still fully
+eager) fails at once. Unions of models (the Postal and
 BuiltByBit envelopes) still pick the right candidate: a nested misfit rejects a candidate at once.
 """
 
@@ -80,7 +82,8 @@ def test_a_model_from_a_response_equals_the_same_model_from_from_dict() -> None:
 
 @pytest.mark.parametrize("how", ["pickle", "copy", "deepcopy"])
 def test_pickling_and_copying_carry_the_lazy_fields(how: str) -> None:
-    body = _project(gallery=[{"url": "u", "featured": True, "created": "2023-01-01T00:00:00Z", "ordering": 0}])
+    image = {"url": "u", "featured": True, "title": None, "description": None, "created": "2023-01-01T00:00:00Z"}
+    body = _project(gallery=[{**image, "ordering": 0}])
     project = _lazy(Project, body)
     other = {
         "pickle": lambda p: pickle.loads(pickle.dumps(p)),
@@ -92,38 +95,50 @@ def test_pickling_and_copying_carry_the_lazy_fields(how: str) -> None:
     assert other.gallery is not UNSET and other.gallery[0].url == "u"
 
 
-def test_a_missing_required_nested_field_still_raises_at_parse_time() -> None:
+def test_a_missing_required_field_still_raises_at_parse_time_at_any_depth() -> None:
     body = _version()
     del body["files"]
     with pytest.raises(KeyError, match="files"):
         Version._from_response(body)
     with pytest.raises(KeyError, match="files"):
         Version.from_dict(body)
+    # inside a field left to be built later: `_require` checks the nested bodies without building them
+    missing_hashes = _version(files=[{"url": "https://cdn.modrinth.com/x.jar"}])
+    with pytest.raises(KeyError, match="hashes"):
+        Version._from_response(copy.deepcopy(missing_hashes))
+    deeper = _version(dependencies=[{"project_id": "P7dR8mSH"}])  # no dependency_type
+    with pytest.raises(KeyError, match="dependency_type"):
+        Version._from_response(deeper)
+    # a nested value that is no JSON object at all is refused at once too
+    with pytest.raises(TypeError, match="VersionFileHashes must be a JSON object, not list"):
+        Version._from_response(_version(files=[_version_file(hashes=["not", "an", "object"])]))
 
 
-def test_a_nested_misfit_fails_on_first_read_naming_the_field_and_keeping_the_raw_value() -> None:
-    bad_files = [{"url": "https://cdn.modrinth.com/x.jar"}]  # no hashes, filename, primary, size
-    body = _version(files=bad_files)
+def test_a_nested_value_that_cannot_be_read_fails_on_first_read_naming_the_field_and_keeping_it() -> None:
+    bad_gallery = [
+        {"url": "u", "featured": True, "title": None, "description": None, "created": "yesterday", "ordering": 0}
+    ]
+    body = _project(gallery=bad_gallery)
     # from_dict is eager: it fails at once, as before
-    with pytest.raises(KeyError):
-        Version.from_dict(copy.deepcopy(body))
-    version = Version._from_response(copy.deepcopy(body))
-    assert version.name == body["name"]  # the rest of the version is readable
+    with pytest.raises(ValueError):
+        Project.from_dict(copy.deepcopy(body))
+    project = Project._from_response(copy.deepcopy(body))
+    assert project.slug == body["slug"]  # the rest of the project is readable
     with pytest.raises(LazyFieldError) as caught:
-        _ = version.files
+        _ = project.gallery
     error = caught.value
     assert isinstance(error, ValueError)
-    assert (error.model, error.field, error.raw) == ("Version", "files", bad_files)
+    assert (error.model, error.field, error.raw) == ("Project", "gallery", bad_gallery)
     message = str(error)
-    assert "Version.files" in message and "KeyError" in message and ".raw" in message
+    assert "Project.gallery" in message and "ValueError" in message and ".raw" in message
     assert "report" in message  # says what to do
-    assert isinstance(error.__cause__, KeyError)
-    # a wrong type inside (an AttributeError while building) is not mistaken for a missing attribute
-    odd = Version._from_response(_version(files=[_version_file(hashes=["not", "an", "object"])]))
-    with pytest.raises(LazyFieldError, match=r"Version\.files"):
-        _ = odd.files
+    assert isinstance(error.__cause__, ValueError) and not isinstance(error.__cause__, LazyFieldError)
+    # a TypeError while building (an enum value that is a list) is one too, and hasattr() does not hide it
+    odd = Version._from_response(_version(dependencies=[{"dependency_type": ["required"]}]))
+    with pytest.raises(LazyFieldError, match=r"Version\.dependencies .*TypeError"):
+        _ = odd.dependencies
     with pytest.raises(LazyFieldError):
-        hasattr(odd, "files")  # noqa: B018 - hasattr must not swallow it either
+        hasattr(odd, "dependencies")  # noqa: B018 - hasattr must not swallow it either
 
 
 def test_an_unknown_attribute_is_a_plain_attribute_error() -> None:
@@ -171,7 +186,7 @@ def test_build_all_builds_every_lazy_field_and_surfaces_a_misfit() -> None:
     build_all(versions)
     assert all(_built(v, "files") for v in versions)
     with pytest.raises(LazyFieldError):
-        build_all(Version._from_response(_version(files=[{"url": "x"}])))
+        build_all(Version._from_response(_version(dependencies=[{"dependency_type": ["required"]}])))
 
 
 @pytest.mark.parametrize("name", _recorded_files() or ["(no recorded responses)"])

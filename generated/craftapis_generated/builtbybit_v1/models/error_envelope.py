@@ -38,6 +38,13 @@ _FIELDS = frozenset(
     }
 )
 
+# craftapis: the JSON names a body must carry (`_require` tests them in one subset test, in this order)
+_REQUIRED = (
+    "result",
+    "error",
+)
+_REQUIRED_SET = frozenset(_REQUIRED)
+
 
 def _build_error(d: Mapping[str, Any]) -> ErrorDetail:
     """ErrorEnvelope.error from the body ErrorEnvelope.from_dict kept (built on first access)."""
@@ -60,6 +67,7 @@ class ErrorEnvelope(LazyModel):
     result: Result
     error: ErrorDetail
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_flat_required = None
     _craftapis_lazy = {
         "error": ("error", _build_error),
     }
@@ -106,8 +114,13 @@ class ErrorEnvelope(LazyModel):
         d = src_dict
         result = Result._value2member_map_.get(d["result"]) or Result(d["result"])
 
-        if "error" not in d:
-            raise KeyError("error")
+        _error_raw = d["error"]
+        if _error_raw is not None and (
+            ErrorDetail._craftapis_flat_required is None
+            or _error_raw.__class__ is not dict
+            or not _error_raw.keys() >= ErrorDetail._craftapis_flat_required
+        ):
+            ErrorDetail._require(_error_raw)
 
         _model_ = object.__new__(cls)
         _model_.result = result
@@ -116,6 +129,25 @@ class ErrorEnvelope(LazyModel):
             {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
         return _model_
+
+    @classmethod
+    def _require(cls, d: Any) -> None:
+        """Raise what `from_dict` would raise for a missing required field of `d` (or of a model inside it),
+        without building anything: `_from_response` checks the bodies of the fields it leaves to be built
+        on first access with it, so a missing field still fails the call that received it."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        if d.__class__ is not dict and not isinstance(d, Mapping):
+            raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
+        if not d.keys() >= _REQUIRED_SET:  # one C-level subset test; the first missing one is named
+            raise KeyError(next(key for key in _REQUIRED if key not in d))
+        _error_raw = d.get("error")
+        if _error_raw is not None and (
+            ErrorDetail._craftapis_flat_required is None
+            or _error_raw.__class__ is not dict
+            or not _error_raw.keys() >= ErrorDetail._craftapis_flat_required
+        ):
+            ErrorDetail._require(_error_raw)
 
     @property
     def additional_keys(self) -> list[str]:

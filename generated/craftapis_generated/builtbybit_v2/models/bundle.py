@@ -127,6 +127,7 @@ class Bundle(LazyModel):
     list_price: None | Price | Unset = UNSET
     final_price: None | Price | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_flat_required = None
     _craftapis_lazy = {
         "list_price": ("ListPrice", _build_list_price),
         "final_price": ("FinalPrice", _build_final_price),
@@ -275,6 +276,16 @@ class Bundle(LazyModel):
             {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
         return _model_
+
+    @classmethod
+    def _require(cls, d: Any) -> None:
+        """Raise what `from_dict` would raise for a missing required field of `d` (or of a model inside it),
+        without building anything: `_from_response` checks the bodies of the fields it leaves to be built
+        on first access with it, so a missing field still fails the call that received it."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        if d.__class__ is not dict and not isinstance(d, Mapping):
+            raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
 
     @property
     def additional_keys(self) -> list[str]:

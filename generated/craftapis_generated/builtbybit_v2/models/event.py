@@ -40,6 +40,16 @@ _FIELDS = frozenset(
     }
 )
 
+# craftapis: the JSON names a body must carry (`_require` tests them in one subset test, in this order)
+_REQUIRED = (
+    "event_id",
+    "listener_id",
+    "created_at",
+    "trigger_type",
+    "trigger_data",
+)
+_REQUIRED_SET = frozenset(_REQUIRED)
+
 
 def _build_trigger_data(d: Mapping[str, Any]) -> EventTriggerData | None:
     """Event.trigger_data from the body Event.from_dict kept (built on first access)."""
@@ -86,6 +96,7 @@ class Event(LazyModel):
     trigger_type: None | str
     trigger_data: EventTriggerData | None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_flat_required = None
     _craftapis_lazy = {
         "trigger_data": ("trigger_data", _build_trigger_data),
     }
@@ -179,6 +190,18 @@ class Event(LazyModel):
             {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
         return _model_
+
+    @classmethod
+    def _require(cls, d: Any) -> None:
+        """Raise what `from_dict` would raise for a missing required field of `d` (or of a model inside it),
+        without building anything: `_from_response` checks the bodies of the fields it leaves to be built
+        on first access with it, so a missing field still fails the call that received it."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        if d.__class__ is not dict and not isinstance(d, Mapping):
+            raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
+        if not d.keys() >= _REQUIRED_SET:  # one C-level subset test; the first missing one is named
+            raise KeyError(next(key for key in _REQUIRED if key not in d))
 
     @property
     def additional_keys(self) -> list[str]:

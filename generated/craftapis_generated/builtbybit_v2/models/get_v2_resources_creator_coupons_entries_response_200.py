@@ -42,6 +42,10 @@ _FIELDS = frozenset(
     }
 )
 
+# craftapis: the JSON names a body must carry (`_require` tests them in one subset test, in this order)
+_REQUIRED = ("result",)
+_REQUIRED_SET = frozenset(_REQUIRED)
+
 
 def _build_data(d: Mapping[str, Any]) -> GetV2ResourcesCreatorCouponsEntriesResponse200Data | Unset:
     """GetV2ResourcesCreatorCouponsEntriesResponse200.data from the body GetV2ResourcesCreatorCouponsEntriesResponse200.from_dict kept (built on first access)."""
@@ -68,6 +72,7 @@ class GetV2ResourcesCreatorCouponsEntriesResponse200(LazyModel):
     result: None | Result
     data: GetV2ResourcesCreatorCouponsEntriesResponse200Data | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_flat_required = None
     _craftapis_lazy = {
         "data": ("data", _build_data),
     }
@@ -157,6 +162,14 @@ class GetV2ResourcesCreatorCouponsEntriesResponse200(LazyModel):
 
             result = _parse_result(_result_raw)
 
+        _data_raw = d.get("data")
+        if _data_raw is not None and (
+            GetV2ResourcesCreatorCouponsEntriesResponse200Data._craftapis_flat_required is None
+            or _data_raw.__class__ is not dict
+            or not _data_raw.keys() >= GetV2ResourcesCreatorCouponsEntriesResponse200Data._craftapis_flat_required
+        ):
+            GetV2ResourcesCreatorCouponsEntriesResponse200Data._require(_data_raw)
+
         _model_ = object.__new__(cls)
         _model_.result = result
         _model_._craftapis_raw = d
@@ -164,6 +177,25 @@ class GetV2ResourcesCreatorCouponsEntriesResponse200(LazyModel):
             {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
         return _model_
+
+    @classmethod
+    def _require(cls, d: Any) -> None:
+        """Raise what `from_dict` would raise for a missing required field of `d` (or of a model inside it),
+        without building anything: `_from_response` checks the bodies of the fields it leaves to be built
+        on first access with it, so a missing field still fails the call that received it."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        if d.__class__ is not dict and not isinstance(d, Mapping):
+            raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
+        if not d.keys() >= _REQUIRED_SET:  # one C-level subset test; the first missing one is named
+            raise KeyError(next(key for key in _REQUIRED if key not in d))
+        _data_raw = d.get("data")
+        if _data_raw is not None and (
+            GetV2ResourcesCreatorCouponsEntriesResponse200Data._craftapis_flat_required is None
+            or _data_raw.__class__ is not dict
+            or not _data_raw.keys() >= GetV2ResourcesCreatorCouponsEntriesResponse200Data._craftapis_flat_required
+        ):
+            GetV2ResourcesCreatorCouponsEntriesResponse200Data._require(_data_raw)
 
     @property
     def additional_keys(self) -> list[str]:

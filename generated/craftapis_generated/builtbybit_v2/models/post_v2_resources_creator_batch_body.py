@@ -41,6 +41,13 @@ _FIELDS = frozenset(
     }
 )
 
+# craftapis: the JSON names a body must carry (`_require` tests them in one subset test, in this order)
+_REQUIRED = (
+    "resources",
+    "changes",
+)
+_REQUIRED_SET = frozenset(_REQUIRED)
+
 
 def _build_changes(d: Mapping[str, Any]) -> list[PostV2ResourcesCreatorBatchBodyChangesItem]:
     """PostV2ResourcesCreatorBatchBody.changes from the body PostV2ResourcesCreatorBatchBody.from_dict kept (built on first access)."""
@@ -62,6 +69,7 @@ class PostV2ResourcesCreatorBatchBody(LazyModel):
     resources: list[int]
     changes: list[PostV2ResourcesCreatorBatchBodyChangesItem]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_flat_required = None
     _craftapis_lazy = {
         "changes": ("changes", _build_changes),
     }
@@ -111,8 +119,16 @@ class PostV2ResourcesCreatorBatchBody(LazyModel):
         d = src_dict
         resources = d["resources"]
 
-        if "changes" not in d:
-            raise KeyError("changes")
+        _changes_raw = d["changes"]
+        if _changes_raw is not None:
+            _required = PostV2ResourcesCreatorBatchBodyChangesItem._craftapis_flat_required
+            if _required is None:  # the items hold models of their own: each checks them
+                for _item in _changes_raw:
+                    PostV2ResourcesCreatorBatchBodyChangesItem._require(_item)
+            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                for _item in _changes_raw:
+                    if _item.__class__ is not dict or not _item.keys() >= _required:
+                        PostV2ResourcesCreatorBatchBodyChangesItem._require(_item)
 
         _model_ = object.__new__(cls)
         _model_.resources = resources
@@ -121,6 +137,28 @@ class PostV2ResourcesCreatorBatchBody(LazyModel):
             {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
         return _model_
+
+    @classmethod
+    def _require(cls, d: Any) -> None:
+        """Raise what `from_dict` would raise for a missing required field of `d` (or of a model inside it),
+        without building anything: `_from_response` checks the bodies of the fields it leaves to be built
+        on first access with it, so a missing field still fails the call that received it."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        if d.__class__ is not dict and not isinstance(d, Mapping):
+            raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
+        if not d.keys() >= _REQUIRED_SET:  # one C-level subset test; the first missing one is named
+            raise KeyError(next(key for key in _REQUIRED if key not in d))
+        _changes_raw = d.get("changes")
+        if _changes_raw is not None:
+            _required = PostV2ResourcesCreatorBatchBodyChangesItem._craftapis_flat_required
+            if _required is None:  # the items hold models of their own: each checks them
+                for _item in _changes_raw:
+                    PostV2ResourcesCreatorBatchBodyChangesItem._require(_item)
+            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                for _item in _changes_raw:
+                    if _item.__class__ is not dict or not _item.keys() >= _required:
+                        PostV2ResourcesCreatorBatchBodyChangesItem._require(_item)
 
     @property
     def additional_keys(self) -> list[str]:

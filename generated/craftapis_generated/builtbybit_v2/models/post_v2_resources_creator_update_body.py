@@ -49,6 +49,14 @@ _FIELDS = frozenset(
     }
 )
 
+# craftapis: the JSON names a body must carry (`_require` tests them in one subset test, in this order)
+_REQUIRED = (
+    "resource_id",
+    "version_name",
+    "file",
+)
+_REQUIRED_SET = frozenset(_REQUIRED)
+
 
 def _build_file(d: Mapping[str, Any]) -> PostV2ResourcesCreatorUpdateBodyFile:
     """PostV2ResourcesCreatorUpdateBody.file from the body PostV2ResourcesCreatorUpdateBody.from_dict kept (built on first access)."""
@@ -89,6 +97,7 @@ class PostV2ResourcesCreatorUpdateBody(LazyModel):
     file: PostV2ResourcesCreatorUpdateBodyFile
     update: PostV2ResourcesCreatorUpdateBodyUpdate | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_flat_required = None
     _craftapis_lazy = {
         "file": ("file", _build_file),
         "update": ("update", _build_update),
@@ -153,8 +162,21 @@ class PostV2ResourcesCreatorUpdateBody(LazyModel):
 
         version_name = d["version_name"]
 
-        if "file" not in d:
-            raise KeyError("file")
+        _file_raw = d["file"]
+        if _file_raw is not None and (
+            PostV2ResourcesCreatorUpdateBodyFile._craftapis_flat_required is None
+            or _file_raw.__class__ is not dict
+            or not _file_raw.keys() >= PostV2ResourcesCreatorUpdateBodyFile._craftapis_flat_required
+        ):
+            PostV2ResourcesCreatorUpdateBodyFile._require(_file_raw)
+
+        _update_raw = d.get("update")
+        if _update_raw is not None and (
+            PostV2ResourcesCreatorUpdateBodyUpdate._craftapis_flat_required is None
+            or _update_raw.__class__ is not dict
+            or not _update_raw.keys() >= PostV2ResourcesCreatorUpdateBodyUpdate._craftapis_flat_required
+        ):
+            PostV2ResourcesCreatorUpdateBodyUpdate._require(_update_raw)
 
         _model_ = object.__new__(cls)
         _model_.resource_id = resource_id
@@ -164,6 +186,33 @@ class PostV2ResourcesCreatorUpdateBody(LazyModel):
             {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
         return _model_
+
+    @classmethod
+    def _require(cls, d: Any) -> None:
+        """Raise what `from_dict` would raise for a missing required field of `d` (or of a model inside it),
+        without building anything: `_from_response` checks the bodies of the fields it leaves to be built
+        on first access with it, so a missing field still fails the call that received it."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        if d.__class__ is not dict and not isinstance(d, Mapping):
+            raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
+        if not d.keys() >= _REQUIRED_SET:  # one C-level subset test; the first missing one is named
+            raise KeyError(next(key for key in _REQUIRED if key not in d))
+        _file_raw = d.get("file")
+        if _file_raw is not None and (
+            PostV2ResourcesCreatorUpdateBodyFile._craftapis_flat_required is None
+            or _file_raw.__class__ is not dict
+            or not _file_raw.keys() >= PostV2ResourcesCreatorUpdateBodyFile._craftapis_flat_required
+        ):
+            PostV2ResourcesCreatorUpdateBodyFile._require(_file_raw)
+
+        _update_raw = d.get("update")
+        if _update_raw is not None and (
+            PostV2ResourcesCreatorUpdateBodyUpdate._craftapis_flat_required is None
+            or _update_raw.__class__ is not dict
+            or not _update_raw.keys() >= PostV2ResourcesCreatorUpdateBodyUpdate._craftapis_flat_required
+        ):
+            PostV2ResourcesCreatorUpdateBodyUpdate._require(_update_raw)
 
     @property
     def additional_keys(self) -> list[str]:

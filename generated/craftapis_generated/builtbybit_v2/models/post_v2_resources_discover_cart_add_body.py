@@ -65,6 +65,7 @@ class PostV2ResourcesDiscoverCartAddBody(LazyModel):
 
     add: PostV2ResourcesDiscoverCartAddBodyAdd | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_flat_required = None
     _craftapis_lazy = {
         "add": ("add", _build_add),
     }
@@ -103,6 +104,13 @@ class PostV2ResourcesDiscoverCartAddBody(LazyModel):
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
+        _add_raw = d.get("add")
+        if _add_raw is not None and (
+            PostV2ResourcesDiscoverCartAddBodyAdd._craftapis_flat_required is None
+            or _add_raw.__class__ is not dict
+            or not _add_raw.keys() >= PostV2ResourcesDiscoverCartAddBodyAdd._craftapis_flat_required
+        ):
+            PostV2ResourcesDiscoverCartAddBodyAdd._require(_add_raw)
 
         _model_ = object.__new__(cls)
         _model_._craftapis_raw = d
@@ -110,6 +118,23 @@ class PostV2ResourcesDiscoverCartAddBody(LazyModel):
             {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
         return _model_
+
+    @classmethod
+    def _require(cls, d: Any) -> None:
+        """Raise what `from_dict` would raise for a missing required field of `d` (or of a model inside it),
+        without building anything: `_from_response` checks the bodies of the fields it leaves to be built
+        on first access with it, so a missing field still fails the call that received it."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        if d.__class__ is not dict and not isinstance(d, Mapping):
+            raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
+        _add_raw = d.get("add")
+        if _add_raw is not None and (
+            PostV2ResourcesDiscoverCartAddBodyAdd._craftapis_flat_required is None
+            or _add_raw.__class__ is not dict
+            or not _add_raw.keys() >= PostV2ResourcesDiscoverCartAddBodyAdd._craftapis_flat_required
+        ):
+            PostV2ResourcesDiscoverCartAddBodyAdd._require(_add_raw)
 
     @property
     def additional_keys(self) -> list[str]:

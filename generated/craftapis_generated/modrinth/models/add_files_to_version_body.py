@@ -69,6 +69,7 @@ class AddFilesToVersionBody(LazyModel):
 
     data: AddFilesToVersionBodyData | Unset = UNSET
     additional_properties: dict[str, File] = _attrs_field(init=False, factory=dict)
+    _craftapis_flat_required = None
     _craftapis_lazy = {
         "data": ("data", _build_data),
     }
@@ -125,6 +126,13 @@ class AddFilesToVersionBody(LazyModel):
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
+        _data_raw = d.get("data")
+        if _data_raw is not None and (
+            AddFilesToVersionBodyData._craftapis_flat_required is None
+            or _data_raw.__class__ is not dict
+            or not _data_raw.keys() >= AddFilesToVersionBodyData._craftapis_flat_required
+        ):
+            AddFilesToVersionBodyData._require(_data_raw)
 
         _model_ = object.__new__(cls)
         _model_._craftapis_raw = d
@@ -137,6 +145,23 @@ class AddFilesToVersionBody(LazyModel):
 
         _model_.additional_properties = additional_properties
         return _model_
+
+    @classmethod
+    def _require(cls, d: Any) -> None:
+        """Raise what `from_dict` would raise for a missing required field of `d` (or of a model inside it),
+        without building anything: `_from_response` checks the bodies of the fields it leaves to be built
+        on first access with it, so a missing field still fails the call that received it."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        if d.__class__ is not dict and not isinstance(d, Mapping):
+            raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
+        _data_raw = d.get("data")
+        if _data_raw is not None and (
+            AddFilesToVersionBodyData._craftapis_flat_required is None
+            or _data_raw.__class__ is not dict
+            or not _data_raw.keys() >= AddFilesToVersionBodyData._craftapis_flat_required
+        ):
+            AddFilesToVersionBodyData._require(_data_raw)
 
     @property
     def additional_keys(self) -> list[str]:

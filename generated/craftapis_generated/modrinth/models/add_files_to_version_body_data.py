@@ -66,6 +66,7 @@ class AddFilesToVersionBodyData(LazyModel):
 
     file_types: AddFilesToVersionBodyDataFileTypes | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_flat_required = None
     _craftapis_lazy = {
         "file_types": ("file_types", _build_file_types),
     }
@@ -104,6 +105,13 @@ class AddFilesToVersionBodyData(LazyModel):
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
+        _file_types_raw = d.get("file_types")
+        if _file_types_raw is not None and (
+            AddFilesToVersionBodyDataFileTypes._craftapis_flat_required is None
+            or _file_types_raw.__class__ is not dict
+            or not _file_types_raw.keys() >= AddFilesToVersionBodyDataFileTypes._craftapis_flat_required
+        ):
+            AddFilesToVersionBodyDataFileTypes._require(_file_types_raw)
 
         _model_ = object.__new__(cls)
         _model_._craftapis_raw = d
@@ -111,6 +119,23 @@ class AddFilesToVersionBodyData(LazyModel):
             {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
         return _model_
+
+    @classmethod
+    def _require(cls, d: Any) -> None:
+        """Raise what `from_dict` would raise for a missing required field of `d` (or of a model inside it),
+        without building anything: `_from_response` checks the bodies of the fields it leaves to be built
+        on first access with it, so a missing field still fails the call that received it."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        if d.__class__ is not dict and not isinstance(d, Mapping):
+            raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
+        _file_types_raw = d.get("file_types")
+        if _file_types_raw is not None and (
+            AddFilesToVersionBodyDataFileTypes._craftapis_flat_required is None
+            or _file_types_raw.__class__ is not dict
+            or not _file_types_raw.keys() >= AddFilesToVersionBodyDataFileTypes._craftapis_flat_required
+        ):
+            AddFilesToVersionBodyDataFileTypes._require(_file_types_raw)
 
     @property
     def additional_keys(self) -> list[str]:

@@ -91,6 +91,7 @@ class BaseVersion(LazyModel):
     status: BaseVersionStatus | Unset = UNSET
     requested_status: None | Unset | VersionRequestedStatus = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_flat_required = None
     _craftapis_lazy = {
         "dependencies": ("dependencies", _build_dependencies),
     }
@@ -253,6 +254,17 @@ class BaseVersion(LazyModel):
 
         changelog = d.get("changelog", UNSET)
 
+        _dependencies_raw = d.get("dependencies")
+        if _dependencies_raw is not None:
+            _required = VersionDependency._craftapis_flat_required
+            if _required is None:  # the items hold models of their own: each checks them
+                for _item in _dependencies_raw:
+                    VersionDependency._require(_item)
+            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                for _item in _dependencies_raw:
+                    if _item.__class__ is not dict or not _item.keys() >= _required:
+                        VersionDependency._require(_item)
+
         game_versions = d.get("game_versions", UNSET)
 
         _version_type = d.get("version_type", UNSET)
@@ -314,6 +326,26 @@ class BaseVersion(LazyModel):
             {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
         return _model_
+
+    @classmethod
+    def _require(cls, d: Any) -> None:
+        """Raise what `from_dict` would raise for a missing required field of `d` (or of a model inside it),
+        without building anything: `_from_response` checks the bodies of the fields it leaves to be built
+        on first access with it, so a missing field still fails the call that received it."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        if d.__class__ is not dict and not isinstance(d, Mapping):
+            raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
+        _dependencies_raw = d.get("dependencies")
+        if _dependencies_raw is not None:
+            _required = VersionDependency._craftapis_flat_required
+            if _required is None:  # the items hold models of their own: each checks them
+                for _item in _dependencies_raw:
+                    VersionDependency._require(_item)
+            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                for _item in _dependencies_raw:
+                    if _item.__class__ is not dict or not _item.keys() >= _required:
+                        VersionDependency._require(_item)
 
     @property
     def additional_keys(self) -> list[str]:

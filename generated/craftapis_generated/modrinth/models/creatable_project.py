@@ -65,6 +65,20 @@ _FIELDS = frozenset(
     }
 )
 
+# craftapis: the JSON names a body must carry (`_require` tests them in one subset test, in this order)
+_REQUIRED = (
+    "slug",
+    "title",
+    "description",
+    "body",
+    "categories",
+    "client_side",
+    "server_side",
+    "license_id",
+    "project_type",
+)
+_REQUIRED_SET = frozenset(_REQUIRED)
+
 
 def _build_donation_urls(d: Mapping[str, Any]) -> list[ProjectDonationURL] | Unset:
     """CreatableProject.donation_urls from the body CreatableProject.from_dict kept (built on first access)."""
@@ -163,6 +177,7 @@ class CreatableProject(LazyModel):
     is_draft: bool | Unset = UNSET
     gallery_items: list[CreatableProjectGalleryItem] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_flat_required = None
     _craftapis_lazy = {
         "donation_urls": ("donation_urls", _build_donation_urls),
         "initial_versions": ("initial_versions", _build_initial_versions),
@@ -454,6 +469,17 @@ class CreatableProject(LazyModel):
 
         discord_url = d.get("discord_url", UNSET)
 
+        _donation_urls_raw = d.get("donation_urls")
+        if _donation_urls_raw is not None:
+            _required = ProjectDonationURL._craftapis_flat_required
+            if _required is None:  # the items hold models of their own: each checks them
+                for _item in _donation_urls_raw:
+                    ProjectDonationURL._require(_item)
+            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                for _item in _donation_urls_raw:
+                    if _item.__class__ is not dict or not _item.keys() >= _required:
+                        ProjectDonationURL._require(_item)
+
         _requested_status_raw = d.get("requested_status", UNSET)
         if _requested_status_raw is None or _requested_status_raw is UNSET:
             requested_status = _requested_status_raw
@@ -480,7 +506,29 @@ class CreatableProject(LazyModel):
 
         license_url = d.get("license_url", UNSET)
 
+        _initial_versions_raw = d.get("initial_versions")
+        if _initial_versions_raw is not None:
+            _required = EditableVersion._craftapis_flat_required
+            if _required is None:  # the items hold models of their own: each checks them
+                for _item in _initial_versions_raw:
+                    EditableVersion._require(_item)
+            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                for _item in _initial_versions_raw:
+                    if _item.__class__ is not dict or not _item.keys() >= _required:
+                        EditableVersion._require(_item)
+
         is_draft = d.get("is_draft", UNSET)
+
+        _gallery_items_raw = d.get("gallery_items")
+        if _gallery_items_raw is not None:
+            _required = CreatableProjectGalleryItem._craftapis_flat_required
+            if _required is None:  # the items hold models of their own: each checks them
+                for _item in _gallery_items_raw:
+                    CreatableProjectGalleryItem._require(_item)
+            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                for _item in _gallery_items_raw:
+                    if _item.__class__ is not dict or not _item.keys() >= _required:
+                        CreatableProjectGalleryItem._require(_item)
 
         _model_ = object.__new__(cls)
         _model_.slug = slug
@@ -506,6 +554,50 @@ class CreatableProject(LazyModel):
             {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
         return _model_
+
+    @classmethod
+    def _require(cls, d: Any) -> None:
+        """Raise what `from_dict` would raise for a missing required field of `d` (or of a model inside it),
+        without building anything: `_from_response` checks the bodies of the fields it leaves to be built
+        on first access with it, so a missing field still fails the call that received it."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        if d.__class__ is not dict and not isinstance(d, Mapping):
+            raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
+        if not d.keys() >= _REQUIRED_SET:  # one C-level subset test; the first missing one is named
+            raise KeyError(next(key for key in _REQUIRED if key not in d))
+        _donation_urls_raw = d.get("donation_urls")
+        if _donation_urls_raw is not None:
+            _required = ProjectDonationURL._craftapis_flat_required
+            if _required is None:  # the items hold models of their own: each checks them
+                for _item in _donation_urls_raw:
+                    ProjectDonationURL._require(_item)
+            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                for _item in _donation_urls_raw:
+                    if _item.__class__ is not dict or not _item.keys() >= _required:
+                        ProjectDonationURL._require(_item)
+
+        _initial_versions_raw = d.get("initial_versions")
+        if _initial_versions_raw is not None:
+            _required = EditableVersion._craftapis_flat_required
+            if _required is None:  # the items hold models of their own: each checks them
+                for _item in _initial_versions_raw:
+                    EditableVersion._require(_item)
+            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                for _item in _initial_versions_raw:
+                    if _item.__class__ is not dict or not _item.keys() >= _required:
+                        EditableVersion._require(_item)
+
+        _gallery_items_raw = d.get("gallery_items")
+        if _gallery_items_raw is not None:
+            _required = CreatableProjectGalleryItem._craftapis_flat_required
+            if _required is None:  # the items hold models of their own: each checks them
+                for _item in _gallery_items_raw:
+                    CreatableProjectGalleryItem._require(_item)
+            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                for _item in _gallery_items_raw:
+                    if _item.__class__ is not dict or not _item.keys() >= _required:
+                        CreatableProjectGalleryItem._require(_item)
 
     @property
     def additional_keys(self) -> list[str]:

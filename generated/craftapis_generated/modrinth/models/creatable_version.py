@@ -56,6 +56,20 @@ _FIELDS = frozenset(
     }
 )
 
+# craftapis: the JSON names a body must carry (`_require` tests them in one subset test, in this order)
+_REQUIRED = (
+    "name",
+    "version_number",
+    "dependencies",
+    "game_versions",
+    "version_type",
+    "loaders",
+    "featured",
+    "project_id",
+    "file_parts",
+)
+_REQUIRED_SET = frozenset(_REQUIRED)
+
 
 def _build_dependencies(d: Mapping[str, Any]) -> list[VersionDependency]:
     """CreatableVersion.dependencies from the body CreatableVersion.from_dict kept (built on first access)."""
@@ -122,6 +136,7 @@ class CreatableVersion(LazyModel):
     environment: EnvironmentInputEnum | Unset = UNSET
     file_types: CreatableVersionFileTypes | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_flat_required = None
     _craftapis_lazy = {
         "dependencies": ("dependencies", _build_dependencies),
         "file_types": ("file_types", _build_file_types),
@@ -310,8 +325,16 @@ class CreatableVersion(LazyModel):
 
         version_number = d["version_number"]
 
-        if "dependencies" not in d:
-            raise KeyError("dependencies")
+        _dependencies_raw = d["dependencies"]
+        if _dependencies_raw is not None:
+            _required = VersionDependency._craftapis_flat_required
+            if _required is None:  # the items hold models of their own: each checks them
+                for _item in _dependencies_raw:
+                    VersionDependency._require(_item)
+            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                for _item in _dependencies_raw:
+                    if _item.__class__ is not dict or not _item.keys() >= _required:
+                        VersionDependency._require(_item)
 
         game_versions = d["game_versions"]
 
@@ -371,6 +394,14 @@ class CreatableVersion(LazyModel):
                 _environment
             )
 
+        _file_types_raw = d.get("file_types")
+        if _file_types_raw is not None and (
+            CreatableVersionFileTypes._craftapis_flat_required is None
+            or _file_types_raw.__class__ is not dict
+            or not _file_types_raw.keys() >= CreatableVersionFileTypes._craftapis_flat_required
+        ):
+            CreatableVersionFileTypes._require(_file_types_raw)
+
         _model_ = object.__new__(cls)
         _model_.name = name
         _model_.version_number = version_number
@@ -390,6 +421,36 @@ class CreatableVersion(LazyModel):
             {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
         return _model_
+
+    @classmethod
+    def _require(cls, d: Any) -> None:
+        """Raise what `from_dict` would raise for a missing required field of `d` (or of a model inside it),
+        without building anything: `_from_response` checks the bodies of the fields it leaves to be built
+        on first access with it, so a missing field still fails the call that received it."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        if d.__class__ is not dict and not isinstance(d, Mapping):
+            raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
+        if not d.keys() >= _REQUIRED_SET:  # one C-level subset test; the first missing one is named
+            raise KeyError(next(key for key in _REQUIRED if key not in d))
+        _dependencies_raw = d.get("dependencies")
+        if _dependencies_raw is not None:
+            _required = VersionDependency._craftapis_flat_required
+            if _required is None:  # the items hold models of their own: each checks them
+                for _item in _dependencies_raw:
+                    VersionDependency._require(_item)
+            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                for _item in _dependencies_raw:
+                    if _item.__class__ is not dict or not _item.keys() >= _required:
+                        VersionDependency._require(_item)
+
+        _file_types_raw = d.get("file_types")
+        if _file_types_raw is not None and (
+            CreatableVersionFileTypes._craftapis_flat_required is None
+            or _file_types_raw.__class__ is not dict
+            or not _file_types_raw.keys() >= CreatableVersionFileTypes._craftapis_flat_required
+        ):
+            CreatableVersionFileTypes._require(_file_types_raw)
 
     @property
     def additional_keys(self) -> list[str]:

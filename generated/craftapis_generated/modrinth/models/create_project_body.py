@@ -46,6 +46,10 @@ _FIELDS = frozenset(
     }
 )
 
+# craftapis: the JSON names a body must carry (`_require` tests them in one subset test, in this order)
+_REQUIRED = ("data",)
+_REQUIRED_SET = frozenset(_REQUIRED)
+
 
 def _build_data(d: Mapping[str, Any]) -> CreatableProject:
     """CreateProjectBody.data from the body CreateProjectBody.from_dict kept (built on first access)."""
@@ -67,6 +71,7 @@ class CreateProjectBody(LazyModel):
     data: CreatableProject
     icon: File | Unset = UNSET
     additional_properties: dict[str, File] = _attrs_field(init=False, factory=dict)
+    _craftapis_flat_required = None
     _craftapis_lazy = {
         "data": ("data", _build_data),
     }
@@ -139,8 +144,13 @@ class CreateProjectBody(LazyModel):
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
-        if "data" not in d:
-            raise KeyError("data")
+        _data_raw = d["data"]
+        if _data_raw is not None and (
+            CreatableProject._craftapis_flat_required is None
+            or _data_raw.__class__ is not dict
+            or not _data_raw.keys() >= CreatableProject._craftapis_flat_required
+        ):
+            CreatableProject._require(_data_raw)
 
         _icon = d.get("icon", UNSET)
         icon: File | Unset
@@ -161,6 +171,25 @@ class CreateProjectBody(LazyModel):
 
         _model_.additional_properties = additional_properties
         return _model_
+
+    @classmethod
+    def _require(cls, d: Any) -> None:
+        """Raise what `from_dict` would raise for a missing required field of `d` (or of a model inside it),
+        without building anything: `_from_response` checks the bodies of the fields it leaves to be built
+        on first access with it, so a missing field still fails the call that received it."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        if d.__class__ is not dict and not isinstance(d, Mapping):
+            raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
+        if not d.keys() >= _REQUIRED_SET:  # one C-level subset test; the first missing one is named
+            raise KeyError(next(key for key in _REQUIRED if key not in d))
+        _data_raw = d.get("data")
+        if _data_raw is not None and (
+            CreatableProject._craftapis_flat_required is None
+            or _data_raw.__class__ is not dict
+            or not _data_raw.keys() >= CreatableProject._craftapis_flat_required
+        ):
+            CreatableProject._require(_data_raw)
 
     @property
     def additional_keys(self) -> list[str]:

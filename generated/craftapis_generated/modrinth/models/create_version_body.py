@@ -42,6 +42,10 @@ _FIELDS = frozenset(
     }
 )
 
+# craftapis: the JSON names a body must carry (`_require` tests them in one subset test, in this order)
+_REQUIRED = ("data",)
+_REQUIRED_SET = frozenset(_REQUIRED)
+
 
 def _build_data(d: Mapping[str, Any]) -> CreatableVersion:
     """CreateVersionBody.data from the body CreateVersionBody.from_dict kept (built on first access)."""
@@ -63,6 +67,7 @@ class CreateVersionBody(LazyModel):
 
     data: CreatableVersion
     additional_properties: dict[str, File] = _attrs_field(init=False, factory=dict)
+    _craftapis_flat_required = None
     _craftapis_lazy = {
         "data": ("data", _build_data),
     }
@@ -118,8 +123,13 @@ class CreateVersionBody(LazyModel):
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
-        if "data" not in d:
-            raise KeyError("data")
+        _data_raw = d["data"]
+        if _data_raw is not None and (
+            CreatableVersion._craftapis_flat_required is None
+            or _data_raw.__class__ is not dict
+            or not _data_raw.keys() >= CreatableVersion._craftapis_flat_required
+        ):
+            CreatableVersion._require(_data_raw)
 
         _model_ = object.__new__(cls)
         _model_._craftapis_raw = d
@@ -132,6 +142,25 @@ class CreateVersionBody(LazyModel):
 
         _model_.additional_properties = additional_properties
         return _model_
+
+    @classmethod
+    def _require(cls, d: Any) -> None:
+        """Raise what `from_dict` would raise for a missing required field of `d` (or of a model inside it),
+        without building anything: `_from_response` checks the bodies of the fields it leaves to be built
+        on first access with it, so a missing field still fails the call that received it."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        if d.__class__ is not dict and not isinstance(d, Mapping):
+            raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
+        if not d.keys() >= _REQUIRED_SET:  # one C-level subset test; the first missing one is named
+            raise KeyError(next(key for key in _REQUIRED if key not in d))
+        _data_raw = d.get("data")
+        if _data_raw is not None and (
+            CreatableVersion._craftapis_flat_required is None
+            or _data_raw.__class__ is not dict
+            or not _data_raw.keys() >= CreatableVersion._craftapis_flat_required
+        ):
+            CreatableVersion._require(_data_raw)
 
     @property
     def additional_keys(self) -> list[str]:

@@ -125,6 +125,7 @@ class EditableProject(LazyModel):
     moderation_message: None | str | Unset = UNSET
     moderation_message_body: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_flat_required = None
     _craftapis_lazy = {
         "donation_urls": ("donation_urls", _build_donation_urls),
     }
@@ -404,6 +405,17 @@ class EditableProject(LazyModel):
 
         discord_url = d.get("discord_url", UNSET)
 
+        _donation_urls_raw = d.get("donation_urls")
+        if _donation_urls_raw is not None:
+            _required = ProjectDonationURL._craftapis_flat_required
+            if _required is None:  # the items hold models of their own: each checks them
+                for _item in _donation_urls_raw:
+                    ProjectDonationURL._require(_item)
+            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                for _item in _donation_urls_raw:
+                    if _item.__class__ is not dict or not _item.keys() >= _required:
+                        ProjectDonationURL._require(_item)
+
         _client_side = d.get("client_side", UNSET)
         client_side: NonSearchProjectClientSide | Unset
         if _client_side is UNSET:
@@ -478,6 +490,26 @@ class EditableProject(LazyModel):
             {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
         return _model_
+
+    @classmethod
+    def _require(cls, d: Any) -> None:
+        """Raise what `from_dict` would raise for a missing required field of `d` (or of a model inside it),
+        without building anything: `_from_response` checks the bodies of the fields it leaves to be built
+        on first access with it, so a missing field still fails the call that received it."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        if d.__class__ is not dict and not isinstance(d, Mapping):
+            raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
+        _donation_urls_raw = d.get("donation_urls")
+        if _donation_urls_raw is not None:
+            _required = ProjectDonationURL._craftapis_flat_required
+            if _required is None:  # the items hold models of their own: each checks them
+                for _item in _donation_urls_raw:
+                    ProjectDonationURL._require(_item)
+            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                for _item in _donation_urls_raw:
+                    if _item.__class__ is not dict or not _item.keys() >= _required:
+                        ProjectDonationURL._require(_item)
 
     @property
     def additional_keys(self) -> list[str]:

@@ -112,6 +112,7 @@ class EditableVersion(LazyModel):
     primary_file: list[str] | Unset = UNSET
     file_types: list[EditableFileType] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_flat_required = None
     _craftapis_lazy = {
         "dependencies": ("dependencies", _build_dependencies),
         "file_types": ("file_types", _build_file_types),
@@ -296,6 +297,17 @@ class EditableVersion(LazyModel):
 
         changelog = d.get("changelog", UNSET)
 
+        _dependencies_raw = d.get("dependencies")
+        if _dependencies_raw is not None:
+            _required = VersionDependency._craftapis_flat_required
+            if _required is None:  # the items hold models of their own: each checks them
+                for _item in _dependencies_raw:
+                    VersionDependency._require(_item)
+            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                for _item in _dependencies_raw:
+                    if _item.__class__ is not dict or not _item.keys() >= _required:
+                        VersionDependency._require(_item)
+
         game_versions = d.get("game_versions", UNSET)
 
         _version_type = d.get("version_type", UNSET)
@@ -344,6 +356,17 @@ class EditableVersion(LazyModel):
 
         primary_file = d.get("primary_file", UNSET)
 
+        _file_types_raw = d.get("file_types")
+        if _file_types_raw is not None:
+            _required = EditableFileType._craftapis_flat_required
+            if _required is None:  # the items hold models of their own: each checks them
+                for _item in _file_types_raw:
+                    EditableFileType._require(_item)
+            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                for _item in _file_types_raw:
+                    if _item.__class__ is not dict or not _item.keys() >= _required:
+                        EditableFileType._require(_item)
+
         _model_ = object.__new__(cls)
         _model_.name = name
         _model_.version_number = version_number
@@ -360,6 +383,37 @@ class EditableVersion(LazyModel):
             {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
         return _model_
+
+    @classmethod
+    def _require(cls, d: Any) -> None:
+        """Raise what `from_dict` would raise for a missing required field of `d` (or of a model inside it),
+        without building anything: `_from_response` checks the bodies of the fields it leaves to be built
+        on first access with it, so a missing field still fails the call that received it."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        if d.__class__ is not dict and not isinstance(d, Mapping):
+            raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
+        _dependencies_raw = d.get("dependencies")
+        if _dependencies_raw is not None:
+            _required = VersionDependency._craftapis_flat_required
+            if _required is None:  # the items hold models of their own: each checks them
+                for _item in _dependencies_raw:
+                    VersionDependency._require(_item)
+            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                for _item in _dependencies_raw:
+                    if _item.__class__ is not dict or not _item.keys() >= _required:
+                        VersionDependency._require(_item)
+
+        _file_types_raw = d.get("file_types")
+        if _file_types_raw is not None:
+            _required = EditableFileType._craftapis_flat_required
+            if _required is None:  # the items hold models of their own: each checks them
+                for _item in _file_types_raw:
+                    EditableFileType._require(_item)
+            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                for _item in _file_types_raw:
+                    if _item.__class__ is not dict or not _item.keys() >= _required:
+                        EditableFileType._require(_item)
 
     @property
     def additional_keys(self) -> list[str]:

@@ -65,6 +65,7 @@ class ForgeUpdates(LazyModel):
     homepage: str | Unset = UNSET
     promos: ForgeUpdateCheckerPromos | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_flat_required = None
     _craftapis_lazy = {
         "promos": ("promos", _build_promos),
     }
@@ -112,6 +113,14 @@ class ForgeUpdates(LazyModel):
         d = src_dict
         homepage = d.get("homepage", UNSET)
 
+        _promos_raw = d.get("promos")
+        if _promos_raw is not None and (
+            ForgeUpdateCheckerPromos._craftapis_flat_required is None
+            or _promos_raw.__class__ is not dict
+            or not _promos_raw.keys() >= ForgeUpdateCheckerPromos._craftapis_flat_required
+        ):
+            ForgeUpdateCheckerPromos._require(_promos_raw)
+
         _model_ = object.__new__(cls)
         _model_.homepage = homepage
         _model_._craftapis_raw = d
@@ -119,6 +128,23 @@ class ForgeUpdates(LazyModel):
             {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
         return _model_
+
+    @classmethod
+    def _require(cls, d: Any) -> None:
+        """Raise what `from_dict` would raise for a missing required field of `d` (or of a model inside it),
+        without building anything: `_from_response` checks the bodies of the fields it leaves to be built
+        on first access with it, so a missing field still fails the call that received it."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        if d.__class__ is not dict and not isinstance(d, Mapping):
+            raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
+        _promos_raw = d.get("promos")
+        if _promos_raw is not None and (
+            ForgeUpdateCheckerPromos._craftapis_flat_required is None
+            or _promos_raw.__class__ is not dict
+            or not _promos_raw.keys() >= ForgeUpdateCheckerPromos._craftapis_flat_required
+        ):
+            ForgeUpdateCheckerPromos._require(_promos_raw)
 
     @property
     def additional_keys(self) -> list[str]:

@@ -34,6 +34,7 @@ class License:
     title: str | Unset = UNSET
     body: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_flat_required = frozenset()
 
     def to_dict(self) -> dict[str, Any]:
         title = self.title
@@ -66,6 +67,14 @@ class License:
         return _model_
 
     _from_response = from_dict
+
+    @classmethod
+    def _require(cls, d: Any) -> None:
+        """Raise what `from_dict` would raise for a missing required field of `d` (or of a model inside it),
+        without building anything: `_from_response` checks the bodies of the fields it leaves to be built
+        on first access with it, so a missing field still fails the call that received it."""
+        if d.__class__ is not dict and not isinstance(d, Mapping):
+            raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
 
     @property
     def additional_keys(self) -> list[str]:

@@ -46,6 +46,19 @@ _FIELDS = frozenset(
     }
 )
 
+# craftapis: the JSON names a body must carry (`_require` tests them in one subset test, in this order)
+_REQUIRED = (
+    "id",
+    "user_id",
+    "title",
+    "text",
+    "link",
+    "read",
+    "created",
+    "actions",
+)
+_REQUIRED_SET = frozenset(_REQUIRED)
+
 
 def _build_actions(d: Mapping[str, Any]) -> list[NotificationAction]:
     """Notification.actions from the body Notification.from_dict kept (built on first access)."""
@@ -83,6 +96,7 @@ class Notification(LazyModel):
     actions: list[NotificationAction]
     type_: None | NotificationType | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_flat_required = None
     _craftapis_lazy = {
         "actions": ("actions", _build_actions),
     }
@@ -213,8 +227,16 @@ class Notification(LazyModel):
 
         created = parse_datetime(d["created"])
 
-        if "actions" not in d:
-            raise KeyError("actions")
+        _actions_raw = d["actions"]
+        if _actions_raw is not None:
+            _required = NotificationAction._craftapis_flat_required
+            if _required is None:  # the items hold models of their own: each checks them
+                for _item in _actions_raw:
+                    NotificationAction._require(_item)
+            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                for _item in _actions_raw:
+                    if _item.__class__ is not dict or not _item.keys() >= _required:
+                        NotificationAction._require(_item)
 
         _type__raw = d.get("type", UNSET)
         if _type__raw is None or _type__raw is UNSET:
@@ -252,6 +274,28 @@ class Notification(LazyModel):
             {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
         return _model_
+
+    @classmethod
+    def _require(cls, d: Any) -> None:
+        """Raise what `from_dict` would raise for a missing required field of `d` (or of a model inside it),
+        without building anything: `_from_response` checks the bodies of the fields it leaves to be built
+        on first access with it, so a missing field still fails the call that received it."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        if d.__class__ is not dict and not isinstance(d, Mapping):
+            raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
+        if not d.keys() >= _REQUIRED_SET:  # one C-level subset test; the first missing one is named
+            raise KeyError(next(key for key in _REQUIRED if key not in d))
+        _actions_raw = d.get("actions")
+        if _actions_raw is not None:
+            _required = NotificationAction._craftapis_flat_required
+            if _required is None:  # the items hold models of their own: each checks them
+                for _item in _actions_raw:
+                    NotificationAction._require(_item)
+            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                for _item in _actions_raw:
+                    if _item.__class__ is not dict or not _item.keys() >= _required:
+                        NotificationAction._require(_item)
 
     @property
     def additional_keys(self) -> list[str]:

@@ -123,6 +123,7 @@ class PatchProjectsBody(LazyModel):
     wiki_url: None | str | Unset = UNSET
     discord_url: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_flat_required = None
     _craftapis_lazy = {
         "donation_urls": ("donation_urls", _build_donation_urls),
         "add_donation_urls": ("add_donation_urls", _build_add_donation_urls),
@@ -300,6 +301,39 @@ class PatchProjectsBody(LazyModel):
 
         remove_additional_categories = d.get("remove_additional_categories", UNSET)
 
+        _donation_urls_raw = d.get("donation_urls")
+        if _donation_urls_raw is not None:
+            _required = ProjectDonationURL._craftapis_flat_required
+            if _required is None:  # the items hold models of their own: each checks them
+                for _item in _donation_urls_raw:
+                    ProjectDonationURL._require(_item)
+            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                for _item in _donation_urls_raw:
+                    if _item.__class__ is not dict or not _item.keys() >= _required:
+                        ProjectDonationURL._require(_item)
+
+        _add_donation_urls_raw = d.get("add_donation_urls")
+        if _add_donation_urls_raw is not None:
+            _required = ProjectDonationURL._craftapis_flat_required
+            if _required is None:  # the items hold models of their own: each checks them
+                for _item in _add_donation_urls_raw:
+                    ProjectDonationURL._require(_item)
+            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                for _item in _add_donation_urls_raw:
+                    if _item.__class__ is not dict or not _item.keys() >= _required:
+                        ProjectDonationURL._require(_item)
+
+        _remove_donation_urls_raw = d.get("remove_donation_urls")
+        if _remove_donation_urls_raw is not None:
+            _required = ProjectDonationURL._craftapis_flat_required
+            if _required is None:  # the items hold models of their own: each checks them
+                for _item in _remove_donation_urls_raw:
+                    ProjectDonationURL._require(_item)
+            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                for _item in _remove_donation_urls_raw:
+                    if _item.__class__ is not dict or not _item.keys() >= _required:
+                        ProjectDonationURL._require(_item)
+
         issues_url = d.get("issues_url", UNSET)
 
         source_url = d.get("source_url", UNSET)
@@ -324,6 +358,48 @@ class PatchProjectsBody(LazyModel):
             {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
         return _model_
+
+    @classmethod
+    def _require(cls, d: Any) -> None:
+        """Raise what `from_dict` would raise for a missing required field of `d` (or of a model inside it),
+        without building anything: `_from_response` checks the bodies of the fields it leaves to be built
+        on first access with it, so a missing field still fails the call that received it."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        if d.__class__ is not dict and not isinstance(d, Mapping):
+            raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
+        _donation_urls_raw = d.get("donation_urls")
+        if _donation_urls_raw is not None:
+            _required = ProjectDonationURL._craftapis_flat_required
+            if _required is None:  # the items hold models of their own: each checks them
+                for _item in _donation_urls_raw:
+                    ProjectDonationURL._require(_item)
+            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                for _item in _donation_urls_raw:
+                    if _item.__class__ is not dict or not _item.keys() >= _required:
+                        ProjectDonationURL._require(_item)
+
+        _add_donation_urls_raw = d.get("add_donation_urls")
+        if _add_donation_urls_raw is not None:
+            _required = ProjectDonationURL._craftapis_flat_required
+            if _required is None:  # the items hold models of their own: each checks them
+                for _item in _add_donation_urls_raw:
+                    ProjectDonationURL._require(_item)
+            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                for _item in _add_donation_urls_raw:
+                    if _item.__class__ is not dict or not _item.keys() >= _required:
+                        ProjectDonationURL._require(_item)
+
+        _remove_donation_urls_raw = d.get("remove_donation_urls")
+        if _remove_donation_urls_raw is not None:
+            _required = ProjectDonationURL._craftapis_flat_required
+            if _required is None:  # the items hold models of their own: each checks them
+                for _item in _remove_donation_urls_raw:
+                    ProjectDonationURL._require(_item)
+            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                for _item in _remove_donation_urls_raw:
+                    if _item.__class__ is not dict or not _item.keys() >= _required:
+                        ProjectDonationURL._require(_item)
 
     @property
     def additional_keys(self) -> list[str]:

@@ -87,6 +87,46 @@ _FIELDS = frozenset(
     }
 )
 
+# craftapis: the JSON names a body must carry (`_require` tests them in one subset test, in this order)
+_REQUIRED = (
+    "id",
+    "team",
+    "title",
+    "description",
+    "body",
+    "status",
+    "project_type",
+    "categories",
+    "additional_categories",
+    "game_versions",
+    "loaders",
+    "versions",
+    "license",
+    "published",
+    "updated",
+    "downloads",
+    "followers",
+    "gallery",
+    "thread_id",
+    "monetization_status",
+    "slug",
+    "approved",
+    "queued",
+    "icon_url",
+    "color",
+    "issues_url",
+    "source_url",
+    "wiki_url",
+    "discord_url",
+    "donation_urls",
+    "client_side",
+    "server_side",
+    "body_url",
+    "requested_status",
+    "moderator_message",
+)
+_REQUIRED_SET = frozenset(_REQUIRED)
+
 
 def _build_license_(d: Mapping[str, Any]) -> ProjectLicense:
     """Project.license_ from the body Project.from_dict kept (built on first access)."""
@@ -264,6 +304,7 @@ class Project(LazyModel):
     organization: None | str | Unset = UNSET
     raw_icon_url: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_flat_required = None
     _craftapis_lazy = {
         "license_": ("license", _build_license_),
         "gallery": ("gallery", _build_gallery),
@@ -675,8 +716,13 @@ class Project(LazyModel):
 
         versions = d["versions"]
 
-        if "license" not in d:
-            raise KeyError("license")
+        _license__raw = d["license"]
+        if _license__raw is not None and (
+            ProjectLicense._craftapis_flat_required is None
+            or _license__raw.__class__ is not dict
+            or not _license__raw.keys() >= ProjectLicense._craftapis_flat_required
+        ):
+            ProjectLicense._require(_license__raw)
 
         published = parse_datetime(d["published"])
 
@@ -686,8 +732,16 @@ class Project(LazyModel):
 
         followers = d["followers"]
 
-        if "gallery" not in d:
-            raise KeyError("gallery")
+        _gallery_raw = d["gallery"]
+        if _gallery_raw is not None:
+            _required = GalleryImage._craftapis_flat_required
+            if _required is None:  # the items hold models of their own: each checks them
+                for _item in _gallery_raw:
+                    GalleryImage._require(_item)
+            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                for _item in _gallery_raw:
+                    if _item.__class__ is not dict or not _item.keys() >= _required:
+                        GalleryImage._require(_item)
 
         thread_id = d["thread_id"]
 
@@ -838,6 +892,36 @@ class Project(LazyModel):
             {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
         return _model_
+
+    @classmethod
+    def _require(cls, d: Any) -> None:
+        """Raise what `from_dict` would raise for a missing required field of `d` (or of a model inside it),
+        without building anything: `_from_response` checks the bodies of the fields it leaves to be built
+        on first access with it, so a missing field still fails the call that received it."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        if d.__class__ is not dict and not isinstance(d, Mapping):
+            raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
+        if not d.keys() >= _REQUIRED_SET:  # one C-level subset test; the first missing one is named
+            raise KeyError(next(key for key in _REQUIRED if key not in d))
+        _license__raw = d.get("license")
+        if _license__raw is not None and (
+            ProjectLicense._craftapis_flat_required is None
+            or _license__raw.__class__ is not dict
+            or not _license__raw.keys() >= ProjectLicense._craftapis_flat_required
+        ):
+            ProjectLicense._require(_license__raw)
+
+        _gallery_raw = d.get("gallery")
+        if _gallery_raw is not None:
+            _required = GalleryImage._craftapis_flat_required
+            if _required is None:  # the items hold models of their own: each checks them
+                for _item in _gallery_raw:
+                    GalleryImage._require(_item)
+            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                for _item in _gallery_raw:
+                    if _item.__class__ is not dict or not _item.keys() >= _required:
+                        GalleryImage._require(_item)
 
     @property
     def additional_keys(self) -> list[str]:

@@ -39,6 +39,13 @@ _FIELDS = frozenset(
     }
 )
 
+# craftapis: the JSON names a body must carry (`_require` tests them in one subset test, in this order)
+_REQUIRED = (
+    "projects",
+    "versions",
+)
+_REQUIRED_SET = frozenset(_REQUIRED)
+
 
 def _build_projects(d: Mapping[str, Any]) -> list[Project]:
     """ProjectDependencyList.projects from the body ProjectDependencyList.from_dict kept (built on first access)."""
@@ -69,6 +76,7 @@ class ProjectDependencyList(LazyModel):
     projects: list[Project]
     versions: list[Version]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_flat_required = None
     _craftapis_lazy = {
         "projects": ("projects", _build_projects),
         "versions": ("versions", _build_versions),
@@ -120,11 +128,27 @@ class ProjectDependencyList(LazyModel):
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
-        if "projects" not in d:
-            raise KeyError("projects")
+        _projects_raw = d["projects"]
+        if _projects_raw is not None:
+            _required = Project._craftapis_flat_required
+            if _required is None:  # the items hold models of their own: each checks them
+                for _item in _projects_raw:
+                    Project._require(_item)
+            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                for _item in _projects_raw:
+                    if _item.__class__ is not dict or not _item.keys() >= _required:
+                        Project._require(_item)
 
-        if "versions" not in d:
-            raise KeyError("versions")
+        _versions_raw = d["versions"]
+        if _versions_raw is not None:
+            _required = Version._craftapis_flat_required
+            if _required is None:  # the items hold models of their own: each checks them
+                for _item in _versions_raw:
+                    Version._require(_item)
+            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                for _item in _versions_raw:
+                    if _item.__class__ is not dict or not _item.keys() >= _required:
+                        Version._require(_item)
 
         _model_ = object.__new__(cls)
         _model_._craftapis_raw = d
@@ -132,6 +156,39 @@ class ProjectDependencyList(LazyModel):
             {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
         return _model_
+
+    @classmethod
+    def _require(cls, d: Any) -> None:
+        """Raise what `from_dict` would raise for a missing required field of `d` (or of a model inside it),
+        without building anything: `_from_response` checks the bodies of the fields it leaves to be built
+        on first access with it, so a missing field still fails the call that received it."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        if d.__class__ is not dict and not isinstance(d, Mapping):
+            raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
+        if not d.keys() >= _REQUIRED_SET:  # one C-level subset test; the first missing one is named
+            raise KeyError(next(key for key in _REQUIRED if key not in d))
+        _projects_raw = d.get("projects")
+        if _projects_raw is not None:
+            _required = Project._craftapis_flat_required
+            if _required is None:  # the items hold models of their own: each checks them
+                for _item in _projects_raw:
+                    Project._require(_item)
+            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                for _item in _projects_raw:
+                    if _item.__class__ is not dict or not _item.keys() >= _required:
+                        Project._require(_item)
+
+        _versions_raw = d.get("versions")
+        if _versions_raw is not None:
+            _required = Version._craftapis_flat_required
+            if _required is None:  # the items hold models of their own: each checks them
+                for _item in _versions_raw:
+                    Version._require(_item)
+            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                for _item in _versions_raw:
+                    if _item.__class__ is not dict or not _item.keys() >= _required:
+                        Version._require(_item)
 
     @property
     def additional_keys(self) -> list[str]:

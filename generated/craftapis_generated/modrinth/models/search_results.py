@@ -39,6 +39,15 @@ _FIELDS = frozenset(
     }
 )
 
+# craftapis: the JSON names a body must carry (`_require` tests them in one subset test, in this order)
+_REQUIRED = (
+    "hits",
+    "offset",
+    "limit",
+    "total_hits",
+)
+_REQUIRED_SET = frozenset(_REQUIRED)
+
 
 def _build_hits(d: Mapping[str, Any]) -> list[ProjectResult]:
     """SearchResults.hits from the body SearchResults.from_dict kept (built on first access)."""
@@ -64,6 +73,7 @@ class SearchResults(LazyModel):
     limit: int
     total_hits: int
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_flat_required = None
     _craftapis_lazy = {
         "hits": ("hits", _build_hits),
     }
@@ -123,8 +133,16 @@ class SearchResults(LazyModel):
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
-        if "hits" not in d:
-            raise KeyError("hits")
+        _hits_raw = d["hits"]
+        if _hits_raw is not None:
+            _required = ProjectResult._craftapis_flat_required
+            if _required is None:  # the items hold models of their own: each checks them
+                for _item in _hits_raw:
+                    ProjectResult._require(_item)
+            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                for _item in _hits_raw:
+                    if _item.__class__ is not dict or not _item.keys() >= _required:
+                        ProjectResult._require(_item)
 
         offset = d["offset"]
 
@@ -141,6 +159,28 @@ class SearchResults(LazyModel):
             {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
         return _model_
+
+    @classmethod
+    def _require(cls, d: Any) -> None:
+        """Raise what `from_dict` would raise for a missing required field of `d` (or of a model inside it),
+        without building anything: `_from_response` checks the bodies of the fields it leaves to be built
+        on first access with it, so a missing field still fails the call that received it."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        if d.__class__ is not dict and not isinstance(d, Mapping):
+            raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
+        if not d.keys() >= _REQUIRED_SET:  # one C-level subset test; the first missing one is named
+            raise KeyError(next(key for key in _REQUIRED if key not in d))
+        _hits_raw = d.get("hits")
+        if _hits_raw is not None:
+            _required = ProjectResult._craftapis_flat_required
+            if _required is None:  # the items hold models of their own: each checks them
+                for _item in _hits_raw:
+                    ProjectResult._require(_item)
+            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                for _item in _hits_raw:
+                    if _item.__class__ is not dict or not _item.keys() >= _required:
+                        ProjectResult._require(_item)
 
     @property
     def additional_keys(self) -> list[str]:

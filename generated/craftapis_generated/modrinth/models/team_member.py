@@ -42,6 +42,15 @@ _FIELDS = frozenset(
     }
 )
 
+# craftapis: the JSON names a body must carry (`_require` tests them in one subset test, in this order)
+_REQUIRED = (
+    "team_id",
+    "user",
+    "role",
+    "accepted",
+)
+_REQUIRED_SET = frozenset(_REQUIRED)
+
 
 def _build_user(d: Mapping[str, Any]) -> User:
     """TeamMember.user from the body TeamMember.from_dict kept (built on first access)."""
@@ -88,6 +97,7 @@ class TeamMember(LazyModel):
     payouts_split: float | None | Unset = UNSET
     ordering: int | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_flat_required = None
     _craftapis_lazy = {
         "user": ("user", _build_user),
     }
@@ -175,8 +185,13 @@ class TeamMember(LazyModel):
         d = src_dict
         team_id = d["team_id"]
 
-        if "user" not in d:
-            raise KeyError("user")
+        _user_raw = d["user"]
+        if _user_raw is not None and (
+            User._craftapis_flat_required is None
+            or _user_raw.__class__ is not dict
+            or not _user_raw.keys() >= User._craftapis_flat_required
+        ):
+            User._require(_user_raw)
 
         role = d["role"]
 
@@ -200,6 +215,25 @@ class TeamMember(LazyModel):
             {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
         return _model_
+
+    @classmethod
+    def _require(cls, d: Any) -> None:
+        """Raise what `from_dict` would raise for a missing required field of `d` (or of a model inside it),
+        without building anything: `_from_response` checks the bodies of the fields it leaves to be built
+        on first access with it, so a missing field still fails the call that received it."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        if d.__class__ is not dict and not isinstance(d, Mapping):
+            raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
+        if not d.keys() >= _REQUIRED_SET:  # one C-level subset test; the first missing one is named
+            raise KeyError(next(key for key in _REQUIRED if key not in d))
+        _user_raw = d.get("user")
+        if _user_raw is not None and (
+            User._craftapis_flat_required is None
+            or _user_raw.__class__ is not dict
+            or not _user_raw.keys() >= User._craftapis_flat_required
+        ):
+            User._require(_user_raw)
 
     @property
     def additional_keys(self) -> list[str]:

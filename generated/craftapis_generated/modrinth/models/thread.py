@@ -44,6 +44,15 @@ _FIELDS = frozenset(
     }
 )
 
+# craftapis: the JSON names a body must carry (`_require` tests them in one subset test, in this order)
+_REQUIRED = (
+    "id",
+    "type",
+    "messages",
+    "members",
+)
+_REQUIRED_SET = frozenset(_REQUIRED)
+
 
 def _build_messages(d: Mapping[str, Any]) -> list[ThreadMessage]:
     """Thread.messages from the body Thread.from_dict kept (built on first access)."""
@@ -82,6 +91,7 @@ class Thread(LazyModel):
     project_id: None | str | Unset = UNSET
     report_id: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_flat_required = None
     _craftapis_lazy = {
         "messages": ("messages", _build_messages),
         "members": ("members", _build_members),
@@ -171,11 +181,27 @@ class Thread(LazyModel):
 
         type_ = ThreadType._value2member_map_.get(d["type"]) or ThreadType(d["type"])
 
-        if "messages" not in d:
-            raise KeyError("messages")
+        _messages_raw = d["messages"]
+        if _messages_raw is not None:
+            _required = ThreadMessage._craftapis_flat_required
+            if _required is None:  # the items hold models of their own: each checks them
+                for _item in _messages_raw:
+                    ThreadMessage._require(_item)
+            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                for _item in _messages_raw:
+                    if _item.__class__ is not dict or not _item.keys() >= _required:
+                        ThreadMessage._require(_item)
 
-        if "members" not in d:
-            raise KeyError("members")
+        _members_raw = d["members"]
+        if _members_raw is not None:
+            _required = User._craftapis_flat_required
+            if _required is None:  # the items hold models of their own: each checks them
+                for _item in _members_raw:
+                    User._require(_item)
+            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                for _item in _members_raw:
+                    if _item.__class__ is not dict or not _item.keys() >= _required:
+                        User._require(_item)
 
         project_id = d.get("project_id", UNSET)
 
@@ -191,6 +217,39 @@ class Thread(LazyModel):
             {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
         return _model_
+
+    @classmethod
+    def _require(cls, d: Any) -> None:
+        """Raise what `from_dict` would raise for a missing required field of `d` (or of a model inside it),
+        without building anything: `_from_response` checks the bodies of the fields it leaves to be built
+        on first access with it, so a missing field still fails the call that received it."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        if d.__class__ is not dict and not isinstance(d, Mapping):
+            raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
+        if not d.keys() >= _REQUIRED_SET:  # one C-level subset test; the first missing one is named
+            raise KeyError(next(key for key in _REQUIRED if key not in d))
+        _messages_raw = d.get("messages")
+        if _messages_raw is not None:
+            _required = ThreadMessage._craftapis_flat_required
+            if _required is None:  # the items hold models of their own: each checks them
+                for _item in _messages_raw:
+                    ThreadMessage._require(_item)
+            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                for _item in _messages_raw:
+                    if _item.__class__ is not dict or not _item.keys() >= _required:
+                        ThreadMessage._require(_item)
+
+        _members_raw = d.get("members")
+        if _members_raw is not None:
+            _required = User._craftapis_flat_required
+            if _required is None:  # the items hold models of their own: each checks them
+                for _item in _members_raw:
+                    User._require(_item)
+            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                for _item in _members_raw:
+                    if _item.__class__ is not dict or not _item.keys() >= _required:
+                        User._require(_item)
 
     @property
     def additional_keys(self) -> list[str]:

@@ -40,6 +40,14 @@ _FIELDS = frozenset(
     }
 )
 
+# craftapis: the JSON names a body must carry (`_require` tests them in one subset test, in this order)
+_REQUIRED = (
+    "id",
+    "body",
+    "created",
+)
+_REQUIRED_SET = frozenset(_REQUIRED)
+
 
 def _build_body(d: Mapping[str, Any]) -> ThreadMessageBody:
     """ThreadMessage.body from the body ThreadMessage.from_dict kept (built on first access)."""
@@ -65,6 +73,7 @@ class ThreadMessage(LazyModel):
     created: datetime.datetime
     author_id: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_flat_required = None
     _craftapis_lazy = {
         "body": ("body", _build_body),
     }
@@ -128,8 +137,13 @@ class ThreadMessage(LazyModel):
         d = src_dict
         id = d["id"]
 
-        if "body" not in d:
-            raise KeyError("body")
+        _body_raw = d["body"]
+        if _body_raw is not None and (
+            ThreadMessageBody._craftapis_flat_required is None
+            or _body_raw.__class__ is not dict
+            or not _body_raw.keys() >= ThreadMessageBody._craftapis_flat_required
+        ):
+            ThreadMessageBody._require(_body_raw)
 
         created = parse_datetime(d["created"])
 
@@ -144,6 +158,25 @@ class ThreadMessage(LazyModel):
             {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
         return _model_
+
+    @classmethod
+    def _require(cls, d: Any) -> None:
+        """Raise what `from_dict` would raise for a missing required field of `d` (or of a model inside it),
+        without building anything: `_from_response` checks the bodies of the fields it leaves to be built
+        on first access with it, so a missing field still fails the call that received it."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        if d.__class__ is not dict and not isinstance(d, Mapping):
+            raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
+        if not d.keys() >= _REQUIRED_SET:  # one C-level subset test; the first missing one is named
+            raise KeyError(next(key for key in _REQUIRED if key not in d))
+        _body_raw = d.get("body")
+        if _body_raw is not None and (
+            ThreadMessageBody._craftapis_flat_required is None
+            or _body_raw.__class__ is not dict
+            or not _body_raw.keys() >= ThreadMessageBody._craftapis_flat_required
+        ):
+            ThreadMessageBody._require(_body_raw)
 
     @property
     def additional_keys(self) -> list[str]:

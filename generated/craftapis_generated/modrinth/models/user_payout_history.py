@@ -65,6 +65,7 @@ class UserPayoutHistory(LazyModel):
     last_month: float | str | Unset = UNSET
     payouts: list[UserPayoutHistoryEntry] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_flat_required = None
     _craftapis_lazy = {
         "payouts": ("payouts", _build_payouts),
     }
@@ -132,6 +133,17 @@ class UserPayoutHistory(LazyModel):
 
         last_month = d.get("last_month", UNSET)
 
+        _payouts_raw = d.get("payouts")
+        if _payouts_raw is not None:
+            _required = UserPayoutHistoryEntry._craftapis_flat_required
+            if _required is None:  # the items hold models of their own: each checks them
+                for _item in _payouts_raw:
+                    UserPayoutHistoryEntry._require(_item)
+            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                for _item in _payouts_raw:
+                    if _item.__class__ is not dict or not _item.keys() >= _required:
+                        UserPayoutHistoryEntry._require(_item)
+
         _model_ = object.__new__(cls)
         _model_.all_time = all_time
         _model_.last_month = last_month
@@ -140,6 +152,26 @@ class UserPayoutHistory(LazyModel):
             {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
         return _model_
+
+    @classmethod
+    def _require(cls, d: Any) -> None:
+        """Raise what `from_dict` would raise for a missing required field of `d` (or of a model inside it),
+        without building anything: `_from_response` checks the bodies of the fields it leaves to be built
+        on first access with it, so a missing field still fails the call that received it."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        if d.__class__ is not dict and not isinstance(d, Mapping):
+            raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
+        _payouts_raw = d.get("payouts")
+        if _payouts_raw is not None:
+            _required = UserPayoutHistoryEntry._craftapis_flat_required
+            if _required is None:  # the items hold models of their own: each checks them
+                for _item in _payouts_raw:
+                    UserPayoutHistoryEntry._require(_item)
+            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                for _item in _payouts_raw:
+                    if _item.__class__ is not dict or not _item.keys() >= _required:
+                        UserPayoutHistoryEntry._require(_item)
 
     @property
     def additional_keys(self) -> list[str]:

@@ -60,6 +60,27 @@ _FIELDS = frozenset(
     }
 )
 
+# craftapis: the JSON names a body must carry (`_require` tests them in one subset test, in this order)
+_REQUIRED = (
+    "name",
+    "version_number",
+    "dependencies",
+    "game_versions",
+    "version_type",
+    "loaders",
+    "featured",
+    "status",
+    "requested_status",
+    "id",
+    "project_id",
+    "author_id",
+    "date_published",
+    "downloads",
+    "changelog_url",
+    "files",
+)
+_REQUIRED_SET = frozenset(_REQUIRED)
+
 
 def _build_dependencies(d: Mapping[str, Any]) -> list[VersionDependency]:
     """Version.dependencies from the body Version.from_dict kept (built on first access)."""
@@ -127,6 +148,7 @@ class Version(LazyModel):
     changelog: None | str | Unset = UNSET
     environment: EnvironmentEnum | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_flat_required = None
     _craftapis_lazy = {
         "dependencies": ("dependencies", _build_dependencies),
         "files": ("files", _build_files),
@@ -318,8 +340,16 @@ class Version(LazyModel):
 
         version_number = d["version_number"]
 
-        if "dependencies" not in d:
-            raise KeyError("dependencies")
+        _dependencies_raw = d["dependencies"]
+        if _dependencies_raw is not None:
+            _required = VersionDependency._craftapis_flat_required
+            if _required is None:  # the items hold models of their own: each checks them
+                for _item in _dependencies_raw:
+                    VersionDependency._require(_item)
+            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                for _item in _dependencies_raw:
+                    if _item.__class__ is not dict or not _item.keys() >= _required:
+                        VersionDependency._require(_item)
 
         game_versions = d["game_versions"]
 
@@ -367,8 +397,16 @@ class Version(LazyModel):
 
         changelog_url = d["changelog_url"]
 
-        if "files" not in d:
-            raise KeyError("files")
+        _files_raw = d["files"]
+        if _files_raw is not None:
+            _required = VersionFile._craftapis_flat_required
+            if _required is None:  # the items hold models of their own: each checks them
+                for _item in _files_raw:
+                    VersionFile._require(_item)
+            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                for _item in _files_raw:
+                    if _item.__class__ is not dict or not _item.keys() >= _required:
+                        VersionFile._require(_item)
 
         changelog = d.get("changelog", UNSET)
 
@@ -401,6 +439,39 @@ class Version(LazyModel):
             {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
         return _model_
+
+    @classmethod
+    def _require(cls, d: Any) -> None:
+        """Raise what `from_dict` would raise for a missing required field of `d` (or of a model inside it),
+        without building anything: `_from_response` checks the bodies of the fields it leaves to be built
+        on first access with it, so a missing field still fails the call that received it."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        if d.__class__ is not dict and not isinstance(d, Mapping):
+            raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
+        if not d.keys() >= _REQUIRED_SET:  # one C-level subset test; the first missing one is named
+            raise KeyError(next(key for key in _REQUIRED if key not in d))
+        _dependencies_raw = d.get("dependencies")
+        if _dependencies_raw is not None:
+            _required = VersionDependency._craftapis_flat_required
+            if _required is None:  # the items hold models of their own: each checks them
+                for _item in _dependencies_raw:
+                    VersionDependency._require(_item)
+            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                for _item in _dependencies_raw:
+                    if _item.__class__ is not dict or not _item.keys() >= _required:
+                        VersionDependency._require(_item)
+
+        _files_raw = d.get("files")
+        if _files_raw is not None:
+            _required = VersionFile._craftapis_flat_required
+            if _required is None:  # the items hold models of their own: each checks them
+                for _item in _files_raw:
+                    VersionFile._require(_item)
+            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                for _item in _files_raw:
+                    if _item.__class__ is not dict or not _item.keys() >= _required:
+                        VersionFile._require(_item)
 
     @property
     def additional_keys(self) -> list[str]:

@@ -43,6 +43,17 @@ _FIELDS = frozenset(
     }
 )
 
+# craftapis: the JSON names a body must carry (`_require` tests them in one subset test, in this order)
+_REQUIRED = (
+    "hashes",
+    "url",
+    "filename",
+    "primary",
+    "size",
+    "file_type",
+)
+_REQUIRED_SET = frozenset(_REQUIRED)
+
 
 def _build_hashes(d: Mapping[str, Any]) -> VersionFileHashes:
     """VersionFile.hashes from the body VersionFile.from_dict kept (built on first access)."""
@@ -78,6 +89,7 @@ class VersionFile(LazyModel):
     file_type: FileType | None
     id: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_flat_required = None
     _craftapis_lazy = {
         "hashes": ("hashes", _build_hashes),
     }
@@ -179,8 +191,13 @@ class VersionFile(LazyModel):
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
-        if "hashes" not in d:
-            raise KeyError("hashes")
+        _hashes_raw = d["hashes"]
+        if _hashes_raw is not None and (
+            VersionFileHashes._craftapis_flat_required is None
+            or _hashes_raw.__class__ is not dict
+            or not _hashes_raw.keys() >= VersionFileHashes._craftapis_flat_required
+        ):
+            VersionFileHashes._require(_hashes_raw)
 
         url = d["url"]
 
@@ -224,6 +241,25 @@ class VersionFile(LazyModel):
             {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
         return _model_
+
+    @classmethod
+    def _require(cls, d: Any) -> None:
+        """Raise what `from_dict` would raise for a missing required field of `d` (or of a model inside it),
+        without building anything: `_from_response` checks the bodies of the fields it leaves to be built
+        on first access with it, so a missing field still fails the call that received it."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        if d.__class__ is not dict and not isinstance(d, Mapping):
+            raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
+        if not d.keys() >= _REQUIRED_SET:  # one C-level subset test; the first missing one is named
+            raise KeyError(next(key for key in _REQUIRED if key not in d))
+        _hashes_raw = d.get("hashes")
+        if _hashes_raw is not None and (
+            VersionFileHashes._craftapis_flat_required is None
+            or _hashes_raw.__class__ is not dict
+            or not _hashes_raw.keys() >= VersionFileHashes._craftapis_flat_required
+        ):
+            VersionFileHashes._require(_hashes_raw)
 
     @property
     def additional_keys(self) -> list[str]:

@@ -78,6 +78,7 @@ class MessageBouncedPayload(LazyModel):
     original_message: WebhookMessage | Unset = UNSET
     bounce: WebhookMessage | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_flat_required = None
     _craftapis_lazy = {
         "original_message": ("original_message", _build_original_message),
         "bounce": ("bounce", _build_bounce),
@@ -126,6 +127,21 @@ class MessageBouncedPayload(LazyModel):
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
+        _original_message_raw = d.get("original_message")
+        if _original_message_raw is not None and (
+            WebhookMessage._craftapis_flat_required is None
+            or _original_message_raw.__class__ is not dict
+            or not _original_message_raw.keys() >= WebhookMessage._craftapis_flat_required
+        ):
+            WebhookMessage._require(_original_message_raw)
+
+        _bounce_raw = d.get("bounce")
+        if _bounce_raw is not None and (
+            WebhookMessage._craftapis_flat_required is None
+            or _bounce_raw.__class__ is not dict
+            or not _bounce_raw.keys() >= WebhookMessage._craftapis_flat_required
+        ):
+            WebhookMessage._require(_bounce_raw)
 
         _model_ = object.__new__(cls)
         _model_._craftapis_raw = d
@@ -133,6 +149,31 @@ class MessageBouncedPayload(LazyModel):
             {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
         return _model_
+
+    @classmethod
+    def _require(cls, d: Any) -> None:
+        """Raise what `from_dict` would raise for a missing required field of `d` (or of a model inside it),
+        without building anything: `_from_response` checks the bodies of the fields it leaves to be built
+        on first access with it, so a missing field still fails the call that received it."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        if d.__class__ is not dict and not isinstance(d, Mapping):
+            raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
+        _original_message_raw = d.get("original_message")
+        if _original_message_raw is not None and (
+            WebhookMessage._craftapis_flat_required is None
+            or _original_message_raw.__class__ is not dict
+            or not _original_message_raw.keys() >= WebhookMessage._craftapis_flat_required
+        ):
+            WebhookMessage._require(_original_message_raw)
+
+        _bounce_raw = d.get("bounce")
+        if _bounce_raw is not None and (
+            WebhookMessage._craftapis_flat_required is None
+            or _bounce_raw.__class__ is not dict
+            or not _bounce_raw.keys() >= WebhookMessage._craftapis_flat_required
+        ):
+            WebhookMessage._require(_bounce_raw)
 
     @property
     def additional_keys(self) -> list[str]:

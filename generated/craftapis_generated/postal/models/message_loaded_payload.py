@@ -67,6 +67,7 @@ class MessageLoadedPayload(LazyModel):
     user_agent: None | str | Unset = UNSET
     message: WebhookMessage | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_flat_required = None
     _craftapis_lazy = {
         "message": ("message", _build_message),
     }
@@ -127,6 +128,14 @@ class MessageLoadedPayload(LazyModel):
 
         user_agent = d.get("user_agent", UNSET)
 
+        _message_raw = d.get("message")
+        if _message_raw is not None and (
+            WebhookMessage._craftapis_flat_required is None
+            or _message_raw.__class__ is not dict
+            or not _message_raw.keys() >= WebhookMessage._craftapis_flat_required
+        ):
+            WebhookMessage._require(_message_raw)
+
         _model_ = object.__new__(cls)
         _model_.ip_address = ip_address
         _model_.user_agent = user_agent
@@ -135,6 +144,23 @@ class MessageLoadedPayload(LazyModel):
             {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
         return _model_
+
+    @classmethod
+    def _require(cls, d: Any) -> None:
+        """Raise what `from_dict` would raise for a missing required field of `d` (or of a model inside it),
+        without building anything: `_from_response` checks the bodies of the fields it leaves to be built
+        on first access with it, so a missing field still fails the call that received it."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        if d.__class__ is not dict and not isinstance(d, Mapping):
+            raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
+        _message_raw = d.get("message")
+        if _message_raw is not None and (
+            WebhookMessage._craftapis_flat_required is None
+            or _message_raw.__class__ is not dict
+            or not _message_raw.keys() >= WebhookMessage._craftapis_flat_required
+        ):
+            WebhookMessage._require(_message_raw)
 
     @property
     def additional_keys(self) -> list[str]:

@@ -82,6 +82,7 @@ class MoonropeFlags(LazyModel):
     paginated: MoonropePaginatedFlag | Unset = UNSET
     sorted_: MoonropeSortedFlag | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_flat_required = None
     _craftapis_lazy = {
         "paginated": ("paginated", _build_paginated),
         "sorted_": ("sorted", _build_sorted_),
@@ -130,6 +131,21 @@ class MoonropeFlags(LazyModel):
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
+        _paginated_raw = d.get("paginated")
+        if _paginated_raw is not None and (
+            MoonropePaginatedFlag._craftapis_flat_required is None
+            or _paginated_raw.__class__ is not dict
+            or not _paginated_raw.keys() >= MoonropePaginatedFlag._craftapis_flat_required
+        ):
+            MoonropePaginatedFlag._require(_paginated_raw)
+
+        _sorted__raw = d.get("sorted")
+        if _sorted__raw is not None and (
+            MoonropeSortedFlag._craftapis_flat_required is None
+            or _sorted__raw.__class__ is not dict
+            or not _sorted__raw.keys() >= MoonropeSortedFlag._craftapis_flat_required
+        ):
+            MoonropeSortedFlag._require(_sorted__raw)
 
         _model_ = object.__new__(cls)
         _model_._craftapis_raw = d
@@ -137,6 +153,31 @@ class MoonropeFlags(LazyModel):
             {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
         return _model_
+
+    @classmethod
+    def _require(cls, d: Any) -> None:
+        """Raise what `from_dict` would raise for a missing required field of `d` (or of a model inside it),
+        without building anything: `_from_response` checks the bodies of the fields it leaves to be built
+        on first access with it, so a missing field still fails the call that received it."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        if d.__class__ is not dict and not isinstance(d, Mapping):
+            raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
+        _paginated_raw = d.get("paginated")
+        if _paginated_raw is not None and (
+            MoonropePaginatedFlag._craftapis_flat_required is None
+            or _paginated_raw.__class__ is not dict
+            or not _paginated_raw.keys() >= MoonropePaginatedFlag._craftapis_flat_required
+        ):
+            MoonropePaginatedFlag._require(_paginated_raw)
+
+        _sorted__raw = d.get("sorted")
+        if _sorted__raw is not None and (
+            MoonropeSortedFlag._craftapis_flat_required is None
+            or _sorted__raw.__class__ is not dict
+            or not _sorted__raw.keys() >= MoonropeSortedFlag._craftapis_flat_required
+        ):
+            MoonropeSortedFlag._require(_sorted__raw)
 
     @property
     def additional_keys(self) -> list[str]:

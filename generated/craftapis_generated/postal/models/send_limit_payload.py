@@ -67,6 +67,7 @@ class SendLimitPayload(LazyModel):
     volume: int | Unset = UNSET
     limit: int | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_flat_required = None
     _craftapis_lazy = {
         "server": ("server", _build_server),
     }
@@ -119,6 +120,13 @@ class SendLimitPayload(LazyModel):
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
+        _server_raw = d.get("server")
+        if _server_raw is not None and (
+            WebhookServer._craftapis_flat_required is None
+            or _server_raw.__class__ is not dict
+            or not _server_raw.keys() >= WebhookServer._craftapis_flat_required
+        ):
+            WebhookServer._require(_server_raw)
 
         volume = d.get("volume", UNSET)
 
@@ -132,6 +140,23 @@ class SendLimitPayload(LazyModel):
             {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
         return _model_
+
+    @classmethod
+    def _require(cls, d: Any) -> None:
+        """Raise what `from_dict` would raise for a missing required field of `d` (or of a model inside it),
+        without building anything: `_from_response` checks the bodies of the fields it leaves to be built
+        on first access with it, so a missing field still fails the call that received it."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        if d.__class__ is not dict and not isinstance(d, Mapping):
+            raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
+        _server_raw = d.get("server")
+        if _server_raw is not None and (
+            WebhookServer._craftapis_flat_required is None
+            or _server_raw.__class__ is not dict
+            or not _server_raw.keys() >= WebhookServer._craftapis_flat_required
+        ):
+            WebhookServer._require(_server_raw)
 
     @property
     def additional_keys(self) -> list[str]:

@@ -50,6 +50,13 @@ _FIELDS = frozenset(
     }
 )
 
+# craftapis: the JSON names a body must carry (`_require` tests them in one subset test, in this order)
+_REQUIRED = (
+    "to",
+    "from",
+)
+_REQUIRED_SET = frozenset(_REQUIRED)
+
 
 def _build_attachments(d: Mapping[str, Any]) -> list[Attachment] | Unset:
     """SendMessageRequest.attachments from the body SendMessageRequest.from_dict kept (built on first access)."""
@@ -112,6 +119,7 @@ class SendMessageRequest(LazyModel):
     headers: SendMessageRequestHeaders | Unset = UNSET
     bounce: bool | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_flat_required = None
     _craftapis_lazy = {
         "attachments": ("attachments", _build_attachments),
         "headers": ("headers", _build_headers),
@@ -265,6 +273,25 @@ class SendMessageRequest(LazyModel):
 
         html_body = d.get("html_body", UNSET)
 
+        _attachments_raw = d.get("attachments")
+        if _attachments_raw is not None:
+            _required = Attachment._craftapis_flat_required
+            if _required is None:  # the items hold models of their own: each checks them
+                for _item in _attachments_raw:
+                    Attachment._require(_item)
+            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                for _item in _attachments_raw:
+                    if _item.__class__ is not dict or not _item.keys() >= _required:
+                        Attachment._require(_item)
+
+        _headers_raw = d.get("headers")
+        if _headers_raw is not None and (
+            SendMessageRequestHeaders._craftapis_flat_required is None
+            or _headers_raw.__class__ is not dict
+            or not _headers_raw.keys() >= SendMessageRequestHeaders._craftapis_flat_required
+        ):
+            SendMessageRequestHeaders._require(_headers_raw)
+
         bounce = d.get("bounce", UNSET)
 
         _model_ = object.__new__(cls)
@@ -284,6 +311,36 @@ class SendMessageRequest(LazyModel):
             {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
         return _model_
+
+    @classmethod
+    def _require(cls, d: Any) -> None:
+        """Raise what `from_dict` would raise for a missing required field of `d` (or of a model inside it),
+        without building anything: `_from_response` checks the bodies of the fields it leaves to be built
+        on first access with it, so a missing field still fails the call that received it."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        if d.__class__ is not dict and not isinstance(d, Mapping):
+            raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
+        if not d.keys() >= _REQUIRED_SET:  # one C-level subset test; the first missing one is named
+            raise KeyError(next(key for key in _REQUIRED if key not in d))
+        _attachments_raw = d.get("attachments")
+        if _attachments_raw is not None:
+            _required = Attachment._craftapis_flat_required
+            if _required is None:  # the items hold models of their own: each checks them
+                for _item in _attachments_raw:
+                    Attachment._require(_item)
+            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                for _item in _attachments_raw:
+                    if _item.__class__ is not dict or not _item.keys() >= _required:
+                        Attachment._require(_item)
+
+        _headers_raw = d.get("headers")
+        if _headers_raw is not None and (
+            SendMessageRequestHeaders._craftapis_flat_required is None
+            or _headers_raw.__class__ is not dict
+            or not _headers_raw.keys() >= SendMessageRequestHeaders._craftapis_flat_required
+        ):
+            SendMessageRequestHeaders._require(_headers_raw)
 
     @property
     def additional_keys(self) -> list[str]:

@@ -37,6 +37,13 @@ _FIELDS = frozenset(
     }
 )
 
+# craftapis: the JSON names a body must carry (`_require` tests them in one subset test, in this order)
+_REQUIRED = (
+    "message_id",
+    "messages",
+)
+_REQUIRED_SET = frozenset(_REQUIRED)
+
 
 def _build_messages(d: Mapping[str, Any]) -> SendResultMessages:
     """SendResult.messages from the body SendResult.from_dict kept (built on first access)."""
@@ -60,6 +67,7 @@ class SendResult(LazyModel):
     message_id: None | str
     messages: SendResultMessages
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_flat_required = None
     _craftapis_lazy = {
         "messages": ("messages", _build_messages),
     }
@@ -107,8 +115,13 @@ class SendResult(LazyModel):
         d = src_dict
         message_id = d["message_id"]
 
-        if "messages" not in d:
-            raise KeyError("messages")
+        _messages_raw = d["messages"]
+        if _messages_raw is not None and (
+            SendResultMessages._craftapis_flat_required is None
+            or _messages_raw.__class__ is not dict
+            or not _messages_raw.keys() >= SendResultMessages._craftapis_flat_required
+        ):
+            SendResultMessages._require(_messages_raw)
 
         _model_ = object.__new__(cls)
         _model_.message_id = message_id
@@ -117,6 +130,25 @@ class SendResult(LazyModel):
             {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
         return _model_
+
+    @classmethod
+    def _require(cls, d: Any) -> None:
+        """Raise what `from_dict` would raise for a missing required field of `d` (or of a model inside it),
+        without building anything: `_from_response` checks the bodies of the fields it leaves to be built
+        on first access with it, so a missing field still fails the call that received it."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        if d.__class__ is not dict and not isinstance(d, Mapping):
+            raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
+        if not d.keys() >= _REQUIRED_SET:  # one C-level subset test; the first missing one is named
+            raise KeyError(next(key for key in _REQUIRED if key not in d))
+        _messages_raw = d.get("messages")
+        if _messages_raw is not None and (
+            SendResultMessages._craftapis_flat_required is None
+            or _messages_raw.__class__ is not dict
+            or not _messages_raw.keys() >= SendResultMessages._craftapis_flat_required
+        ):
+            SendResultMessages._require(_messages_raw)
 
     @property
     def additional_keys(self) -> list[str]:

@@ -40,6 +40,15 @@ _FIELDS = frozenset(
     }
 )
 
+# craftapis: the JSON names a body must carry (`_require` tests them in one subset test, in this order)
+_REQUIRED = (
+    "event",
+    "timestamp",
+    "payload",
+    "uuid",
+)
+_REQUIRED_SET = frozenset(_REQUIRED)
+
 
 def _build_payload(d: Mapping[str, Any]) -> WebhookEnvelopePayload:
     """WebhookEnvelope.payload from the body WebhookEnvelope.from_dict kept (built on first access)."""
@@ -72,6 +81,7 @@ class WebhookEnvelope(LazyModel):
     payload: WebhookEnvelopePayload
     uuid: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_flat_required = None
     _craftapis_lazy = {
         "payload": ("payload", _build_payload),
     }
@@ -132,8 +142,13 @@ class WebhookEnvelope(LazyModel):
 
         timestamp = d["timestamp"]
 
-        if "payload" not in d:
-            raise KeyError("payload")
+        _payload_raw = d["payload"]
+        if _payload_raw is not None and (
+            WebhookEnvelopePayload._craftapis_flat_required is None
+            or _payload_raw.__class__ is not dict
+            or not _payload_raw.keys() >= WebhookEnvelopePayload._craftapis_flat_required
+        ):
+            WebhookEnvelopePayload._require(_payload_raw)
 
         uuid = d["uuid"]
 
@@ -146,6 +161,25 @@ class WebhookEnvelope(LazyModel):
             {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
         )
         return _model_
+
+    @classmethod
+    def _require(cls, d: Any) -> None:
+        """Raise what `from_dict` would raise for a missing required field of `d` (or of a model inside it),
+        without building anything: `_from_response` checks the bodies of the fields it leaves to be built
+        on first access with it, so a missing field still fails the call that received it."""
+        if not _lazy_loaded:
+            _load_lazy_imports()
+        if d.__class__ is not dict and not isinstance(d, Mapping):
+            raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
+        if not d.keys() >= _REQUIRED_SET:  # one C-level subset test; the first missing one is named
+            raise KeyError(next(key for key in _REQUIRED if key not in d))
+        _payload_raw = d.get("payload")
+        if _payload_raw is not None and (
+            WebhookEnvelopePayload._craftapis_flat_required is None
+            or _payload_raw.__class__ is not dict
+            or not _payload_raw.keys() >= WebhookEnvelopePayload._craftapis_flat_required
+        ):
+            WebhookEnvelopePayload._require(_payload_raw)
 
     @property
     def additional_keys(self) -> list[str]:

@@ -24,6 +24,13 @@ _FIELDS = frozenset(
     }
 )
 
+# craftapis: the JSON names a body must carry (`_require` tests them in one subset test, in this order)
+_REQUIRED = (
+    "result",
+    "msg",
+)
+_REQUIRED_SET = frozenset(_REQUIRED)
+
 
 @_attrs_define
 class TokenReply:
@@ -43,6 +50,7 @@ class TokenReply:
     error: None | str | Unset = UNSET
     token: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _craftapis_flat_required = _REQUIRED_SET
 
     def to_dict(self) -> dict[str, Any]:
         result = self.result
@@ -101,6 +109,16 @@ class TokenReply:
         return _model_
 
     _from_response = from_dict
+
+    @classmethod
+    def _require(cls, d: Any) -> None:
+        """Raise what `from_dict` would raise for a missing required field of `d` (or of a model inside it),
+        without building anything: `_from_response` checks the bodies of the fields it leaves to be built
+        on first access with it, so a missing field still fails the call that received it."""
+        if d.__class__ is not dict and not isinstance(d, Mapping):
+            raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
+        if not d.keys() >= _REQUIRED_SET:  # one C-level subset test; the first missing one is named
+            raise KeyError(next(key for key in _REQUIRED if key not in d))
 
     @property
     def additional_keys(self) -> list[str]:
