@@ -33,8 +33,9 @@ UA = "craftapis-tests/1.0 (tests@example.invalid)"
 
 def _built(model: object, name: str) -> bool:
     """Whether the slot of field `name` holds a value yet (read without triggering the lazy build)."""
+    owner = next(c for c in type(model).__mro__ if name in c.__dict__)
     try:
-        type(model).__dict__[name].__get__(model, type(model))
+        owner.__dict__[name].__get__(model, type(model))
     except AttributeError:
         return False
     return True
@@ -58,6 +59,18 @@ def test_nested_models_are_built_on_first_access_and_only_then() -> None:
     # models built by a lazy field are built in full (one level of laziness)
     assert _built(files[0], "hashes")
     assert version.dependencies is not UNSET and version.dependencies[0].project_id == "P7dR8mSH"
+    # once every lazy field is built, the kept body is let go (no raw dicts beside the built models)
+    assert not _built(version, "_craftapis_raw")
+    assert version.to_dict() == body
+
+
+def test_the_kept_body_stays_until_the_last_lazy_field_is_built() -> None:
+    version = _lazy(Version, _version())
+    assert _built(version, "_craftapis_raw")
+    _ = version.files
+    assert _built(version, "_craftapis_raw")  # dependencies still needs it
+    _ = version.dependencies
+    assert not _built(version, "_craftapis_raw")
 
 
 def test_a_model_from_a_response_equals_the_same_model_from_from_dict() -> None:
@@ -138,7 +151,7 @@ def test_a_nested_value_that_cannot_be_read_fails_on_first_read_naming_the_field
     with pytest.raises(LazyFieldError, match=r"Version\.dependencies .*TypeError"):
         _ = odd.dependencies
     with pytest.raises(LazyFieldError):
-        hasattr(odd, "dependencies")  # noqa: B018 - hasattr must not swallow it either
+        hasattr(odd, "dependencies")  # hasattr must not swallow it either
 
 
 def test_an_unknown_attribute_is_a_plain_attribute_error() -> None:

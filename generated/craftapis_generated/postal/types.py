@@ -77,6 +77,16 @@ class LazyModel:
                     raw=raw.get(wire_name, UNSET) if isinstance(raw, Mapping) else raw,
                 ) from exc
             object.__setattr__(self, name, value)
+            # every lazy field built: the kept body is not needed any more (its nested dicts would
+            # otherwise stay alive beside the models built from them)
+            cls = type(self)
+            for other in cls._craftapis_lazy:
+                try:
+                    cls.__dict__[other].__get__(self, cls)
+                except AttributeError:
+                    break
+            else:
+                _RAW_SLOT.__delete__(self)
             return value
 
 
