@@ -8,7 +8,9 @@ Or upstream fixes the bug itself, and the action becomes dead weight that hides 
 `audit()` applies the actions one at a time, as `_specs.apply_patch` does, and reports:
 
 * **error** — the target (or copy source) matches nothing; the action's merge creates a `$ref` with
-  siblings; or a `nullable: true` it sets is not nullable in the effective schema after the merge;
+  siblings; a `nullable: true` it sets is not nullable in the effective schema after the merge; or
+  the `required` names it appends are already required upstream (a list naming a field twice is an
+  invalid document: drop the names upstream now requires itself);
 * **note** — the action is unnecessary: applying it changes nothing, or what it makes nullable
   already was.
 """
@@ -84,6 +86,24 @@ def _nullable_spots(update: Any, location: Location = ()) -> Iterator[Location]:
                 yield from _nullable_spots(value, (*location, key))
 
 
+def _required_lists(node: Any, location: Location = ()) -> Iterator[tuple[Location, list[Any]]]:
+    """Every schema's `required` list (any list under a `required` key), with where it is."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "required" and isinstance(value, list):
+                yield (*location, key), value
+            else:
+                yield from _required_lists(value, (*location, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _required_lists(value, (*location, index))
+
+
+def _twice(names: list[Any]) -> list[str]:
+    seen: set[str] = set()
+    return sorted({str(n) for n in names if str(n) in seen or seen.add(str(n))})
+
+
 def _where(location: Location) -> str:
     out = "$"
     for key in location:
@@ -139,6 +159,15 @@ def audit(doc: dict[str, Any], patch: Path, api_name: str, shown_as: str) -> Aud
                     f"{', '.join(siblings)}; a $ref hides its siblings (OpenAPI 3.0, openapi-python-client), so "
                     f"what the action adds there has no effect. Rewrite it to replace the property "
                     f"(remove, then update its parent). It was written because: {why}"
+                )
+        doubled_before = {loc: _twice(names) for loc, names in _required_lists(before)}
+        for location, names in _required_lists(current):
+            doubled = [n for n in _twice(names) if n not in doubled_before.get(location, [])]
+            if doubled:
+                result.errors.append(
+                    f"{name} makes {', '.join(doubled)} required at {_where(location)}, which upstream now "
+                    f"requires itself (the list would name it twice, an invalid document): drop "
+                    f"{'it' if len(doubled) == 1 else 'them'} from the action. It was written because: {why}"
                 )
         for match in matches:
             base = _keys(match.full_path)

@@ -126,3 +126,27 @@ def test_update_reports_patch_findings_in_text_and_json(tmp_path: Path) -> None:
     data = json.loads(run_script("update.py", *args, "--json").stdout)
     assert data["status"] == 1 and len(data["patches"]) == 2
     assert all(p.startswith("error: modrinth: patch ") for p in data["patches"])
+
+
+def test_a_required_name_upstream_now_requires_itself_is_an_error(tmp_path: Path) -> None:
+    """Fields made required on evidence (issue 9 item 5): when upstream requires one of them itself, the
+    appended list would name it twice, which no validator accepts; the audit says which name to drop."""
+    why = "Every real thing carries its kind."
+    patch = _overlay(
+        tmp_path,
+        {"target": "$.components.schemas.Thing.required", "update": ["kind"], "description": why},
+    )
+    before = _doc(copy.deepcopy(INLINE))
+    before["components"]["schemas"]["Thing"]["required"] = []
+    ok = audit(before, patch, "toy", "toy.overlay.yaml")
+    assert ok.errors == [] and ok.notes == []
+    assert ok.document is not None and ok.document["components"]["schemas"]["Thing"]["required"] == ["kind"]
+
+    upstream = _doc(copy.deepcopy(INLINE))
+    upstream["components"]["schemas"]["Thing"]["required"] = ["kind"]
+    found = audit(upstream, patch, "toy", "toy.overlay.yaml")
+    assert found.errors == [
+        "toy: patch toy.overlay.yaml action #0 makes kind required at $.components.schemas.Thing.required, "
+        "which upstream now requires itself (the list would name it twice, an invalid document): drop it "
+        f"from the action. It was written because: {why}"
+    ]
