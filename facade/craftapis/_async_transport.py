@@ -98,8 +98,8 @@ class AsyncPolicyTransport(_PolicyCore, httpx.AsyncBaseTransport):
                     try:
                         if response.is_stream_consumed:  # built in memory (MockTransport, ...): already read
                             body = reader.of_content(response.content)
-                        else:
-                            async for chunk in response.aiter_raw():
+                        else:  # the raw stream itself: aiter_raw's chunker and context add nothing here
+                            async for chunk in response.stream:  # type: ignore[union-attr]
                                 reader.feed(chunk)
                             body = reader.finish()
                     finally:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Self, TypeAlias
 import httpx
 
 from ._context import (
+    _NO_OPTIONS,
     OPTIONS_EXTENSION,
     CallOptions,
     client_options,
@@ -349,14 +350,22 @@ class _ClientCore:
     def _call_options(self) -> CallOptions:
         """What applies to a request sent now: this client's `options()` block wins over a
         `craftapis.call_options()` block, which wins over what `with_options()` bound."""
-        return merge_options(self._bound, current_call_options(), options_for(self))
+        current, scoped = current_call_options(), options_for(self)
+        if current is _NO_OPTIONS and scoped is _NO_OPTIONS:  # no block open: nothing to merge
+            return self._bound
+        return merge_options(self._bound, current, scoped)
 
     def _timeout_for_call(self) -> httpx.Timeout | float | None:
         return self._call_options().timeout
 
-    def _outgoing(self, kwargs: dict[str, Any], *, buffer: bool = True) -> dict[str, Any]:
-        """httpx request arguments with this call's options for the transport (and the bound headers)."""
-        extensions: dict[str, object] = {OPTIONS_EXTENSION: self._call_options()}
+    def _outgoing(
+        self, kwargs: dict[str, Any], *, buffer: bool = True, options: CallOptions | None = None
+    ) -> dict[str, Any]:
+        """httpx request arguments with this call's options (`_call_options()` unless given) for the
+        transport, and the bound headers."""
+        extensions: dict[str, object] = {
+            OPTIONS_EXTENSION: self._call_options() if options is None else options
+        }
         if buffer:
             extensions.update(_BUFFERED)
         extra = kwargs.get("extensions")

@@ -117,9 +117,10 @@ class SyncAPIClient(_ClientCore):
     ) -> tuple[httpx.Response, Any]:
         """Send `kwargs` (httpx request arguments); (response, its decoded body when errors were looked for)."""
         http = self._http
-        outgoing = self._outgoing(kwargs)
+        options = self._call_options()
+        outgoing = self._outgoing(kwargs, options=options)
         try:
-            request = http.template.build(**outgoing, timeout=self._timeout_for_call())
+            request = http.template.build(**outgoing, timeout=options.timeout)
             response = http.send_lean(request, auth or self._auth)
         except httpx.TransportError as exc:
             request = _request_of(exc) or httpx.Request(kwargs["method"], self.base_url + kwargs["url"])

@@ -100,8 +100,8 @@ class PolicyTransport(_PolicyCore, httpx.BaseTransport):
                     try:
                         if response.is_stream_consumed:  # built in memory (MockTransport, ...): already read
                             body = reader.of_content(response.content)
-                        else:
-                            for chunk in response.iter_raw():
+                        else:  # the raw stream itself: iter_raw's chunker and context add nothing here
+                            for chunk in response.stream:  # type: ignore[union-attr]
                                 reader.feed(chunk)
                             body = reader.finish()
                     finally:

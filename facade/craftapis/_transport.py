@@ -266,9 +266,9 @@ class _PolicyCore:
                 with self.stats._lock:
                     self.stats.throttled += 1
             self.limiter.observe(request, view, wait_hint=hint)
-        else:  # buffered on request (BUFFER_EXTENSION): a normal response
+        else:  # buffered on request (BUFFER_EXTENSION): a normal response, `response` already a fresh replay
             self.limiter.observe(request, response)
-            return None, _replay(response, raw, request)
+            return None, response
         if not retryable:
             decision = RetryDecision(False, 0.0, f"status {status} is not retryable")
         else:

@@ -15,10 +15,14 @@ import functools
 import logging
 from typing import Any
 
+import craftapis
 import httpx
 import pytest
+from craftapis._async_base import AsyncAPIClient
 from craftapis._async_http import build_async_client
+from craftapis._base import ApiProfile
 from craftapis._http import RequestTemplate
+from craftapis._sync_base import SyncAPIClient
 from craftapis._sync_http import LeanClient, build_client
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -41,6 +45,9 @@ CASES: list[dict[str, Any]] = [
         "params": {"query": "x y", "limit": 20, "offset": 0, "facets": '[["a:b"]]'},
     },
     {"method": "get", "url": "/search", "params": {}},
+    {"method": "get", "url": "/search", "params": {"a": None, "b": False, "c": 1.5, "d": "100%", "e": "%41"}},
+    {"method": "get", "url": "/search", "params": {"a": ["x", "y"], "b": ("z",), 3: "int key"}},
+    {"method": "get", "url": "/search", "params": {"ü": "€ & = ? # / + ~"}},
     {"method": "get", "url": "/search", "params": [("a", 1), ("a", 2)]},
     {"method": "get", "url": "/search", "params": "q=1&r=%20"},
     {"method": "get", "url": "/a/./b"},
@@ -124,7 +131,10 @@ _SEGMENT = st.one_of(
 @given(
     base=st.sampled_from(BASES),
     segments=st.lists(_SEGMENT, min_size=1, max_size=4),
-    params=st.none() | st.dictionaries(_TEXT, st.one_of(_TEXT, st.integers(), st.booleans()), max_size=3),
+    params=st.none()
+    | st.dictionaries(
+        _TEXT, st.one_of(_TEXT, st.integers(), st.floats(), st.booleans(), st.none()), max_size=3
+    ),
 )
 def test_build_matches_httpx_on_generated_paths(base: str, segments: list[str], params: Any) -> None:
     case = {"method": "GET", "url": "/" + "/".join(segments), "params": params}
@@ -288,3 +298,56 @@ def test_send_lean_logs_httpx_info_line_with_the_url_redacted(caplog: pytest.Log
     lines = [r.getMessage() for r in caplog.records if r.name == "httpx"]
     assert len(lines) == 1 and lines[0].startswith("HTTP Request: GET ") and '"HTTP/1.1 200 OK"' in lines[0]
     assert "s3cr3t-nonce" not in lines[0] and "page=2" in lines[0]
+
+
+# -- the clients take the lean path ---------------------------------------------------------------------
+
+PROFILE = ApiProfile(name="lean", package="craftapis_generated.modrinth", base_url="http://127.0.0.1:9/v2")
+
+
+class _Sync(SyncAPIClient):
+    _profile = PROFILE
+
+
+class _Async(AsyncAPIClient):
+    _profile = PROFILE
+
+
+def test_a_json_call_does_not_go_through_httpx_client_send(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(self: httpx.Client, *args: object, **kwargs: object) -> httpx.Response:
+        raise AssertionError("httpx.Client.send was used for a JSON call")
+
+    monkeypatch.setattr(httpx.Client, "send", refuse)
+    with _Sync(transport=httpx.MockTransport(_answer)) as client:
+        assert client.request("GET", "/x", params={"a": 1}).json() == {"cookie": None, "auth": None}
+
+
+async def test_an_async_json_call_does_not_go_through_httpx_client_send(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def refuse(self: httpx.AsyncClient, *args: object, **kwargs: object) -> httpx.Response:
+        raise AssertionError("httpx.AsyncClient.send was used for a JSON call")
+
+    monkeypatch.setattr(httpx.AsyncClient, "send", refuse)
+    async with _Async(transport=httpx.MockTransport(_answer)) as client:
+        response = await client.request("GET", "/login")
+        assert response.json() == {"ok": True}
+        assert client._http.cookies.get("session") == "abc"
+
+
+def test_call_options_blocks_still_reach_the_transport() -> None:
+    """`_call_options` skips merging when no block is open; inside one the block's options apply."""
+    seen: list[object] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        seen.append(request.extensions["timeout"]["read"])
+        return httpx.Response(200, json={})
+
+    with _Sync(transport=httpx.MockTransport(record), timeout=30.0) as client:
+        client.request("GET", "/a")
+        with craftapis.call_options(timeout=2.5):
+            client.request("GET", "/b")
+        with client.options(timeout=1.5):
+            client.request("GET", "/c")
+        client.with_options(timeout=4.0).request("GET", "/d")
+    assert seen == [30.0, 2.5, 1.5, 4.0]
