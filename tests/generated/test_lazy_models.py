@@ -95,7 +95,13 @@ def test_a_model_from_a_response_equals_the_same_model_from_from_dict() -> None:
 
 @pytest.mark.parametrize("how", ["pickle", "copy", "deepcopy"])
 def test_pickling_and_copying_carry_the_lazy_fields(how: str) -> None:
-    image = {"url": "u", "featured": True, "title": None, "description": None, "created": "2023-01-01T00:00:00Z"}
+    image = {
+        "url": "u",
+        "featured": True,
+        "title": None,
+        "description": None,
+        "created": "2023-01-01T00:00:00Z",
+    }
     body = _project(gallery=[{**image, "ordering": 0}])
     project = _lazy(Project, body)
     other = {
@@ -129,7 +135,14 @@ def test_a_missing_required_field_still_raises_at_parse_time_at_any_depth() -> N
 
 def test_a_nested_value_that_cannot_be_read_fails_on_first_read_naming_the_field_and_keeping_it() -> None:
     bad_gallery = [
-        {"url": "u", "featured": True, "title": None, "description": None, "created": "yesterday", "ordering": 0}
+        {
+            "url": "u",
+            "featured": True,
+            "title": None,
+            "description": None,
+            "created": "yesterday",
+            "ordering": 0,
+        }
     ]
     body = _project(gallery=bad_gallery)
     # from_dict is eager: it fails at once, as before
