@@ -48,3 +48,4 @@ def expand_unpacked(function: Callable[..., Any]) -> None:
         if name not in declared
     ]
     function.__signature__ = signature.replace(parameters=[*params[:-1], *extra])  # type: ignore[attr-defined]
+    function.__unpacked_from__ = options  # type: ignore[attr-defined]  # where those annotations resolve

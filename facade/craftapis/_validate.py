@@ -102,7 +102,10 @@ def validating(function: F, owner: str) -> F:
     def compiled() -> dict[str, tuple[str, Any]]:
         nonlocal checks
         if checks is None:
-            namespace = {**vars(typing), **vars(sys.modules[function.__module__]), "os": os}
+            # an expanded `**kw: Unpack[TD]` keyword's annotation is written in TD's module
+            unpacked = getattr(function, "__unpacked_from__", None)
+            source = vars(sys.modules[unpacked.__module__]) if unpacked is not None else {}
+            namespace = {**vars(typing), **source, **vars(sys.modules[function.__module__]), "os": os}
             checks = {
                 name: (str(p.annotation), _resolve(str(p.annotation), namespace))
                 for name, p in signature.parameters.items()

@@ -3,7 +3,6 @@ decision that does not send are in `_client.py` (`_BuiltByBitCore`)."""
 
 from __future__ import annotations
 
-import datetime as _dt
 import time
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, cast
@@ -40,6 +39,7 @@ from .._async_base import AsyncAPIClient, AsyncClientOptions
 from .._async_pagination import AsyncPageIterator
 from ._client import (
     MAX_PER_PAGE,
+    AnalyticsQuery,
     Paging,
     _analytics_params,
     _BuiltByBitCore,
@@ -274,40 +274,27 @@ class AsyncBuiltByBit(_BuiltByBitCore, AsyncAPIClient):
         return result
 
     async def analytics_graph(
-        self,
-        analytics: str | Iterable[str],
-        *,
-        period: str | None = None,
-        filters: Mapping[str, str] | None = None,
-        start_date: _dt.date | str | None = None,
-        end_date: _dt.date | str | None = None,
-        jwt: bool | None = None,
+        self, analytics: str | Iterable[str], **query: Unpack[AnalyticsQuery]
     ) -> AnalyticGraphData:
         """Graph data of one or more analytics (`GET /v2/analytics/graph`; ids sent comma-joined).
         `period` is one of the definition's periods; `start_date`/`end_date` (dates or `YYYY-MM-DD`)
         apply when `period="custom_range"`."""
-        params = _analytics_params(analytics, period, filters, start_date, end_date)
+        params = _analytics_params(analytics, query)
         result = cast(
-            "AnalyticGraphData", await self.call("analytics.get_v2_analytics_graph", jwt=jwt, **params)
+            "AnalyticGraphData",
+            await self.call("analytics.get_v2_analytics_graph", jwt=query.get("jwt"), **params),
         )
         return result
 
     async def analytics_single(
-        self,
-        analytics: str | Iterable[str],
-        *,
-        period: str | None = None,
-        filters: Mapping[str, str] | None = None,
-        start_date: _dt.date | str | None = None,
-        end_date: _dt.date | str | None = None,
-        jwt: bool | None = None,
+        self, analytics: str | Iterable[str], **query: Unpack[AnalyticsQuery]
     ) -> GetV2AnalyticsSingleResponse200Data:
         """Single values of one or more analytics (`GET /v2/analytics/single`): `.analytics` maps
         each id to its value over `.period`. Arguments as for `analytics_graph`."""
-        params = _analytics_params(analytics, period, filters, start_date, end_date)
+        params = _analytics_params(analytics, query)
         result = cast(
             "GetV2AnalyticsSingleResponse200Data",
-            await self.call("analytics.get_v2_analytics_single", jwt=jwt, **params),
+            await self.call("analytics.get_v2_analytics_single", jwt=query.get("jwt"), **params),
         )
         return result
 

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from types import ModuleType
 
 
-__all__ = ["MAX_PER_PAGE", "Paging"]
+__all__ = ["MAX_PER_PAGE", "AnalyticsQuery", "Paging"]
 
 #: BuiltByBit's page size limit (`per_page` is 1-100).
 MAX_PER_PAGE: Final = 100
@@ -59,6 +59,17 @@ class Paging(TypedDict, total=False):
 
 
 show_defaults(Paging, per_page=MAX_PER_PAGE)
+
+
+class AnalyticsQuery(TypedDict, total=False):
+    """What both analytics reads take besides the ids, declared once (`analytics_graph` documents them;
+    their signatures list these keywords)."""
+
+    period: str | None
+    filters: Mapping[str, str] | None
+    start_date: _dt.date | str | None
+    end_date: _dt.date | str | None
+    jwt: bool | None
 
 
 # -- what each friendly method asks for (pure, shared by the twins) -------------------------------
@@ -133,19 +144,13 @@ def _purchases(
     )
 
 
-def _analytics_params(
-    analytics: str | Iterable[str],
-    period: str | None,
-    filters: Mapping[str, str] | None,
-    start_date: _dt.date | str | None,
-    end_date: _dt.date | str | None,
-) -> dict[str, Any]:
+def _analytics_params(analytics: str | Iterable[str], query: AnalyticsQuery) -> dict[str, Any]:
     return _drop_none(
         analytics=join_strings("analytics", analytics),
-        period=period,
-        filters=_filters(filters),
-        start_date=format_date(start_date),
-        end_date=format_date(end_date),
+        period=query.get("period"),
+        filters=_filters(query.get("filters")),
+        start_date=format_date(query.get("start_date")),
+        end_date=format_date(query.get("end_date")),
     )
 
 
