@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Self, TypeAlias
+from typing import TYPE_CHECKING, Any, Self, TypeAlias, TypedDict, Unpack
 
 import httpx
 
@@ -204,6 +204,21 @@ def _request_of(exc: httpx.RequestError) -> httpx.Request | None:
         return exc.request
     except RuntimeError:  # httpx raises when the error was never bound to a request
         return None
+
+
+class CallOverrides(TypedDict, total=False):
+    """What `client.options(...)` overrides for the requests of its block (a field left out is kept;
+    None restores the client's own).
+
+    Attributes:
+        retry: the `RetryPolicy` of the requests in the block.
+        idempotent: True lets writes be retried; False forbids resending anything.
+        timeout: seconds or an `httpx.Timeout`.
+    """
+
+    retry: RetryPolicy | None
+    idempotent: bool | None
+    timeout: httpx.Timeout | float | None
 
 
 class _ClientCore:
@@ -454,7 +469,7 @@ class _ClientCore:
                 return found
         return None
 
-    def options(self, **overrides: Any) -> contextlib.AbstractContextManager[CallOptions]:
+    def options(self, **overrides: Unpack[CallOverrides]) -> contextlib.AbstractContextManager[CallOptions]:
         """Per-call overrides for the requests of this client (only this one: not another client, not a
         `with_options()` copy) made inside the `with` block, sync or async: `retry=RetryPolicy(...)`,
         `timeout=5.0`, `idempotent=True` (lets writes be retried)."""

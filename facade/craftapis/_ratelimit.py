@@ -36,9 +36,11 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, Final, Protocol, Self, TypeVar, runtime_checkable
+from typing import Any, ClassVar, Final, Protocol, Self, TypeVar, Unpack, cast, runtime_checkable
 
 import httpx
+
+from ._redis_client import RedisClient, RedisStoreOptions
 
 __all__ = [
     "REDIS_URL_ENV",
@@ -186,7 +188,7 @@ class MemoryStore:
                 state = self._states[key] = new()
             return fn(state, self._clock())
 
-    def peek(self, key: str) -> Any:
+    def peek(self, key: str) -> LimiterState | None:
         """The state under ``key`` (or None), for inspection; do not mutate it."""
         with self._lock:
             return self._states.get(key)
@@ -1016,7 +1018,7 @@ class RedisStore:
         self,
         url: str | None = None,
         *,
-        client: Any = None,
+        client: RedisClient | None = None,
         prefix: str = "craftapis:ratelimit:",
         socket_timeout: float = 0.5,
         reconnect_interval: float = 1.0,
@@ -1104,7 +1106,7 @@ class RedisStore:
         self, key: str, new: Callable[[], _S], load: Callable[[str], _S], fn: Callable[[_S, float], _T]
     ) -> _T:
         for _ in range(self._max_conflicts):
-            raw, seconds, micros = self._load(keys=[key])
+            raw, seconds, micros = cast("list[Any]", self._load(keys=[key]))
             now = int(seconds) + int(micros) / 1_000_000
             before = raw.decode("utf-8") if isinstance(raw, bytes) else (raw or "")
             try:
@@ -1187,7 +1189,7 @@ class RedisRateLimiter:
         key: str | None = None,
         policy: HeaderRateLimiter | BucketRateLimiter | None = None,
         store: RedisStore | None = None,
-        **store_options: Any,
+        **store_options: Unpack[RedisStoreOptions],
     ) -> None:
         if store is None:
             url = url if url is not None else os.environ.get(REDIS_URL_ENV)

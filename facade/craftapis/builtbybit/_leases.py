@@ -21,9 +21,10 @@ import os
 import socket
 import threading
 from collections.abc import Iterable
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from .._ratelimit import REDIS_URL_ENV, redact_redis_url
+from .._redis_client import RedisClient
 
 __all__ = ["EventLeases", "RedisEventLeases"]
 
@@ -94,7 +95,7 @@ class RedisEventLeases:
         key: str = "default",
         lease: float = 60.0,
         done_ttl: float = 86400.0,
-        client: Any = None,
+        client: RedisClient | None = None,
         prefix: str = "craftapis:events:",
         socket_timeout: float = 0.5,
     ) -> None:
