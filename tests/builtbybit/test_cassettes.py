@@ -159,7 +159,10 @@ async def test_oauth2_code_refresh_revoke(recorded: Any, mode: str) -> None:
 
     delivered: list[Any] = []
     session = OAuth2Session(
-        CLIENT_ID, CLIENT_SECRET, redirect_uri="https://app.example/cb", on_token=delivered.append
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        redirect_uri="https://app.example/cb",
+        on_token=delivered.append,
     )
     bbb = recorded(oauth2=session)
     tokens = await bbb("oauth2.exchange_code", AUTH_CODE)

@@ -49,7 +49,7 @@ def query_of(path: str) -> dict[str, list[str]]:
 def test_all_37_operations_are_callables_on_both_clients() -> None:
     names = sorted(operation_names(PACKAGE))
     assert len(names) == 37
-    for client in (BuiltByBit(TOKEN), AsyncBuiltByBit(TOKEN)):
+    for client in (BuiltByBit(token=TOKEN), AsyncBuiltByBit(token=TOKEN)):
         for dotted in names:
             tag, op = dotted.split(".")
             operation = getattr(getattr(client.api, tag), op)
@@ -67,7 +67,7 @@ def test_profile_is_builtbybit() -> None:
     limiter = PROFILE.make_limiter()
     assert type(limiter).__name__ == "BucketRateLimiter"
     # every generated path already carries /v2 (or /oauth2), so the base URL must not
-    client = BuiltByBit(TOKEN)
+    client = BuiltByBit(token=TOKEN)
     assert client.base_url == "https://api.builtbybit.com"
     assert client._module("health.get_v2_health")._get_kwargs()["url"] == "/v2/health"
     assert client._module("oauth2.post_oauth2_token_revoke").__name__.endswith("post_oauth2_token_revoke")
@@ -75,7 +75,7 @@ def test_profile_is_builtbybit() -> None:
 
 def test_one_auth_only_and_token_prefix_checks() -> None:
     with pytest.raises(TypeError, match="one of token=, oauth2= or auth="):
-        BuiltByBit(TOKEN, auth=httpx.BasicAuth("a", "b"))
+        BuiltByBit(token=TOKEN, auth=httpx.BasicAuth("a", "b"))
     with pytest.raises(ValueError, match="Token "):
         TokenAuth(f"Token {TOKEN}")
     with pytest.raises(ValueError, match="non-empty"):
@@ -254,10 +254,10 @@ async def test_pagination_limit_stops_early(twin: Any, fake: FakeBuiltByBit) -> 
 
 async def test_iter_pages_reports_totals(mode: str, fake_url: str) -> None:
     if mode == "sync":
-        with BuiltByBit(TOKEN, base_url=fake_url) as bbb:
+        with BuiltByBit(token=TOKEN, base_url=fake_url) as bbb:
             pages = list(bbb.purchases(per_page=4).iter_pages())
     else:
-        async with AsyncBuiltByBit(TOKEN, base_url=fake_url) as abbb:
+        async with AsyncBuiltByBit(token=TOKEN, base_url=fake_url) as abbb:
             pages = [page async for page in abbb.purchases(per_page=4).iter_pages()]
     assert [len(p.items) for p in pages] == [4, 4, 1]
     assert {p.total for p in pages} == {9}

@@ -32,10 +32,10 @@ class Harness:
         self.mode = mode
         retry = RetryPolicy(max_attempts=1)
         if mode == "sync":
-            self.client: Any = BuiltByBit(TOKEN, base_url=url, retry=retry)
+            self.client: Any = BuiltByBit(token=TOKEN, base_url=url, retry=retry)
             self.consumer: Any = EventsConsumer(self.client, handler, **knobs)
         else:
-            self.client = AsyncBuiltByBit(TOKEN, base_url=url, retry=retry)
+            self.client = AsyncBuiltByBit(token=TOKEN, base_url=url, retry=retry)
             self.consumer = AsyncEventsConsumer(self.client, handler, **knobs)
 
     async def run(self, **kwargs: Any) -> Any:
@@ -238,14 +238,14 @@ async def test_async_handler_coroutines_are_awaited(fake: FakeBuiltByBit, fake_u
         await asyncio.sleep(0)
         seen.append(event.event_id)
 
-    async with AsyncBuiltByBit(TOKEN, base_url=fake_url) as bbb:
+    async with AsyncBuiltByBit(token=TOKEN, base_url=fake_url) as bbb:
         await AsyncEventsConsumer(bbb, handler, idle_initial=0.01).run(stop_when_idle=True)
     assert seen == [800] and fake.completed_batches == [[800]]
 
 
 def test_sigterm_stops_the_sync_consumer(fake: FakeBuiltByBit, fake_url: str) -> None:
     previous = signal.getsignal(signal.SIGTERM)
-    with BuiltByBit(TOKEN, base_url=fake_url) as bbb:
+    with BuiltByBit(token=TOKEN, base_url=fake_url) as bbb:
         fake.add_event()
         consumer = EventsConsumer(
             bbb, lambda event: None, idle_initial=30.0, idle_max=30.0, install_signal_handlers=True
@@ -261,7 +261,7 @@ def test_sigterm_stops_the_sync_consumer(fake: FakeBuiltByBit, fake_url: str) ->
 
 
 async def test_sigint_stops_the_async_consumer(fake: FakeBuiltByBit, fake_url: str) -> None:
-    async with AsyncBuiltByBit(TOKEN, base_url=fake_url) as bbb:
+    async with AsyncBuiltByBit(token=TOKEN, base_url=fake_url) as bbb:
         consumer = AsyncEventsConsumer(
             bbb, lambda event: None, idle_initial=30.0, idle_max=30.0, install_signal_handlers=True
         )
@@ -273,7 +273,7 @@ async def test_sigint_stops_the_async_consumer(fake: FakeBuiltByBit, fake_url: s
 
 def test_signal_handlers_need_the_main_thread(fake_url: str) -> None:
     errors: list[BaseException] = []
-    with BuiltByBit(TOKEN, base_url=fake_url) as bbb:
+    with BuiltByBit(token=TOKEN, base_url=fake_url) as bbb:
         consumer = EventsConsumer(bbb, lambda event: None, install_signal_handlers=True)
 
         def run() -> None:
@@ -289,7 +289,7 @@ def test_signal_handlers_need_the_main_thread(fake_url: str) -> None:
 
 
 def test_knobs_are_checked(fake_url: str) -> None:
-    with BuiltByBit(TOKEN, base_url=fake_url) as bbb:
+    with BuiltByBit(token=TOKEN, base_url=fake_url) as bbb:
         for bad in ({"per_page": 0}, {"batch_size": 0}, {"idle_initial": 0}, {"on_error": "ignore"}):
             with pytest.raises(ValueError):
                 EventsConsumer(bbb, print, **bad)

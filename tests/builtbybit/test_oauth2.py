@@ -25,7 +25,12 @@ def form(body: bytes) -> dict[str, str]:
 
 
 def session(**kwargs: Any) -> OAuth2Session:
-    return OAuth2Session(CLIENT_ID, CLIENT_SECRET, redirect_uri="https://app.example/callback", **kwargs)
+    return OAuth2Session(
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        redirect_uri="https://app.example/callback",
+        **kwargs,
+    )
 
 
 def expiring(fake: FakeBuiltByBit, seconds: float) -> OAuth2Tokens:
@@ -223,4 +228,4 @@ def test_tokens_round_trip_and_hide_secrets() -> None:
     assert oauth.needs_refresh() is True  # 59 s left < 60 s margin
     assert CLIENT_SECRET not in repr(oauth) and "acc-1" not in repr(oauth)
     with pytest.raises(ValueError, match="client_id and client_secret"):
-        OAuth2Session(CLIENT_ID, "")
+        OAuth2Session(client_id=CLIENT_ID, client_secret="")

@@ -45,11 +45,11 @@ def test_no_secret_in_any_cassette() -> None:
 
 def test_reprs_hide_secrets() -> None:
     tokens = OAuth2Tokens("access-secret-1", "refresh-secret-1", expires_at=123.0, scope="read")
-    session = OAuth2Session(CLIENT_ID, CLIENT_SECRET, tokens=tokens)
+    session = OAuth2Session(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, tokens=tokens)
     credentials = DeploymentCredentials(CLIENT_ID, CLIENT_SECRET, token=TOKEN, tokens=tokens)
     things: list[Any] = [
-        BuiltByBit(TOKEN),
-        AsyncBuiltByBit(TOKEN),
+        BuiltByBit(token=TOKEN),
+        AsyncBuiltByBit(token=TOKEN),
         TokenAuth(TOKEN),
         tokens,
         session,
@@ -63,12 +63,15 @@ def test_reprs_hide_secrets() -> None:
 
 
 def test_errors_hide_secrets(fake: FakeBuiltByBit, fake_url: str) -> None:
-    with BuiltByBit("wrong-" + TOKEN, base_url=fake_url) as bbb, pytest.raises(AuthenticationError) as caught:
+    with (
+        BuiltByBit(token="wrong-" + TOKEN, base_url=fake_url) as bbb,
+        pytest.raises(AuthenticationError) as caught,
+    ):
         bbb.health()
-    bad_secret = OAuth2Session(CLIENT_ID, "wrong-" + CLIENT_SECRET)
+    bad_secret = OAuth2Session(client_id=CLIENT_ID, client_secret="wrong-" + CLIENT_SECRET)
     with BuiltByBit(oauth2=bad_secret, base_url=fake_url) as bbb, pytest.raises(APIError) as oauth_error:
         bbb.oauth2.exchange_code(AUTH_CODE)
-    with BuiltByBit(TOKEN, base_url=fake_url) as bbb, pytest.raises(APIError) as nonce_error:
+    with BuiltByBit(token=TOKEN, base_url=fake_url) as bbb, pytest.raises(APIError) as nonce_error:
         bbb.buyer_latest("secret-nonce-0000")
     for error in (caught.value, oauth_error.value, nonce_error.value):
         text = str(error) + repr(error) + repr(pickle.loads(pickle.dumps(error)))
@@ -91,10 +94,10 @@ def test_debug_logs_hold_no_secret(
     grant = fake.issue_tokens(ttl=5)
     tokens = OAuth2Tokens.from_grant(grant, now=time.time())
     with caplog.at_level(logging.DEBUG):
-        with BuiltByBit(TOKEN, base_url=fake_url) as bbb:
+        with BuiltByBit(token=TOKEN, base_url=fake_url) as bbb:
             assert bbb.health() == "ok"  # a 429, a wait, a retry: all logged at DEBUG
             EventsConsumer(bbb, lambda event: None, idle_initial=0.01).run(stop_when_idle=True)
-        session = OAuth2Session(CLIENT_ID, CLIENT_SECRET, tokens=tokens)
+        session = OAuth2Session(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, tokens=tokens)
         with BuiltByBit(oauth2=session, base_url=fake_url) as bbb:
             assert bbb.health() == "ok"  # refreshes first
             bbb.oauth2.revoke()

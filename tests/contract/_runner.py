@@ -122,7 +122,13 @@ def _postal(base_url: str, transport: httpx.BaseTransport) -> SyncAPIClient:
     from craftapis.postal import Postal
 
     # Postal appends /api/v1 itself: Prism serves the document under that prefix (SERVER_PATHS).
-    return Postal(base_url, FAKE_SECRET, transport=transport, retry=NO_RETRY, rate_limiter=NoRateLimiter())
+    return Postal(
+        base_url=base_url,
+        api_key=FAKE_SECRET,
+        transport=transport,
+        retry=NO_RETRY,
+        rate_limiter=NoRateLimiter(),
+    )
 
 
 def _railcraft(base_url: str, transport: httpx.BaseTransport) -> SyncAPIClient:

@@ -168,7 +168,7 @@ MODRINTH = Api(
 
 def _bbb(cls: type[Any]) -> Callable[..., Any]:
     def make(base_url: str, **kwargs: Any) -> Any:
-        return cls(bbb_fake.TOKEN, base_url=base_url, **kwargs)
+        return cls(token=bbb_fake.TOKEN, base_url=base_url, **kwargs)
 
     return make
 
@@ -243,7 +243,7 @@ def _postal_app() -> App:
 
 def _postal(cls: type[Any]) -> Callable[..., Any]:
     def make(base_url: str, **kwargs: Any) -> Any:
-        return cls(base_url, POSTAL_KEY, **kwargs)
+        return cls(base_url=base_url, api_key=POSTAL_KEY, **kwargs)
 
     return make
 

@@ -27,7 +27,7 @@ class Crash(Exception):
 
 def _client(mode: str, url: str) -> Any:
     cls: Any = BuiltByBit if mode == "sync" else AsyncBuiltByBit
-    return cls(bbb_fake.TOKEN, base_url=url, retry=fast_retry())
+    return cls(token=bbb_fake.TOKEN, base_url=url, retry=fast_retry())
 
 
 def _consumer(mode: str, client: Any, handler: Any, **kwargs: Any) -> Any:

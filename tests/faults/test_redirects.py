@@ -35,7 +35,9 @@ _OAUTH_TOKENS = _OAUTH_FAKE.issue_tokens()
 
 def _oauth(cls: type[Any]) -> Any:
     def make(base_url: str, **kwargs: Any) -> Any:
-        session = OAuth2Session(bbb_fake.CLIENT_ID, bbb_fake.CLIENT_SECRET, tokens=_OAUTH_TOKENS)
+        session = OAuth2Session(
+            client_id=bbb_fake.CLIENT_ID, client_secret=bbb_fake.CLIENT_SECRET, tokens=_OAUTH_TOKENS
+        )
         return cls(oauth2=session, base_url=base_url, **kwargs)
 
     return make
@@ -55,7 +57,7 @@ MOONROPE_TOKEN, MOONROPE_SECRET = "mr-token-FAKE-77aa", "mr-secret-FAKE-88bb"
 def _moonrope(cls: type[Any]) -> Any:
     def make(base_url: str, **kwargs: Any) -> Any:
         headers = {"X-Auth-Token": MOONROPE_TOKEN, "X-Auth-Secret": MOONROPE_SECRET}
-        return cls(base_url, auth_headers=headers, safe_actions=["things/list"], **kwargs)
+        return cls(base_url=base_url, auth_headers=headers, safe_actions=["things/list"], **kwargs)
 
     return make
 

@@ -35,7 +35,12 @@ async def test_builtbybit_oauth_token_expires_mid_pagination(mode: str, expire_o
 
     with FaultServer(bbb_v2_app(fake)) as server:
         server.on_request = expire
-        session = OAuth2Session(bbb_fake.CLIENT_ID, bbb_fake.CLIENT_SECRET, tokens=tokens, refresh_margin=0)
+        session = OAuth2Session(
+            client_id=bbb_fake.CLIENT_ID,
+            client_secret=bbb_fake.CLIENT_SECRET,
+            tokens=tokens,
+            refresh_margin=0,
+        )
         cls: Any = BuiltByBit if mode == "sync" else AsyncBuiltByBit
         client = cls(oauth2=session, base_url=server.url, retry=fast_retry())
         try:

@@ -30,7 +30,7 @@ def main() -> None:
         time.sleep(0.01)
         os.write(log, f"{pid} end {event_id} {time.time():.6f}\n".encode())
 
-    client = BuiltByBit("fleetEventsTOKEN", base_url=url, retry=RetryPolicy(initial_backoff=0.01))
+    client = BuiltByBit(token="fleetEventsTOKEN", base_url=url, retry=RetryPolicy(initial_backoff=0.01))
     leases = RedisEventLeases(redis_url, key="fleet-test", lease=2.0)
     consumer = EventsConsumer(
         client,

@@ -39,7 +39,7 @@ def main() -> None:
     else:
         from craftapis.builtbybit import BuiltByBit
 
-        client = BuiltByBit(config["token"], base_url=config["url"], rate_limiter=limiter)
+        client = BuiltByBit(token=config["token"], base_url=config["url"], rate_limiter=limiter)
         path = "/v2/resources/{}"
     work: queue.Queue[str] = queue.Queue()
     for item in config["items"]:

@@ -106,7 +106,7 @@ async def test_two_async_consumers_share_a_feed_through_leases(redis_server: Red
 
         def make(name: str) -> tuple[AsyncBuiltByBit, AsyncEventsConsumer]:
             client = AsyncBuiltByBit(
-                "asyncFleetTOKEN", base_url=feed.url, retry=RetryPolicy(initial_backoff=0.01)
+                token="asyncFleetTOKEN", base_url=feed.url, retry=RetryPolicy(initial_backoff=0.01)
             )
 
             async def handle(event: object) -> None:

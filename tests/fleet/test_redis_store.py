@@ -187,7 +187,7 @@ def test_clients_bind_a_redis_limiter_to_their_own_pacing(
     """`rate_limiter=RedisRateLimiter(url)` and `CRAFTAPIS_REDIS_URL` give each API its usual pacing."""
     shared = RedisRateLimiter(redis_server.url)
     modrinth = Modrinth(user_agent=UA, rate_limiter=shared)
-    bbb = BuiltByBit(TOKEN, rate_limiter=shared)
+    bbb = BuiltByBit(token=TOKEN, rate_limiter=shared)
     assert isinstance(modrinth.rate_limiter, RedisRateLimiter)
     assert isinstance(modrinth.rate_limiter.policy, HeaderRateLimiter)
     assert isinstance(bbb.rate_limiter, RedisRateLimiter)

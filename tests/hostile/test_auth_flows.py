@@ -23,7 +23,9 @@ def _client(mode: str, server: HostileServer, session: OAuth2Session, **kwargs: 
 
 async def test_a_stalled_token_endpoint_times_out_and_releases_the_refresh_lock(mode: str) -> None:
     fake = bbb_fake.FakeBuiltByBit()
-    session = OAuth2Session(bbb_fake.CLIENT_ID, bbb_fake.CLIENT_SECRET, tokens=fake.issue_tokens(ttl=-60))
+    session = OAuth2Session(
+        client_id=bbb_fake.CLIENT_ID, client_secret=bbb_fake.CLIENT_SECRET, tokens=fake.issue_tokens(ttl=-60)
+    )
     with HostileServer(bbb_v2_app(fake)) as server:
         server.script(Raw(b"", stall=120.0), path="/oauth2/token")
         client = _client(mode, server, session, timeout=1.0, retry=RetryPolicy(max_attempts=1))
@@ -50,7 +52,9 @@ async def test_a_stalled_token_endpoint_times_out_and_releases_the_refresh_lock(
 )
 async def test_a_hostile_token_answer_is_an_api_error(mode: str, answer: Raw) -> None:
     fake = bbb_fake.FakeBuiltByBit()
-    session = OAuth2Session(bbb_fake.CLIENT_ID, bbb_fake.CLIENT_SECRET, tokens=fake.issue_tokens(ttl=-60))
+    session = OAuth2Session(
+        client_id=bbb_fake.CLIENT_ID, client_secret=bbb_fake.CLIENT_SECRET, tokens=fake.issue_tokens(ttl=-60)
+    )
     with HostileServer(bbb_v2_app(fake)) as server:
         server.script(answer, path="/oauth2/token")
         client = _client(mode, server, session, retry=RetryPolicy(max_attempts=1))

@@ -29,9 +29,9 @@ def mode(request: pytest.FixtureRequest) -> str:
 def _consumer(mode: str, url: str, handler: Any, **kwargs: Any) -> tuple[Any, Any]:
     retry = RetryPolicy(max_attempts=2, initial_backoff=0.01, max_backoff=0.02)
     if mode == "sync":
-        client: Any = BuiltByBit("eventsTOKEN", base_url=url, retry=retry)
+        client: Any = BuiltByBit(token="eventsTOKEN", base_url=url, retry=retry)
         return client, EventsConsumer(client, handler, idle_initial=0.01, idle_max=0.05, **kwargs)
-    client = AsyncBuiltByBit("eventsTOKEN", base_url=url, retry=retry)
+    client = AsyncBuiltByBit(token="eventsTOKEN", base_url=url, retry=retry)
     return client, AsyncEventsConsumer(client, handler, idle_initial=0.01, idle_max=0.05, **kwargs)
 
 

@@ -49,7 +49,7 @@ def _modrinth(mode: str, url: str) -> Any:
 
 def _builtbybit(mode: str, url: str) -> Any:
     cls = BuiltByBit if mode == "sync" else AsyncBuiltByBit
-    return cls(TOKEN, base_url=url, retry=RetryPolicy(max_attempts=2, initial_backoff=0.01))
+    return cls(token=TOKEN, base_url=url, retry=RetryPolicy(max_attempts=2, initial_backoff=0.01))
 
 
 @pytest.fixture(params=["sync", "async"])

@@ -24,7 +24,7 @@ WINDOW = 0.5
 
 def test_fifty_threads_on_a_fixed_window_never_run_out_of_retries(loopback: LoopbackServer) -> None:
     loopback.rate_limit = FixedWindow(limit=LIMIT, window=WINDOW, style="builtbybit")
-    client = BuiltByBit("threadsTOKEN", base_url=loopback.url)  # the default RetryPolicy (4 attempts)
+    client = BuiltByBit(token="threadsTOKEN", base_url=loopback.url)  # the default RetryPolicy (4 attempts)
     failures: list[APIError] = []
     done: list[int] = []
     lock = threading.Lock()

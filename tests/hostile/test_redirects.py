@@ -45,7 +45,7 @@ def _assert_nothing_secret(other: Recorder, secrets: list[str]) -> None:
 
 def _expired_session(fake: bbb_fake.FakeBuiltByBit) -> OAuth2Session:
     tokens = fake.issue_tokens(ttl=-60)  # already expired: the next call refreshes first
-    return OAuth2Session(bbb_fake.CLIENT_ID, bbb_fake.CLIENT_SECRET, tokens=tokens)
+    return OAuth2Session(client_id=bbb_fake.CLIENT_ID, client_secret=bbb_fake.CLIENT_SECRET, tokens=tokens)
 
 
 @pytest.mark.parametrize("status", [307, 308])
@@ -76,7 +76,11 @@ async def test_builtbybit_exchange_code_does_not_follow_a_cross_origin_redirect(
     mode: str, status: int, elsewhere: Recorder
 ) -> None:
     fake = bbb_fake.FakeBuiltByBit()
-    session = OAuth2Session(bbb_fake.CLIENT_ID, bbb_fake.CLIENT_SECRET, redirect_uri="https://app.invalid/cb")
+    session = OAuth2Session(
+        client_id=bbb_fake.CLIENT_ID,
+        client_secret=bbb_fake.CLIENT_SECRET,
+        redirect_uri="https://app.invalid/cb",
+    )
     with HostileServer(bbb_v2_app(fake)) as server:
         server.script(Raw(redirect(status, elsewhere.url + "/token")), path="/oauth2/token")
         cls = BuiltByBit if mode == "sync" else AsyncBuiltByBit
@@ -188,7 +192,7 @@ async def test_a_signed_answer_for_another_request_is_rejected_after_a_redirect(
     with HostileServer(bbb_v2_app(fake)) as server:
         server.script(to_1001, path="/v2/resources")
         cls = BuiltByBit if mode == "sync" else AsyncBuiltByBit
-        client = cls(bbb_fake.TOKEN, base_url=server.url, jwt=True, jwt_public_key=public)
+        client = cls(token=bbb_fake.TOKEN, base_url=server.url, jwt=True, jwt_public_key=public)
         try:
             with pytest.raises(SignatureError, match="another request"):
                 await resolve(client.resource(1000))

@@ -142,7 +142,7 @@ async def client(
     kind = request.param
     cls = Moonrope if kind == "sync" else AsyncMoonrope
     c = cls(
-        server.url,
+        base_url=server.url,
         auth_headers=AUTH,
         safe_actions=["widgets/info", "widgets/list", "flaky/read"],
         retry=FAST_RETRY,
@@ -295,7 +295,7 @@ async def test_unsafe_action_stays_unretried_even_if_policy_treats_post_as_safe(
 ) -> None:
     app.flaky_left = {"flaky/write": 1}
     policy = FAST_RETRY.copy_with(safe_methods=frozenset({"GET", "POST"}))
-    with Moonrope(server.url, auth_headers=AUTH, retry=policy) as c, pytest.raises(MaintenanceError):
+    with Moonrope(base_url=server.url, auth_headers=AUTH, retry=policy) as c, pytest.raises(MaintenanceError):
         c.call_action("flaky", "write")
     assert len(server.calls_to("flaky/write")) == 1
 
@@ -395,7 +395,7 @@ async def test_secrets_stay_out_of_repr_errors_and_logs(
     ],
 )
 def test_base_url_and_api_version(base_url: str, api_version: Any, expected: str) -> None:
-    with Moonrope(base_url, api_version=api_version) as c:
+    with Moonrope(base_url=base_url, api_version=api_version) as c:
         assert c.base_url == expected
         assert str(c._http.base_url).rstrip("/") == expected
 
@@ -403,18 +403,18 @@ def test_base_url_and_api_version(base_url: str, api_version: Any, expected: str
 @pytest.mark.parametrize("bad", ["postal.example.com", "", "ftp://x"])
 def test_base_url_must_be_http(bad: str) -> None:
     with pytest.raises(ValueError, match="base_url"):
-        Moonrope(bad)
+        Moonrope(base_url=bad)
 
 
 def test_bad_api_version_and_empty_credentials() -> None:
     with pytest.raises(ValueError, match="api_version"):
-        Moonrope("https://x.example", api_version="version one")
+        Moonrope(base_url="https://x.example", api_version="version one")
     with pytest.raises(ValueError, match="X-Auth-Token"):
-        Moonrope("https://x.example", auth_headers={"X-Auth-Token": ""})
+        Moonrope(base_url="https://x.example", auth_headers={"X-Auth-Token": ""})
 
 
 def test_generic_client_has_no_generated_operations() -> None:
-    with Moonrope("https://x.example") as c:
+    with Moonrope(base_url="https://x.example") as c:
         with pytest.raises(AttributeError, match="call_action"):
             _ = c.api
         with pytest.raises(TypeError, match="call_action"):

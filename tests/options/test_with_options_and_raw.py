@@ -53,7 +53,7 @@ def modrinth(mode: str, handler: Callable[[httpx.Request], httpx.Response], **kw
 
 def bbb(mode: str, handler: Callable[[httpx.Request], httpx.Response]) -> Any:
     cls = BuiltByBit if mode == "sync" else AsyncBuiltByBit
-    return cls("t0ken", retry=FAST, transport=httpx.MockTransport(handler))
+    return cls(token="t0ken", retry=FAST, transport=httpx.MockTransport(handler))
 
 
 async def attempts(client: Any, call: Callable[[Any], Any], handler: Counting) -> int:

@@ -50,9 +50,9 @@ def open_client(kind: str, transport: httpx.MockTransport | None) -> Any:
         retry = RetryPolicy(max_attempts=1)  # one interaction per call in the cassette
         client: Postal | AsyncPostal
         if kind == "sync":
-            client = Postal(BASE_URL, key, retry=retry, transport=transport)
+            client = Postal(base_url=BASE_URL, api_key=key, retry=retry, transport=transport)
         else:
-            client = AsyncPostal(BASE_URL, key, retry=retry, transport=transport)
+            client = AsyncPostal(base_url=BASE_URL, api_key=key, retry=retry, transport=transport)
         clients.append(client)
         return client
 

@@ -67,7 +67,7 @@ def server(fake: FakePostal) -> Iterator[MoonropeServer]:
 
 def _make(kind: str, url: str, key: str = API_KEY) -> Postal | AsyncPostal:
     cls = Postal if kind == "sync" else AsyncPostal
-    return cls(url, key, retry=FAST_RETRY)
+    return cls(base_url=url, api_key=key, retry=FAST_RETRY)
 
 
 async def _close(client: Postal | AsyncPostal) -> None:
@@ -416,7 +416,10 @@ class _NoAuth(httpx.Auth):
 
 
 def test_missing_key_is_postal_access_denied(server: MoonropeServer) -> None:
-    with Postal(server.url, API_KEY) as postal, pytest.raises(PostalAccessDeniedError) as info:
+    with (
+        Postal(base_url=server.url, api_key=API_KEY) as postal,
+        pytest.raises(PostalAccessDeniedError) as info,
+    ):
         postal.request("POST", "/messages/message", json={"id": 1}, auth=_NoAuth())
     assert "x-server-api-key" not in server.calls[0].headers
     assert isinstance(info.value, AuthenticationError) and info.value.code == "AccessDenied"

@@ -52,7 +52,7 @@ Clients: dict[str, tuple[Callable[[httpx.MockTransport], Client], Callable[[Clie
         lambda c: c.get_project("AABBCCDD"),
     ),
     "builtbybit": (
-        lambda t: BuiltByBit("props-token", transport=t, **_QUIET),
+        lambda t: BuiltByBit(token="props-token", transport=t, **_QUIET),
         lambda c: list(c.purchases(limit=5)),
     ),
     "builtbybit_v1": (
@@ -60,12 +60,14 @@ Clients: dict[str, tuple[Callable[[httpx.MockTransport], Client], Callable[[Clie
         lambda c: list(c.resources(limit=5)),
     ),
     "postal": (
-        lambda t: Postal("https://postal.example.invalid", "props-key", transport=t, **_QUIET),
+        lambda t: Postal(
+            base_url="https://postal.example.invalid", api_key="props-key", transport=t, **_QUIET
+        ),
         lambda c: c.get_message(1, expansions=True),
     ),
     "moonrope": (
         lambda t: Moonrope(
-            "https://rpc.example.invalid", auth_headers={"X-Auth-Token": "t"}, transport=t, **_QUIET
+            base_url="https://rpc.example.invalid", auth_headers={"X-Auth-Token": "t"}, transport=t, **_QUIET
         ),
         lambda c: list(c.paginate("things", "list", limit=5)),
     ),

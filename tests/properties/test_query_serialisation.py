@@ -72,7 +72,7 @@ hints = st.lists(
 def test_builtbybit_comma_lists_round_trip() -> None:
     with (
         recording(_bbb_page("purchases")) as (seen, transport),
-        BuiltByBit("props-token", transport=transport, **_QUIET) as client,
+        BuiltByBit(token="props-token", transport=transport, **_QUIET) as client,
     ):
 
         @FAST
@@ -111,7 +111,7 @@ def test_builtbybit_call_joins_lists_like_the_friendly_methods() -> None:
     """`client.call(...)` with Python lists sends what the friendly method sends."""
     with (
         recording(_bbb_page("licenses")) as (seen, transport),
-        BuiltByBit("props-token", transport=transport, **_QUIET) as client,
+        BuiltByBit(token="props-token", transport=transport, **_QUIET) as client,
     ):
 
         @FAST

@@ -325,7 +325,7 @@ def _postal(mode: str, creds: dict[str, str], base_url: str | None, **kw: Any) -
     from craftapis.postal import AsyncPostal, Postal
 
     cls = Postal if mode == "sync" else AsyncPostal
-    return cls(base_url or creds["POSTAL_URL"], api_key=creds["POSTAL_KEY"], **kw)
+    return cls(base_url=base_url or creds["POSTAL_URL"], api_key=creds["POSTAL_KEY"], **kw)
 
 
 async def postal_message_not_found(client: Any, p: Params) -> Any:

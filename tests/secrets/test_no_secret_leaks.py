@@ -181,7 +181,7 @@ async def builtbybit(p: Probe) -> None:
     cls = p.pick(BuiltByBit, AsyncBuiltByBit)
     fake = bbb_fake.FakeBuiltByBit(events=2)
     with serving(bbb_v2_app(fake)) as server:
-        client = cls(bbb_fake.TOKEN, base_url=server.url, retry=fast_retry())
+        client = cls(token=bbb_fake.TOKEN, base_url=server.url, retry=fast_retry())
         p.show("TokenAuth", client._auth)
         await p.ok(client.health)
         await p.ok(lambda: client.purchases(limit=3, with_=["Buyer"]))
@@ -196,7 +196,9 @@ async def builtbybit(p: Probe) -> None:
 
         # OAuth2: code exchange, calls, a forced refresh, an expiry found by a 401, a refused one
         session = OAuth2Session(
-            bbb_fake.CLIENT_ID, bbb_fake.CLIENT_SECRET, redirect_uri="https://app.example.invalid/cb"
+            client_id=bbb_fake.CLIENT_ID,
+            client_secret=bbb_fake.CLIENT_SECRET,
+            redirect_uri="https://app.example.invalid/cb",
         )
         oauth = cls(oauth2=session, base_url=server.url, retry=fast_retry())
         await p.fails(lambda: oauth.oauth2.exchange_code("not-the-code"))
@@ -215,7 +217,7 @@ async def builtbybit(p: Probe) -> None:
         await p.close(oauth)
     for token in [*fake.access_tokens, *fake.refresh_tokens, *fake.revoked]:
         p.secrets[f"builtbybit issued token {token[:12]}"] = token
-    refused = cls(bbb_fake.TOKEN, base_url=_refused(), retry=fast_retry())
+    refused = cls(token=bbb_fake.TOKEN, base_url=_refused(), retry=fast_retry())
     await p.fails(refused.health)
     await p.close(refused)
 
@@ -248,7 +250,7 @@ async def builtbybit_v1(p: Probe) -> None:
 async def postal(p: Probe) -> None:
     cls = p.pick(Postal, AsyncPostal)
     with serving(moonrope_app(postal_fake.FakePostal())) as server:
-        client = cls(server.url, postal_fake.API_KEY, retry=fast_retry())
+        client = cls(base_url=server.url, api_key=postal_fake.API_KEY, retry=fast_retry())
         p.show("HeaderAuth", client._auth)
         sent = await p.ok(
             lambda: client.send_message(to=["a@example.org"], from_="me@example.com", plain_body="hi")
@@ -261,10 +263,12 @@ async def postal(p: Probe) -> None:
         server.script(BROKEN, BROKEN, BROKEN, BROKEN)
         await p.fails(lambda: client.get_deliveries(message_id))
         await p.close(client)
-        wrong = cls(server.url, postal_fake.WRONG_KEY, retry=fast_retry())  # the server echoes it back
+        wrong = cls(
+            base_url=server.url, api_key=postal_fake.WRONG_KEY, retry=fast_retry()
+        )  # the server echoes it back
         await p.fails(lambda: wrong.get_message(message_id))
         await p.close(wrong)
-    refused = cls(_refused(), postal_fake.API_KEY, retry=fast_retry())
+    refused = cls(base_url=_refused(), api_key=postal_fake.API_KEY, retry=fast_retry())
     await p.fails(lambda: refused.get_message(1))
     await p.close(refused)
 
@@ -438,7 +442,7 @@ def test_secret_named_query_parameters_stay_out_of_logs(caplog: pytest.LogCaptur
     caplog.set_level(logging.DEBUG)
     with (
         serving(bbb_v2_app(bbb_fake.FakeBuiltByBit())) as server,
-        BuiltByBit(bbb_fake.TOKEN, base_url=server.url, retry=RetryPolicy(max_attempts=1)) as client,
+        BuiltByBit(token=bbb_fake.TOKEN, base_url=server.url, retry=RetryPolicy(max_attempts=1)) as client,
     ):
         client.buyer_latest(nonce)
     texts = [text for record in caplog.records for _, text in _record_texts(record)]

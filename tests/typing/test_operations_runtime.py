@@ -39,8 +39,8 @@ CLIENTS: dict[str, tuple[Callable[..., Any], Callable[..., Any]]] = {
         lambda **kw: AsyncBuiltByBitV1(private_token="t0k", **kw),
     ),
     "postal": (
-        lambda **kw: Postal("https://postal.example.com", "k3y", **kw),
-        lambda **kw: AsyncPostal("https://postal.example.com", "k3y", **kw),
+        lambda **kw: Postal(base_url="https://postal.example.com", api_key="k3y", **kw),
+        lambda **kw: AsyncPostal(base_url="https://postal.example.com", api_key="k3y", **kw),
     ),
     "railcraft": (
         lambda **kw: RailcraftPack(client_id="id", client_secret="s3cret", **kw),

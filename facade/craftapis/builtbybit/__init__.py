@@ -2,7 +2,7 @@
 
 from craftapis.builtbybit import BuiltByBit
 
-with BuiltByBit("your-api-token") as bbb:
+with BuiltByBit(token="your-api-token") as bbb:
     for purchase in bbb.purchases(resource_ids=[1234], with_=["Buyer"], limit=50):
         print(purchase.purchase_id, purchase.buyer.username)
     if bbb.check_license(1234, member_id=42):

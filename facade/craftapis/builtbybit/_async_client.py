@@ -37,6 +37,7 @@ from typing import Unpack
 
 from .._async_base import AsyncAPIClient, AsyncClientOptions
 from .._async_pagination import AsyncPageIterator
+from .._keywords import SCHEMES, keyword_only, refuse_scheme
 from ._client import (
     MAX_PER_PAGE,
     AnalyticsQuery,
@@ -86,10 +87,11 @@ class AsyncBuiltByBit(_BuiltByBitCore, AsyncAPIClient):
         @property
         def with_raw_response(self) -> AsyncBuiltByBitWithRawResponse: ...  # type: ignore[override]
 
+    @keyword_only("token=... or oauth2=OAuth2Session(...)")
     def __init__(
         self,
-        token: str | None = None,
         *,
+        token: str | None = None,
         oauth2: OAuth2Session | None = None,
         jwt: bool = False,
         jwt_public_key: str | bytes | None = None,
@@ -98,6 +100,7 @@ class AsyncBuiltByBit(_BuiltByBitCore, AsyncAPIClient):
         auth: httpx.Auth | None = None,
         **options: Unpack[AsyncClientOptions],
     ) -> None:
+        refuse_scheme(token, name="token", schemes=SCHEMES, sent_as="'Authorization: Token <token>'")
         resolved = self._configure(token, oauth2, auth, jwt, jwt_public_key, jwt_leeway)
         super().__init__(
             base_url=base_url,

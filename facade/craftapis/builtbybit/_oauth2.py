@@ -42,6 +42,7 @@ from .._errors import (
     ServerError,
 )
 from .._http import DEFAULT_TIMEOUT
+from .._keywords import SCHEMES, keyword_only, refuse_scheme
 from .._secret import AuthorizationHeader
 from .._transport import BUFFER_EXTENSION
 from ._profile import BASE_URL, decode_error
@@ -190,11 +191,12 @@ class OAuth2Session(httpx.Auth):
 
     requires_request_body = True
 
+    @keyword_only("client_id=..., client_secret=..., redirect_uri=...")
     def __init__(
         self,
+        *,
         client_id: str,
         client_secret: str,
-        *,
         tokens: OAuth2Tokens | Mapping[str, object] | None = None,
         redirect_uri: str | None = None,
         on_token: OnToken | None = None,
@@ -205,6 +207,10 @@ class OAuth2Session(httpx.Auth):
     ) -> None:
         if not client_id or not client_secret:
             raise ValueError("client_id and client_secret are both required (from your OAuth2 application)")
+        for name, value in (("client_id", client_id), ("client_secret", client_secret)):
+            refuse_scheme(
+                value, name=name, schemes=SCHEMES, sent_as="'Authorization: Basic <base64 of id:secret>'"
+            )
         if not refresh_margin >= 0:
             raise ValueError("refresh_margin must be >= 0 seconds")
         self._client_id = client_id
@@ -476,8 +482,8 @@ class DeploymentCredentials:
         if not self.client_id or not self.client_secret:
             raise ValueError("the upgrade answer had no OAuth2 client credentials")
         return OAuth2Session(
-            self.client_id,
-            self.client_secret,
+            client_id=self.client_id,
+            client_secret=self.client_secret,
             tokens=self.tokens,
             redirect_uri=redirect_uri,
             on_token=on_token,

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 from typing import Unpack
 
+from .._keywords import SCHEMES, keyword_only, refuse_scheme
 from .._sync_base import ClientOptions, SyncAPIClient
 from .._sync_pagination import PageIterator
 from ._client import (
@@ -88,10 +89,11 @@ class BuiltByBit(_BuiltByBitCore, SyncAPIClient):
         @property
         def with_raw_response(self) -> BuiltByBitWithRawResponse: ...  # type: ignore[override]
 
+    @keyword_only("token=... or oauth2=OAuth2Session(...)")
     def __init__(
         self,
-        token: str | None = None,
         *,
+        token: str | None = None,
         oauth2: OAuth2Session | None = None,
         jwt: bool = False,
         jwt_public_key: str | bytes | None = None,
@@ -100,6 +102,7 @@ class BuiltByBit(_BuiltByBitCore, SyncAPIClient):
         auth: httpx.Auth | None = None,
         **options: Unpack[ClientOptions],
     ) -> None:
+        refuse_scheme(token, name="token", schemes=SCHEMES, sent_as="'Authorization: Token <token>'")
         resolved = self._configure(token, oauth2, auth, jwt, jwt_public_key, jwt_leeway)
         super().__init__(
             base_url=base_url,

@@ -12,6 +12,7 @@ import httpx
 from .._async_base import AsyncAPIClient, AsyncClientOptions
 from .._async_pagination import AsyncPageIterator
 from .._errors import NotFoundError
+from .._keywords import SCHEMES, keyword_only, refuse_scheme
 from ._client import (
     _LATEST_VERSION,
     _LICENSE_BY_MEMBER,
@@ -72,6 +73,7 @@ class AsyncBuiltByBitV1(_V1Core, AsyncAPIClient):
 
     _profile = BUILTBYBIT_V1
 
+    @keyword_only("private_token=... or shared_token=...")
     def __init__(
         self,
         *,
@@ -80,6 +82,11 @@ class AsyncBuiltByBitV1(_V1Core, AsyncAPIClient):
         base_url: str | None = None,
         **options: Unpack[AsyncClientOptions],
     ) -> None:
+        for name, value, kind in (
+            ("private_token", private_token, "Private"),
+            ("shared_token", shared_token, "Shared"),
+        ):
+            refuse_scheme(value, name=name, schemes=SCHEMES, sent_as=f"'Authorization: {kind} <token>'")
         super().__init__(
             base_url=base_url,
             auth=self._set_token(_token_auth(private_token, shared_token)),

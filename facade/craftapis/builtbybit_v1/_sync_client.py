@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Unpack, cast
 import httpx
 
 from .._errors import NotFoundError
+from .._keywords import SCHEMES, keyword_only, refuse_scheme
 from .._sync_base import ClientOptions, SyncAPIClient
 from .._sync_pagination import PageIterator
 from ._client import (
@@ -74,6 +75,7 @@ class BuiltByBitV1(_V1Core, SyncAPIClient):
 
     _profile = BUILTBYBIT_V1
 
+    @keyword_only("private_token=... or shared_token=...")
     def __init__(
         self,
         *,
@@ -82,6 +84,11 @@ class BuiltByBitV1(_V1Core, SyncAPIClient):
         base_url: str | None = None,
         **options: Unpack[ClientOptions],
     ) -> None:
+        for name, value, kind in (
+            ("private_token", private_token, "Private"),
+            ("shared_token", shared_token, "Shared"),
+        ):
+            refuse_scheme(value, name=name, schemes=SCHEMES, sent_as=f"'Authorization: {kind} <token>'")
         super().__init__(
             base_url=base_url,
             auth=self._set_token(_token_auth(private_token, shared_token)),

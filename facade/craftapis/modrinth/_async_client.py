@@ -15,6 +15,7 @@ import httpx
 from .._async_base import AsyncAPIClient, AsyncClientOptions
 from .._async_pagination import AsyncPageIterator
 from .._base import content_length
+from .._keywords import OTHER_SCHEMES, keyword_only, refuse_scheme
 from .._pagination import Params
 from .._primitives import async_sleep, async_to_thread
 from ._async_bulk import AsyncBulkLookups
@@ -76,6 +77,7 @@ class AsyncModrinth(_ModrinthCore, AsyncBulkLookups, AsyncAPIClient):
         @property
         def with_raw_response(self) -> AsyncModrinthWithRawResponse: ...  # type: ignore[override]
 
+    @keyword_only("user_agent=..., token=...")
     def __init__(
         self,
         *,
@@ -87,6 +89,7 @@ class AsyncModrinth(_ModrinthCore, AsyncBulkLookups, AsyncAPIClient):
         auth: httpx.Auth | None = None,
         **options: Unpack[AsyncClientOptions],
     ) -> None:
+        refuse_scheme(token, name="token", schemes=OTHER_SCHEMES, sent_as="'Authorization: <token>'")
         auth, options["headers"], base_url = self._resolve(
             token=token,
             auth=auth,

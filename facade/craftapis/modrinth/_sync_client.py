@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Unpack, cast
 import httpx
 
 from .._base import content_length
+from .._keywords import OTHER_SCHEMES, keyword_only, refuse_scheme
 from .._pagination import Params
 from .._primitives import sleep, to_thread
 from .._sync_base import ClientOptions, SyncAPIClient
@@ -78,6 +79,7 @@ class Modrinth(_ModrinthCore, BulkLookups, SyncAPIClient):
         @property
         def with_raw_response(self) -> ModrinthWithRawResponse: ...  # type: ignore[override]
 
+    @keyword_only("user_agent=..., token=...")
     def __init__(
         self,
         *,
@@ -89,6 +91,7 @@ class Modrinth(_ModrinthCore, BulkLookups, SyncAPIClient):
         auth: httpx.Auth | None = None,
         **options: Unpack[ClientOptions],
     ) -> None:
+        refuse_scheme(token, name="token", schemes=OTHER_SCHEMES, sent_as="'Authorization: <token>'")
         auth, options["headers"], base_url = self._resolve(
             token=token,
             auth=auth,

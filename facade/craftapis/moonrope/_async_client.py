@@ -8,6 +8,7 @@ from typing import Literal, Never, TypeVar, Unpack, overload
 
 from .._async_base import AsyncAPIClient, AsyncClientOptions
 from .._async_pagination import AsyncPageIterator
+from .._keywords import keyword_only
 from .._primitives import async_hook
 from ._client import _DOC_ARGS, _MoonropeCore
 from ._envelope import Envelope
@@ -21,7 +22,7 @@ T = TypeVar("T")
 
 class AsyncMoonrope(_MoonropeCore, AsyncAPIClient):
     __doc__ = (
-        """A client for any moonrope RPC API (`async with AsyncMoonrope(base_url, auth_headers=...) as api:`).
+        """A client for any moonrope RPC API (`async with AsyncMoonrope(base_url=..., auth_headers=...) as api:`).
 
     ``call_action("messages", "message", {"id": 1})`` POSTs the parameters as JSON to
     ``{base_url}/api/v1/messages/message`` and returns ``data``; any status other than ``success``
@@ -32,10 +33,11 @@ class AsyncMoonrope(_MoonropeCore, AsyncAPIClient):
         + _DOC_ARGS
     )
 
+    @keyword_only("base_url='https://...', auth_headers={...}")
     def __init__(
         self,
-        base_url: str,
         *,
+        base_url: str,
         api_version: int | str = 1,
         auth_headers: Mapping[str, str] | None = None,
         safe_actions: Iterable[str] | None = None,

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Literal, Never, TypeVar, Unpack, overload
 
+from .._keywords import keyword_only
 from .._primitives import hook
 from .._sync_base import ClientOptions, SyncAPIClient
 from .._sync_pagination import PageIterator
@@ -23,7 +24,7 @@ T = TypeVar("T")
 
 class Moonrope(_MoonropeCore, SyncAPIClient):
     __doc__ = (
-        """A client for any moonrope RPC API (`with Moonrope(base_url, auth_headers=...) as api:`).
+        """A client for any moonrope RPC API (`with Moonrope(base_url=..., auth_headers=...) as api:`).
 
     ``call_action("messages", "message", {"id": 1})`` POSTs the parameters as JSON to
     ``{base_url}/api/v1/messages/message`` and returns ``data``; any status other than ``success``
@@ -34,10 +35,11 @@ class Moonrope(_MoonropeCore, SyncAPIClient):
         + _DOC_ARGS
     )
 
+    @keyword_only("base_url='https://...', auth_headers={...}")
     def __init__(
         self,
-        base_url: str,
         *,
+        base_url: str,
         api_version: int | str = 1,
         auth_headers: Mapping[str, str] | None = None,
         safe_actions: Iterable[str] | None = None,

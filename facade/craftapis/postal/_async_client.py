@@ -8,6 +8,7 @@ from email.message import Message as EmailMessage
 from typing import TYPE_CHECKING, Unpack, cast
 
 from .._async_base import AsyncClientOptions
+from .._keywords import SCHEMES, keyword_only, refuse_scheme
 from ..moonrope._async_client import AsyncMoonrope
 from ._client import _DOC_ARGS, API_KEY_HEADER, _PostalDeployment
 from ._messages import (
@@ -29,7 +30,7 @@ class AsyncPostal(_PostalDeployment, AsyncMoonrope):
     __doc__ = (
         """Client of a Postal mail server's HTTP API.
 
-        async with AsyncPostal("https://postal.example.com", api_key) as postal:
+        async with AsyncPostal(base_url="https://postal.example.com", api_key=api_key) as postal:
             result = await postal.send_message(to=["a@example.org"], from_="me@example.com",
                                          subject="Hi", plain_body="Hello", attachments=["report.pdf"])
             print(result.message_id, result.messages["a@example.org"].id)
@@ -45,16 +46,18 @@ class AsyncPostal(_PostalDeployment, AsyncMoonrope):
         @property
         def with_raw_response(self) -> AsyncPostalWithRawResponse: ...  # type: ignore[override]
 
+    @keyword_only("base_url='https://postal.example.com', api_key=...")
     def __init__(
         self,
+        *,
         base_url: str,
         api_key: str,
-        *,
         safe_actions: Iterable[str] | None = None,
         **options: Unpack[AsyncClientOptions],
     ) -> None:
+        refuse_scheme(api_key, name="api_key", schemes=SCHEMES, sent_as=f"the {API_KEY_HEADER} header")
         super().__init__(
-            base_url,
+            base_url=base_url,
             api_version=1,
             auth_headers={API_KEY_HEADER: api_key},
             safe_actions=safe_actions,

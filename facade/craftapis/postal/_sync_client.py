@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from email.message import Message as EmailMessage
 from typing import TYPE_CHECKING, Unpack, cast
 
+from .._keywords import SCHEMES, keyword_only, refuse_scheme
 from .._sync_base import ClientOptions
 from ..moonrope._sync_client import Moonrope
 from ._client import _DOC_ARGS, API_KEY_HEADER, _PostalDeployment
@@ -31,7 +32,7 @@ class Postal(_PostalDeployment, Moonrope):
     __doc__ = (
         """Client of a Postal mail server's HTTP API.
 
-        with Postal("https://postal.example.com", api_key) as postal:
+        with Postal(base_url="https://postal.example.com", api_key=api_key) as postal:
             result = postal.send_message(to=["a@example.org"], from_="me@example.com",
                                          subject="Hi", plain_body="Hello", attachments=["report.pdf"])
             print(result.message_id, result.messages["a@example.org"].id)
@@ -47,16 +48,18 @@ class Postal(_PostalDeployment, Moonrope):
         @property
         def with_raw_response(self) -> PostalWithRawResponse: ...  # type: ignore[override]
 
+    @keyword_only("base_url='https://postal.example.com', api_key=...")
     def __init__(
         self,
+        *,
         base_url: str,
         api_key: str,
-        *,
         safe_actions: Iterable[str] | None = None,
         **options: Unpack[ClientOptions],
     ) -> None:
+        refuse_scheme(api_key, name="api_key", schemes=SCHEMES, sent_as=f"the {API_KEY_HEADER} header")
         super().__init__(
-            base_url,
+            base_url=base_url,
             api_version=1,
             auth_headers={API_KEY_HEADER: api_key},
             safe_actions=safe_actions,

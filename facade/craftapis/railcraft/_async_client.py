@@ -14,6 +14,7 @@ import httpx
 
 from .._async_base import AsyncAPIClient, AsyncClientOptions
 from .._base import content_length
+from .._keywords import SCHEMES, keyword_only, refuse_scheme
 from ._async_session import AsyncTokenSession
 from ._client import RAILCRAFT, AdKind, _error_messages, _expected, _RailcraftCore
 from ._download import DEFAULT_CHUNK_SIZE, ArchiveFile, Progress, archive_target, broken, judge_body
@@ -70,6 +71,7 @@ class AsyncRailcraftPack(_RailcraftCore, AsyncAPIClient):
 
     _profile = RAILCRAFT
 
+    @keyword_only("client_id=..., client_secret=...")
     def __init__(
         self,
         *,
@@ -83,6 +85,8 @@ class AsyncRailcraftPack(_RailcraftCore, AsyncAPIClient):
         clock: Callable[[], float] = time.monotonic,
         **options: Unpack[AsyncClientOptions],
     ) -> None:
+        for name, value in (("client_id", client_id), ("client_secret", client_secret)):
+            refuse_scheme(value, name=name, schemes=SCHEMES, sent_as="a field of the form body")
         self._configure(client_id, client_secret, paths, array_style)
         self._session: AsyncTokenSession | None = (
             AsyncTokenSession(self._acquire_token, lifetime=token_lifetime, margin=renew_margin, clock=clock)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Unpack
 import httpx
 
 from .._base import content_length
+from .._keywords import SCHEMES, keyword_only, refuse_scheme
 from .._sync_base import ClientOptions, SyncAPIClient
 from ._client import RAILCRAFT, AdKind, _error_messages, _expected, _RailcraftCore
 from ._download import DEFAULT_CHUNK_SIZE, ArchiveFile, Progress, archive_target, broken, judge_body
@@ -72,6 +73,7 @@ class RailcraftPack(_RailcraftCore, SyncAPIClient):
 
     _profile = RAILCRAFT
 
+    @keyword_only("client_id=..., client_secret=...")
     def __init__(
         self,
         *,
@@ -85,6 +87,8 @@ class RailcraftPack(_RailcraftCore, SyncAPIClient):
         clock: Callable[[], float] = time.monotonic,
         **options: Unpack[ClientOptions],
     ) -> None:
+        for name, value in (("client_id", client_id), ("client_secret", client_secret)):
+            refuse_scheme(value, name=name, schemes=SCHEMES, sent_as="a field of the form body")
         self._configure(client_id, client_secret, paths, array_style)
         self._session: TokenSession | None = (
             TokenSession(self._acquire_token, lifetime=token_lifetime, margin=renew_margin, clock=clock)

@@ -13,7 +13,7 @@ def server_name(item: Mapping[str, object]) -> str:
 
 
 def sync_client(token: str) -> None:
-    with Moonrope("https://rpc.example.com", auth_headers={"X-Auth-Token": token}) as rpc:
+    with Moonrope(base_url="https://rpc.example.com", auth_headers={"X-Auth-Token": token}) as rpc:
         data = rpc.call_action("servers", "list", {"page": 1})
         assert_type(data, object)  # JSON of a shape only the deployment knows: narrow it
         if isinstance(data, list):
@@ -31,7 +31,7 @@ def sync_client(token: str) -> None:
 
 
 async def async_client() -> None:
-    async with AsyncMoonrope("https://rpc.example.com", api_version=2) as rpc:
+    async with AsyncMoonrope(base_url="https://rpc.example.com", api_version=2) as rpc:
         assert_type(await rpc.call_action("servers", "list"), object)
         assert_type(rpc.paginate("servers", "list", item=server_name), AsyncPageIterator[str])
         async for name in rpc.paginate("servers", "list", item=server_name):

@@ -5,7 +5,8 @@ pyright's `enableTypeIgnoreComments` off so that it reads only its own), so if c
 flagging one of these mistakes, the check would fail."""
 
 import craftapis
-from craftapis.builtbybit import BuiltByBit
+from craftapis import RedisRateLimiter, RedisStore
+from craftapis.builtbybit import AsyncBuiltByBit, BuiltByBit, OAuth2Session
 from craftapis.builtbybit_v1 import BuiltByBitV1
 from craftapis.modrinth import AsyncModrinth, Modrinth
 from craftapis.moonrope import Moonrope
@@ -59,10 +60,35 @@ def other_api_mistakes(token: str) -> None:
     bbb.resource("42")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
     v1 = BuiltByBitV1(private_token=token)
     v1.api.resources.list_resources(order="up")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
-    postal = Postal("https://postal.example.com", token)
+    postal = Postal(base_url="https://postal.example.com", api_key=token)
     postal.send_message(to=123, from_="me@example.com")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
     postal.send_message(from_="me@example.com", to=["a@example.org"], attachments=42)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
-    rpc = Moonrope("https://rpc.example.com")
+    rpc = Moonrope(base_url="https://rpc.example.com")
     _ = rpc.api.send  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType, reportUnknownVariableType]
     pack = RailcraftPack(client_id="id", client_secret=token)
     pack.ads(type="rent")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+
+
+def constructor_mistakes(token: str) -> None:
+    # every constructor takes keyword arguments only (at run time: a TypeError saying what to pass)
+    Modrinth(UA)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
+    BuiltByBit(token)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
+    AsyncBuiltByBit(token)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
+    BuiltByBitV1(token)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
+    Postal("https://postal.example.com", token)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
+    Moonrope("https://rpc.example.com")  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
+    RailcraftPack("id", token)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
+    OAuth2Session("id", token)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
+    BuiltByBit(tokn=token)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
+    Postal(api_key=token)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
+
+
+def options_and_redis_mistakes(token: str) -> None:
+    modrinth = Modrinth(user_agent=UA)
+    modrinth.options(retry=3)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    modrinth.options(timout=5.0)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
+    modrinth.options(idempotent="yes")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    # a Redis client must have what craftapis calls (register_script, close)
+    RedisStore(client=object())  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    RedisRateLimiter("redis://127.0.0.1:6379/0", socket_timeout="fast")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    RedisRateLimiter("redis://127.0.0.1:6379/0", prefx="x")  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]

@@ -10,7 +10,7 @@ from craftapis_generated.postal.operations import AsyncPostalOperations, PostalO
 
 
 def sync_client(key: str) -> None:
-    with Postal("https://postal.example.com", key) as postal:
+    with Postal(base_url="https://postal.example.com", api_key=key) as postal:
         assert_type(postal.api, PostalOperations)
         sent = postal.send_message(
             to=["a@example.org"], from_="me@example.com", subject="Hi", plain_body="Hello"
@@ -37,7 +37,7 @@ def sync_client(key: str) -> None:
 
 
 async def async_client(key: str) -> None:
-    async with AsyncPostal("https://postal.example.com", key) as postal:
+    async with AsyncPostal(base_url="https://postal.example.com", api_key=key) as postal:
         assert_type(postal.api, AsyncPostalOperations)
         assert_type(await postal.get_message(1), Message)
         assert_type(await postal.api.messages.get_message_deliveries(body={"id": 1}), list[Delivery] | None)
