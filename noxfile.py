@@ -33,10 +33,12 @@ def group(name: str) -> list[str]:
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
     """ruff check and ruff format --check on the code (generated/ is formatted by regeneration), and
-    scripts/unasync.py --check: every generated sync twin of the facade is up to date with its async source."""
+    scripts/raw_methods.py --check and scripts/unasync.py --check: the generated `with_raw_response` classes
+    and every generated sync twin of the facade are up to date with their async sources."""
     session.install(*group("lint"))
     session.run("ruff", "check", *CODE)
     session.run("ruff", "format", "--check", *CODE)
+    session.run("python", "scripts/raw_methods.py", "--check")
     session.run("python", "scripts/unasync.py", "--check")
 
 
@@ -62,7 +64,7 @@ def types(session: nox.Session) -> None:
 def typing(session: nox.Session) -> None:
     """What users' checkers see: tests/typing/cases and every README example under mypy --strict and
     pyright --strict, with unused ignores as errors (so the negative cases prove wrong calls are flagged)."""
-    session.install("-e", ".", *group("typing"))
+    session.install("-e", ".[redis]", *group("typing"))  # redis: its clients must fit craftapis' RedisClient
     session.env["PYRIGHT_PYTHON_IGNORE_WARNINGS"] = "1"  # no "newer pyright available" nagging
     session.run("python", "tests/typing/check.py")
 

@@ -498,38 +498,6 @@ def _raw_classes(
             "",
         ]
     out += ["    def __dir__(self) -> list[str]:", f"        return {sorted(by_tag)!r}", "", ""]
-    wrapper = f"{prefix}{api_class}WithRawResponse"
-    out += [
-        f"class {wrapper}:",
-        f'    """`client.with_raw_response` of a {prefix}{api_class} client: `.api.<tag>.<operation>(...)` typed, each',
-        '    returning a `RawResponse[T]`; the friendly methods as craftapis\' `RawResponses` gives them."""',
-        "",
-        '    __slots__ = ("_operations", "_raw")',
-        "",
-        f"    def __init__(self, raw: object, operations: {prefix}{api_class}Operations) -> None:",
-        "        self._raw = raw",
-        "        self._operations = operations",
-        "",
-        "    @property",
-        f"    def api(self) -> {top}:",
-        '        """Every operation, each returning a `RawResponse`."""',
-        f"        return {top}(self._operations)",
-        "",
-        "    if TYPE_CHECKING:",
-        "",
-        "        def __getattr__(self, name: str) -> Any:  # the friendly methods: not typed here (yet)",
-        "            ...",
-        "",
-        "    else:",
-        "",
-        "        def __getattr__(self, name: str) -> object:",
-        "            return getattr(self._raw, name)",
-        "",
-        "    def __dir__(self) -> list[str]:",
-        "        return dir(self._raw)",
-        "",
-        "",
-    ]
     return out
 
 

@@ -137,3 +137,16 @@ def test_a_credential_that_merely_contains_a_space_word_is_not_mistaken_for_a_sc
     # only a leading scheme word followed by a space is refused; a token is otherwise sent as given
     client = craftapis.BuiltByBit(token="Tokenish" + SECRET)
     _close(client)
+
+
+def test_a_users_subclass_with_its_own_positional_init_is_left_alone() -> None:
+    class MyBot(craftapis.BuiltByBit):
+        def __init__(self, token: str) -> None:
+            super().__init__(token=token)
+
+    bot = MyBot(SECRET)
+    assert isinstance(bot, craftapis.BuiltByBit)
+    _close(bot)
+    # its own super().__init__ still takes keywords only
+    with pytest.raises(TypeError, match="positional"):
+        craftapis.BuiltByBit.__init__(bot, SECRET)  # type: ignore[misc]

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Self, TypeAlias, TypedDict, Unpack
+from typing import TYPE_CHECKING, Any, Self, TypeAlias, TypedDict, Unpack, cast
 
 import httpx
 
@@ -41,6 +41,7 @@ from ._errors import (
 )
 from ._guards import Limits
 from ._http import DEFAULT_TIMEOUT
+from ._keywords import KeywordOnly
 from ._operations import load_operation
 from ._ratelimit import NoRateLimiter, RateLimiter, default_rate_limiter
 from ._retry import RetryPolicy, WaitHintParser, standard_wait_hint
@@ -221,8 +222,8 @@ class CallOverrides(TypedDict, total=False):
     timeout: httpx.Timeout | float | None
 
 
-class _ClientCore:
-    """Configuration and every decision the sync and async clients share."""
+class _ClientCore(KeywordOnly):
+    """Configuration and every decision the sync and async clients share (keyword arguments only)."""
 
     _profile: ApiProfile
 
@@ -437,12 +438,14 @@ class _ClientCore:
     def with_raw_response(self) -> RawResponses:
         """The same methods, returning a `RawResponse` (`.status_code`, `.headers` with the rate-limit
         headers, `.request`, `.parsed`, `.http_response`) instead of the parsed result alone:
-        `client.with_raw_response.get_project("sodium")`, `client.with_raw_response.api.<tag>.<op>(...)`
-        (typed as `RawResponse[<model>]` where the API has a spec)."""
-        from ._raw import RawResponses
+        `client.with_raw_response.get_project("sodium")`, `client.with_raw_response.api.<tag>.<op>(...)`.
+        Each client's is typed: `RawResponse[<the method's result>]`, written by `scripts/raw_methods.py`
+        (a method returning a lazy iterator, or sending nothing, is not offered)."""
+        from ._raw import RawResponses, typed_raw_class
 
-        typed = self._typed("WithRawResponse")
-        return typed(RawResponses(self), self.api) if typed is not None else RawResponses(self)
+        typed = typed_raw_class(type(self))
+        # the generated class has the methods RawResponses gives, typed (each client declares it)
+        return cast("RawResponses", typed(self)) if typed is not None else RawResponses(self)
 
     @property
     def api(self) -> object:

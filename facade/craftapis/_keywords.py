@@ -2,50 +2,50 @@
 
 A checker already flags a positional call from the keyword-only signature; at run time Python's own
 message (`__init__() takes 1 positional argument but 2 were given`) says neither what to pass nor that
-the value was not shown, so `keyword_only` replaces it with one that does. `refuse_scheme` refuses a
+the value was not shown, so `KeywordOnly` replaces it with one that does. `refuse_scheme` refuses a
 credential given with an `Authorization` scheme the client adds itself (or that does not belong there).
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterable
-from typing import Concatenate, ParamSpec, TypeVar
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, ClassVar
 
-__all__ = ["OTHER_SCHEMES", "SCHEMES", "keyword_only", "refuse_scheme"]
+__all__ = ["OTHER_SCHEMES", "SCHEMES", "KeywordOnly", "refuse_scheme"]
 
 #: the `Authorization` schemes of the five APIs: a credential is never passed with one of them
 SCHEMES = ("Bearer", "Token", "Basic", "Private", "Shared")
 #: the schemes Modrinth does not take (it accepts a token raw or as `Bearer <token>`)
 OTHER_SCHEMES = ("Token", "Basic", "Private", "Shared")
 
-P = ParamSpec("P")
-S = TypeVar("S")
 
+class KeywordOnly:
+    """A mixin for classes whose constructor takes keyword arguments only (every craftapis client and
+    `OAuth2Session`): a positional argument raises a `TypeError` saying
+    `<Class>() takes keyword arguments only: <Class>(<_keyword_hint>)`, without showing the value.
 
-def keyword_only(
-    hint: str,
-) -> Callable[[Callable[Concatenate[S, P], None]], Callable[Concatenate[S, P], None]]:
-    """Decorate an `__init__` whose parameters are all keyword-only: a positional argument raises a
-    `TypeError` saying `<Class>() takes keyword arguments only: <Class>(<hint>)`, without showing the
-    value (it may be a secret)."""
+    The check is in `__new__` (seen at run time only: a checker reads the keyword-only `__init__`), so
+    it adds no frame to `__init__`'s stack (warnings keep pointing at the caller), and a user's subclass
+    with its own `__init__` is left alone.
+    """
 
-    def decorate(init: Callable[Concatenate[S, P], None]) -> Callable[Concatenate[S, P], None]:
-        def __init__(self: S, /, *args: P.args, **kwargs: P.kwargs) -> None:
-            if args:
-                name = type(self).__name__
+    __slots__ = ()
+
+    #: what the `TypeError` of a positional call tells the user to pass, e.g. `"token=..."`
+    _keyword_hint: ClassVar[str] = "..."
+
+    if not TYPE_CHECKING:
+
+        def __new__(cls, *args, **kwargs):
+            if args and getattr(cls.__init__, "__module__", "").startswith("craftapis"):
+                name = cls.__name__
                 count = len(args)
                 raise TypeError(
-                    f"{name}() takes keyword arguments only: {name}({hint}); "
+                    f"{name}() takes keyword arguments only: {name}({cls._keyword_hint}); "
                     f"{count} positional argument{'s were' if count > 1 else ' was'} given (not shown: "
                     "it may be a secret)"
                 )
-            init(self, *args, **kwargs)
-
-        functools.update_wrapper(__init__, init)
-        return __init__
-
-    return decorate
+            return super().__new__(cls)
 
 
 def refuse_scheme(value: object, *, name: str, schemes: Iterable[str], sent_as: str) -> None:

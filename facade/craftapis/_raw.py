@@ -9,25 +9,27 @@ alike, sync and async, and for any method added later.
 from __future__ import annotations
 
 import functools
+import importlib
 import inspect
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 import httpx
 
 from ._base import _RAW_RESPONSES
 
-__all__ = ["RawResponse", "RawResponses"]
+__all__ = ["RawResponse", "RawResponses", "typed_raw_class"]
 
-T = TypeVar("T")
+#: covariant: a `RawResponse[Project]` is a `RawResponse[object]` (the result is read-only)
+T_co = TypeVar("T_co", covariant=True)
 
 #: the rate-limit headers the APIs send (Modrinth; BuiltByBit and moonrope document none)
 _RATE_LIMIT_HEADERS = ("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset", "retry-after")
 
 
 @dataclass(frozen=True)
-class RawResponse(Generic[T]):
+class RawResponse(Generic[T_co]):
     """A parsed result with the HTTP response it came from.
 
     Attributes:
@@ -37,7 +39,7 @@ class RawResponse(Generic[T]):
         responses: every response of the call, in order (a method may send several, e.g. batches).
     """
 
-    parsed: T
+    parsed: T_co
     http_response: httpx.Response
     responses: tuple[httpx.Response, ...] = field(default=(), repr=False)
 
@@ -119,3 +121,19 @@ class RawResponses:
 
     def __repr__(self) -> str:
         return f"<with_raw_response of {self._target!r}>"
+
+
+def typed_raw_class(client_class: type) -> Callable[[Any], object] | None:
+    """The generated `<Client>WithRawResponse` of a client class (`scripts/raw_methods.py` writes it into
+    `_async_raw.py`/`_sync_raw.py` beside the client's module), for the nearest class of craftapis in
+    the MRO (so a user's subclass keeps it); None for a client without one."""
+    for klass in client_class.__mro__:
+        module_name = klass.__module__
+        package, _, leaf = module_name.rpartition(".")
+        if not package.startswith("craftapis.") or leaf not in ("_async_client", "_sync_client"):
+            continue
+        module = importlib.import_module(f"{package}.{leaf.replace('_client', '_raw')}")
+        found = getattr(module, klass.__name__ + "WithRawResponse", None)
+        if found is not None:
+            return cast("Callable[[Any], object]", found)
+    return None

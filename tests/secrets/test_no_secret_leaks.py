@@ -276,7 +276,7 @@ async def postal(p: Probe) -> None:
     headers = {"X-Auth-Token": MOONROPE_TOKEN, "X-Auth-Secret": MOONROPE_SECRET}
     echo = moonrope_app(lambda call: envelope("access-denied", {"message": f"denied for {call.headers}"}))
     with serving(echo) as server:
-        generic = mr_cls(server.url, auth_headers=headers, retry=fast_retry())
+        generic = mr_cls(base_url=server.url, auth_headers=headers, retry=fast_retry())
         await p.fails(lambda: generic.call_action("things", "list"))  # the server echoes the headers
         server.app = moonrope_app(lambda call: envelope("success", [1, 2]))
         await p.ok(lambda: generic.call_action("things", "list"))

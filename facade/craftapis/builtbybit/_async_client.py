@@ -30,14 +30,15 @@ if TYPE_CHECKING:
     )
     from craftapis_generated.builtbybit_v2.operations import (
         AsyncBuiltByBitOperations,
-        AsyncBuiltByBitWithRawResponse,
     )
+
+    from ._async_raw import AsyncBuiltByBitWithRawResponse
 
 from typing import Unpack
 
 from .._async_base import AsyncAPIClient, AsyncClientOptions
 from .._async_pagination import AsyncPageIterator
-from .._keywords import SCHEMES, keyword_only, refuse_scheme
+from .._keywords import SCHEMES, refuse_scheme
 from ._client import (
     MAX_PER_PAGE,
     AnalyticsQuery,
@@ -87,7 +88,8 @@ class AsyncBuiltByBit(_BuiltByBitCore, AsyncAPIClient):
         @property
         def with_raw_response(self) -> AsyncBuiltByBitWithRawResponse: ...  # type: ignore[override]
 
-    @keyword_only("token=... or oauth2=OAuth2Session(...)")
+    _keyword_hint = "token=... or oauth2=OAuth2Session(...)"
+
     def __init__(
         self,
         *,

@@ -42,7 +42,7 @@ from .._errors import (
     ServerError,
 )
 from .._http import DEFAULT_TIMEOUT
-from .._keywords import SCHEMES, keyword_only, refuse_scheme
+from .._keywords import SCHEMES, KeywordOnly, refuse_scheme
 from .._secret import AuthorizationHeader
 from .._transport import BUFFER_EXTENSION
 from ._profile import BASE_URL, decode_error
@@ -167,7 +167,7 @@ class _BasicAuth(AuthorizationHeader):
         return "OAuth2ClientBasicAuth(<hidden>)"
 
 
-class OAuth2Session(httpx.Auth):
+class OAuth2Session(KeywordOnly, httpx.Auth):
     """Bearer authentication for one BuiltByBit user, refreshing itself. Pass it as
     `BuiltByBit(oauth2=session)` (or as `auth=` to any httpx client).
 
@@ -191,7 +191,8 @@ class OAuth2Session(httpx.Auth):
 
     requires_request_body = True
 
-    @keyword_only("client_id=..., client_secret=..., redirect_uri=...")
+    _keyword_hint = "client_id=..., client_secret=..., redirect_uri=..."
+
     def __init__(
         self,
         *,

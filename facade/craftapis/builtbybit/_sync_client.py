@@ -32,12 +32,13 @@ if TYPE_CHECKING:
     )
     from craftapis_generated.builtbybit_v2.operations import (
         BuiltByBitOperations,
-        BuiltByBitWithRawResponse,
     )
+
+    from ._sync_raw import BuiltByBitWithRawResponse
 
 from typing import Unpack
 
-from .._keywords import SCHEMES, keyword_only, refuse_scheme
+from .._keywords import SCHEMES, refuse_scheme
 from .._sync_base import ClientOptions, SyncAPIClient
 from .._sync_pagination import PageIterator
 from ._client import (
@@ -89,7 +90,8 @@ class BuiltByBit(_BuiltByBitCore, SyncAPIClient):
         @property
         def with_raw_response(self) -> BuiltByBitWithRawResponse: ...  # type: ignore[override]
 
-    @keyword_only("token=... or oauth2=OAuth2Session(...)")
+    _keyword_hint = "token=... or oauth2=OAuth2Session(...)"
+
     def __init__(
         self,
         *,

@@ -12,7 +12,7 @@ import httpx
 from .._async_base import AsyncAPIClient, AsyncClientOptions
 from .._async_pagination import AsyncPageIterator
 from .._errors import NotFoundError
-from .._keywords import SCHEMES, keyword_only, refuse_scheme
+from .._keywords import SCHEMES, refuse_scheme
 from ._client import (
     _LATEST_VERSION,
     _LICENSE_BY_MEMBER,
@@ -38,8 +38,9 @@ if TYPE_CHECKING:
     from craftapis_generated.builtbybit_v1.models.version import Version
     from craftapis_generated.builtbybit_v1.operations import (
         AsyncBuiltByBitV1Operations,
-        AsyncBuiltByBitV1WithRawResponse,
     )
+
+    from ._async_raw import AsyncBuiltByBitV1WithRawResponse
 
 __all__ = ["AsyncBuiltByBitV1"]
 
@@ -73,7 +74,8 @@ class AsyncBuiltByBitV1(_V1Core, AsyncAPIClient):
 
     _profile = BUILTBYBIT_V1
 
-    @keyword_only("private_token=... or shared_token=...")
+    _keyword_hint = "private_token=... or shared_token=..."
+
     def __init__(
         self,
         *,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Unpack, cast
 import httpx
 
 from .._errors import NotFoundError
-from .._keywords import SCHEMES, keyword_only, refuse_scheme
+from .._keywords import SCHEMES, refuse_scheme
 from .._sync_base import ClientOptions, SyncAPIClient
 from .._sync_pagination import PageIterator
 from ._client import (
@@ -40,8 +40,9 @@ if TYPE_CHECKING:
     from craftapis_generated.builtbybit_v1.models.version import Version
     from craftapis_generated.builtbybit_v1.operations import (
         BuiltByBitV1Operations,
-        BuiltByBitV1WithRawResponse,
     )
+
+    from ._sync_raw import BuiltByBitV1WithRawResponse
 
 __all__ = ["BuiltByBitV1"]
 
@@ -75,7 +76,8 @@ class BuiltByBitV1(_V1Core, SyncAPIClient):
 
     _profile = BUILTBYBIT_V1
 
-    @keyword_only("private_token=... or shared_token=...")
+    _keyword_hint = "private_token=... or shared_token=..."
+
     def __init__(
         self,
         *,

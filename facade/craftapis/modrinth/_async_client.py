@@ -15,7 +15,7 @@ import httpx
 from .._async_base import AsyncAPIClient, AsyncClientOptions
 from .._async_pagination import AsyncPageIterator
 from .._base import content_length
-from .._keywords import OTHER_SCHEMES, keyword_only, refuse_scheme
+from .._keywords import OTHER_SCHEMES, refuse_scheme
 from .._pagination import Params
 from .._primitives import async_sleep, async_to_thread
 from ._async_bulk import AsyncBulkLookups
@@ -39,7 +39,9 @@ if TYPE_CHECKING:
         VersionDependency,
         VersionFile,
     )
-    from craftapis_generated.modrinth.operations import AsyncModrinthOperations, AsyncModrinthWithRawResponse
+    from craftapis_generated.modrinth.operations import AsyncModrinthOperations
+
+    from ._async_raw import AsyncModrinthWithRawResponse
 
 __all__ = ["AsyncModrinth"]
 
@@ -77,7 +79,8 @@ class AsyncModrinth(_ModrinthCore, AsyncBulkLookups, AsyncAPIClient):
         @property
         def with_raw_response(self) -> AsyncModrinthWithRawResponse: ...  # type: ignore[override]
 
-    @keyword_only("user_agent=..., token=...")
+    _keyword_hint = "user_agent=..., token=..."
+
     def __init__(
         self,
         *,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Unpack, cast
 import httpx
 
 from .._base import content_length
-from .._keywords import OTHER_SCHEMES, keyword_only, refuse_scheme
+from .._keywords import OTHER_SCHEMES, refuse_scheme
 from .._pagination import Params
 from .._primitives import sleep, to_thread
 from .._sync_base import ClientOptions, SyncAPIClient
@@ -41,7 +41,9 @@ if TYPE_CHECKING:
         VersionDependency,
         VersionFile,
     )
-    from craftapis_generated.modrinth.operations import ModrinthOperations, ModrinthWithRawResponse
+    from craftapis_generated.modrinth.operations import ModrinthOperations
+
+    from ._sync_raw import ModrinthWithRawResponse
 
 __all__ = ["Modrinth"]
 
@@ -79,7 +81,8 @@ class Modrinth(_ModrinthCore, BulkLookups, SyncAPIClient):
         @property
         def with_raw_response(self) -> ModrinthWithRawResponse: ...  # type: ignore[override]
 
-    @keyword_only("user_agent=..., token=...")
+    _keyword_hint = "user_agent=..., token=..."
+
     def __init__(
         self,
         *,

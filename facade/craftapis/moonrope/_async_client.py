@@ -4,15 +4,17 @@ rules and everything that does not send are in `_client.py` (`_MoonropeCore`).""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Literal, Never, TypeVar, Unpack, overload
+from typing import TYPE_CHECKING, Literal, Never, TypeVar, Unpack, overload
 
 from .._async_base import AsyncAPIClient, AsyncClientOptions
 from .._async_pagination import AsyncPageIterator
-from .._keywords import keyword_only
 from .._primitives import async_hook
 from ._client import _DOC_ARGS, _MoonropeCore
 from ._envelope import Envelope
 from ._paging import DEFAULT_PER_PAGE
+
+if TYPE_CHECKING:
+    from ._async_raw import AsyncMoonropeWithRawResponse
 
 __all__ = ["AsyncMoonrope"]
 
@@ -33,7 +35,14 @@ class AsyncMoonrope(_MoonropeCore, AsyncAPIClient):
         + _DOC_ARGS
     )
 
-    @keyword_only("base_url='https://...', auth_headers={...}")
+    # the base's `with_raw_response`, typed with this client's generated raw class
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> AsyncMoonropeWithRawResponse: ...  # type: ignore[override]
+
+    _keyword_hint = "base_url='https://...', auth_headers={...}"
+
     def __init__(
         self,
         *,

@@ -6,15 +6,17 @@ rules and everything that does not send are in `_client.py` (`_MoonropeCore`).""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Literal, Never, TypeVar, Unpack, overload
+from typing import TYPE_CHECKING, Literal, Never, TypeVar, Unpack, overload
 
-from .._keywords import keyword_only
 from .._primitives import hook
 from .._sync_base import ClientOptions, SyncAPIClient
 from .._sync_pagination import PageIterator
 from ._client import _DOC_ARGS, _MoonropeCore
 from ._envelope import Envelope
 from ._paging import DEFAULT_PER_PAGE
+
+if TYPE_CHECKING:
+    from ._sync_raw import MoonropeWithRawResponse
 
 __all__ = ["Moonrope"]
 
@@ -35,7 +37,14 @@ class Moonrope(_MoonropeCore, SyncAPIClient):
         + _DOC_ARGS
     )
 
-    @keyword_only("base_url='https://...', auth_headers={...}")
+    # the base's `with_raw_response`, typed with this client's generated raw class
+    if TYPE_CHECKING:
+
+        @property
+        def with_raw_response(self) -> MoonropeWithRawResponse: ...  # type: ignore[override]
+
+    _keyword_hint = "base_url='https://...', auth_headers={...}"
+
     def __init__(
         self,
         *,

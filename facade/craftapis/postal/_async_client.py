@@ -8,7 +8,7 @@ from email.message import Message as EmailMessage
 from typing import TYPE_CHECKING, Unpack, cast
 
 from .._async_base import AsyncClientOptions
-from .._keywords import SCHEMES, keyword_only, refuse_scheme
+from .._keywords import SCHEMES, refuse_scheme
 from ..moonrope._async_client import AsyncMoonrope
 from ._client import _DOC_ARGS, API_KEY_HEADER, _PostalDeployment
 from ._messages import (
@@ -21,7 +21,9 @@ from ._messages import (
 
 if TYPE_CHECKING:
     from craftapis_generated.postal.models import Delivery, Message, MessageExpansion, SendResult
-    from craftapis_generated.postal.operations import AsyncPostalOperations, AsyncPostalWithRawResponse
+    from craftapis_generated.postal.operations import AsyncPostalOperations
+
+    from ._async_raw import AsyncPostalWithRawResponse
 
 __all__ = ["AsyncPostal"]
 
@@ -46,7 +48,8 @@ class AsyncPostal(_PostalDeployment, AsyncMoonrope):
         @property
         def with_raw_response(self) -> AsyncPostalWithRawResponse: ...  # type: ignore[override]
 
-    @keyword_only("base_url='https://postal.example.com', api_key=...")
+    _keyword_hint = "base_url='https://postal.example.com', api_key=..."
+
     def __init__(
         self,
         *,

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from email.message import Message as EmailMessage
 from typing import TYPE_CHECKING, Unpack, cast
 
-from .._keywords import SCHEMES, keyword_only, refuse_scheme
+from .._keywords import SCHEMES, refuse_scheme
 from .._sync_base import ClientOptions
 from ..moonrope._sync_client import Moonrope
 from ._client import _DOC_ARGS, API_KEY_HEADER, _PostalDeployment
@@ -23,7 +23,9 @@ from ._messages import (
 
 if TYPE_CHECKING:
     from craftapis_generated.postal.models import Delivery, Message, MessageExpansion, SendResult
-    from craftapis_generated.postal.operations import PostalOperations, PostalWithRawResponse
+    from craftapis_generated.postal.operations import PostalOperations
+
+    from ._sync_raw import PostalWithRawResponse
 
 __all__ = ["Postal"]
 
@@ -48,7 +50,8 @@ class Postal(_PostalDeployment, Moonrope):
         @property
         def with_raw_response(self) -> PostalWithRawResponse: ...  # type: ignore[override]
 
-    @keyword_only("base_url='https://postal.example.com', api_key=...")
+    _keyword_hint = "base_url='https://postal.example.com', api_key=..."
+
     def __init__(
         self,
         *,

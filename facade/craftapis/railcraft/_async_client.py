@@ -14,7 +14,7 @@ import httpx
 
 from .._async_base import AsyncAPIClient, AsyncClientOptions
 from .._base import content_length
-from .._keywords import SCHEMES, keyword_only, refuse_scheme
+from .._keywords import SCHEMES, refuse_scheme
 from ._async_session import AsyncTokenSession
 from ._client import RAILCRAFT, AdKind, _error_messages, _expected, _RailcraftCore
 from ._download import DEFAULT_CHUNK_SIZE, ArchiveFile, Progress, archive_target, broken, judge_body
@@ -29,8 +29,9 @@ if TYPE_CHECKING:
     from craftapis_generated.railcraft.models.tag_reply import TagReply
     from craftapis_generated.railcraft.operations import (
         AsyncRailcraftPackOperations,
-        AsyncRailcraftPackWithRawResponse,
     )
+
+    from ._async_raw import AsyncRailcraftPackWithRawResponse
 
 __all__ = ["AsyncRailcraftPack"]
 
@@ -71,7 +72,8 @@ class AsyncRailcraftPack(_RailcraftCore, AsyncAPIClient):
 
     _profile = RAILCRAFT
 
-    @keyword_only("client_id=..., client_secret=...")
+    _keyword_hint = "client_id=..., client_secret=..."
+
     def __init__(
         self,
         *,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Unpack
 import httpx
 
 from .._base import content_length
-from .._keywords import SCHEMES, keyword_only, refuse_scheme
+from .._keywords import SCHEMES, refuse_scheme
 from .._sync_base import ClientOptions, SyncAPIClient
 from ._client import RAILCRAFT, AdKind, _error_messages, _expected, _RailcraftCore
 from ._download import DEFAULT_CHUNK_SIZE, ArchiveFile, Progress, archive_target, broken, judge_body
@@ -31,8 +31,9 @@ if TYPE_CHECKING:
     from craftapis_generated.railcraft.models.tag_reply import TagReply
     from craftapis_generated.railcraft.operations import (
         RailcraftPackOperations,
-        RailcraftPackWithRawResponse,
     )
+
+    from ._sync_raw import RailcraftPackWithRawResponse
 
 __all__ = ["RailcraftPack"]
 
@@ -73,7 +74,8 @@ class RailcraftPack(_RailcraftCore, SyncAPIClient):
 
     _profile = RAILCRAFT
 
-    @keyword_only("client_id=..., client_secret=...")
+    _keyword_hint = "client_id=..., client_secret=..."
+
     def __init__(
         self,
         *,

@@ -3459,35 +3459,6 @@ class RawBuiltByBitV1Operations:
         ]
 
 
-class BuiltByBitV1WithRawResponse:
-    """`client.with_raw_response` of a BuiltByBitV1 client: `.api.<tag>.<operation>(...)` typed, each
-    returning a `RawResponse[T]`; the friendly methods as craftapis' `RawResponses` gives them."""
-
-    __slots__ = ("_operations", "_raw")
-
-    def __init__(self, raw: object, operations: BuiltByBitV1Operations) -> None:
-        self._raw = raw
-        self._operations = operations
-
-    @property
-    def api(self) -> RawBuiltByBitV1Operations:
-        """Every operation, each returning a `RawResponse`."""
-        return RawBuiltByBitV1Operations(self._operations)
-
-    if TYPE_CHECKING:
-
-        def __getattr__(self, name: str) -> Any:  # the friendly methods: not typed here (yet)
-            ...
-
-    else:
-
-        def __getattr__(self, name: str) -> object:
-            return getattr(self._raw, name)
-
-    def __dir__(self) -> list[str]:
-        return dir(self._raw)
-
-
 class AsyncHealthOperations:
     """The `health` operations of BuiltByBit API v1 (authored by craftapis) (async)."""
 
@@ -6796,32 +6767,3 @@ class AsyncRawBuiltByBitV1Operations:
             "updates",
             "versions",
         ]
-
-
-class AsyncBuiltByBitV1WithRawResponse:
-    """`client.with_raw_response` of a AsyncBuiltByBitV1 client: `.api.<tag>.<operation>(...)` typed, each
-    returning a `RawResponse[T]`; the friendly methods as craftapis' `RawResponses` gives them."""
-
-    __slots__ = ("_operations", "_raw")
-
-    def __init__(self, raw: object, operations: AsyncBuiltByBitV1Operations) -> None:
-        self._raw = raw
-        self._operations = operations
-
-    @property
-    def api(self) -> AsyncRawBuiltByBitV1Operations:
-        """Every operation, each returning a `RawResponse`."""
-        return AsyncRawBuiltByBitV1Operations(self._operations)
-
-    if TYPE_CHECKING:
-
-        def __getattr__(self, name: str) -> Any:  # the friendly methods: not typed here (yet)
-            ...
-
-    else:
-
-        def __getattr__(self, name: str) -> object:
-            return getattr(self._raw, name)
-
-    def __dir__(self) -> list[str]:
-        return dir(self._raw)

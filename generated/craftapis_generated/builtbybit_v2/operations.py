@@ -1875,35 +1875,6 @@ class RawBuiltByBitOperations:
         ]
 
 
-class BuiltByBitWithRawResponse:
-    """`client.with_raw_response` of a BuiltByBit client: `.api.<tag>.<operation>(...)` typed, each
-    returning a `RawResponse[T]`; the friendly methods as craftapis' `RawResponses` gives them."""
-
-    __slots__ = ("_operations", "_raw")
-
-    def __init__(self, raw: object, operations: BuiltByBitOperations) -> None:
-        self._raw = raw
-        self._operations = operations
-
-    @property
-    def api(self) -> RawBuiltByBitOperations:
-        """Every operation, each returning a `RawResponse`."""
-        return RawBuiltByBitOperations(self._operations)
-
-    if TYPE_CHECKING:
-
-        def __getattr__(self, name: str) -> Any:  # the friendly methods: not typed here (yet)
-            ...
-
-    else:
-
-        def __getattr__(self, name: str) -> object:
-            return getattr(self._raw, name)
-
-    def __dir__(self) -> list[str]:
-        return dir(self._raw)
-
-
 class AsyncOauth2Operations:
     """The `oauth2` operations of BuiltByBit API v2 (async)."""
 
@@ -3556,32 +3527,3 @@ class AsyncRawBuiltByBitOperations:
             "resources_creator_bundles",
             "resources_discovery",
         ]
-
-
-class AsyncBuiltByBitWithRawResponse:
-    """`client.with_raw_response` of a AsyncBuiltByBit client: `.api.<tag>.<operation>(...)` typed, each
-    returning a `RawResponse[T]`; the friendly methods as craftapis' `RawResponses` gives them."""
-
-    __slots__ = ("_operations", "_raw")
-
-    def __init__(self, raw: object, operations: AsyncBuiltByBitOperations) -> None:
-        self._raw = raw
-        self._operations = operations
-
-    @property
-    def api(self) -> AsyncRawBuiltByBitOperations:
-        """Every operation, each returning a `RawResponse`."""
-        return AsyncRawBuiltByBitOperations(self._operations)
-
-    if TYPE_CHECKING:
-
-        def __getattr__(self, name: str) -> Any:  # the friendly methods: not typed here (yet)
-            ...
-
-    else:
-
-        def __getattr__(self, name: str) -> object:
-            return getattr(self._raw, name)
-
-    def __dir__(self) -> list[str]:
-        return dir(self._raw)

@@ -2173,35 +2173,6 @@ class RawModrinthOperations:
         return ["misc", "notifications", "projects", "tags", "teams", "threads", "users", "version_files", "versions"]
 
 
-class ModrinthWithRawResponse:
-    """`client.with_raw_response` of a Modrinth client: `.api.<tag>.<operation>(...)` typed, each
-    returning a `RawResponse[T]`; the friendly methods as craftapis' `RawResponses` gives them."""
-
-    __slots__ = ("_operations", "_raw")
-
-    def __init__(self, raw: object, operations: ModrinthOperations) -> None:
-        self._raw = raw
-        self._operations = operations
-
-    @property
-    def api(self) -> RawModrinthOperations:
-        """Every operation, each returning a `RawResponse`."""
-        return RawModrinthOperations(self._operations)
-
-    if TYPE_CHECKING:
-
-        def __getattr__(self, name: str) -> Any:  # the friendly methods: not typed here (yet)
-            ...
-
-    else:
-
-        def __getattr__(self, name: str) -> object:
-            return getattr(self._raw, name)
-
-    def __dir__(self) -> list[str]:
-        return dir(self._raw)
-
-
 class AsyncProjectsOperations:
     """The `projects` operations of Modrinth Labrinth API v2 (async)."""
 
@@ -4176,32 +4147,3 @@ class AsyncRawModrinthOperations:
 
     def __dir__(self) -> list[str]:
         return ["misc", "notifications", "projects", "tags", "teams", "threads", "users", "version_files", "versions"]
-
-
-class AsyncModrinthWithRawResponse:
-    """`client.with_raw_response` of a AsyncModrinth client: `.api.<tag>.<operation>(...)` typed, each
-    returning a `RawResponse[T]`; the friendly methods as craftapis' `RawResponses` gives them."""
-
-    __slots__ = ("_operations", "_raw")
-
-    def __init__(self, raw: object, operations: AsyncModrinthOperations) -> None:
-        self._raw = raw
-        self._operations = operations
-
-    @property
-    def api(self) -> AsyncRawModrinthOperations:
-        """Every operation, each returning a `RawResponse`."""
-        return AsyncRawModrinthOperations(self._operations)
-
-    if TYPE_CHECKING:
-
-        def __getattr__(self, name: str) -> Any:  # the friendly methods: not typed here (yet)
-            ...
-
-    else:
-
-        def __getattr__(self, name: str) -> object:
-            return getattr(self._raw, name)
-
-    def __dir__(self) -> list[str]:
-        return dir(self._raw)

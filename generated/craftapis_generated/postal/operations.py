@@ -253,35 +253,6 @@ class RawPostalOperations:
         return ["messages", "send"]
 
 
-class PostalWithRawResponse:
-    """`client.with_raw_response` of a Postal client: `.api.<tag>.<operation>(...)` typed, each
-    returning a `RawResponse[T]`; the friendly methods as craftapis' `RawResponses` gives them."""
-
-    __slots__ = ("_operations", "_raw")
-
-    def __init__(self, raw: object, operations: PostalOperations) -> None:
-        self._raw = raw
-        self._operations = operations
-
-    @property
-    def api(self) -> RawPostalOperations:
-        """Every operation, each returning a `RawResponse`."""
-        return RawPostalOperations(self._operations)
-
-    if TYPE_CHECKING:
-
-        def __getattr__(self, name: str) -> Any:  # the friendly methods: not typed here (yet)
-            ...
-
-    else:
-
-        def __getattr__(self, name: str) -> object:
-            return getattr(self._raw, name)
-
-    def __dir__(self) -> list[str]:
-        return dir(self._raw)
-
-
 class AsyncSendOperations:
     """The `send` operations of Postal mail server API v1, a moonrope deployment (authored by craftapis) (async)."""
 
@@ -469,32 +440,3 @@ class AsyncRawPostalOperations:
 
     def __dir__(self) -> list[str]:
         return ["messages", "send"]
-
-
-class AsyncPostalWithRawResponse:
-    """`client.with_raw_response` of a AsyncPostal client: `.api.<tag>.<operation>(...)` typed, each
-    returning a `RawResponse[T]`; the friendly methods as craftapis' `RawResponses` gives them."""
-
-    __slots__ = ("_operations", "_raw")
-
-    def __init__(self, raw: object, operations: AsyncPostalOperations) -> None:
-        self._raw = raw
-        self._operations = operations
-
-    @property
-    def api(self) -> AsyncRawPostalOperations:
-        """Every operation, each returning a `RawResponse`."""
-        return AsyncRawPostalOperations(self._operations)
-
-    if TYPE_CHECKING:
-
-        def __getattr__(self, name: str) -> Any:  # the friendly methods: not typed here (yet)
-            ...
-
-    else:
-
-        def __getattr__(self, name: str) -> object:
-            return getattr(self._raw, name)
-
-    def __dir__(self) -> list[str]:
-        return dir(self._raw)

@@ -473,35 +473,6 @@ class RawRailcraftPackOperations:
         return ["ads", "auth", "messages", "pack"]
 
 
-class RailcraftPackWithRawResponse:
-    """`client.with_raw_response` of a RailcraftPack client: `.api.<tag>.<operation>(...)` typed, each
-    returning a `RawResponse[T]`; the friendly methods as craftapis' `RawResponses` gives them."""
-
-    __slots__ = ("_operations", "_raw")
-
-    def __init__(self, raw: object, operations: RailcraftPackOperations) -> None:
-        self._raw = raw
-        self._operations = operations
-
-    @property
-    def api(self) -> RawRailcraftPackOperations:
-        """Every operation, each returning a `RawResponse`."""
-        return RawRailcraftPackOperations(self._operations)
-
-    if TYPE_CHECKING:
-
-        def __getattr__(self, name: str) -> Any:  # the friendly methods: not typed here (yet)
-            ...
-
-    else:
-
-        def __getattr__(self, name: str) -> object:
-            return getattr(self._raw, name)
-
-    def __dir__(self) -> list[str]:
-        return dir(self._raw)
-
-
 class AsyncPackOperations:
     """The `pack` operations of Railcraft pack API (authored by craftapis) (async)."""
 
@@ -886,32 +857,3 @@ class AsyncRawRailcraftPackOperations:
 
     def __dir__(self) -> list[str]:
         return ["ads", "auth", "messages", "pack"]
-
-
-class AsyncRailcraftPackWithRawResponse:
-    """`client.with_raw_response` of a AsyncRailcraftPack client: `.api.<tag>.<operation>(...)` typed, each
-    returning a `RawResponse[T]`; the friendly methods as craftapis' `RawResponses` gives them."""
-
-    __slots__ = ("_operations", "_raw")
-
-    def __init__(self, raw: object, operations: AsyncRailcraftPackOperations) -> None:
-        self._raw = raw
-        self._operations = operations
-
-    @property
-    def api(self) -> AsyncRawRailcraftPackOperations:
-        """Every operation, each returning a `RawResponse`."""
-        return AsyncRawRailcraftPackOperations(self._operations)
-
-    if TYPE_CHECKING:
-
-        def __getattr__(self, name: str) -> Any:  # the friendly methods: not typed here (yet)
-            ...
-
-    else:
-
-        def __getattr__(self, name: str) -> object:
-            return getattr(self._raw, name)
-
-    def __dir__(self) -> list[str]:
-        return dir(self._raw)

@@ -5,14 +5,14 @@ pyright's `enableTypeIgnoreComments` off so that it reads only its own), so if c
 flagging one of these mistakes, the check would fail."""
 
 import craftapis
-from craftapis import RedisRateLimiter, RedisStore
+from craftapis import RawResponse, RedisRateLimiter, RedisStore
 from craftapis.builtbybit import AsyncBuiltByBit, BuiltByBit, OAuth2Session
 from craftapis.builtbybit_v1 import BuiltByBitV1
 from craftapis.modrinth import AsyncModrinth, Modrinth
 from craftapis.moonrope import Moonrope
 from craftapis.postal import Postal
 from craftapis.railcraft import RailcraftPack
-from craftapis_generated.modrinth.models import Project
+from craftapis_generated.modrinth.models import Project, Version
 
 UA = "me/typing-check/1.0 (me@example.com)"
 
@@ -81,6 +81,33 @@ def constructor_mistakes(token: str) -> None:
     OAuth2Session("id", token)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
     BuiltByBit(tokn=token)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
     Postal(api_key=token)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
+
+
+def raw_friendly_mistakes(token: str) -> None:
+    modrinth = Modrinth(user_agent=UA)
+    modrinth.with_raw_response.get_project(123)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    modrinth.with_raw_response.get_project(id_or_slug="x", extra=1)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
+    wrong: RawResponse[Version] = modrinth.with_raw_response.get_project("x")  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]
+    print(wrong)
+    # a lazy iterator is not offered raw (use .api.<tag>.<operation> for one page); a misspelt method
+    modrinth.with_raw_response.search("x")  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
+    modrinth.with_raw_response.get_projet("x")  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
+    modrinth.with_raw_response.with_options(retry=None)  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
+    bbb = BuiltByBit(token=token)
+    bbb.with_raw_response.licenses()  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
+    bbb.with_raw_response.resource("42")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    postal = Postal(base_url="https://postal.example.com", api_key=token)
+    postal.with_raw_response.send_message(to=123, from_="me@example.com")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    postal.with_raw_response.paginate("messages", "list")  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
+
+
+async def async_raw_friendly_mistakes(token: str) -> None:
+    modrinth = AsyncModrinth(user_agent=UA)
+    not_awaited: RawResponse[Project] = modrinth.with_raw_response.get_project("x")  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]
+    print(not_awaited)
+    await modrinth.with_raw_response.get_project(None)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    bbb = AsyncBuiltByBit(token=token)
+    await bbb.with_raw_response.check_license("42", 7)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
 
 
 def options_and_redis_mistakes(token: str) -> None:
