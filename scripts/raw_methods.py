@@ -400,7 +400,7 @@ def _render_class(
     imports.need(module, cls.name, at_runtime=False)
     lines = [
         f"class {raw_cls}:",
-        f'    """`with_raw_response` of {"an" if cls.name[0] in "AEIOU" else "a"} `{cls.name}` {what}: each method that sends requests, with the',
+        f'    """`with_raw_response` of the `{cls.name}` {what}: each method that sends requests, with the',
         "    same parameters, returns a `RawResponse[<its result>]` (`.parsed`, `.status_code`, `.headers`,",
         "    `.request`, `.http_response`, `.responses`)."
         + (

@@ -39,7 +39,7 @@ _CLOSES = "closes the client and sends no request"
 
 
 class AsyncOAuth2WithRawResponse:
-    """`with_raw_response` of an `AsyncOAuth2` namespace: each method that sends requests, with the
+    """`with_raw_response` of the `AsyncOAuth2` namespace: each method that sends requests, with the
     same parameters, returns a `RawResponse[<its result>]` (`.parsed`, `.status_code`, `.headers`,
     `.request`, `.http_response`, `.responses`). Not offered: methods that return a lazy iterator (use
     `.api.<tag>.<operation>(...)` for one page) or send no request."""
@@ -77,7 +77,7 @@ class AsyncOAuth2WithRawResponse:
 
 
 class AsyncBuiltByBitWithRawResponse:
-    """`with_raw_response` of an `AsyncBuiltByBit` client: each method that sends requests, with the
+    """`with_raw_response` of the `AsyncBuiltByBit` client: each method that sends requests, with the
     same parameters, returns a `RawResponse[<its result>]` (`.parsed`, `.status_code`, `.headers`,
     `.request`, `.http_response`, `.responses`). Not offered: methods that return a lazy iterator (use
     `.api.<tag>.<operation>(...)` for one page) or send no request."""

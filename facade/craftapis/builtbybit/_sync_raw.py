@@ -41,7 +41,7 @@ _CLOSES = "closes the client and sends no request"
 
 
 class OAuth2WithRawResponse:
-    """`with_raw_response` of an `OAuth2` namespace: each method that sends requests, with the
+    """`with_raw_response` of the `OAuth2` namespace: each method that sends requests, with the
     same parameters, returns a `RawResponse[<its result>]` (`.parsed`, `.status_code`, `.headers`,
     `.request`, `.http_response`, `.responses`). Not offered: methods that return a lazy iterator (use
     `.api.<tag>.<operation>(...)` for one page) or send no request."""
@@ -79,7 +79,7 @@ class OAuth2WithRawResponse:
 
 
 class BuiltByBitWithRawResponse:
-    """`with_raw_response` of an `BuiltByBit` client: each method that sends requests, with the
+    """`with_raw_response` of the `BuiltByBit` client: each method that sends requests, with the
     same parameters, returns a `RawResponse[<its result>]` (`.parsed`, `.status_code`, `.headers`,
     `.request`, `.http_response`, `.responses`). Not offered: methods that return a lazy iterator (use
     `.api.<tag>.<operation>(...)` for one page) or send no request."""

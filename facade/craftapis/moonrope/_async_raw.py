@@ -28,7 +28,7 @@ _CLOSES = "closes the client and sends no request"
 
 
 class AsyncMoonropeWithRawResponse:
-    """`with_raw_response` of an `AsyncMoonrope` client: each method that sends requests, with the
+    """`with_raw_response` of the `AsyncMoonrope` client: each method that sends requests, with the
     same parameters, returns a `RawResponse[<its result>]` (`.parsed`, `.status_code`, `.headers`,
     `.request`, `.http_response`, `.responses`). Not offered: methods that return a lazy iterator (use
     `.api.<tag>.<operation>(...)` for one page) or send no request."""
