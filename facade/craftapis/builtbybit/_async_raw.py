@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, ClassVar, cast
 from craftapis._raw import RawResponses
 
 if TYPE_CHECKING:
-    import datetime as _dt
     from collections.abc import AsyncIterable, Iterable, Mapping, Sequence
+    from typing import Unpack
 
     import httpx
     from craftapis_generated.builtbybit_v2.models import (
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from craftapis._raw import RawResponse
     from craftapis.builtbybit._async_client import AsyncBuiltByBit
     from craftapis.builtbybit._async_oauth2 import AsyncOAuth2
+    from craftapis.builtbybit._client import AnalyticsQuery
     from craftapis.builtbybit._licenses import LicenseCheck
     from craftapis.builtbybit._oauth2 import DeploymentCredentials, OAuth2Tokens
     from craftapis.builtbybit._params import Hints
@@ -155,39 +156,18 @@ class AsyncBuiltByBitWithRawResponse:
         return cast("RawResponse[GetV2AnalyticsResponse200Data]", await self._raw.analytics(jwt=jwt))
 
     async def analytics_graph(
-        self,
-        analytics: str | Iterable[str],
-        *,
-        period: str | None = None,
-        filters: Mapping[str, str] | None = None,
-        start_date: _dt.date | str | None = None,
-        end_date: _dt.date | str | None = None,
-        jwt: bool | None = None,
+        self, analytics: str | Iterable[str], **query: Unpack[AnalyticsQuery]
     ) -> RawResponse[AnalyticGraphData]:
         """`AsyncBuiltByBit.analytics_graph()`, returning its result with the HTTP response: `RawResponse[AnalyticGraphData]`."""
-        return cast(
-            "RawResponse[AnalyticGraphData]",
-            await self._raw.analytics_graph(
-                analytics, period=period, filters=filters, start_date=start_date, end_date=end_date, jwt=jwt
-            ),
-        )
+        return cast("RawResponse[AnalyticGraphData]", await self._raw.analytics_graph(analytics, **query))
 
     async def analytics_single(
-        self,
-        analytics: str | Iterable[str],
-        *,
-        period: str | None = None,
-        filters: Mapping[str, str] | None = None,
-        start_date: _dt.date | str | None = None,
-        end_date: _dt.date | str | None = None,
-        jwt: bool | None = None,
+        self, analytics: str | Iterable[str], **query: Unpack[AnalyticsQuery]
     ) -> RawResponse[GetV2AnalyticsSingleResponse200Data]:
         """`AsyncBuiltByBit.analytics_single()`, returning its result with the HTTP response: `RawResponse[GetV2AnalyticsSingleResponse200Data]`."""
         return cast(
             "RawResponse[GetV2AnalyticsSingleResponse200Data]",
-            await self._raw.analytics_single(
-                analytics, period=period, filters=filters, start_date=start_date, end_date=end_date, jwt=jwt
-            ),
+            await self._raw.analytics_single(analytics, **query),
         )
 
     async def complete_events(self, event_ids: Iterable[int]) -> RawResponse[None]:

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, ClassVar, cast
 from craftapis._raw import RawResponses
 
 if TYPE_CHECKING:
-    import datetime as _dt
     from collections.abc import Iterable, Mapping, Sequence
+    from typing import Unpack
 
     import httpx
     from craftapis_generated.builtbybit_v2.models import (
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
     from craftapis._base import QueryParams
     from craftapis._raw import RawResponse
+    from craftapis.builtbybit._client import AnalyticsQuery
     from craftapis.builtbybit._licenses import LicenseCheck
     from craftapis.builtbybit._oauth2 import DeploymentCredentials, OAuth2Tokens
     from craftapis.builtbybit._params import Hints
@@ -155,39 +156,18 @@ class BuiltByBitWithRawResponse:
         return cast("RawResponse[GetV2AnalyticsResponse200Data]", self._raw.analytics(jwt=jwt))
 
     def analytics_graph(
-        self,
-        analytics: str | Iterable[str],
-        *,
-        period: str | None = None,
-        filters: Mapping[str, str] | None = None,
-        start_date: _dt.date | str | None = None,
-        end_date: _dt.date | str | None = None,
-        jwt: bool | None = None,
+        self, analytics: str | Iterable[str], **query: Unpack[AnalyticsQuery]
     ) -> RawResponse[AnalyticGraphData]:
         """`BuiltByBit.analytics_graph()`, returning its result with the HTTP response: `RawResponse[AnalyticGraphData]`."""
-        return cast(
-            "RawResponse[AnalyticGraphData]",
-            self._raw.analytics_graph(
-                analytics, period=period, filters=filters, start_date=start_date, end_date=end_date, jwt=jwt
-            ),
-        )
+        return cast("RawResponse[AnalyticGraphData]", self._raw.analytics_graph(analytics, **query))
 
     def analytics_single(
-        self,
-        analytics: str | Iterable[str],
-        *,
-        period: str | None = None,
-        filters: Mapping[str, str] | None = None,
-        start_date: _dt.date | str | None = None,
-        end_date: _dt.date | str | None = None,
-        jwt: bool | None = None,
+        self, analytics: str | Iterable[str], **query: Unpack[AnalyticsQuery]
     ) -> RawResponse[GetV2AnalyticsSingleResponse200Data]:
         """`BuiltByBit.analytics_single()`, returning its result with the HTTP response: `RawResponse[GetV2AnalyticsSingleResponse200Data]`."""
         return cast(
             "RawResponse[GetV2AnalyticsSingleResponse200Data]",
-            self._raw.analytics_single(
-                analytics, period=period, filters=filters, start_date=start_date, end_date=end_date, jwt=jwt
-            ),
+            self._raw.analytics_single(analytics, **query),
         )
 
     def complete_events(self, event_ids: Iterable[int]) -> RawResponse[None]:
