@@ -36,16 +36,18 @@ class LazyFieldError(ValueError):
 
 
 class LazyModel:
-    """Base of the generated models with nested models: those fields are built on first access.
+    """Base of the generated models with nested models: in a response, those fields are built on first access.
 
-    craftapis template (see specs/templates/README.md). ``from_dict`` keeps the body it read and leaves the
-    slots of the fields that hold models or lists of models empty; the first read of such a field builds
-    it from the kept body with the code an eager ``from_dict`` would run, stores it in its slot (later
-    reads are plain slot reads) and returns it. Every other field (scalars, enums, dates) is read eagerly,
-    and a missing required field is still a ``KeyError`` from ``from_dict``. The instance is the attrs
-    class it always was: ``==``, ``repr()``, ``to_dict()``, ``attrs.asdict()``, ``attrs.evolve()``,
-    pickling and copying read the fields with ``getattr`` and so build them. A nested body that cannot be
-    read raises `LazyFieldError` on that first read.
+    craftapis template (see specs/templates/README.md). ``_from_response`` (what the generated response
+    parsers call) keeps the body it read and leaves the slots of the fields that hold models (or lists or
+    unions of models) empty; the first read of such a field builds it from the kept body with the code
+    the eager ``from_dict`` runs, stores it in its slot (later reads are plain slot reads) and returns it;
+    once every such field is built the kept body is let go. Every other field (scalars, enums, dates) is
+    read eagerly, and a missing required field, at any depth, is still a ``KeyError`` from
+    ``_from_response`` (``_require`` checks the nested bodies without building them). The instance is the
+    attrs class it always was: ``==``, ``repr()``, ``to_dict()``, ``attrs.asdict()``, ``attrs.evolve()``,
+    pickling and copying read the fields with ``getattr`` and so build them. A nested value that cannot
+    be read (a bad date, say) raises `LazyFieldError` on that first read. ``from_dict`` builds everything.
     """
 
     __slots__ = ("_craftapis_raw",)
