@@ -258,6 +258,6 @@ def test_a_union_of_models_still_picks_the_candidate_whose_nested_body_fits() ->
 
     body = {"status": "success", "time": 0.1, "flags": {}, "data": []}
     transport = httpx.MockTransport(lambda request: httpx.Response(200, json=body))
-    with Postal("https://postal.example.invalid", "key", transport=transport) as postal:
+    with Postal(base_url="https://postal.example.invalid", api_key="key", transport=transport) as postal:
         deliveries = postal.api.messages.get_message_deliveries(body={"id": 1})
     assert deliveries == []
