@@ -252,8 +252,10 @@ def _raw_def(
     asynchronous: bool,
     implementation: bool,
     owner: str = "",
+    unpacked: list[str] | None = None,
 ) -> str:
     """One method of the raw class: `func`'s parameters, `RawResponse[<its return>]`."""
+    unpacked = unpacked if unpacked is not None else []
     new = copy.deepcopy(func)
     returns = new.returns if new.returns is not None else ast.Name("None")
     if isinstance(returns, ast.Constant) and isinstance(returns.value, str):
@@ -267,6 +269,13 @@ def _raw_def(
     defaults = [*arguments.defaults, *(d for d in arguments.kw_defaults if d is not None)]
     for name in _names(defaults, annotations=False):
         imports.need(module, name, at_runtime=True)
+    kwarg = arguments.kwarg.annotation if arguments.kwarg is not None else None
+    if implementation and isinstance(kwarg, ast.Subscript) and ast.unparse(kwarg.value) == "Unpack":
+        # `**query: Unpack[AnalyticsQuery]`: shown as its keywords, as on the client (expand_unpacked
+        # finds the TypedDict by name in this module, so it is imported at run time)
+        for name in _names([kwarg.slice]):
+            imports.need(module, name, at_runtime=True)
+        unpacked.append(func.name)
     # `self` of the raw class is not the client's: drop any annotation on it
     first = (arguments.posonlyargs or arguments.args)[0]
     first.annotation = None
@@ -297,6 +306,7 @@ class _Plan:
     refused: dict[str, str] = field(default_factory=dict)
     namespaces: list[tuple[str, str, str]] = field(default_factory=list)  # (property, raw class, doc)
     api: tuple[str, str] | None = None  # (generated module, raw operations class)
+    unpacked: list[str] = field(default_factory=list)  # methods taking `**kw: Unpack[<TypedDict>]`
 
 
 def _plan(
@@ -383,7 +393,11 @@ def _plan(
         for over_module, over in overloads:
             assert isinstance(over, ast.AsyncFunctionDef)
             plan.methods.append(_raw_def(over_module, over, imports, True, implementation=False))
-        plan.methods.append(_raw_def(impl_module, impl, imports, True, implementation=True, owner=cls.name))
+        plan.methods.append(
+            _raw_def(
+                impl_module, impl, imports, True, implementation=True, owner=cls.name, unpacked=plan.unpacked
+            )
+        )
     return plan
 
 
@@ -461,7 +475,14 @@ def _render_class(
             "            )",
             "",
         ]
-    return "\n".join(lines).rstrip() + "\n"
+    text = "\n".join(lines).rstrip() + "\n"
+    if plan.unpacked:
+        imports.runtime[("craftapis._signatures", "expand_unpacked")] = "expand_unpacked"
+        methods = ", ".join(f"{raw_cls}.{name}" for name in plan.unpacked)
+        text += (
+            f"\n\nfor _method in ({methods},):\n    expand_unpacked(_method)  # help() shows the keywords\n"
+        )
+    return text
 
 
 def render(package: str, client: str) -> str:

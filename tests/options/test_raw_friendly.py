@@ -101,6 +101,11 @@ def test_an_offered_method_has_the_clients_parameters_and_a_raw_result(name: str
             if p.name != "self":
                 assert p.annotation == q.annotation, f"{name}.{method}({p.name})"
         assert str(mine.return_annotation) == f"RawResponse[{theirs.return_annotation}]", method
+        # and what help() shows (a `**kw: Unpack[...]` as its keywords) is the client's too
+        shown, shown_theirs = inspect.signature(function), inspect.signature(original)
+        assert [(p.name, p.kind, p.default) for p in shown.parameters.values()] == [
+            (p.name, p.kind, p.default) for p in shown_theirs.parameters.values()
+        ], method
         assert function.__doc__ and method in function.__doc__
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar, cast
 
 from craftapis._raw import RawResponses
+from craftapis._signatures import expand_unpacked
+from craftapis.builtbybit._client import AnalyticsQuery
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -27,7 +29,6 @@ if TYPE_CHECKING:
 
     from craftapis._base import QueryParams
     from craftapis._raw import RawResponse
-    from craftapis.builtbybit._client import AnalyticsQuery
     from craftapis.builtbybit._licenses import LicenseCheck
     from craftapis.builtbybit._oauth2 import DeploymentCredentials, OAuth2Tokens
     from craftapis.builtbybit._params import Hints
@@ -221,3 +222,10 @@ class BuiltByBitWithRawResponse:
             if why is None:
                 raise AttributeError(f"{type(self._target).__name__} has no method {name!r}")
             raise AttributeError(f"with_raw_response does not offer {name}(): it {why}")
+
+
+for _method in (
+    BuiltByBitWithRawResponse.analytics_graph,
+    BuiltByBitWithRawResponse.analytics_single,
+):
+    expand_unpacked(_method)  # help() shows the keywords
