@@ -10,6 +10,7 @@ import httpx
 
 from ._errors import redact_url
 from ._guards import REDIRECTS_EXTENSION, Limits
+from ._http import mark_read
 from ._primitives import AsyncSleep, async_sleep
 from ._ratelimit import RateLimiter
 from ._retry import RetryPolicy, WaitHintParser
@@ -104,7 +105,7 @@ class AsyncPolicyTransport(_PolicyCore, httpx.AsyncBaseTransport):
                             body = reader.finish()
                     finally:
                         await response.aclose()
-                    response = reader.replay(body)
+                    response = mark_read(reader.replay(body), body)
             except httpx.TransportError as exc:
                 decision = self._on_error(request, policy, idempotent, attempt, start, exc)
                 if not decision.retry:

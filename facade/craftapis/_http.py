@@ -242,6 +242,17 @@ class RequestTemplate:
         )
 
 
+def mark_read(response: httpx.Response, body: bytes) -> httpx.Response:
+    """Make a response over an in-memory body (a policy transport's replay) read and closed, as
+    `read()` would leave it, without running httpx's decoder and chunker over bytes that are already
+    decoded (a tenth of craftapis' own time per JSON call). Should httpx ever keep the content elsewhere,
+    `read()` simply reads the same `ByteStream(body)` again: the result is the same."""
+    response._content = body
+    response.is_stream_consumed = True
+    response.is_closed = True
+    return response
+
+
 _httpx_logger = logging.getLogger("httpx")
 
 

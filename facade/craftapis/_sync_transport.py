@@ -12,6 +12,7 @@ import httpx
 
 from ._errors import redact_url
 from ._guards import REDIRECTS_EXTENSION, Limits
+from ._http import mark_read
 from ._primitives import Sleep, sleep
 from ._ratelimit import RateLimiter
 from ._retry import RetryPolicy, WaitHintParser
@@ -106,7 +107,7 @@ class PolicyTransport(_PolicyCore, httpx.BaseTransport):
                             body = reader.finish()
                     finally:
                         response.close()
-                    response = reader.replay(body)
+                    response = mark_read(reader.replay(body), body)
             except httpx.TransportError as exc:
                 decision = self._on_error(request, policy, idempotent, attempt, start, exc)
                 if not decision.retry:

@@ -351,3 +351,28 @@ def test_call_options_blocks_still_reach_the_transport() -> None:
             client.request("GET", "/c")
         client.with_options(timeout=4.0).request("GET", "/d")
     assert seen == [30.0, 2.5, 1.5, 4.0]
+
+
+def test_a_buffered_response_comes_back_read_closed_and_decoded() -> None:
+    """The policy transport marks its replay of a buffered body read (`_http.mark_read`): the content is
+    the decoded body, and reading, iterating or decoding it again gives the same bytes."""
+    import gzip
+
+    payload = b'{"hits": [' + b",".join(b'{"slug": "p%d"}' % i for i in range(200)) + b"]}"
+
+    def gzipped(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200,
+            content=gzip.compress(payload),
+            headers={"Content-Encoding": "gzip", "Content-Type": "application/json"},
+        )
+
+    with _Sync(transport=httpx.MockTransport(gzipped)) as client:
+        response = client.request("GET", "/x")
+    assert response.is_closed and response.is_stream_consumed
+    assert response.content == payload and response.read() == payload
+    assert b"".join(response.iter_bytes()) == payload
+    assert response.json()["hits"][199] == {"slug": "p199"}
+    assert "content-encoding" not in response.headers and response.headers["content-length"] == str(
+        len(payload)
+    )
