@@ -29,10 +29,10 @@ import argparse
 import ast
 import builtins
 import copy
-import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 
 ROOT = Path(__file__).resolve().parents[1]
 FACADE = ROOT / "facade"
@@ -520,23 +520,20 @@ def render(package: str, client: str) -> str:
     return _format("\n".join(text), PACKAGE / package / "_async_raw.py")
 
 
-def _format(text: str, filename: Path) -> str:
-    def ruff(args: list[str], source: str) -> str:
-        result = subprocess.run(
-            [sys.executable, "-m", "ruff", *args, "--stdin-filename", str(filename), "-"],
-            input=source,
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-        )
-        if result.returncode != 0:
-            raise SystemExit(
-                f"[raw_methods] ruff {' '.join(args)} failed on {filename}:\n{result.stderr}\n{source}"
-            )
-        return result.stdout
+def _unasync() -> ModuleType:
+    """`scripts/unasync.py` (its ruff runner and its twins), importable however this script was started."""
+    here = str(Path(__file__).parent)
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    import unasync
 
-    text = ruff(["check", "--fix", "--select", "I,F401,RUF022", "--quiet", "--exit-zero"], text)
-    return ruff(["format", "--quiet"], text)
+    return unasync
+
+
+def _format(text: str, filename: Path) -> str:
+    ruff = _unasync().ruff_text
+    text = ruff(["check", "--fix", "--select", "I,F401,RUF022", "--quiet", "--exit-zero"], text, filename)
+    return ruff(["format", "--quiet"], text, filename)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -564,10 +561,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     if not args.check:
-        sys.path.insert(0, str(Path(__file__).parent))
-        import unasync
-
-        return unasync.main([])
+        return _unasync().main([])
     return 0
 
 

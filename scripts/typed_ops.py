@@ -283,13 +283,19 @@ def _docstring(op: _Operation, indent: str) -> str:
     return f'{indent}"""{body.lstrip()}\n{indent}"""\n'
 
 
-def _method(op: _Operation, asynchronous: bool) -> str:
-    indent = "    "
+def _parameters(op: _Operation) -> list[str]:
+    """The method's parameters as written in its `def`: `self`, then the operation's, keyword-only."""
     sig = ["self"]
     if op.params:
         sig.append("*")
     for p in op.params:
         sig.append(f"{p.name}: {p.annotation}" + (f" = {p.default}" if p.default is not None else ""))
+    return sig
+
+
+def _method(op: _Operation, asynchronous: bool) -> str:
+    indent = "    "
+    sig = _parameters(op)
     kwargs = ", ".join(f"{p.name}={p.convert or p.name}" for p in op.params)
     optional = any(p.default == "UNSET" for p in op.params)
     if optional:  # leave out what was not given, as `call("tag.operation", **kwargs)` would
@@ -310,11 +316,7 @@ def _method(op: _Operation, asynchronous: bool) -> str:
 def _raw_method(op: _Operation, asynchronous: bool) -> str:
     """The same operation under `with_raw_response`: the parsed result with its HTTP response."""
     indent = "    "
-    sig = ["self"]
-    if op.params:
-        sig.append("*")
-    for p in op.params:
-        sig.append(f"{p.name}: {p.annotation}" + (f" = {p.default}" if p.default is not None else ""))
+    sig = _parameters(op)
     kwargs = ", ".join(f"{p.name}={p.name}" for p in op.params)
     returns = f"RawResponse[{op.returns}]"
     call = f"self._raw.{op.name}({kwargs})"

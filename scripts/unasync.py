@@ -92,7 +92,8 @@ def unasync_text(text: str, used: set[int]) -> str:
     return "".join(out)
 
 
-def _ruff(args: list[str], text: str, filename: Path) -> str:
+def ruff_text(args: list[str], text: str, filename: Path) -> str:
+    """`text` through `ruff <args>` as if it were `filename` (the project's settings); exits on a ruff error."""
     result = subprocess.run(
         [sys.executable, "-m", "ruff", *args, "--stdin-filename", str(filename), "-"],
         input=text,
@@ -101,7 +102,7 @@ def _ruff(args: list[str], text: str, filename: Path) -> str:
         cwd=ROOT,
     )
     if result.returncode != 0:
-        raise SystemExit(f"ruff {' '.join(args)} failed on the twin of {filename}:\n{result.stderr}")
+        raise SystemExit(f"ruff {' '.join(args)} failed on {filename}:\n{result.stderr}")
     return result.stdout
 
 
@@ -112,8 +113,8 @@ def twin_text(source: Path, used: set[int]) -> str:
     # what the substitution leaves behind: imports the twin no longer needs or orders differently, an
     # `__all__` out of order, `for x in y: yield x` where sync code says `yield from y`
     fixes = ["--select", "I,F401,RUF022,UP028", "--unsafe-fixes"]
-    text = _ruff(["check", "--fix", *fixes, "--quiet", "--exit-zero"], text, target)
-    return _ruff(["format", "--quiet"], text, target)
+    text = ruff_text(["check", "--fix", *fixes, "--quiet", "--exit-zero"], text, target)
+    return ruff_text(["format", "--quiet"], text, target)
 
 
 def sources() -> list[Path]:
