@@ -56,6 +56,8 @@ CONTENT_ENCODING_EXTENSION: Final = "craftapis.content_encoding"
 REDIRECTS_EXTENSION: Final = "craftapis.redirects"
 
 _MiB = 1024 * 1024
+#: `BodyReader._length` when `replay` must build a new response (its headers change): no body size
+_CHANGED: Final = b"changed"
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 #: Headers that carry credentials whatever their name says.
 _CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
@@ -189,7 +191,24 @@ class BodyReader:
         self._deadline = deadline
         self._deadline_at = deadline_at
         self._clock = clock
-        self._chain = _decoders(response)
+        # One pass over the raw header list for the three framing headers, no decoding: most bodies
+        # are identity-encoded with a Content-Length, and then nothing about the response changes
+        # (`replay` can hand back this same response). Any Content-Encoding takes `_decoders`.
+        coded = chunked = False
+        length: bytes | None = None
+        lengths = 0
+        for key, value in response.headers.raw:
+            name = key.lower()
+            if name == b"content-length":
+                length = value
+                lengths += 1
+            elif name == b"content-encoding":
+                coded = True
+            elif name == b"transfer-encoding":
+                chunked = True
+        self._chain = _decoders(response) if coded else []
+        #: the Content-Length to compare the body with when nothing else would change in `replay`
+        self._length = length if lengths <= 1 and not (coded or chunked) else _CHANGED
         self._parts: list[bytes] = []
         self._size = 0
         self._received = 0
@@ -265,7 +284,17 @@ class BodyReader:
         return self.finish()
 
     def replay(self, body: bytes, extensions: dict[str, object] | None = None) -> httpx.Response:
-        """A fresh, unread response over the decoded body."""
+        """A response over the decoded body, unread: the same response when its headers would not
+        change (identity-encoded, no Transfer-Encoding, a Content-Length of the body's size or none),
+        its stream replaced by the body (no second `Response` and two `Headers` copies per call), else
+        a fresh one, ``Content-Encoding`` removed and ``Content-Length`` set to the decoded size."""
+        length = self._length
+        if extensions is None and (length is None or length == b"%d" % len(body)):
+            response = self.response
+            response.stream = httpx.ByteStream(body)
+            response.is_stream_consumed = response.is_closed = False
+            response.request = self.request
+            return response
         headers = self.response.headers.copy()
         encoding = headers.get("content-encoding")
         ext = dict(self.response.extensions if extensions is None else extensions)
