@@ -94,10 +94,123 @@ def _matches(value: Any, tp: Any) -> bool:
     return True  # a typing construct this checker does not know: accept
 
 
+def _classes(tp: Any) -> tuple[type, ...] | None:
+    """The classes `_matches(value, tp)` comes down to when it is one `isinstance` (plain classes, None,
+    float as int | float, unions of them), else None: the annotation needs `_matches` itself."""
+    if isinstance(tp, tuple) or typing.get_origin(tp) in (typing.Union, types.UnionType):
+        found: list[type] = []
+        for part in tp if isinstance(tp, tuple) else typing.get_args(tp):
+            classes = _classes(part)
+            if classes is None:
+                return None
+            found.extend(classes)
+        return tuple(found)
+    if tp is None or tp is type(None):
+        return (type(None),)
+    if tp is float:
+        return (int, float)
+    if (
+        not isinstance(tp, type)
+        or typing.get_origin(tp) is not None
+        or tp is object
+        or tp is Any  # a class since Python 3.11, not one for isinstance
+        or tp in _ITERABLES
+        or tp in (abc.Mapping, dict, abc.Callable, os.PathLike)
+    ):
+        return None
+    return (tp,)
+
+
+class _Plan:
+    """One method's argument check, worked out on its first call: how arguments map to parameters
+    (what `Signature.bind` would do, for calls it accepts) and, for each annotated parameter, the
+    classes of one `isinstance` or the resolved annotation for `_matches`."""
+
+    __slots__ = ("keywords", "positional", "required", "rules", "var_keyword", "var_positional")
+
+    def __init__(self, signature: inspect.Signature, checks: dict[str, tuple[str, Any]]) -> None:
+        kinds = inspect.Parameter
+        params = list(signature.parameters.values())
+        #: name -> index of the parameters an argument may fill by position
+        self.positional = {
+            p.name: i
+            for i, p in enumerate(params)
+            if p.kind in (kinds.POSITIONAL_ONLY, kinds.POSITIONAL_OR_KEYWORD)
+        }
+        self.keywords = frozenset(
+            p.name for p in params if p.kind in (kinds.POSITIONAL_OR_KEYWORD, kinds.KEYWORD_ONLY)
+        )
+        self.required = tuple(
+            p.name
+            for p in params
+            if p.default is kinds.empty and p.kind not in (kinds.VAR_POSITIONAL, kinds.VAR_KEYWORD)
+        )
+        self.var_positional = any(p.kind is kinds.VAR_POSITIONAL for p in params)
+        self.var_keyword = any(p.kind is kinds.VAR_KEYWORD for p in params)
+        rules: dict[str, Any] = {}
+        for name, (_, tp) in checks.items():
+            if tp is _ACCEPT or tp is Any or tp is object or isinstance(tp, TypeVar):
+                continue  # anything goes: nothing to check
+            classes = _classes(tp)
+            rules[name] = classes if classes is not None else _Check(tp)
+        self.rules = rules
+
+    def passes(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+        """True when `Signature.bind` accepts the arguments and every one matches its annotation;
+        False when either may not (the caller then takes the slow path, which says what is wrong)."""
+        given = len(args)
+        positional = self.positional
+        if given > len(positional) and not self.var_positional:
+            return False
+        if kwargs:
+            keywords = self.keywords
+            for name in kwargs:
+                if name in keywords:
+                    index = positional.get(name)
+                    if index is not None and index < given:
+                        return False  # given twice
+                elif not self.var_keyword or name in positional:
+                    return False
+        for name in self.required:
+            if name not in kwargs:
+                index = positional.get(name)
+                if index is None or index >= given:
+                    return False
+        rules = self.rules
+        if not rules:
+            return True
+        for name, value in zip(positional, args, strict=False):
+            rule = rules.get(name)
+            if rule is not None and not (isinstance(value, rule) if type(rule) is tuple else rule(value)):
+                return False
+        for name, value in kwargs.items():
+            rule = rules.get(name)
+            if rule is not None and not (isinstance(value, rule) if type(rule) is tuple else rule(value)):
+                return False
+        return True
+
+
+class _Check:
+    """`_matches` against one resolved annotation, as a callable of the value."""
+
+    __slots__ = ("tp",)
+
+    def __init__(self, tp: Any) -> None:
+        self.tp = tp
+
+    def __call__(self, value: Any) -> bool:
+        return _matches(value, self.tp)
+
+
 def validating(function: F, owner: str) -> F:
-    """`function` checking each argument against its annotation first (see the module docstring)."""
+    """`function` checking each argument against its annotation first (see the module docstring).
+
+    A call is checked by the method's `_Plan` (built on its first call: annotations may name what is
+    defined after the class); only a call the plan does not pass takes `Signature.bind` and `_matches`
+    argument by argument, which say what is wrong. Both decide alike: `tests/validation` checks it."""
     signature = inspect.signature(function)
     checks: dict[str, tuple[str, Any]] | None = None
+    plan: _Plan | None = None
 
     def compiled() -> dict[str, tuple[str, Any]]:
         nonlocal checks
@@ -116,6 +229,13 @@ def validating(function: F, owner: str) -> F:
         return checks
 
     def check(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        nonlocal plan
+        if plan is None:
+            plan = _Plan(signature, compiled())
+        if not plan.passes(args, kwargs):
+            bind_and_match(args, kwargs)
+
+    def bind_and_match(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         try:
             bound = signature.bind(*args, **kwargs)
         except TypeError as exc:
@@ -134,6 +254,7 @@ def validating(function: F, owner: str) -> F:
             check(args, kwargs)
             return await function(*args, **kwargs)
 
+        checked_async.__argument_checks__ = (check, bind_and_match)  # type: ignore[attr-defined]
         return checked_async  # type: ignore[return-value]
 
     @functools.wraps(function)
@@ -141,6 +262,8 @@ def validating(function: F, owner: str) -> F:
         check(args, kwargs)
         return function(*args, **kwargs)
 
+    # (the check, the slow check alone): tests/validation compares their verdicts
+    checked.__argument_checks__ = (check, bind_and_match)  # type: ignore[attr-defined]
     return checked  # type: ignore[return-value]
 
 
