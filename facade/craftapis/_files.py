@@ -1,5 +1,6 @@
-"""Writing downloads safely: server-given names, file modes, leftovers of a killed run, and `PartFile`,
-the temporary file a download goes to before it becomes the destination.
+"""Writing downloads safely: server-given names, file modes, leftovers of a killed run, `PartFile`,
+the temporary file a download goes to before it becomes the destination, and `DownloadWatch`, which
+bounds a download's time (`Limits.download_min_rate`/`download_stall_window`/`download_deadline`).
 
 Shared by every client that saves files (Modrinth's version files, Railcraft's archives).
 """
@@ -11,12 +12,23 @@ import os
 import tempfile
 import threading
 import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO, Final
 
-from ._errors import DownloadError
+import httpx
 
-__all__ = ["STALE_PART_AGE", "PartFile", "clean_stale_parts", "file_mode", "safe_filename"]
+from ._errors import APITimeoutError, DownloadError, redact_url
+from ._guards import Limits
+
+__all__ = [
+    "STALE_PART_AGE",
+    "DownloadWatch",
+    "PartFile",
+    "clean_stale_parts",
+    "file_mode",
+    "safe_filename",
+]
 
 #: A `.part` file of the same destination untouched this long is a leftover of a killed run.
 STALE_PART_AGE: Final = 3600.0
@@ -147,3 +159,101 @@ class PartFile:
         with contextlib.suppress(OSError):
             self._file.close()
         self.temp_path.unlink(missing_ok=True)
+
+
+class DownloadWatch:
+    """Bounds one download by time, whatever the server sends: every chunk off the wire is seen here
+    (before httpx gathers chunks of the size the caller iterates by), so a body dripping a byte per
+    read timeout ends within `download_stall_window` plus one read timeout, with `APITimeoutError`.
+
+    Create one per download (its total deadline counts from then, restarts included) and `attach`
+    each streamed response of it (a restart begins a new stall window). The stall bound is curl's
+    `--speed-limit`: fewer than `download_min_rate` bytes per second over a window is a stall.
+    """
+
+    def __init__(self, limits: Limits, clock: Callable[[], float] = time.monotonic) -> None:
+        self._rate = limits.download_min_rate
+        self._window = limits.download_stall_window
+        self._deadline = limits.download_deadline
+        self._clock = clock
+        self.started = clock()
+        self.received = 0
+        self._window_start = self.started
+        self._window_bytes = 0
+
+    def attach(self, response: httpx.Response) -> None:
+        """Watch `response`'s body from now on (its stream is wrapped; nothing is read here)."""
+        self._window_start = self._clock()
+        self._window_bytes = 0
+        self.received = 0
+        self._check_deadline(response.request, self._window_start)
+        response.stream = _WatchedStream(response.stream, self, response.request)
+
+    def _check_deadline(self, request: httpx.Request, now: float) -> None:
+        if self._deadline is not None and now - self.started > self._deadline:
+            raise self._error(
+                request,
+                f"passed Limits.download_deadline ({self._deadline:g} s) with {self.received} bytes received",
+                "raise Limits(download_deadline=...) for a file this large on this link (None: no total "
+                "bound; the stall bound, Limits.download_min_rate, still ends a stalled server)",
+            )
+
+    def see(self, size: int, request: httpx.Request) -> None:
+        """`size` more bytes arrived: raise `APITimeoutError` past the deadline or below the rate."""
+        now = self._clock()
+        self.received += size
+        self._window_bytes += size
+        self._check_deadline(request, now)
+        elapsed = now - self._window_start
+        if elapsed < self._window:
+            return
+        if self._window_bytes < self._rate * elapsed:
+            raise self._error(
+                request,
+                f"stalled: {self._window_bytes} bytes in the last {elapsed:.1f} s, below "
+                f"Limits.download_min_rate ({self._rate:g} bytes/s over download_stall_window="
+                f"{self._window:g} s), {self.received} bytes received",
+                "the server or the link is too slow: retry later, or lower Limits(download_min_rate=...) "
+                "for a link known to be this slow (0 turns the check off)",
+            )
+        self._window_start = now
+        self._window_bytes = 0
+
+    @staticmethod
+    def _error(request: httpx.Request, what: str, todo: str) -> APITimeoutError:
+        url = redact_url(request.url)
+        return APITimeoutError(
+            f"{request.method} {url}: the download {what}; it was stopped and nothing was written: {todo}",
+            method=request.method,
+            url=url,
+        )
+
+
+class _WatchedStream(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A response stream whose every raw chunk `DownloadWatch.see`s first (sync or async)."""
+
+    def __init__(
+        self,
+        stream: httpx.SyncByteStream | httpx.AsyncByteStream,
+        watch: DownloadWatch,
+        request: httpx.Request,
+    ) -> None:
+        self._stream = stream
+        self._watch = watch
+        self._request = request
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._stream:  # type: ignore[union-attr]
+            self._watch.see(len(chunk), self._request)
+            yield chunk
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._stream:  # type: ignore[union-attr]
+            self._watch.see(len(chunk), self._request)
+            yield chunk
+
+    def close(self) -> None:
+        self._stream.close()  # type: ignore[union-attr]
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()  # type: ignore[union-attr]

@@ -74,18 +74,41 @@ class Limits:
         size the API lists for the file instead.
     ``max_redirects=10``
         Redirects followed in one call before :class:`RedirectError` (a loop).
+    ``download_min_rate=1024`` / ``download_stall_window=30.0``
+        A streamed download (``download_version_file``, ``download_archive`` ...) that receives
+        fewer than ``download_min_rate`` bytes per second over ``download_stall_window`` seconds
+        is stalled: :class:`~craftapis.APITimeoutError`, nothing written (curl's
+        ``--speed-limit``/``--speed-time``). ``download_min_rate=0`` turns the check off.
+    ``download_deadline=None``
+        Seconds a whole download (restarts included) may take; None: no total bound, the stall
+        bound alone ends a dripping server. A large file over a slow link legitimately outlasts
+        ``RetryPolicy.deadline``, which bounds a download only until its body starts.
 
-    The total time of a call, body included, is bounded by ``RetryPolicy.deadline``.
+    The total time of a call, body included, is bounded by ``RetryPolicy.deadline`` (downloads:
+    see above).
     """
 
     max_body_size: int = 64 * _MiB
     max_redirects: int = 10
+    download_min_rate: float = 1024.0
+    download_stall_window: float = 30.0
+    download_deadline: float | None = None
 
     def __post_init__(self) -> None:
         if not self.max_body_size >= 1:
             raise ValueError(f"Limits.max_body_size must be at least 1 byte, got {self.max_body_size!r}")
         if not self.max_redirects >= 0:
             raise ValueError(f"Limits.max_redirects must be >= 0, got {self.max_redirects!r}")
+        if not self.download_min_rate >= 0:  # also rejects NaN
+            raise ValueError(f"Limits.download_min_rate must be >= 0 bytes/s, got {self.download_min_rate!r}")
+        if not self.download_stall_window > 0:
+            raise ValueError(
+                f"Limits.download_stall_window must be > 0 seconds, got {self.download_stall_window!r}"
+            )
+        if self.download_deadline is not None and not self.download_deadline > 0:
+            raise ValueError(
+                f"Limits.download_deadline must be None or > 0 seconds, got {self.download_deadline!r}"
+            )
 
 
 # -- time ------------------------------------------------------------------------------------------

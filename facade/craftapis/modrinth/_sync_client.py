@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Unpack, cast
 import httpx
 
 from .._base import content_length
+from .._files import DownloadWatch
 from .._keywords import OTHER_SCHEMES, refuse_scheme
 from .._pagination import Params
 from .._primitives import sleep, to_thread
@@ -280,7 +281,10 @@ class Modrinth(_ModrinthCore, BulkLookups, SyncAPIClient):
         token is sent only to the API's own origin), written to a temporary file beside the
         destination, checked against the sha512 (else sha1) Modrinth lists, then renamed into
         place: a mismatch (`HashMismatchError`) or an interruption leaves nothing at `dest_path`.
-        A transfer that breaks off mid-body is restarted as the retry policy allows.
+        A transfer that breaks off mid-body is restarted as the retry policy allows. Once the body
+        flows, time is bounded by the client's `Limits`, not `RetryPolicy.deadline`: a transfer
+        slower than `download_min_rate` bytes/s over `download_stall_window` s (1 KiB/s over 30 s),
+        or one passing `download_deadline` (none by default), raises `APITimeoutError`.
 
         Args:
             version_or_file: a `Version` (its primary file, else its first) or a `VersionFile`.
@@ -294,6 +298,7 @@ class Modrinth(_ModrinthCore, BulkLookups, SyncAPIClient):
         plan = plan_download(version_or_file, dest_path, verify=verify)
         start = time.monotonic()
         attempt = 0
+        watch = DownloadWatch(self.limits)
         with AtomicDownload(plan) as sink:
             while True:
                 attempt += 1
@@ -302,6 +307,7 @@ class Modrinth(_ModrinthCore, BulkLookups, SyncAPIClient):
                 # expand a chunk far past what is written at a time
                 request = {"method": "GET", "url": plan.url, "headers": {"Accept-Encoding": "identity"}}
                 with self._stream(request, auth=self._download_auth(plan.url)) as response:
+                    watch.attach(response)
                     try:
                         total = plan.size if plan.size is not None else content_length(response)
                         for chunk in response.iter_bytes(DOWNLOAD_CHUNK):

@@ -14,6 +14,7 @@ import httpx
 
 from .._async_base import AsyncAPIClient, AsyncClientOptions
 from .._base import content_length
+from .._files import DownloadWatch
 from .._keywords import SCHEMES, refuse_scheme
 from ._async_session import AsyncTokenSession
 from ._client import RAILCRAFT, AdKind, _error_messages, _expected, _RailcraftCore
@@ -212,7 +213,9 @@ class AsyncRailcraftPack(_RailcraftCore, AsyncAPIClient):
         the expected size, else the Content-Length, else None). The file appears at `path` only
         complete and verified (temporary file in the same directory, then `os.replace`); on any
         failure `RailcraftDownloadError` (or the server's `RailcraftError`) is raised and `path` is
-        untouched.
+        untouched. A transfer slower than the client's `Limits.download_min_rate` bytes/s over
+        `download_stall_window` s (1 KiB/s over 30 s), or past `Limits.download_deadline` (none by
+        default), raises `APITimeoutError`.
         """
         archive_id, expected = archive_target(archive, expected_size)
         target = Path(path)
@@ -252,6 +255,7 @@ class AsyncRailcraftPack(_RailcraftCore, AsyncAPIClient):
         sink = ArchiveFile(target, total=expected, progress=progress)
         try:
             async with self._stream(request) as response:
+                DownloadWatch(self.limits).attach(response)
                 if sink.total is None:
                     sink.total = content_length(response)
                 try:
