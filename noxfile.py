@@ -52,7 +52,6 @@ def types(session: nox.Session) -> None:
         "attrs",
         "python-dateutil",
         "aiohttp",
-        "httpx-aiohttp",
         "orjson",
         "pyjwt",
         "cryptography",

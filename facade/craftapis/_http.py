@@ -25,16 +25,17 @@ them from those modules.
 Every JSON call takes the lean send path (issue 12): `RequestTemplate` builds the `httpx.Request` from
 the base URL and headers prepared once, and `LeanClient.send_lean` hands it to the policy transport,
 doing only what httpx's `Client.send` does that a craftapis client uses (cookies, event hooks, the
-auth flow, the INFO log line, reading the body). The inner transports are httpx's and httpx-aiohttp's
-as before, so h11 / llhttp frame every response and vcrpy, which patches those transports, still sees
-every request. Downloads go through `Client.send`.
+auth flow, the INFO log line, reading the body). The inner transports are httpx's (sync) and
+`_aiohttp_transport.AiohttpTransport` over `aiohttp.ClientSession._request` (async), so h11 / llhttp
+frame every response and vcrpy, which patches those, still sees every request. Downloads go through
+`Client.send`.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote_plus as _quote
 
@@ -269,93 +270,14 @@ def log_response(request: httpx.Request, response: httpx.Response) -> None:
         )
 
 
-def _aiohttp_error(exc: BaseException) -> BaseException:
-    """The httpx error an aiohttp failure stands for. httpx-aiohttp 0.2 maps every
-    `ClientConnectionError` it does not know better (a server that hung up mid-response) to
-    `ConnectTimeout`, so craftapis would say "timed out" for a broken connection, and lets a bare
-    `TimeoutError` or a parser's `ClientResponseError` escape unmapped (past every `except
-    httpx.TransportError`). Connect failures, timeouts, broken connections and malformed responses
-    (llhttp's verdicts) become what httpx's own transport raises for each."""
-    import aiohttp
-
-    cause = exc.__cause__ if isinstance(exc, httpx.TransportError) and exc.__cause__ is not None else exc
-    message = f"{type(cause).__name__}: {cause}"
-    if isinstance(cause, aiohttp.ConnectionTimeoutError):
-        return httpx.ConnectTimeout(message)
-    if isinstance(cause, TimeoutError):
-        return httpx.ReadTimeout(message)
-    if isinstance(cause, aiohttp.ClientConnectorError):
-        return httpx.ConnectError(message)
-    if isinstance(cause, aiohttp.ClientConnectionError | aiohttp.ClientPayloadError):
-        return httpx.ReadError(message)
-    if isinstance(cause, aiohttp.ClientResponseError):  # the response could not be parsed
-        return httpx.RemoteProtocolError(message)
-    return exc
-
-
-class _RemappedStream(httpx.AsyncByteStream):
-    def __init__(self, inner: httpx.AsyncByteStream) -> None:
-        self._inner = inner
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        import aiohttp
-
-        try:
-            async for chunk in self._inner:
-                yield chunk
-        except (httpx.TransportError, TimeoutError, OSError, aiohttp.ClientError) as exc:
-            raise _aiohttp_error(exc) from exc
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-
-class _AiohttpBody(httpx.AsyncByteStream):
-    """An aiohttp response's body as llhttp hands it over (`iter_any`, no re-chunking into 16 KiB), its
-    errors mapped (`_aiohttp_error`): one generator where httpx-aiohttp's stream under `_RemappedStream`
-    were two, each with its own exception context, for every chunk."""
-
-    def __init__(self, response: Any) -> None:
-        self._response = response
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        import aiohttp
-
-        try:
-            async for chunk in self._response.content.iter_any():
-                yield chunk
-        except (httpx.TransportError, TimeoutError, OSError, aiohttp.ClientError) as exc:
-            raise _aiohttp_error(exc) from exc
-
-    async def aclose(self) -> None:
-        import aiohttp
-
-        try:
-            await self._response.__aexit__(None, None, None)
-        except (TimeoutError, OSError, aiohttp.ClientError) as exc:
-            raise _aiohttp_error(exc) from exc
-
-
 def AsyncDefaultTransport() -> httpx.AsyncBaseTransport:  # CapWords: unasync pairs it with DefaultTransport
     """The transport under craftapis' async clients when the user gives none: aiohttp (llhttp, a
-    maintained C HTTP/1.1 parser) through the maintained `httpx-aiohttp` adapter, with errors mapped as
-    httpx's own transport maps them (`_aiohttp_error`). It serves about 5x the requests per second of
-    httpx's `AsyncHTTPTransport` (httpcore + anyio) for 16 concurrent tasks on loopback."""
-    import aiohttp
-    from httpx_aiohttp import AiohttpTransport
+    maintained C HTTP/1.1 parser) through `_aiohttp_transport.AiohttpTransport`, with errors mapped as
+    httpx's own transport maps them. It serves several times the requests per second of httpx's
+    `AsyncHTTPTransport` (httpcore + anyio) for 16 concurrent tasks on loopback."""
+    from ._aiohttp_transport import AiohttpTransport
 
-    class _Transport(AiohttpTransport):
-        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-            try:
-                response = await super().handle_async_request(request)
-            except (httpx.TransportError, TimeoutError, OSError, aiohttp.ClientError) as exc:
-                raise _aiohttp_error(exc) from exc
-            raw = getattr(response.stream, "_aiohttp_response", None)  # httpx-aiohttp 0.2's stream
-            body = _AiohttpBody(raw) if raw is not None else _RemappedStream(response.stream)  # type: ignore[arg-type]
-            response.stream = body
-            return response
-
-    return _Transport()
+    return AiohttpTransport()
 
 
 def DefaultTransport() -> httpx.BaseTransport:  # CapWords: the twin of AsyncDefaultTransport

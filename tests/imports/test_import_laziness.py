@@ -1,7 +1,7 @@
 """What `from craftapis import Modrinth` loads (issue 12: import time), asserted as behaviour, not time.
 
-A sync Modrinth user must not pay for the async stack (asyncio, aiohttp, httpx-aiohttp, the async client
-and transport), for the generated operations (loaded on first `client.api`/call), for orjson (and the
+A sync Modrinth user must not pay for the async stack (asyncio, aiohttp, the async client and
+transports), for the generated operations (loaded on first `client.api`/call), for orjson (and the
 uuid/platform modules it drags in: loaded on the first decode) or for difflib (loaded when a mistake
 needs a "did you mean"). Each check runs in a fresh interpreter, so what other tests imported does not count.
 """
@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parents[2]
 NOT_FOR_SYNC = {
     "asyncio": "the async stack is for the async clients",
     "aiohttp": "the async default transport",
-    "httpx_aiohttp": "the async default transport",
+    "httpx_aiohttp": "no longer used at all (craftapis._aiohttp_transport replaced it)",
+    "craftapis._aiohttp_transport": "the async default transport",
     "craftapis.modrinth._async_client": "AsyncModrinth loads on first use",
     "craftapis._async_base": "the async client base",
     "craftapis._async_transport": "the async policy transport",

@@ -1,4 +1,4 @@
-"""The async clients' default transport (aiohttp through httpx-aiohttp, `_http.AsyncDefaultTransport`)
+"""The async clients' default transport (aiohttp, `_http.AsyncDefaultTransport`)
 reports failures as httpx's own transport does, so craftapis' errors say what really happened."""
 
 from __future__ import annotations
@@ -90,7 +90,7 @@ async def test_a_malformed_chunked_body_is_refused(malformed: str) -> None:
 
 async def test_async_clients_use_it_by_default() -> None:
     async with Client() as client:
-        from httpx_aiohttp import AiohttpTransport
+        from craftapis._aiohttp_transport import AiohttpTransport
 
         inner = client._http._transport.transport  # under AsyncPolicyTransport
         assert isinstance(inner, AiohttpTransport)

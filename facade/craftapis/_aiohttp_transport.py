@@ -1,0 +1,163 @@
+"""`AiohttpTransport`: the async clients' default inner transport, an httpx transport over aiohttp.
+
+aiohttp frames every response with llhttp (a maintained C HTTP/1.1 parser); this module only carries
+an `httpx.Request` to `aiohttp.ClientSession._request` and the aiohttp response back as an
+`httpx.Response` whose stream is the body as llhttp hands it over. It replaces httpx-aiohttp's
+`AiohttpTransport` (issue 12, J4), which did the same with more work per request: an exception-mapping
+context manager around every call and every chunk, a `_RequestContextManager`, the URL rendered to a
+string and parsed again, the headers re-normalised both ways and a `ClientTimeout` built each time, and
+it mapped some failures wrongly (a connection broken mid-response was a `ConnectTimeout`).
+
+What stays as it was: `ClientSession._request` is what vcrpy patches, so cassettes record and replay;
+the timeouts come from `request.extensions["timeout"]` per phase (connect, read, pool: the policy caps
+them at the call's deadline); `auto_decompress=False`, because the policy's `BodyReader` decodes with a
+bound on the decoded size; 100 connections at most, kept alive 5 s (httpx's `Limits` defaults); TLS
+from `httpx.create_ssl_context()` (certifi, `SSL_CERT_FILE`/`SSL_CERT_DIR`); no proxy and no netrc
+(`trust_env=False`: craftapis routes the proxy environment through an httpx client instead, see
+`_http.py`). Cookies are craftapis' own (`LeanCookies` on the httpx client): the session's jar is
+aiohttp's `DummyCookieJar`, so aiohttp neither stores a `Set-Cookie` nor sends a cookie of its own.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import httpx
+from aiohttp import ClientTimeout
+from aiohttp.http import HttpVersion10, HttpVersion11
+from yarl import URL
+
+__all__ = ["AiohttpTransport", "aiohttp_error"]
+
+#: Every aiohttp (and asyncio) failure the request or the body can raise.
+_FAILURES = (TimeoutError, OSError, aiohttp.ClientError)
+#: The response's HTTP version as httpx names it (a vcrpy replay has none: HTTP/1.1).
+_VERSIONS: dict[object, bytes] = {HttpVersion11: b"HTTP/1.1", HttpVersion10: b"HTTP/1.0"}
+
+
+def aiohttp_error(exc: BaseException) -> BaseException:
+    """The httpx error an aiohttp failure stands for, as httpx's own transport would raise it: connect
+    failures, timeouts, broken connections and malformed responses (llhttp's verdicts) each become
+    their httpx class; anything else is returned as it is."""
+    message = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return httpx.ConnectTimeout(message)
+    if isinstance(exc, TimeoutError):
+        return httpx.ReadTimeout(message)
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return httpx.ConnectError(message)
+    if isinstance(exc, aiohttp.ClientConnectionError | aiohttp.ClientPayloadError):
+        return httpx.ReadError(message)
+    if isinstance(exc, aiohttp.ClientResponseError):  # the response could not be parsed
+        return httpx.RemoteProtocolError(message)
+    if isinstance(exc, aiohttp.InvalidUrlClientError | aiohttp.NonHttpUrlClientError):
+        return httpx.UnsupportedProtocol(str(exc))
+    return exc
+
+
+class _Body(httpx.AsyncByteStream):
+    """An aiohttp response's body, chunk by chunk as llhttp hands it over (`iter_any`), errors mapped."""
+
+    __slots__ = ("_response",)
+
+    def __init__(self, response: aiohttp.ClientResponse) -> None:
+        self._response = response
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._response.content.iter_any():
+                yield chunk
+        except _FAILURES as exc:
+            raise aiohttp_error(exc) from exc
+
+    async def aclose(self) -> None:
+        try:
+            await self._response.__aexit__(None, None, None)  # release the connection (or close it)
+        except _FAILURES as exc:
+            raise aiohttp_error(exc) from exc
+
+
+def _headers(raw: tuple[tuple[bytes, bytes], ...]) -> httpx.Headers:
+    """`httpx.Headers(raw)` for byte pairs (what aiohttp's `raw_headers` are): the same three-tuples
+    httpx's constructor makes of them (it keeps bytes as they are and lower-cases the key), without
+    its per-item type dispatch."""
+    headers = httpx.Headers()
+    headers._list = [(key, key.lower(), value) for key, value in raw]
+    return headers
+
+
+class AiohttpTransport(httpx.AsyncBaseTransport):
+    """httpx's transport interface over one `aiohttp.ClientSession`, opened on the first request (in the
+    event loop that sends it) and closed by `aclose`."""
+
+    def __init__(self, *, limits: httpx.Limits | None = None) -> None:
+        self._limits = limits if limits is not None else httpx.Limits(max_connections=100)
+        self._session: aiohttp.ClientSession | None = None
+        self._timeouts: dict[tuple[Any, Any, Any], ClientTimeout] = {}
+
+    def _open(self) -> aiohttp.ClientSession:
+        context: ssl.SSLContext = httpx.create_ssl_context()
+        limit = self._limits.max_connections
+        connector = aiohttp.TCPConnector(
+            limit=limit if limit is not None else 0,
+            keepalive_timeout=self._limits.keepalive_expiry,
+            ssl=context,
+        )
+        self._session = aiohttp.ClientSession(
+            connector=connector,
+            cookie_jar=aiohttp.DummyCookieJar(),
+            auto_decompress=False,
+            trust_env=False,
+        )
+        return self._session
+
+    def _timeout(self, timeout: Any) -> ClientTimeout:
+        """The aiohttp timeouts of httpx's per-phase ones (connect, read; pool is aiohttp's `connect`:
+        getting a connection from the pool, a new one included), one object per distinct triple."""
+        key = (timeout.get("connect"), timeout.get("read"), timeout.get("pool")) if timeout else (None,) * 3
+        made = self._timeouts.get(key)
+        if made is None:
+            if len(self._timeouts) > 64:  # deadline-capped values vary: keep the table small
+                self._timeouts.clear()
+            made = self._timeouts[key] = ClientTimeout(sock_connect=key[0], sock_read=key[1], connect=key[2])
+        return made
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        session = self._session or self._open()
+        extensions = request.extensions
+        try:
+            data: Any = request.content or None
+        except httpx.RequestNotRead:  # a streamed upload: aiohttp sends it chunked
+            data = request.stream
+            request.headers.pop("transfer-encoding", None)
+        url = request.url
+        try:
+            response = await session._request(
+                request.method,
+                URL(str(url)),
+                headers=request.headers.multi_items(),
+                data=data,
+                allow_redirects=False,
+                compress=False,
+                timeout=self._timeout(extensions.get("timeout")),
+                server_hostname=extensions.get("sni_hostname"),
+            )
+        except _FAILURES as exc:
+            raise aiohttp_error(exc) from exc
+        reply: dict[str, Any] = {"http_version": _VERSIONS.get(response.version, b"HTTP/1.1")}
+        if response.reason:
+            reply["reason_phrase"] = response.reason.encode()
+        return httpx.Response(
+            response.status,
+            headers=_headers(response.raw_headers),
+            stream=_Body(response),
+            request=request,
+            extensions=reply,
+        )
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
