@@ -25,10 +25,10 @@ them from those modules.
 Every JSON call takes the lean send path (issue 12): `RequestTemplate` builds the `httpx.Request` from
 the base URL and headers prepared once, and `LeanClient.send_lean` hands it to the policy transport,
 doing only what httpx's `Client.send` does that a craftapis client uses (cookies, event hooks, the
-auth flow, the INFO log line, reading the body). The inner transports are httpx's (sync) and
-`_aiohttp_transport.AiohttpTransport` over `aiohttp.ClientSession._request` (async), so h11 / llhttp
-frame every response and vcrpy, which patches those, still sees every request. Downloads go through
-`Client.send`.
+auth flow, the INFO log line, reading the body). The inner transports are httpcore's connections
+driven directly (`_wire.WireTransport`, sync) and `_aiohttp_transport.AiohttpTransport` over
+`aiohttp.ClientSession._request` (async), so h11 / llhttp frame every response and vcrpy, which patches
+those, still sees every request. Downloads go through `Client.send`.
 """
 
 from __future__ import annotations
@@ -281,6 +281,10 @@ def AsyncDefaultTransport() -> httpx.AsyncBaseTransport:  # CapWords: unasync pa
 
 
 def DefaultTransport() -> httpx.BaseTransport:  # CapWords: the twin of AsyncDefaultTransport
-    """The transport under craftapis' sync clients when the user gives none: httpx's own (httpcore and
-    h11, a maintained HTTP/1.1 parser)."""
-    return httpx.HTTPTransport()
+    """The transport under craftapis' sync clients when the user gives none: `_wire.WireTransport`, an
+    `httpx.HTTPTransport` (httpcore's pool, h11 framing every response) whose requests skip httpx's
+    per-request wrapping, and go through httpx's own code whenever a mock (vcrpy, pytest-httpx) patched
+    it. Imported here, not at module level: httpcore loads with the first client, as with httpx's own."""
+    from ._wire import WireTransport
+
+    return WireTransport()

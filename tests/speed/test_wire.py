@@ -1,0 +1,395 @@
+"""The sync default transport (`_wire.WireTransport`, httpcore's pool driven directly) answers exactly as
+`httpx.HTTPTransport` does: the same status, headers, body and extensions for valid responses, the same
+exception class and message for broken ones, over a corpus of raw-socket answers (framing, 1xx, resets,
+truncations, malformed heads h11 rejects, a timeout per phase). It reuses one connection for sequential
+calls, bounds the response head in total, and leaves mocks of httpx (vcrpy) and the proxy environment
+on httpx's own paths.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import socket
+import struct
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpcore
+import httpx
+import pytest
+from craftapis._base import ApiProfile
+from craftapis._http import DefaultTransport
+from craftapis._sync_base import SyncAPIClient
+from craftapis._sync_http import ClientTransport, build_client
+from craftapis._wire import _HTTPCORE_TO_HTTPX, WireTransport, _mapped
+
+TIMEOUT = {"connect": 2.0, "read": 0.4, "write": 0.4, "pool": 2.0}
+
+# -- a raw-socket server: each connection gets the next scripted answer ------------------------------
+
+Step = bytes | float | str  # bytes to send, seconds to wait, "reset" (RST) or "hold" (stay open)
+
+
+@dataclass
+class RawServer:
+    """Serves each accepted connection the next script of `answers` (after reading the request head)."""
+
+    answers: list[list[Step]] = field(default_factory=list)
+    accepted: int = 0
+    requests: int = 0
+
+    def __post_init__(self) -> None:
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.1)
+        self.port = self._listener.getsockname()[1]
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/x"
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except (TimeoutError, OSError):
+                continue
+            with self._lock:
+                self.accepted += 1
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        buffer = b""
+        with conn:
+            while not self._stop.is_set():
+                while b"\r\n\r\n" not in buffer:
+                    try:
+                        data = conn.recv(65536)
+                    except OSError:
+                        return
+                    if not data:
+                        return
+                    buffer += data
+                _, _, buffer = buffer.partition(b"\r\n\r\n")
+                with self._lock:
+                    self.requests += 1
+                    script = (
+                        self.answers.pop(0)
+                        if self.answers
+                        else [b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"]
+                    )
+                keep = False
+                for step in script:
+                    if isinstance(step, bytes):
+                        conn.sendall(step)
+                    elif isinstance(step, float):
+                        if self._stop.wait(step):
+                            return
+                    elif step == "reset":
+                        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                        return
+                    elif step == "hold":
+                        self._stop.wait(5.0)
+                        return
+                    elif step == "keep":
+                        keep = True
+                if not keep:
+                    return
+
+    def close(self) -> None:
+        self._stop.set()
+        self._listener.close()
+        self._thread.join(timeout=2)
+
+
+@contextlib.contextmanager
+def serving(*answers: list[Step]) -> Iterator[RawServer]:
+    server = RawServer(list(answers))
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+def outcome(transport: httpx.BaseTransport, url: str, **request: Any) -> tuple[Any, ...]:
+    """What a caller of `transport` sees: status, raw headers, body and extensions, or the error."""
+    method = request.pop("method", "GET")
+    sent = httpx.Request(method, url, **request)
+    sent.extensions["timeout"] = dict(TIMEOUT)
+    try:
+        response = transport.handle_request(sent)
+        try:
+            body = b"".join(response.stream)  # type: ignore[arg-type]
+        finally:
+            response.close()
+    except Exception as exc:
+        return ("error", type(exc), str(exc))
+    ext = response.extensions
+    return ("ok", response.status_code, response.headers.raw, body, ext["http_version"], ext["reason_phrase"])
+
+
+OK = b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{"ok":true}'
+KEEP: list[Step] = [b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", "keep"]  # and the next request
+GZ = gzip.compress(b'{"zipped": true}')
+
+#: (name, the server's script): answers a well-behaved server sends, and ones it never does
+CORPUS: list[tuple[str, list[Step]]] = [
+    ("content-length", [OK]),
+    (
+        "chunked",
+        [b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"],
+    ),
+    (
+        "chunked-with-trailer",
+        [b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\nX-T: 1\r\n\r\n"],
+    ),
+    (
+        "gzip-left-encoded",
+        [b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n" % len(GZ) + GZ],
+    ),
+    ("close-delimited", [b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end"]),
+    ("http-1.0", [b"HTTP/1.0 200 OK\r\n\r\nold style"]),
+    ("100-continue-first", [b"HTTP/1.1 100 Continue\r\n\r\n", OK]),
+    ("103-early-hints-first", [b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n", OK]),
+    ("no-content", [b"HTTP/1.1 204 No Content\r\n\r\n"]),
+    ("split-head", [b"HTTP/1.1 200 OK\r\nContent-Le", 0.05, b"ngth: 2\r\n\r\n", 0.05, b"ok"]),
+    ("reason-phrase-odd", [b"HTTP/1.1 418 I'm a teapot!\r\nContent-Length: 0\r\n\r\n"]),
+    (
+        "repeated-header",
+        [b"HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nContent-Length: 0\r\n\r\n"],
+    ),
+    ("bare-lf", [b"HTTP/1.1 200 OK\nContent-Length: 2\n\nok"]),
+    ("closed-before-answer", []),
+    ("reset-before-answer", ["reset"]),
+    ("reset-mid-body", [b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789", 0.05, "reset"]),
+    ("truncated-body", [b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789"]),
+    ("truncated-chunk", [b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\na\r\n01234"]),
+    ("truncated-head", [b"HTTP/1.1 200 OK\r\nContent-Len"]),
+    ("silent", ["hold"]),
+    ("silent-mid-body", [b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789", "hold"]),
+    ("status-line-garbage", [b"HTTP/1.1 abc OK\r\n\r\n"]),
+    ("not-http", [b"SSH-2.0-OpenSSH_9.6\r\n\r\n"]),
+    (
+        "chunk-longer-than-its-size",
+        [b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX\r\n0\r\n\r\n"],
+    ),
+    (
+        "chunk-size-garbage",
+        [b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n"],
+    ),
+    ("conflicting-lengths", [b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok"]),
+    ("length-and-chunked", [b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\nok"]),
+    ("header-without-colon", [b"HTTP/1.1 200 OK\r\nNoColonHere\r\nContent-Length: 0\r\n\r\n"]),
+    ("header-name-space", [b"HTTP/1.1 200 OK\r\nBad Name: x\r\nContent-Length: 0\r\n\r\n"]),
+    ("unknown-transfer-encoding", [b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nok"]),
+    ("head-over-h11s-limit", [b"HTTP/1.1 200 OK\r\n" + b"X-Pad: " + b"a" * (110 * 1024) + b"\r\n\r\n"]),
+    ("body-after-204", [b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\nextra bytes"]),
+]
+
+
+@pytest.mark.parametrize(("name", "script"), CORPUS, ids=[name for name, _ in CORPUS])
+def test_the_wire_transport_answers_as_httpx_transport_does(name: str, script: list[Step]) -> None:
+    seen = []
+    for transport in (httpx.HTTPTransport(), WireTransport()):
+        with serving(script) as server, transport:
+            seen.append(outcome(transport, server.url))
+    reference, wire = seen
+    assert wire == reference, f"{name}: httpx.HTTPTransport gave {reference}, WireTransport {wire}"
+
+
+def test_the_corpus_holds_answers_and_errors_of_every_kind() -> None:
+    """The comparison above means something only if the corpus provokes each outcome."""
+    kinds = set()
+    for _name, script in CORPUS:
+        with serving(script) as server, httpx.HTTPTransport() as transport:
+            result = outcome(transport, server.url)
+        kinds.add(result[1] if result[0] == "error" else "ok")
+    assert {"ok", httpx.ReadTimeout, httpx.ReadError, httpx.RemoteProtocolError} <= kinds, kinds
+
+
+def test_connect_errors_and_write_timeouts_are_httpx_s_too() -> None:
+    closed = socket.create_server(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()
+    for transport in (httpx.HTTPTransport(), WireTransport()):
+        with transport:
+            refused = outcome(transport, f"http://127.0.0.1:{port}/x")
+            assert refused[:2] == ("error", httpx.ConnectError), refused
+    # a server that never reads: 64 MiB cannot fit in the socket buffers within the write timeout
+    body = b"x" * (64 * 1024 * 1024)
+    results = []
+    for transport in (httpx.HTTPTransport(), WireTransport()):
+        with serving(["hold"]) as server, transport:
+            results.append(outcome(transport, server.url, method="POST", content=body))
+    assert results[0][:2] == ("error", httpx.WriteTimeout), results[0]
+    assert results[1] == results[0]
+
+
+def test_an_unsupported_scheme_and_an_odd_method_take_httpx_s_own_path() -> None:
+    with WireTransport() as transport:
+        assert outcome(transport, "ftp://127.0.0.1:9/x")[:2] == ("error", httpx.UnsupportedProtocol)
+        with serving([b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"]) as server:
+            assert outcome(transport, server.url, method="PROPFIND")[:2] == ("ok", 200)
+
+
+def test_the_exception_table_is_httpx_s() -> None:
+    """`_HTTPCORE_TO_HTTPX` is httpx's own table, and `_mapped` picks what httpx's mapping picks."""
+    from httpx._transports.default import _load_httpcore_exceptions, map_httpcore_exceptions
+
+    assert _load_httpcore_exceptions() == _HTTPCORE_TO_HTTPX
+    for core in _HTTPCORE_TO_HTTPX:
+        with pytest.raises(httpx.HTTPError) as caught, map_httpcore_exceptions():
+            raise core("boom")
+        mine = _mapped(core("boom"))
+        assert type(mine) is type(caught.value) and str(mine) == "boom", core
+    assert _mapped(ValueError("not httpcore's")) is None
+
+
+def test_sequential_calls_reuse_one_connection() -> None:
+    keep = [b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", "keep"]
+    with serving(keep, keep, keep) as server, WireTransport() as transport:
+        for _ in range(3):
+            assert outcome(transport, server.url)[:2] == ("ok", 200)
+        assert server.requests == 3
+        assert server.accepted == 1
+
+
+def test_a_connection_the_server_closed_is_not_reused() -> None:
+    with serving([OK], [OK]) as server, WireTransport() as transport:  # each answer closes its connection
+        assert outcome(transport, server.url)[:2] == ("ok", 200)
+        time.sleep(0.05)
+        assert outcome(transport, server.url)[:2] == ("ok", 200)
+        assert server.accepted == 2
+
+
+# -- the response head's bound -------------------------------------------------------------------------
+
+
+def test_a_dripping_head_ends_within_the_read_timeout() -> None:
+    """One header byte every 50 ms: each read succeeds within 0.4 s, the head never would (~25 s)."""
+    head = b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 500 + b"\r\nContent-Length: 0\r\n\r\n"
+    script: list[Step] = []
+    for byte in head:
+        script += [bytes([byte]), 0.05]
+    with serving(script) as server, WireTransport() as transport:
+        started = time.monotonic()
+        result = outcome(transport, server.url)
+        elapsed = time.monotonic() - started
+    assert result[:2] == ("error", httpx.ReadTimeout), result
+    assert "response head" in result[2]
+    assert elapsed < TIMEOUT["read"] + 0.5, elapsed
+
+
+def test_the_head_bound_leaves_a_slow_body_and_the_next_request_alone() -> None:
+    """The bound covers the head only: a body arriving in pieces under the per-read timeout is read,
+    and the next request on the same thread has a budget of its own."""
+    slow_body: list[Step] = [b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n"]
+    for piece in (b"ab", b"cd", b"ef"):
+        slow_body += [0.25, piece]
+    slow_body.append("keep")
+    with serving(slow_body, [0.25, OK]) as server, WireTransport() as transport:
+        assert outcome(transport, server.url)[:4] == ("ok", 200, [(b"Content-Length", b"6")], b"abcdef")
+        assert outcome(transport, server.url)[:2] == ("ok", 200)
+
+
+# -- mocks of httpx and the proxy environment ----------------------------------------------------------
+
+
+def test_a_patched_httpx_transport_is_used_per_request() -> None:
+    """What vcrpy and pytest-httpx do: patch `httpx.HTTPTransport.handle_request` on the class, even
+    after the transport was built. Every request then goes through the patch, and stops when it is gone."""
+    seen: list[str] = []
+    original = httpx.HTTPTransport.handle_request
+
+    def patched(self: httpx.HTTPTransport, request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        return original(self, request)
+
+    with serving(KEEP, KEEP) as server, WireTransport() as transport:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(httpx.HTTPTransport, "handle_request", patched)
+            assert outcome(transport, server.url)[:2] == ("ok", 200)
+        assert outcome(transport, server.url)[:2] == ("ok", 200)
+    assert seen == [server.url]
+
+
+class Client(SyncAPIClient):
+    _profile = ApiProfile(name="wire", package="craftapis_generated.modrinth", base_url="http://127.0.0.1:9")
+
+
+@pytest.mark.parametrize("built", ["before the cassette", "inside the cassette"])
+def test_vcrpy_records_and_replays_through_a_default_client(tmp_path: Path, built: str) -> None:
+    import vcr
+
+    cassette = str(tmp_path / "wire.yaml")
+    recorder = vcr.VCR(record_mode="once")
+    body = b'{"recorded": true}'
+    answer = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (
+        len(body),
+        body,
+    )
+    with serving([answer]) as server:
+        base = f"http://127.0.0.1:{server.port}"
+        client = Client(base_url=base) if built == "before the cassette" else None
+        with recorder.use_cassette(cassette):
+            client = client or Client(base_url=base)
+            assert client.request("GET", "/thing").json() == {"recorded": True}
+        client.close()
+        assert server.requests == 1
+    # the server is gone: only the cassette can answer now
+    with vcr.VCR(record_mode="none").use_cassette(cassette) as played:
+        with Client(base_url=base) as client:
+            assert client.request("GET", "/thing").json() == {"recorded": True}
+        assert played.play_count == 1
+
+
+def test_the_default_inner_transport_and_the_proxy_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert isinstance(DefaultTransport(), WireTransport)
+    inner: list[httpx.BaseTransport] = []
+
+    def policy(transport: httpx.BaseTransport, follow: bool) -> httpx.BaseTransport:
+        inner.append(transport)
+        return transport
+
+    def build() -> httpx.BaseTransport:
+        build_client(
+            base_url="http://127.0.0.1:9",
+            policy=policy,
+            http_client=None,
+            transport=None,
+            timeout=httpx.Timeout(1.0),
+            headers={},
+        ).close()
+        return inner[-1]
+
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    assert isinstance(build(), WireTransport)
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+    routed = build()
+    assert isinstance(routed, ClientTransport) and not isinstance(routed, WireTransport)
+
+
+def test_the_pool_is_httpx_s_defaults() -> None:
+    """Same pool limits and keep-alive as `httpx.HTTPTransport()`, HTTP/1.1 only, TLS verified."""
+    with httpx.HTTPTransport() as theirs, WireTransport() as mine:
+        a, b = theirs._pool, mine._pool
+        assert isinstance(b, httpcore.ConnectionPool)
+        for attr in (
+            "_max_connections",
+            "_max_keepalive_connections",
+            "_keepalive_expiry",
+            "_http1",
+            "_http2",
+        ):
+            assert getattr(b, attr) == getattr(a, attr), attr
+        assert b._ssl_context.verify_mode == a._ssl_context.verify_mode
+        assert b._ssl_context.check_hostname and a._ssl_context.check_hostname
