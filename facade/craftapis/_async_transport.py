@@ -12,7 +12,7 @@ from ._errors import redact_url
 from ._guards import REDIRECTS_EXTENSION, Limits
 from ._http import mark_read
 from ._primitives import AsyncSleep, async_sleep
-from ._ratelimit import RateLimiter
+from ._ratelimit import AsyncOffloadedLimiter, RateLimiter
 from ._retry import RetryPolicy, WaitHintParser
 from ._transport import _PolicyCore
 
@@ -54,6 +54,11 @@ class AsyncPolicyTransport(_PolicyCore, httpx.AsyncBaseTransport):
         super().__init__(retry, limiter, wait_hint, clock, limits, follow_redirects)
         self.transport = transport if transport is not None else httpx.AsyncHTTPTransport()
         self._sleep = sleep
+        # a limiter that waits on the network (Redis): reserve awaited on a worker thread, observe
+        # posted there, so a slow Redis never holds the event loop (the sync twin: always None)
+        self._offload = AsyncOffloadedLimiter.wrap(self.limiter)
+        if self._offload is not None:
+            self.limiter = self._offload
 
     async def _wait(self, seconds: float) -> None:
         await self._sleep(seconds)
@@ -88,7 +93,11 @@ class AsyncPolicyTransport(_PolicyCore, httpx.AsyncBaseTransport):
         attempt = 0
         while True:
             attempt += 1
-            while (wait := self._slot(request, policy, start)) > 0.0:
+            while (
+                wait := self._slot(request, policy, start)
+                if self._offload is None
+                else self._granted(request, await self._offload.areserve(request), policy, start)
+            ) > 0.0:
                 await self._wait(wait)
             self._cap_timeout(request, policy, start)
             body: bytes | None = None
@@ -126,4 +135,6 @@ class AsyncPolicyTransport(_PolicyCore, httpx.AsyncBaseTransport):
                 await self._wait(decision.wait)
 
     async def aclose(self) -> None:
+        if self._offload is not None:
+            self._offload.close()
         await self.transport.aclose()

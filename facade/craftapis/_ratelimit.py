@@ -40,7 +40,7 @@ from typing import Any, ClassVar, Final, Protocol, Self, TypeVar, Unpack, cast, 
 
 import httpx
 
-from ._redis_client import RedisClient, RedisStoreOptions
+from ._redis_client import Offload, RedisClient, RedisStoreOptions, connect
 
 __all__ = [
     "REDIS_URL_ENV",
@@ -76,7 +76,12 @@ _LEASE: Final = 60.0
 
 @runtime_checkable
 class RateLimiter(Protocol):
-    """What the policy transports need from a limiter (see the module documentation)."""
+    """What the policy transports need from a limiter (see the module documentation).
+
+    A limiter whose calls wait on the network sets a class attribute ``blocking = True`` (as
+    :class:`RedisRateLimiter` does): async clients then never call it on their event loop
+    (:class:`AsyncOffloadedLimiter`). Sync clients call every limiter directly.
+    """
 
     def reserve(self, request: httpx.Request) -> float:
         """``0.0``: a slot is taken, send now. ``> 0``: sleep that many seconds, then call again."""
@@ -120,6 +125,79 @@ class NoRateLimiter:
 
     def __repr__(self) -> str:
         return "NoRateLimiter()"
+
+
+class AsyncOffloadedLimiter:
+    """A ``blocking`` limiter as an async policy transport uses it, so the event loop never waits on
+    the network: ``await areserve(request)`` runs the limiter's ``reserve`` on an :class:`Offload`
+    worker thread of its own; ``observe`` is posted there (its result is nobody's), in order, so the
+    next ``areserve`` sees it. ``wrap`` gives None for a limiter that is not ``blocking``. A
+    :class:`RateLimiter` itself (``reserve`` calls the limiter on the calling thread)."""
+
+    def __init__(self, limiter: RateLimiter) -> None:
+        self.inner = limiter
+        self.offload = Offload("craftapis-ratelimit")
+
+    @classmethod
+    def wrap(cls, limiter: RateLimiter) -> Self | None:
+        """An offloaded `limiter` if it is ``blocking``, else None (called directly: it is cheap)."""
+        return cls(limiter) if getattr(limiter, "blocking", False) else None
+
+    def reserve(self, request: httpx.Request) -> float:
+        """The limiter's ``reserve`` on the calling thread (blocking; async code awaits ``areserve``)."""
+        return self.inner.reserve(request)
+
+    async def areserve(self, request: httpx.Request) -> float:
+        """The limiter's ``reserve``, on the worker thread, awaited."""
+        return await self.offload.call(self.inner.reserve, request)
+
+    def observe(
+        self,
+        request: httpx.Request,
+        response: httpx.Response | None,
+        now: float | None = None,
+        *,
+        wait_hint: float | None = None,
+    ) -> None:
+        """The limiter's ``observe``, posted to the worker thread (not waited for)."""
+        self.offload.post(self.inner.observe, request, response, now, wait_hint=wait_hint)
+
+    def close(self) -> None:
+        """End the worker thread once what is queued ran (the limiter itself stays open)."""
+        self.offload.close()
+
+    def __repr__(self) -> str:
+        return f"AsyncOffloadedLimiter({self.inner!r})"
+
+
+class OffloadedLimiter:
+    """The sync twin of :class:`AsyncOffloadedLimiter` (the sync transport is generated from the
+    async one): a sync client calls its limiter on its own thread, which blocks anyway, so nothing
+    is offloaded and ``wrap`` always gives None."""
+
+    @classmethod
+    def wrap(cls, limiter: RateLimiter) -> Self | None:
+        """None: sync callers call every limiter directly."""
+        return None
+
+    def reserve(self, request: httpx.Request) -> float:  # pragma: no cover - never made
+        raise NotImplementedError
+
+    def areserve(self, request: httpx.Request) -> float:  # pragma: no cover - never made
+        raise NotImplementedError
+
+    def observe(
+        self,
+        request: httpx.Request,
+        response: httpx.Response | None,
+        now: float | None = None,
+        *,
+        wait_hint: float | None = None,
+    ) -> None:  # pragma: no cover - never made
+        raise NotImplementedError
+
+    def close(self) -> None:  # pragma: no cover - never made
+        raise NotImplementedError
 
 
 # -------------------------------------------------------------------------------------------------
@@ -972,14 +1050,6 @@ return 1
 """
 
 
-def redact_redis_url(url: str) -> str:
-    """``url`` without its password (``redis://user:***@host:6379/0``), for logs and messages."""
-    parsed = httpx.URL(url) if "://" in url else None
-    if parsed is None or not parsed.password:
-        return url
-    return str(parsed.copy_with(password="***"))
-
-
 class RedisStore:
     """Limiter state in Redis, shared by every process and host that uses the same server and prefix.
 
@@ -997,9 +1067,10 @@ class RedisStore:
     :class:`MemoryStore`), trying Redis again every ``reconnect_interval`` seconds; when
     Redis answers again it logs an INFO and goes back to the shared state.
 
-    Async clients call the store from their event loop (the limiter protocol is synchronous):
-    each reserve and observe costs one or two Redis round trips, well under a millisecond on a
-    LAN, and ``socket_timeout`` bounds what a stalled Redis can hold the loop for.
+    Async clients never call the store from their event loop: :class:`RedisRateLimiter` is
+    ``blocking``, so their policy transport awaits its ``reserve`` on a worker thread of its own
+    and posts its ``observe`` there (in order); a stalled Redis holds that thread, for at most
+    ``socket_timeout`` per command, while the loop runs on. Sync clients call it directly.
 
     Args:
         url: ``redis://[user:password@]host:port/db`` (``rediss://`` for TLS).
@@ -1028,36 +1099,9 @@ class RedisStore:
             raise ValueError("RedisStore needs exactly one of url= or client=")
         if not socket_timeout > 0 or not reconnect_interval > 0 or max_conflicts < 1:
             raise ValueError("socket_timeout and reconnect_interval must be > 0, max_conflicts >= 1")
-        try:
-            import redis
-            from redis.backoff import NoBackoff
-            from redis.retry import Retry
-        except ImportError as exc:  # pragma: no cover - exercised without the extra
-            raise ImportError(
-                'the Redis rate-limit store needs redis-py: pip install "craftapis[redis]"'
-            ) from exc
-        self._errors: tuple[type[BaseException], ...] = (redis.ConnectionError, redis.TimeoutError, OSError)
-        self._redis_error = redis.RedisError
-        if client is None:
-            assert url is not None
-            client = redis.Redis.from_url(
-                url,
-                socket_timeout=socket_timeout,
-                socket_connect_timeout=socket_timeout,
-                # One immediate retry heals a pooled connection that Redis closed; no backoff
-                # sleeps here: the fallback is the answer to a Redis that is away.
-                retry=Retry(NoBackoff(), 1),
-                health_check_interval=0,
-            )
-            self.where = redact_redis_url(url)
-        else:  # a redis.Redis (its pool knows the address) or a redis.cluster.RedisCluster
-            pool = getattr(client, "connection_pool", None)
-            kwargs = getattr(pool, "connection_kwargs", None) or {}
-            self.where = (
-                f"redis://{kwargs.get('host', '?')}:{kwargs.get('port', '?')}/{kwargs.get('db', 0)}"
-                if kwargs
-                else type(client).__name__
-            )
+        client, self.where, self._errors = connect(
+            url, client, socket_timeout=socket_timeout, what="the Redis rate-limit store"
+        )
         self.redis = client
         self.prefix = prefix
         self._load = client.register_script(_LOAD_LUA)
@@ -1089,9 +1133,7 @@ class RedisStore:
         if not down:
             try:
                 result = self._apply_redis(self.prefix + key, new, load, fn)
-            except self._errors as exc:
-                self._went_away(exc)
-            except self._redis_error as exc:  # e.g. a read-only replica, OOM, NOSCRIPT storms
+            except self._errors as exc:  # refused, timed out, a read-only replica, OOM, NOSCRIPT storms
                 self._went_away(exc)
             except StoreUnavailable as exc:  # a conflict storm: this one operation goes local
                 logger.debug("%s", exc)
@@ -1180,7 +1222,12 @@ class RedisRateLimiter:
     If Redis goes away the limiter paces in-process with one WARNING and picks the shared
     state up again when Redis returns (see :class:`RedisStore` for the knobs, passed
     through ``**store_options``).
+
+    It is ``blocking`` (its calls wait on Redis): async clients run them on a worker thread of
+    their own, never on the event loop (see :class:`RedisStore`).
     """
+
+    blocking = True
 
     def __init__(
         self,

@@ -14,7 +14,7 @@ from ._errors import redact_url
 from ._guards import REDIRECTS_EXTENSION, Limits
 from ._http import mark_read
 from ._primitives import Sleep, sleep
-from ._ratelimit import RateLimiter
+from ._ratelimit import OffloadedLimiter, RateLimiter
 from ._retry import RetryPolicy, WaitHintParser
 from ._transport import _PolicyCore
 
@@ -56,6 +56,11 @@ class PolicyTransport(_PolicyCore, httpx.BaseTransport):
         super().__init__(retry, limiter, wait_hint, clock, limits, follow_redirects)
         self.transport = transport if transport is not None else httpx.HTTPTransport()
         self._sleep = sleep
+        # a limiter that waits on the network (Redis): reserve awaited on a worker thread, observe
+        # posted there, so a slow Redis never holds the event loop (the sync twin: always None)
+        self._offload = OffloadedLimiter.wrap(self.limiter)
+        if self._offload is not None:
+            self.limiter = self._offload
 
     def _wait(self, seconds: float) -> None:
         self._sleep(seconds)
@@ -90,7 +95,11 @@ class PolicyTransport(_PolicyCore, httpx.BaseTransport):
         attempt = 0
         while True:
             attempt += 1
-            while (wait := self._slot(request, policy, start)) > 0.0:
+            while (
+                wait := self._slot(request, policy, start)
+                if self._offload is None
+                else self._granted(request, self._offload.areserve(request), policy, start)
+            ) > 0.0:
                 self._wait(wait)
             self._cap_timeout(request, policy, start)
             body: bytes | None = None
@@ -128,4 +137,6 @@ class PolicyTransport(_PolicyCore, httpx.BaseTransport):
                 self._wait(decision.wait)
 
     def close(self) -> None:
+        if self._offload is not None:
+            self._offload.close()
         self.transport.close()

@@ -159,7 +159,10 @@ class _PolicyCore:
 
     def _slot(self, request: httpx.Request, policy: RetryPolicy, start: float) -> float:
         """Ask the limiter for a slot: 0.0 to send now, else seconds to sleep before asking again."""
-        wait = self.limiter.reserve(request)
+        return self._granted(request, self.limiter.reserve(request), policy, start)
+
+    def _granted(self, request: httpx.Request, wait: float, policy: RetryPolicy, start: float) -> float:
+        """What `_slot` makes of the limiter's answer `wait` (an async transport may await it elsewhere)."""
         if wait <= 0.0:
             with self.stats._lock:
                 self.stats.attempts += 1

@@ -22,13 +22,14 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 import pytest
 from loopback import unused_port
 
-__all__ = ["RedisServer", "RedisUnavailable", "find_redis_server", "redis_or_skip"]
+__all__ = ["RedisServer", "RedisUnavailable", "StalledRedis", "find_redis_server", "redis_or_skip"]
 
 INSTALL_TIMEOUT = 600.0
 START_TIMEOUT = 20.0
@@ -140,6 +141,62 @@ class RedisServer:
     def close(self) -> None:
         self.stop()
         self._dir.cleanup()
+
+
+class StalledRedis:
+    """A raw socket on 127.0.0.1 that accepts connections and reads commands but never answers: a
+    Redis that stalls (a long `DEBUG SLEEP`, a full network buffer), without needing redis-server."""
+
+    def __init__(self) -> None:
+        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen(16)
+        self._listener.settimeout(0.1)
+        self.port = self._listener.getsockname()[1]
+        self._stop = threading.Event()
+        self._conns: list[socket.socket] = []
+        self.commands = bytearray()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self._conns.append(conn)
+            threading.Thread(target=self._swallow, args=(conn,), daemon=True).start()
+
+    def _swallow(self, conn: socket.socket) -> None:
+        conn.settimeout(0.1)
+        while not self._stop.is_set():
+            try:
+                data = conn.recv(65536)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            if not data:
+                return
+            self.commands += data
+
+    def __enter__(self) -> StalledRedis:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._listener.close()
+        for conn in self._conns:
+            with contextlib.suppress(OSError):
+                conn.close()
+        self._thread.join(timeout=5)
 
 
 def redis_or_skip() -> Path:

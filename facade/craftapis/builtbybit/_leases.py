@@ -23,8 +23,8 @@ import threading
 from collections.abc import Iterable
 from typing import Protocol, runtime_checkable
 
-from .._ratelimit import REDIS_URL_ENV, redact_redis_url
-from .._redis_client import RedisClient
+from .._ratelimit import REDIS_URL_ENV
+from .._redis_client import RedisClient, connect
 
 __all__ = ["EventLeases", "RedisEventLeases"]
 
@@ -101,22 +101,14 @@ class RedisEventLeases:
     ) -> None:
         if not lease > 0 or not done_ttl > 0:
             raise ValueError("lease and done_ttl must be > 0 seconds")
-        try:
-            import redis
-        except ImportError as exc:  # pragma: no cover - exercised without the extra
-            raise ImportError('event leases need redis-py: pip install "craftapis[redis]"') from exc
         if client is None:
             url = url if url is not None else os.environ.get(REDIS_URL_ENV)
             if not url:
                 raise ValueError(f"RedisEventLeases needs the Redis URL: pass url= or set {REDIS_URL_ENV}")
-            client = redis.Redis.from_url(
-                url, socket_timeout=socket_timeout, socket_connect_timeout=socket_timeout
-            )
-            self.where = redact_redis_url(url)
-        else:
-            self.where = repr(client)
+        client, self.where, self._errors = connect(
+            url, client, socket_timeout=socket_timeout, what="event leases"
+        )
         self.redis = client
-        self._errors = (redis.RedisError, OSError)
         self._prefix = prefix
         self._feed = key
         self._lease_ms = max(1, int(lease * 1000))
