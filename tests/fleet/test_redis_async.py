@@ -1,6 +1,7 @@
 """Async clients never wait on Redis on their event loop: a `blocking` limiter (`RedisRateLimiter`) is
-reserved on a worker thread and observed there in order. With a Redis that stalls, other tasks on the
-loop keep running; the sync path still calls the limiter on the calling thread."""
+reserved on a worker thread and observed there in order, and the async events consumer makes its lease
+calls there too. With a Redis that stalls, other tasks on the loop keep running; the sync path still
+calls the limiter on the calling thread. A handler outliving its lease keeps it (the heartbeat)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ from collections.abc import Awaitable
 from typing import Any
 
 import httpx
+import pytest
 from craftapis import RedisRateLimiter
 
 from tests.faults.apis import MODRINTH, close, resolve
 from tests.hostile.server import HostileServer
 
+from .events_feed import EventsFeed
 from .redis_server import RedisServer, StalledRedis
 
 
@@ -126,3 +129,108 @@ async def test_an_async_client_spends_the_shared_budget_in_redis(redis_server: R
     keys = redis.Redis.from_url(redis_server.url).keys("craftapis:ratelimit:*")
     assert len(keys) == 1 and keys[0].startswith(b"craftapis:ratelimit:header:")
     assert limiter.store.fallbacks == 0 and limiter.store.outages == 0
+
+
+# -- event leases ---------------------------------------------------------------------------------
+
+
+async def test_a_stalled_redis_does_not_stall_the_async_events_consumer() -> None:
+    """Leases fail open after the socket timeout; meanwhile the loop runs on."""
+    from craftapis import RetryPolicy
+    from craftapis.builtbybit import AsyncBuiltByBit, AsyncEventsConsumer, RedisEventLeases
+
+    handled: list[int] = []
+    with StalledRedis() as redis, EventsFeed(2) as feed:
+        client = AsyncBuiltByBit(
+            token="stalledRedisTOKEN", base_url=feed.url, retry=RetryPolicy(initial_backoff=0.01)
+        )
+
+        async def handle(event: Any) -> None:
+            handled.append(event.event_id)
+
+        leases = RedisEventLeases(redis.url, key="stalled", socket_timeout=0.3)
+        consumer = AsyncEventsConsumer(client, handle, leases=leases, batch_size=2, batch_delay=0.0)
+        try:
+            _, pause = await _longest_pause(consumer.run(stop_when_idle=True))
+        finally:
+            await client.aclose()
+        assert redis.commands
+        assert not feed.pending
+    assert handled == [1, 2]
+    assert pause < 0.3, f"the event loop stood still {pause:.2f} s while Redis stalled"
+
+
+# -- heartbeat ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+async def test_a_handler_outliving_its_lease_keeps_it(redis_server: RedisServer, mode: str) -> None:
+    """The lease lasts 0.5 s, the handler 1.5 s: without the heartbeat a rival consumer could take the
+    event 0.5 s in, while it is still being handled."""
+    from craftapis.builtbybit import (
+        AsyncBuiltByBit,
+        AsyncEventsConsumer,
+        BuiltByBit,
+        EventsConsumer,
+        RedisEventLeases,
+    )
+
+    rival = RedisEventLeases(redis_server.url, key="heartbeat", lease=0.5)
+    rival_got: list[bool] = []
+    with EventsFeed(1) as feed:
+        leases = RedisEventLeases(redis_server.url, key="heartbeat", lease=0.5, heartbeat=0.1)
+        if mode == "sync":
+            sync_client = BuiltByBit(token="heartbeatTOKEN", base_url=feed.url)
+
+            def handle(event: Any) -> None:
+                for _ in range(15):
+                    time.sleep(0.1)
+                    rival_got.append(rival.acquire(event.event_id))
+
+            EventsConsumer(sync_client, handle, leases=leases, batch_delay=0.0).run(stop_when_idle=True)
+            sync_client.close()
+        else:
+            async_client = AsyncBuiltByBit(token="heartbeatTOKEN", base_url=feed.url)
+
+            async def ahandle(event: Any) -> None:
+                for _ in range(15):
+                    await asyncio.sleep(0.1)
+                    rival_got.append(rival.acquire(event.event_id))
+
+            await AsyncEventsConsumer(async_client, ahandle, leases=leases, batch_delay=0.0).run(
+                stop_when_idle=True
+            )
+            await async_client.aclose()
+        assert not feed.pending and feed.completions[1] == 1
+    assert rival_got == [False] * 15
+    assert rival.acquire(1) is False  # done, for every consumer
+
+
+def test_the_heartbeat_stops_when_the_handler_raises(redis_server: RedisServer) -> None:
+    from craftapis.builtbybit import RedisEventLeases
+    from craftapis.builtbybit._leases import Heartbeat, LeaseCalls
+
+    leases = RedisEventLeases(redis_server.url, key="crash", lease=0.5, heartbeat=0.05)
+    rival = RedisEventLeases(redis_server.url, key="crash", lease=0.5)
+    calls = LeaseCalls(leases)
+    assert calls.acquire(7)
+    beat = calls.heartbeat(7)
+    assert isinstance(beat, Heartbeat)
+    with pytest.raises(RuntimeError, match="handler crashed"), beat:
+        time.sleep(0.3)
+        raise RuntimeError("handler crashed")
+    beats = beat.beats
+    assert beats >= 3
+    time.sleep(0.7)  # past the lease: nothing renews it any more
+    assert beat.beats == beats
+    assert rival.acquire(7) is True
+
+
+def test_heartbeat_must_be_below_the_lease() -> None:
+    pytest.importorskip("redis")
+    from craftapis.builtbybit import RedisEventLeases
+
+    for bad in (0, -1.0, 60.0, 90.0):
+        with pytest.raises(ValueError, match="heartbeat must be > 0 and below lease"):
+            RedisEventLeases("redis://127.0.0.1:1/0", lease=60.0, heartbeat=bad)
+    assert RedisEventLeases("redis://127.0.0.1:1/0", lease=60.0).heartbeat == 20.0

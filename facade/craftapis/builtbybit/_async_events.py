@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from .._errors import APIError, BadRequestError
 from .._primitives import AsyncStopFlag, async_call_handler, async_signal_handlers
 from ._events import _SIGNALS, ConsumerStats, OnError, _ConsumerCore, _require_main_thread
+from ._leases import AsyncLeaseCalls
 
 if TYPE_CHECKING:
     from craftapis_generated.builtbybit_v2.models import Event
@@ -72,6 +73,7 @@ class AsyncEventsConsumer:
     ) -> None:
         self._client = client
         self._handler = handler
+        self._leases = AsyncLeaseCalls(leases) if leases is not None else None
         self._core = _ConsumerCore(
             per_page=per_page,
             batch_size=batch_size,
@@ -81,7 +83,7 @@ class AsyncEventsConsumer:
             idle_multiplier=idle_multiplier,
             on_error=on_error,
             clock=clock,
-            leases=leases,
+            leases=self._leases,
         )
         self.install_signal_handlers = install_signal_handlers
         self._stop = AsyncStopFlag()
@@ -131,6 +133,8 @@ class AsyncEventsConsumer:
                 finally:
                     await self._flush(everything=True)
                     core.dropped()
+                    if self._leases is not None:
+                        await self._leases.settle()
         finally:
             self._stop.finish()
         return core.stats
@@ -145,11 +149,17 @@ class AsyncEventsConsumer:
             async for event in self._client.events(per_page=core.per_page):
                 if self._stop.is_set():
                     break
-                if not core.wanted(event):
+                event_id = core.wanted(event)
+                if event_id is None:
+                    continue
+                leases = self._leases
+                if leases is not None and not await leases.acquire(event_id):
+                    core.leased_elsewhere()
                     continue
                 delivered += 1
                 try:
-                    await async_call_handler(self._handler, event)
+                    with leases.heartbeat(event_id) if leases is not None else contextlib.nullcontext():
+                        await async_call_handler(self._handler, event)
                 except Exception as error:
                     core.failed(event, error)
                 else:

@@ -32,7 +32,7 @@ from .._errors import APIError, AuthenticationError, PermissionDeniedError
 if TYPE_CHECKING:
     from craftapis_generated.builtbybit_v2.models import Event
 
-    from ._leases import EventLeases
+    from ._leases import _LeaseCalls
 
 __all__ = ["ConsumerStats", "IdleBackoff"]
 
@@ -106,7 +106,7 @@ class _ConsumerCore:
         idle_multiplier: float,
         on_error: OnError,
         clock: Callable[[], float],
-        leases: EventLeases | None = None,
+        leases: _LeaseCalls | None = None,
     ) -> None:
         if not 1 <= per_page <= 100:
             raise ValueError("per_page must be between 1 and 100")
@@ -139,19 +139,21 @@ class _ConsumerCore:
         if not same_round:
             self._seen.clear()
 
-    def wanted(self, event: Event) -> bool:
-        """Whether to hand this event to the handler now."""
+    def wanted(self, event: Event) -> int | None:
+        """The event's id if it is to be handed to the handler now (once its lease is taken, when
+        leases are shared: the consumer asks for it), else None."""
         event_id = event.event_id
         if not isinstance(event_id, int):
             logger.warning("skipping an event without an integer event_id (it cannot be completed)")
-            return False
+            return None
         if event_id in self._waiting or event_id in self._recent or event_id in self._seen:
-            return False
+            return None
         self._seen.add(event_id)
-        if self.leases is not None and not self.leases.acquire(event_id):
-            self.stats.leased_elsewhere += 1
-            return False  # another consumer of the fleet handles (or handled) it
-        return True
+        return event_id
+
+    def leased_elsewhere(self) -> None:
+        """Another consumer of the fleet handles (or handled) the wanted event."""
+        self.stats.leased_elsewhere += 1
 
     def succeeded(self, event: Event) -> None:
         self.stats.handled += 1

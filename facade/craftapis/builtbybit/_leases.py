@@ -7,8 +7,15 @@ returns and held until the completion is confirmed, then replaced by a *done* ma
 that still sees the event listed (the server's list lags) skips it: none is completed twice. A
 consumer that crashes holds its leases only until they expire (`lease` seconds); the events are
 then delivered to another consumer: at-least-once holds, and an event is handled twice only after a
-crash. A handler that runs longer than `lease` may see its event handled elsewhere: set `lease`
-above the slowest handler plus the consumer's `batch_delay`.
+crash. While the handler runs, a heartbeat renews the lease every `heartbeat` seconds (`lease / 3`
+by default) on a thread of its own, so a handler may run longer than `lease`; it stops when the
+handler returns or raises (a crashed process stops beating: its leases expire). Keep `lease` above
+the consumer's `batch_delay` (the lease is renewed once when the handler returns, then held until
+the completion is confirmed).
+
+The async consumer never calls Redis on its event loop: `acquire` is awaited on a worker thread of
+its own and the other calls are posted there in order (`_redis_client.Offload`); the sync consumer
+calls them directly.
 
 If Redis cannot be reached the leases fail open (each consumer handles what it sees, as without
 leases) with one WARNING on the `craftapis.builtbybit.events` logger.
@@ -16,17 +23,18 @@ leases) with one WARNING on the `craftapis.builtbybit.events` logger.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
 import threading
-from collections.abc import Iterable
-from typing import Protocol, runtime_checkable
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol, runtime_checkable
 
 from .._ratelimit import REDIS_URL_ENV
-from .._redis_client import RedisClient, connect
+from .._redis_client import Offload, RedisClient, connect
 
-__all__ = ["EventLeases", "RedisEventLeases"]
+__all__ = ["AsyncLeaseCalls", "EventLeases", "Heartbeat", "LeaseCalls", "RedisEventLeases"]
 
 logger = logging.getLogger("craftapis.builtbybit.events")
 
@@ -55,7 +63,12 @@ return 1
 
 @runtime_checkable
 class EventLeases(Protocol):
-    """What `EventsConsumer(leases=...)` needs: exclusive, expiring claims on event ids."""
+    """What `EventsConsumer(leases=...)` needs: exclusive, expiring claims on event ids.
+
+    Two optional attributes: `heartbeat`, seconds between renewals (`extend`) while a handler runs
+    (none without it), and `blocking = True` when the calls wait on the network (the async
+    consumer then makes them on a worker thread, never on its event loop).
+    """
 
     def acquire(self, event_id: int) -> bool:
         """Claim the event for this consumer; False if another holds it or it is done."""
@@ -86,7 +99,12 @@ class RedisEventLeases:
         client: a ready `redis.Redis` instead of `url`.
         prefix: put before every key (default `craftapis:events:`).
         socket_timeout: seconds for connecting to and hearing from Redis (default 0.5).
+        heartbeat: seconds between renewals of the lease while the handler runs (default
+            `lease / 3`: two renewals may fail before the lease lapses); below `lease`.
     """
+
+    #: its calls wait on Redis: the async consumer makes them on a worker thread
+    blocking = True
 
     def __init__(
         self,
@@ -98,9 +116,15 @@ class RedisEventLeases:
         client: RedisClient | None = None,
         prefix: str = "craftapis:events:",
         socket_timeout: float = 0.5,
+        heartbeat: float | None = None,
     ) -> None:
         if not lease > 0 or not done_ttl > 0:
             raise ValueError("lease and done_ttl must be > 0 seconds")
+        heartbeat = lease / 3 if heartbeat is None else heartbeat
+        if not 0 < heartbeat < lease:
+            raise ValueError(f"heartbeat must be > 0 and below lease ({lease:g} s), got {heartbeat!r}")
+        #: seconds between renewals of a lease while its handler runs
+        self.heartbeat = float(heartbeat)
         if client is None:
             url = url if url is not None else os.environ.get(REDIS_URL_ENV)
             if not url:
@@ -159,11 +183,20 @@ class RedisEventLeases:
         return taken
 
     def extend(self, event_id: int) -> None:
-        """See `EventLeases.extend`: renew this consumer's claim for another `lease` seconds."""
+        """See `EventLeases.extend`: renew this consumer's claim for another `lease` seconds (a
+        WARNING when it is gone: it expired, and another consumer may be handling the event too)."""
         try:
-            self._extend(keys=self._keys(event_id)[:1], args=[self.owner, self._lease_ms])
+            renewed = self._extend(keys=self._keys(event_id)[:1], args=[self.owner, self._lease_ms])
         except self._errors as exc:
             self._unavailable(exc)
+            return
+        self._ok()
+        if not renewed:
+            logger.warning(
+                "the lease of event %s had lapsed when it was renewed (Redis was away, or the process "
+                "paused longer than the lease): another consumer may handle it too",
+                event_id,
+            )
 
     def release(self, event_id: int) -> None:
         """See `EventLeases.release`: give the claim up so another consumer may take the event."""
@@ -183,3 +216,104 @@ class RedisEventLeases:
     def close(self) -> None:
         """Close the connections to Redis."""
         self.redis.close()
+
+
+class Heartbeat:
+    """Calls `renew()` every `interval` seconds on a thread of its own while the `with` block runs
+    (a handler), in the sync and the async consumer alike: a thread and not an asyncio task, so a
+    handler that blocks the event loop (a plain function in the async consumer) cannot starve it.
+    It stops when the block ends, by return or exception; a `renew` that raises is logged."""
+
+    def __init__(self, renew: Callable[[], object], interval: float) -> None:
+        self._renew = renew
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="craftapis-lease-heartbeat", daemon=True)
+        #: renewals made (for tests and metrics)
+        self.beats = 0
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                self._renew()
+            except Exception:
+                logger.exception("renewing an event lease failed")
+            self.beats += 1
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        # a renewal under way ends within the Redis socket timeout; one landing after the completion
+        # or the release changes nothing (the scripts renew only a lease this consumer still holds)
+        self._thread.join(timeout=1.0)
+
+
+class _LeaseCalls:
+    """How a consumer calls its `EventLeases` (`LeaseCalls` directly, `AsyncLeaseCalls` off the event
+    loop), and the heartbeat while a handler runs."""
+
+    def __init__(self, leases: EventLeases) -> None:
+        self.leases = leases
+        interval = getattr(leases, "heartbeat", None)
+        self._interval: float | None = float(interval) if interval else None
+
+    def _run(self, fn: Callable[..., object], *args: Any) -> None:
+        fn(*args)
+
+    def extend(self, event_id: int) -> None:
+        self._run(self.leases.extend, event_id)
+
+    def release(self, event_id: int) -> None:
+        self._run(self.leases.release, event_id)
+
+    def completed(self, event_ids: Iterable[int]) -> None:
+        self._run(self.leases.completed, list(event_ids))
+
+    def heartbeat(self, event_id: int) -> contextlib.AbstractContextManager[object]:
+        """Renew the event's lease while the block runs (nothing without a `heartbeat` interval)."""
+        if self._interval is None:
+            return contextlib.nullcontext()
+        return Heartbeat(lambda: self.leases.extend(event_id), self._interval)
+
+
+class LeaseCalls(_LeaseCalls):
+    """The sync consumer's: every call made directly (it blocks anyway)."""
+
+    def acquire(self, event_id: int) -> bool:
+        return self.leases.acquire(event_id)
+
+    def settle(self) -> None:
+        """Nothing is left in flight."""
+
+
+class AsyncLeaseCalls(_LeaseCalls):
+    """The async consumer's: a `blocking` lease store (Redis) is never called on the event loop:
+    `acquire` is awaited on a worker thread of its own, the other calls are posted there in order."""
+
+    def __init__(self, leases: EventLeases) -> None:
+        super().__init__(leases)
+        self._offload = Offload("craftapis-leases") if getattr(leases, "blocking", False) else None
+
+    def _run(self, fn: Callable[..., object], *args: Any) -> None:
+        if self._offload is None:
+            fn(*args)
+        else:
+            self._offload.post(fn, *args)
+
+    async def acquire(self, event_id: int) -> bool:
+        if self._offload is None:
+            return self.leases.acquire(event_id)
+        return await self._offload.call(self.leases.acquire, event_id)
+
+    async def settle(self) -> None:
+        """Wait until the posted calls ran (the consumer stops), then end the worker thread."""
+        if self._offload is not None:
+            await self._offload.call(_nothing)
+            self._offload.close()
+
+
+def _nothing() -> None:
+    return None

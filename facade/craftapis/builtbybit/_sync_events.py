@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from .._errors import APIError, BadRequestError
 from .._primitives import StopFlag, call_handler, signal_handlers
 from ._events import _SIGNALS, ConsumerStats, OnError, _ConsumerCore, _require_main_thread
+from ._leases import LeaseCalls
 
 if TYPE_CHECKING:
     from craftapis_generated.builtbybit_v2.models import Event
@@ -74,6 +75,7 @@ class EventsConsumer:
     ) -> None:
         self._client = client
         self._handler = handler
+        self._leases = LeaseCalls(leases) if leases is not None else None
         self._core = _ConsumerCore(
             per_page=per_page,
             batch_size=batch_size,
@@ -83,7 +85,7 @@ class EventsConsumer:
             idle_multiplier=idle_multiplier,
             on_error=on_error,
             clock=clock,
-            leases=leases,
+            leases=self._leases,
         )
         self.install_signal_handlers = install_signal_handlers
         self._stop = StopFlag()
@@ -133,6 +135,8 @@ class EventsConsumer:
                 finally:
                     self._flush(everything=True)
                     core.dropped()
+                    if self._leases is not None:
+                        self._leases.settle()
         finally:
             self._stop.finish()
         return core.stats
@@ -147,11 +151,17 @@ class EventsConsumer:
             for event in self._client.events(per_page=core.per_page):
                 if self._stop.is_set():
                     break
-                if not core.wanted(event):
+                event_id = core.wanted(event)
+                if event_id is None:
+                    continue
+                leases = self._leases
+                if leases is not None and not leases.acquire(event_id):
+                    core.leased_elsewhere()
                     continue
                 delivered += 1
                 try:
-                    call_handler(self._handler, event)
+                    with leases.heartbeat(event_id) if leases is not None else contextlib.nullcontext():
+                        call_handler(self._handler, event)
                 except Exception as error:
                     core.failed(event, error)
                 else:
