@@ -318,9 +318,13 @@ class _ClientCore(KeywordOnly):
             response.json = lambda **_: loads(content)  # type: ignore[method-assign]
         try:
             parsed = module._parse_response(client=_STUB, response=response)
-            # inside the try: unwrapping reads the envelope's lazily built `data` (a `LazyFieldError`,
-            # a ValueError, when it does not fit), which must fail the call like any other misfit
+            # inside the try: unwrapping reads the envelope's lazily built `data` (a ResponseParseError
+            # when it does not fit), which must fail the call like any other misfit
             unwrapped = self._profile.unwrap(parsed)
+        except ResponseParseError as exc:  # that one, given the call's response and request
+            error = ResponseParseError.from_response(response, message=exc.message, body=exc.body)
+            error.model, error.field = exc.model, exc.field
+            raise error from exc
         except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
             raise ResponseParseError.from_response(
                 response,

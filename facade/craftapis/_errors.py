@@ -487,20 +487,30 @@ class APITimeoutError(APIConnectionError):
 
 
 class ResponseParseError(APIError):
-    """The body is not valid JSON, or does not match the model. ``text`` keeps the raw body."""
+    """The body is not valid JSON, or does not match the model. ``text`` keeps the raw body.
+
+    Raised by the call, or by the first read of a field a response model builds on first access (a
+    nested model, a date: see docs/errors.md): then ``model`` and ``field`` name it (``Version``,
+    ``files``) and ``body`` is the raw JSON value the server sent for it."""
 
     hint = "the response was not what craftapis expects; the API may have changed: upgrade craftapis or report it"
 
     text: str | None
+    model: str | None
+    field: str | None
 
     def __init__(
         self,
         message: str | None = None,
         *,
         text: str | None = None,
+        model: str | None = None,
+        field: str | None = None,
         **fields: Unpack[ErrorFields],
     ) -> None:
         super().__init__(message, **fields)
+        self.model = model
+        self.field = field
         response = fields.get("response")
         if text is None and response is not None:
             try:

@@ -5,10 +5,11 @@ for every top-level model of a response) must be indistinguishable from `Model.f
 way a user can observe: the same fields with the same values and types, `==`, `repr()`, `to_dict()`,
 `attrs.asdict`/`evolve`, pickling and copying, unknown enum values and extra fields kept raw, dates
 timezone-aware. Only *when* a nested model is built differs. A missing required field, at any depth, still
-fails the parse (`_require` checks the nested bodies without building them); a nested value that cannot
+fails the parse (`_require` checks the nested bodies without building them); a deferred value that cannot
 be read (a date that is no date, an enum value that is a list) fails on the first read of its field with
-a `LazyFieldError` (a `ValueError`) naming it and holding the raw value, where `from_dict` (still fully
-eager) fails at once. Unions of models (the Postal and
+a `craftapis.ResponseParseError` (an `APIError`) naming model and field and holding the raw value on
+`.body`, where `from_dict` (still fully eager) fails at once. Deferred are the fields holding models, the
+dates and `additional_properties`. Unions of models (the Postal and
 BuiltByBit envelopes) still pick the right candidate: a nested misfit rejects a candidate at once.
 """
 
@@ -23,8 +24,9 @@ from typing import Any
 import attrs
 import httpx
 import pytest
+from craftapis import APIError, ResponseParseError
 from craftapis_generated.modrinth.models import FileType, Project, SearchResults, Version, VersionFile
-from craftapis_generated.modrinth.types import UNSET, LazyFieldError, LazyModel, build_all
+from craftapis_generated.modrinth.types import UNSET, LazyModel, build_all
 
 from .test_modrinth_parsing import MODRINTH, _project, _recorded_files, _version, _version_file, parser_for
 
@@ -49,15 +51,22 @@ def test_nested_models_are_built_on_first_access_and_only_then() -> None:
     body = _version(dependencies=[{"dependency_type": "required", "project_id": "P7dR8mSH"}])
     version = _lazy(Version, body)
     assert isinstance(version, Version) and isinstance(version, LazyModel)
-    # the scalar, enum and date fields are there at once; the model-valued ones are not built yet
-    assert _built(version, "name") and _built(version, "version_type") and _built(version, "date_published")
+    # the scalar and enum fields are there at once; the model-valued ones, the dates and
+    # additional_properties are not built yet
+    assert _built(version, "name") and _built(version, "version_type") and _built(version, "requested_status")
     assert not _built(version, "files") and not _built(version, "dependencies")
+    assert not _built(version, "date_published") and not _built(version, "additional_properties")
     files = version.files
     assert _built(version, "files") and not _built(version, "dependencies")
+    # the dates and additional_properties come with the first read of any deferred field
+    assert _built(version, "date_published") and _built(version, "additional_properties")
     assert version.files is files  # built once, then a plain slot read
     assert isinstance(files[0], VersionFile) and files[0].hashes.sha1 == body["files"][0]["hashes"]["sha1"]
     # models built by a lazy field are built in full (one level of laziness)
     assert _built(files[0], "hashes")
+    assert version.date_published.isoformat() == "2023-01-01T00:00:00+00:00"
+    assert version.additional_properties == {}
+    assert _built(version, "_craftapis_raw")  # dependencies still needs it
     assert version.dependencies is not UNSET and version.dependencies[0].project_id == "P7dR8mSH"
     # once every lazy field is built, the kept body is let go (no raw dicts beside the built models)
     assert not _built(version, "_craftapis_raw")
@@ -71,6 +80,26 @@ def test_the_kept_body_stays_until_the_last_lazy_field_is_built() -> None:
     assert _built(version, "_craftapis_raw")  # dependencies still needs it
     _ = version.dependencies
     assert not _built(version, "_craftapis_raw")
+    # a group field read first builds the group, and the kept body stays for the model fields
+    version = _lazy(Version, _version())
+    assert version.date_published.year == 2023
+    assert _built(version, "additional_properties") and not _built(version, "files")
+    assert _built(version, "_craftapis_raw")
+    _ = version.files, version.dependencies
+    assert not _built(version, "_craftapis_raw")
+
+
+def test_a_group_field_that_cannot_be_read_leaves_the_others_readable() -> None:
+    version = _lazy(Version, _version(date_published="yesterday", loader_fields={"x": 1}))
+    assert version.files[0].filename == "my_file.jar"  # builds the group: the date fails, quietly
+    assert not _built(version, "date_published") and version.additional_properties == {
+        "loader_fields": {"x": 1}
+    }
+    assert version.dependencies == []
+    for _ in range(2):  # every read of it says so, though everything else is built
+        with pytest.raises(ResponseParseError, match=r"Version\.date_published"):
+            _ = version.date_published
+    assert _built(version, "_craftapis_raw")  # kept: the date still needs it to say what came
 
 
 def test_a_model_from_a_response_equals_the_same_model_from_from_dict() -> None:
@@ -150,21 +179,33 @@ def test_a_nested_value_that_cannot_be_read_fails_on_first_read_naming_the_field
         Project.from_dict(copy.deepcopy(body))
     project = Project._from_response(copy.deepcopy(body))
     assert project.slug == body["slug"]  # the rest of the project is readable
-    with pytest.raises(LazyFieldError) as caught:
+    with pytest.raises(ResponseParseError) as caught:
         _ = project.gallery
     error = caught.value
-    assert isinstance(error, ValueError)
-    assert (error.model, error.field, error.raw) == ("Project", "gallery", bad_gallery)
+    assert isinstance(error, APIError)  # one class, inside craftapis' hierarchy
+    assert (error.model, error.field, error.body) == ("Project", "gallery", bad_gallery)
     message = str(error)
-    assert "Project.gallery" in message and "ValueError" in message and ".raw" in message
+    assert "Project.gallery" in message and "ValueError" in message and ".body" in message
     assert "report" in message  # says what to do
-    assert isinstance(error.__cause__, ValueError) and not isinstance(error.__cause__, LazyFieldError)
+    assert isinstance(error.__cause__, ValueError)
     # a TypeError while building (an enum value that is a list) is one too, and hasattr() does not hide it
     odd = Version._from_response(_version(dependencies=[{"dependency_type": ["required"]}]))
-    with pytest.raises(LazyFieldError, match=r"Version\.dependencies .*TypeError"):
+    with pytest.raises(ResponseParseError, match=r"Version\.dependencies .*TypeError"):
         _ = odd.dependencies
-    with pytest.raises(LazyFieldError):
+    with pytest.raises(ResponseParseError):
         hasattr(odd, "dependencies")  # hasattr must not swallow it either
+    # a top-level date is deferred too: the bad one fails its first read, the same way
+    late = Version._from_response(_version(date_published="yesterday"))
+    assert late.name == "Version 1.0.0"
+    with pytest.raises(ResponseParseError) as caught:
+        _ = late.date_published
+    assert (caught.value.model, caught.value.field, caught.value.body) == (
+        "Version",
+        "date_published",
+        "yesterday",
+    )
+    with pytest.raises(ResponseParseError):
+        _ = late.date_published  # not stored: every read says so
 
 
 def test_an_unknown_attribute_is_a_plain_attribute_error() -> None:
@@ -211,8 +252,11 @@ def test_build_all_builds_every_lazy_field_and_surfaces_a_misfit() -> None:
     versions = [_lazy(Version, _version()) for _ in range(3)]
     build_all(versions)
     assert all(_built(v, "files") for v in versions)
-    with pytest.raises(LazyFieldError):
+    # the error the eager code raises passes through as it is, for a union's trial to catch
+    with pytest.raises(TypeError):
         build_all(Version._from_response(_version(dependencies=[{"dependency_type": ["required"]}])))
+    with pytest.raises(ValueError):
+        build_all(Version._from_response(_version(date_published="yesterday")))
 
 
 @pytest.mark.parametrize("name", _recorded_files() or ["(no recorded responses)"])

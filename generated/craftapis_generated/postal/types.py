@@ -23,89 +23,125 @@ class Unset:
 UNSET: Unset = Unset()
 
 
-class LazyFieldError(ValueError):
-    """A field built on first access (see `LazyModel`) could not be read from the body it came in.
-
-    ``model`` and ``field`` name it (the attribute), ``raw`` is the JSON value the server sent for it."""
-
-    def __init__(self, message: str, *, model: str, field: str, raw: Any) -> None:
-        super().__init__(message)
-        self.model = model
-        self.field = field
-        self.raw = raw
-
-
 class LazyModel:
-    """Base of the generated models with nested models: in a response, those fields are built on first access.
+    """Base of the generated models whose response parser defers fields: those are built on first access.
 
     craftapis template (see specs/templates/README.md). ``_from_response`` (what the generated response
-    parsers call) keeps the body it read and leaves the slots of the fields that hold models (or lists or
-    unions of models) empty; the first read of such a field builds it from the kept body with the code
-    the eager ``from_dict`` runs, stores it in its slot (later reads are plain slot reads) and returns it;
-    once every such field is built the kept body is let go. Every other field (scalars, enums, dates) is
-    read eagerly, and a missing required field, at any depth, is still a ``KeyError`` from
-    ``_from_response`` (``_require`` checks the nested bodies without building them). The instance is the
-    attrs class it always was: ``==``, ``repr()``, ``to_dict()``, ``attrs.asdict()``, ``attrs.evolve()``,
-    pickling and copying read the fields with ``getattr`` and so build them. A nested value that cannot
-    be read (a bad date, say) raises `LazyFieldError` on that first read. ``from_dict`` builds everything.
+    parsers call) keeps the body it read and leaves empty the slots of the fields that hold models (or
+    lists or unions of models), of the date fields and of ``additional_properties``; the first read of
+    such a field builds it from the kept body with the code the eager ``from_dict`` runs, stores it in
+    its slot (later reads are plain slot reads) and returns it; once every such field is built the kept
+    body is let go. The dates and ``additional_properties`` (``_craftapis_group``: cheap to build, and
+    what a reader of any field usually reads too) are built together, by the first read of any deferred
+    field, so reading a whole model costs one first read per model-valued field, as when they alone were
+    deferred. Every other field (strings, numbers, enums) is read eagerly, and a missing required field,
+    at any depth, is still a ``KeyError`` from ``_from_response`` (``_require`` checks the nested bodies
+    without building them). The instance is the attrs class it always was: ``==``, ``repr()``,
+    ``to_dict()``, ``attrs.asdict()``, ``attrs.evolve()``, pickling and copying read the fields with
+    ``getattr`` and so build them. A deferred value that cannot be read (a bad date, a list where a model
+    belongs) raises ``craftapis.ResponseParseError`` (an ``APIError``: ``.model``, ``.field``, the raw
+    value on ``.body``) on every read of that field, and leaves the others readable. ``from_dict`` builds
+    everything at once.
     """
 
-    __slots__ = ("_craftapis_raw",)
-    #: attribute name -> (its JSON name, the function building it from the body ``from_dict`` kept)
-    _craftapis_lazy: ClassVar[dict[str, tuple[str, Callable[[Any], Any]]]] = {}
+    __slots__ = ("_craftapis_raw", "_craftapis_built")
+    #: attribute name -> (its JSON name, or None for additional_properties; the function building it
+    #: from the body ``_from_response`` kept; its bit in ``_craftapis_built``)
+    _craftapis_lazy: ClassVar[dict[str, tuple[str | None, Callable[[Any], Any], int]]] = {}
+    #: ``(model, body, built)`` -> built: builds the group's fields not built yet (bit 1 of
+    #: ``_craftapis_built`` says it ran); one that cannot be read stays unbuilt, its own read raises
+    _craftapis_build_group: ClassVar[Callable[[Any, Any, int], int]]
+    #: ``_craftapis_built`` once every deferred field is built (then the kept body is let go)
+    _craftapis_all_built: ClassVar[int] = 0
 
     if not TYPE_CHECKING:  # checkers must not see a catch-all attribute: every field is declared
 
         def __getattr__(self, name):
-            entry = type(self)._craftapis_lazy.get(name)
+            cls = type(self)
+            entry = cls._craftapis_lazy.get(name)
             try:
                 if entry is None:
                     raise AttributeError
-                raw = _RAW_SLOT.__get__(self)  # unset when built by __init__ (the field was deleted since)
+                # plain slot reads (not _craftapis_lazy names: unset, they land here and raise at once)
+                raw = self._craftapis_raw  # unset when built by __init__ (the field was deleted since)
+                built = self._craftapis_built
             except AttributeError:
                 raise AttributeError(
-                    f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
+                    f"{cls.__name__!r} object has no attribute {name!r}", name=name, obj=self
                 ) from None
-            wire_name, build = entry
+            if not built & 1:  # the first read of a deferred field: the group comes with it
+                built = cls._craftapis_build_group(self, raw, built | 1)
+                if built & entry[2]:  # `name` was one of them
+                    if built == cls._craftapis_all_built:
+                        _let_go(self)
+                    return getattr(self, name)
             try:
-                value = build(raw)
+                value = entry[1](raw)
             except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
-                raise LazyFieldError(
-                    f"{type(self).__name__}.{name} could not be read from the body it came in "
-                    f"({type(exc).__name__}: {exc}): the server sent what its spec does not describe; "
-                    f"the raw value is on this error's .raw. Please report it.",
-                    model=type(self).__name__,
-                    field=name,
-                    raw=raw.get(wire_name, UNSET) if isinstance(raw, Mapping) else raw,
-                ) from exc
-            object.__setattr__(self, name, value)
-            # every lazy field built: the kept body is not needed any more (its nested dicts would
-            # otherwise stay alive beside the models built from them)
-            cls = type(self)
-            for other in cls._craftapis_lazy:
-                try:
-                    cls.__dict__[other].__get__(self, cls)
-                except AttributeError:
-                    break
-            else:
-                _RAW_SLOT.__delete__(self)
+                raise _unreadable(cls.__name__, name, entry[0], raw, exc) from exc
+            setattr(self, name, value)
+            built |= entry[2]
+            self._craftapis_built = built
+            if built == cls._craftapis_all_built:
+                _let_go(self)
             return value
+
+
+def _let_go(model: Any) -> None:
+    """Every deferred field is built: drop the kept body (its nested dicts would otherwise stay alive
+    beside the models built from them)."""
+    try:
+        del model._craftapis_raw
+    except AttributeError:  # another thread's first read let it go a moment ago
+        pass
+
+
+def _unreadable(model: str, field: str, wire_name: str | None, raw: Any, exc: BaseException) -> Exception:
+    """The ``craftapis.ResponseParseError`` for a deferred field that cannot be read (see `LazyModel`).
+
+    craftapis is imported here, when it happens, not with this module: the generated packages do not
+    import the facade when they load (the facade imports them), so there is no import cycle; by the time
+    a response model exists, its client (and so craftapis) has long been imported."""
+    from craftapis._errors import ResponseParseError  # noqa: PLC0415
+
+    value = raw.get(wire_name, UNSET) if wire_name is not None and isinstance(raw, Mapping) else raw
+    return ResponseParseError(
+        f"{model}.{field} could not be read from the response it came in ({type(exc).__name__}: {exc}); "
+        f"the server sent what its spec does not describe, the raw value is on this error's .body",
+        model=model,
+        field=field,
+        body=value,
+    )
 
 
 _B = TypeVar("_B")
 
 
 def build_all(value: _B) -> _B:
-    """``value`` (a model or a list of models) with its lazily built fields (see `LazyModel`) built now.
+    """``value`` (a model or a list of models) with its deferred fields (see `LazyModel`) built now.
 
     The parsers of a ``oneOf``/``anyOf`` (a union of models) try one model after the other and take the
-    first whose parsing succeeds: they call this on each candidate, so a nested body that does not fit
-    rejects the candidate there and then, as it did before fields were built lazily. Only a response's
-    top-level models are lazy (their nested models are built in full when first read), so one level is
-    all there is to build."""
+    first whose parsing succeeds: they call this on each candidate, so a nested body or a date that does
+    not fit rejects the candidate there and then (the ``KeyError``/``TypeError``/``ValueError`` the eager
+    code raises passes through, for the trial to catch), as before fields were deferred. Only a
+    response's top-level models are lazy (what a deferred field builds is built in full), so one level
+    is all there is to build."""
     if isinstance(value, LazyModel):
-        for name in type(value)._craftapis_lazy:
-            getattr(value, name)
+        cls = type(value)
+        try:
+            raw = _RAW_SLOT.__get__(value)
+        except AttributeError:  # every deferred field is built (or the model came from from_dict)
+            return value
+        built = _BUILT_SLOT.__get__(value) | 1
+        for name, (_wire_name, build, bit) in cls._craftapis_lazy.items():
+            if not built & bit:
+                try:  # set since (not through a first read)?
+                    cls.__dict__[name].__get__(value, cls)
+                except AttributeError:
+                    setattr(value, name, build(raw))
+                built |= bit
+                _BUILT_SLOT.__set__(value, built)
+        _let_go(value)
     elif isinstance(value, list):
         for item in value:
             if isinstance(item, LazyModel):
@@ -114,6 +150,7 @@ def build_all(value: _B) -> _B:
 
 
 _RAW_SLOT: Any = LazyModel.__dict__["_craftapis_raw"]
+_BUILT_SLOT: Any = LazyModel.__dict__["_craftapis_built"]
 
 
 # The types that `httpx.Client(files=)` can accept, copied from that library.
@@ -187,7 +224,6 @@ __all__ = [
     "UNSET",
     "File",
     "FileTypes",
-    "LazyFieldError",
     "LazyModel",
     "RequestFiles",
     "Response",

@@ -44,7 +44,7 @@ _REQUIRED_SET = frozenset(_REQUIRED)
 
 
 def _build_data(d: Mapping[str, Any]) -> list[AddonPurchase] | None | Unset:
-    """AddonPurchaseListEnvelope.data from the body AddonPurchaseListEnvelope.from_dict kept (built on first access)."""
+    """AddonPurchaseListEnvelope.data from the body AddonPurchaseListEnvelope._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _data_raw = d.get("data", UNSET)
@@ -73,6 +73,22 @@ def _build_data(d: Mapping[str, Any]) -> list[AddonPurchase] | None | Unset:
     return data
 
 
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """AddonPurchaseListEnvelope.additional_properties (the keys outside `_FIELDS`) from the body AddonPurchaseListEnvelope._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a AddonPurchaseListEnvelope from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 4:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 4
+    model._craftapis_built = built
+    return built
+
+
 @_attrs_define
 class AddonPurchaseListEnvelope(LazyModel):
     """`SuccessEnvelope` whose `data` is a page (at most 20) of `AddonPurchase`.
@@ -87,8 +103,11 @@ class AddonPurchaseListEnvelope(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
     _craftapis_lazy = {
-        "data": ("data", _build_data),
+        "data": ("data", _build_data, 2),
+        "additional_properties": (None, _build_additional_properties, 4),
     }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 7
 
     def to_dict(self) -> dict[str, Any]:
         result = self.result.value
@@ -136,8 +155,9 @@ class AddonPurchaseListEnvelope(LazyModel):
 
     @classmethod
     def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
-        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
@@ -146,9 +166,7 @@ class AddonPurchaseListEnvelope(LazyModel):
         _model_ = object.__new__(cls)
         _model_.result = result
         _model_._craftapis_raw = d
-        _model_.additional_properties = (
-            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
-        )
+        _model_._craftapis_built = 0
         return _model_
 
     @classmethod

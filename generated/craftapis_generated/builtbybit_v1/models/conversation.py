@@ -9,7 +9,7 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset
 
 T = TypeVar("T", bound="Conversation")
 
@@ -29,8 +29,24 @@ _FIELDS = frozenset(
 )
 
 
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """Conversation.additional_properties (the keys outside `_FIELDS`) from the body Conversation._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a Conversation from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 2:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 2
+    model._craftapis_built = built
+    return built
+
+
 @_attrs_define
-class Conversation:
+class Conversation(LazyModel):
     """An unread conversation.
 
     Attributes:
@@ -56,6 +72,11 @@ class Conversation:
     recipient_ids: list[int] | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = frozenset()
+    _craftapis_lazy = {
+        "additional_properties": (None, _build_additional_properties, 2),
+    }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 3
 
     def to_dict(self) -> dict[str, Any]:
         conversation_id = self.conversation_id
@@ -167,7 +188,63 @@ class Conversation:
         )
         return _model_
 
-    _from_response = from_dict
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
+        d = src_dict
+        conversation_id = d.get("conversation_id", UNSET)
+
+        title = d.get("title", UNSET)
+
+        creation_date = d.get("creation_date", UNSET)
+
+        creator_id = d.get("creator_id", UNSET)
+
+        last_message_date = d.get("last_message_date", UNSET)
+
+        last_read_date = d.get("last_read_date", UNSET)
+
+        open_ = d.get("open", UNSET)
+
+        reply_count = d.get("reply_count", UNSET)
+
+        _recipient_ids_raw = d.get("recipient_ids", UNSET)
+        if _recipient_ids_raw is None or _recipient_ids_raw is UNSET:
+            recipient_ids = _recipient_ids_raw
+        else:
+
+            def _parse_recipient_ids(data: object) -> list[int] | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, list):
+                        raise TypeError()
+                    recipient_ids_type_0 = data
+
+                    return recipient_ids_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(list[int] | None | Unset, data)
+
+            recipient_ids = _parse_recipient_ids(_recipient_ids_raw)
+
+        _model_ = object.__new__(cls)
+        _model_.conversation_id = conversation_id
+        _model_.title = title
+        _model_.creation_date = creation_date
+        _model_.creator_id = creator_id
+        _model_.last_message_date = last_message_date
+        _model_.last_read_date = last_read_date
+        _model_.open_ = open_
+        _model_.reply_count = reply_count
+        _model_.recipient_ids = recipient_ids
+        _model_._craftapis_raw = d
+        _model_._craftapis_built = 0
+        return _model_
 
     @classmethod
     def _require(cls, d: Any) -> None:

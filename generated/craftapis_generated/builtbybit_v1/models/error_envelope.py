@@ -47,12 +47,28 @@ _REQUIRED_SET = frozenset(_REQUIRED)
 
 
 def _build_error(d: Mapping[str, Any]) -> ErrorDetail:
-    """ErrorEnvelope.error from the body ErrorEnvelope.from_dict kept (built on first access)."""
+    """ErrorEnvelope.error from the body ErrorEnvelope._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     error = ErrorDetail.from_dict(d["error"])
 
     return error
+
+
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """ErrorEnvelope.additional_properties (the keys outside `_FIELDS`) from the body ErrorEnvelope._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a ErrorEnvelope from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 4:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 4
+    model._craftapis_built = built
+    return built
 
 
 @_attrs_define
@@ -69,8 +85,11 @@ class ErrorEnvelope(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
     _craftapis_lazy = {
-        "error": ("error", _build_error),
+        "error": ("error", _build_error, 2),
+        "additional_properties": (None, _build_additional_properties, 4),
     }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 7
 
     def to_dict(self) -> dict[str, Any]:
         result = self.result.value
@@ -107,8 +126,9 @@ class ErrorEnvelope(LazyModel):
 
     @classmethod
     def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
-        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
@@ -125,9 +145,7 @@ class ErrorEnvelope(LazyModel):
         _model_ = object.__new__(cls)
         _model_.result = result
         _model_._craftapis_raw = d
-        _model_.additional_properties = (
-            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
-        )
+        _model_._craftapis_built = 0
         return _model_
 
     @classmethod

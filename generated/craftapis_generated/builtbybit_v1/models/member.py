@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset
 
 T = TypeVar("T", bound="Member")
 
@@ -39,8 +39,24 @@ _FIELDS = frozenset(
 )
 
 
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """Member.additional_properties (the keys outside `_FIELDS`) from the body Member._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a Member from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 2:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 2
+    model._craftapis_built = built
+    return built
+
+
 @_attrs_define
-class Member:
+class Member(LazyModel):
     """A forum member.
 
     Attributes:
@@ -88,6 +104,11 @@ class Member:
     feedback_negative: int | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = frozenset()
+    _craftapis_lazy = {
+        "additional_properties": (None, _build_additional_properties, 2),
+    }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 3
 
     def to_dict(self) -> dict[str, Any]:
         member_id = self.member_id
@@ -250,7 +271,73 @@ class Member:
         )
         return _model_
 
-    _from_response = from_dict
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
+        d = src_dict
+        member_id = d.get("member_id", UNSET)
+
+        username = d.get("username", UNSET)
+
+        join_date = d.get("join_date", UNSET)
+
+        last_activity_date = d.get("last_activity_date", UNSET)
+
+        banned = d.get("banned", UNSET)
+
+        suspended = d.get("suspended", UNSET)
+
+        restricted = d.get("restricted", UNSET)
+
+        disabled = d.get("disabled", UNSET)
+
+        premium = d.get("premium", UNSET)
+
+        supreme = d.get("supreme", UNSET)
+
+        ultimate = d.get("ultimate", UNSET)
+
+        discord_id = d.get("discord_id", UNSET)
+
+        avatar_url = d.get("avatar_url", UNSET)
+
+        post_count = d.get("post_count", UNSET)
+
+        resource_count = d.get("resource_count", UNSET)
+
+        purchase_count = d.get("purchase_count", UNSET)
+
+        feedback_positive = d.get("feedback_positive", UNSET)
+
+        feedback_neutral = d.get("feedback_neutral", UNSET)
+
+        feedback_negative = d.get("feedback_negative", UNSET)
+
+        _model_ = object.__new__(cls)
+        _model_.member_id = member_id
+        _model_.username = username
+        _model_.join_date = join_date
+        _model_.last_activity_date = last_activity_date
+        _model_.banned = banned
+        _model_.suspended = suspended
+        _model_.restricted = restricted
+        _model_.disabled = disabled
+        _model_.premium = premium
+        _model_.supreme = supreme
+        _model_.ultimate = ultimate
+        _model_.discord_id = discord_id
+        _model_.avatar_url = avatar_url
+        _model_.post_count = post_count
+        _model_.resource_count = resource_count
+        _model_.purchase_count = purchase_count
+        _model_.feedback_positive = feedback_positive
+        _model_.feedback_neutral = feedback_neutral
+        _model_.feedback_negative = feedback_negative
+        _model_._craftapis_raw = d
+        _model_._craftapis_built = 0
+        return _model_
 
     @classmethod
     def _require(cls, d: Any) -> None:

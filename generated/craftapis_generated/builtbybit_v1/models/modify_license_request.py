@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset
 
 T = TypeVar("T", bound="ModifyLicenseRequest")
 
@@ -28,8 +28,24 @@ _REQUIRED = ("permanent",)
 _REQUIRED_SET = frozenset(_REQUIRED)
 
 
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """ModifyLicenseRequest.additional_properties (the keys outside `_FIELDS`) from the body ModifyLicenseRequest._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a ModifyLicenseRequest from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 2:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 2
+    model._craftapis_built = built
+    return built
+
+
 @_attrs_define
-class ModifyLicenseRequest:
+class ModifyLicenseRequest(LazyModel):
     """Permanent license: `{permanent: true, active}`. Temporary license: `{permanent: false, start_date, end_date}` (as
     the official wrapper sends them; switching `permanent` converts the license).
 
@@ -46,6 +62,11 @@ class ModifyLicenseRequest:
     end_date: int | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = _REQUIRED_SET
+    _craftapis_lazy = {
+        "additional_properties": (None, _build_additional_properties, 2),
+    }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 3
 
     def to_dict(self) -> dict[str, Any]:
         permanent = self.permanent
@@ -93,7 +114,28 @@ class ModifyLicenseRequest:
         )
         return _model_
 
-    _from_response = from_dict
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
+        d = src_dict
+        permanent = d["permanent"]
+
+        active = d.get("active", UNSET)
+
+        start_date = d.get("start_date", UNSET)
+
+        end_date = d.get("end_date", UNSET)
+
+        _model_ = object.__new__(cls)
+        _model_.permanent = permanent
+        _model_.active = active
+        _model_.start_date = start_date
+        _model_.end_date = end_date
+        _model_._craftapis_raw = d
+        _model_._craftapis_built = 0
+        return _model_
 
     @classmethod
     def _require(cls, d: Any) -> None:

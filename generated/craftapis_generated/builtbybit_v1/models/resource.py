@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset
 
 T = TypeVar("T", bound="Resource")
 
@@ -37,8 +37,24 @@ _FIELDS = frozenset(
 )
 
 
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """Resource.additional_properties (the keys outside `_FIELDS`) from the body Resource._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a Resource from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 2:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 2
+    model._craftapis_built = built
+    return built
+
+
 @_attrs_define
-class Resource:
+class Resource(LazyModel):
     """Detailed information about a resource.
 
     Attributes:
@@ -80,6 +96,11 @@ class Resource:
     discussion_thread_id: int | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = frozenset()
+    _craftapis_lazy = {
+        "additional_properties": (None, _build_additional_properties, 2),
+    }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 3
 
     def to_dict(self) -> dict[str, Any]:
         resource_id = self.resource_id
@@ -224,7 +245,67 @@ class Resource:
         )
         return _model_
 
-    _from_response = from_dict
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
+        d = src_dict
+        resource_id = d.get("resource_id", UNSET)
+
+        author_id = d.get("author_id", UNSET)
+
+        title = d.get("title", UNSET)
+
+        tag_line = d.get("tag_line", UNSET)
+
+        description = d.get("description", UNSET)
+
+        release_date = d.get("release_date", UNSET)
+
+        last_update_date = d.get("last_update_date", UNSET)
+
+        category_title = d.get("category_title", UNSET)
+
+        current_version_id = d.get("current_version_id", UNSET)
+
+        price = d.get("price", UNSET)
+
+        currency = d.get("currency", UNSET)
+
+        purchase_count = d.get("purchase_count", UNSET)
+
+        download_count = d.get("download_count", UNSET)
+
+        review_count = d.get("review_count", UNSET)
+
+        review_average = d.get("review_average", UNSET)
+
+        moderated = d.get("moderated", UNSET)
+
+        discussion_thread_id = d.get("discussion_thread_id", UNSET)
+
+        _model_ = object.__new__(cls)
+        _model_.resource_id = resource_id
+        _model_.author_id = author_id
+        _model_.title = title
+        _model_.tag_line = tag_line
+        _model_.description = description
+        _model_.release_date = release_date
+        _model_.last_update_date = last_update_date
+        _model_.category_title = category_title
+        _model_.current_version_id = current_version_id
+        _model_.price = price
+        _model_.currency = currency
+        _model_.purchase_count = purchase_count
+        _model_.download_count = download_count
+        _model_.review_count = review_count
+        _model_.review_average = review_average
+        _model_.moderated = moderated
+        _model_.discussion_thread_id = discussion_thread_id
+        _model_._craftapis_raw = d
+        _model_._craftapis_built = 0
+        return _model_
 
     @classmethod
     def _require(cls, d: Any) -> None:

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset
 
 T = TypeVar("T", bound="Review")
 
@@ -31,8 +31,24 @@ _FIELDS = frozenset(
 )
 
 
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """Review.additional_properties (the keys outside `_FIELDS`) from the body Review._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a Review from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 2:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 2
+    model._craftapis_built = built
+    return built
+
+
 @_attrs_define
-class Review:
+class Review(LazyModel):
     """A review of a resource.
 
     Attributes:
@@ -63,6 +79,11 @@ class Review:
     author_response: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = frozenset()
+    _craftapis_lazy = {
+        "additional_properties": (None, _build_additional_properties, 2),
+    }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 3
 
     def to_dict(self) -> dict[str, Any]:
         review_id = self.review_id
@@ -165,7 +186,49 @@ class Review:
         )
         return _model_
 
-    _from_response = from_dict
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
+        d = src_dict
+        review_id = d.get("review_id", UNSET)
+
+        reviewer_id = d.get("reviewer_id", UNSET)
+
+        review_date = d.get("review_date", UNSET)
+
+        rating = d.get("rating", UNSET)
+
+        message = d.get("message", UNSET)
+
+        response = d.get("response", UNSET)
+
+        resource_id = d.get("resource_id", UNSET)
+
+        version_id = d.get("version_id", UNSET)
+
+        version_name = d.get("version_name", UNSET)
+
+        deleted = d.get("deleted", UNSET)
+
+        author_response = d.get("author_response", UNSET)
+
+        _model_ = object.__new__(cls)
+        _model_.review_id = review_id
+        _model_.reviewer_id = reviewer_id
+        _model_.review_date = review_date
+        _model_.rating = rating
+        _model_.message = message
+        _model_.response = response
+        _model_.resource_id = resource_id
+        _model_.version_id = version_id
+        _model_.version_name = version_name
+        _model_.deleted = deleted
+        _model_.author_response = author_response
+        _model_._craftapis_raw = d
+        _model_._craftapis_built = 0
+        return _model_
 
     @classmethod
     def _require(cls, d: Any) -> None:

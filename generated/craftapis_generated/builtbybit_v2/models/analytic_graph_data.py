@@ -43,7 +43,7 @@ _FIELDS = frozenset(
 
 
 def _build_data(d: Mapping[str, Any]) -> AnalyticGraphPoints | None | Unset:
-    """AnalyticGraphData.data from the body AnalyticGraphData.from_dict kept (built on first access)."""
+    """AnalyticGraphData.data from the body AnalyticGraphData._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _data_raw = d.get("data", UNSET)
@@ -73,7 +73,7 @@ def _build_data(d: Mapping[str, Any]) -> AnalyticGraphPoints | None | Unset:
 
 
 def _build_period(d: Mapping[str, Any]) -> AnalyticPeriod | None | Unset:
-    """AnalyticGraphData.period from the body AnalyticGraphData.from_dict kept (built on first access)."""
+    """AnalyticGraphData.period from the body AnalyticGraphData._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _period_raw = d.get("period", UNSET)
@@ -102,6 +102,22 @@ def _build_period(d: Mapping[str, Any]) -> AnalyticPeriod | None | Unset:
     return period
 
 
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """AnalyticGraphData.additional_properties (the keys outside `_FIELDS`) from the body AnalyticGraphData._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a AnalyticGraphData from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 8:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 8
+    model._craftapis_built = built
+    return built
+
+
 @_attrs_define
 class AnalyticGraphData(LazyModel):
     """
@@ -119,9 +135,12 @@ class AnalyticGraphData(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
     _craftapis_lazy = {
-        "data": ("data", _build_data),
-        "period": ("period", _build_period),
+        "data": ("data", _build_data, 2),
+        "period": ("period", _build_period, 4),
+        "additional_properties": (None, _build_additional_properties, 8),
     }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 15
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.analytic_graph_points import AnalyticGraphPoints  # noqa: PLC0415
@@ -194,8 +213,9 @@ class AnalyticGraphData(LazyModel):
 
     @classmethod
     def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
-        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
@@ -208,9 +228,7 @@ class AnalyticGraphData(LazyModel):
         _model_.grouping = grouping
         _model_.label = label
         _model_._craftapis_raw = d
-        _model_.additional_properties = (
-            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
-        )
+        _model_._craftapis_built = 0
         return _model_
 
     @classmethod

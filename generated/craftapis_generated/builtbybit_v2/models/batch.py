@@ -43,7 +43,7 @@ _FIELDS = frozenset(
 
 
 def _build_errors(d: Mapping[str, Any]) -> BatchErrors | None | Unset:
-    """Batch.errors from the body Batch.from_dict kept (built on first access)."""
+    """Batch.errors from the body Batch._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _errors_raw = d.get("errors", UNSET)
@@ -72,6 +72,22 @@ def _build_errors(d: Mapping[str, Any]) -> BatchErrors | None | Unset:
     return errors
 
 
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """Batch.additional_properties (the keys outside `_FIELDS`) from the body Batch._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a Batch from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 4:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 4
+    model._craftapis_built = built
+    return built
+
+
 @_attrs_define
 class Batch(LazyModel):
     """
@@ -93,8 +109,11 @@ class Batch(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
     _craftapis_lazy = {
-        "errors": ("errors", _build_errors),
+        "errors": ("errors", _build_errors, 2),
+        "additional_properties": (None, _build_additional_properties, 4),
     }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 7
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.batch_errors import BatchErrors  # noqa: PLC0415
@@ -186,8 +205,9 @@ class Batch(LazyModel):
 
     @classmethod
     def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
-        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
@@ -208,9 +228,7 @@ class Batch(LazyModel):
         _model_.created_at = created_at
         _model_.completed_at = completed_at
         _model_._craftapis_raw = d
-        _model_.additional_properties = (
-            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
-        )
+        _model_._craftapis_built = 0
         return _model_
 
     @classmethod

@@ -51,7 +51,7 @@ _FIELDS = frozenset(
 
 
 def _build_list_price(d: Mapping[str, Any]) -> None | Price | Unset:
-    """BundleEntry.list_price from the body BundleEntry.from_dict kept (built on first access)."""
+    """BundleEntry.list_price from the body BundleEntry._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _list_price_raw = d.get("ListPrice", UNSET)
@@ -81,7 +81,7 @@ def _build_list_price(d: Mapping[str, Any]) -> None | Price | Unset:
 
 
 def _build_final_price(d: Mapping[str, Any]) -> None | Price | Unset:
-    """BundleEntry.final_price from the body BundleEntry.from_dict kept (built on first access)."""
+    """BundleEntry.final_price from the body BundleEntry._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _final_price_raw = d.get("FinalPrice", UNSET)
@@ -111,7 +111,7 @@ def _build_final_price(d: Mapping[str, Any]) -> None | Price | Unset:
 
 
 def _build_resource(d: Mapping[str, Any]) -> None | Resource | Unset:
-    """BundleEntry.resource from the body BundleEntry.from_dict kept (built on first access)."""
+    """BundleEntry.resource from the body BundleEntry._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _resource_raw = d.get("Resource", UNSET)
@@ -141,7 +141,7 @@ def _build_resource(d: Mapping[str, Any]) -> None | Resource | Unset:
 
 
 def _build_addon(d: Mapping[str, Any]) -> Addon | None | Unset:
-    """BundleEntry.addon from the body BundleEntry.from_dict kept (built on first access)."""
+    """BundleEntry.addon from the body BundleEntry._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _addon_raw = d.get("Addon", UNSET)
@@ -168,6 +168,22 @@ def _build_addon(d: Mapping[str, Any]) -> Addon | None | Unset:
         addon = _parse_addon(_addon_raw)
 
     return addon
+
+
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """BundleEntry.additional_properties (the keys outside `_FIELDS`) from the body BundleEntry._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a BundleEntry from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 32:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 32
+    model._craftapis_built = built
+    return built
 
 
 @_attrs_define
@@ -199,11 +215,14 @@ class BundleEntry(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
     _craftapis_lazy = {
-        "list_price": ("ListPrice", _build_list_price),
-        "final_price": ("FinalPrice", _build_final_price),
-        "resource": ("Resource", _build_resource),
-        "addon": ("Addon", _build_addon),
+        "list_price": ("ListPrice", _build_list_price, 2),
+        "final_price": ("FinalPrice", _build_final_price, 4),
+        "resource": ("Resource", _build_resource, 8),
+        "addon": ("Addon", _build_addon, 16),
+        "additional_properties": (None, _build_additional_properties, 32),
     }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 63
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.addon import Addon  # noqa: PLC0415
@@ -347,8 +366,9 @@ class BundleEntry(LazyModel):
 
     @classmethod
     def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
-        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
@@ -372,9 +392,7 @@ class BundleEntry(LazyModel):
         _model_.created_at = created_at
         _model_.accepted_at = accepted_at
         _model_._craftapis_raw = d
-        _model_.additional_properties = (
-            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
-        )
+        _model_._craftapis_built = 0
         return _model_
 
     @classmethod

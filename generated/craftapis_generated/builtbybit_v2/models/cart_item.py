@@ -48,7 +48,7 @@ _FIELDS = frozenset(
 
 
 def _build_list_price(d: Mapping[str, Any]) -> None | Price | Unset:
-    """CartItem.list_price from the body CartItem.from_dict kept (built on first access)."""
+    """CartItem.list_price from the body CartItem._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _list_price_raw = d.get("ListPrice", UNSET)
@@ -78,7 +78,7 @@ def _build_list_price(d: Mapping[str, Any]) -> None | Price | Unset:
 
 
 def _build_final_price(d: Mapping[str, Any]) -> None | Price | Unset:
-    """CartItem.final_price from the body CartItem.from_dict kept (built on first access)."""
+    """CartItem.final_price from the body CartItem._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _final_price_raw = d.get("FinalPrice", UNSET)
@@ -108,7 +108,7 @@ def _build_final_price(d: Mapping[str, Any]) -> None | Price | Unset:
 
 
 def _build_discounts(d: Mapping[str, Any]) -> CartItemDiscounts | None | Unset:
-    """CartItem.discounts from the body CartItem.from_dict kept (built on first access)."""
+    """CartItem.discounts from the body CartItem._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _discounts_raw = d.get("discounts", UNSET)
@@ -135,6 +135,22 @@ def _build_discounts(d: Mapping[str, Any]) -> CartItemDiscounts | None | Unset:
         discounts = _parse_discounts(_discounts_raw)
 
     return discounts
+
+
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """CartItem.additional_properties (the keys outside `_FIELDS`) from the body CartItem._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a CartItem from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 16:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 16
+    model._craftapis_built = built
+    return built
 
 
 @_attrs_define
@@ -164,10 +180,13 @@ class CartItem(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
     _craftapis_lazy = {
-        "list_price": ("ListPrice", _build_list_price),
-        "final_price": ("FinalPrice", _build_final_price),
-        "discounts": ("discounts", _build_discounts),
+        "list_price": ("ListPrice", _build_list_price, 2),
+        "final_price": ("FinalPrice", _build_final_price, 4),
+        "discounts": ("discounts", _build_discounts, 8),
+        "additional_properties": (None, _build_additional_properties, 16),
     }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 31
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.cart_item_discounts import CartItemDiscounts  # noqa: PLC0415
@@ -297,8 +316,9 @@ class CartItem(LazyModel):
 
     @classmethod
     def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
-        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
@@ -322,9 +342,7 @@ class CartItem(LazyModel):
         _model_.content_summary = content_summary
         _model_.content_cover_image_url = content_cover_image_url
         _model_._craftapis_raw = d
-        _model_.additional_properties = (
-            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
-        )
+        _model_._craftapis_built = 0
         return _model_
 
     @classmethod

@@ -40,7 +40,7 @@ _FIELDS = frozenset(
 
 
 def _build_list_price(d: Mapping[str, Any]) -> None | Price | Unset:
-    """CartSummary.list_price from the body CartSummary.from_dict kept (built on first access)."""
+    """CartSummary.list_price from the body CartSummary._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _list_price_raw = d.get("ListPrice", UNSET)
@@ -70,7 +70,7 @@ def _build_list_price(d: Mapping[str, Any]) -> None | Price | Unset:
 
 
 def _build_final_price(d: Mapping[str, Any]) -> None | Price | Unset:
-    """CartSummary.final_price from the body CartSummary.from_dict kept (built on first access)."""
+    """CartSummary.final_price from the body CartSummary._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _final_price_raw = d.get("FinalPrice", UNSET)
@@ -99,6 +99,22 @@ def _build_final_price(d: Mapping[str, Any]) -> None | Price | Unset:
     return final_price
 
 
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """CartSummary.additional_properties (the keys outside `_FIELDS`) from the body CartSummary._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a CartSummary from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 8:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 8
+    model._craftapis_built = built
+    return built
+
+
 @_attrs_define
 class CartSummary(LazyModel):
     """
@@ -116,9 +132,12 @@ class CartSummary(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
     _craftapis_lazy = {
-        "list_price": ("ListPrice", _build_list_price),
-        "final_price": ("FinalPrice", _build_final_price),
+        "list_price": ("ListPrice", _build_list_price, 2),
+        "final_price": ("FinalPrice", _build_final_price, 4),
+        "additional_properties": (None, _build_additional_properties, 8),
     }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 15
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.price import Price  # noqa: PLC0415
@@ -179,8 +198,9 @@ class CartSummary(LazyModel):
 
     @classmethod
     def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
-        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
@@ -189,9 +209,7 @@ class CartSummary(LazyModel):
         _model_ = object.__new__(cls)
         _model_.notice = notice
         _model_._craftapis_raw = d
-        _model_.additional_properties = (
-            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
-        )
+        _model_._craftapis_built = 0
         return _model_
 
     @classmethod

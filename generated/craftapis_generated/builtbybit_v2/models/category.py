@@ -36,7 +36,7 @@ _REQUIRED_SET = frozenset(_REQUIRED)
 
 
 def _build_children(d: Mapping[str, Any]) -> list[Category] | None | Unset:
-    """Category.children from the body Category.from_dict kept (built on first access)."""
+    """Category.children from the body Category._from_response kept (built on first access)."""
     _children_raw = d.get("Children", UNSET)
     if _children_raw is None or _children_raw is UNSET:
         children = _children_raw
@@ -63,6 +63,22 @@ def _build_children(d: Mapping[str, Any]) -> list[Category] | None | Unset:
     return children
 
 
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """Category.additional_properties (the keys outside `_FIELDS`) from the body Category._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a Category from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 4:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 4
+    model._craftapis_built = built
+    return built
+
+
 @_attrs_define
 class Category(LazyModel):
     """
@@ -86,8 +102,11 @@ class Category(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
     _craftapis_lazy = {
-        "children": ("Children", _build_children),
+        "children": ("Children", _build_children, 2),
+        "additional_properties": (None, _build_additional_properties, 4),
     }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 7
 
     def to_dict(self) -> dict[str, Any]:
         category_id: int | None
@@ -181,8 +200,9 @@ class Category(LazyModel):
 
     @classmethod
     def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
-        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
         d = src_dict
         category_id = d["category_id"]
 
@@ -204,9 +224,7 @@ class Category(LazyModel):
         _model_.fa_icon = fa_icon
         _model_.platform_image_url = platform_image_url
         _model_._craftapis_raw = d
-        _model_.additional_properties = (
-            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
-        )
+        _model_._craftapis_built = 0
         return _model_
 
     @classmethod

@@ -9,7 +9,7 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset
 
 T = TypeVar("T", bound="Coupon")
 
@@ -32,8 +32,24 @@ _FIELDS = frozenset(
 )
 
 
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """Coupon.additional_properties (the keys outside `_FIELDS`) from the body Coupon._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a Coupon from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 2:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 2
+    model._craftapis_built = built
+    return built
+
+
 @_attrs_define
-class Coupon:
+class Coupon(LazyModel):
     """
     Attributes:
         coupon_id (int | None | Unset):
@@ -69,6 +85,11 @@ class Coupon:
     active: bool | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = frozenset()
+    _craftapis_lazy = {
+        "additional_properties": (None, _build_additional_properties, 2),
+    }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 3
 
     def to_dict(self) -> dict[str, Any]:
         coupon_id: int | None | Unset
@@ -241,7 +262,72 @@ class Coupon:
         )
         return _model_
 
-    _from_response = from_dict
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
+        d = src_dict
+        coupon_id = d.get("coupon_id", UNSET)
+
+        user_id = d.get("user_id", UNSET)
+
+        label = d.get("label", UNSET)
+
+        discount = d.get("discount", UNSET)
+
+        percent = d.get("percent", UNSET)
+
+        _all_content_types_raw = d.get("all_content_types", UNSET)
+        if _all_content_types_raw is None or _all_content_types_raw is UNSET:
+            all_content_types = _all_content_types_raw
+        else:
+
+            def _parse_all_content_types(data: object) -> list[str] | None | Unset:
+                if data is None:
+                    return data
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, list):
+                        raise TypeError()
+                    all_content_types_type_0 = data
+
+                    return all_content_types_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(list[str] | None | Unset, data)
+
+            all_content_types = _parse_all_content_types(_all_content_types_raw)
+
+        created_at = d.get("created_at", UNSET)
+
+        expires_at = d.get("expires_at", UNSET)
+
+        max_uses = d.get("max_uses", UNSET)
+
+        max_per_user_uses = d.get("max_per_user_uses", UNSET)
+
+        uses = d.get("uses", UNSET)
+
+        active = d.get("active", UNSET)
+
+        _model_ = object.__new__(cls)
+        _model_.coupon_id = coupon_id
+        _model_.user_id = user_id
+        _model_.label = label
+        _model_.discount = discount
+        _model_.percent = percent
+        _model_.all_content_types = all_content_types
+        _model_.created_at = created_at
+        _model_.expires_at = expires_at
+        _model_.max_uses = max_uses
+        _model_.max_per_user_uses = max_per_user_uses
+        _model_.uses = uses
+        _model_.active = active
+        _model_._craftapis_raw = d
+        _model_._craftapis_built = 0
+        return _model_
 
     @classmethod
     def _require(cls, d: Any) -> None:

@@ -51,7 +51,7 @@ _FIELDS = frozenset(
 
 
 def _build_coupon(d: Mapping[str, Any]) -> Coupon | None | Unset:
-    """CouponEntry.coupon from the body CouponEntry.from_dict kept (built on first access)."""
+    """CouponEntry.coupon from the body CouponEntry._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _coupon_raw = d.get("Coupon", UNSET)
@@ -81,7 +81,7 @@ def _build_coupon(d: Mapping[str, Any]) -> Coupon | None | Unset:
 
 
 def _build_resource(d: Mapping[str, Any]) -> None | Resource | Unset:
-    """CouponEntry.resource from the body CouponEntry.from_dict kept (built on first access)."""
+    """CouponEntry.resource from the body CouponEntry._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _resource_raw = d.get("Resource", UNSET)
@@ -111,7 +111,7 @@ def _build_resource(d: Mapping[str, Any]) -> None | Resource | Unset:
 
 
 def _build_addon(d: Mapping[str, Any]) -> Addon | None | Unset:
-    """CouponEntry.addon from the body CouponEntry.from_dict kept (built on first access)."""
+    """CouponEntry.addon from the body CouponEntry._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _addon_raw = d.get("Addon", UNSET)
@@ -141,7 +141,7 @@ def _build_addon(d: Mapping[str, Any]) -> Addon | None | Unset:
 
 
 def _build_bundle(d: Mapping[str, Any]) -> Bundle | None | Unset:
-    """CouponEntry.bundle from the body CouponEntry.from_dict kept (built on first access)."""
+    """CouponEntry.bundle from the body CouponEntry._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _bundle_raw = d.get("Bundle", UNSET)
@@ -170,6 +170,22 @@ def _build_bundle(d: Mapping[str, Any]) -> Bundle | None | Unset:
     return bundle
 
 
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """CouponEntry.additional_properties (the keys outside `_FIELDS`) from the body CouponEntry._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a CouponEntry from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 32:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 32
+    model._craftapis_built = built
+    return built
+
+
 @_attrs_define
 class CouponEntry(LazyModel):
     """
@@ -195,11 +211,14 @@ class CouponEntry(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
     _craftapis_lazy = {
-        "coupon": ("Coupon", _build_coupon),
-        "resource": ("Resource", _build_resource),
-        "addon": ("Addon", _build_addon),
-        "bundle": ("Bundle", _build_bundle),
+        "coupon": ("Coupon", _build_coupon, 2),
+        "resource": ("Resource", _build_resource, 4),
+        "addon": ("Addon", _build_addon, 8),
+        "bundle": ("Bundle", _build_bundle, 16),
+        "additional_properties": (None, _build_additional_properties, 32),
     }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 63
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.addon import Addon  # noqa: PLC0415
@@ -322,8 +341,9 @@ class CouponEntry(LazyModel):
 
     @classmethod
     def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
-        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
@@ -341,9 +361,7 @@ class CouponEntry(LazyModel):
         _model_.content_type = content_type
         _model_.content_id = content_id
         _model_._craftapis_raw = d
-        _model_.additional_properties = (
-            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
-        )
+        _model_._craftapis_built = 0
         return _model_
 
     @classmethod

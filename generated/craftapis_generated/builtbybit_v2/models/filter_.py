@@ -46,7 +46,7 @@ _FIELDS = frozenset(
 
 
 def _build_choices(d: Mapping[str, Any]) -> list[FilterOption] | None | Unset:
-    """Filter.choices from the body Filter.from_dict kept (built on first access)."""
+    """Filter.choices from the body Filter._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _choices_raw = d.get("choices", UNSET)
@@ -76,7 +76,7 @@ def _build_choices(d: Mapping[str, Any]) -> list[FilterOption] | None | Unset:
 
 
 def _build_options(d: Mapping[str, Any]) -> list[FilterOption] | None | Unset:
-    """Filter.options from the body Filter.from_dict kept (built on first access)."""
+    """Filter.options from the body Filter._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _options_raw = d.get("options", UNSET)
@@ -103,6 +103,22 @@ def _build_options(d: Mapping[str, Any]) -> list[FilterOption] | None | Unset:
         options = _parse_options(_options_raw)
 
     return options
+
+
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """Filter.additional_properties (the keys outside `_FIELDS`) from the body Filter._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a Filter from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 8:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 8
+    model._craftapis_built = built
+    return built
 
 
 @_attrs_define
@@ -138,9 +154,12 @@ class Filter(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
     _craftapis_lazy = {
-        "choices": ("choices", _build_choices),
-        "options": ("options", _build_options),
+        "choices": ("choices", _build_choices, 2),
+        "options": ("options", _build_options, 4),
+        "additional_properties": (None, _build_additional_properties, 8),
     }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 15
 
     def to_dict(self) -> dict[str, Any]:
         filter_id: None | str | Unset
@@ -273,8 +292,9 @@ class Filter(LazyModel):
 
     @classmethod
     def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
-        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
@@ -301,9 +321,7 @@ class Filter(LazyModel):
         _model_.query_field = query_field
         _model_.value = value
         _model_._craftapis_raw = d
-        _model_.additional_properties = (
-            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
-        )
+        _model_._craftapis_built = 0
         return _model_
 
     @classmethod

@@ -41,7 +41,7 @@ _FIELDS = frozenset(
 
 
 def _build_licenses(d: Mapping[str, Any]) -> list[License] | None | Unset:
-    """GetV2ResourcesCreatorLicensesResponse200Data.licenses from the body GetV2ResourcesCreatorLicensesResponse200Data.from_dict kept (built on first access)."""
+    """GetV2ResourcesCreatorLicensesResponse200Data.licenses from the body GetV2ResourcesCreatorLicensesResponse200Data._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _licenses_raw = d.get("licenses", UNSET)
@@ -71,7 +71,7 @@ def _build_licenses(d: Mapping[str, Any]) -> list[License] | None | Unset:
 
 
 def _build_stats(d: Mapping[str, Any]) -> ListStats | None | Unset:
-    """GetV2ResourcesCreatorLicensesResponse200Data.stats from the body GetV2ResourcesCreatorLicensesResponse200Data.from_dict kept (built on first access)."""
+    """GetV2ResourcesCreatorLicensesResponse200Data.stats from the body GetV2ResourcesCreatorLicensesResponse200Data._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _stats_raw = d.get("stats", UNSET)
@@ -100,6 +100,22 @@ def _build_stats(d: Mapping[str, Any]) -> ListStats | None | Unset:
     return stats
 
 
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """GetV2ResourcesCreatorLicensesResponse200Data.additional_properties (the keys outside `_FIELDS`) from the body GetV2ResourcesCreatorLicensesResponse200Data._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a GetV2ResourcesCreatorLicensesResponse200Data from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 8:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 8
+    model._craftapis_built = built
+    return built
+
+
 @_attrs_define
 class GetV2ResourcesCreatorLicensesResponse200Data(LazyModel):
     """
@@ -113,9 +129,12 @@ class GetV2ResourcesCreatorLicensesResponse200Data(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
     _craftapis_lazy = {
-        "licenses": ("licenses", _build_licenses),
-        "stats": ("stats", _build_stats),
+        "licenses": ("licenses", _build_licenses, 2),
+        "stats": ("stats", _build_stats, 4),
+        "additional_properties": (None, _build_additional_properties, 8),
     }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 15
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.list_stats import ListStats  # noqa: PLC0415
@@ -169,17 +188,16 @@ class GetV2ResourcesCreatorLicensesResponse200Data(LazyModel):
 
     @classmethod
     def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
-        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
 
         _model_ = object.__new__(cls)
         _model_._craftapis_raw = d
-        _model_.additional_properties = (
-            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
-        )
+        _model_._craftapis_built = 0
         return _model_
 
     @classmethod

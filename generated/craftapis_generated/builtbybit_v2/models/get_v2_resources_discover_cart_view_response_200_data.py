@@ -51,7 +51,7 @@ _REQUIRED_SET = frozenset(_REQUIRED)
 
 
 def _build_items(d: Mapping[str, Any]) -> list[CartItem] | None:
-    """GetV2ResourcesDiscoverCartViewResponse200Data.items from the body GetV2ResourcesDiscoverCartViewResponse200Data.from_dict kept (built on first access)."""
+    """GetV2ResourcesDiscoverCartViewResponse200Data.items from the body GetV2ResourcesDiscoverCartViewResponse200Data._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _items_raw = d["items"]
@@ -79,7 +79,7 @@ def _build_items(d: Mapping[str, Any]) -> list[CartItem] | None:
 
 
 def _build_summary(d: Mapping[str, Any]) -> CartSummary | None:
-    """GetV2ResourcesDiscoverCartViewResponse200Data.summary from the body GetV2ResourcesDiscoverCartViewResponse200Data.from_dict kept (built on first access)."""
+    """GetV2ResourcesDiscoverCartViewResponse200Data.summary from the body GetV2ResourcesDiscoverCartViewResponse200Data._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _summary_raw = d["summary"]
@@ -107,7 +107,7 @@ def _build_summary(d: Mapping[str, Any]) -> CartSummary | None:
 
 
 def _build_user(d: Mapping[str, Any]) -> Member | None | Unset:
-    """GetV2ResourcesDiscoverCartViewResponse200Data.user from the body GetV2ResourcesDiscoverCartViewResponse200Data.from_dict kept (built on first access)."""
+    """GetV2ResourcesDiscoverCartViewResponse200Data.user from the body GetV2ResourcesDiscoverCartViewResponse200Data._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _user_raw = d.get("user", UNSET)
@@ -136,6 +136,22 @@ def _build_user(d: Mapping[str, Any]) -> Member | None | Unset:
     return user
 
 
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """GetV2ResourcesDiscoverCartViewResponse200Data.additional_properties (the keys outside `_FIELDS`) from the body GetV2ResourcesDiscoverCartViewResponse200Data._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a GetV2ResourcesDiscoverCartViewResponse200Data from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 16:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 16
+    model._craftapis_built = built
+    return built
+
+
 @_attrs_define
 class GetV2ResourcesDiscoverCartViewResponse200Data(LazyModel):
     """
@@ -151,10 +167,13 @@ class GetV2ResourcesDiscoverCartViewResponse200Data(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
     _craftapis_lazy = {
-        "items": ("items", _build_items),
-        "summary": ("summary", _build_summary),
-        "user": ("user", _build_user),
+        "items": ("items", _build_items, 2),
+        "summary": ("summary", _build_summary, 4),
+        "user": ("user", _build_user, 8),
+        "additional_properties": (None, _build_additional_properties, 16),
     }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 31
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.cart_summary import CartSummary  # noqa: PLC0415
@@ -219,8 +238,9 @@ class GetV2ResourcesDiscoverCartViewResponse200Data(LazyModel):
 
     @classmethod
     def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
-        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
@@ -232,9 +252,7 @@ class GetV2ResourcesDiscoverCartViewResponse200Data(LazyModel):
 
         _model_ = object.__new__(cls)
         _model_._craftapis_raw = d
-        _model_.additional_properties = (
-            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
-        )
+        _model_._craftapis_built = 0
         return _model_
 
     @classmethod

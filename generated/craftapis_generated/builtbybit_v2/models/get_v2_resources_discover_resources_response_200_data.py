@@ -51,7 +51,7 @@ _REQUIRED_SET = frozenset(_REQUIRED)
 
 
 def _build_resources(d: Mapping[str, Any]) -> list[Resource] | None:
-    """GetV2ResourcesDiscoverResourcesResponse200Data.resources from the body GetV2ResourcesDiscoverResourcesResponse200Data.from_dict kept (built on first access)."""
+    """GetV2ResourcesDiscoverResourcesResponse200Data.resources from the body GetV2ResourcesDiscoverResourcesResponse200Data._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _resources_raw = d["resources"]
@@ -79,7 +79,7 @@ def _build_resources(d: Mapping[str, Any]) -> list[Resource] | None:
 
 
 def _build_stats(d: Mapping[str, Any]) -> ListStats | None:
-    """GetV2ResourcesDiscoverResourcesResponse200Data.stats from the body GetV2ResourcesDiscoverResourcesResponse200Data.from_dict kept (built on first access)."""
+    """GetV2ResourcesDiscoverResourcesResponse200Data.stats from the body GetV2ResourcesDiscoverResourcesResponse200Data._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _stats_raw = d["stats"]
@@ -107,7 +107,7 @@ def _build_stats(d: Mapping[str, Any]) -> ListStats | None:
 
 
 def _build_filters(d: Mapping[str, Any]) -> list[Filter] | None | Unset:
-    """GetV2ResourcesDiscoverResourcesResponse200Data.filters from the body GetV2ResourcesDiscoverResourcesResponse200Data.from_dict kept (built on first access)."""
+    """GetV2ResourcesDiscoverResourcesResponse200Data.filters from the body GetV2ResourcesDiscoverResourcesResponse200Data._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _filters_raw = d.get("filters", UNSET)
@@ -136,6 +136,22 @@ def _build_filters(d: Mapping[str, Any]) -> list[Filter] | None | Unset:
     return filters
 
 
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """GetV2ResourcesDiscoverResourcesResponse200Data.additional_properties (the keys outside `_FIELDS`) from the body GetV2ResourcesDiscoverResourcesResponse200Data._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a GetV2ResourcesDiscoverResourcesResponse200Data from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 16:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 16
+    model._craftapis_built = built
+    return built
+
+
 @_attrs_define
 class GetV2ResourcesDiscoverResourcesResponse200Data(LazyModel):
     """
@@ -151,10 +167,13 @@ class GetV2ResourcesDiscoverResourcesResponse200Data(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
     _craftapis_lazy = {
-        "resources": ("resources", _build_resources),
-        "stats": ("stats", _build_stats),
-        "filters": ("filters", _build_filters),
+        "resources": ("resources", _build_resources, 2),
+        "stats": ("stats", _build_stats, 4),
+        "filters": ("filters", _build_filters, 8),
+        "additional_properties": (None, _build_additional_properties, 16),
     }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 31
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.list_stats import ListStats  # noqa: PLC0415
@@ -222,8 +241,9 @@ class GetV2ResourcesDiscoverResourcesResponse200Data(LazyModel):
 
     @classmethod
     def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
-        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
@@ -235,9 +255,7 @@ class GetV2ResourcesDiscoverResourcesResponse200Data(LazyModel):
 
         _model_ = object.__new__(cls)
         _model_._craftapis_raw = d
-        _model_.additional_properties = (
-            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
-        )
+        _model_._craftapis_built = 0
         return _model_
 
     @classmethod

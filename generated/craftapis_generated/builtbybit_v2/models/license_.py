@@ -55,7 +55,7 @@ _REQUIRED_SET = frozenset(_REQUIRED)
 
 
 def _build_resource(d: Mapping[str, Any]) -> None | Resource | Unset:
-    """License.resource from the body License.from_dict kept (built on first access)."""
+    """License.resource from the body License._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _resource_raw = d.get("Resource", UNSET)
@@ -85,7 +85,7 @@ def _build_resource(d: Mapping[str, Any]) -> None | Resource | Unset:
 
 
 def _build_buyer(d: Mapping[str, Any]) -> Member | None | Unset:
-    """License.buyer from the body License.from_dict kept (built on first access)."""
+    """License.buyer from the body License._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _buyer_raw = d.get("Buyer", UNSET)
@@ -112,6 +112,22 @@ def _build_buyer(d: Mapping[str, Any]) -> Member | None | Unset:
         buyer = _parse_buyer(_buyer_raw)
 
     return buyer
+
+
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """License.additional_properties (the keys outside `_FIELDS`) from the body License._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a License from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 8:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 8
+    model._craftapis_built = built
+    return built
 
 
 @_attrs_define
@@ -144,9 +160,12 @@ class License(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
     _craftapis_lazy = {
-        "resource": ("Resource", _build_resource),
-        "buyer": ("Buyer", _build_buyer),
+        "resource": ("Resource", _build_resource, 2),
+        "buyer": ("Buyer", _build_buyer, 4),
+        "additional_properties": (None, _build_additional_properties, 8),
     }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 15
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.member import Member  # noqa: PLC0415
@@ -269,8 +288,9 @@ class License(LazyModel):
 
     @classmethod
     def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
-        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
@@ -297,9 +317,7 @@ class License(LazyModel):
         _model_.start_date = start_date
         _model_.end_date = end_date
         _model_._craftapis_raw = d
-        _model_.additional_properties = (
-            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
-        )
+        _model_._craftapis_built = 0
         return _model_
 
     @classmethod

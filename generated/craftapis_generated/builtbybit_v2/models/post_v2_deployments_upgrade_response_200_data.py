@@ -41,7 +41,7 @@ _FIELDS = frozenset(
 
 
 def _build_preauthorize(d: Mapping[str, Any]) -> AccessTokenGrant | None | Unset:
-    """PostV2DeploymentsUpgradeResponse200Data.preauthorize from the body PostV2DeploymentsUpgradeResponse200Data.from_dict kept (built on first access)."""
+    """PostV2DeploymentsUpgradeResponse200Data.preauthorize from the body PostV2DeploymentsUpgradeResponse200Data._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _preauthorize_raw = d.get("preauthorize", UNSET)
@@ -70,6 +70,22 @@ def _build_preauthorize(d: Mapping[str, Any]) -> AccessTokenGrant | None | Unset
     return preauthorize
 
 
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """PostV2DeploymentsUpgradeResponse200Data.additional_properties (the keys outside `_FIELDS`) from the body PostV2DeploymentsUpgradeResponse200Data._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a PostV2DeploymentsUpgradeResponse200Data from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 4:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 4
+    model._craftapis_built = built
+    return built
+
+
 @_attrs_define
 class PostV2DeploymentsUpgradeResponse200Data(LazyModel):
     """
@@ -87,8 +103,11 @@ class PostV2DeploymentsUpgradeResponse200Data(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
     _craftapis_lazy = {
-        "preauthorize": ("preauthorize", _build_preauthorize),
+        "preauthorize": ("preauthorize", _build_preauthorize, 2),
+        "additional_properties": (None, _build_additional_properties, 4),
     }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 7
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.access_token_grant import AccessTokenGrant  # noqa: PLC0415
@@ -158,8 +177,9 @@ class PostV2DeploymentsUpgradeResponse200Data(LazyModel):
 
     @classmethod
     def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
-        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
@@ -174,9 +194,7 @@ class PostV2DeploymentsUpgradeResponse200Data(LazyModel):
         _model_.oauth2_client = oauth2_client
         _model_.oauth2_secret = oauth2_secret
         _model_._craftapis_raw = d
-        _model_.additional_properties = (
-            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
-        )
+        _model_._craftapis_built = 0
         return _model_
 
     @classmethod

@@ -9,7 +9,7 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset
 
 T = TypeVar("T", bound="PostV2ResourcesCreatorBatchBodyChangesItem")
 
@@ -32,8 +32,24 @@ _REQUIRED = (
 _REQUIRED_SET = frozenset(_REQUIRED)
 
 
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """PostV2ResourcesCreatorBatchBodyChangesItem.additional_properties (the keys outside `_FIELDS`) from the body PostV2ResourcesCreatorBatchBodyChangesItem._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a PostV2ResourcesCreatorBatchBodyChangesItem from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 2:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 2
+    model._craftapis_built = built
+    return built
+
+
 @_attrs_define
-class PostV2ResourcesCreatorBatchBodyChangesItem:
+class PostV2ResourcesCreatorBatchBodyChangesItem(LazyModel):
     """
     Attributes:
         field (str):
@@ -48,6 +64,11 @@ class PostV2ResourcesCreatorBatchBodyChangesItem:
     search: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = _REQUIRED_SET
+    _craftapis_lazy = {
+        "additional_properties": (None, _build_additional_properties, 2),
+    }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 3
 
     def to_dict(self) -> dict[str, Any]:
         field = self.field
@@ -111,7 +132,41 @@ class PostV2ResourcesCreatorBatchBodyChangesItem:
         )
         return _model_
 
-    _from_response = from_dict
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
+        d = src_dict
+        field = d["field"]
+
+        type_ = d["type"]
+
+        _value_raw = d["value"]
+
+        def _parse_value(data: object) -> float | list[Any] | str:
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                value_type_2 = data
+
+                return value_type_2
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(float | list[Any] | str, data)
+
+        value = _parse_value(_value_raw)
+
+        search = d.get("search", UNSET)
+
+        _model_ = object.__new__(cls)
+        _model_.field = field
+        _model_.type_ = type_
+        _model_.value = value
+        _model_.search = search
+        _model_._craftapis_raw = d
+        _model_._craftapis_built = 0
+        return _model_
 
     @classmethod
     def _require(cls, d: Any) -> None:

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset
 
 T = TypeVar("T", bound="PostV2ResourcesCreatorCouponsBody")
 
@@ -41,8 +41,24 @@ _REQUIRED = (
 _REQUIRED_SET = frozenset(_REQUIRED)
 
 
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """PostV2ResourcesCreatorCouponsBody.additional_properties (the keys outside `_FIELDS`) from the body PostV2ResourcesCreatorCouponsBody._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a PostV2ResourcesCreatorCouponsBody from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 2:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 2
+    model._craftapis_built = built
+    return built
+
+
 @_attrs_define
-class PostV2ResourcesCreatorCouponsBody:
+class PostV2ResourcesCreatorCouponsBody(LazyModel):
     """
     Attributes:
         type_ (str): Must be 'perecent'. Example: percent.
@@ -78,6 +94,11 @@ class PostV2ResourcesCreatorCouponsBody:
     bundles: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = _REQUIRED_SET
+    _craftapis_lazy = {
+        "additional_properties": (None, _build_additional_properties, 2),
+    }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 3
 
     def to_dict(self) -> dict[str, Any]:
         type_ = self.type_
@@ -188,7 +209,55 @@ class PostV2ResourcesCreatorCouponsBody:
         )
         return _model_
 
-    _from_response = from_dict
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
+        d = src_dict
+        type_ = d["type"]
+
+        discount = d["discount"]
+
+        label = d["label"]
+
+        do_expiry = d.get("do_expiry", UNSET)
+
+        expiry_date = d.get("expiry_date", UNSET)
+
+        limited_uses = d.get("limited_uses", UNSET)
+
+        max_uses = d.get("max_uses", UNSET)
+
+        limited_user_uses = d.get("limited_user_uses", UNSET)
+
+        max_per_user_uses = d.get("max_per_user_uses", UNSET)
+
+        all_content_types = d.get("all_content_types", UNSET)
+
+        resources = d.get("resources", UNSET)
+
+        addons = d.get("addons", UNSET)
+
+        bundles = d.get("bundles", UNSET)
+
+        _model_ = object.__new__(cls)
+        _model_.type_ = type_
+        _model_.discount = discount
+        _model_.label = label
+        _model_.do_expiry = do_expiry
+        _model_.expiry_date = expiry_date
+        _model_.limited_uses = limited_uses
+        _model_.max_uses = max_uses
+        _model_.limited_user_uses = limited_user_uses
+        _model_.max_per_user_uses = max_per_user_uses
+        _model_.all_content_types = all_content_types
+        _model_.resources = resources
+        _model_.addons = addons
+        _model_.bundles = bundles
+        _model_._craftapis_raw = d
+        _model_._craftapis_built = 0
+        return _model_
 
     @classmethod
     def _require(cls, d: Any) -> None:

@@ -59,7 +59,7 @@ _REQUIRED_SET = frozenset(_REQUIRED)
 
 
 def _build_file(d: Mapping[str, Any]) -> PostV2ResourcesCreatorUpdateBodyFile:
-    """PostV2ResourcesCreatorUpdateBody.file from the body PostV2ResourcesCreatorUpdateBody.from_dict kept (built on first access)."""
+    """PostV2ResourcesCreatorUpdateBody.file from the body PostV2ResourcesCreatorUpdateBody._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     file = PostV2ResourcesCreatorUpdateBodyFile.from_dict(d["file"])
@@ -68,7 +68,7 @@ def _build_file(d: Mapping[str, Any]) -> PostV2ResourcesCreatorUpdateBodyFile:
 
 
 def _build_update(d: Mapping[str, Any]) -> PostV2ResourcesCreatorUpdateBodyUpdate | Unset:
-    """PostV2ResourcesCreatorUpdateBody.update from the body PostV2ResourcesCreatorUpdateBody.from_dict kept (built on first access)."""
+    """PostV2ResourcesCreatorUpdateBody.update from the body PostV2ResourcesCreatorUpdateBody._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _update = d.get("update", UNSET)
@@ -79,6 +79,22 @@ def _build_update(d: Mapping[str, Any]) -> PostV2ResourcesCreatorUpdateBodyUpdat
         update = PostV2ResourcesCreatorUpdateBodyUpdate.from_dict(_update)
 
     return update
+
+
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """PostV2ResourcesCreatorUpdateBody.additional_properties (the keys outside `_FIELDS`) from the body PostV2ResourcesCreatorUpdateBody._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a PostV2ResourcesCreatorUpdateBody from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 8:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 8
+    model._craftapis_built = built
+    return built
 
 
 @_attrs_define
@@ -99,9 +115,12 @@ class PostV2ResourcesCreatorUpdateBody(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
     _craftapis_lazy = {
-        "file": ("file", _build_file),
-        "update": ("update", _build_update),
+        "file": ("file", _build_file, 2),
+        "update": ("update", _build_update, 4),
+        "additional_properties": (None, _build_additional_properties, 8),
     }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 15
 
     def to_dict(self) -> dict[str, Any]:
         resource_id = self.resource_id
@@ -153,8 +172,9 @@ class PostV2ResourcesCreatorUpdateBody(LazyModel):
 
     @classmethod
     def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
-        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
@@ -182,9 +202,7 @@ class PostV2ResourcesCreatorUpdateBody(LazyModel):
         _model_.resource_id = resource_id
         _model_.version_name = version_name
         _model_._craftapis_raw = d
-        _model_.additional_properties = (
-            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
-        )
+        _model_._craftapis_built = 0
         return _model_
 
     @classmethod

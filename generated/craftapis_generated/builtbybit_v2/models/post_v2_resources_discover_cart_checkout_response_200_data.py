@@ -10,7 +10,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.checkout_status import CheckoutStatus
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset
 
 T = TypeVar("T", bound="PostV2ResourcesDiscoverCartCheckoutResponse200Data")
 
@@ -28,8 +28,24 @@ _REQUIRED = ("status",)
 _REQUIRED_SET = frozenset(_REQUIRED)
 
 
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """PostV2ResourcesDiscoverCartCheckoutResponse200Data.additional_properties (the keys outside `_FIELDS`) from the body PostV2ResourcesDiscoverCartCheckoutResponse200Data._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a PostV2ResourcesDiscoverCartCheckoutResponse200Data from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 2:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 2
+    model._craftapis_built = built
+    return built
+
+
 @_attrs_define
-class PostV2ResourcesDiscoverCartCheckoutResponse200Data:
+class PostV2ResourcesDiscoverCartCheckoutResponse200Data(LazyModel):
     """
     Attributes:
         status (CheckoutStatus | None): `initiated` - the checkout request was successful and returned a Tebex basket
@@ -48,6 +64,11 @@ class PostV2ResourcesDiscoverCartCheckoutResponse200Data:
     url: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = _REQUIRED_SET
+    _craftapis_lazy = {
+        "additional_properties": (None, _build_additional_properties, 2),
+    }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 3
 
     def to_dict(self) -> dict[str, Any]:
         status: None | str
@@ -118,7 +139,43 @@ class PostV2ResourcesDiscoverCartCheckoutResponse200Data:
         )
         return _model_
 
-    _from_response = from_dict
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
+        d = src_dict
+        _status_raw = d["status"]
+        if _status_raw is None:
+            status = _status_raw
+        else:
+
+            def _parse_status(data: object) -> CheckoutStatus | None:
+                if data is None:
+                    return data
+                try:
+                    if not isinstance(data, str):
+                        raise TypeError()
+                    status_type_0 = CheckoutStatus._value2member_map_.get(data) or CheckoutStatus(data)
+
+                    return status_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(CheckoutStatus | None, data)
+
+            status = _parse_status(_status_raw)
+
+        ident = d.get("ident", UNSET)
+
+        url = d.get("url", UNSET)
+
+        _model_ = object.__new__(cls)
+        _model_.status = status
+        _model_.ident = ident
+        _model_.url = url
+        _model_._craftapis_raw = d
+        _model_._craftapis_built = 0
+        return _model_
 
     @classmethod
     def _require(cls, d: Any) -> None:

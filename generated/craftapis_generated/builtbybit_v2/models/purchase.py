@@ -63,7 +63,7 @@ _FIELDS = frozenset(
 
 
 def _build_list_price(d: Mapping[str, Any]) -> None | Price | Unset:
-    """Purchase.list_price from the body Purchase.from_dict kept (built on first access)."""
+    """Purchase.list_price from the body Purchase._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _list_price_raw = d.get("ListPrice", UNSET)
@@ -93,7 +93,7 @@ def _build_list_price(d: Mapping[str, Any]) -> None | Price | Unset:
 
 
 def _build_final_price(d: Mapping[str, Any]) -> None | Price | Unset:
-    """Purchase.final_price from the body Purchase.from_dict kept (built on first access)."""
+    """Purchase.final_price from the body Purchase._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _final_price_raw = d.get("FinalPrice", UNSET)
@@ -123,7 +123,7 @@ def _build_final_price(d: Mapping[str, Any]) -> None | Price | Unset:
 
 
 def _build_platform_fee(d: Mapping[str, Any]) -> None | Price | Unset:
-    """Purchase.platform_fee from the body Purchase.from_dict kept (built on first access)."""
+    """Purchase.platform_fee from the body Purchase._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _platform_fee_raw = d.get("PlatformFee", UNSET)
@@ -153,7 +153,7 @@ def _build_platform_fee(d: Mapping[str, Any]) -> None | Price | Unset:
 
 
 def _build_ad_fee_payment(d: Mapping[str, Any]) -> None | Price | Unset:
-    """Purchase.ad_fee_payment from the body Purchase.from_dict kept (built on first access)."""
+    """Purchase.ad_fee_payment from the body Purchase._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _ad_fee_payment_raw = d.get("AdFeePayment", UNSET)
@@ -183,7 +183,7 @@ def _build_ad_fee_payment(d: Mapping[str, Any]) -> None | Price | Unset:
 
 
 def _build_ad_fee_credit(d: Mapping[str, Any]) -> None | Price | Unset:
-    """Purchase.ad_fee_credit from the body Purchase.from_dict kept (built on first access)."""
+    """Purchase.ad_fee_credit from the body Purchase._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _ad_fee_credit_raw = d.get("AdFeeCredit", UNSET)
@@ -213,7 +213,7 @@ def _build_ad_fee_credit(d: Mapping[str, Any]) -> None | Price | Unset:
 
 
 def _build_resource(d: Mapping[str, Any]) -> None | Resource | Unset:
-    """Purchase.resource from the body Purchase.from_dict kept (built on first access)."""
+    """Purchase.resource from the body Purchase._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _resource_raw = d.get("Resource", UNSET)
@@ -243,7 +243,7 @@ def _build_resource(d: Mapping[str, Any]) -> None | Resource | Unset:
 
 
 def _build_addon(d: Mapping[str, Any]) -> Addon | None | Unset:
-    """Purchase.addon from the body Purchase.from_dict kept (built on first access)."""
+    """Purchase.addon from the body Purchase._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _addon_raw = d.get("Addon", UNSET)
@@ -273,7 +273,7 @@ def _build_addon(d: Mapping[str, Any]) -> Addon | None | Unset:
 
 
 def _build_buyer(d: Mapping[str, Any]) -> Member | None | Unset:
-    """Purchase.buyer from the body Purchase.from_dict kept (built on first access)."""
+    """Purchase.buyer from the body Purchase._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _buyer_raw = d.get("Buyer", UNSET)
@@ -303,7 +303,7 @@ def _build_buyer(d: Mapping[str, Any]) -> Member | None | Unset:
 
 
 def _build_seller(d: Mapping[str, Any]) -> Member | None | Unset:
-    """Purchase.seller from the body Purchase.from_dict kept (built on first access)."""
+    """Purchase.seller from the body Purchase._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _seller_raw = d.get("Seller", UNSET)
@@ -330,6 +330,22 @@ def _build_seller(d: Mapping[str, Any]) -> Member | None | Unset:
         seller = _parse_seller(_seller_raw)
 
     return seller
+
+
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """Purchase.additional_properties (the keys outside `_FIELDS`) from the body Purchase._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a Purchase from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 1024:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 1024
+    model._craftapis_built = built
+    return built
 
 
 @_attrs_define
@@ -386,16 +402,19 @@ class Purchase(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
     _craftapis_lazy = {
-        "list_price": ("ListPrice", _build_list_price),
-        "final_price": ("FinalPrice", _build_final_price),
-        "platform_fee": ("PlatformFee", _build_platform_fee),
-        "ad_fee_payment": ("AdFeePayment", _build_ad_fee_payment),
-        "ad_fee_credit": ("AdFeeCredit", _build_ad_fee_credit),
-        "resource": ("Resource", _build_resource),
-        "addon": ("Addon", _build_addon),
-        "buyer": ("Buyer", _build_buyer),
-        "seller": ("Seller", _build_seller),
+        "list_price": ("ListPrice", _build_list_price, 2),
+        "final_price": ("FinalPrice", _build_final_price, 4),
+        "platform_fee": ("PlatformFee", _build_platform_fee, 8),
+        "ad_fee_payment": ("AdFeePayment", _build_ad_fee_payment, 16),
+        "ad_fee_credit": ("AdFeeCredit", _build_ad_fee_credit, 32),
+        "resource": ("Resource", _build_resource, 64),
+        "addon": ("Addon", _build_addon, 128),
+        "buyer": ("Buyer", _build_buyer, 256),
+        "seller": ("Seller", _build_seller, 512),
+        "additional_properties": (None, _build_additional_properties, 1024),
     }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 2047
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.addon import Addon  # noqa: PLC0415
@@ -660,8 +679,9 @@ class Purchase(LazyModel):
 
     @classmethod
     def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
-        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
@@ -700,9 +720,7 @@ class Purchase(LazyModel):
         _model_.external_tid = external_tid
         _model_.gateway = gateway
         _model_._craftapis_raw = d
-        _model_.additional_properties = (
-            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
-        )
+        _model_._craftapis_built = 0
         return _model_
 
     @classmethod

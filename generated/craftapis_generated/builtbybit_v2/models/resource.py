@@ -74,7 +74,7 @@ _FIELDS = frozenset(
 
 
 def _build_list_price(d: Mapping[str, Any]) -> None | Price | Unset:
-    """Resource.list_price from the body Resource.from_dict kept (built on first access)."""
+    """Resource.list_price from the body Resource._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _list_price_raw = d.get("ListPrice", UNSET)
@@ -104,7 +104,7 @@ def _build_list_price(d: Mapping[str, Any]) -> None | Price | Unset:
 
 
 def _build_final_price(d: Mapping[str, Any]) -> None | Price | Unset:
-    """Resource.final_price from the body Resource.from_dict kept (built on first access)."""
+    """Resource.final_price from the body Resource._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _final_price_raw = d.get("FinalPrice", UNSET)
@@ -134,7 +134,7 @@ def _build_final_price(d: Mapping[str, Any]) -> None | Price | Unset:
 
 
 def _build_sale_event_entry(d: Mapping[str, Any]) -> None | SaleEventEntry | Unset:
-    """Resource.sale_event_entry from the body Resource.from_dict kept (built on first access)."""
+    """Resource.sale_event_entry from the body Resource._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _sale_event_entry_raw = d.get("SaleEventEntry", UNSET)
@@ -164,7 +164,7 @@ def _build_sale_event_entry(d: Mapping[str, Any]) -> None | SaleEventEntry | Uns
 
 
 def _build_creator(d: Mapping[str, Any]) -> Member | None | Unset:
-    """Resource.creator from the body Resource.from_dict kept (built on first access)."""
+    """Resource.creator from the body Resource._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _creator_raw = d.get("Creator", UNSET)
@@ -194,7 +194,7 @@ def _build_creator(d: Mapping[str, Any]) -> Member | None | Unset:
 
 
 def _build_latest_version(d: Mapping[str, Any]) -> None | Unset | Version:
-    """Resource.latest_version from the body Resource.from_dict kept (built on first access)."""
+    """Resource.latest_version from the body Resource._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _latest_version_raw = d.get("LatestVersion", UNSET)
@@ -224,7 +224,7 @@ def _build_latest_version(d: Mapping[str, Any]) -> None | Unset | Version:
 
 
 def _build_latest_update(d: Mapping[str, Any]) -> None | Unset | Version:
-    """Resource.latest_update from the body Resource.from_dict kept (built on first access)."""
+    """Resource.latest_update from the body Resource._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _latest_update_raw = d.get("LatestUpdate", UNSET)
@@ -254,7 +254,7 @@ def _build_latest_update(d: Mapping[str, Any]) -> None | Unset | Version:
 
 
 def _build_latest_reviews(d: Mapping[str, Any]) -> list[Review] | None | Unset:
-    """Resource.latest_reviews from the body Resource.from_dict kept (built on first access)."""
+    """Resource.latest_reviews from the body Resource._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _latest_reviews_raw = d.get("LatestReviews", UNSET)
@@ -284,7 +284,7 @@ def _build_latest_reviews(d: Mapping[str, Any]) -> list[Review] | None | Unset:
 
 
 def _build_description(d: Mapping[str, Any]) -> None | RichText | Unset:
-    """Resource.description from the body Resource.from_dict kept (built on first access)."""
+    """Resource.description from the body Resource._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _description_raw = d.get("Description", UNSET)
@@ -314,7 +314,7 @@ def _build_description(d: Mapping[str, Any]) -> None | RichText | Unset:
 
 
 def _build_category(d: Mapping[str, Any]) -> Category | None | Unset:
-    """Resource.category from the body Resource.from_dict kept (built on first access)."""
+    """Resource.category from the body Resource._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _category_raw = d.get("Category", UNSET)
@@ -344,7 +344,7 @@ def _build_category(d: Mapping[str, Any]) -> Category | None | Unset:
 
 
 def _build_addons(d: Mapping[str, Any]) -> None | ResourceAddons | Unset:
-    """Resource.addons from the body Resource.from_dict kept (built on first access)."""
+    """Resource.addons from the body Resource._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _addons_raw = d.get("Addons", UNSET)
@@ -371,6 +371,22 @@ def _build_addons(d: Mapping[str, Any]) -> None | ResourceAddons | Unset:
         addons = _parse_addons(_addons_raw)
 
     return addons
+
+
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """Resource.additional_properties (the keys outside `_FIELDS`) from the body Resource._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a Resource from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 2048:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 2048
+    model._craftapis_built = built
+    return built
 
 
 @_attrs_define
@@ -434,17 +450,20 @@ class Resource(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
     _craftapis_lazy = {
-        "list_price": ("ListPrice", _build_list_price),
-        "final_price": ("FinalPrice", _build_final_price),
-        "sale_event_entry": ("SaleEventEntry", _build_sale_event_entry),
-        "creator": ("Creator", _build_creator),
-        "latest_version": ("LatestVersion", _build_latest_version),
-        "latest_update": ("LatestUpdate", _build_latest_update),
-        "latest_reviews": ("LatestReviews", _build_latest_reviews),
-        "description": ("Description", _build_description),
-        "category": ("Category", _build_category),
-        "addons": ("Addons", _build_addons),
+        "list_price": ("ListPrice", _build_list_price, 2),
+        "final_price": ("FinalPrice", _build_final_price, 4),
+        "sale_event_entry": ("SaleEventEntry", _build_sale_event_entry, 8),
+        "creator": ("Creator", _build_creator, 16),
+        "latest_version": ("LatestVersion", _build_latest_version, 32),
+        "latest_update": ("LatestUpdate", _build_latest_update, 64),
+        "latest_reviews": ("LatestReviews", _build_latest_reviews, 128),
+        "description": ("Description", _build_description, 256),
+        "category": ("Category", _build_category, 512),
+        "addons": ("Addons", _build_addons, 1024),
+        "additional_properties": (None, _build_additional_properties, 2048),
     }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 4095
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.category import Category  # noqa: PLC0415
@@ -774,8 +793,9 @@ class Resource(LazyModel):
 
     @classmethod
     def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
-        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
@@ -840,9 +860,7 @@ class Resource(LazyModel):
         _model_.review_count = review_count
         _model_.review_average = review_average
         _model_._craftapis_raw = d
-        _model_.additional_properties = (
-            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
-        )
+        _model_._craftapis_built = 0
         return _model_
 
     @classmethod

@@ -52,7 +52,7 @@ _FIELDS = frozenset(
 
 
 def _build_resource(d: Mapping[str, Any]) -> None | Resource | Unset:
-    """Review.resource from the body Review.from_dict kept (built on first access)."""
+    """Review.resource from the body Review._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _resource_raw = d.get("Resource", UNSET)
@@ -82,7 +82,7 @@ def _build_resource(d: Mapping[str, Any]) -> None | Resource | Unset:
 
 
 def _build_version(d: Mapping[str, Any]) -> None | Unset | Version:
-    """Review.version from the body Review.from_dict kept (built on first access)."""
+    """Review.version from the body Review._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _version_raw = d.get("Version", UNSET)
@@ -112,7 +112,7 @@ def _build_version(d: Mapping[str, Any]) -> None | Unset | Version:
 
 
 def _build_reviewer(d: Mapping[str, Any]) -> Member | None | Unset:
-    """Review.reviewer from the body Review.from_dict kept (built on first access)."""
+    """Review.reviewer from the body Review._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _reviewer_raw = d.get("Reviewer", UNSET)
@@ -139,6 +139,22 @@ def _build_reviewer(d: Mapping[str, Any]) -> Member | None | Unset:
         reviewer = _parse_reviewer(_reviewer_raw)
 
     return reviewer
+
+
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """Review.additional_properties (the keys outside `_FIELDS`) from the body Review._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a Review from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 16:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 16
+    model._craftapis_built = built
+    return built
 
 
 @_attrs_define
@@ -176,10 +192,13 @@ class Review(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
     _craftapis_lazy = {
-        "resource": ("Resource", _build_resource),
-        "version": ("Version", _build_version),
-        "reviewer": ("Reviewer", _build_reviewer),
+        "resource": ("Resource", _build_resource, 2),
+        "version": ("Version", _build_version, 4),
+        "reviewer": ("Reviewer", _build_reviewer, 8),
+        "additional_properties": (None, _build_additional_properties, 16),
     }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 31
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.member import Member  # noqa: PLC0415
@@ -332,8 +351,9 @@ class Review(LazyModel):
 
     @classmethod
     def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
-        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
@@ -363,9 +383,7 @@ class Review(LazyModel):
         _model_.created_at = created_at
         _model_.response = response
         _model_._craftapis_raw = d
-        _model_.additional_properties = (
-            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
-        )
+        _model_._craftapis_built = 0
         return _model_
 
     @classmethod

@@ -49,7 +49,7 @@ _FIELDS = frozenset(
 
 
 def _build_sale_event(d: Mapping[str, Any]) -> None | SaleEvent | Unset:
-    """SaleEventEntry.sale_event from the body SaleEventEntry.from_dict kept (built on first access)."""
+    """SaleEventEntry.sale_event from the body SaleEventEntry._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _sale_event_raw = d.get("SaleEvent", UNSET)
@@ -79,7 +79,7 @@ def _build_sale_event(d: Mapping[str, Any]) -> None | SaleEvent | Unset:
 
 
 def _build_resource(d: Mapping[str, Any]) -> None | Resource | Unset:
-    """SaleEventEntry.resource from the body SaleEventEntry.from_dict kept (built on first access)."""
+    """SaleEventEntry.resource from the body SaleEventEntry._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _resource_raw = d.get("Resource", UNSET)
@@ -109,7 +109,7 @@ def _build_resource(d: Mapping[str, Any]) -> None | Resource | Unset:
 
 
 def _build_addon(d: Mapping[str, Any]) -> Addon | None | Unset:
-    """SaleEventEntry.addon from the body SaleEventEntry.from_dict kept (built on first access)."""
+    """SaleEventEntry.addon from the body SaleEventEntry._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _addon_raw = d.get("Addon", UNSET)
@@ -138,6 +138,22 @@ def _build_addon(d: Mapping[str, Any]) -> Addon | None | Unset:
     return addon
 
 
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """SaleEventEntry.additional_properties (the keys outside `_FIELDS`) from the body SaleEventEntry._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a SaleEventEntry from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 16:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 16
+    model._craftapis_built = built
+    return built
+
+
 @_attrs_define
 class SaleEventEntry(LazyModel):
     """
@@ -163,10 +179,13 @@ class SaleEventEntry(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
     _craftapis_lazy = {
-        "sale_event": ("SaleEvent", _build_sale_event),
-        "resource": ("Resource", _build_resource),
-        "addon": ("Addon", _build_addon),
+        "sale_event": ("SaleEvent", _build_sale_event, 2),
+        "resource": ("Resource", _build_resource, 4),
+        "addon": ("Addon", _build_addon, 8),
+        "additional_properties": (None, _build_additional_properties, 16),
     }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 31
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.addon import Addon  # noqa: PLC0415
@@ -286,8 +305,9 @@ class SaleEventEntry(LazyModel):
 
     @classmethod
     def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
-        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
@@ -308,9 +328,7 @@ class SaleEventEntry(LazyModel):
         _model_.content_id = content_id
         _model_.discount = discount
         _model_._craftapis_raw = d
-        _model_.additional_properties = (
-            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
-        )
+        _model_._craftapis_built = 0
         return _model_
 
     @classmethod

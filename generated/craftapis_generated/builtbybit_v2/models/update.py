@@ -45,7 +45,7 @@ _FIELDS = frozenset(
 
 
 def _build_description(d: Mapping[str, Any]) -> None | RichText | Unset:
-    """Update.description from the body Update.from_dict kept (built on first access)."""
+    """Update.description from the body Update._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _description_raw = d.get("Description", UNSET)
@@ -75,7 +75,7 @@ def _build_description(d: Mapping[str, Any]) -> None | RichText | Unset:
 
 
 def _build_resource(d: Mapping[str, Any]) -> None | Resource | Unset:
-    """Update.resource from the body Update.from_dict kept (built on first access)."""
+    """Update.resource from the body Update._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _resource_raw = d.get("Resource", UNSET)
@@ -104,6 +104,22 @@ def _build_resource(d: Mapping[str, Any]) -> None | Resource | Unset:
     return resource
 
 
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """Update.additional_properties (the keys outside `_FIELDS`) from the body Update._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a Update from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 8:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 8
+    model._craftapis_built = built
+    return built
+
+
 @_attrs_define
 class Update(LazyModel):
     """Supported 'with' hints:
@@ -128,9 +144,12 @@ class Update(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
     _craftapis_lazy = {
-        "description": ("Description", _build_description),
-        "resource": ("Resource", _build_resource),
+        "description": ("Description", _build_description, 2),
+        "resource": ("Resource", _build_resource, 4),
+        "additional_properties": (None, _build_additional_properties, 8),
     }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 15
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.resource import Resource  # noqa: PLC0415
@@ -225,8 +244,9 @@ class Update(LazyModel):
 
     @classmethod
     def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
-        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
@@ -244,9 +264,7 @@ class Update(LazyModel):
         _model_.created_at = created_at
         _model_.title = title
         _model_._craftapis_raw = d
-        _model_.additional_properties = (
-            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
-        )
+        _model_._craftapis_built = 0
         return _model_
 
     @classmethod

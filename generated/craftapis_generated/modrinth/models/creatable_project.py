@@ -81,7 +81,7 @@ _REQUIRED_SET = frozenset(_REQUIRED)
 
 
 def _build_donation_urls(d: Mapping[str, Any]) -> list[ProjectDonationURL] | Unset:
-    """CreatableProject.donation_urls from the body CreatableProject.from_dict kept (built on first access)."""
+    """CreatableProject.donation_urls from the body CreatableProject._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _donation_urls = d.get("donation_urls", UNSET)
@@ -93,7 +93,7 @@ def _build_donation_urls(d: Mapping[str, Any]) -> list[ProjectDonationURL] | Uns
 
 
 def _build_initial_versions(d: Mapping[str, Any]) -> list[EditableVersion] | Unset:
-    """CreatableProject.initial_versions from the body CreatableProject.from_dict kept (built on first access)."""
+    """CreatableProject.initial_versions from the body CreatableProject._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _initial_versions = d.get("initial_versions", UNSET)
@@ -105,7 +105,7 @@ def _build_initial_versions(d: Mapping[str, Any]) -> list[EditableVersion] | Uns
 
 
 def _build_gallery_items(d: Mapping[str, Any]) -> list[CreatableProjectGalleryItem] | Unset:
-    """CreatableProject.gallery_items from the body CreatableProject.from_dict kept (built on first access)."""
+    """CreatableProject.gallery_items from the body CreatableProject._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _gallery_items = d.get("gallery_items", UNSET)
@@ -114,6 +114,22 @@ def _build_gallery_items(d: Mapping[str, Any]) -> list[CreatableProjectGalleryIt
         gallery_items = [CreatableProjectGalleryItem.from_dict(item) for item in _gallery_items]
 
     return gallery_items
+
+
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """CreatableProject.additional_properties (the keys outside `_FIELDS`) from the body CreatableProject._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a CreatableProject from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 16:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 16
+    model._craftapis_built = built
+    return built
 
 
 @_attrs_define
@@ -179,10 +195,13 @@ class CreatableProject(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
     _craftapis_lazy = {
-        "donation_urls": ("donation_urls", _build_donation_urls),
-        "initial_versions": ("initial_versions", _build_initial_versions),
-        "gallery_items": ("gallery_items", _build_gallery_items),
+        "donation_urls": ("donation_urls", _build_donation_urls, 2),
+        "initial_versions": ("initial_versions", _build_initial_versions, 4),
+        "gallery_items": ("gallery_items", _build_gallery_items, 8),
+        "additional_properties": (None, _build_additional_properties, 16),
     }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 31
 
     def to_dict(self) -> dict[str, Any]:
         slug = self.slug
@@ -423,8 +442,9 @@ class CreatableProject(LazyModel):
 
     @classmethod
     def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
-        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
@@ -550,9 +570,7 @@ class CreatableProject(LazyModel):
         _model_.license_url = license_url
         _model_.is_draft = is_draft
         _model_._craftapis_raw = d
-        _model_.additional_properties = (
-            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
-        )
+        _model_._craftapis_built = 0
         return _model_
 
     @classmethod

@@ -72,7 +72,7 @@ _REQUIRED_SET = frozenset(_REQUIRED)
 
 
 def _build_dependencies(d: Mapping[str, Any]) -> list[VersionDependency]:
-    """CreatableVersion.dependencies from the body CreatableVersion.from_dict kept (built on first access)."""
+    """CreatableVersion.dependencies from the body CreatableVersion._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     dependencies = [VersionDependency.from_dict(item) for item in d["dependencies"]]
@@ -81,7 +81,7 @@ def _build_dependencies(d: Mapping[str, Any]) -> list[VersionDependency]:
 
 
 def _build_file_types(d: Mapping[str, Any]) -> CreatableVersionFileTypes | Unset:
-    """CreatableVersion.file_types from the body CreatableVersion.from_dict kept (built on first access)."""
+    """CreatableVersion.file_types from the body CreatableVersion._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _file_types = d.get("file_types", UNSET)
@@ -92,6 +92,22 @@ def _build_file_types(d: Mapping[str, Any]) -> CreatableVersionFileTypes | Unset
         file_types = CreatableVersionFileTypes.from_dict(_file_types)
 
     return file_types
+
+
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """CreatableVersion.additional_properties (the keys outside `_FIELDS`) from the body CreatableVersion._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a CreatableVersion from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 8:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 8
+    model._craftapis_built = built
+    return built
 
 
 @_attrs_define
@@ -138,9 +154,12 @@ class CreatableVersion(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
     _craftapis_lazy = {
-        "dependencies": ("dependencies", _build_dependencies),
-        "file_types": ("file_types", _build_file_types),
+        "dependencies": ("dependencies", _build_dependencies, 2),
+        "file_types": ("file_types", _build_file_types, 4),
+        "additional_properties": (None, _build_additional_properties, 8),
     }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 15
 
     def to_dict(self) -> dict[str, Any]:
         name = self.name
@@ -316,8 +335,9 @@ class CreatableVersion(LazyModel):
 
     @classmethod
     def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
-        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
@@ -417,9 +437,7 @@ class CreatableVersion(LazyModel):
         _model_.primary_file = primary_file
         _model_.environment = environment
         _model_._craftapis_raw = d
-        _model_.additional_properties = (
-            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
-        )
+        _model_._craftapis_built = 0
         return _model_
 
     @classmethod

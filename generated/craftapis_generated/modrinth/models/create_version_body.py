@@ -48,12 +48,20 @@ _REQUIRED_SET = frozenset(_REQUIRED)
 
 
 def _build_data(d: Mapping[str, Any]) -> CreatableVersion:
-    """CreateVersionBody.data from the body CreateVersionBody.from_dict kept (built on first access)."""
+    """CreateVersionBody.data from the body CreateVersionBody._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     data = CreatableVersion.from_dict(d["data"])
 
     return data
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a CreateVersionBody from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    model._craftapis_built = built
+    return built
 
 
 @_attrs_define
@@ -69,8 +77,10 @@ class CreateVersionBody(LazyModel):
     additional_properties: dict[str, File] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
     _craftapis_lazy = {
-        "data": ("data", _build_data),
+        "data": ("data", _build_data, 2),
     }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 3
 
     def to_dict(self) -> dict[str, Any]:
         data = self.data.to_dict()
@@ -118,8 +128,9 @@ class CreateVersionBody(LazyModel):
 
     @classmethod
     def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
-        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
@@ -133,6 +144,7 @@ class CreateVersionBody(LazyModel):
 
         _model_ = object.__new__(cls)
         _model_._craftapis_raw = d
+        _model_._craftapis_built = 0
         d = {key: value for key, value in src_dict.items() if key not in _FIELDS}
         additional_properties = {}
         for prop_name, prop_dict in d.items():

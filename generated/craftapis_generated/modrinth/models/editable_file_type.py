@@ -10,6 +10,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.file_type import FileType
+from ..types import LazyModel
 
 T = TypeVar("T", bound="EditableFileType")
 
@@ -31,8 +32,24 @@ _REQUIRED = (
 _REQUIRED_SET = frozenset(_REQUIRED)
 
 
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """EditableFileType.additional_properties (the keys outside `_FIELDS`) from the body EditableFileType._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a EditableFileType from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 2:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 2
+    model._craftapis_built = built
+    return built
+
+
 @_attrs_define
-class EditableFileType:
+class EditableFileType(LazyModel):
     """
     Attributes:
         algorithm (str): The hash algorithm of the hash specified in the hash field Example: sha1.
@@ -45,6 +62,11 @@ class EditableFileType:
     file_type: FileType | None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = _REQUIRED_SET
+    _craftapis_lazy = {
+        "additional_properties": (None, _build_additional_properties, 2),
+    }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 3
 
     def to_dict(self) -> dict[str, Any]:
         algorithm = self.algorithm
@@ -105,7 +127,43 @@ class EditableFileType:
         )
         return _model_
 
-    _from_response = from_dict
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
+        d = src_dict
+        algorithm = d["algorithm"]
+
+        hash_ = d["hash"]
+
+        _file_type_raw = d["file_type"]
+        if _file_type_raw is None:
+            file_type = _file_type_raw
+        else:
+
+            def _parse_file_type(data: object) -> FileType | None:
+                if data is None:
+                    return data
+                try:
+                    if not isinstance(data, str):
+                        raise TypeError()
+                    file_type_type_1 = FileType._value2member_map_.get(data) or FileType(data)
+
+                    return file_type_type_1
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(FileType | None, data)
+
+            file_type = _parse_file_type(_file_type_raw)
+
+        _model_ = object.__new__(cls)
+        _model_.algorithm = algorithm
+        _model_.hash_ = hash_
+        _model_.file_type = file_type
+        _model_._craftapis_raw = d
+        _model_._craftapis_built = 0
+        return _model_
 
     @classmethod
     def _require(cls, d: Any) -> None:

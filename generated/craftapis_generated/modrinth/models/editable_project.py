@@ -60,7 +60,7 @@ _FIELDS = frozenset(
 
 
 def _build_donation_urls(d: Mapping[str, Any]) -> list[ProjectDonationURL] | Unset:
-    """EditableProject.donation_urls from the body EditableProject.from_dict kept (built on first access)."""
+    """EditableProject.donation_urls from the body EditableProject._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _donation_urls = d.get("donation_urls", UNSET)
@@ -69,6 +69,22 @@ def _build_donation_urls(d: Mapping[str, Any]) -> list[ProjectDonationURL] | Uns
         donation_urls = [ProjectDonationURL.from_dict(item) for item in _donation_urls]
 
     return donation_urls
+
+
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """EditableProject.additional_properties (the keys outside `_FIELDS`) from the body EditableProject._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a EditableProject from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 4:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 4
+    model._craftapis_built = built
+    return built
 
 
 @_attrs_define
@@ -127,8 +143,11 @@ class EditableProject(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
     _craftapis_lazy = {
-        "donation_urls": ("donation_urls", _build_donation_urls),
+        "donation_urls": ("donation_urls", _build_donation_urls, 2),
+        "additional_properties": (None, _build_additional_properties, 4),
     }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 7
 
     def to_dict(self) -> dict[str, Any]:
         slug = self.slug
@@ -373,8 +392,9 @@ class EditableProject(LazyModel):
 
     @classmethod
     def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
-        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
@@ -486,9 +506,7 @@ class EditableProject(LazyModel):
         _model_.moderation_message = moderation_message
         _model_.moderation_message_body = moderation_message_body
         _model_._craftapis_raw = d
-        _model_.additional_properties = (
-            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
-        )
+        _model_._craftapis_built = 0
         return _model_
 
     @classmethod

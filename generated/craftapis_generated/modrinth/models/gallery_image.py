@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, format_datetime, parse_datetime
+from ..types import UNSET, LazyModel, Unset, format_datetime, parse_datetime
 
 T = TypeVar("T", bound="GalleryImage")
 
@@ -39,8 +39,37 @@ _REQUIRED = (
 _REQUIRED_SET = frozenset(_REQUIRED)
 
 
+def _build_created(d: Mapping[str, Any]) -> datetime.datetime:
+    """GalleryImage.created from the body GalleryImage._from_response kept (built on first access)."""
+    created = parse_datetime(d["created"])
+
+    return created
+
+
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """GalleryImage.additional_properties (the keys outside `_FIELDS`) from the body GalleryImage._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a GalleryImage from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 2:
+        try:
+            model.created = _build_created(d)
+            built |= 2
+        except (KeyError, TypeError, ValueError, AttributeError, RecursionError):
+            pass
+    if not built & 4:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 4
+    model._craftapis_built = built
+    return built
+
+
 @_attrs_define
-class GalleryImage:
+class GalleryImage(LazyModel):
     """
     Attributes:
         url (str): The URL of the gallery image Example:
@@ -64,6 +93,12 @@ class GalleryImage:
     raw_url: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = _REQUIRED_SET
+    _craftapis_lazy = {
+        "created": ("created", _build_created, 2),
+        "additional_properties": (None, _build_additional_properties, 4),
+    }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 7
 
     def to_dict(self) -> dict[str, Any]:
         url = self.url
@@ -133,7 +168,37 @@ class GalleryImage:
         )
         return _model_
 
-    _from_response = from_dict
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
+        d = src_dict
+        url = d["url"]
+
+        featured = d["featured"]
+
+        title = d["title"]
+
+        description = d["description"]
+
+        if "created" not in d:
+            raise KeyError("created")
+
+        ordering = d["ordering"]
+
+        raw_url = d.get("raw_url", UNSET)
+
+        _model_ = object.__new__(cls)
+        _model_.url = url
+        _model_.featured = featured
+        _model_.title = title
+        _model_.description = description
+        _model_.ordering = ordering
+        _model_.raw_url = raw_url
+        _model_._craftapis_raw = d
+        _model_._craftapis_built = 0
+        return _model_
 
     @classmethod
     def _require(cls, d: Any) -> None:

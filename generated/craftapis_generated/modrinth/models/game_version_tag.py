@@ -11,7 +11,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.game_version_tag_version_type import GameVersionTagVersionType
-from ..types import format_datetime, parse_datetime
+from ..types import LazyModel, format_datetime, parse_datetime
 
 T = TypeVar("T", bound="GameVersionTag")
 
@@ -35,8 +35,37 @@ _REQUIRED = (
 _REQUIRED_SET = frozenset(_REQUIRED)
 
 
+def _build_date(d: Mapping[str, Any]) -> datetime.datetime:
+    """GameVersionTag.date from the body GameVersionTag._from_response kept (built on first access)."""
+    date = parse_datetime(d["date"])
+
+    return date
+
+
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """GameVersionTag.additional_properties (the keys outside `_FIELDS`) from the body GameVersionTag._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a GameVersionTag from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 2:
+        try:
+            model.date = _build_date(d)
+            built |= 2
+        except (KeyError, TypeError, ValueError, AttributeError, RecursionError):
+            pass
+    if not built & 4:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 4
+    model._craftapis_built = built
+    return built
+
+
 @_attrs_define
-class GameVersionTag:
+class GameVersionTag(LazyModel):
     """
     Attributes:
         version (str): The name/number of the game version Example: 1.18.1.
@@ -51,6 +80,12 @@ class GameVersionTag:
     major: bool
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = _REQUIRED_SET
+    _craftapis_lazy = {
+        "date": ("date", _build_date, 2),
+        "additional_properties": (None, _build_additional_properties, 4),
+    }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 7
 
     def to_dict(self) -> dict[str, Any]:
         version = self.version
@@ -97,7 +132,30 @@ class GameVersionTag:
         )
         return _model_
 
-    _from_response = from_dict
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
+        d = src_dict
+        version = d["version"]
+
+        version_type = GameVersionTagVersionType._value2member_map_.get(d["version_type"]) or GameVersionTagVersionType(
+            d["version_type"]
+        )
+
+        if "date" not in d:
+            raise KeyError("date")
+
+        major = d["major"]
+
+        _model_ = object.__new__(cls)
+        _model_.version = version
+        _model_.version_type = version_type
+        _model_.major = major
+        _model_._craftapis_raw = d
+        _model_._craftapis_built = 0
+        return _model_
 
     @classmethod
     def _require(cls, d: Any) -> None:

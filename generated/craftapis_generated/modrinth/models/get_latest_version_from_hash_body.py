@@ -12,7 +12,7 @@ from attrs import field as _attrs_field
 from ..models.get_latest_version_from_hash_body_version_types_item import (
     GetLatestVersionFromHashBodyVersionTypesItem,
 )
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset
 
 T = TypeVar("T", bound="GetLatestVersionFromHashBody")
 
@@ -33,8 +33,24 @@ _REQUIRED = (
 _REQUIRED_SET = frozenset(_REQUIRED)
 
 
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """GetLatestVersionFromHashBody.additional_properties (the keys outside `_FIELDS`) from the body GetLatestVersionFromHashBody._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a GetLatestVersionFromHashBody from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 2:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 2
+    model._craftapis_built = built
+    return built
+
+
 @_attrs_define
-class GetLatestVersionFromHashBody:
+class GetLatestVersionFromHashBody(LazyModel):
     """
     Attributes:
         loaders (list[str]):  Example: ['fabric'].
@@ -47,6 +63,11 @@ class GetLatestVersionFromHashBody:
     version_types: list[GetLatestVersionFromHashBodyVersionTypesItem] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = _REQUIRED_SET
+    _craftapis_lazy = {
+        "additional_properties": (None, _build_additional_properties, 2),
+    }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 3
 
     def to_dict(self) -> dict[str, Any]:
         loaders = self.loaders
@@ -100,7 +121,34 @@ class GetLatestVersionFromHashBody:
         )
         return _model_
 
-    _from_response = from_dict
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
+        d = src_dict
+        loaders = d["loaders"]
+
+        game_versions = d["game_versions"]
+
+        _version_types = d.get("version_types", UNSET)
+        version_types: list[GetLatestVersionFromHashBodyVersionTypesItem] | Unset = UNSET
+        if _version_types is not UNSET:
+            version_types = []
+            for version_types_item_data in _version_types:
+                version_types_item = GetLatestVersionFromHashBodyVersionTypesItem._value2member_map_.get(
+                    version_types_item_data
+                ) or GetLatestVersionFromHashBodyVersionTypesItem(version_types_item_data)
+
+                version_types.append(version_types_item)
+
+        _model_ = object.__new__(cls)
+        _model_.loaders = loaders
+        _model_.game_versions = game_versions
+        _model_.version_types = version_types
+        _model_._craftapis_raw = d
+        _model_._craftapis_built = 0
+        return _model_
 
     @classmethod
     def _require(cls, d: Any) -> None:

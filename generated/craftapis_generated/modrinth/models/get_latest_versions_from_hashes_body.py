@@ -13,7 +13,7 @@ from ..models.get_latest_versions_from_hashes_body_version_types_item import (
     GetLatestVersionsFromHashesBodyVersionTypesItem,
 )
 from ..models.hash_list_algorithm import HashListAlgorithm
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset
 
 T = TypeVar("T", bound="GetLatestVersionsFromHashesBody")
 
@@ -38,8 +38,24 @@ _REQUIRED = (
 _REQUIRED_SET = frozenset(_REQUIRED)
 
 
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """GetLatestVersionsFromHashesBody.additional_properties (the keys outside `_FIELDS`) from the body GetLatestVersionsFromHashesBody._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a GetLatestVersionsFromHashesBody from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 2:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 2
+    model._craftapis_built = built
+    return built
+
+
 @_attrs_define
-class GetLatestVersionsFromHashesBody:
+class GetLatestVersionsFromHashesBody(LazyModel):
     """
     Attributes:
         hashes (list[str]):  Example: ['ea0f38408102e4d2efd53c2cc11b88b711996b48d8922f76ea6abf731219c5bd1efe39ddf9cce77c
@@ -58,6 +74,11 @@ class GetLatestVersionsFromHashesBody:
     version_types: list[GetLatestVersionsFromHashesBodyVersionTypesItem] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = _REQUIRED_SET
+    _craftapis_lazy = {
+        "additional_properties": (None, _build_additional_properties, 2),
+    }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 3
 
     def to_dict(self) -> dict[str, Any]:
         hashes = self.hashes
@@ -123,7 +144,40 @@ class GetLatestVersionsFromHashesBody:
         )
         return _model_
 
-    _from_response = from_dict
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
+        d = src_dict
+        hashes = d["hashes"]
+
+        algorithm = HashListAlgorithm._value2member_map_.get(d["algorithm"]) or HashListAlgorithm(d["algorithm"])
+
+        loaders = d["loaders"]
+
+        game_versions = d["game_versions"]
+
+        _version_types = d.get("version_types", UNSET)
+        version_types: list[GetLatestVersionsFromHashesBodyVersionTypesItem] | Unset = UNSET
+        if _version_types is not UNSET:
+            version_types = []
+            for version_types_item_data in _version_types:
+                version_types_item = GetLatestVersionsFromHashesBodyVersionTypesItem._value2member_map_.get(
+                    version_types_item_data
+                ) or GetLatestVersionsFromHashesBodyVersionTypesItem(version_types_item_data)
+
+                version_types.append(version_types_item)
+
+        _model_ = object.__new__(cls)
+        _model_.hashes = hashes
+        _model_.algorithm = algorithm
+        _model_.loaders = loaders
+        _model_.game_versions = game_versions
+        _model_.version_types = version_types
+        _model_._craftapis_raw = d
+        _model_._craftapis_built = 0
+        return _model_
 
     @classmethod
     def _require(cls, d: Any) -> None:

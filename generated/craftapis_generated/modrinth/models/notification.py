@@ -60,13 +60,42 @@ _REQUIRED = (
 _REQUIRED_SET = frozenset(_REQUIRED)
 
 
+def _build_created(d: Mapping[str, Any]) -> datetime.datetime:
+    """Notification.created from the body Notification._from_response kept (built on first access)."""
+    created = parse_datetime(d["created"])
+
+    return created
+
+
 def _build_actions(d: Mapping[str, Any]) -> list[NotificationAction]:
-    """Notification.actions from the body Notification.from_dict kept (built on first access)."""
+    """Notification.actions from the body Notification._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     actions = [NotificationAction.from_dict(item) for item in d["actions"]]
 
     return actions
+
+
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """Notification.additional_properties (the keys outside `_FIELDS`) from the body Notification._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a Notification from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 2:
+        try:
+            model.created = _build_created(d)
+            built |= 2
+        except (KeyError, TypeError, ValueError, AttributeError, RecursionError):
+            pass
+    if not built & 8:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 8
+    model._craftapis_built = built
+    return built
 
 
 @_attrs_define
@@ -98,8 +127,12 @@ class Notification(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
     _craftapis_lazy = {
-        "actions": ("actions", _build_actions),
+        "created": ("created", _build_created, 2),
+        "actions": ("actions", _build_actions, 4),
+        "additional_properties": (None, _build_additional_properties, 8),
     }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 15
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id
@@ -208,8 +241,9 @@ class Notification(LazyModel):
 
     @classmethod
     def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
-        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
@@ -225,7 +259,8 @@ class Notification(LazyModel):
 
         read = d["read"]
 
-        created = parse_datetime(d["created"])
+        if "created" not in d:
+            raise KeyError("created")
 
         _actions_raw = d["actions"]
         if _actions_raw is not None:
@@ -267,12 +302,9 @@ class Notification(LazyModel):
         _model_.text = text
         _model_.link = link
         _model_.read = read
-        _model_.created = created
         _model_.type_ = type_
         _model_._craftapis_raw = d
-        _model_.additional_properties = (
-            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
-        )
+        _model_._craftapis_built = 0
         return _model_
 
     @classmethod

@@ -50,7 +50,7 @@ _FIELDS = frozenset(
 
 
 def _build_donation_urls(d: Mapping[str, Any]) -> list[ProjectDonationURL] | Unset:
-    """PatchProjectsBody.donation_urls from the body PatchProjectsBody.from_dict kept (built on first access)."""
+    """PatchProjectsBody.donation_urls from the body PatchProjectsBody._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _donation_urls = d.get("donation_urls", UNSET)
@@ -62,7 +62,7 @@ def _build_donation_urls(d: Mapping[str, Any]) -> list[ProjectDonationURL] | Uns
 
 
 def _build_add_donation_urls(d: Mapping[str, Any]) -> list[ProjectDonationURL] | Unset:
-    """PatchProjectsBody.add_donation_urls from the body PatchProjectsBody.from_dict kept (built on first access)."""
+    """PatchProjectsBody.add_donation_urls from the body PatchProjectsBody._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _add_donation_urls = d.get("add_donation_urls", UNSET)
@@ -74,7 +74,7 @@ def _build_add_donation_urls(d: Mapping[str, Any]) -> list[ProjectDonationURL] |
 
 
 def _build_remove_donation_urls(d: Mapping[str, Any]) -> list[ProjectDonationURL] | Unset:
-    """PatchProjectsBody.remove_donation_urls from the body PatchProjectsBody.from_dict kept (built on first access)."""
+    """PatchProjectsBody.remove_donation_urls from the body PatchProjectsBody._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _remove_donation_urls = d.get("remove_donation_urls", UNSET)
@@ -83,6 +83,22 @@ def _build_remove_donation_urls(d: Mapping[str, Any]) -> list[ProjectDonationURL
         remove_donation_urls = [ProjectDonationURL.from_dict(item) for item in _remove_donation_urls]
 
     return remove_donation_urls
+
+
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """PatchProjectsBody.additional_properties (the keys outside `_FIELDS`) from the body PatchProjectsBody._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a PatchProjectsBody from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 16:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 16
+    model._craftapis_built = built
+    return built
 
 
 @_attrs_define
@@ -125,10 +141,13 @@ class PatchProjectsBody(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
     _craftapis_lazy = {
-        "donation_urls": ("donation_urls", _build_donation_urls),
-        "add_donation_urls": ("add_donation_urls", _build_add_donation_urls),
-        "remove_donation_urls": ("remove_donation_urls", _build_remove_donation_urls),
+        "donation_urls": ("donation_urls", _build_donation_urls, 2),
+        "add_donation_urls": ("add_donation_urls", _build_add_donation_urls, 4),
+        "remove_donation_urls": ("remove_donation_urls", _build_remove_donation_urls, 8),
+        "additional_properties": (None, _build_additional_properties, 16),
     }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 31
 
     def to_dict(self) -> dict[str, Any]:
         categories: list[str] | Unset = UNSET
@@ -284,8 +303,9 @@ class PatchProjectsBody(LazyModel):
 
     @classmethod
     def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
-        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
@@ -354,9 +374,7 @@ class PatchProjectsBody(LazyModel):
         _model_.wiki_url = wiki_url
         _model_.discord_url = discord_url
         _model_._craftapis_raw = d
-        _model_.additional_properties = (
-            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
-        )
+        _model_._craftapis_built = 0
         return _model_
 
     @classmethod

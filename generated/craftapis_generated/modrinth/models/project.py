@@ -129,7 +129,7 @@ _REQUIRED_SET = frozenset(_REQUIRED)
 
 
 def _build_license_(d: Mapping[str, Any]) -> ProjectLicense:
-    """Project.license_ from the body Project.from_dict kept (built on first access)."""
+    """Project.license_ from the body Project._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     license_ = ProjectLicense.from_dict(d["license"])
@@ -137,8 +137,22 @@ def _build_license_(d: Mapping[str, Any]) -> ProjectLicense:
     return license_
 
 
+def _build_published(d: Mapping[str, Any]) -> datetime.datetime:
+    """Project.published from the body Project._from_response kept (built on first access)."""
+    published = parse_datetime(d["published"])
+
+    return published
+
+
+def _build_updated(d: Mapping[str, Any]) -> datetime.datetime:
+    """Project.updated from the body Project._from_response kept (built on first access)."""
+    updated = parse_datetime(d["updated"])
+
+    return updated
+
+
 def _build_gallery(d: Mapping[str, Any]) -> list[GalleryImage]:
-    """Project.gallery from the body Project.from_dict kept (built on first access)."""
+    """Project.gallery from the body Project._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     gallery = [GalleryImage.from_dict(item) for item in d["gallery"]]
@@ -146,8 +160,58 @@ def _build_gallery(d: Mapping[str, Any]) -> list[GalleryImage]:
     return gallery
 
 
+def _build_approved(d: Mapping[str, Any]) -> datetime.datetime | None:
+    """Project.approved from the body Project._from_response kept (built on first access)."""
+    _approved_raw = d["approved"]
+    if _approved_raw is None:
+        approved = _approved_raw
+    else:
+
+        def _parse_approved(data: object) -> datetime.datetime | None:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                approved_type_0 = parse_datetime(data)
+
+                return approved_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(datetime.datetime | None, data)
+
+        approved = _parse_approved(_approved_raw)
+
+    return approved
+
+
+def _build_queued(d: Mapping[str, Any]) -> datetime.datetime | None:
+    """Project.queued from the body Project._from_response kept (built on first access)."""
+    _queued_raw = d["queued"]
+    if _queued_raw is None:
+        queued = _queued_raw
+    else:
+
+        def _parse_queued(data: object) -> datetime.datetime | None:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                queued_type_0 = parse_datetime(data)
+
+                return queued_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(datetime.datetime | None, data)
+
+        queued = _parse_queued(_queued_raw)
+
+    return queued
+
+
 def _build_donation_urls(d: Mapping[str, Any]) -> list[ProjectDonationURL] | None:
-    """Project.donation_urls from the body Project.from_dict kept (built on first access)."""
+    """Project.donation_urls from the body Project._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _donation_urls_raw = d["donation_urls"]
@@ -175,7 +239,7 @@ def _build_donation_urls(d: Mapping[str, Any]) -> list[ProjectDonationURL] | Non
 
 
 def _build_moderator_message(d: Mapping[str, Any]) -> ModeratorMessage | None:
-    """Project.moderator_message from the body Project.from_dict kept (built on first access)."""
+    """Project.moderator_message from the body Project._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _moderator_message_raw = d["moderator_message"]
@@ -200,6 +264,46 @@ def _build_moderator_message(d: Mapping[str, Any]) -> ModeratorMessage | None:
         moderator_message = _parse_moderator_message(_moderator_message_raw)
 
     return moderator_message
+
+
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """Project.additional_properties (the keys outside `_FIELDS`) from the body Project._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a Project from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 4:
+        try:
+            model.published = _build_published(d)
+            built |= 4
+        except (KeyError, TypeError, ValueError, AttributeError, RecursionError):
+            pass
+    if not built & 8:
+        try:
+            model.updated = _build_updated(d)
+            built |= 8
+        except (KeyError, TypeError, ValueError, AttributeError, RecursionError):
+            pass
+    if not built & 32:
+        try:
+            model.approved = _build_approved(d)
+            built |= 32
+        except (KeyError, TypeError, ValueError, AttributeError, RecursionError):
+            pass
+    if not built & 64:
+        try:
+            model.queued = _build_queued(d)
+            built |= 64
+        except (KeyError, TypeError, ValueError, AttributeError, RecursionError):
+            pass
+    if not built & 512:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 512
+    model._craftapis_built = built
+    return built
 
 
 @_attrs_define
@@ -306,11 +410,18 @@ class Project(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
     _craftapis_lazy = {
-        "license_": ("license", _build_license_),
-        "gallery": ("gallery", _build_gallery),
-        "donation_urls": ("donation_urls", _build_donation_urls),
-        "moderator_message": ("moderator_message", _build_moderator_message),
+        "license_": ("license", _build_license_, 2),
+        "published": ("published", _build_published, 4),
+        "updated": ("updated", _build_updated, 8),
+        "gallery": ("gallery", _build_gallery, 16),
+        "approved": ("approved", _build_approved, 32),
+        "queued": ("queued", _build_queued, 64),
+        "donation_urls": ("donation_urls", _build_donation_urls, 128),
+        "moderator_message": ("moderator_message", _build_moderator_message, 256),
+        "additional_properties": (None, _build_additional_properties, 512),
     }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 1023
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.moderator_message import ModeratorMessage  # noqa: PLC0415
@@ -685,8 +796,9 @@ class Project(LazyModel):
 
     @classmethod
     def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
-        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
@@ -724,9 +836,11 @@ class Project(LazyModel):
         ):
             ProjectLicense._require(_license__raw)
 
-        published = parse_datetime(d["published"])
+        if "published" not in d:
+            raise KeyError("published")
 
-        updated = parse_datetime(d["updated"])
+        if "updated" not in d:
+            raise KeyError("updated")
 
         downloads = d["downloads"]
 
@@ -751,45 +865,11 @@ class Project(LazyModel):
 
         slug = d["slug"]
 
-        _approved_raw = d["approved"]
-        if _approved_raw is None:
-            approved = _approved_raw
-        else:
+        if "approved" not in d:
+            raise KeyError("approved")
 
-            def _parse_approved(data: object) -> datetime.datetime | None:
-                if data is None:
-                    return data
-                try:
-                    if not isinstance(data, str):
-                        raise TypeError()
-                    approved_type_0 = parse_datetime(data)
-
-                    return approved_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(datetime.datetime | None, data)
-
-            approved = _parse_approved(_approved_raw)
-
-        _queued_raw = d["queued"]
-        if _queued_raw is None:
-            queued = _queued_raw
-        else:
-
-            def _parse_queued(data: object) -> datetime.datetime | None:
-                if data is None:
-                    return data
-                try:
-                    if not isinstance(data, str):
-                        raise TypeError()
-                    queued_type_0 = parse_datetime(data)
-
-                    return queued_type_0
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-                return cast(datetime.datetime | None, data)
-
-            queued = _parse_queued(_queued_raw)
+        if "queued" not in d:
+            raise KeyError("queued")
 
         icon_url = d["icon_url"]
 
@@ -865,15 +945,11 @@ class Project(LazyModel):
         _model_.game_versions = game_versions
         _model_.loaders = loaders
         _model_.versions = versions
-        _model_.published = published
-        _model_.updated = updated
         _model_.downloads = downloads
         _model_.followers = followers
         _model_.thread_id = thread_id
         _model_.monetization_status = monetization_status
         _model_.slug = slug
-        _model_.approved = approved
-        _model_.queued = queued
         _model_.icon_url = icon_url
         _model_.color = color
         _model_.issues_url = issues_url
@@ -888,9 +964,7 @@ class Project(LazyModel):
         _model_.organization = organization
         _model_.raw_icon_url = raw_icon_url
         _model_._craftapis_raw = d
-        _model_.additional_properties = (
-            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
-        )
+        _model_._craftapis_built = 0
         return _model_
 
     @classmethod

@@ -48,7 +48,7 @@ _REQUIRED_SET = frozenset(_REQUIRED)
 
 
 def _build_projects(d: Mapping[str, Any]) -> list[Project]:
-    """ProjectDependencyList.projects from the body ProjectDependencyList.from_dict kept (built on first access)."""
+    """ProjectDependencyList.projects from the body ProjectDependencyList._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     projects = [Project.from_dict(item) for item in d["projects"]]
@@ -57,12 +57,28 @@ def _build_projects(d: Mapping[str, Any]) -> list[Project]:
 
 
 def _build_versions(d: Mapping[str, Any]) -> list[Version]:
-    """ProjectDependencyList.versions from the body ProjectDependencyList.from_dict kept (built on first access)."""
+    """ProjectDependencyList.versions from the body ProjectDependencyList._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     versions = [Version.from_dict(item) for item in d["versions"]]
 
     return versions
+
+
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """ProjectDependencyList.additional_properties (the keys outside `_FIELDS`) from the body ProjectDependencyList._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a ProjectDependencyList from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 8:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 8
+    model._craftapis_built = built
+    return built
 
 
 @_attrs_define
@@ -78,9 +94,12 @@ class ProjectDependencyList(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
     _craftapis_lazy = {
-        "projects": ("projects", _build_projects),
-        "versions": ("versions", _build_versions),
+        "projects": ("projects", _build_projects, 2),
+        "versions": ("versions", _build_versions, 4),
+        "additional_properties": (None, _build_additional_properties, 8),
     }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 15
 
     def to_dict(self) -> dict[str, Any]:
         projects = []
@@ -123,8 +142,9 @@ class ProjectDependencyList(LazyModel):
 
     @classmethod
     def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
-        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
@@ -152,9 +172,7 @@ class ProjectDependencyList(LazyModel):
 
         _model_ = object.__new__(cls)
         _model_._craftapis_raw = d
-        _model_.additional_properties = (
-            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
-        )
+        _model_._craftapis_built = 0
         return _model_
 
     @classmethod

@@ -18,7 +18,7 @@ from ..models.project_result_all_project_types_item import (
 from ..models.project_result_client_side import ProjectResultClientSide
 from ..models.project_result_project_type import ProjectResultProjectType
 from ..models.project_result_server_side import ProjectResultServerSide
-from ..types import UNSET, Unset, format_datetime, parse_datetime
+from ..types import UNSET, LazyModel, Unset, format_datetime, parse_datetime
 
 T = TypeVar("T", bound="ProjectResult")
 
@@ -82,8 +82,50 @@ _REQUIRED = (
 _REQUIRED_SET = frozenset(_REQUIRED)
 
 
+def _build_date_created(d: Mapping[str, Any]) -> datetime.datetime:
+    """ProjectResult.date_created from the body ProjectResult._from_response kept (built on first access)."""
+    date_created = parse_datetime(d["date_created"])
+
+    return date_created
+
+
+def _build_date_modified(d: Mapping[str, Any]) -> datetime.datetime:
+    """ProjectResult.date_modified from the body ProjectResult._from_response kept (built on first access)."""
+    date_modified = parse_datetime(d["date_modified"])
+
+    return date_modified
+
+
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """ProjectResult.additional_properties (the keys outside `_FIELDS`) from the body ProjectResult._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a ProjectResult from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 2:
+        try:
+            model.date_created = _build_date_created(d)
+            built |= 2
+        except (KeyError, TypeError, ValueError, AttributeError, RecursionError):
+            pass
+    if not built & 4:
+        try:
+            model.date_modified = _build_date_modified(d)
+            built |= 4
+        except (KeyError, TypeError, ValueError, AttributeError, RecursionError):
+            pass
+    if not built & 8:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 8
+    model._craftapis_built = built
+    return built
+
+
 @_attrs_define
-class ProjectResult:
+class ProjectResult(LazyModel):
     """
     Attributes:
         project_id (str): The ID of the project, encoded as a base62 string Example: AABBCCDD.
@@ -159,6 +201,13 @@ class ProjectResult:
     organization_id: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = _REQUIRED_SET
+    _craftapis_lazy = {
+        "date_created": ("date_created", _build_date_created, 2),
+        "date_modified": ("date_modified", _build_date_modified, 4),
+        "additional_properties": (None, _build_additional_properties, 8),
+    }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 15
 
     def to_dict(self) -> dict[str, Any]:
         project_id = self.project_id
@@ -410,7 +459,130 @@ class ProjectResult:
         )
         return _model_
 
-    _from_response = from_dict
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
+        d = src_dict
+        project_id = d["project_id"]
+
+        project_type = ProjectResultProjectType._value2member_map_.get(d["project_type"]) or ProjectResultProjectType(
+            d["project_type"]
+        )
+
+        title = d["title"]
+
+        description = d["description"]
+
+        author = d["author"]
+
+        categories = d["categories"]
+
+        display_categories = d["display_categories"]
+
+        versions = d["versions"]
+
+        downloads = d["downloads"]
+
+        follows = d["follows"]
+
+        icon_url = d["icon_url"]
+
+        if "date_created" not in d:
+            raise KeyError("date_created")
+
+        if "date_modified" not in d:
+            raise KeyError("date_modified")
+
+        latest_version = d["latest_version"]
+
+        license_ = d["license"]
+
+        gallery = d["gallery"]
+
+        slug = d["slug"]
+
+        featured_gallery = d["featured_gallery"]
+
+        color = d["color"]
+
+        client_side = ProjectResultClientSide._value2member_map_.get(d["client_side"]) or ProjectResultClientSide(
+            d["client_side"]
+        )
+
+        server_side = ProjectResultServerSide._value2member_map_.get(d["server_side"]) or ProjectResultServerSide(
+            d["server_side"]
+        )
+
+        _all_project_types = d.get("all_project_types", UNSET)
+        all_project_types: list[ProjectResultAllProjectTypesItem] | Unset = UNSET
+        if _all_project_types is not UNSET:
+            all_project_types = []
+            for all_project_types_item_data in _all_project_types:
+                all_project_types_item = ProjectResultAllProjectTypesItem._value2member_map_.get(
+                    all_project_types_item_data
+                ) or ProjectResultAllProjectTypesItem(all_project_types_item_data)
+
+                all_project_types.append(all_project_types_item)
+
+        _environment = d.get("environment", UNSET)
+        environment: list[EnvironmentEnum] | Unset = UNSET
+        if _environment is not UNSET:
+            environment = []
+            for environment_item_data in _environment:
+                environment_item = EnvironmentEnum._value2member_map_.get(environment_item_data) or EnvironmentEnum(
+                    environment_item_data
+                )
+
+                environment.append(environment_item)
+
+        _disclosure_types = d.get("disclosure_types", UNSET)
+        disclosure_types: list[DisclosureTypeEnum] | Unset = UNSET
+        if _disclosure_types is not UNSET:
+            disclosure_types = []
+            for disclosure_types_item_data in _disclosure_types:
+                disclosure_types_item = DisclosureTypeEnum._value2member_map_.get(
+                    disclosure_types_item_data
+                ) or DisclosureTypeEnum(disclosure_types_item_data)
+
+                disclosure_types.append(disclosure_types_item)
+
+        author_id = d.get("author_id", UNSET)
+
+        organization = d.get("organization", UNSET)
+
+        organization_id = d.get("organization_id", UNSET)
+
+        _model_ = object.__new__(cls)
+        _model_.project_id = project_id
+        _model_.project_type = project_type
+        _model_.title = title
+        _model_.description = description
+        _model_.author = author
+        _model_.categories = categories
+        _model_.display_categories = display_categories
+        _model_.versions = versions
+        _model_.downloads = downloads
+        _model_.follows = follows
+        _model_.icon_url = icon_url
+        _model_.latest_version = latest_version
+        _model_.license_ = license_
+        _model_.gallery = gallery
+        _model_.slug = slug
+        _model_.featured_gallery = featured_gallery
+        _model_.color = color
+        _model_.client_side = client_side
+        _model_.server_side = server_side
+        _model_.all_project_types = all_project_types
+        _model_.environment = environment
+        _model_.disclosure_types = disclosure_types
+        _model_.author_id = author_id
+        _model_.organization = organization
+        _model_.organization_id = organization_id
+        _model_._craftapis_raw = d
+        _model_._craftapis_built = 0
+        return _model_
 
     @classmethod
     def _require(cls, d: Any) -> None:

@@ -11,7 +11,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.creatable_report_item_type import CreatableReportItemType
-from ..types import UNSET, Unset, format_datetime, parse_datetime
+from ..types import UNSET, LazyModel, Unset, format_datetime, parse_datetime
 
 T = TypeVar("T", bound="Report")
 
@@ -44,8 +44,37 @@ _REQUIRED = (
 _REQUIRED_SET = frozenset(_REQUIRED)
 
 
+def _build_created(d: Mapping[str, Any]) -> datetime.datetime:
+    """Report.created from the body Report._from_response kept (built on first access)."""
+    created = parse_datetime(d["created"])
+
+    return created
+
+
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """Report.additional_properties (the keys outside `_FIELDS`) from the body Report._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a Report from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 2:
+        try:
+            model.created = _build_created(d)
+            built |= 2
+        except (KeyError, TypeError, ValueError, AttributeError, RecursionError):
+            pass
+    if not built & 4:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 4
+    model._craftapis_built = built
+    return built
+
+
 @_attrs_define
-class Report:
+class Report(LazyModel):
     """
     Attributes:
         report_type (str): The type of the report being sent Example: copyright.
@@ -70,6 +99,12 @@ class Report:
     id: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = _REQUIRED_SET
+    _craftapis_lazy = {
+        "created": ("created", _build_created, 2),
+        "additional_properties": (None, _build_additional_properties, 4),
+    }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 7
 
     def to_dict(self) -> dict[str, Any]:
         report_type = self.report_type
@@ -147,7 +182,45 @@ class Report:
         )
         return _model_
 
-    _from_response = from_dict
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
+        d = src_dict
+        report_type = d["report_type"]
+
+        item_id = d["item_id"]
+
+        item_type = CreatableReportItemType._value2member_map_.get(d["item_type"]) or CreatableReportItemType(
+            d["item_type"]
+        )
+
+        body = d["body"]
+
+        reporter = d["reporter"]
+
+        if "created" not in d:
+            raise KeyError("created")
+
+        closed = d["closed"]
+
+        thread_id = d["thread_id"]
+
+        id = d.get("id", UNSET)
+
+        _model_ = object.__new__(cls)
+        _model_.report_type = report_type
+        _model_.item_id = item_id
+        _model_.item_type = item_type
+        _model_.body = body
+        _model_.reporter = reporter
+        _model_.closed = closed
+        _model_.thread_id = thread_id
+        _model_.id = id
+        _model_._craftapis_raw = d
+        _model_._craftapis_built = 0
+        return _model_
 
     @classmethod
     def _require(cls, d: Any) -> None:

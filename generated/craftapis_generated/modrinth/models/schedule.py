@@ -11,7 +11,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.schedule_requested_status import ScheduleRequestedStatus
-from ..types import format_datetime, parse_datetime
+from ..types import LazyModel, format_datetime, parse_datetime
 
 T = TypeVar("T", bound="Schedule")
 
@@ -31,8 +31,37 @@ _REQUIRED = (
 _REQUIRED_SET = frozenset(_REQUIRED)
 
 
+def _build_time(d: Mapping[str, Any]) -> datetime.datetime:
+    """Schedule.time from the body Schedule._from_response kept (built on first access)."""
+    time = parse_datetime(d["time"])
+
+    return time
+
+
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """Schedule.additional_properties (the keys outside `_FIELDS`) from the body Schedule._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a Schedule from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 2:
+        try:
+            model.time = _build_time(d)
+            built |= 2
+        except (KeyError, TypeError, ValueError, AttributeError, RecursionError):
+            pass
+    if not built & 4:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 4
+    model._craftapis_built = built
+    return built
+
+
 @_attrs_define
-class Schedule:
+class Schedule(LazyModel):
     """
     Attributes:
         time (datetime.datetime):  Example: 2023-02-05T19:39:55.551839Z.
@@ -43,6 +72,12 @@ class Schedule:
     requested_status: ScheduleRequestedStatus
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = _REQUIRED_SET
+    _craftapis_lazy = {
+        "time": ("time", _build_time, 2),
+        "additional_properties": (None, _build_additional_properties, 4),
+    }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 7
 
     def to_dict(self) -> dict[str, Any]:
         time = format_datetime(self.time)
@@ -77,7 +112,24 @@ class Schedule:
         )
         return _model_
 
-    _from_response = from_dict
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
+        d = src_dict
+        if "time" not in d:
+            raise KeyError("time")
+
+        requested_status = ScheduleRequestedStatus._value2member_map_.get(
+            d["requested_status"]
+        ) or ScheduleRequestedStatus(d["requested_status"])
+
+        _model_ = object.__new__(cls)
+        _model_.requested_status = requested_status
+        _model_._craftapis_raw = d
+        _model_._craftapis_built = 0
+        return _model_
 
     @classmethod
     def _require(cls, d: Any) -> None:

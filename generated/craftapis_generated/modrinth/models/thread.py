@@ -55,7 +55,7 @@ _REQUIRED_SET = frozenset(_REQUIRED)
 
 
 def _build_messages(d: Mapping[str, Any]) -> list[ThreadMessage]:
-    """Thread.messages from the body Thread.from_dict kept (built on first access)."""
+    """Thread.messages from the body Thread._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     messages = [ThreadMessage.from_dict(item) for item in d["messages"]]
@@ -64,12 +64,28 @@ def _build_messages(d: Mapping[str, Any]) -> list[ThreadMessage]:
 
 
 def _build_members(d: Mapping[str, Any]) -> list[User]:
-    """Thread.members from the body Thread.from_dict kept (built on first access)."""
+    """Thread.members from the body Thread._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     members = [User.from_dict(item) for item in d["members"]]
 
     return members
+
+
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """Thread.additional_properties (the keys outside `_FIELDS`) from the body Thread._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a Thread from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 8:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 8
+    model._craftapis_built = built
+    return built
 
 
 @_attrs_define
@@ -93,9 +109,12 @@ class Thread(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
     _craftapis_lazy = {
-        "messages": ("messages", _build_messages),
-        "members": ("members", _build_members),
+        "messages": ("messages", _build_messages, 2),
+        "members": ("members", _build_members, 4),
+        "additional_properties": (None, _build_additional_properties, 8),
     }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 15
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id
@@ -172,8 +191,9 @@ class Thread(LazyModel):
 
     @classmethod
     def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
-        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
@@ -213,9 +233,7 @@ class Thread(LazyModel):
         _model_.project_id = project_id
         _model_.report_id = report_id
         _model_._craftapis_raw = d
-        _model_.additional_properties = (
-            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
-        )
+        _model_._craftapis_built = 0
         return _model_
 
     @classmethod

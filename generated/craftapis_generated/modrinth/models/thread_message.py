@@ -50,12 +50,41 @@ _REQUIRED_SET = frozenset(_REQUIRED)
 
 
 def _build_body(d: Mapping[str, Any]) -> ThreadMessageBody:
-    """ThreadMessage.body from the body ThreadMessage.from_dict kept (built on first access)."""
+    """ThreadMessage.body from the body ThreadMessage._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     body = ThreadMessageBody.from_dict(d["body"])
 
     return body
+
+
+def _build_created(d: Mapping[str, Any]) -> datetime.datetime:
+    """ThreadMessage.created from the body ThreadMessage._from_response kept (built on first access)."""
+    created = parse_datetime(d["created"])
+
+    return created
+
+
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """ThreadMessage.additional_properties (the keys outside `_FIELDS`) from the body ThreadMessage._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a ThreadMessage from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 4:
+        try:
+            model.created = _build_created(d)
+            built |= 4
+        except (KeyError, TypeError, ValueError, AttributeError, RecursionError):
+            pass
+    if not built & 8:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 8
+    model._craftapis_built = built
+    return built
 
 
 @_attrs_define
@@ -75,8 +104,12 @@ class ThreadMessage(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
     _craftapis_lazy = {
-        "body": ("body", _build_body),
+        "body": ("body", _build_body, 2),
+        "created": ("created", _build_created, 4),
+        "additional_properties": (None, _build_additional_properties, 8),
     }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 15
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id
@@ -130,8 +163,9 @@ class ThreadMessage(LazyModel):
 
     @classmethod
     def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
-        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
@@ -145,18 +179,16 @@ class ThreadMessage(LazyModel):
         ):
             ThreadMessageBody._require(_body_raw)
 
-        created = parse_datetime(d["created"])
+        if "created" not in d:
+            raise KeyError("created")
 
         author_id = d.get("author_id", UNSET)
 
         _model_ = object.__new__(cls)
         _model_.id = id
-        _model_.created = created
         _model_.author_id = author_id
         _model_._craftapis_raw = d
-        _model_.additional_properties = (
-            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
-        )
+        _model_._craftapis_built = 0
         return _model_
 
     @classmethod

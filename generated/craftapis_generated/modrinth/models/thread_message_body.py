@@ -12,7 +12,7 @@ from attrs import field as _attrs_field
 from ..models.thread_message_body_new_status import ThreadMessageBodyNewStatus
 from ..models.thread_message_body_old_status import ThreadMessageBodyOldStatus
 from ..models.thread_message_body_type import ThreadMessageBodyType
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset
 
 T = TypeVar("T", bound="ThreadMessageBody")
 
@@ -33,8 +33,24 @@ _REQUIRED = ("type",)
 _REQUIRED_SET = frozenset(_REQUIRED)
 
 
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """ThreadMessageBody.additional_properties (the keys outside `_FIELDS`) from the body ThreadMessageBody._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a ThreadMessageBody from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 2:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 2
+    model._craftapis_built = built
+    return built
+
+
 @_attrs_define
-class ThreadMessageBody:
+class ThreadMessageBody(LazyModel):
     """The contents of the message. **Fields will vary depending on message type.**
 
     Attributes:
@@ -59,6 +75,11 @@ class ThreadMessageBody:
     new_status: ThreadMessageBodyNewStatus | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = _REQUIRED_SET
+    _craftapis_lazy = {
+        "additional_properties": (None, _build_additional_properties, 2),
+    }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 3
 
     def to_dict(self) -> dict[str, Any]:
         type_ = self.type_.value
@@ -142,7 +163,48 @@ class ThreadMessageBody:
         )
         return _model_
 
-    _from_response = from_dict
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
+        d = src_dict
+        type_ = ThreadMessageBodyType._value2member_map_.get(d["type"]) or ThreadMessageBodyType(d["type"])
+
+        body = d.get("body", UNSET)
+
+        private = d.get("private", UNSET)
+
+        replying_to = d.get("replying_to", UNSET)
+
+        _old_status = d.get("old_status", UNSET)
+        old_status: ThreadMessageBodyOldStatus | Unset
+        if _old_status is UNSET:
+            old_status = UNSET
+        else:
+            old_status = ThreadMessageBodyOldStatus._value2member_map_.get(_old_status) or ThreadMessageBodyOldStatus(
+                _old_status
+            )
+
+        _new_status = d.get("new_status", UNSET)
+        new_status: ThreadMessageBodyNewStatus | Unset
+        if _new_status is UNSET:
+            new_status = UNSET
+        else:
+            new_status = ThreadMessageBodyNewStatus._value2member_map_.get(_new_status) or ThreadMessageBodyNewStatus(
+                _new_status
+            )
+
+        _model_ = object.__new__(cls)
+        _model_.type_ = type_
+        _model_.body = body
+        _model_.private = private
+        _model_.replying_to = replying_to
+        _model_.old_status = old_status
+        _model_.new_status = new_status
+        _model_._craftapis_raw = d
+        _model_._craftapis_built = 0
+        return _model_
 
     @classmethod
     def _require(cls, d: Any) -> None:

@@ -73,7 +73,7 @@ _REQUIRED_SET = frozenset(_REQUIRED)
 
 
 def _build_payout_data(d: Mapping[str, Any]) -> None | UserPayoutData:
-    """User.payout_data from the body User.from_dict kept (built on first access)."""
+    """User.payout_data from the body User._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _payout_data_raw = d["payout_data"]
@@ -98,6 +98,35 @@ def _build_payout_data(d: Mapping[str, Any]) -> None | UserPayoutData:
         payout_data = _parse_payout_data(_payout_data_raw)
 
     return payout_data
+
+
+def _build_created(d: Mapping[str, Any]) -> datetime.datetime:
+    """User.created from the body User._from_response kept (built on first access)."""
+    created = parse_datetime(d["created"])
+
+    return created
+
+
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """User.additional_properties (the keys outside `_FIELDS`) from the body User._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a User from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 4:
+        try:
+            model.created = _build_created(d)
+            built |= 4
+        except (KeyError, TypeError, ValueError, AttributeError, RecursionError):
+            pass
+    if not built & 8:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 8
+    model._craftapis_built = built
+    return built
 
 
 @_attrs_define
@@ -155,8 +184,12 @@ class User(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
     _craftapis_lazy = {
-        "payout_data": ("payout_data", _build_payout_data),
+        "payout_data": ("payout_data", _build_payout_data, 2),
+        "created": ("created", _build_created, 4),
+        "additional_properties": (None, _build_additional_properties, 8),
     }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 15
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.user_payout_data import UserPayoutData  # noqa: PLC0415
@@ -312,8 +345,9 @@ class User(LazyModel):
 
     @classmethod
     def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
-        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
@@ -330,7 +364,8 @@ class User(LazyModel):
 
         avatar_url = d["avatar_url"]
 
-        created = parse_datetime(d["created"])
+        if "created" not in d:
+            raise KeyError("created")
 
         role = UserRole._value2member_map_.get(d["role"]) or UserRole(d["role"])
 
@@ -372,7 +407,6 @@ class User(LazyModel):
         _model_.bio = bio
         _model_.id = id
         _model_.avatar_url = avatar_url
-        _model_.created = created
         _model_.role = role
         _model_.badges = badges
         _model_.auth_providers = auth_providers
@@ -382,9 +416,7 @@ class User(LazyModel):
         _model_.github_id = github_id
         _model_.name = name
         _model_._craftapis_raw = d
-        _model_.additional_properties = (
-            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
-        )
+        _model_._craftapis_built = 0
         return _model_
 
     @classmethod

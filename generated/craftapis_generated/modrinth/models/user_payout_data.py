@@ -11,7 +11,7 @@ from attrs import field as _attrs_field
 
 from ..models.user_payout_data_payout_wallet import UserPayoutDataPayoutWallet
 from ..models.user_payout_data_payout_wallet_type import UserPayoutDataPayoutWalletType
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset
 
 T = TypeVar("T", bound="UserPayoutData")
 
@@ -26,8 +26,24 @@ _FIELDS = frozenset(
 )
 
 
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """UserPayoutData.additional_properties (the keys outside `_FIELDS`) from the body UserPayoutData._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a UserPayoutData from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 2:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 2
+    model._craftapis_built = built
+    return built
+
+
 @_attrs_define
-class UserPayoutData:
+class UserPayoutData(LazyModel):
     """Various data relating to the user's payouts status (you can only see your own)
 
     Attributes:
@@ -44,6 +60,11 @@ class UserPayoutData:
     payout_address: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = frozenset()
+    _craftapis_lazy = {
+        "additional_properties": (None, _build_additional_properties, 2),
+    }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 3
 
     def to_dict(self) -> dict[str, Any]:
         balance = self.balance
@@ -107,7 +128,42 @@ class UserPayoutData:
         )
         return _model_
 
-    _from_response = from_dict
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
+        d = src_dict
+        balance = d.get("balance", UNSET)
+
+        _payout_wallet = d.get("payout_wallet", UNSET)
+        payout_wallet: UserPayoutDataPayoutWallet | Unset
+        if _payout_wallet is UNSET:
+            payout_wallet = UNSET
+        else:
+            payout_wallet = UserPayoutDataPayoutWallet._value2member_map_.get(
+                _payout_wallet
+            ) or UserPayoutDataPayoutWallet(_payout_wallet)
+
+        _payout_wallet_type = d.get("payout_wallet_type", UNSET)
+        payout_wallet_type: UserPayoutDataPayoutWalletType | Unset
+        if _payout_wallet_type is UNSET:
+            payout_wallet_type = UNSET
+        else:
+            payout_wallet_type = UserPayoutDataPayoutWalletType._value2member_map_.get(
+                _payout_wallet_type
+            ) or UserPayoutDataPayoutWalletType(_payout_wallet_type)
+
+        payout_address = d.get("payout_address", UNSET)
+
+        _model_ = object.__new__(cls)
+        _model_.balance = balance
+        _model_.payout_wallet = payout_wallet
+        _model_.payout_wallet_type = payout_wallet_type
+        _model_.payout_address = payout_address
+        _model_._craftapis_raw = d
+        _model_._craftapis_built = 0
+        return _model_
 
     @classmethod
     def _require(cls, d: Any) -> None:

@@ -40,7 +40,7 @@ _FIELDS = frozenset(
 
 
 def _build_payouts(d: Mapping[str, Any]) -> list[UserPayoutHistoryEntry] | Unset:
-    """UserPayoutHistory.payouts from the body UserPayoutHistory.from_dict kept (built on first access)."""
+    """UserPayoutHistory.payouts from the body UserPayoutHistory._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _payouts = d.get("payouts", UNSET)
@@ -49,6 +49,22 @@ def _build_payouts(d: Mapping[str, Any]) -> list[UserPayoutHistoryEntry] | Unset
         payouts = [UserPayoutHistoryEntry.from_dict(item) for item in _payouts]
 
     return payouts
+
+
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """UserPayoutHistory.additional_properties (the keys outside `_FIELDS`) from the body UserPayoutHistory._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a UserPayoutHistory from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 4:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 4
+    model._craftapis_built = built
+    return built
 
 
 @_attrs_define
@@ -67,8 +83,11 @@ class UserPayoutHistory(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
     _craftapis_lazy = {
-        "payouts": ("payouts", _build_payouts),
+        "payouts": ("payouts", _build_payouts, 2),
+        "additional_properties": (None, _build_additional_properties, 4),
     }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 7
 
     def to_dict(self) -> dict[str, Any]:
         all_time: float | str | Unset
@@ -124,8 +143,9 @@ class UserPayoutHistory(LazyModel):
 
     @classmethod
     def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
-        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
@@ -148,9 +168,7 @@ class UserPayoutHistory(LazyModel):
         _model_.all_time = all_time
         _model_.last_month = last_month
         _model_._craftapis_raw = d
-        _model_.additional_properties = (
-            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
-        )
+        _model_._craftapis_built = 0
         return _model_
 
     @classmethod

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, format_datetime, parse_datetime
+from ..types import UNSET, LazyModel, Unset, format_datetime, parse_datetime
 
 T = TypeVar("T", bound="UserPayoutHistoryEntry")
 
@@ -24,8 +24,42 @@ _FIELDS = frozenset(
 )
 
 
+def _build_created(d: Mapping[str, Any]) -> datetime.datetime | Unset:
+    """UserPayoutHistoryEntry.created from the body UserPayoutHistoryEntry._from_response kept (built on first access)."""
+    _created = d.get("created", UNSET)
+    created: datetime.datetime | Unset
+    if _created is UNSET:
+        created = UNSET
+    else:
+        created = parse_datetime(_created)
+
+    return created
+
+
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """UserPayoutHistoryEntry.additional_properties (the keys outside `_FIELDS`) from the body UserPayoutHistoryEntry._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a UserPayoutHistoryEntry from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 2:
+        try:
+            model.created = _build_created(d)
+            built |= 2
+        except (KeyError, TypeError, ValueError, AttributeError, RecursionError):
+            pass
+    if not built & 4:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 4
+    model._craftapis_built = built
+    return built
+
+
 @_attrs_define
-class UserPayoutHistoryEntry:
+class UserPayoutHistoryEntry(LazyModel):
     """
     Attributes:
         created (datetime.datetime | Unset): The date of this transaction
@@ -38,6 +72,12 @@ class UserPayoutHistoryEntry:
     status: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = frozenset()
+    _craftapis_lazy = {
+        "created": ("created", _build_created, 2),
+        "additional_properties": (None, _build_additional_properties, 4),
+    }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 7
 
     def to_dict(self) -> dict[str, Any]:
         created: str | Unset = UNSET
@@ -83,7 +123,23 @@ class UserPayoutHistoryEntry:
         )
         return _model_
 
-    _from_response = from_dict
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
+        d = src_dict
+
+        amount = d.get("amount", UNSET)
+
+        status = d.get("status", UNSET)
+
+        _model_ = object.__new__(cls)
+        _model_.amount = amount
+        _model_.status = status
+        _model_._craftapis_raw = d
+        _model_._craftapis_built = 0
+        return _model_
 
     @classmethod
     def _require(cls, d: Any) -> None:

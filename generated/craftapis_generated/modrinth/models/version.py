@@ -83,7 +83,7 @@ _REQUIRED_SET = frozenset(_REQUIRED)
 
 
 def _build_dependencies(d: Mapping[str, Any]) -> list[VersionDependency]:
-    """Version.dependencies from the body Version.from_dict kept (built on first access)."""
+    """Version.dependencies from the body Version._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     dependencies = [VersionDependency.from_dict(item) for item in d["dependencies"]]
@@ -91,13 +91,42 @@ def _build_dependencies(d: Mapping[str, Any]) -> list[VersionDependency]:
     return dependencies
 
 
+def _build_date_published(d: Mapping[str, Any]) -> datetime.datetime:
+    """Version.date_published from the body Version._from_response kept (built on first access)."""
+    date_published = parse_datetime(d["date_published"])
+
+    return date_published
+
+
 def _build_files(d: Mapping[str, Any]) -> list[VersionFile]:
-    """Version.files from the body Version.from_dict kept (built on first access)."""
+    """Version.files from the body Version._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     files = [VersionFile.from_dict(item) for item in d["files"]]
 
     return files
+
+
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """Version.additional_properties (the keys outside `_FIELDS`) from the body Version._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a Version from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 4:
+        try:
+            model.date_published = _build_date_published(d)
+            built |= 4
+        except (KeyError, TypeError, ValueError, AttributeError, RecursionError):
+            pass
+    if not built & 16:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 16
+    model._craftapis_built = built
+    return built
 
 
 @_attrs_define
@@ -150,9 +179,13 @@ class Version(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
     _craftapis_lazy = {
-        "dependencies": ("dependencies", _build_dependencies),
-        "files": ("files", _build_files),
+        "dependencies": ("dependencies", _build_dependencies, 2),
+        "date_published": ("date_published", _build_date_published, 4),
+        "files": ("files", _build_files, 8),
+        "additional_properties": (None, _build_additional_properties, 16),
     }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 31
 
     def to_dict(self) -> dict[str, Any]:
         name = self.name
@@ -331,8 +364,9 @@ class Version(LazyModel):
 
     @classmethod
     def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
-        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
@@ -391,7 +425,8 @@ class Version(LazyModel):
 
         author_id = d["author_id"]
 
-        date_published = parse_datetime(d["date_published"])
+        if "date_published" not in d:
+            raise KeyError("date_published")
 
         downloads = d["downloads"]
 
@@ -429,15 +464,12 @@ class Version(LazyModel):
         _model_.id = id
         _model_.project_id = project_id
         _model_.author_id = author_id
-        _model_.date_published = date_published
         _model_.downloads = downloads
         _model_.changelog_url = changelog_url
         _model_.changelog = changelog
         _model_.environment = environment
         _model_._craftapis_raw = d
-        _model_.additional_properties = (
-            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
-        )
+        _model_._craftapis_built = 0
         return _model_
 
     @classmethod

@@ -10,7 +10,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.version_dependency_dependency_type import VersionDependencyDependencyType
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset
 
 T = TypeVar("T", bound="VersionDependency")
 
@@ -29,8 +29,24 @@ _REQUIRED = ("dependency_type",)
 _REQUIRED_SET = frozenset(_REQUIRED)
 
 
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """VersionDependency.additional_properties (the keys outside `_FIELDS`) from the body VersionDependency._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a VersionDependency from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 2:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 2
+    model._craftapis_built = built
+    return built
+
+
 @_attrs_define
-class VersionDependency:
+class VersionDependency(LazyModel):
     """
     Attributes:
         dependency_type (VersionDependencyDependencyType): The type of dependency that this version has Example:
@@ -47,6 +63,11 @@ class VersionDependency:
     file_name: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = _REQUIRED_SET
+    _craftapis_lazy = {
+        "additional_properties": (None, _build_additional_properties, 2),
+    }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 3
 
     def to_dict(self) -> dict[str, Any]:
         dependency_type = self.dependency_type.value
@@ -108,7 +129,30 @@ class VersionDependency:
         )
         return _model_
 
-    _from_response = from_dict
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
+        d = src_dict
+        dependency_type = VersionDependencyDependencyType._value2member_map_.get(
+            d["dependency_type"]
+        ) or VersionDependencyDependencyType(d["dependency_type"])
+
+        version_id = d.get("version_id", UNSET)
+
+        project_id = d.get("project_id", UNSET)
+
+        file_name = d.get("file_name", UNSET)
+
+        _model_ = object.__new__(cls)
+        _model_.dependency_type = dependency_type
+        _model_.version_id = version_id
+        _model_.project_id = project_id
+        _model_.file_name = file_name
+        _model_._craftapis_raw = d
+        _model_._craftapis_built = 0
+        return _model_
 
     @classmethod
     def _require(cls, d: Any) -> None:

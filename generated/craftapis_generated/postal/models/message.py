@@ -72,7 +72,7 @@ _REQUIRED_SET = frozenset(_REQUIRED)
 
 
 def _build_status(d: Mapping[str, Any]) -> MessageStatusInfo | None | Unset:
-    """Message.status from the body Message.from_dict kept (built on first access)."""
+    """Message.status from the body Message._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _status_raw = d.get("status", UNSET)
@@ -102,7 +102,7 @@ def _build_status(d: Mapping[str, Any]) -> MessageStatusInfo | None | Unset:
 
 
 def _build_details(d: Mapping[str, Any]) -> MessageDetails | None | Unset:
-    """Message.details from the body Message.from_dict kept (built on first access)."""
+    """Message.details from the body Message._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _details_raw = d.get("details", UNSET)
@@ -132,7 +132,7 @@ def _build_details(d: Mapping[str, Any]) -> MessageDetails | None | Unset:
 
 
 def _build_inspection(d: Mapping[str, Any]) -> MessageInspection | None | Unset:
-    """Message.inspection from the body Message.from_dict kept (built on first access)."""
+    """Message.inspection from the body Message._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _inspection_raw = d.get("inspection", UNSET)
@@ -162,7 +162,7 @@ def _build_inspection(d: Mapping[str, Any]) -> MessageInspection | None | Unset:
 
 
 def _build_attachments(d: Mapping[str, Any]) -> list[MessageAttachment] | None | Unset:
-    """Message.attachments from the body Message.from_dict kept (built on first access)."""
+    """Message.attachments from the body Message._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _attachments_raw = d.get("attachments", UNSET)
@@ -192,7 +192,7 @@ def _build_attachments(d: Mapping[str, Any]) -> list[MessageAttachment] | None |
 
 
 def _build_headers(d: Mapping[str, Any]) -> MessageHeadersType0 | None | Unset:
-    """Message.headers from the body Message.from_dict kept (built on first access)."""
+    """Message.headers from the body Message._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _headers_raw = d.get("headers", UNSET)
@@ -222,7 +222,7 @@ def _build_headers(d: Mapping[str, Any]) -> MessageHeadersType0 | None | Unset:
 
 
 def _build_activity_entries(d: Mapping[str, Any]) -> MessageActivityEntries | None | Unset:
-    """Message.activity_entries from the body Message.from_dict kept (built on first access)."""
+    """Message.activity_entries from the body Message._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _activity_entries_raw = d.get("activity_entries", UNSET)
@@ -249,6 +249,22 @@ def _build_activity_entries(d: Mapping[str, Any]) -> MessageActivityEntries | No
         activity_entries = _parse_activity_entries(_activity_entries_raw)
 
     return activity_entries
+
+
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """Message.additional_properties (the keys outside `_FIELDS`) from the body Message._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a Message from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 128:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 128
+    model._craftapis_built = built
+    return built
 
 
 @_attrs_define
@@ -283,13 +299,16 @@ class Message(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
     _craftapis_lazy = {
-        "status": ("status", _build_status),
-        "details": ("details", _build_details),
-        "inspection": ("inspection", _build_inspection),
-        "attachments": ("attachments", _build_attachments),
-        "headers": ("headers", _build_headers),
-        "activity_entries": ("activity_entries", _build_activity_entries),
+        "status": ("status", _build_status, 2),
+        "details": ("details", _build_details, 4),
+        "inspection": ("inspection", _build_inspection, 8),
+        "attachments": ("attachments", _build_attachments, 16),
+        "headers": ("headers", _build_headers, 32),
+        "activity_entries": ("activity_entries", _build_activity_entries, 64),
+        "additional_properties": (None, _build_additional_properties, 128),
     }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 255
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.message_activity_entries import MessageActivityEntries  # noqa: PLC0415
@@ -447,8 +466,9 @@ class Message(LazyModel):
 
     @classmethod
     def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
-        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
@@ -469,9 +489,7 @@ class Message(LazyModel):
         _model_.html_body = html_body
         _model_.raw_message = raw_message
         _model_._craftapis_raw = d
-        _model_.additional_properties = (
-            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
-        )
+        _model_._craftapis_built = 0
         return _model_
 
     @classmethod

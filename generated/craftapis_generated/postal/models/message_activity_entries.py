@@ -49,7 +49,7 @@ _FIELDS = frozenset(
 
 
 def _build_loads(d: Mapping[str, Any]) -> list[MessageActivityEntriesLoadsType0Item] | None | Unset:
-    """MessageActivityEntries.loads from the body MessageActivityEntries.from_dict kept (built on first access)."""
+    """MessageActivityEntries.loads from the body MessageActivityEntries._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _loads_raw = d.get("loads", UNSET)
@@ -79,7 +79,7 @@ def _build_loads(d: Mapping[str, Any]) -> list[MessageActivityEntriesLoadsType0I
 
 
 def _build_clicks(d: Mapping[str, Any]) -> list[MessageActivityEntriesClicksType0Item] | None | Unset:
-    """MessageActivityEntries.clicks from the body MessageActivityEntries.from_dict kept (built on first access)."""
+    """MessageActivityEntries.clicks from the body MessageActivityEntries._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _clicks_raw = d.get("clicks", UNSET)
@@ -108,6 +108,22 @@ def _build_clicks(d: Mapping[str, Any]) -> list[MessageActivityEntriesClicksType
     return clicks
 
 
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """MessageActivityEntries.additional_properties (the keys outside `_FIELDS`) from the body MessageActivityEntries._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a MessageActivityEntries from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 8:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 8
+    model._craftapis_built = built
+    return built
+
+
 @_attrs_define
 class MessageActivityEntries(LazyModel):
     """
@@ -121,9 +137,12 @@ class MessageActivityEntries(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
     _craftapis_lazy = {
-        "loads": ("loads", _build_loads),
-        "clicks": ("clicks", _build_clicks),
+        "loads": ("loads", _build_loads, 2),
+        "clicks": ("clicks", _build_clicks, 4),
+        "additional_properties": (None, _build_additional_properties, 8),
     }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 15
 
     def to_dict(self) -> dict[str, Any]:
         loads: list[dict[str, Any]] | None | Unset
@@ -179,17 +198,16 @@ class MessageActivityEntries(LazyModel):
 
     @classmethod
     def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
-        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
 
         _model_ = object.__new__(cls)
         _model_._craftapis_raw = d
-        _model_.additional_properties = (
-            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
-        )
+        _model_._craftapis_built = 0
         return _model_
 
     @classmethod

@@ -39,7 +39,7 @@ _FIELDS = frozenset(
 
 
 def _build_original_message(d: Mapping[str, Any]) -> WebhookMessage | Unset:
-    """MessageBouncedPayload.original_message from the body MessageBouncedPayload.from_dict kept (built on first access)."""
+    """MessageBouncedPayload.original_message from the body MessageBouncedPayload._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _original_message = d.get("original_message", UNSET)
@@ -53,7 +53,7 @@ def _build_original_message(d: Mapping[str, Any]) -> WebhookMessage | Unset:
 
 
 def _build_bounce(d: Mapping[str, Any]) -> WebhookMessage | Unset:
-    """MessageBouncedPayload.bounce from the body MessageBouncedPayload.from_dict kept (built on first access)."""
+    """MessageBouncedPayload.bounce from the body MessageBouncedPayload._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _bounce = d.get("bounce", UNSET)
@@ -64,6 +64,22 @@ def _build_bounce(d: Mapping[str, Any]) -> WebhookMessage | Unset:
         bounce = WebhookMessage.from_dict(_bounce)
 
     return bounce
+
+
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """MessageBouncedPayload.additional_properties (the keys outside `_FIELDS`) from the body MessageBouncedPayload._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a MessageBouncedPayload from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 8:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 8
+    model._craftapis_built = built
+    return built
 
 
 @_attrs_define
@@ -80,9 +96,12 @@ class MessageBouncedPayload(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
     _craftapis_lazy = {
-        "original_message": ("original_message", _build_original_message),
-        "bounce": ("bounce", _build_bounce),
+        "original_message": ("original_message", _build_original_message, 2),
+        "bounce": ("bounce", _build_bounce, 4),
+        "additional_properties": (None, _build_additional_properties, 8),
     }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 15
 
     def to_dict(self) -> dict[str, Any]:
         original_message: dict[str, Any] | Unset = UNSET
@@ -122,8 +141,9 @@ class MessageBouncedPayload(LazyModel):
 
     @classmethod
     def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
-        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
@@ -145,9 +165,7 @@ class MessageBouncedPayload(LazyModel):
 
         _model_ = object.__new__(cls)
         _model_._craftapis_raw = d
-        _model_.additional_properties = (
-            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
-        )
+        _model_._craftapis_built = 0
         return _model_
 
     @classmethod

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset
 
 T = TypeVar("T", bound="MessageDetails")
 
@@ -32,8 +32,24 @@ _FIELDS = frozenset(
 )
 
 
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """MessageDetails.additional_properties (the keys outside `_FIELDS`) from the body MessageDetails._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a MessageDetails from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 2:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 2
+    model._craftapis_built = built
+    return built
+
+
 @_attrs_define
-class MessageDetails:
+class MessageDetails(LazyModel):
     """
     Attributes:
         rcpt_to (str | Unset):
@@ -64,6 +80,11 @@ class MessageDetails:
     received_with_ssl: bool | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = frozenset()
+    _craftapis_lazy = {
+        "additional_properties": (None, _build_additional_properties, 2),
+    }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 3
 
     def to_dict(self) -> dict[str, Any]:
         rcpt_to = self.rcpt_to
@@ -193,7 +214,52 @@ class MessageDetails:
         )
         return _model_
 
-    _from_response = from_dict
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
+        d = src_dict
+        rcpt_to = d.get("rcpt_to", UNSET)
+
+        mail_from = d.get("mail_from", UNSET)
+
+        subject = d.get("subject", UNSET)
+
+        message_id = d.get("message_id", UNSET)
+
+        timestamp = d.get("timestamp", UNSET)
+
+        direction = d.get("direction", UNSET)
+
+        size = d.get("size", UNSET)
+
+        bounce = d.get("bounce", UNSET)
+
+        bounce_for_id = d.get("bounce_for_id", UNSET)
+
+        bounce_type = d.get("bounce_type", UNSET)
+
+        tag = d.get("tag", UNSET)
+
+        received_with_ssl = d.get("received_with_ssl", UNSET)
+
+        _model_ = object.__new__(cls)
+        _model_.rcpt_to = rcpt_to
+        _model_.mail_from = mail_from
+        _model_.subject = subject
+        _model_.message_id = message_id
+        _model_.timestamp = timestamp
+        _model_.direction = direction
+        _model_.size = size
+        _model_.bounce = bounce
+        _model_.bounce_for_id = bounce_for_id
+        _model_.bounce_type = bounce_type
+        _model_.tag = tag
+        _model_.received_with_ssl = received_with_ssl
+        _model_._craftapis_raw = d
+        _model_._craftapis_built = 0
+        return _model_
 
     @classmethod
     def _require(cls, d: Any) -> None:

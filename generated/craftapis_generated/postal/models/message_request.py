@@ -10,7 +10,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.message_expansion import MessageExpansion
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset
 
 T = TypeVar("T", bound="MessageRequest")
 
@@ -27,8 +27,24 @@ _REQUIRED = ("id",)
 _REQUIRED_SET = frozenset(_REQUIRED)
 
 
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """MessageRequest.additional_properties (the keys outside `_FIELDS`) from the body MessageRequest._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a MessageRequest from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 2:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 2
+    model._craftapis_built = built
+    return built
+
+
 @_attrs_define
-class MessageRequest:
+class MessageRequest(LazyModel):
     """
     Attributes:
         id (int): Message id (from `SendResult.messages`). Postal also accepts it as a string.
@@ -40,6 +56,11 @@ class MessageRequest:
     field_expansions: bool | list[MessageExpansion] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = _REQUIRED_SET
+    _craftapis_lazy = {
+        "additional_properties": (None, _build_additional_properties, 2),
+    }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 3
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id
@@ -108,7 +129,47 @@ class MessageRequest:
         )
         return _model_
 
-    _from_response = from_dict
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
+        d = src_dict
+        id = d["id"]
+
+        _field_expansions_raw = d.get("_expansions", UNSET)
+        if _field_expansions_raw is UNSET:
+            field_expansions = _field_expansions_raw
+        else:
+
+            def _parse_field_expansions(data: object) -> bool | list[MessageExpansion] | Unset:
+                if isinstance(data, Unset):
+                    return data
+                try:
+                    if not isinstance(data, list):
+                        raise TypeError()
+                    field_expansions_type_0 = []
+                    _field_expansions_type_0 = data
+                    for field_expansions_type_0_item_data in _field_expansions_type_0:
+                        field_expansions_type_0_item = MessageExpansion._value2member_map_.get(
+                            field_expansions_type_0_item_data
+                        ) or MessageExpansion(field_expansions_type_0_item_data)
+
+                        field_expansions_type_0.append(field_expansions_type_0_item)
+
+                    return field_expansions_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                return cast(bool | list[MessageExpansion] | Unset, data)
+
+            field_expansions = _parse_field_expansions(_field_expansions_raw)
+
+        _model_ = object.__new__(cls)
+        _model_.id = id
+        _model_.field_expansions = field_expansions
+        _model_._craftapis_raw = d
+        _model_._craftapis_built = 0
+        return _model_
 
     @classmethod
     def _require(cls, d: Any) -> None:

@@ -53,7 +53,7 @@ _REQUIRED_SET = frozenset(_REQUIRED)
 
 
 def _build_flags(d: Mapping[str, Any]) -> MoonropeFlags | None:
-    """MessageSuccess.flags from the body MessageSuccess.from_dict kept (built on first access)."""
+    """MessageSuccess.flags from the body MessageSuccess._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _flags_raw = d["flags"]
@@ -81,12 +81,28 @@ def _build_flags(d: Mapping[str, Any]) -> MoonropeFlags | None:
 
 
 def _build_data(d: Mapping[str, Any]) -> Message:
-    """MessageSuccess.data from the body MessageSuccess.from_dict kept (built on first access)."""
+    """MessageSuccess.data from the body MessageSuccess._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     data = Message.from_dict(d["data"])
 
     return data
+
+
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """MessageSuccess.additional_properties (the keys outside `_FIELDS`) from the body MessageSuccess._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a MessageSuccess from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 8:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 8
+    model._craftapis_built = built
+    return built
 
 
 @_attrs_define
@@ -107,9 +123,12 @@ class MessageSuccess(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
     _craftapis_lazy = {
-        "flags": ("flags", _build_flags),
-        "data": ("data", _build_data),
+        "flags": ("flags", _build_flags, 2),
+        "data": ("data", _build_data, 4),
+        "additional_properties": (None, _build_additional_properties, 8),
     }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 15
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.moonrope_flags import MoonropeFlags  # noqa: PLC0415
@@ -165,8 +184,9 @@ class MessageSuccess(LazyModel):
 
     @classmethod
     def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
-        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
@@ -189,9 +209,7 @@ class MessageSuccess(LazyModel):
         _model_.status = status
         _model_.time = time
         _model_._craftapis_raw = d
-        _model_.additional_properties = (
-            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
-        )
+        _model_._craftapis_built = 0
         return _model_
 
     @classmethod

@@ -41,7 +41,7 @@ _FIELDS = frozenset(
 
 
 def _build_paginated(d: Mapping[str, Any]) -> MoonropePaginatedFlag | Unset:
-    """MoonropeFlags.paginated from the body MoonropeFlags.from_dict kept (built on first access)."""
+    """MoonropeFlags.paginated from the body MoonropeFlags._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _paginated = d.get("paginated", UNSET)
@@ -55,7 +55,7 @@ def _build_paginated(d: Mapping[str, Any]) -> MoonropePaginatedFlag | Unset:
 
 
 def _build_sorted_(d: Mapping[str, Any]) -> MoonropeSortedFlag | Unset:
-    """MoonropeFlags.sorted_ from the body MoonropeFlags.from_dict kept (built on first access)."""
+    """MoonropeFlags.sorted_ from the body MoonropeFlags._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _sorted_ = d.get("sorted", UNSET)
@@ -66,6 +66,22 @@ def _build_sorted_(d: Mapping[str, Any]) -> MoonropeSortedFlag | Unset:
         sorted_ = MoonropeSortedFlag.from_dict(_sorted_)
 
     return sorted_
+
+
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """MoonropeFlags.additional_properties (the keys outside `_FIELDS`) from the body MoonropeFlags._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a MoonropeFlags from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 8:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 8
+    model._craftapis_built = built
+    return built
 
 
 @_attrs_define
@@ -84,9 +100,12 @@ class MoonropeFlags(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
     _craftapis_lazy = {
-        "paginated": ("paginated", _build_paginated),
-        "sorted_": ("sorted", _build_sorted_),
+        "paginated": ("paginated", _build_paginated, 2),
+        "sorted_": ("sorted", _build_sorted_, 4),
+        "additional_properties": (None, _build_additional_properties, 8),
     }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 15
 
     def to_dict(self) -> dict[str, Any]:
         paginated: dict[str, Any] | Unset = UNSET
@@ -126,8 +145,9 @@ class MoonropeFlags(LazyModel):
 
     @classmethod
     def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
-        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
@@ -149,9 +169,7 @@ class MoonropeFlags(LazyModel):
 
         _model_ = object.__new__(cls)
         _model_._craftapis_raw = d
-        _model_.additional_properties = (
-            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
-        )
+        _model_._craftapis_built = 0
         return _model_
 
     @classmethod

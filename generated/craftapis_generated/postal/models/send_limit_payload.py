@@ -40,7 +40,7 @@ _FIELDS = frozenset(
 
 
 def _build_server(d: Mapping[str, Any]) -> WebhookServer | Unset:
-    """SendLimitPayload.server from the body SendLimitPayload.from_dict kept (built on first access)."""
+    """SendLimitPayload.server from the body SendLimitPayload._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _server = d.get("server", UNSET)
@@ -51,6 +51,22 @@ def _build_server(d: Mapping[str, Any]) -> WebhookServer | Unset:
         server = WebhookServer.from_dict(_server)
 
     return server
+
+
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """SendLimitPayload.additional_properties (the keys outside `_FIELDS`) from the body SendLimitPayload._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a SendLimitPayload from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 4:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 4
+    model._craftapis_built = built
+    return built
 
 
 @_attrs_define
@@ -69,8 +85,11 @@ class SendLimitPayload(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
     _craftapis_lazy = {
-        "server": ("server", _build_server),
+        "server": ("server", _build_server, 2),
+        "additional_properties": (None, _build_additional_properties, 4),
     }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 7
 
     def to_dict(self) -> dict[str, Any]:
         server: dict[str, Any] | Unset = UNSET
@@ -115,8 +134,9 @@ class SendLimitPayload(LazyModel):
 
     @classmethod
     def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
-        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
@@ -136,9 +156,7 @@ class SendLimitPayload(LazyModel):
         _model_.volume = volume
         _model_.limit = limit
         _model_._craftapis_raw = d
-        _model_.additional_properties = (
-            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
-        )
+        _model_._craftapis_built = 0
         return _model_
 
     @classmethod

@@ -59,7 +59,7 @@ _REQUIRED_SET = frozenset(_REQUIRED)
 
 
 def _build_attachments(d: Mapping[str, Any]) -> list[Attachment] | Unset:
-    """SendMessageRequest.attachments from the body SendMessageRequest.from_dict kept (built on first access)."""
+    """SendMessageRequest.attachments from the body SendMessageRequest._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _attachments = d.get("attachments", UNSET)
@@ -71,7 +71,7 @@ def _build_attachments(d: Mapping[str, Any]) -> list[Attachment] | Unset:
 
 
 def _build_headers(d: Mapping[str, Any]) -> SendMessageRequestHeaders | Unset:
-    """SendMessageRequest.headers from the body SendMessageRequest.from_dict kept (built on first access)."""
+    """SendMessageRequest.headers from the body SendMessageRequest._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _headers = d.get("headers", UNSET)
@@ -82,6 +82,22 @@ def _build_headers(d: Mapping[str, Any]) -> SendMessageRequestHeaders | Unset:
         headers = SendMessageRequestHeaders.from_dict(_headers)
 
     return headers
+
+
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """SendMessageRequest.additional_properties (the keys outside `_FIELDS`) from the body SendMessageRequest._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a SendMessageRequest from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 8:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 8
+    model._craftapis_built = built
+    return built
 
 
 @_attrs_define
@@ -121,9 +137,12 @@ class SendMessageRequest(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
     _craftapis_lazy = {
-        "attachments": ("attachments", _build_attachments),
-        "headers": ("headers", _build_headers),
+        "attachments": ("attachments", _build_attachments, 2),
+        "headers": ("headers", _build_headers, 4),
+        "additional_properties": (None, _build_additional_properties, 8),
     }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 15
 
     def to_dict(self) -> dict[str, Any]:
         to = self.to
@@ -248,8 +267,9 @@ class SendMessageRequest(LazyModel):
 
     @classmethod
     def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
-        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
@@ -307,9 +327,7 @@ class SendMessageRequest(LazyModel):
         _model_.html_body = html_body
         _model_.bounce = bounce
         _model_._craftapis_raw = d
-        _model_.additional_properties = (
-            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
-        )
+        _model_._craftapis_built = 0
         return _model_
 
     @classmethod

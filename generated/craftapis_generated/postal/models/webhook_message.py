@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset
 
 T = TypeVar("T", bound="WebhookMessage")
 
@@ -30,8 +30,24 @@ _FIELDS = frozenset(
 )
 
 
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """WebhookMessage.additional_properties (the keys outside `_FIELDS`) from the body WebhookMessage._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a WebhookMessage from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 2:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 2
+    model._craftapis_built = built
+    return built
+
+
 @_attrs_define
-class WebhookMessage:
+class WebhookMessage(LazyModel):
     """The `message` object embedded in most webhook payloads.
 
     Attributes:
@@ -59,6 +75,11 @@ class WebhookMessage:
     tag: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = frozenset()
+    _craftapis_lazy = {
+        "additional_properties": (None, _build_additional_properties, 2),
+    }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 3
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id
@@ -158,7 +179,46 @@ class WebhookMessage:
         )
         return _model_
 
-    _from_response = from_dict
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
+        d = src_dict
+        id = d.get("id", UNSET)
+
+        token = d.get("token", UNSET)
+
+        direction = d.get("direction", UNSET)
+
+        message_id = d.get("message_id", UNSET)
+
+        to = d.get("to", UNSET)
+
+        from_ = d.get("from", UNSET)
+
+        subject = d.get("subject", UNSET)
+
+        timestamp = d.get("timestamp", UNSET)
+
+        spam_status = d.get("spam_status", UNSET)
+
+        tag = d.get("tag", UNSET)
+
+        _model_ = object.__new__(cls)
+        _model_.id = id
+        _model_.token = token
+        _model_.direction = direction
+        _model_.message_id = message_id
+        _model_.to = to
+        _model_.from_ = from_
+        _model_.subject = subject
+        _model_.timestamp = timestamp
+        _model_.spam_status = spam_status
+        _model_.tag = tag
+        _model_._craftapis_raw = d
+        _model_._craftapis_built = 0
+        return _model_
 
     @classmethod
     def _require(cls, d: Any) -> None:

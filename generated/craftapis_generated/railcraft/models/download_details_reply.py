@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, LazyModel, Unset
 
 T = TypeVar("T", bound="DownloadDetailsReply")
 
@@ -39,8 +39,24 @@ _REQUIRED = (
 _REQUIRED_SET = frozenset(_REQUIRED)
 
 
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """DownloadDetailsReply.additional_properties (the keys outside `_FIELDS`) from the body DownloadDetailsReply._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a DownloadDetailsReply from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 2:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 2
+    model._craftapis_built = built
+    return built
+
+
 @_attrs_define
-class DownloadDetailsReply:
+class DownloadDetailsReply(LazyModel):
     """Reply of `getDownloadDetails`.
 
     Attributes:
@@ -72,6 +88,11 @@ class DownloadDetailsReply:
     res_count: int | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = _REQUIRED_SET
+    _craftapis_lazy = {
+        "additional_properties": (None, _build_additional_properties, 2),
+    }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 3
 
     def to_dict(self) -> dict[str, Any]:
         result = self.result
@@ -186,7 +207,52 @@ class DownloadDetailsReply:
         )
         return _model_
 
-    _from_response = from_dict
+    @classmethod
+    def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
+        d = src_dict
+        result = d["result"]
+
+        msg = d["msg"]
+
+        data = d.get("data", UNSET)
+
+        error = d.get("error", UNSET)
+
+        id = d.get("id", UNSET)
+
+        filename = d.get("filename", UNSET)
+
+        is_patch = d.get("is_patch", UNSET)
+
+        size_raw = d.get("size_raw", UNSET)
+
+        size = d.get("size", UNSET)
+
+        mod_count = d.get("mod_count", UNSET)
+
+        mod_count_opt = d.get("mod_count_opt", UNSET)
+
+        res_count = d.get("res_count", UNSET)
+
+        _model_ = object.__new__(cls)
+        _model_.result = result
+        _model_.msg = msg
+        _model_.data = data
+        _model_.error = error
+        _model_.id = id
+        _model_.filename = filename
+        _model_.is_patch = is_patch
+        _model_.size_raw = size_raw
+        _model_.size = size
+        _model_.mod_count = mod_count
+        _model_.mod_count_opt = mod_count_opt
+        _model_.res_count = res_count
+        _model_._craftapis_raw = d
+        _model_._craftapis_built = 0
+        return _model_
 
     @classmethod
     def _require(cls, d: Any) -> None:

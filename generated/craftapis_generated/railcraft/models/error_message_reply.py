@@ -53,7 +53,7 @@ _REQUIRED_SET = frozenset(_REQUIRED)
 
 
 def _build_error_message(d: Mapping[str, Any]) -> ErrorMessageReplyErrorMessageType2 | list[str] | str | Unset:
-    """ErrorMessageReply.error_message from the body ErrorMessageReply.from_dict kept (built on first access)."""
+    """ErrorMessageReply.error_message from the body ErrorMessageReply._from_response kept (built on first access)."""
     if not _lazy_loaded:
         _load_lazy_imports()
     _error_message_raw = d.get("error_message", UNSET)
@@ -88,6 +88,22 @@ def _build_error_message(d: Mapping[str, Any]) -> ErrorMessageReplyErrorMessageT
     return error_message
 
 
+def _build_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    """ErrorMessageReply.additional_properties (the keys outside `_FIELDS`) from the body ErrorMessageReply._from_response kept."""
+    return {} if d.keys() <= _FIELDS else {key: value for key, value in d.items() if key not in _FIELDS}
+
+
+def _build_group(model: Any, d: Mapping[str, Any], built: int) -> int:
+    """The dates and additional_properties of a ErrorMessageReply from the body it kept, built together by the
+    first read of any deferred field (`LazyModel`); a date that cannot be read stays unbuilt (its own read
+    raises, naming it). Returns the new `_craftapis_built`."""
+    if not built & 4:
+        model.additional_properties = _build_additional_properties(d)
+        built |= 4
+    model._craftapis_built = built
+    return built
+
+
 @_attrs_define
 class ErrorMessageReply(LazyModel):
     """Reply of `getErrorMessage`.
@@ -109,8 +125,11 @@ class ErrorMessageReply(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
     _craftapis_lazy = {
-        "error_message": ("error_message", _build_error_message),
+        "error_message": ("error_message", _build_error_message, 2),
+        "additional_properties": (None, _build_additional_properties, 4),
     }
+    _craftapis_build_group = _build_group
+    _craftapis_all_built = 7
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.error_message_reply_error_message_type_2 import (
@@ -185,8 +204,9 @@ class ErrorMessageReply(LazyModel):
 
     @classmethod
     def _from_response(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        """`from_dict` for a response body the generated parser just decoded: the fields holding models are
-        built on first access from the kept body (`LazyModel`); a missing required field still raises here."""
+        """`from_dict` for a response body the generated parser just decoded: the fields holding models, the
+        dates and additional_properties are built on first access from the kept body (`LazyModel`); a
+        missing required field, at any depth, still raises here."""
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
@@ -204,9 +224,7 @@ class ErrorMessageReply(LazyModel):
         _model_.data = data
         _model_.error = error
         _model_._craftapis_raw = d
-        _model_.additional_properties = (
-            {} if src_dict.keys() <= _FIELDS else {key: value for key, value in src_dict.items() if key not in _FIELDS}
-        )
+        _model_._craftapis_built = 0
         return _model_
 
     @classmethod
