@@ -12,7 +12,8 @@ What stays as it was: `ClientSession._request` is what vcrpy patches, so cassett
 the timeouts come from `request.extensions["timeout"]` per phase (connect, read, pool: the policy caps
 them at the call's deadline); `auto_decompress=False`, because the policy's `BodyReader` decodes with a
 bound on the decoded size; 100 connections at most, kept alive 5 s (httpx's `Limits` defaults); TLS
-from `httpx.create_ssl_context()` (certifi, `SSL_CERT_FILE`/`SSL_CERT_DIR`); no proxy and no netrc
+from `httpx.create_ssl_context()` (certifi, `SSL_CERT_FILE`/`SSL_CERT_DIR`), made on the first https
+request and shared by the process's transports (`_tls`); no proxy and no netrc
 (`trust_env=False`: craftapis routes the proxy environment through an httpx client instead, see
 `_http.py`). Cookies are craftapis' own (`LeanCookies` on the httpx client): the session's jar is
 aiohttp's `DummyCookieJar`, so aiohttp neither stores a `Set-Cookie` nor sends a cookie of its own.
@@ -20,6 +21,7 @@ aiohttp's `DummyCookieJar`, so aiohttp neither stores a `Set-Cookie` nor sends a
 
 from __future__ import annotations
 
+import os
 import ssl
 from collections.abc import AsyncIterator
 from typing import Any
@@ -80,6 +82,29 @@ class _Body(httpx.AsyncByteStream):
             raise aiohttp_error(exc) from exc
 
 
+#: One TLS context per value of the variables httpx reads: loading certifi's bundle takes about 20 ms,
+#: which httpx-aiohttp paid for every client, https or not. aiohttp shares its own contexts the same way.
+_TLS: dict[tuple[str | None, str | None], ssl.SSLContext] = {}
+
+
+def _tls() -> ssl.SSLContext:
+    """httpx's default TLS context (`httpx.create_ssl_context()`), made once per process and setting."""
+    key = (os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+    context = _TLS.get(key)
+    if context is None:
+        context = _TLS[key] = httpx.create_ssl_context()
+    return context
+
+
+def _request_headers(headers: httpx.Headers) -> list[tuple[str, str]]:
+    """`headers.multi_items()`: httpx's lower-case names, each occurrence on its own. Without its cost
+    for ASCII headers (httpx evaluates its `encoding` property twice per header, each time over all)."""
+    try:
+        return [(key.decode("ascii"), value.decode("ascii")) for _, key, value in headers._list]
+    except UnicodeDecodeError:
+        return headers.multi_items()
+
+
 def _headers(raw: tuple[tuple[bytes, bytes], ...]) -> httpx.Headers:
     """`httpx.Headers(raw)` for byte pairs (what aiohttp's `raw_headers` are): the same three-tuples
     httpx's constructor makes of them (it keeps bytes as they are and lower-cases the key), without
@@ -96,15 +121,14 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     def __init__(self, *, limits: httpx.Limits | None = None) -> None:
         self._limits = limits if limits is not None else httpx.Limits(max_connections=100)
         self._session: aiohttp.ClientSession | None = None
+        self._ssl: ssl.SSLContext | None = None  # `_tls()`, on the first https request
         self._timeouts: dict[tuple[Any, Any, Any], ClientTimeout] = {}
 
     def _open(self) -> aiohttp.ClientSession:
-        context: ssl.SSLContext = httpx.create_ssl_context()
         limit = self._limits.max_connections
         connector = aiohttp.TCPConnector(
             limit=limit if limit is not None else 0,
             keepalive_timeout=self._limits.keepalive_expiry,
-            ssl=context,
         )
         self._session = aiohttp.ClientSession(
             connector=connector,
@@ -113,6 +137,10 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             trust_env=False,
         )
         return self._session
+
+    def _tls(self) -> ssl.SSLContext:
+        self._ssl = _tls()
+        return self._ssl
 
     def _timeout(self, timeout: Any) -> ClientTimeout:
         """The aiohttp timeouts of httpx's per-phase ones (connect, read; pool is aiohttp's `connect`:
@@ -138,11 +166,12 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             response = await session._request(
                 request.method,
                 URL(str(url)),
-                headers=request.headers.multi_items(),
+                headers=_request_headers(request.headers),
                 data=data,
                 allow_redirects=False,
                 compress=False,
                 timeout=self._timeout(extensions.get("timeout")),
+                ssl=(self._ssl or self._tls()) if url.scheme == "https" else True,  # True: no TLS, unused
                 server_hostname=extensions.get("sni_hostname"),
             )
         except _FAILURES as exc:

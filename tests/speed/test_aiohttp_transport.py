@@ -419,3 +419,78 @@ async def test_a_cassette_records_and_replays_through_the_default_transport(tmp_
         recorded.title,
         recorded.downloads,
     )
+
+
+# -- TLS -----------------------------------------------------------------------------------------------
+
+
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 that no CA signed, and its key."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "craftapis test")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return cert_file, key_file
+
+
+async def test_tls_verifies_with_httpx_trust_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Certificates are verified (certifi's roots, as httpx does: a self-signed one is refused), and
+    `SSL_CERT_FILE` names other roots, as it does for httpx."""
+    import ssl
+
+    cert_file, key_file = _self_signed(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert_file, key_file)
+    server = KeepAlive(_project)
+    server.heads = []
+    listening = await asyncio.start_server(server._handle, "127.0.0.1", 0, ssl=context)
+    url = f"https://127.0.0.1:{listening.sockets[0].getsockname()[1]}/x"
+    try:
+        default = AsyncDefaultTransport()
+        try:
+            refused = await _outcome(default, _get(url))
+        finally:
+            await default.aclose()
+        assert isinstance(refused, Fails) and refused.error is httpx.ConnectError, refused
+        assert "certificate verify failed" in refused.message
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert_file))
+        trusting = AsyncDefaultTransport()
+        try:
+            accepted = await _outcome(trusting, _get(url))
+            again = await _outcome(trusting, _get(url))
+        finally:
+            await trusting.aclose()
+        assert isinstance(accepted, Ok) and accepted.body == PROJECT, accepted
+        assert again == accepted and server.connections == 1  # the TLS connection was kept and reused
+    finally:
+        listening.close()
