@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import os
 import ssl
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -61,19 +60,27 @@ def aiohttp_error(exc: BaseException) -> BaseException:
 
 
 class _Body(httpx.AsyncByteStream):
-    """An aiohttp response's body, chunk by chunk as llhttp hands it over (`iter_any`), errors mapped."""
+    """An aiohttp response's body, chunk by chunk as llhttp hands it over (`readany`), errors mapped.
+
+    Its own async iterator rather than an async generator: asyncio registers every async generator it
+    sees started (a weak set, a finaliser), once per response here, for nothing."""
 
     __slots__ = ("_response",)
 
     def __init__(self, response: aiohttp.ClientResponse) -> None:
         self._response = response
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
+    def __aiter__(self) -> _Body:
+        return self
+
+    async def __anext__(self) -> bytes:
         try:
-            async for chunk in self._response.content.iter_any():
-                yield chunk
+            chunk = await self._response.content.readany()
         except _FAILURES as exc:
             raise aiohttp_error(exc) from exc
+        if not chunk:
+            raise StopAsyncIteration
+        return chunk
 
     async def aclose(self) -> None:
         try:
@@ -108,9 +115,12 @@ def _request_headers(headers: httpx.Headers) -> list[tuple[str, str]]:
 def _headers(raw: tuple[tuple[bytes, bytes], ...]) -> httpx.Headers:
     """`httpx.Headers(raw)` for byte pairs (what aiohttp's `raw_headers` are): the same three-tuples
     httpx's constructor makes of them (it keeps bytes as they are and lower-cases the key), without
-    its per-item type dispatch."""
+    its per-item type dispatch; and, when every byte is ASCII, the encoding its `encoding` property would
+    settle on after trying to decode every header (on the first lookup: the cookie check, the limiter)."""
     headers = httpx.Headers()
     headers._list = [(key, key.lower(), value) for key, value in raw]
+    if all(key.isascii() and value.isascii() for key, value in raw):
+        headers._encoding = "ascii"
     return headers
 
 

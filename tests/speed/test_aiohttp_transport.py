@@ -115,6 +115,15 @@ CORPUS: dict[str, tuple[Raw, Ok | Fails]] = {
         Raw(b"HTTP/1.1 200 OK\r\n" + CLOSE + b"X-N: caf\xe9\r\nContent-Length: 2\r\n\r\nok"),
         Ok(200, [(b"Connection", b"close"), (b"X-N", b"caf\xe9"), (b"Content-Length", b"2")], b"ok", b"OK"),
     ),
+    "a utf-8 header value": (
+        Raw(b"HTTP/1.1 200 OK\r\n" + CLOSE + "X-N: café\r\nContent-Length: 2\r\n\r\nok".encode()),
+        Ok(
+            200,
+            [(b"Connection", b"close"), (b"X-N", "café".encode()), (b"Content-Length", b"2")],
+            b"ok",
+            b"OK",
+        ),
+    ),
     "gzip, left encoded for the policy's bounded decoder": (
         Raw(response(200, GZIPPED, {"Content-Encoding": "gzip"})),
         Ok(
@@ -175,6 +184,9 @@ async def _outcome(transport: httpx.AsyncBaseTransport, request: httpx.Request) 
             await answer.aclose()
     except Exception as exc:  # what it raised is the outcome
         return Fails(type(exc), str(exc))
+    # the headers decode as httpx's own would (ASCII, else utf-8, else latin-1)
+    assert answer.headers.encoding == httpx.Headers(answer.headers.raw).encoding
+    assert answer.headers.multi_items() == httpx.Headers(answer.headers.raw).multi_items()
     ext = answer.extensions
     return Ok(answer.status_code, answer.headers.raw, body, ext.get("reason_phrase"), ext["http_version"])
 
