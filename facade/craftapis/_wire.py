@@ -1,23 +1,24 @@
-"""The sync clients' default inner transport: httpcore's connection pool, driven directly (issue 12).
+"""The sync clients' default inner transport: httpcore's HTTP/1.1 connections, driven directly (issue 12).
 
-`httpx.HTTPTransport` is a thin layer over `httpcore.ConnectionPool`, but every request pays for it:
+`httpx.HTTPTransport` is a thin layer over `httpcore.ConnectionPool`, but every request pays for both:
 the `httpx.Request` is converted field by field into an `httpcore.Request` (whose constructor re-checks
 every header byte pair), the send and every body chunk run inside a generator-based
-`map_httpcore_exceptions()` context, and the body comes through one more generator. `WireTransport`
-*is* an `httpx.HTTPTransport` (same pool class, pool limits, keep-alive, TLS context from
-`httpx.create_ssl_context()`, HTTP/1.1 only, h11 framing every response), whose `handle_request` does
-the same with less: the httpcore request is filled in from what the `httpx.Request` already holds (its
-method, URL pieces, `headers.raw`, stream and extensions, with the policy's timeouts), httpcore's
-exceptions are mapped to the httpx classes and messages httpx's own transport raises
-(`_HTTPCORE_TO_HTTPX`, checked against httpx's table in tests/speed/test_wire.py), and the body is one
-`yield from` over httpcore's stream.
+`map_httpcore_exceptions()` context, the body comes through two more generators, and the pool queues
+and rescans (`LeanPool` says what it costs). `WireTransport` *is* an `httpx.HTTPTransport` (httpx's
+pool limits and keep-alive, TLS context from `httpx.create_ssl_context()`, HTTP/1.1 only) whose pool is
+`LeanPool`, a small pool of `httpcore.HTTPConnection`s (httpcore connects, does TLS, drives h11, which
+frames every message), and whose `handle_request` does the same with less: the httpcore request is
+filled in from what the `httpx.Request` already holds (its method, URL pieces, `headers.raw`, stream and
+extensions, with the policy's timeouts), httpcore's exceptions are mapped to the httpx classes and
+messages httpx's own transport raises (`_HTTPCORE_TO_HTTPX`, checked against httpx's table in
+tests/speed/test_wire.py), and the body is one `yield from` over httpcore's stream.
 
 Three things stay exactly httpx's:
 
 * Mocks of httpx. vcrpy (cassettes) and pytest-httpx patch `httpx.HTTPTransport.handle_request` on the
   class. Whenever that attribute is not httpx's own function, the request goes through it, unchanged,
   so a cassette entered after the client was built still records and replays (decided per request: one
-  attribute read). respx patches `httpcore.ConnectionPool.handle_request`, which the direct path calls.
+  attribute read). respx patches `httpcore.HTTPConnection.handle_request`, which `LeanPool` calls.
 * Anything unusual: a method that is not one of the common ones, or an explicit `target` extension,
   takes `httpx.HTTPTransport.handle_request` itself.
 * Proxies: with a proxy variable set, `build_client` uses an httpx client of its own (`trust_env=True`),
@@ -178,28 +179,221 @@ class _HeadBoundBackend(httpcore.NetworkBackend):
         self._inner.sleep(seconds)
 
 
+# -- the pool ---------------------------------------------------------------------------------------
+
+_DEFAULT_PORTS = {b"http": 80, b"https": 443}
+_Key = tuple[bytes, bytes, int]
+
+
+class _Returning(httpx.SyncByteStream):
+    """A response body whose connection goes back to the pool (or is closed) when the body is closed."""
+
+    __slots__ = ("_connection", "_key", "_pool", "_stream")
+
+    def __init__(self, stream: Any, pool: LeanPool, key: _Key, connection: httpcore.HTTPConnection) -> None:
+        self._stream = stream
+        self._pool = pool
+        self._key = key
+        self._connection: httpcore.HTTPConnection | None = connection
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            yield from self._stream
+        except BaseException:
+            self.close()  # httpcore's body closed its connection already: give the slot back
+            raise
+
+    def close(self) -> None:
+        connection, self._connection = self._connection, None
+        try:
+            self._stream.close()
+        finally:
+            if connection is not None:
+                self._pool._release(self._key, connection)
+
+
+class LeanPool:
+    """A pool of `httpcore.HTTPConnection`s, one request at a time each: what `httpcore.ConnectionPool`
+    does for HTTP/1.1, in a few dict and lock operations per request instead of its request queue.
+
+    `httpcore.ConnectionPool` queues every request (`PoolRequest`, a `threading.Event` each), rescans
+    every connection of every origin on each request and on each close (a `poll()` of each idle socket
+    each time) and wraps every response twice more: about 175,000 instructions per request, a seventh
+    of the whole HTTP exchange of a 23 KB GET on loopback. Here a request takes the most recently used
+    idle connection of its origin (checked with `has_expired()`: keep-alive expiry, or the server closed
+    it), else opens one; a closed body gives it back (kept if `is_available()`, at most
+    `max_keepalive_connections` idle in all, else closed). At `max_connections` a new connection first
+    closes an idle one of another origin, else waits for one to be released, up to the pool timeout
+    (`httpcore.PoolTimeout`, as httpcore raises). The connections are httpcore's own, so h11 frames every
+    message and httpcore's connect, TLS (ALPN http/1.1), keep-alive and error handling are unchanged;
+    `respx` (which patches `httpcore.HTTPConnection.handle_request`) still sees every request.
+    """
+
+    def __init__(
+        self,
+        *,
+        ssl_context: Any,
+        max_connections: int,
+        max_keepalive_connections: int,
+        keepalive_expiry: float | None,
+        network_backend: httpcore.NetworkBackend | None = None,
+    ) -> None:
+        self._ssl_context = ssl_context
+        self._max_connections = max_connections
+        self._max_keepalive_connections = min(max_keepalive_connections, max_connections)
+        self._keepalive_expiry = keepalive_expiry
+        self._network_backend = network_backend
+        self._lock = threading.Lock()
+        self._room = threading.Condition(self._lock)
+        self._idle: dict[_Key, list[httpcore.HTTPConnection]] = {}
+        self._idle_count = 0
+        self._open: set[httpcore.HTTPConnection] = set()  # every connection not yet closed by the pool
+        self._origins: dict[_Key, httpcore.Origin] = {}
+        self._waiting = 0  # threads waiting for room
+
+    # httpcore's RequestInterface: what `httpx.HTTPTransport.handle_request` calls (the mocked path)
+    def handle_request(self, request: httpcore.Request) -> httpcore.Response:
+        response, key, connection = self._send(request)
+        response.stream = _Returning(response.stream, self, key, connection)
+        return response
+
+    def _send(self, request: httpcore.Request) -> tuple[httpcore.Response, _Key, httpcore.HTTPConnection]:
+        url = request.url
+        scheme = url.scheme
+        default = _DEFAULT_PORTS.get(scheme)
+        if (
+            default is None
+        ):  # httpcore's checks and messages (it also takes ws/wss, craftapis never sends them)
+            if scheme == b"":
+                raise httpcore.UnsupportedProtocol(
+                    "Request URL is missing an 'http://' or 'https://' protocol."
+                )
+            raise httpcore.UnsupportedProtocol(
+                f"Request URL has an unsupported protocol '{scheme.decode()}://'."
+            )
+        key = (scheme, url.host, url.port or default)
+        while True:
+            connection = self._acquire(key, request)
+            try:
+                response = connection.handle_request(request)
+            except httpcore.ConnectionNotAvailable:  # taken idle, gone meanwhile: another one
+                self._release(key, connection)
+                continue
+            except BaseException:
+                self._release(key, connection)
+                raise
+            return response, key, connection
+
+    def _acquire(self, key: _Key, request: httpcore.Request) -> httpcore.HTTPConnection:
+        closing: list[httpcore.HTTPConnection] = []
+        until: float | None = None
+        try:
+            with self._lock:
+                while True:
+                    stack = self._idle.get(key)
+                    while stack:  # the most recently used idle connection of this origin, if still good
+                        connection = stack.pop()
+                        self._idle_count -= 1
+                        if not connection.has_expired():
+                            return connection
+                        self._open.discard(connection)
+                        closing.append(connection)
+                    if len(self._open) < self._max_connections:
+                        return self._new(key)
+                    if self._idle_count:  # full: close the least recently used idle one of another origin
+                        victim = next(stack for stack in self._idle.values() if stack).pop(0)
+                        self._idle_count -= 1
+                        self._open.discard(victim)
+                        closing.append(victim)
+                        continue
+                    if until is None:
+                        timeout = (request.extensions.get("timeout") or {}).get("pool")
+                        until = float("inf") if timeout is None else time.monotonic() + timeout
+                    left = until - time.monotonic()
+                    if left <= 0.0:
+                        raise httpcore.PoolTimeout()
+                    self._waiting += 1
+                    try:
+                        self._room.wait(None if left == float("inf") else left)
+                    finally:
+                        self._waiting -= 1
+        finally:
+            for old in closing:
+                old.close()
+
+    def _new(self, key: _Key) -> httpcore.HTTPConnection:
+        origin = self._origins.get(key)
+        if origin is None:
+            origin = self._origins[key] = httpcore.Origin(*key)
+        connection = httpcore.HTTPConnection(
+            origin=origin,
+            ssl_context=self._ssl_context,
+            keepalive_expiry=self._keepalive_expiry,
+            http1=True,
+            http2=False,
+            network_backend=self._network_backend,
+        )
+        self._open.add(connection)
+        return connection
+
+    def _release(self, key: _Key, connection: httpcore.HTTPConnection) -> None:
+        with self._lock:
+            # a connection closed meanwhile (by `close()`, or its server) is not available
+            keep = connection.is_available() and self._idle_count < self._max_keepalive_connections
+            if keep:
+                self._idle.setdefault(key, []).append(connection)
+                self._idle_count += 1
+            else:
+                self._open.discard(connection)
+            if self._waiting:
+                self._room.notify()
+        if not keep:
+            connection.close()
+
+    @property
+    def connections(self) -> list[httpcore.HTTPConnection]:
+        """The connections open now (idle or in use), for tests and debugging."""
+        with self._lock:
+            return list(self._open)
+
+    def close(self) -> None:
+        """Close every connection, in use or idle (as httpcore's pool does); the pool stays usable."""
+        with self._lock:
+            closing = list(self._open)
+            self._open.clear()
+            self._idle.clear()
+            self._idle_count = 0
+            self._room.notify_all()
+        for connection in closing:
+            connection.close()
+
+    def __enter__(self) -> LeanPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 # -- the transport ----------------------------------------------------------------------------------
 
 
-class _WireStream(httpx.SyncByteStream):
-    """httpcore's response body, its errors mapped as `httpx.HTTPTransport`'s `ResponseStream` maps them."""
+class _WireStream(_Returning):
+    """A pooled body whose errors are mapped as `httpx.HTTPTransport`'s `ResponseStream` maps them."""
 
-    __slots__ = ("_stream",)
-
-    def __init__(self, stream: Any) -> None:
-        self._stream = stream
+    __slots__ = ()
 
     def __iter__(self) -> Iterator[bytes]:
         try:
             yield from self._stream
         except Exception as exc:
+            self.close()
             mapped = _mapped(exc)
             if mapped is None:
                 raise
             raise mapped from exc
-
-    def close(self) -> None:
-        self._stream.close()
+        except BaseException:
+            self.close()
+            raise
 
 
 class WireTransport(httpx.HTTPTransport):
@@ -210,13 +404,11 @@ class WireTransport(httpx.HTTPTransport):
     def __init__(self) -> None:  # httpx.HTTPTransport.__init__ without a proxy, its pool given a backend
         # httpx's DEFAULT_LIMITS, what `httpx.HTTPTransport()` uses (a test compares the pools)
         limits = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=5.0)
-        self._pool = httpcore.ConnectionPool(
+        self._pool = LeanPool(  # type: ignore[assignment]
             ssl_context=httpx.create_ssl_context(),
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
+            max_connections=limits.max_connections or 100,
+            max_keepalive_connections=limits.max_keepalive_connections or 20,
             keepalive_expiry=limits.keepalive_expiry,
-            http1=True,
-            http2=False,
             network_backend=_HeadBoundBackend(),
         )
 
@@ -249,8 +441,9 @@ class WireTransport(httpx.HTTPTransport):
         core.headers = request.headers.raw  # byte pairs already: httpx.Headers normalised them
         core.stream = request.stream
         core.extensions = extensions
+        pool: LeanPool = self._pool  # type: ignore[assignment]
         try:
-            response = self._pool.handle_request(core)
+            response, key, connection = pool._send(core)
         except Exception as exc:
             mapped = _mapped(exc)
             if mapped is None:
@@ -259,6 +452,6 @@ class WireTransport(httpx.HTTPTransport):
         return httpx.Response(
             response.status,
             headers=response.headers,
-            stream=_WireStream(response.stream),
+            stream=_WireStream(response.stream, pool, key, connection),
             extensions=response.extensions,
         )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -26,7 +27,7 @@ from craftapis._base import ApiProfile
 from craftapis._http import DefaultTransport
 from craftapis._sync_base import SyncAPIClient
 from craftapis._sync_http import ClientTransport, build_client
-from craftapis._wire import _HTTPCORE_TO_HTTPX, WireTransport, _mapped
+from craftapis._wire import _HTTPCORE_TO_HTTPX, LeanPool, WireTransport, _mapped
 
 TIMEOUT = {"connect": 2.0, "read": 0.4, "write": 0.4, "pool": 2.0}
 
@@ -382,14 +383,106 @@ def test_the_pool_is_httpx_s_defaults() -> None:
     """Same pool limits and keep-alive as `httpx.HTTPTransport()`, HTTP/1.1 only, TLS verified."""
     with httpx.HTTPTransport() as theirs, WireTransport() as mine:
         a, b = theirs._pool, mine._pool
-        assert isinstance(b, httpcore.ConnectionPool)
-        for attr in (
-            "_max_connections",
-            "_max_keepalive_connections",
-            "_keepalive_expiry",
-            "_http1",
-            "_http2",
-        ):
+        assert isinstance(a, httpcore.ConnectionPool) and isinstance(b, LeanPool)
+        for attr in ("_max_connections", "_max_keepalive_connections", "_keepalive_expiry"):
             assert getattr(b, attr) == getattr(a, attr), attr
-        assert b._ssl_context.verify_mode == a._ssl_context.verify_mode
+        assert a._http1 and not a._http2
+        assert b._ssl_context.verify_mode == a._ssl_context.verify_mode == ssl.CERT_REQUIRED
         assert b._ssl_context.check_hostname and a._ssl_context.check_hostname
+
+
+# -- the pool ------------------------------------------------------------------------------------------
+
+
+def _core(url: str, pool_timeout: float = 2.0) -> httpcore.Request:
+    timeouts = {"connect": 2.0, "read": 2.0, "write": 2.0, "pool": pool_timeout}
+    host = httpx.URL(url).netloc
+    return httpcore.Request("GET", url, headers=[(b"Host", host)], extensions={"timeout": timeouts})
+
+
+def _pool(**limits: Any) -> LeanPool:
+    settings = {"max_connections": 100, "max_keepalive_connections": 20, "keepalive_expiry": 5.0, **limits}
+    return LeanPool(ssl_context=httpx.create_ssl_context(), **settings)
+
+
+def test_threads_share_the_pool_one_request_per_connection_at_a_time() -> None:
+    with serving(*[KEEP] * 200) as server, WireTransport() as transport:
+        errors: list[BaseException] = []
+
+        def work() -> None:
+            try:
+                for _ in range(15):
+                    assert outcome(transport, server.url)[:2] == ("ok", 200)
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert not errors
+        assert server.requests == 120
+        assert 1 <= server.accepted <= 8  # never more connections than requests in flight
+        assert len(transport._pool.connections) == server.accepted  # all idle, all kept (<= 20)
+
+
+def test_at_max_connections_a_request_waits_for_a_released_one_up_to_the_pool_timeout() -> None:
+    with serving(KEEP, KEEP) as server, _pool(max_connections=1) as pool:
+        first = pool.handle_request(_core(server.url))  # its body not read yet: the connection is busy
+        started = time.monotonic()
+        with pytest.raises(httpcore.PoolTimeout):
+            pool.handle_request(_core(server.url, pool_timeout=0.2))
+        assert 0.15 < time.monotonic() - started < 1.5
+
+        def release() -> None:  # read to the end, so the connection can be reused
+            first.read()
+            first.close()
+
+        released = threading.Timer(0.2, release)
+        released.start()
+        second = pool.handle_request(_core(server.url))  # waits for the release, then reuses it
+        assert b"".join(second.stream) == b"ok"  # type: ignore[arg-type]
+        second.close()
+        released.join()
+        assert server.accepted == 1
+
+
+def test_at_max_connections_an_idle_connection_of_another_origin_makes_room() -> None:
+    with serving(KEEP) as one, serving(KEEP) as other, _pool(max_connections=1) as pool:
+        for url in (one.url, other.url):
+            response = pool.handle_request(_core(url))
+            assert b"".join(response.stream) == b"ok"  # type: ignore[arg-type]
+            response.close()
+        (only,) = pool.connections
+        assert only.can_handle_request(httpcore.URL(other.url).origin)
+
+
+def test_idle_connections_expire_and_the_keep_alive_count_is_bounded() -> None:
+    with serving(KEEP, KEEP) as server, _pool(keepalive_expiry=0.1) as pool:
+        for pause in (0.0, 0.3):
+            time.sleep(pause)
+            response = pool.handle_request(_core(server.url))
+            response.read()
+            response.close()
+        assert server.accepted == 2  # the first had expired
+    with serving(*[KEEP] * 3) as server, _pool(max_keepalive_connections=1) as pool:
+        responses = [pool.handle_request(_core(server.url)) for _ in range(3)]  # three busy at once
+        for response in responses:
+            response.read()
+            response.close()
+        assert len(pool.connections) == 1
+
+
+def test_close_closes_every_connection_and_the_pool_stays_usable() -> None:
+    with serving(KEEP, KEEP) as server, _pool() as pool:
+        response = pool.handle_request(_core(server.url))
+        response.read()
+        response.close()
+        assert len(pool.connections) == 1
+        pool.close()
+        assert pool.connections == []
+        again = pool.handle_request(_core(server.url))
+        assert again.read() == b"ok"
+        again.close()
+        assert server.accepted == 2
