@@ -19,13 +19,15 @@ from typing import BinaryIO, Final
 import httpx
 
 from ._errors import APITimeoutError, DownloadError, redact_url
-from ._guards import Limits
+from ._guards import BodyReader, Limits
+from ._retry import RetryPolicy
 
 __all__ = [
     "STALE_PART_AGE",
     "DownloadWatch",
     "PartFile",
     "clean_stale_parts",
+    "error_reader",
     "file_mode",
     "safe_filename",
 ]
@@ -257,3 +259,17 @@ class _WatchedStream(httpx.SyncByteStream, httpx.AsyncByteStream):
 
     async def aclose(self) -> None:
         await self._stream.aclose()  # type: ignore[union-attr]
+
+
+def error_reader(response: httpx.Response, limits: Limits, policy: RetryPolicy, started: float) -> BodyReader:
+    """How a download's error answer (a 404 from the CDN ...) is read: like every buffered body, decoded
+    with a cap of `Limits.max_body_size` and within the call's `RetryPolicy.deadline` from `started`
+    (`time.monotonic()`), so an endless or dripping error body is an `APIError`, not all of memory."""
+    return BodyReader(
+        response.request,
+        response,
+        limit=limits.max_body_size,
+        deadline=policy.deadline,
+        deadline_at=started + policy.deadline,
+        clock=time.monotonic,
+    )

@@ -6,6 +6,7 @@ streams (`_stream`, for downloads) and closes. What it shares with its twin is i
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Self, TypedDict, Unpack
@@ -13,7 +14,9 @@ from typing import Any, Self, TypedDict, Unpack
 import httpx
 
 from ._base import QueryParams, _ClientCore, _request_of
+from ._files import error_reader
 from ._guards import Limits
+from ._http import mark_read
 from ._ratelimit import RateLimiter
 from ._retry import RetryPolicy
 from ._sync_http import LeanClient, build_client
@@ -134,6 +137,7 @@ class SyncAPIClient(_ClientCore):
     def _stream(self, kwargs: dict[str, Any], *, auth: httpx.Auth | None = None) -> Iterator[httpx.Response]:
         """A streamed response (downloads), closed when the block ends; an error status is read and raised
         as its `APIError`. Without `auth`, no `Authorization` header is sent (not even one from `headers=`)."""
+        started = time.monotonic()
         timeout = self._timeout_for_call()
         request = self._http.build_request(
             **self._outgoing(kwargs, buffer=False),
@@ -149,9 +153,17 @@ class SyncAPIClient(_ClientCore):
             raise self._http_error(request.method, str(request.url), exc) from exc
         self._record(response)
         try:
-            if response.status_code >= 300:
-                response.read()
-                self._check(response)
+            if response.status_code >= 300:  # read bounded in size and time, as buffered bodies are
+                options = self._call_options()
+                policy = options.retry if options.retry is not None else self.retry
+                reader = error_reader(response, self.limits, policy, started)
+                if response.is_stream_consumed:  # built in memory (MockTransport, a cassette)
+                    body = reader.of_content(response.content)
+                else:
+                    for chunk in response.iter_raw():
+                        reader.feed(chunk)
+                    body = reader.finish()
+                self._check(mark_read(reader.replay(body), body))
             yield response
         finally:
             response.close()

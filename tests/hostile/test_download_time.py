@@ -150,3 +150,48 @@ def test_download_limits_defaults() -> None:
         None,
     )
     assert Limits(download_min_rate=0).download_min_rate == 0  # the check off
+
+
+# -- the error answer of a download: bounded like any buffered body ------------------------------------
+
+
+async def test_an_endless_error_body_of_a_download_stops_at_max_body_size(mode: str, tmp_path: Path) -> None:
+    """The finding: a CDN's 404 with a 300 MB body grew the process by 1.5 GB (read whole to build the
+    NotFoundError). Now it is read as every buffered body is, and stops at Limits.max_body_size."""
+    from craftapis import ResponseTooLargeError
+
+    big = b"x" * (8 * 1024 * 1024)
+    answer = Raw(response(404, big, {"Content-Type": "text/plain"}))
+    got, _ = await _modrinth_download(
+        mode, answer, tmp_path / "mod.jar", limits=Limits(max_body_size=1024 * 1024)
+    )
+    assert isinstance(got, ResponseTooLargeError), got
+    assert got.status_code == 404 and "Limits.max_body_size" in str(got)
+    assert list(tmp_path.iterdir()) == []
+
+
+async def test_a_small_error_body_of_a_download_is_still_its_status_error(mode: str, tmp_path: Path) -> None:
+    from craftapis import NotFoundError
+
+    answer = Raw(response(404, "no such file", {"Content-Type": "text/plain"}))
+    got, _ = await _modrinth_download(mode, answer, tmp_path / "mod.jar")
+    assert isinstance(got, NotFoundError), got
+    assert got.status_code == 404
+    assert list(tmp_path.iterdir()) == []
+
+
+async def test_a_dripping_error_body_of_a_download_ends_at_the_call_deadline(
+    mode: str, tmp_path: Path
+) -> None:
+    head, _, _ = response(403, b"y" * 4096, {"Content-Type": "text/plain"}).partition(b"\r\n\r\n")
+    answer = Raw(b"y" * 4096, head=head + b"\r\n\r\n", drip=(1, 0.2))
+    got, elapsed = await _modrinth_download(
+        mode,
+        answer,
+        tmp_path / "mod.jar",
+        timeout=1.0,
+        retry=fast_retry(MODRINTH.default_retry, deadline=1.0),
+    )
+    assert isinstance(got, APITimeoutError), got
+    assert "deadline" in str(got)
+    assert elapsed < 1.0 + 1.0 + 2.0, f"the error body held the download {elapsed:.1f} s"
