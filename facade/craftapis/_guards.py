@@ -36,6 +36,7 @@ from ._errors import (
     is_secret_name,
     redact_url,
 )
+from ._http import header_list
 
 __all__ = [
     "CONTENT_ENCODING_EXTENSION",
@@ -220,8 +221,7 @@ class BodyReader:
         coded = chunked = False
         length: bytes | None = None
         lengths = 0
-        for key, value in response.headers.raw:
-            name = key.lower()
+        for _, name, value in header_list(response.headers):
             if name == b"content-length":
                 length = value
                 lengths += 1

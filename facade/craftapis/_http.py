@@ -68,14 +68,29 @@ DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 # client classes that apply them (`AsyncLeanClient`, `LeanClient`) are in `_async_http.py`/`_sync_http.py`.
 
 
+def header_list(headers: httpx.Headers) -> list[tuple[bytes, bytes, bytes]]:
+    """A `Headers`' items as httpx keeps them, (name as received, name lower-cased, value), undecoded.
+
+    One pass over this finds a header without decoding or lower-casing anything: `in`, `get` and
+    `get_list` on a fresh `Headers` first work out its encoding by decoding every name and value, and
+    `raw` builds a new list. The list is httpx's own (`Headers._list`, httpx 0.28); should a `Headers`
+    not have one, the same triples are built from `raw`. Read it, never change it."""
+    items = getattr(headers, "_list", None)
+    if type(items) is list:
+        return items
+    return [(key, key.lower(), value) for key, value in headers.raw]
+
+
 class LeanCookies(httpx.Cookies):
     """httpx extracts cookies from every response, and to do it builds a `urllib.request.Request` and
     an `email.message.Message` of all the response's headers, even when no `Set-Cookie` came (about 8 %
     of a 23 KB call on loopback). A response without one has nothing to extract: skip it."""
 
     def extract_cookies(self, response: httpx.Response) -> None:
-        if "set-cookie" in response.headers:
-            super().extract_cookies(response)
+        for _, name, _ in header_list(response.headers):
+            if name == b"set-cookie":
+                super().extract_cookies(response)
+                return
 
 
 def unbind(response: httpx.Response) -> None:

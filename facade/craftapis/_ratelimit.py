@@ -40,6 +40,7 @@ from typing import Any, ClassVar, Final, Protocol, Self, TypeVar, Unpack, cast, 
 
 import httpx
 
+from ._http import header_list
 from ._redis_client import Offload, RedisClient, RedisStoreOptions, connect
 
 __all__ = [
@@ -672,8 +673,8 @@ class HeaderRateLimiter(_StoredLimiter):
         if response is not None:
             found: list[bytes | None] = [None, None, None]
             slots = self._header_slots
-            for name, value in response.headers.raw:  # one pass, no decoding
-                slot = slots.get(name.lower())
+            for _, name, value in header_list(response.headers):  # one pass, no decoding
+                slot = slots.get(name)
                 if slot is not None:
                     found[slot] = value
             limit, remaining, reset = _digits(found[0]), _digits(found[1]), _digits(found[2])
