@@ -212,11 +212,20 @@ def _did_you_mean(word: str, choices: Iterable[str]) -> str:
     return f"{word!r} (did you mean {' or '.join(repr(c) for c in close)}?)" if close else repr(word)
 
 
+#: operation modules already imported, by (package, `tag.operation`): every call looks its module up,
+#: and `importlib.import_module` of an imported module still walks the import machinery (about 1 us)
+_LOADED: dict[tuple[str, str], ModuleType] = {}
+
+
 def load_operation(package: str, dotted: str, api_name: str) -> ModuleType:
     """The generated module of operation `tag.operation` of `package`; an unknown name raises
     `UnknownOperationError` listing the closest names (never a bare `ModuleNotFoundError`)."""
+    module = _LOADED.get((package, dotted))
+    if module is not None:
+        return module
     try:
-        return importlib.import_module(f"{package}.api.{dotted}")
+        module = _LOADED[package, dotted] = importlib.import_module(f"{package}.api.{dotted}")
+        return module
     except ModuleNotFoundError as exc:
         if not (exc.name or "").startswith(f"{package}.api"):
             raise  # something the generated module itself imports is missing: not a typo
