@@ -14,7 +14,7 @@ from ._http import mark_read
 from ._primitives import AsyncSleep, async_sleep
 from ._ratelimit import AsyncOffloadedLimiter, RateLimiter
 from ._retry import RetryPolicy, WaitHintParser
-from ._transport import _PolicyCore
+from ._transport import BUFFER_EXTENSION, _PolicyCore
 
 __all__ = ["AsyncPolicyTransport"]
 
@@ -100,10 +100,12 @@ class AsyncPolicyTransport(_PolicyCore, httpx.AsyncBaseTransport):
             ) > 0.0:
                 await self._wait(wait)
             self._cap_timeout(request, policy, start)
-            body: bytes | None = None
+            body = b""  # read when `failed` (or buffered)
             try:
                 response = await self.transport.handle_async_request(request)
-                if self._must_read(request, response, policy):
+                status = response.status_code
+                failed = status == 429 or status in policy.retry_statuses  # its wait hint is in the body
+                if failed or BUFFER_EXTENSION in request.extensions:
                     reader = self._reader(request, response, policy, start)
                     try:
                         if response.is_stream_consumed:  # built in memory (MockTransport, ...): already read
@@ -113,7 +115,12 @@ class AsyncPolicyTransport(_PolicyCore, httpx.AsyncBaseTransport):
                                 reader.feed(chunk)
                             body = reader.finish()
                     finally:
-                        await response.aclose()
+                        # what `aclose()` does, less its `request_context` (a generator-based context
+                        # manager per call), which binds an error to the response's request (none yet, or
+                        # a user client's): `_send_once` binds every error to the request craftapis sent
+                        if not response.is_closed:
+                            response.is_closed = True
+                            await response.stream.aclose()  # type: ignore[union-attr]
                     response = mark_read(reader.replay(body), body)
             except httpx.TransportError as exc:
                 decision = self._on_error(request, policy, idempotent, attempt, start, exc)
@@ -123,13 +130,14 @@ class AsyncPolicyTransport(_PolicyCore, httpx.AsyncBaseTransport):
                 self.limiter.observe(request, None)
                 raise
             else:
-                if body is None:
+                if not failed:  # read or not, the answer to return
                     self.limiter.observe(request, response)
                     return response
-                maybe, response = self._on_read(request, response, body, policy, idempotent, attempt, start)
-                if maybe is None or not maybe.retry:
+                decision, response = self._on_read(
+                    request, response, body, policy, idempotent, attempt, start
+                )
+                if not decision.retry:
                     return response
-                decision = maybe
             self._retrying()
             if decision.wait > 0.0:
                 await self._wait(decision.wait)

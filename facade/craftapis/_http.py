@@ -231,7 +231,7 @@ class RequestTemplate:
             request = httpx.Request(
                 method, fast, headers=merged, stream=httpx.ByteStream(b""), extensions=extensions
             )
-            request.read()
+            request._content = b""  # what read() leaves: the stream is a ByteStream already
             return request
         merged = self._plain.copy()
         if headers:

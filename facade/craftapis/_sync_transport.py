@@ -16,7 +16,7 @@ from ._http import mark_read
 from ._primitives import Sleep, sleep
 from ._ratelimit import OffloadedLimiter, RateLimiter
 from ._retry import RetryPolicy, WaitHintParser
-from ._transport import _PolicyCore
+from ._transport import BUFFER_EXTENSION, _PolicyCore
 
 __all__ = ["PolicyTransport"]
 
@@ -102,10 +102,12 @@ class PolicyTransport(_PolicyCore, httpx.BaseTransport):
             ) > 0.0:
                 self._wait(wait)
             self._cap_timeout(request, policy, start)
-            body: bytes | None = None
+            body = b""  # read when `failed` (or buffered)
             try:
                 response = self.transport.handle_request(request)
-                if self._must_read(request, response, policy):
+                status = response.status_code
+                failed = status == 429 or status in policy.retry_statuses  # its wait hint is in the body
+                if failed or BUFFER_EXTENSION in request.extensions:
                     reader = self._reader(request, response, policy, start)
                     try:
                         if response.is_stream_consumed:  # built in memory (MockTransport, ...): already read
@@ -115,7 +117,12 @@ class PolicyTransport(_PolicyCore, httpx.BaseTransport):
                                 reader.feed(chunk)
                             body = reader.finish()
                     finally:
-                        response.close()
+                        # what `close()` does, less its `request_context` (a generator-based context
+                        # manager per call), which binds an error to the response's request (none yet, or
+                        # a user client's): `_send_once` binds every error to the request craftapis sent
+                        if not response.is_closed:
+                            response.is_closed = True
+                            response.stream.close()  # type: ignore[union-attr]
                     response = mark_read(reader.replay(body), body)
             except httpx.TransportError as exc:
                 decision = self._on_error(request, policy, idempotent, attempt, start, exc)
@@ -125,13 +132,14 @@ class PolicyTransport(_PolicyCore, httpx.BaseTransport):
                 self.limiter.observe(request, None)
                 raise
             else:
-                if body is None:
+                if not failed:  # read or not, the answer to return
                     self.limiter.observe(request, response)
                     return response
-                maybe, response = self._on_read(request, response, body, policy, idempotent, attempt, start)
-                if maybe is None or not maybe.retry:
+                decision, response = self._on_read(
+                    request, response, body, policy, idempotent, attempt, start
+                )
+                if not decision.retry:
                     return response
-                decision = maybe
             self._retrying()
             if decision.wait > 0.0:
                 self._wait(decision.wait)

@@ -187,6 +187,12 @@ class _PolicyCore:
         timeout = request.extensions.get("timeout")
         if not isinstance(timeout, dict) or not timeout:
             timeout = {"connect": None, "read": None, "write": None, "pool": None}
+        elif remaining > 0.001:
+            for value in timeout.values():
+                if value is None or value > remaining:
+                    break
+            else:
+                return  # every phase ends before the deadline already (the common case): keep the dict
         request.extensions["timeout"] = deadline_timeout(timeout, remaining)
 
     def _reader(
@@ -211,10 +217,6 @@ class _PolicyCore:
         with self.stats._lock:
             self.stats.waits += 1
             self.stats.slept += seconds
-
-    def _must_read(self, request: httpx.Request, response: httpx.Response, policy: RetryPolicy) -> bool:
-        status = response.status_code
-        return status == 429 or status in policy.retry_statuses or BUFFER_EXTENSION in request.extensions
 
     def _parse_hint(self, view: httpx.Response) -> float | None:
         try:
@@ -255,23 +257,17 @@ class _PolicyCore:
         idempotent: bool | None,
         attempt: int,
         start: float,
-    ) -> tuple[RetryDecision | None, httpx.Response]:
-        """Handle a response whose raw body was read: (decision or None, response to return).
-
-        A decision with ``retry=True`` means: sleep ``decision.wait`` and send again.
-        """
+    ) -> tuple[RetryDecision, httpx.Response]:
+        """Handle a 429 or retryable-status response whose raw body was read: (decision, response to
+        return). A decision with ``retry=True`` means: sleep ``decision.wait`` and send again."""
         status = response.status_code
         retryable = status in policy.retry_statuses
-        if status == 429 or retryable:
-            view = _replay(response, raw, request)
-            hint = self._parse_hint(view)
-            if status == 429:
-                with self.stats._lock:
-                    self.stats.throttled += 1
-            self.limiter.observe(request, view, wait_hint=hint)
-        else:  # buffered on request (BUFFER_EXTENSION): a normal response, `response` already a fresh replay
-            self.limiter.observe(request, response)
-            return None, response
+        view = _replay(response, raw, request)
+        hint = self._parse_hint(view)
+        if status == 429:
+            with self.stats._lock:
+                self.stats.throttled += 1
+        self.limiter.observe(request, view, wait_hint=hint)
         if not retryable:
             decision = RetryDecision(False, 0.0, f"status {status} is not retryable")
         else:
