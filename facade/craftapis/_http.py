@@ -119,6 +119,11 @@ _CLEAN_QUERY = re.compile(r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-Fa-f]{2})*
 _BODILESS = frozenset({"GET", "HEAD", "DELETE", "OPTIONS"})
 
 
+#: What `quote_plus(text, safe="")` leaves as it is (its always-safe characters): such a key or value is
+#: used as it is, without the quoting call (most keys and values: `query`, `limit`, `20`, `fabric`).
+_UNQUOTED = re.compile(r"[A-Za-z0-9_.~-]*")
+
+
 def _query(params: object) -> str | None:
     """`str(httpx.QueryParams(params))` for the common case, a dict of scalars: httpx's own
     `urllib.parse.urlencode` of its `primitive_value_to_str` values, without building a `QueryParams`
@@ -126,6 +131,7 @@ def _query(params: object) -> str | None:
     if type(params) is not dict:
         return None
     parts = []
+    plain = _UNQUOTED.fullmatch
     for key, value in params.items():
         if value is True:
             value = "true"
@@ -133,11 +139,16 @@ def _query(params: object) -> str | None:
             value = "false"
         elif value is None:
             value = ""
-        elif type(value) in (int, float):
-            value = str(value)
+        elif type(value) is int:
+            value = str(value)  # digits and "-": nothing to quote
+        elif type(value) is float:
+            value = _quote(str(value), safe="")
         elif type(value) is not str:
             return None
-        parts.append(_quote(str(key), safe="") + "=" + _quote(value, safe=""))
+        elif not plain(value):
+            value = _quote(value, safe="")
+        key = str(key)
+        parts.append((key if plain(key) else _quote(key, safe="")) + "=" + value)
     return "&".join(parts)
 
 
