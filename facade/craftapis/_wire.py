@@ -206,7 +206,9 @@ class _Returning(httpx.SyncByteStream):
     def close(self) -> None:
         connection, self._connection = self._connection, None
         try:
-            self._stream.close()
+            close = getattr(self._stream, "close", None)  # httpcore.ByteStream (a mock's body) has none
+            if close is not None:
+                close()
         finally:
             if connection is not None:
                 self._pool._release(self._key, connection)

@@ -352,6 +352,24 @@ def test_vcrpy_records_and_replays_through_a_default_client(tmp_path: Path, buil
         assert played.play_count == 1
 
 
+def test_respx_s_hook_point_is_on_the_direct_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """respx (its default "httpcore" mocker) patches `httpcore.HTTPConnection.handle_request` and
+    `httpcore.ConnectionPool.handle_request` on the class; `LeanPool` calls the former for every
+    request, so a respx route answers a default client's request, even one built before the mock."""
+    seen: list[bytes] = []
+
+    def mocked(self: httpcore.HTTPConnection, request: httpcore.Request) -> httpcore.Response:
+        seen.append(request.url.target)
+        return httpcore.Response(
+            200, headers=[(b"Content-Type", b"application/json")], content=b'{"mocked": 1}'
+        )
+
+    with Client(base_url="http://127.0.0.1:9") as client:  # nothing listens there
+        monkeypatch.setattr(httpcore.HTTPConnection, "handle_request", mocked)
+        assert client.request("GET", "/thing").json() == {"mocked": 1}
+    assert seen == [b"/thing"]
+
+
 def test_the_default_inner_transport_and_the_proxy_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert isinstance(DefaultTransport(), WireTransport)
     inner: list[httpx.BaseTransport] = []
