@@ -112,16 +112,15 @@ def _request_headers(headers: httpx.Headers) -> list[tuple[str, str]]:
         return headers.multi_items()
 
 
-def _headers(raw: tuple[tuple[bytes, bytes], ...]) -> httpx.Headers:
-    """`httpx.Headers(raw)` for byte pairs (what aiohttp's `raw_headers` are): the same three-tuples
-    httpx's constructor makes of them (it keeps bytes as they are and lower-cases the key), without
-    its per-item type dispatch; and, when every byte is ASCII, the encoding its `encoding` property would
-    settle on after trying to decode every header (on the first lookup: the cookie check, the limiter)."""
-    headers = httpx.Headers()
+def _fill(headers: httpx.Headers, raw: tuple[tuple[bytes, bytes], ...]) -> None:
+    """Make the empty `headers` what `httpx.Headers(raw)` is for byte pairs (aiohttp's `raw_headers`): the
+    same three-tuples httpx's constructor makes of them (bytes kept as they are, the key lower-cased),
+    without its per-item type dispatch; and, when every byte is ASCII, the encoding its `encoding`
+    property would settle on after decoding every header (at the first lookup: the cookie check).
+    Filled in place: `httpx.Response(headers=...)` copies a `Headers` and forgets its encoding."""
     headers._list = [(key, key.lower(), value) for key, value in raw]
     if all(key.isascii() and value.isascii() for key, value in raw):
         headers._encoding = "ascii"
-    return headers
 
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
@@ -189,13 +188,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         reply: dict[str, Any] = {"http_version": _VERSIONS.get(response.version, b"HTTP/1.1")}
         if response.reason:
             reply["reason_phrase"] = response.reason.encode()
-        return httpx.Response(
-            response.status,
-            headers=_headers(response.raw_headers),
-            stream=_Body(response),
-            request=request,
-            extensions=reply,
-        )
+        made = httpx.Response(response.status, stream=_Body(response), request=request, extensions=reply)
+        _fill(made.headers, response.raw_headers)
+        return made
 
     async def aclose(self) -> None:
         if self._session is not None:
