@@ -21,15 +21,18 @@ aiohttp's `DummyCookieJar`, so aiohttp neither stores a `Set-Cookie` nor sends a
 
 from __future__ import annotations
 
+import contextlib
 import os
 import ssl
-from typing import Any
+from typing import Any, NoReturn
 
 import aiohttp
 import httpx
 from aiohttp import ClientTimeout
 from aiohttp.http import HttpVersion10, HttpVersion11
 from yarl import URL
+
+from ._errors import redact_url
 
 __all__ = ["AiohttpTransport", "aiohttp_error"]
 
@@ -39,11 +42,15 @@ _FAILURES = (TimeoutError, OSError, aiohttp.ClientError)
 _VERSIONS: dict[object, bytes] = {HttpVersion11: b"HTTP/1.1", HttpVersion10: b"HTTP/1.0"}
 
 
-def aiohttp_error(exc: BaseException) -> BaseException:
+def aiohttp_error(exc: BaseException, url: object = None) -> BaseException:
     """The httpx error an aiohttp failure stands for, as httpx's own transport would raise it: connect
     failures, timeouts, broken connections and malformed responses (llhttp's verdicts) each become
-    their httpx class; anything else is returned as it is."""
-    message = f"{type(exc).__name__}: {exc}"
+    their httpx class; anything else is returned as it is.
+
+    aiohttp puts the request's whole URL in some messages (a parser's verdict, a connect timeout), and
+    a query can hold a secret (BuiltByBit's `nonce`): `url` (the request's) appears redacted there, and
+    the error is then raised `from None` (`_raise`), so aiohttp's own text is not printed beside it."""
+    message = _redacted(f"{type(exc).__name__}: {exc}", url)
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
         return httpx.ConnectTimeout(message)
     if isinstance(exc, TimeoutError):
@@ -55,8 +62,33 @@ def aiohttp_error(exc: BaseException) -> BaseException:
     if isinstance(exc, aiohttp.ClientResponseError):  # the response could not be parsed
         return httpx.RemoteProtocolError(message)
     if isinstance(exc, aiohttp.InvalidUrlClientError | aiohttp.NonHttpUrlClientError):
-        return httpx.UnsupportedProtocol(str(exc))
+        return httpx.UnsupportedProtocol(_redacted(str(exc), url))
     return exc
+
+
+def _redacted(text: str, url: object) -> str:
+    """`text` with `url` (as httpx and as yarl spell it) replaced by `redact_url(url)`."""
+    if url is None:
+        return text
+    shown = redact_url(str(url)) or ""
+    spellings = {str(url)}
+    with contextlib.suppress(ValueError):  # a URL yarl cannot parse: aiohttp did not print its form
+        spellings.add(str(URL(str(url))))
+    for spelling in spellings:
+        if spelling != shown and spelling in text:
+            text = text.replace(spelling, shown)
+    return text
+
+
+def _raise(exc: BaseException, url: object) -> NoReturn:
+    """Raise `aiohttp_error(exc, url)`: chained to `exc`, unless `exc`'s text holds the URL, which it
+    then must not print (see `aiohttp_error`)."""
+    error = aiohttp_error(exc, url)
+    if error is exc:
+        raise exc
+    if url is not None and _redacted(str(exc), url) != str(exc):
+        raise error from None
+    raise error from exc
 
 
 class _Body(httpx.AsyncByteStream):
@@ -77,7 +109,7 @@ class _Body(httpx.AsyncByteStream):
         try:
             chunk = await self._response.content.readany()
         except _FAILURES as exc:
-            raise aiohttp_error(exc) from exc
+            _raise(exc, self._response.url)
         if not chunk:
             raise StopAsyncIteration
         return chunk
@@ -86,7 +118,7 @@ class _Body(httpx.AsyncByteStream):
         try:
             await self._response.__aexit__(None, None, None)  # release the connection (or close it)
         except _FAILURES as exc:
-            raise aiohttp_error(exc) from exc
+            _raise(exc, self._response.url)
 
 
 #: One TLS context per value of the variables httpx reads: loading certifi's bundle takes about 20 ms,
@@ -184,7 +216,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 server_hostname=extensions.get("sni_hostname"),
             )
         except _FAILURES as exc:
-            raise aiohttp_error(exc) from exc
+            _raise(exc, url)
         reply: dict[str, Any] = {"http_version": _VERSIONS.get(response.version, b"HTTP/1.1")}
         if response.reason:
             reply["reason_phrase"] = response.reason.encode()

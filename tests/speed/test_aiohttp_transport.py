@@ -506,3 +506,46 @@ async def test_tls_verifies_with_httpx_trust_settings(
         assert again == accepted and server.connections == 1  # the TLS connection was kept and reused
     finally:
         listening.close()
+
+
+# -- secrets in aiohttp's messages ----------------------------------------------------------------------
+
+SECRET_QUERY = "?nonce=SECRETNONCE123&api_key=KEYSECRET456"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        Raw(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX\r\n0\r\n\r\n"),  # mid-body
+        Raw(b"NOT HTTP AT ALL\r\n\r\n"),  # the head
+    ],
+    ids=["a malformed chunk", "a malformed status line"],
+)
+async def test_a_secret_in_the_query_never_reaches_an_error_or_its_traceback(
+    answer: Raw, transport: httpx.AsyncBaseTransport
+) -> None:
+    """aiohttp prints the request's URL, query and all, in a parser's verdict: the httpx error carries it
+    redacted, and does not chain aiohttp's own (which would print beside it in every traceback)."""
+    import traceback
+
+    from craftapis import APIConnectionError, RetryPolicy
+    from craftapis._async_base import AsyncAPIClient
+    from craftapis._base import ApiProfile
+
+    class Client(AsyncAPIClient):
+        _profile = ApiProfile(
+            name="aio", package="craftapis_generated.modrinth", base_url="http://127.0.0.1:9"
+        )
+
+    with HostileServer() as server:
+        server.script(answer, answer)
+        direct = await _outcome(transport, _get(server.url + "/x" + SECRET_QUERY))
+        async with Client(base_url=server.url, retry=RetryPolicy(max_attempts=1)) as client:
+            with pytest.raises(APIConnectionError) as caught:
+                await client.request("GET", "/x" + SECRET_QUERY)
+    assert isinstance(direct, Fails) and direct.error is httpx.RemoteProtocolError, direct
+    assert "nonce=REDACTED" in direct.message  # the URL is still named, its secrets are not
+    printed = "".join(traceback.format_exception(caught.value))
+    assert "RemoteProtocolError" in printed  # the httpx error is still the cause
+    for text in (direct.message, printed, repr(caught.value)):
+        assert "SECRETNONCE123" not in text and "KEYSECRET456" not in text, text
