@@ -136,9 +136,9 @@ class ErrorEnvelope(LazyModel):
 
         _error_raw = d["error"]
         if _error_raw is not None and (
-            ErrorDetail._craftapis_flat_required is None
+            (_required := ErrorDetail._craftapis_flat_required) is None
             or _error_raw.__class__ is not dict
-            or not _error_raw.keys() >= ErrorDetail._craftapis_flat_required
+            or (_required and not _error_raw.keys() >= _required)
         ):
             ErrorDetail._require(_error_raw)
 
@@ -161,9 +161,9 @@ class ErrorEnvelope(LazyModel):
             raise KeyError(next(key for key in _REQUIRED if key not in d))
         _error_raw = d.get("error")
         if _error_raw is not None and (
-            ErrorDetail._craftapis_flat_required is None
+            (_required := ErrorDetail._craftapis_flat_required) is None
             or _error_raw.__class__ is not dict
-            or not _error_raw.keys() >= ErrorDetail._craftapis_flat_required
+            or (_required and not _error_raw.keys() >= _required)
         ):
             ErrorDetail._require(_error_raw)
 

@@ -175,9 +175,9 @@ class ErrorEnvelope(LazyModel):
 
         _error_raw = d["error"]
         if _error_raw is not None and (
-            ErrorEnvelopeError._craftapis_flat_required is None
+            (_required := ErrorEnvelopeError._craftapis_flat_required) is None
             or _error_raw.__class__ is not dict
-            or not _error_raw.keys() >= ErrorEnvelopeError._craftapis_flat_required
+            or (_required and not _error_raw.keys() >= _required)
         ):
             ErrorEnvelopeError._require(_error_raw)
 
@@ -200,9 +200,9 @@ class ErrorEnvelope(LazyModel):
             raise KeyError(next(key for key in _REQUIRED if key not in d))
         _error_raw = d.get("error")
         if _error_raw is not None and (
-            ErrorEnvelopeError._craftapis_flat_required is None
+            (_required := ErrorEnvelopeError._craftapis_flat_required) is None
             or _error_raw.__class__ is not dict
-            or not _error_raw.keys() >= ErrorEnvelopeError._craftapis_flat_required
+            or (_required and not _error_raw.keys() >= _required)
         ):
             ErrorEnvelopeError._require(_error_raw)
 

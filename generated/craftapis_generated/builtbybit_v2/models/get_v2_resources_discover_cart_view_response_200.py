@@ -179,9 +179,9 @@ class GetV2ResourcesDiscoverCartViewResponse200(LazyModel):
 
         _data_raw = d["data"]
         if _data_raw is not None and (
-            GetV2ResourcesDiscoverCartViewResponse200Data._craftapis_flat_required is None
+            (_required := GetV2ResourcesDiscoverCartViewResponse200Data._craftapis_flat_required) is None
             or _data_raw.__class__ is not dict
-            or not _data_raw.keys() >= GetV2ResourcesDiscoverCartViewResponse200Data._craftapis_flat_required
+            or (_required and not _data_raw.keys() >= _required)
         ):
             GetV2ResourcesDiscoverCartViewResponse200Data._require(_data_raw)
 
@@ -204,9 +204,9 @@ class GetV2ResourcesDiscoverCartViewResponse200(LazyModel):
             raise KeyError(next(key for key in _REQUIRED if key not in d))
         _data_raw = d.get("data")
         if _data_raw is not None and (
-            GetV2ResourcesDiscoverCartViewResponse200Data._craftapis_flat_required is None
+            (_required := GetV2ResourcesDiscoverCartViewResponse200Data._craftapis_flat_required) is None
             or _data_raw.__class__ is not dict
-            or not _data_raw.keys() >= GetV2ResourcesDiscoverCartViewResponse200Data._craftapis_flat_required
+            or (_required and not _data_raw.keys() >= _required)
         ):
             GetV2ResourcesDiscoverCartViewResponse200Data._require(_data_raw)
 

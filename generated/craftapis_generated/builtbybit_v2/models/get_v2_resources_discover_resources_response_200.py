@@ -184,9 +184,9 @@ class GetV2ResourcesDiscoverResourcesResponse200(LazyModel):
 
         _data_raw = d.get("data")
         if _data_raw is not None and (
-            GetV2ResourcesDiscoverResourcesResponse200Data._craftapis_flat_required is None
+            (_required := GetV2ResourcesDiscoverResourcesResponse200Data._craftapis_flat_required) is None
             or _data_raw.__class__ is not dict
-            or not _data_raw.keys() >= GetV2ResourcesDiscoverResourcesResponse200Data._craftapis_flat_required
+            or (_required and not _data_raw.keys() >= _required)
         ):
             GetV2ResourcesDiscoverResourcesResponse200Data._require(_data_raw)
 
@@ -209,9 +209,9 @@ class GetV2ResourcesDiscoverResourcesResponse200(LazyModel):
             raise KeyError(next(key for key in _REQUIRED if key not in d))
         _data_raw = d.get("data")
         if _data_raw is not None and (
-            GetV2ResourcesDiscoverResourcesResponse200Data._craftapis_flat_required is None
+            (_required := GetV2ResourcesDiscoverResourcesResponse200Data._craftapis_flat_required) is None
             or _data_raw.__class__ is not dict
-            or not _data_raw.keys() >= GetV2ResourcesDiscoverResourcesResponse200Data._craftapis_flat_required
+            or (_required and not _data_raw.keys() >= _required)
         ):
             GetV2ResourcesDiscoverResourcesResponse200Data._require(_data_raw)
 

@@ -143,11 +143,16 @@ class PostV2ResourcesCreatorBatchBody(LazyModel):
         if _changes_raw is not None:
             _required = PostV2ResourcesCreatorBatchBodyChangesItem._craftapis_flat_required
             if _required is None:  # the items hold models of their own: each checks them
+                _check = PostV2ResourcesCreatorBatchBodyChangesItem._require  # bound once, not once per item
                 for _item in _changes_raw:
-                    PostV2ResourcesCreatorBatchBodyChangesItem._require(_item)
-            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                    _check(_item)
+            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _changes_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
+                        PostV2ResourcesCreatorBatchBodyChangesItem._require(_item)
+            else:  # flat items requiring nothing: objects is all they must be
+                for _item in _changes_raw:
+                    if _item.__class__ is not dict:
                         PostV2ResourcesCreatorBatchBodyChangesItem._require(_item)
 
         _model_ = object.__new__(cls)
@@ -171,11 +176,16 @@ class PostV2ResourcesCreatorBatchBody(LazyModel):
         if _changes_raw is not None:
             _required = PostV2ResourcesCreatorBatchBodyChangesItem._craftapis_flat_required
             if _required is None:  # the items hold models of their own: each checks them
+                _check = PostV2ResourcesCreatorBatchBodyChangesItem._require  # bound once, not once per item
                 for _item in _changes_raw:
-                    PostV2ResourcesCreatorBatchBodyChangesItem._require(_item)
-            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                    _check(_item)
+            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _changes_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
+                        PostV2ResourcesCreatorBatchBodyChangesItem._require(_item)
+            else:  # flat items requiring nothing: objects is all they must be
+                for _item in _changes_raw:
+                    if _item.__class__ is not dict:
                         PostV2ResourcesCreatorBatchBodyChangesItem._require(_item)
 
     @property

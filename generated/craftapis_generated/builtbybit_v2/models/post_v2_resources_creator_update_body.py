@@ -184,17 +184,17 @@ class PostV2ResourcesCreatorUpdateBody(LazyModel):
 
         _file_raw = d["file"]
         if _file_raw is not None and (
-            PostV2ResourcesCreatorUpdateBodyFile._craftapis_flat_required is None
+            (_required := PostV2ResourcesCreatorUpdateBodyFile._craftapis_flat_required) is None
             or _file_raw.__class__ is not dict
-            or not _file_raw.keys() >= PostV2ResourcesCreatorUpdateBodyFile._craftapis_flat_required
+            or (_required and not _file_raw.keys() >= _required)
         ):
             PostV2ResourcesCreatorUpdateBodyFile._require(_file_raw)
 
         _update_raw = d.get("update")
         if _update_raw is not None and (
-            PostV2ResourcesCreatorUpdateBodyUpdate._craftapis_flat_required is None
+            (_required := PostV2ResourcesCreatorUpdateBodyUpdate._craftapis_flat_required) is None
             or _update_raw.__class__ is not dict
-            or not _update_raw.keys() >= PostV2ResourcesCreatorUpdateBodyUpdate._craftapis_flat_required
+            or (_required and not _update_raw.keys() >= _required)
         ):
             PostV2ResourcesCreatorUpdateBodyUpdate._require(_update_raw)
 
@@ -218,17 +218,17 @@ class PostV2ResourcesCreatorUpdateBody(LazyModel):
             raise KeyError(next(key for key in _REQUIRED if key not in d))
         _file_raw = d.get("file")
         if _file_raw is not None and (
-            PostV2ResourcesCreatorUpdateBodyFile._craftapis_flat_required is None
+            (_required := PostV2ResourcesCreatorUpdateBodyFile._craftapis_flat_required) is None
             or _file_raw.__class__ is not dict
-            or not _file_raw.keys() >= PostV2ResourcesCreatorUpdateBodyFile._craftapis_flat_required
+            or (_required and not _file_raw.keys() >= _required)
         ):
             PostV2ResourcesCreatorUpdateBodyFile._require(_file_raw)
 
         _update_raw = d.get("update")
         if _update_raw is not None and (
-            PostV2ResourcesCreatorUpdateBodyUpdate._craftapis_flat_required is None
+            (_required := PostV2ResourcesCreatorUpdateBodyUpdate._craftapis_flat_required) is None
             or _update_raw.__class__ is not dict
-            or not _update_raw.keys() >= PostV2ResourcesCreatorUpdateBodyUpdate._craftapis_flat_required
+            or (_required and not _update_raw.keys() >= _required)
         ):
             PostV2ResourcesCreatorUpdateBodyUpdate._require(_update_raw)
 

@@ -179,9 +179,9 @@ class PostV2ResourcesCreatorUpdateResponse200(LazyModel):
 
         _data_raw = d["data"]
         if _data_raw is not None and (
-            PostV2ResourcesCreatorUpdateResponse200Data._craftapis_flat_required is None
+            (_required := PostV2ResourcesCreatorUpdateResponse200Data._craftapis_flat_required) is None
             or _data_raw.__class__ is not dict
-            or not _data_raw.keys() >= PostV2ResourcesCreatorUpdateResponse200Data._craftapis_flat_required
+            or (_required and not _data_raw.keys() >= _required)
         ):
             PostV2ResourcesCreatorUpdateResponse200Data._require(_data_raw)
 
@@ -204,9 +204,9 @@ class PostV2ResourcesCreatorUpdateResponse200(LazyModel):
             raise KeyError(next(key for key in _REQUIRED if key not in d))
         _data_raw = d.get("data")
         if _data_raw is not None and (
-            PostV2ResourcesCreatorUpdateResponse200Data._craftapis_flat_required is None
+            (_required := PostV2ResourcesCreatorUpdateResponse200Data._craftapis_flat_required) is None
             or _data_raw.__class__ is not dict
-            or not _data_raw.keys() >= PostV2ResourcesCreatorUpdateResponse200Data._craftapis_flat_required
+            or (_required and not _data_raw.keys() >= _required)
         ):
             PostV2ResourcesCreatorUpdateResponse200Data._require(_data_raw)
 

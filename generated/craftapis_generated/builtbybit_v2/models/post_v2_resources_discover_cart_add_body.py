@@ -126,9 +126,9 @@ class PostV2ResourcesDiscoverCartAddBody(LazyModel):
         d = src_dict
         _add_raw = d.get("add")
         if _add_raw is not None and (
-            PostV2ResourcesDiscoverCartAddBodyAdd._craftapis_flat_required is None
+            (_required := PostV2ResourcesDiscoverCartAddBodyAdd._craftapis_flat_required) is None
             or _add_raw.__class__ is not dict
-            or not _add_raw.keys() >= PostV2ResourcesDiscoverCartAddBodyAdd._craftapis_flat_required
+            or (_required and not _add_raw.keys() >= _required)
         ):
             PostV2ResourcesDiscoverCartAddBodyAdd._require(_add_raw)
 
@@ -148,9 +148,9 @@ class PostV2ResourcesDiscoverCartAddBody(LazyModel):
             raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
         _add_raw = d.get("add")
         if _add_raw is not None and (
-            PostV2ResourcesDiscoverCartAddBodyAdd._craftapis_flat_required is None
+            (_required := PostV2ResourcesDiscoverCartAddBodyAdd._craftapis_flat_required) is None
             or _add_raw.__class__ is not dict
-            or not _add_raw.keys() >= PostV2ResourcesDiscoverCartAddBodyAdd._craftapis_flat_required
+            or (_required and not _add_raw.keys() >= _required)
         ):
             PostV2ResourcesDiscoverCartAddBodyAdd._require(_add_raw)
 

@@ -139,9 +139,9 @@ class AddFilesToVersionBody(LazyModel):
         d = src_dict
         _data_raw = d.get("data")
         if _data_raw is not None and (
-            AddFilesToVersionBodyData._craftapis_flat_required is None
+            (_required := AddFilesToVersionBodyData._craftapis_flat_required) is None
             or _data_raw.__class__ is not dict
-            or not _data_raw.keys() >= AddFilesToVersionBodyData._craftapis_flat_required
+            or (_required and not _data_raw.keys() >= _required)
         ):
             AddFilesToVersionBodyData._require(_data_raw)
 
@@ -169,9 +169,9 @@ class AddFilesToVersionBody(LazyModel):
             raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
         _data_raw = d.get("data")
         if _data_raw is not None and (
-            AddFilesToVersionBodyData._craftapis_flat_required is None
+            (_required := AddFilesToVersionBodyData._craftapis_flat_required) is None
             or _data_raw.__class__ is not dict
-            or not _data_raw.keys() >= AddFilesToVersionBodyData._craftapis_flat_required
+            or (_required and not _data_raw.keys() >= _required)
         ):
             AddFilesToVersionBodyData._require(_data_raw)
 

@@ -127,9 +127,9 @@ class AddFilesToVersionBodyData(LazyModel):
         d = src_dict
         _file_types_raw = d.get("file_types")
         if _file_types_raw is not None and (
-            AddFilesToVersionBodyDataFileTypes._craftapis_flat_required is None
+            (_required := AddFilesToVersionBodyDataFileTypes._craftapis_flat_required) is None
             or _file_types_raw.__class__ is not dict
-            or not _file_types_raw.keys() >= AddFilesToVersionBodyDataFileTypes._craftapis_flat_required
+            or (_required and not _file_types_raw.keys() >= _required)
         ):
             AddFilesToVersionBodyDataFileTypes._require(_file_types_raw)
 
@@ -149,9 +149,9 @@ class AddFilesToVersionBodyData(LazyModel):
             raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
         _file_types_raw = d.get("file_types")
         if _file_types_raw is not None and (
-            AddFilesToVersionBodyDataFileTypes._craftapis_flat_required is None
+            (_required := AddFilesToVersionBodyDataFileTypes._craftapis_flat_required) is None
             or _file_types_raw.__class__ is not dict
-            or not _file_types_raw.keys() >= AddFilesToVersionBodyDataFileTypes._craftapis_flat_required
+            or (_required and not _file_types_raw.keys() >= _required)
         ):
             AddFilesToVersionBodyDataFileTypes._require(_file_types_raw)
 

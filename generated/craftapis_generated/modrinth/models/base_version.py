@@ -278,11 +278,16 @@ class BaseVersion(LazyModel):
         if _dependencies_raw is not None:
             _required = VersionDependency._craftapis_flat_required
             if _required is None:  # the items hold models of their own: each checks them
+                _check = VersionDependency._require  # bound once, not once per item
                 for _item in _dependencies_raw:
-                    VersionDependency._require(_item)
-            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                    _check(_item)
+            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _dependencies_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
+                        VersionDependency._require(_item)
+            else:  # flat items requiring nothing: objects is all they must be
+                for _item in _dependencies_raw:
+                    if _item.__class__ is not dict:
                         VersionDependency._require(_item)
 
         game_versions = d.get("game_versions", UNSET)
@@ -358,11 +363,16 @@ class BaseVersion(LazyModel):
         if _dependencies_raw is not None:
             _required = VersionDependency._craftapis_flat_required
             if _required is None:  # the items hold models of their own: each checks them
+                _check = VersionDependency._require  # bound once, not once per item
                 for _item in _dependencies_raw:
-                    VersionDependency._require(_item)
-            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                    _check(_item)
+            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _dependencies_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
+                        VersionDependency._require(_item)
+            else:  # flat items requiring nothing: objects is all they must be
+                for _item in _dependencies_raw:
+                    if _item.__class__ is not dict:
                         VersionDependency._require(_item)
 
     @property

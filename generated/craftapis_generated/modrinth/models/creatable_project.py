@@ -493,11 +493,16 @@ class CreatableProject(LazyModel):
         if _donation_urls_raw is not None:
             _required = ProjectDonationURL._craftapis_flat_required
             if _required is None:  # the items hold models of their own: each checks them
+                _check = ProjectDonationURL._require  # bound once, not once per item
                 for _item in _donation_urls_raw:
-                    ProjectDonationURL._require(_item)
-            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                    _check(_item)
+            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _donation_urls_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
+                        ProjectDonationURL._require(_item)
+            else:  # flat items requiring nothing: objects is all they must be
+                for _item in _donation_urls_raw:
+                    if _item.__class__ is not dict:
                         ProjectDonationURL._require(_item)
 
         _requested_status_raw = d.get("requested_status", UNSET)
@@ -530,11 +535,16 @@ class CreatableProject(LazyModel):
         if _initial_versions_raw is not None:
             _required = EditableVersion._craftapis_flat_required
             if _required is None:  # the items hold models of their own: each checks them
+                _check = EditableVersion._require  # bound once, not once per item
                 for _item in _initial_versions_raw:
-                    EditableVersion._require(_item)
-            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                    _check(_item)
+            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _initial_versions_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
+                        EditableVersion._require(_item)
+            else:  # flat items requiring nothing: objects is all they must be
+                for _item in _initial_versions_raw:
+                    if _item.__class__ is not dict:
                         EditableVersion._require(_item)
 
         is_draft = d.get("is_draft", UNSET)
@@ -543,11 +553,16 @@ class CreatableProject(LazyModel):
         if _gallery_items_raw is not None:
             _required = CreatableProjectGalleryItem._craftapis_flat_required
             if _required is None:  # the items hold models of their own: each checks them
+                _check = CreatableProjectGalleryItem._require  # bound once, not once per item
                 for _item in _gallery_items_raw:
-                    CreatableProjectGalleryItem._require(_item)
-            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                    _check(_item)
+            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _gallery_items_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
+                        CreatableProjectGalleryItem._require(_item)
+            else:  # flat items requiring nothing: objects is all they must be
+                for _item in _gallery_items_raw:
+                    if _item.__class__ is not dict:
                         CreatableProjectGalleryItem._require(_item)
 
         _model_ = object.__new__(cls)
@@ -588,33 +603,48 @@ class CreatableProject(LazyModel):
         if _donation_urls_raw is not None:
             _required = ProjectDonationURL._craftapis_flat_required
             if _required is None:  # the items hold models of their own: each checks them
+                _check = ProjectDonationURL._require  # bound once, not once per item
                 for _item in _donation_urls_raw:
-                    ProjectDonationURL._require(_item)
-            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                    _check(_item)
+            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _donation_urls_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
+                        ProjectDonationURL._require(_item)
+            else:  # flat items requiring nothing: objects is all they must be
+                for _item in _donation_urls_raw:
+                    if _item.__class__ is not dict:
                         ProjectDonationURL._require(_item)
 
         _initial_versions_raw = d.get("initial_versions")
         if _initial_versions_raw is not None:
             _required = EditableVersion._craftapis_flat_required
             if _required is None:  # the items hold models of their own: each checks them
+                _check = EditableVersion._require  # bound once, not once per item
                 for _item in _initial_versions_raw:
-                    EditableVersion._require(_item)
-            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                    _check(_item)
+            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _initial_versions_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
+                        EditableVersion._require(_item)
+            else:  # flat items requiring nothing: objects is all they must be
+                for _item in _initial_versions_raw:
+                    if _item.__class__ is not dict:
                         EditableVersion._require(_item)
 
         _gallery_items_raw = d.get("gallery_items")
         if _gallery_items_raw is not None:
             _required = CreatableProjectGalleryItem._craftapis_flat_required
             if _required is None:  # the items hold models of their own: each checks them
+                _check = CreatableProjectGalleryItem._require  # bound once, not once per item
                 for _item in _gallery_items_raw:
-                    CreatableProjectGalleryItem._require(_item)
-            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                    _check(_item)
+            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _gallery_items_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
+                        CreatableProjectGalleryItem._require(_item)
+            else:  # flat items requiring nothing: objects is all they must be
+                for _item in _gallery_items_raw:
+                    if _item.__class__ is not dict:
                         CreatableProjectGalleryItem._require(_item)
 
     @property

@@ -349,11 +349,16 @@ class CreatableVersion(LazyModel):
         if _dependencies_raw is not None:
             _required = VersionDependency._craftapis_flat_required
             if _required is None:  # the items hold models of their own: each checks them
+                _check = VersionDependency._require  # bound once, not once per item
                 for _item in _dependencies_raw:
-                    VersionDependency._require(_item)
-            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                    _check(_item)
+            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _dependencies_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
+                        VersionDependency._require(_item)
+            else:  # flat items requiring nothing: objects is all they must be
+                for _item in _dependencies_raw:
+                    if _item.__class__ is not dict:
                         VersionDependency._require(_item)
 
         game_versions = d["game_versions"]
@@ -416,9 +421,9 @@ class CreatableVersion(LazyModel):
 
         _file_types_raw = d.get("file_types")
         if _file_types_raw is not None and (
-            CreatableVersionFileTypes._craftapis_flat_required is None
+            (_required := CreatableVersionFileTypes._craftapis_flat_required) is None
             or _file_types_raw.__class__ is not dict
-            or not _file_types_raw.keys() >= CreatableVersionFileTypes._craftapis_flat_required
+            or (_required and not _file_types_raw.keys() >= _required)
         ):
             CreatableVersionFileTypes._require(_file_types_raw)
 
@@ -455,18 +460,23 @@ class CreatableVersion(LazyModel):
         if _dependencies_raw is not None:
             _required = VersionDependency._craftapis_flat_required
             if _required is None:  # the items hold models of their own: each checks them
+                _check = VersionDependency._require  # bound once, not once per item
                 for _item in _dependencies_raw:
-                    VersionDependency._require(_item)
-            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                    _check(_item)
+            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _dependencies_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
+                        VersionDependency._require(_item)
+            else:  # flat items requiring nothing: objects is all they must be
+                for _item in _dependencies_raw:
+                    if _item.__class__ is not dict:
                         VersionDependency._require(_item)
 
         _file_types_raw = d.get("file_types")
         if _file_types_raw is not None and (
-            CreatableVersionFileTypes._craftapis_flat_required is None
+            (_required := CreatableVersionFileTypes._craftapis_flat_required) is None
             or _file_types_raw.__class__ is not dict
-            or not _file_types_raw.keys() >= CreatableVersionFileTypes._craftapis_flat_required
+            or (_required and not _file_types_raw.keys() >= _required)
         ):
             CreatableVersionFileTypes._require(_file_types_raw)
 

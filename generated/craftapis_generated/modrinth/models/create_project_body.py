@@ -157,9 +157,9 @@ class CreateProjectBody(LazyModel):
         d = src_dict
         _data_raw = d["data"]
         if _data_raw is not None and (
-            CreatableProject._craftapis_flat_required is None
+            (_required := CreatableProject._craftapis_flat_required) is None
             or _data_raw.__class__ is not dict
-            or not _data_raw.keys() >= CreatableProject._craftapis_flat_required
+            or (_required and not _data_raw.keys() >= _required)
         ):
             CreatableProject._require(_data_raw)
 
@@ -197,9 +197,9 @@ class CreateProjectBody(LazyModel):
             raise KeyError(next(key for key in _REQUIRED if key not in d))
         _data_raw = d.get("data")
         if _data_raw is not None and (
-            CreatableProject._craftapis_flat_required is None
+            (_required := CreatableProject._craftapis_flat_required) is None
             or _data_raw.__class__ is not dict
-            or not _data_raw.keys() >= CreatableProject._craftapis_flat_required
+            or (_required and not _data_raw.keys() >= _required)
         ):
             CreatableProject._require(_data_raw)
 

@@ -136,9 +136,9 @@ class CreateVersionBody(LazyModel):
         d = src_dict
         _data_raw = d["data"]
         if _data_raw is not None and (
-            CreatableVersion._craftapis_flat_required is None
+            (_required := CreatableVersion._craftapis_flat_required) is None
             or _data_raw.__class__ is not dict
-            or not _data_raw.keys() >= CreatableVersion._craftapis_flat_required
+            or (_required and not _data_raw.keys() >= _required)
         ):
             CreatableVersion._require(_data_raw)
 
@@ -168,9 +168,9 @@ class CreateVersionBody(LazyModel):
             raise KeyError(next(key for key in _REQUIRED if key not in d))
         _data_raw = d.get("data")
         if _data_raw is not None and (
-            CreatableVersion._craftapis_flat_required is None
+            (_required := CreatableVersion._craftapis_flat_required) is None
             or _data_raw.__class__ is not dict
-            or not _data_raw.keys() >= CreatableVersion._craftapis_flat_required
+            or (_required and not _data_raw.keys() >= _required)
         ):
             CreatableVersion._require(_data_raw)
 

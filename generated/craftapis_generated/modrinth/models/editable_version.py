@@ -321,11 +321,16 @@ class EditableVersion(LazyModel):
         if _dependencies_raw is not None:
             _required = VersionDependency._craftapis_flat_required
             if _required is None:  # the items hold models of their own: each checks them
+                _check = VersionDependency._require  # bound once, not once per item
                 for _item in _dependencies_raw:
-                    VersionDependency._require(_item)
-            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                    _check(_item)
+            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _dependencies_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
+                        VersionDependency._require(_item)
+            else:  # flat items requiring nothing: objects is all they must be
+                for _item in _dependencies_raw:
+                    if _item.__class__ is not dict:
                         VersionDependency._require(_item)
 
         game_versions = d.get("game_versions", UNSET)
@@ -380,11 +385,16 @@ class EditableVersion(LazyModel):
         if _file_types_raw is not None:
             _required = EditableFileType._craftapis_flat_required
             if _required is None:  # the items hold models of their own: each checks them
+                _check = EditableFileType._require  # bound once, not once per item
                 for _item in _file_types_raw:
-                    EditableFileType._require(_item)
-            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                    _check(_item)
+            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _file_types_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
+                        EditableFileType._require(_item)
+            else:  # flat items requiring nothing: objects is all they must be
+                for _item in _file_types_raw:
+                    if _item.__class__ is not dict:
                         EditableFileType._require(_item)
 
         _model_ = object.__new__(cls)
@@ -415,22 +425,32 @@ class EditableVersion(LazyModel):
         if _dependencies_raw is not None:
             _required = VersionDependency._craftapis_flat_required
             if _required is None:  # the items hold models of their own: each checks them
+                _check = VersionDependency._require  # bound once, not once per item
                 for _item in _dependencies_raw:
-                    VersionDependency._require(_item)
-            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                    _check(_item)
+            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _dependencies_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
+                        VersionDependency._require(_item)
+            else:  # flat items requiring nothing: objects is all they must be
+                for _item in _dependencies_raw:
+                    if _item.__class__ is not dict:
                         VersionDependency._require(_item)
 
         _file_types_raw = d.get("file_types")
         if _file_types_raw is not None:
             _required = EditableFileType._craftapis_flat_required
             if _required is None:  # the items hold models of their own: each checks them
+                _check = EditableFileType._require  # bound once, not once per item
                 for _item in _file_types_raw:
-                    EditableFileType._require(_item)
-            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                    _check(_item)
+            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _file_types_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
+                        EditableFileType._require(_item)
+            else:  # flat items requiring nothing: objects is all they must be
+                for _item in _file_types_raw:
+                    if _item.__class__ is not dict:
                         EditableFileType._require(_item)
 
     @property

@@ -135,9 +135,9 @@ class ForgeUpdates(LazyModel):
 
         _promos_raw = d.get("promos")
         if _promos_raw is not None and (
-            ForgeUpdateCheckerPromos._craftapis_flat_required is None
+            (_required := ForgeUpdateCheckerPromos._craftapis_flat_required) is None
             or _promos_raw.__class__ is not dict
-            or not _promos_raw.keys() >= ForgeUpdateCheckerPromos._craftapis_flat_required
+            or (_required and not _promos_raw.keys() >= _required)
         ):
             ForgeUpdateCheckerPromos._require(_promos_raw)
 
@@ -158,9 +158,9 @@ class ForgeUpdates(LazyModel):
             raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
         _promos_raw = d.get("promos")
         if _promos_raw is not None and (
-            ForgeUpdateCheckerPromos._craftapis_flat_required is None
+            (_required := ForgeUpdateCheckerPromos._craftapis_flat_required) is None
             or _promos_raw.__class__ is not dict
-            or not _promos_raw.keys() >= ForgeUpdateCheckerPromos._craftapis_flat_required
+            or (_required and not _promos_raw.keys() >= _required)
         ):
             ForgeUpdateCheckerPromos._require(_promos_raw)
 

@@ -377,11 +377,16 @@ class NonSearchProject(LazyModel):
         if _donation_urls_raw is not None:
             _required = ProjectDonationURL._craftapis_flat_required
             if _required is None:  # the items hold models of their own: each checks them
+                _check = ProjectDonationURL._require  # bound once, not once per item
                 for _item in _donation_urls_raw:
-                    ProjectDonationURL._require(_item)
-            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                    _check(_item)
+            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _donation_urls_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
+                        ProjectDonationURL._require(_item)
+            else:  # flat items requiring nothing: objects is all they must be
+                for _item in _donation_urls_raw:
+                    if _item.__class__ is not dict:
                         ProjectDonationURL._require(_item)
 
         _client_side = d.get("client_side", UNSET)
@@ -458,11 +463,16 @@ class NonSearchProject(LazyModel):
         if _donation_urls_raw is not None:
             _required = ProjectDonationURL._craftapis_flat_required
             if _required is None:  # the items hold models of their own: each checks them
+                _check = ProjectDonationURL._require  # bound once, not once per item
                 for _item in _donation_urls_raw:
-                    ProjectDonationURL._require(_item)
-            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                    _check(_item)
+            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _donation_urls_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
+                        ProjectDonationURL._require(_item)
+            else:  # flat items requiring nothing: objects is all they must be
+                for _item in _donation_urls_raw:
+                    if _item.__class__ is not dict:
                         ProjectDonationURL._require(_item)
 
     @property

@@ -266,11 +266,16 @@ class Notification(LazyModel):
         if _actions_raw is not None:
             _required = NotificationAction._craftapis_flat_required
             if _required is None:  # the items hold models of their own: each checks them
+                _check = NotificationAction._require  # bound once, not once per item
                 for _item in _actions_raw:
-                    NotificationAction._require(_item)
-            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                    _check(_item)
+            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _actions_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
+                        NotificationAction._require(_item)
+            else:  # flat items requiring nothing: objects is all they must be
+                for _item in _actions_raw:
+                    if _item.__class__ is not dict:
                         NotificationAction._require(_item)
 
         _type__raw = d.get("type", UNSET)
@@ -322,11 +327,16 @@ class Notification(LazyModel):
         if _actions_raw is not None:
             _required = NotificationAction._craftapis_flat_required
             if _required is None:  # the items hold models of their own: each checks them
+                _check = NotificationAction._require  # bound once, not once per item
                 for _item in _actions_raw:
-                    NotificationAction._require(_item)
-            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                    _check(_item)
+            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _actions_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
+                        NotificationAction._require(_item)
+            else:  # flat items requiring nothing: objects is all they must be
+                for _item in _actions_raw:
+                    if _item.__class__ is not dict:
                         NotificationAction._require(_item)
 
     @property

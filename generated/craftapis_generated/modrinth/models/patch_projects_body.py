@@ -325,33 +325,48 @@ class PatchProjectsBody(LazyModel):
         if _donation_urls_raw is not None:
             _required = ProjectDonationURL._craftapis_flat_required
             if _required is None:  # the items hold models of their own: each checks them
+                _check = ProjectDonationURL._require  # bound once, not once per item
                 for _item in _donation_urls_raw:
-                    ProjectDonationURL._require(_item)
-            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                    _check(_item)
+            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _donation_urls_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
+                        ProjectDonationURL._require(_item)
+            else:  # flat items requiring nothing: objects is all they must be
+                for _item in _donation_urls_raw:
+                    if _item.__class__ is not dict:
                         ProjectDonationURL._require(_item)
 
         _add_donation_urls_raw = d.get("add_donation_urls")
         if _add_donation_urls_raw is not None:
             _required = ProjectDonationURL._craftapis_flat_required
             if _required is None:  # the items hold models of their own: each checks them
+                _check = ProjectDonationURL._require  # bound once, not once per item
                 for _item in _add_donation_urls_raw:
-                    ProjectDonationURL._require(_item)
-            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                    _check(_item)
+            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _add_donation_urls_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
+                        ProjectDonationURL._require(_item)
+            else:  # flat items requiring nothing: objects is all they must be
+                for _item in _add_donation_urls_raw:
+                    if _item.__class__ is not dict:
                         ProjectDonationURL._require(_item)
 
         _remove_donation_urls_raw = d.get("remove_donation_urls")
         if _remove_donation_urls_raw is not None:
             _required = ProjectDonationURL._craftapis_flat_required
             if _required is None:  # the items hold models of their own: each checks them
+                _check = ProjectDonationURL._require  # bound once, not once per item
                 for _item in _remove_donation_urls_raw:
-                    ProjectDonationURL._require(_item)
-            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                    _check(_item)
+            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _remove_donation_urls_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
+                        ProjectDonationURL._require(_item)
+            else:  # flat items requiring nothing: objects is all they must be
+                for _item in _remove_donation_urls_raw:
+                    if _item.__class__ is not dict:
                         ProjectDonationURL._require(_item)
 
         issues_url = d.get("issues_url", UNSET)
@@ -390,33 +405,48 @@ class PatchProjectsBody(LazyModel):
         if _donation_urls_raw is not None:
             _required = ProjectDonationURL._craftapis_flat_required
             if _required is None:  # the items hold models of their own: each checks them
+                _check = ProjectDonationURL._require  # bound once, not once per item
                 for _item in _donation_urls_raw:
-                    ProjectDonationURL._require(_item)
-            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                    _check(_item)
+            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _donation_urls_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
+                        ProjectDonationURL._require(_item)
+            else:  # flat items requiring nothing: objects is all they must be
+                for _item in _donation_urls_raw:
+                    if _item.__class__ is not dict:
                         ProjectDonationURL._require(_item)
 
         _add_donation_urls_raw = d.get("add_donation_urls")
         if _add_donation_urls_raw is not None:
             _required = ProjectDonationURL._craftapis_flat_required
             if _required is None:  # the items hold models of their own: each checks them
+                _check = ProjectDonationURL._require  # bound once, not once per item
                 for _item in _add_donation_urls_raw:
-                    ProjectDonationURL._require(_item)
-            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                    _check(_item)
+            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _add_donation_urls_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
+                        ProjectDonationURL._require(_item)
+            else:  # flat items requiring nothing: objects is all they must be
+                for _item in _add_donation_urls_raw:
+                    if _item.__class__ is not dict:
                         ProjectDonationURL._require(_item)
 
         _remove_donation_urls_raw = d.get("remove_donation_urls")
         if _remove_donation_urls_raw is not None:
             _required = ProjectDonationURL._craftapis_flat_required
             if _required is None:  # the items hold models of their own: each checks them
+                _check = ProjectDonationURL._require  # bound once, not once per item
                 for _item in _remove_donation_urls_raw:
-                    ProjectDonationURL._require(_item)
-            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                    _check(_item)
+            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _remove_donation_urls_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
+                        ProjectDonationURL._require(_item)
+            else:  # flat items requiring nothing: objects is all they must be
+                for _item in _remove_donation_urls_raw:
+                    if _item.__class__ is not dict:
                         ProjectDonationURL._require(_item)
 
     @property

@@ -830,9 +830,9 @@ class Project(LazyModel):
 
         _license__raw = d["license"]
         if _license__raw is not None and (
-            ProjectLicense._craftapis_flat_required is None
+            (_required := ProjectLicense._craftapis_flat_required) is None
             or _license__raw.__class__ is not dict
-            or not _license__raw.keys() >= ProjectLicense._craftapis_flat_required
+            or (_required and not _license__raw.keys() >= _required)
         ):
             ProjectLicense._require(_license__raw)
 
@@ -850,11 +850,16 @@ class Project(LazyModel):
         if _gallery_raw is not None:
             _required = GalleryImage._craftapis_flat_required
             if _required is None:  # the items hold models of their own: each checks them
+                _check = GalleryImage._require  # bound once, not once per item
                 for _item in _gallery_raw:
-                    GalleryImage._require(_item)
-            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                    _check(_item)
+            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _gallery_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
+                        GalleryImage._require(_item)
+            else:  # flat items requiring nothing: objects is all they must be
+                for _item in _gallery_raw:
+                    if _item.__class__ is not dict:
                         GalleryImage._require(_item)
 
         thread_id = d["thread_id"]
@@ -980,9 +985,9 @@ class Project(LazyModel):
             raise KeyError(next(key for key in _REQUIRED if key not in d))
         _license__raw = d.get("license")
         if _license__raw is not None and (
-            ProjectLicense._craftapis_flat_required is None
+            (_required := ProjectLicense._craftapis_flat_required) is None
             or _license__raw.__class__ is not dict
-            or not _license__raw.keys() >= ProjectLicense._craftapis_flat_required
+            or (_required and not _license__raw.keys() >= _required)
         ):
             ProjectLicense._require(_license__raw)
 
@@ -990,11 +995,16 @@ class Project(LazyModel):
         if _gallery_raw is not None:
             _required = GalleryImage._craftapis_flat_required
             if _required is None:  # the items hold models of their own: each checks them
+                _check = GalleryImage._require  # bound once, not once per item
                 for _item in _gallery_raw:
-                    GalleryImage._require(_item)
-            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                    _check(_item)
+            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _gallery_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
+                        GalleryImage._require(_item)
+            else:  # flat items requiring nothing: objects is all they must be
+                for _item in _gallery_raw:
+                    if _item.__class__ is not dict:
                         GalleryImage._require(_item)
 
     @property

@@ -152,22 +152,32 @@ class ProjectDependencyList(LazyModel):
         if _projects_raw is not None:
             _required = Project._craftapis_flat_required
             if _required is None:  # the items hold models of their own: each checks them
+                _check = Project._require  # bound once, not once per item
                 for _item in _projects_raw:
-                    Project._require(_item)
-            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                    _check(_item)
+            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _projects_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
+                        Project._require(_item)
+            else:  # flat items requiring nothing: objects is all they must be
+                for _item in _projects_raw:
+                    if _item.__class__ is not dict:
                         Project._require(_item)
 
         _versions_raw = d["versions"]
         if _versions_raw is not None:
             _required = Version._craftapis_flat_required
             if _required is None:  # the items hold models of their own: each checks them
+                _check = Version._require  # bound once, not once per item
                 for _item in _versions_raw:
-                    Version._require(_item)
-            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                    _check(_item)
+            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _versions_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
+                        Version._require(_item)
+            else:  # flat items requiring nothing: objects is all they must be
+                for _item in _versions_raw:
+                    if _item.__class__ is not dict:
                         Version._require(_item)
 
         _model_ = object.__new__(cls)
@@ -190,22 +200,32 @@ class ProjectDependencyList(LazyModel):
         if _projects_raw is not None:
             _required = Project._craftapis_flat_required
             if _required is None:  # the items hold models of their own: each checks them
+                _check = Project._require  # bound once, not once per item
                 for _item in _projects_raw:
-                    Project._require(_item)
-            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                    _check(_item)
+            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _projects_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
+                        Project._require(_item)
+            else:  # flat items requiring nothing: objects is all they must be
+                for _item in _projects_raw:
+                    if _item.__class__ is not dict:
                         Project._require(_item)
 
         _versions_raw = d.get("versions")
         if _versions_raw is not None:
             _required = Version._craftapis_flat_required
             if _required is None:  # the items hold models of their own: each checks them
+                _check = Version._require  # bound once, not once per item
                 for _item in _versions_raw:
-                    Version._require(_item)
-            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                    _check(_item)
+            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _versions_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
+                        Version._require(_item)
+            else:  # flat items requiring nothing: objects is all they must be
+                for _item in _versions_raw:
+                    if _item.__class__ is not dict:
                         Version._require(_item)
 
     @property

@@ -157,11 +157,16 @@ class SearchResults(LazyModel):
         if _hits_raw is not None:
             _required = ProjectResult._craftapis_flat_required
             if _required is None:  # the items hold models of their own: each checks them
+                _check = ProjectResult._require  # bound once, not once per item
                 for _item in _hits_raw:
-                    ProjectResult._require(_item)
-            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                    _check(_item)
+            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _hits_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
+                        ProjectResult._require(_item)
+            else:  # flat items requiring nothing: objects is all they must be
+                for _item in _hits_raw:
+                    if _item.__class__ is not dict:
                         ProjectResult._require(_item)
 
         offset = d["offset"]
@@ -193,11 +198,16 @@ class SearchResults(LazyModel):
         if _hits_raw is not None:
             _required = ProjectResult._craftapis_flat_required
             if _required is None:  # the items hold models of their own: each checks them
+                _check = ProjectResult._require  # bound once, not once per item
                 for _item in _hits_raw:
-                    ProjectResult._require(_item)
-            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                    _check(_item)
+            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _hits_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
+                        ProjectResult._require(_item)
+            else:  # flat items requiring nothing: objects is all they must be
+                for _item in _hits_raw:
+                    if _item.__class__ is not dict:
                         ProjectResult._require(_item)
 
     @property

@@ -207,9 +207,9 @@ class TeamMember(LazyModel):
 
         _user_raw = d["user"]
         if _user_raw is not None and (
-            User._craftapis_flat_required is None
+            (_required := User._craftapis_flat_required) is None
             or _user_raw.__class__ is not dict
-            or not _user_raw.keys() >= User._craftapis_flat_required
+            or (_required and not _user_raw.keys() >= _required)
         ):
             User._require(_user_raw)
 
@@ -247,9 +247,9 @@ class TeamMember(LazyModel):
             raise KeyError(next(key for key in _REQUIRED if key not in d))
         _user_raw = d.get("user")
         if _user_raw is not None and (
-            User._craftapis_flat_required is None
+            (_required := User._craftapis_flat_required) is None
             or _user_raw.__class__ is not dict
-            or not _user_raw.keys() >= User._craftapis_flat_required
+            or (_required and not _user_raw.keys() >= _required)
         ):
             User._require(_user_raw)
 

@@ -205,22 +205,32 @@ class Thread(LazyModel):
         if _messages_raw is not None:
             _required = ThreadMessage._craftapis_flat_required
             if _required is None:  # the items hold models of their own: each checks them
+                _check = ThreadMessage._require  # bound once, not once per item
                 for _item in _messages_raw:
-                    ThreadMessage._require(_item)
-            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                    _check(_item)
+            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _messages_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
+                        ThreadMessage._require(_item)
+            else:  # flat items requiring nothing: objects is all they must be
+                for _item in _messages_raw:
+                    if _item.__class__ is not dict:
                         ThreadMessage._require(_item)
 
         _members_raw = d["members"]
         if _members_raw is not None:
             _required = User._craftapis_flat_required
             if _required is None:  # the items hold models of their own: each checks them
+                _check = User._require  # bound once, not once per item
                 for _item in _members_raw:
-                    User._require(_item)
-            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                    _check(_item)
+            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _members_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
+                        User._require(_item)
+            else:  # flat items requiring nothing: objects is all they must be
+                for _item in _members_raw:
+                    if _item.__class__ is not dict:
                         User._require(_item)
 
         project_id = d.get("project_id", UNSET)
@@ -251,22 +261,32 @@ class Thread(LazyModel):
         if _messages_raw is not None:
             _required = ThreadMessage._craftapis_flat_required
             if _required is None:  # the items hold models of their own: each checks them
+                _check = ThreadMessage._require  # bound once, not once per item
                 for _item in _messages_raw:
-                    ThreadMessage._require(_item)
-            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                    _check(_item)
+            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _messages_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
+                        ThreadMessage._require(_item)
+            else:  # flat items requiring nothing: objects is all they must be
+                for _item in _messages_raw:
+                    if _item.__class__ is not dict:
                         ThreadMessage._require(_item)
 
         _members_raw = d.get("members")
         if _members_raw is not None:
             _required = User._craftapis_flat_required
             if _required is None:  # the items hold models of their own: each checks them
+                _check = User._require  # bound once, not once per item
                 for _item in _members_raw:
-                    User._require(_item)
-            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                    _check(_item)
+            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _members_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
+                        User._require(_item)
+            else:  # flat items requiring nothing: objects is all they must be
+                for _item in _members_raw:
+                    if _item.__class__ is not dict:
                         User._require(_item)
 
     @property

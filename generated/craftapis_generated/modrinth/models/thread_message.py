@@ -173,9 +173,9 @@ class ThreadMessage(LazyModel):
 
         _body_raw = d["body"]
         if _body_raw is not None and (
-            ThreadMessageBody._craftapis_flat_required is None
+            (_required := ThreadMessageBody._craftapis_flat_required) is None
             or _body_raw.__class__ is not dict
-            or not _body_raw.keys() >= ThreadMessageBody._craftapis_flat_required
+            or (_required and not _body_raw.keys() >= _required)
         ):
             ThreadMessageBody._require(_body_raw)
 
@@ -204,9 +204,9 @@ class ThreadMessage(LazyModel):
             raise KeyError(next(key for key in _REQUIRED if key not in d))
         _body_raw = d.get("body")
         if _body_raw is not None and (
-            ThreadMessageBody._craftapis_flat_required is None
+            (_required := ThreadMessageBody._craftapis_flat_required) is None
             or _body_raw.__class__ is not dict
-            or not _body_raw.keys() >= ThreadMessageBody._craftapis_flat_required
+            or (_required and not _body_raw.keys() >= _required)
         ):
             ThreadMessageBody._require(_body_raw)
 

@@ -157,11 +157,16 @@ class UserPayoutHistory(LazyModel):
         if _payouts_raw is not None:
             _required = UserPayoutHistoryEntry._craftapis_flat_required
             if _required is None:  # the items hold models of their own: each checks them
+                _check = UserPayoutHistoryEntry._require  # bound once, not once per item
                 for _item in _payouts_raw:
-                    UserPayoutHistoryEntry._require(_item)
-            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                    _check(_item)
+            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _payouts_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
+                        UserPayoutHistoryEntry._require(_item)
+            else:  # flat items requiring nothing: objects is all they must be
+                for _item in _payouts_raw:
+                    if _item.__class__ is not dict:
                         UserPayoutHistoryEntry._require(_item)
 
         _model_ = object.__new__(cls)
@@ -184,11 +189,16 @@ class UserPayoutHistory(LazyModel):
         if _payouts_raw is not None:
             _required = UserPayoutHistoryEntry._craftapis_flat_required
             if _required is None:  # the items hold models of their own: each checks them
+                _check = UserPayoutHistoryEntry._require  # bound once, not once per item
                 for _item in _payouts_raw:
-                    UserPayoutHistoryEntry._require(_item)
-            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                    _check(_item)
+            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _payouts_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
+                        UserPayoutHistoryEntry._require(_item)
+            else:  # flat items requiring nothing: objects is all they must be
+                for _item in _payouts_raw:
+                    if _item.__class__ is not dict:
                         UserPayoutHistoryEntry._require(_item)
 
     @property

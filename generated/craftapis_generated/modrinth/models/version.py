@@ -378,11 +378,16 @@ class Version(LazyModel):
         if _dependencies_raw is not None:
             _required = VersionDependency._craftapis_flat_required
             if _required is None:  # the items hold models of their own: each checks them
+                _check = VersionDependency._require  # bound once, not once per item
                 for _item in _dependencies_raw:
-                    VersionDependency._require(_item)
-            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                    _check(_item)
+            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _dependencies_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
+                        VersionDependency._require(_item)
+            else:  # flat items requiring nothing: objects is all they must be
+                for _item in _dependencies_raw:
+                    if _item.__class__ is not dict:
                         VersionDependency._require(_item)
 
         game_versions = d["game_versions"]
@@ -436,11 +441,16 @@ class Version(LazyModel):
         if _files_raw is not None:
             _required = VersionFile._craftapis_flat_required
             if _required is None:  # the items hold models of their own: each checks them
+                _check = VersionFile._require  # bound once, not once per item
                 for _item in _files_raw:
-                    VersionFile._require(_item)
-            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                    _check(_item)
+            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _files_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
+                        VersionFile._require(_item)
+            else:  # flat items requiring nothing: objects is all they must be
+                for _item in _files_raw:
+                    if _item.__class__ is not dict:
                         VersionFile._require(_item)
 
         changelog = d.get("changelog", UNSET)
@@ -487,22 +497,32 @@ class Version(LazyModel):
         if _dependencies_raw is not None:
             _required = VersionDependency._craftapis_flat_required
             if _required is None:  # the items hold models of their own: each checks them
+                _check = VersionDependency._require  # bound once, not once per item
                 for _item in _dependencies_raw:
-                    VersionDependency._require(_item)
-            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                    _check(_item)
+            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _dependencies_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
+                        VersionDependency._require(_item)
+            else:  # flat items requiring nothing: objects is all they must be
+                for _item in _dependencies_raw:
+                    if _item.__class__ is not dict:
                         VersionDependency._require(_item)
 
         _files_raw = d.get("files")
         if _files_raw is not None:
             _required = VersionFile._craftapis_flat_required
             if _required is None:  # the items hold models of their own: each checks them
+                _check = VersionFile._require  # bound once, not once per item
                 for _item in _files_raw:
-                    VersionFile._require(_item)
-            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                    _check(_item)
+            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _files_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
+                        VersionFile._require(_item)
+            else:  # flat items requiring nothing: objects is all they must be
+                for _item in _files_raw:
+                    if _item.__class__ is not dict:
                         VersionFile._require(_item)
 
     @property

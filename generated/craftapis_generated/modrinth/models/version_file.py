@@ -213,9 +213,9 @@ class VersionFile(LazyModel):
         d = src_dict
         _hashes_raw = d["hashes"]
         if _hashes_raw is not None and (
-            VersionFileHashes._craftapis_flat_required is None
+            (_required := VersionFileHashes._craftapis_flat_required) is None
             or _hashes_raw.__class__ is not dict
-            or not _hashes_raw.keys() >= VersionFileHashes._craftapis_flat_required
+            or (_required and not _hashes_raw.keys() >= _required)
         ):
             VersionFileHashes._require(_hashes_raw)
 
@@ -273,9 +273,9 @@ class VersionFile(LazyModel):
             raise KeyError(next(key for key in _REQUIRED if key not in d))
         _hashes_raw = d.get("hashes")
         if _hashes_raw is not None and (
-            VersionFileHashes._craftapis_flat_required is None
+            (_required := VersionFileHashes._craftapis_flat_required) is None
             or _hashes_raw.__class__ is not dict
-            or not _hashes_raw.keys() >= VersionFileHashes._craftapis_flat_required
+            or (_required and not _hashes_raw.keys() >= _required)
         ):
             VersionFileHashes._require(_hashes_raw)
 

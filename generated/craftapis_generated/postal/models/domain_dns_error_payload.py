@@ -270,9 +270,9 @@ class DomainDNSErrorPayload(LazyModel):
 
         _server_raw = d.get("server")
         if _server_raw is not None and (
-            WebhookServer._craftapis_flat_required is None
+            (_required := WebhookServer._craftapis_flat_required) is None
             or _server_raw.__class__ is not dict
-            or not _server_raw.keys() >= WebhookServer._craftapis_flat_required
+            or (_required and not _server_raw.keys() >= _required)
         ):
             WebhookServer._require(_server_raw)
 
@@ -303,9 +303,9 @@ class DomainDNSErrorPayload(LazyModel):
             raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
         _server_raw = d.get("server")
         if _server_raw is not None and (
-            WebhookServer._craftapis_flat_required is None
+            (_required := WebhookServer._craftapis_flat_required) is None
             or _server_raw.__class__ is not dict
-            or not _server_raw.keys() >= WebhookServer._craftapis_flat_required
+            or (_required and not _server_raw.keys() >= _required)
         ):
             WebhookServer._require(_server_raw)
 

@@ -149,17 +149,17 @@ class MessageBouncedPayload(LazyModel):
         d = src_dict
         _original_message_raw = d.get("original_message")
         if _original_message_raw is not None and (
-            WebhookMessage._craftapis_flat_required is None
+            (_required := WebhookMessage._craftapis_flat_required) is None
             or _original_message_raw.__class__ is not dict
-            or not _original_message_raw.keys() >= WebhookMessage._craftapis_flat_required
+            or (_required and not _original_message_raw.keys() >= _required)
         ):
             WebhookMessage._require(_original_message_raw)
 
         _bounce_raw = d.get("bounce")
         if _bounce_raw is not None and (
-            WebhookMessage._craftapis_flat_required is None
+            (_required := WebhookMessage._craftapis_flat_required) is None
             or _bounce_raw.__class__ is not dict
-            or not _bounce_raw.keys() >= WebhookMessage._craftapis_flat_required
+            or (_required and not _bounce_raw.keys() >= _required)
         ):
             WebhookMessage._require(_bounce_raw)
 
@@ -179,17 +179,17 @@ class MessageBouncedPayload(LazyModel):
             raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
         _original_message_raw = d.get("original_message")
         if _original_message_raw is not None and (
-            WebhookMessage._craftapis_flat_required is None
+            (_required := WebhookMessage._craftapis_flat_required) is None
             or _original_message_raw.__class__ is not dict
-            or not _original_message_raw.keys() >= WebhookMessage._craftapis_flat_required
+            or (_required and not _original_message_raw.keys() >= _required)
         ):
             WebhookMessage._require(_original_message_raw)
 
         _bounce_raw = d.get("bounce")
         if _bounce_raw is not None and (
-            WebhookMessage._craftapis_flat_required is None
+            (_required := WebhookMessage._craftapis_flat_required) is None
             or _bounce_raw.__class__ is not dict
-            or not _bounce_raw.keys() >= WebhookMessage._craftapis_flat_required
+            or (_required and not _bounce_raw.keys() >= _required)
         ):
             WebhookMessage._require(_bounce_raw)
 

@@ -174,9 +174,9 @@ class MessageLinkClickedPayload(LazyModel):
 
         _message_raw = d.get("message")
         if _message_raw is not None and (
-            WebhookMessage._craftapis_flat_required is None
+            (_required := WebhookMessage._craftapis_flat_required) is None
             or _message_raw.__class__ is not dict
-            or not _message_raw.keys() >= WebhookMessage._craftapis_flat_required
+            or (_required and not _message_raw.keys() >= _required)
         ):
             WebhookMessage._require(_message_raw)
 
@@ -200,9 +200,9 @@ class MessageLinkClickedPayload(LazyModel):
             raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
         _message_raw = d.get("message")
         if _message_raw is not None and (
-            WebhookMessage._craftapis_flat_required is None
+            (_required := WebhookMessage._craftapis_flat_required) is None
             or _message_raw.__class__ is not dict
-            or not _message_raw.keys() >= WebhookMessage._craftapis_flat_required
+            or (_required and not _message_raw.keys() >= _required)
         ):
             WebhookMessage._require(_message_raw)
 

@@ -199,9 +199,9 @@ class MessageSuccess(LazyModel):
 
         _data_raw = d["data"]
         if _data_raw is not None and (
-            Message._craftapis_flat_required is None
+            (_required := Message._craftapis_flat_required) is None
             or _data_raw.__class__ is not dict
-            or not _data_raw.keys() >= Message._craftapis_flat_required
+            or (_required and not _data_raw.keys() >= _required)
         ):
             Message._require(_data_raw)
 
@@ -226,9 +226,9 @@ class MessageSuccess(LazyModel):
 
         _data_raw = d.get("data")
         if _data_raw is not None and (
-            Message._craftapis_flat_required is None
+            (_required := Message._craftapis_flat_required) is None
             or _data_raw.__class__ is not dict
-            or not _data_raw.keys() >= Message._craftapis_flat_required
+            or (_required and not _data_raw.keys() >= _required)
         ):
             Message._require(_data_raw)
 

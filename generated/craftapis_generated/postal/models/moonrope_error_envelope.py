@@ -204,9 +204,9 @@ class MoonropeErrorEnvelope(LazyModel):
 
         _data_raw = d["data"]
         if _data_raw is not None and (
-            MoonropeErrorData._craftapis_flat_required is None
+            (_required := MoonropeErrorData._craftapis_flat_required) is None
             or _data_raw.__class__ is not dict
-            or not _data_raw.keys() >= MoonropeErrorData._craftapis_flat_required
+            or (_required and not _data_raw.keys() >= _required)
         ):
             MoonropeErrorData._require(_data_raw)
 
@@ -231,9 +231,9 @@ class MoonropeErrorEnvelope(LazyModel):
 
         _data_raw = d.get("data")
         if _data_raw is not None and (
-            MoonropeErrorData._craftapis_flat_required is None
+            (_required := MoonropeErrorData._craftapis_flat_required) is None
             or _data_raw.__class__ is not dict
-            or not _data_raw.keys() >= MoonropeErrorData._craftapis_flat_required
+            or (_required and not _data_raw.keys() >= _required)
         ):
             MoonropeErrorData._require(_data_raw)
 

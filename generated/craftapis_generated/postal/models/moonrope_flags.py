@@ -153,17 +153,17 @@ class MoonropeFlags(LazyModel):
         d = src_dict
         _paginated_raw = d.get("paginated")
         if _paginated_raw is not None and (
-            MoonropePaginatedFlag._craftapis_flat_required is None
+            (_required := MoonropePaginatedFlag._craftapis_flat_required) is None
             or _paginated_raw.__class__ is not dict
-            or not _paginated_raw.keys() >= MoonropePaginatedFlag._craftapis_flat_required
+            or (_required and not _paginated_raw.keys() >= _required)
         ):
             MoonropePaginatedFlag._require(_paginated_raw)
 
         _sorted__raw = d.get("sorted")
         if _sorted__raw is not None and (
-            MoonropeSortedFlag._craftapis_flat_required is None
+            (_required := MoonropeSortedFlag._craftapis_flat_required) is None
             or _sorted__raw.__class__ is not dict
-            or not _sorted__raw.keys() >= MoonropeSortedFlag._craftapis_flat_required
+            or (_required and not _sorted__raw.keys() >= _required)
         ):
             MoonropeSortedFlag._require(_sorted__raw)
 
@@ -183,17 +183,17 @@ class MoonropeFlags(LazyModel):
             raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
         _paginated_raw = d.get("paginated")
         if _paginated_raw is not None and (
-            MoonropePaginatedFlag._craftapis_flat_required is None
+            (_required := MoonropePaginatedFlag._craftapis_flat_required) is None
             or _paginated_raw.__class__ is not dict
-            or not _paginated_raw.keys() >= MoonropePaginatedFlag._craftapis_flat_required
+            or (_required and not _paginated_raw.keys() >= _required)
         ):
             MoonropePaginatedFlag._require(_paginated_raw)
 
         _sorted__raw = d.get("sorted")
         if _sorted__raw is not None and (
-            MoonropeSortedFlag._craftapis_flat_required is None
+            (_required := MoonropeSortedFlag._craftapis_flat_required) is None
             or _sorted__raw.__class__ is not dict
-            or not _sorted__raw.keys() >= MoonropeSortedFlag._craftapis_flat_required
+            or (_required and not _sorted__raw.keys() >= _required)
         ):
             MoonropeSortedFlag._require(_sorted__raw)
 

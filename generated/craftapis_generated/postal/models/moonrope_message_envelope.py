@@ -203,9 +203,9 @@ class MoonropeMessageEnvelope(LazyModel):
 
         _data_raw = d["data"]
         if _data_raw is not None and (
-            MoonropeMessageData._craftapis_flat_required is None
+            (_required := MoonropeMessageData._craftapis_flat_required) is None
             or _data_raw.__class__ is not dict
-            or not _data_raw.keys() >= MoonropeMessageData._craftapis_flat_required
+            or (_required and not _data_raw.keys() >= _required)
         ):
             MoonropeMessageData._require(_data_raw)
 
@@ -230,9 +230,9 @@ class MoonropeMessageEnvelope(LazyModel):
 
         _data_raw = d.get("data")
         if _data_raw is not None and (
-            MoonropeMessageData._craftapis_flat_required is None
+            (_required := MoonropeMessageData._craftapis_flat_required) is None
             or _data_raw.__class__ is not dict
-            or not _data_raw.keys() >= MoonropeMessageData._craftapis_flat_required
+            or (_required and not _data_raw.keys() >= _required)
         ):
             MoonropeMessageData._require(_data_raw)
 

@@ -205,9 +205,9 @@ class MoonropeValidationEnvelope(LazyModel):
 
         _data_raw = d["data"]
         if _data_raw is not None and (
-            MoonropeValidationData._craftapis_flat_required is None
+            (_required := MoonropeValidationData._craftapis_flat_required) is None
             or _data_raw.__class__ is not dict
-            or not _data_raw.keys() >= MoonropeValidationData._craftapis_flat_required
+            or (_required and not _data_raw.keys() >= _required)
         ):
             MoonropeValidationData._require(_data_raw)
 
@@ -232,9 +232,9 @@ class MoonropeValidationEnvelope(LazyModel):
 
         _data_raw = d.get("data")
         if _data_raw is not None and (
-            MoonropeValidationData._craftapis_flat_required is None
+            (_required := MoonropeValidationData._craftapis_flat_required) is None
             or _data_raw.__class__ is not dict
-            or not _data_raw.keys() >= MoonropeValidationData._craftapis_flat_required
+            or (_required and not _data_raw.keys() >= _required)
         ):
             MoonropeValidationData._require(_data_raw)
 

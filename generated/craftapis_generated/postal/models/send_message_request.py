@@ -297,18 +297,23 @@ class SendMessageRequest(LazyModel):
         if _attachments_raw is not None:
             _required = Attachment._craftapis_flat_required
             if _required is None:  # the items hold models of their own: each checks them
+                _check = Attachment._require  # bound once, not once per item
                 for _item in _attachments_raw:
-                    Attachment._require(_item)
-            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                    _check(_item)
+            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _attachments_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
+                        Attachment._require(_item)
+            else:  # flat items requiring nothing: objects is all they must be
+                for _item in _attachments_raw:
+                    if _item.__class__ is not dict:
                         Attachment._require(_item)
 
         _headers_raw = d.get("headers")
         if _headers_raw is not None and (
-            SendMessageRequestHeaders._craftapis_flat_required is None
+            (_required := SendMessageRequestHeaders._craftapis_flat_required) is None
             or _headers_raw.__class__ is not dict
-            or not _headers_raw.keys() >= SendMessageRequestHeaders._craftapis_flat_required
+            or (_required and not _headers_raw.keys() >= _required)
         ):
             SendMessageRequestHeaders._require(_headers_raw)
 
@@ -345,18 +350,23 @@ class SendMessageRequest(LazyModel):
         if _attachments_raw is not None:
             _required = Attachment._craftapis_flat_required
             if _required is None:  # the items hold models of their own: each checks them
+                _check = Attachment._require  # bound once, not once per item
                 for _item in _attachments_raw:
-                    Attachment._require(_item)
-            else:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
+                    _check(_item)
+            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _attachments_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
+                        Attachment._require(_item)
+            else:  # flat items requiring nothing: objects is all they must be
+                for _item in _attachments_raw:
+                    if _item.__class__ is not dict:
                         Attachment._require(_item)
 
         _headers_raw = d.get("headers")
         if _headers_raw is not None and (
-            SendMessageRequestHeaders._craftapis_flat_required is None
+            (_required := SendMessageRequestHeaders._craftapis_flat_required) is None
             or _headers_raw.__class__ is not dict
-            or not _headers_raw.keys() >= SendMessageRequestHeaders._craftapis_flat_required
+            or (_required and not _headers_raw.keys() >= _required)
         ):
             SendMessageRequestHeaders._require(_headers_raw)
 

@@ -137,9 +137,9 @@ class SendResult(LazyModel):
 
         _messages_raw = d["messages"]
         if _messages_raw is not None and (
-            SendResultMessages._craftapis_flat_required is None
+            (_required := SendResultMessages._craftapis_flat_required) is None
             or _messages_raw.__class__ is not dict
-            or not _messages_raw.keys() >= SendResultMessages._craftapis_flat_required
+            or (_required and not _messages_raw.keys() >= _required)
         ):
             SendResultMessages._require(_messages_raw)
 
@@ -162,9 +162,9 @@ class SendResult(LazyModel):
             raise KeyError(next(key for key in _REQUIRED if key not in d))
         _messages_raw = d.get("messages")
         if _messages_raw is not None and (
-            SendResultMessages._craftapis_flat_required is None
+            (_required := SendResultMessages._craftapis_flat_required) is None
             or _messages_raw.__class__ is not dict
-            or not _messages_raw.keys() >= SendResultMessages._craftapis_flat_required
+            or (_required and not _messages_raw.keys() >= _required)
         ):
             SendResultMessages._require(_messages_raw)
 

@@ -164,9 +164,9 @@ class WebhookEnvelope(LazyModel):
 
         _payload_raw = d["payload"]
         if _payload_raw is not None and (
-            WebhookEnvelopePayload._craftapis_flat_required is None
+            (_required := WebhookEnvelopePayload._craftapis_flat_required) is None
             or _payload_raw.__class__ is not dict
-            or not _payload_raw.keys() >= WebhookEnvelopePayload._craftapis_flat_required
+            or (_required and not _payload_raw.keys() >= _required)
         ):
             WebhookEnvelopePayload._require(_payload_raw)
 
@@ -193,9 +193,9 @@ class WebhookEnvelope(LazyModel):
             raise KeyError(next(key for key in _REQUIRED if key not in d))
         _payload_raw = d.get("payload")
         if _payload_raw is not None and (
-            WebhookEnvelopePayload._craftapis_flat_required is None
+            (_required := WebhookEnvelopePayload._craftapis_flat_required) is None
             or _payload_raw.__class__ is not dict
-            or not _payload_raw.keys() >= WebhookEnvelopePayload._craftapis_flat_required
+            or (_required and not _payload_raw.keys() >= _required)
         ):
             WebhookEnvelopePayload._require(_payload_raw)
 
