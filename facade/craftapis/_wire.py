@@ -126,7 +126,9 @@ class _HeadBoundStream(httpcore.NetworkStream):
         if until is None:
             head.until = until = now + budget
         left = until - now
-        if timeout is not None and timeout <= left:
+        # a read that times out with the head's bound (within a millisecond: `until - now` need not give
+        # `budget` back exactly) is an ordinary read timeout, reported as httpcore reports it
+        if timeout is not None and timeout <= left + 0.001:
             return self._inner.read(max_bytes, timeout)
         if left > 0.0:
             try:
