@@ -126,7 +126,16 @@ class _Plan:
     (what `Signature.bind` would do, for calls it accepts) and, for each annotated parameter, the
     classes of one `isinstance` or the resolved annotation for `_matches`."""
 
-    __slots__ = ("keywords", "positional", "required", "rules", "var_keyword", "var_positional")
+    __slots__ = (
+        "keywords",
+        "later",
+        "leading",
+        "positional",
+        "required",
+        "rules",
+        "var_keyword",
+        "var_positional",
+    )
 
     def __init__(self, signature: inspect.Signature, checks: dict[str, tuple[str, Any]]) -> None:
         kinds = inspect.Parameter
@@ -145,6 +154,17 @@ class _Plan:
             for p in params
             if p.default is kinds.empty and p.kind not in (kinds.VAR_POSITIONAL, kinds.VAR_KEYWORD)
         )
+        #: how many parameters from the first are required positionals: a call giving at least that
+        #: many positional arguments has them all, and only `later` needs looking for
+        self.leading = 0
+        for p in params:
+            if (
+                p.kind not in (kinds.POSITIONAL_ONLY, kinds.POSITIONAL_OR_KEYWORD)
+                or p.default is not kinds.empty
+            ):
+                break
+            self.leading += 1
+        self.later = self.required[self.leading :]
         self.var_positional = any(p.kind is kinds.VAR_POSITIONAL for p in params)
         self.var_keyword = any(p.kind is kinds.VAR_KEYWORD for p in params)
         rules: dict[str, Any] = {}
@@ -171,7 +191,7 @@ class _Plan:
                         return False  # given twice
                 elif not self.var_keyword or name in positional:
                     return False
-        for name in self.required:
+        for name in self.required if given < self.leading else self.later:
             if name not in kwargs:
                 index = positional.get(name)
                 if index is None or index >= given:
