@@ -45,6 +45,8 @@ from ._errors import redact_url
 
 __all__ = ["DEFAULT_TIMEOUT"]
 
+logger = logging.getLogger("craftapis")
+
 
 class _RedactURLs(logging.Filter):
     """httpx logs every request's full URL at INFO; query parameters such as BuiltByBit's `nonce`
@@ -81,16 +83,53 @@ def header_list(headers: httpx.Headers) -> list[tuple[bytes, bytes, bytes]]:
     return [(key, key.lower(), value) for key, value in headers.raw]
 
 
+#: What a server may keep in the cookie jar of a client craftapis builds: these APIs authenticate with
+#: tokens, and what they set (a CDN's bot-management cookie) is a few short cookies. Without a cap a
+#: hostile server could grow the jar, and the `Cookie` header of every later request, without bound.
+MAX_COOKIES = 50
+MAX_COOKIE_BYTES = 16 * 1024
+
+
 class LeanCookies(httpx.Cookies):
     """httpx extracts cookies from every response, and to do it builds a `urllib.request.Request` and
     an `email.message.Message` of all the response's headers, even when no `Set-Cookie` came (about 8 %
-    of a 23 KB call on loopback). A response without one has nothing to extract: skip it."""
+    of a 23 KB call on loopback). A response without one has nothing to extract: skip it.
+
+    The jar holds at most `MAX_COOKIES` cookies of `MAX_COOKIE_BYTES` (names and values) in all: once
+    full, the cookies a response adds are dropped (those kept may still be updated), with one WARNING;
+    a jar still too large after that (kept cookies grown huge) is emptied."""
+
+    _refused = False
 
     def extract_cookies(self, response: httpx.Response) -> None:
         for _, name, _ in header_list(response.headers):
             if name == b"set-cookie":
-                super().extract_cookies(response)
+                self._extract_capped(response)
                 return
+
+    def _extract_capped(self, response: httpx.Response) -> None:
+        jar = self.jar
+        kept = {(c.domain, c.path, c.name) for c in jar}
+        super().extract_cookies(response)
+        if len(jar) <= MAX_COOKIES and _cookie_bytes(jar) <= MAX_COOKIE_BYTES:
+            return
+        for cookie in list(jar):
+            if (cookie.domain, cookie.path, cookie.name) not in kept:
+                jar.clear(cookie.domain, cookie.path, cookie.name)
+        if len(jar) > MAX_COOKIES or _cookie_bytes(jar) > MAX_COOKIE_BYTES:
+            jar.clear()
+        if not self._refused:
+            self._refused = True
+            logger.warning(
+                "%s sets more cookies than craftapis keeps (%d, %d bytes): the new ones were dropped",
+                redact_url(str(response.request.url)),
+                MAX_COOKIES,
+                MAX_COOKIE_BYTES,
+            )
+
+
+def _cookie_bytes(jar: Any) -> int:
+    return sum(len(c.name) + len(c.value or "") for c in jar)
 
 
 def unbind(response: httpx.Response) -> None:
