@@ -182,13 +182,23 @@ class DownloadWatch:
         self.received = 0
         self._window_start = self.started
         self._window_bytes = 0
+        self._flowed = 0.0  # seconds the bodies of earlier attempts were arriving
+        self._attached = self._last = self.started
+
+    @property
+    def flowing(self) -> float:
+        """Seconds this download's bodies have been arriving, over all attempts: time that is not
+        the call's (`RetryPolicy.deadline` bounds the rest: waiting for answers, between restarts)."""
+        return self._flowed + (self._last - self._attached)
 
     def attach(self, response: httpx.Response) -> None:
         """Watch `response`'s body from now on (its stream is wrapped; nothing is read here)."""
-        self._window_start = self._clock()
+        now = self._clock()
+        self._flowed, self._attached, self._last = self.flowing, now, now
+        self._window_start = now
         self._window_bytes = 0
         self.received = 0
-        self._check_deadline(response.request, self._window_start)
+        self._check_deadline(response.request, now)
         response.stream = _WatchedStream(response.stream, self, response.request)
 
     def _check_deadline(self, request: httpx.Request, now: float) -> None:
@@ -202,7 +212,7 @@ class DownloadWatch:
 
     def see(self, size: int, request: httpx.Request) -> None:
         """`size` more bytes arrived: raise `APITimeoutError` past the deadline or below the rate."""
-        now = self._clock()
+        now = self._last = self._clock()
         self.received += size
         self._window_bytes += size
         self._check_deadline(request, now)

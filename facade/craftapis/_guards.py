@@ -83,7 +83,8 @@ class Limits:
     ``download_deadline=None``
         Seconds a whole download (restarts included) may take; None: no total bound, the stall
         bound alone ends a dripping server. A large file over a slow link legitimately outlasts
-        ``RetryPolicy.deadline``, which bounds a download only until its body starts.
+        ``RetryPolicy.deadline``, which bounds only the time a download is not receiving its body
+        (waiting for an answer, between restarts of a transfer that broke off).
 
     The total time of a call, body included, is bounded by ``RetryPolicy.deadline`` (downloads:
     see above).

@@ -46,11 +46,15 @@ def _file(url: str) -> Any:
 
 
 async def _modrinth_download(
-    mode: str, answer: Raw, dest: Path, **options: Any
+    mode: str, answer: Raw | list[Raw], dest: Path, **options: Any
 ) -> tuple[Path | Exception, float]:
-    """(the path written, or the error raised; seconds taken) for a Modrinth download from a CDN answering `answer`."""
+    """(the path written, or the error raised; seconds taken) for a Modrinth download from a CDN answering
+    `answer` (every time), or the answers of a list in turn."""
     with HostileServer() as cdn, HostileServer(MODRINTH.app()) as api:
-        cdn.always(answer)
+        if isinstance(answer, list):
+            cdn.script(*answer)
+        else:
+            cdn.always(answer)
         client = MODRINTH.make(mode, api.url, **options)
         started = time.monotonic()
         try:
@@ -104,6 +108,26 @@ async def test_a_steady_slow_download_outlasts_the_retry_deadline(mode: str, tmp
     )
     assert got == tmp_path / "mod.jar", got
     assert elapsed > 0.5
+    assert (tmp_path / "mod.jar").read_bytes() == CONTENT
+
+
+async def test_a_transfer_broken_off_after_the_retry_deadline_is_still_restarted(
+    mode: str, tmp_path: Path
+) -> None:
+    """The body flowed 1.2 s (half the file) under a 0.5 s call deadline, then the connection broke:
+    that time is the download's, not the call's, so the restart is not refused."""
+    head, _, _ = response(200, CONTENT, {"Content-Type": "application/java-archive"}).partition(b"\r\n\r\n")
+    broken = Raw(CONTENT[: len(CONTENT) // 2], head=head + b"\r\n\r\n", drip=(1024, 0.15))
+    whole = Raw(response(200, CONTENT, {"Content-Type": "application/java-archive"}))
+    got, elapsed = await _modrinth_download(
+        mode,
+        [broken, whole],
+        tmp_path / "mod.jar",
+        retry=fast_retry(MODRINTH.default_retry, deadline=0.5),
+        limits=Limits(download_stall_window=0.5),
+    )
+    assert got == tmp_path / "mod.jar", got
+    assert elapsed > 1.0
     assert (tmp_path / "mod.jar").read_bytes() == CONTENT
 
 

@@ -313,7 +313,9 @@ class AsyncModrinth(_ModrinthCore, AsyncBulkLookups, AsyncAPIClient):
                             if progress is not None:
                                 progress(sink.received, total)
                     except httpx.TransportError as exc:
-                        wait = self._restart_wait(attempt, start, exc, response.request)
+                        # the time the body flowed is not the call's: a 2 GB file that broke off
+                        # after 10 minutes is restarted as one that broke off at once
+                        wait = self._restart_wait(attempt, start + watch.flowing, exc, response.request)
                         sink.restart()
                 if wait is None:
                     return sink.commit()
