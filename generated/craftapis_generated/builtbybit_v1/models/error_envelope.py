@@ -84,6 +84,7 @@ class ErrorEnvelope(LazyModel):
     error: ErrorDetail
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
+    _craftapis_flat_one = None
     _craftapis_lazy = {
         "error": ("error", _build_error, 2),
         "additional_properties": (None, _build_additional_properties, 4),

@@ -18,6 +18,7 @@ class ResourceBatch:
 
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = frozenset()
+    _craftapis_flat_one = None
 
     def to_dict(self) -> dict[str, Any]:
 

@@ -35,6 +35,7 @@ def _load_lazy_imports() -> None:
 class AnalyticFilters:
     additional_properties: dict[str, AnalyticFiltersAdditionalProperty] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = frozenset()
+    _craftapis_flat_one = None
 
     def to_dict(self) -> dict[str, Any]:
 

@@ -31,6 +31,7 @@ def _load_lazy_imports() -> None:
 class AnalyticGraphPoints:
     additional_properties: dict[str, AnalyticGraphDataPoint] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = frozenset()
+    _craftapis_flat_one = None
 
     def to_dict(self) -> dict[str, Any]:
 

@@ -214,6 +214,7 @@ class BundleEntry(LazyModel):
     addon: Addon | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
+    _craftapis_flat_one = None
     _craftapis_lazy = {
         "list_price": ("ListPrice", _build_list_price, 2),
         "final_price": ("FinalPrice", _build_final_price, 4),

@@ -16,6 +16,7 @@ T = TypeVar("T", bound="Empty")
 class Empty:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = frozenset()
+    _craftapis_flat_one = None
 
     def to_dict(self) -> dict[str, Any]:
 

@@ -153,6 +153,7 @@ class Filter(LazyModel):
     options: list[FilterOption] | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
+    _craftapis_flat_one = None
     _craftapis_lazy = {
         "choices": ("choices", _build_choices, 2),
         "options": ("options", _build_options, 4),

@@ -128,6 +128,7 @@ class GetV2ResourcesCreatorCouponsEntriesResponse200Data(LazyModel):
     stats: ListStats | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
+    _craftapis_flat_one = None
     _craftapis_lazy = {
         "coupon_entries": ("coupon-entries", _build_coupon_entries, 2),
         "stats": ("stats", _build_stats, 4),

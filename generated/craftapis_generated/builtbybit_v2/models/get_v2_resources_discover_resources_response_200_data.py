@@ -166,6 +166,7 @@ class GetV2ResourcesDiscoverResourcesResponse200Data(LazyModel):
     filters: list[Filter] | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
+    _craftapis_flat_one = None
     _craftapis_lazy = {
         "resources": ("resources", _build_resources, 2),
         "stats": ("stats", _build_stats, 4),

@@ -89,6 +89,7 @@ class PostV2DeploymentsUpgradeResponse200(LazyModel):
     data: PostV2DeploymentsUpgradeResponse200Data | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
+    _craftapis_flat_one = None
     _craftapis_lazy = {
         "data": ("data", _build_data, 2),
         "additional_properties": (None, _build_additional_properties, 4),

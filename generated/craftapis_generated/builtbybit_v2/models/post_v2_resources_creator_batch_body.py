@@ -86,6 +86,7 @@ class PostV2ResourcesCreatorBatchBody(LazyModel):
     changes: list[PostV2ResourcesCreatorBatchBodyChangesItem]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
+    _craftapis_flat_one = None
     _craftapis_lazy = {
         "changes": ("changes", _build_changes, 2),
         "additional_properties": (None, _build_additional_properties, 4),
@@ -146,6 +147,12 @@ class PostV2ResourcesCreatorBatchBody(LazyModel):
                 _check = PostV2ResourcesCreatorBatchBodyChangesItem._require  # bound once, not once per item
                 for _item in _changes_raw:
                     _check(_item)
+            elif (
+                _one := PostV2ResourcesCreatorBatchBodyChangesItem._craftapis_flat_one
+            ) is not None:  # flat items requiring one field: `in` tests it
+                for _item in _changes_raw:
+                    if _item.__class__ is not dict or _one not in _item:
+                        PostV2ResourcesCreatorBatchBodyChangesItem._require(_item)
             elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _changes_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
@@ -179,6 +186,12 @@ class PostV2ResourcesCreatorBatchBody(LazyModel):
                 _check = PostV2ResourcesCreatorBatchBodyChangesItem._require  # bound once, not once per item
                 for _item in _changes_raw:
                     _check(_item)
+            elif (
+                _one := PostV2ResourcesCreatorBatchBodyChangesItem._craftapis_flat_one
+            ) is not None:  # flat items requiring one field: `in` tests it
+                for _item in _changes_raw:
+                    if _item.__class__ is not dict or _one not in _item:
+                        PostV2ResourcesCreatorBatchBodyChangesItem._require(_item)
             elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _changes_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:

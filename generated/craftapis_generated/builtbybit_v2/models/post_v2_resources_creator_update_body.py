@@ -114,6 +114,7 @@ class PostV2ResourcesCreatorUpdateBody(LazyModel):
     update: PostV2ResourcesCreatorUpdateBodyUpdate | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
+    _craftapis_flat_one = None
     _craftapis_lazy = {
         "file": ("file", _build_file, 2),
         "update": ("update", _build_update, 4),

@@ -82,6 +82,7 @@ class PostV2ResourcesDiscoverCartAddBody(LazyModel):
     add: PostV2ResourcesDiscoverCartAddBodyAdd | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
+    _craftapis_flat_one = None
     _craftapis_lazy = {
         "add": ("add", _build_add, 2),
         "additional_properties": (None, _build_additional_properties, 4),

@@ -78,6 +78,7 @@ class AddFilesToVersionBody(LazyModel):
     data: AddFilesToVersionBodyData | Unset = UNSET
     additional_properties: dict[str, File] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
+    _craftapis_flat_one = None
     _craftapis_lazy = {
         "data": ("data", _build_data, 2),
     }

@@ -83,6 +83,7 @@ class AddFilesToVersionBodyData(LazyModel):
     file_types: AddFilesToVersionBodyDataFileTypes | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
+    _craftapis_flat_one = None
     _craftapis_lazy = {
         "file_types": ("file_types", _build_file_types, 2),
         "additional_properties": (None, _build_additional_properties, 4),

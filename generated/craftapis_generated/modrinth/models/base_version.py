@@ -108,6 +108,7 @@ class BaseVersion(LazyModel):
     requested_status: None | Unset | VersionRequestedStatus = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
+    _craftapis_flat_one = None
     _craftapis_lazy = {
         "dependencies": ("dependencies", _build_dependencies, 2),
         "additional_properties": (None, _build_additional_properties, 4),
@@ -281,6 +282,12 @@ class BaseVersion(LazyModel):
                 _check = VersionDependency._require  # bound once, not once per item
                 for _item in _dependencies_raw:
                     _check(_item)
+            elif (
+                _one := VersionDependency._craftapis_flat_one
+            ) is not None:  # flat items requiring one field: `in` tests it
+                for _item in _dependencies_raw:
+                    if _item.__class__ is not dict or _one not in _item:
+                        VersionDependency._require(_item)
             elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _dependencies_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
@@ -366,6 +373,12 @@ class BaseVersion(LazyModel):
                 _check = VersionDependency._require  # bound once, not once per item
                 for _item in _dependencies_raw:
                     _check(_item)
+            elif (
+                _one := VersionDependency._craftapis_flat_one
+            ) is not None:  # flat items requiring one field: `in` tests it
+                for _item in _dependencies_raw:
+                    if _item.__class__ is not dict or _one not in _item:
+                        VersionDependency._require(_item)
             elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _dependencies_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:

@@ -194,6 +194,7 @@ class CreatableProject(LazyModel):
     gallery_items: list[CreatableProjectGalleryItem] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
+    _craftapis_flat_one = None
     _craftapis_lazy = {
         "donation_urls": ("donation_urls", _build_donation_urls, 2),
         "initial_versions": ("initial_versions", _build_initial_versions, 4),
@@ -496,6 +497,12 @@ class CreatableProject(LazyModel):
                 _check = ProjectDonationURL._require  # bound once, not once per item
                 for _item in _donation_urls_raw:
                     _check(_item)
+            elif (
+                _one := ProjectDonationURL._craftapis_flat_one
+            ) is not None:  # flat items requiring one field: `in` tests it
+                for _item in _donation_urls_raw:
+                    if _item.__class__ is not dict or _one not in _item:
+                        ProjectDonationURL._require(_item)
             elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _donation_urls_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
@@ -538,6 +545,12 @@ class CreatableProject(LazyModel):
                 _check = EditableVersion._require  # bound once, not once per item
                 for _item in _initial_versions_raw:
                     _check(_item)
+            elif (
+                _one := EditableVersion._craftapis_flat_one
+            ) is not None:  # flat items requiring one field: `in` tests it
+                for _item in _initial_versions_raw:
+                    if _item.__class__ is not dict or _one not in _item:
+                        EditableVersion._require(_item)
             elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _initial_versions_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
@@ -556,6 +569,12 @@ class CreatableProject(LazyModel):
                 _check = CreatableProjectGalleryItem._require  # bound once, not once per item
                 for _item in _gallery_items_raw:
                     _check(_item)
+            elif (
+                _one := CreatableProjectGalleryItem._craftapis_flat_one
+            ) is not None:  # flat items requiring one field: `in` tests it
+                for _item in _gallery_items_raw:
+                    if _item.__class__ is not dict or _one not in _item:
+                        CreatableProjectGalleryItem._require(_item)
             elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _gallery_items_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
@@ -606,6 +625,12 @@ class CreatableProject(LazyModel):
                 _check = ProjectDonationURL._require  # bound once, not once per item
                 for _item in _donation_urls_raw:
                     _check(_item)
+            elif (
+                _one := ProjectDonationURL._craftapis_flat_one
+            ) is not None:  # flat items requiring one field: `in` tests it
+                for _item in _donation_urls_raw:
+                    if _item.__class__ is not dict or _one not in _item:
+                        ProjectDonationURL._require(_item)
             elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _donation_urls_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
@@ -622,6 +647,12 @@ class CreatableProject(LazyModel):
                 _check = EditableVersion._require  # bound once, not once per item
                 for _item in _initial_versions_raw:
                     _check(_item)
+            elif (
+                _one := EditableVersion._craftapis_flat_one
+            ) is not None:  # flat items requiring one field: `in` tests it
+                for _item in _initial_versions_raw:
+                    if _item.__class__ is not dict or _one not in _item:
+                        EditableVersion._require(_item)
             elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _initial_versions_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
@@ -638,6 +669,12 @@ class CreatableProject(LazyModel):
                 _check = CreatableProjectGalleryItem._require  # bound once, not once per item
                 for _item in _gallery_items_raw:
                     _check(_item)
+            elif (
+                _one := CreatableProjectGalleryItem._craftapis_flat_one
+            ) is not None:  # flat items requiring one field: `in` tests it
+                for _item in _gallery_items_raw:
+                    if _item.__class__ is not dict or _one not in _item:
+                        CreatableProjectGalleryItem._require(_item)
             elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _gallery_items_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:

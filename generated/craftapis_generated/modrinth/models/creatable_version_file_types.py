@@ -20,6 +20,7 @@ class CreatableVersionFileTypes:
 
     additional_properties: dict[str, FileType | None] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = frozenset()
+    _craftapis_flat_one = None
 
     def to_dict(self) -> dict[str, Any]:
 

@@ -80,6 +80,7 @@ class CreateProjectBody(LazyModel):
     icon: File | Unset = UNSET
     additional_properties: dict[str, File] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
+    _craftapis_flat_one = None
     _craftapis_lazy = {
         "data": ("data", _build_data, 2),
     }

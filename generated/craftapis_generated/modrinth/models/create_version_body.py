@@ -76,6 +76,7 @@ class CreateVersionBody(LazyModel):
     data: CreatableVersion
     additional_properties: dict[str, File] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
+    _craftapis_flat_one = None
     _craftapis_lazy = {
         "data": ("data", _build_data, 2),
     }

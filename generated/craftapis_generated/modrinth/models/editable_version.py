@@ -129,6 +129,7 @@ class EditableVersion(LazyModel):
     file_types: list[EditableFileType] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
+    _craftapis_flat_one = None
     _craftapis_lazy = {
         "dependencies": ("dependencies", _build_dependencies, 2),
         "file_types": ("file_types", _build_file_types, 4),
@@ -324,6 +325,12 @@ class EditableVersion(LazyModel):
                 _check = VersionDependency._require  # bound once, not once per item
                 for _item in _dependencies_raw:
                     _check(_item)
+            elif (
+                _one := VersionDependency._craftapis_flat_one
+            ) is not None:  # flat items requiring one field: `in` tests it
+                for _item in _dependencies_raw:
+                    if _item.__class__ is not dict or _one not in _item:
+                        VersionDependency._require(_item)
             elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _dependencies_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
@@ -388,6 +395,12 @@ class EditableVersion(LazyModel):
                 _check = EditableFileType._require  # bound once, not once per item
                 for _item in _file_types_raw:
                     _check(_item)
+            elif (
+                _one := EditableFileType._craftapis_flat_one
+            ) is not None:  # flat items requiring one field: `in` tests it
+                for _item in _file_types_raw:
+                    if _item.__class__ is not dict or _one not in _item:
+                        EditableFileType._require(_item)
             elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _file_types_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
@@ -428,6 +441,12 @@ class EditableVersion(LazyModel):
                 _check = VersionDependency._require  # bound once, not once per item
                 for _item in _dependencies_raw:
                     _check(_item)
+            elif (
+                _one := VersionDependency._craftapis_flat_one
+            ) is not None:  # flat items requiring one field: `in` tests it
+                for _item in _dependencies_raw:
+                    if _item.__class__ is not dict or _one not in _item:
+                        VersionDependency._require(_item)
             elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _dependencies_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
@@ -444,6 +463,12 @@ class EditableVersion(LazyModel):
                 _check = EditableFileType._require  # bound once, not once per item
                 for _item in _file_types_raw:
                     _check(_item)
+            elif (
+                _one := EditableFileType._craftapis_flat_one
+            ) is not None:  # flat items requiring one field: `in` tests it
+                for _item in _file_types_raw:
+                    if _item.__class__ is not dict or _one not in _item:
+                        EditableFileType._require(_item)
             elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _file_types_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:

@@ -82,6 +82,7 @@ class ForgeUpdates(LazyModel):
     promos: ForgeUpdateCheckerPromos | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
+    _craftapis_flat_one = None
     _craftapis_lazy = {
         "promos": ("promos", _build_promos, 2),
         "additional_properties": (None, _build_additional_properties, 4),

@@ -136,6 +136,7 @@ class ModifiableProject(LazyModel):
     license_url: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
+    _craftapis_flat_one = None
     _craftapis_lazy = {
         "donation_urls": ("donation_urls", _build_donation_urls, 2),
         "additional_properties": (None, _build_additional_properties, 4),
@@ -404,6 +405,12 @@ class ModifiableProject(LazyModel):
                 _check = ProjectDonationURL._require  # bound once, not once per item
                 for _item in _donation_urls_raw:
                     _check(_item)
+            elif (
+                _one := ProjectDonationURL._craftapis_flat_one
+            ) is not None:  # flat items requiring one field: `in` tests it
+                for _item in _donation_urls_raw:
+                    if _item.__class__ is not dict or _one not in _item:
+                        ProjectDonationURL._require(_item)
             elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _donation_urls_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
@@ -496,6 +503,12 @@ class ModifiableProject(LazyModel):
                 _check = ProjectDonationURL._require  # bound once, not once per item
                 for _item in _donation_urls_raw:
                     _check(_item)
+            elif (
+                _one := ProjectDonationURL._craftapis_flat_one
+            ) is not None:  # flat items requiring one field: `in` tests it
+                for _item in _donation_urls_raw:
+                    if _item.__class__ is not dict or _one not in _item:
+                        ProjectDonationURL._require(_item)
             elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _donation_urls_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:

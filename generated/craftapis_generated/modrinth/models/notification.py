@@ -126,6 +126,7 @@ class Notification(LazyModel):
     type_: None | NotificationType | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
+    _craftapis_flat_one = None
     _craftapis_lazy = {
         "created": ("created", _build_created, 2),
         "actions": ("actions", _build_actions, 4),
@@ -269,6 +270,12 @@ class Notification(LazyModel):
                 _check = NotificationAction._require  # bound once, not once per item
                 for _item in _actions_raw:
                     _check(_item)
+            elif (
+                _one := NotificationAction._craftapis_flat_one
+            ) is not None:  # flat items requiring one field: `in` tests it
+                for _item in _actions_raw:
+                    if _item.__class__ is not dict or _one not in _item:
+                        NotificationAction._require(_item)
             elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _actions_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
@@ -330,6 +337,12 @@ class Notification(LazyModel):
                 _check = NotificationAction._require  # bound once, not once per item
                 for _item in _actions_raw:
                     _check(_item)
+            elif (
+                _one := NotificationAction._craftapis_flat_one
+            ) is not None:  # flat items requiring one field: `in` tests it
+                for _item in _actions_raw:
+                    if _item.__class__ is not dict or _one not in _item:
+                        NotificationAction._require(_item)
             elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _actions_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:

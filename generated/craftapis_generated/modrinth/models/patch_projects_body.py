@@ -140,6 +140,7 @@ class PatchProjectsBody(LazyModel):
     discord_url: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
+    _craftapis_flat_one = None
     _craftapis_lazy = {
         "donation_urls": ("donation_urls", _build_donation_urls, 2),
         "add_donation_urls": ("add_donation_urls", _build_add_donation_urls, 4),
@@ -328,6 +329,12 @@ class PatchProjectsBody(LazyModel):
                 _check = ProjectDonationURL._require  # bound once, not once per item
                 for _item in _donation_urls_raw:
                     _check(_item)
+            elif (
+                _one := ProjectDonationURL._craftapis_flat_one
+            ) is not None:  # flat items requiring one field: `in` tests it
+                for _item in _donation_urls_raw:
+                    if _item.__class__ is not dict or _one not in _item:
+                        ProjectDonationURL._require(_item)
             elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _donation_urls_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
@@ -344,6 +351,12 @@ class PatchProjectsBody(LazyModel):
                 _check = ProjectDonationURL._require  # bound once, not once per item
                 for _item in _add_donation_urls_raw:
                     _check(_item)
+            elif (
+                _one := ProjectDonationURL._craftapis_flat_one
+            ) is not None:  # flat items requiring one field: `in` tests it
+                for _item in _add_donation_urls_raw:
+                    if _item.__class__ is not dict or _one not in _item:
+                        ProjectDonationURL._require(_item)
             elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _add_donation_urls_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
@@ -360,6 +373,12 @@ class PatchProjectsBody(LazyModel):
                 _check = ProjectDonationURL._require  # bound once, not once per item
                 for _item in _remove_donation_urls_raw:
                     _check(_item)
+            elif (
+                _one := ProjectDonationURL._craftapis_flat_one
+            ) is not None:  # flat items requiring one field: `in` tests it
+                for _item in _remove_donation_urls_raw:
+                    if _item.__class__ is not dict or _one not in _item:
+                        ProjectDonationURL._require(_item)
             elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _remove_donation_urls_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
@@ -408,6 +427,12 @@ class PatchProjectsBody(LazyModel):
                 _check = ProjectDonationURL._require  # bound once, not once per item
                 for _item in _donation_urls_raw:
                     _check(_item)
+            elif (
+                _one := ProjectDonationURL._craftapis_flat_one
+            ) is not None:  # flat items requiring one field: `in` tests it
+                for _item in _donation_urls_raw:
+                    if _item.__class__ is not dict or _one not in _item:
+                        ProjectDonationURL._require(_item)
             elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _donation_urls_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
@@ -424,6 +449,12 @@ class PatchProjectsBody(LazyModel):
                 _check = ProjectDonationURL._require  # bound once, not once per item
                 for _item in _add_donation_urls_raw:
                     _check(_item)
+            elif (
+                _one := ProjectDonationURL._craftapis_flat_one
+            ) is not None:  # flat items requiring one field: `in` tests it
+                for _item in _add_donation_urls_raw:
+                    if _item.__class__ is not dict or _one not in _item:
+                        ProjectDonationURL._require(_item)
             elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _add_donation_urls_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
@@ -440,6 +471,12 @@ class PatchProjectsBody(LazyModel):
                 _check = ProjectDonationURL._require  # bound once, not once per item
                 for _item in _remove_donation_urls_raw:
                     _check(_item)
+            elif (
+                _one := ProjectDonationURL._craftapis_flat_one
+            ) is not None:  # flat items requiring one field: `in` tests it
+                for _item in _remove_donation_urls_raw:
+                    if _item.__class__ is not dict or _one not in _item:
+                        ProjectDonationURL._require(_item)
             elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _remove_donation_urls_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:

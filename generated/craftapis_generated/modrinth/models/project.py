@@ -409,6 +409,7 @@ class Project(LazyModel):
     raw_icon_url: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
+    _craftapis_flat_one = None
     _craftapis_lazy = {
         "license_": ("license", _build_license_, 2),
         "published": ("published", _build_published, 4),
@@ -853,6 +854,12 @@ class Project(LazyModel):
                 _check = GalleryImage._require  # bound once, not once per item
                 for _item in _gallery_raw:
                     _check(_item)
+            elif (
+                _one := GalleryImage._craftapis_flat_one
+            ) is not None:  # flat items requiring one field: `in` tests it
+                for _item in _gallery_raw:
+                    if _item.__class__ is not dict or _one not in _item:
+                        GalleryImage._require(_item)
             elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _gallery_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
@@ -998,6 +1005,12 @@ class Project(LazyModel):
                 _check = GalleryImage._require  # bound once, not once per item
                 for _item in _gallery_raw:
                     _check(_item)
+            elif (
+                _one := GalleryImage._craftapis_flat_one
+            ) is not None:  # flat items requiring one field: `in` tests it
+                for _item in _gallery_raw:
+                    if _item.__class__ is not dict or _one not in _item:
+                        GalleryImage._require(_item)
             elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _gallery_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:

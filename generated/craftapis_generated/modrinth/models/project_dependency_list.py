@@ -93,6 +93,7 @@ class ProjectDependencyList(LazyModel):
     versions: list[Version]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
+    _craftapis_flat_one = None
     _craftapis_lazy = {
         "projects": ("projects", _build_projects, 2),
         "versions": ("versions", _build_versions, 4),
@@ -155,6 +156,10 @@ class ProjectDependencyList(LazyModel):
                 _check = Project._require  # bound once, not once per item
                 for _item in _projects_raw:
                     _check(_item)
+            elif (_one := Project._craftapis_flat_one) is not None:  # flat items requiring one field: `in` tests it
+                for _item in _projects_raw:
+                    if _item.__class__ is not dict or _one not in _item:
+                        Project._require(_item)
             elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _projects_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
@@ -171,6 +176,10 @@ class ProjectDependencyList(LazyModel):
                 _check = Version._require  # bound once, not once per item
                 for _item in _versions_raw:
                     _check(_item)
+            elif (_one := Version._craftapis_flat_one) is not None:  # flat items requiring one field: `in` tests it
+                for _item in _versions_raw:
+                    if _item.__class__ is not dict or _one not in _item:
+                        Version._require(_item)
             elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _versions_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
@@ -203,6 +212,10 @@ class ProjectDependencyList(LazyModel):
                 _check = Project._require  # bound once, not once per item
                 for _item in _projects_raw:
                     _check(_item)
+            elif (_one := Project._craftapis_flat_one) is not None:  # flat items requiring one field: `in` tests it
+                for _item in _projects_raw:
+                    if _item.__class__ is not dict or _one not in _item:
+                        Project._require(_item)
             elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _projects_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
@@ -219,6 +232,10 @@ class ProjectDependencyList(LazyModel):
                 _check = Version._require  # bound once, not once per item
                 for _item in _versions_raw:
                     _check(_item)
+            elif (_one := Version._craftapis_flat_one) is not None:  # flat items requiring one field: `in` tests it
+                for _item in _versions_raw:
+                    if _item.__class__ is not dict or _one not in _item:
+                        Version._require(_item)
             elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _versions_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:

@@ -90,6 +90,7 @@ class SearchResults(LazyModel):
     total_hits: int
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
+    _craftapis_flat_one = None
     _craftapis_lazy = {
         "hits": ("hits", _build_hits, 2),
         "additional_properties": (None, _build_additional_properties, 4),
@@ -160,6 +161,12 @@ class SearchResults(LazyModel):
                 _check = ProjectResult._require  # bound once, not once per item
                 for _item in _hits_raw:
                     _check(_item)
+            elif (
+                _one := ProjectResult._craftapis_flat_one
+            ) is not None:  # flat items requiring one field: `in` tests it
+                for _item in _hits_raw:
+                    if _item.__class__ is not dict or _one not in _item:
+                        ProjectResult._require(_item)
             elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _hits_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
@@ -201,6 +208,12 @@ class SearchResults(LazyModel):
                 _check = ProjectResult._require  # bound once, not once per item
                 for _item in _hits_raw:
                     _check(_item)
+            elif (
+                _one := ProjectResult._craftapis_flat_one
+            ) is not None:  # flat items requiring one field: `in` tests it
+                for _item in _hits_raw:
+                    if _item.__class__ is not dict or _one not in _item:
+                        ProjectResult._require(_item)
             elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _hits_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:

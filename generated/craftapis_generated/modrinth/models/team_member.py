@@ -114,6 +114,7 @@ class TeamMember(LazyModel):
     ordering: int | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
+    _craftapis_flat_one = None
     _craftapis_lazy = {
         "user": ("user", _build_user, 2),
         "additional_properties": (None, _build_additional_properties, 4),

@@ -108,6 +108,7 @@ class Thread(LazyModel):
     report_id: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
+    _craftapis_flat_one = None
     _craftapis_lazy = {
         "messages": ("messages", _build_messages, 2),
         "members": ("members", _build_members, 4),
@@ -208,6 +209,12 @@ class Thread(LazyModel):
                 _check = ThreadMessage._require  # bound once, not once per item
                 for _item in _messages_raw:
                     _check(_item)
+            elif (
+                _one := ThreadMessage._craftapis_flat_one
+            ) is not None:  # flat items requiring one field: `in` tests it
+                for _item in _messages_raw:
+                    if _item.__class__ is not dict or _one not in _item:
+                        ThreadMessage._require(_item)
             elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _messages_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
@@ -224,6 +231,10 @@ class Thread(LazyModel):
                 _check = User._require  # bound once, not once per item
                 for _item in _members_raw:
                     _check(_item)
+            elif (_one := User._craftapis_flat_one) is not None:  # flat items requiring one field: `in` tests it
+                for _item in _members_raw:
+                    if _item.__class__ is not dict or _one not in _item:
+                        User._require(_item)
             elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _members_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
@@ -264,6 +275,12 @@ class Thread(LazyModel):
                 _check = ThreadMessage._require  # bound once, not once per item
                 for _item in _messages_raw:
                     _check(_item)
+            elif (
+                _one := ThreadMessage._craftapis_flat_one
+            ) is not None:  # flat items requiring one field: `in` tests it
+                for _item in _messages_raw:
+                    if _item.__class__ is not dict or _one not in _item:
+                        ThreadMessage._require(_item)
             elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _messages_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
@@ -280,6 +297,10 @@ class Thread(LazyModel):
                 _check = User._require  # bound once, not once per item
                 for _item in _members_raw:
                     _check(_item)
+            elif (_one := User._craftapis_flat_one) is not None:  # flat items requiring one field: `in` tests it
+                for _item in _members_raw:
+                    if _item.__class__ is not dict or _one not in _item:
+                        User._require(_item)
             elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _members_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:

@@ -103,6 +103,7 @@ class ThreadMessage(LazyModel):
     author_id: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
+    _craftapis_flat_one = None
     _craftapis_lazy = {
         "body": ("body", _build_body, 2),
         "created": ("created", _build_created, 4),

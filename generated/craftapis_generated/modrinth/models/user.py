@@ -183,6 +183,7 @@ class User(LazyModel):
     name: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
+    _craftapis_flat_one = None
     _craftapis_lazy = {
         "payout_data": ("payout_data", _build_payout_data, 2),
         "created": ("created", _build_created, 4),

@@ -82,6 +82,7 @@ class UserPayoutHistory(LazyModel):
     payouts: list[UserPayoutHistoryEntry] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
+    _craftapis_flat_one = None
     _craftapis_lazy = {
         "payouts": ("payouts", _build_payouts, 2),
         "additional_properties": (None, _build_additional_properties, 4),
@@ -160,6 +161,12 @@ class UserPayoutHistory(LazyModel):
                 _check = UserPayoutHistoryEntry._require  # bound once, not once per item
                 for _item in _payouts_raw:
                     _check(_item)
+            elif (
+                _one := UserPayoutHistoryEntry._craftapis_flat_one
+            ) is not None:  # flat items requiring one field: `in` tests it
+                for _item in _payouts_raw:
+                    if _item.__class__ is not dict or _one not in _item:
+                        UserPayoutHistoryEntry._require(_item)
             elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _payouts_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
@@ -192,6 +199,12 @@ class UserPayoutHistory(LazyModel):
                 _check = UserPayoutHistoryEntry._require  # bound once, not once per item
                 for _item in _payouts_raw:
                     _check(_item)
+            elif (
+                _one := UserPayoutHistoryEntry._craftapis_flat_one
+            ) is not None:  # flat items requiring one field: `in` tests it
+                for _item in _payouts_raw:
+                    if _item.__class__ is not dict or _one not in _item:
+                        UserPayoutHistoryEntry._require(_item)
             elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _payouts_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:

@@ -178,6 +178,7 @@ class Version(LazyModel):
     environment: EnvironmentEnum | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
+    _craftapis_flat_one = None
     _craftapis_lazy = {
         "dependencies": ("dependencies", _build_dependencies, 2),
         "date_published": ("date_published", _build_date_published, 4),
@@ -381,6 +382,12 @@ class Version(LazyModel):
                 _check = VersionDependency._require  # bound once, not once per item
                 for _item in _dependencies_raw:
                     _check(_item)
+            elif (
+                _one := VersionDependency._craftapis_flat_one
+            ) is not None:  # flat items requiring one field: `in` tests it
+                for _item in _dependencies_raw:
+                    if _item.__class__ is not dict or _one not in _item:
+                        VersionDependency._require(_item)
             elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _dependencies_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
@@ -444,6 +451,10 @@ class Version(LazyModel):
                 _check = VersionFile._require  # bound once, not once per item
                 for _item in _files_raw:
                     _check(_item)
+            elif (_one := VersionFile._craftapis_flat_one) is not None:  # flat items requiring one field: `in` tests it
+                for _item in _files_raw:
+                    if _item.__class__ is not dict or _one not in _item:
+                        VersionFile._require(_item)
             elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _files_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
@@ -500,6 +511,12 @@ class Version(LazyModel):
                 _check = VersionDependency._require  # bound once, not once per item
                 for _item in _dependencies_raw:
                     _check(_item)
+            elif (
+                _one := VersionDependency._craftapis_flat_one
+            ) is not None:  # flat items requiring one field: `in` tests it
+                for _item in _dependencies_raw:
+                    if _item.__class__ is not dict or _one not in _item:
+                        VersionDependency._require(_item)
             elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _dependencies_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
@@ -516,6 +533,10 @@ class Version(LazyModel):
                 _check = VersionFile._require  # bound once, not once per item
                 for _item in _files_raw:
                     _check(_item)
+            elif (_one := VersionFile._craftapis_flat_one) is not None:  # flat items requiring one field: `in` tests it
+                for _item in _files_raw:
+                    if _item.__class__ is not dict or _one not in _item:
+                        VersionFile._require(_item)
             elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _files_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:

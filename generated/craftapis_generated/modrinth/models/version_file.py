@@ -106,6 +106,7 @@ class VersionFile(LazyModel):
     id: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
+    _craftapis_flat_one = None
     _craftapis_lazy = {
         "hashes": ("hashes", _build_hashes, 2),
         "additional_properties": (None, _build_additional_properties, 4),

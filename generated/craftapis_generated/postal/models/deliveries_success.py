@@ -141,6 +141,7 @@ class DeliveriesSuccess(LazyModel):
     data: list[Delivery] | None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
+    _craftapis_flat_one = None
     _craftapis_lazy = {
         "flags": ("flags", _build_flags, 2),
         "data": ("data", _build_data, 4),

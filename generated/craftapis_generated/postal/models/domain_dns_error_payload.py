@@ -111,6 +111,7 @@ class DomainDNSErrorPayload(LazyModel):
     server: WebhookServer | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
+    _craftapis_flat_one = None
     _craftapis_lazy = {
         "server": ("server", _build_server, 2),
         "additional_properties": (None, _build_additional_properties, 4),

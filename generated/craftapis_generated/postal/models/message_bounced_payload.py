@@ -95,6 +95,7 @@ class MessageBouncedPayload(LazyModel):
     bounce: WebhookMessage | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
+    _craftapis_flat_one = None
     _craftapis_lazy = {
         "original_message": ("original_message", _build_original_message, 2),
         "bounce": ("bounce", _build_bounce, 4),

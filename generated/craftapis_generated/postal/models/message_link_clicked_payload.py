@@ -90,6 +90,7 @@ class MessageLinkClickedPayload(LazyModel):
     message: WebhookMessage | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
+    _craftapis_flat_one = None
     _craftapis_lazy = {
         "message": ("message", _build_message, 2),
         "additional_properties": (None, _build_additional_properties, 4),

@@ -56,6 +56,7 @@ class MessageRequest(LazyModel):
     field_expansions: bool | list[MessageExpansion] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = _REQUIRED_SET
+    _craftapis_flat_one = "id"
     _craftapis_lazy = {
         "additional_properties": (None, _build_additional_properties, 2),
     }

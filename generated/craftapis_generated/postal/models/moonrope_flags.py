@@ -99,6 +99,7 @@ class MoonropeFlags(LazyModel):
     sorted_: MoonropeSortedFlag | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
+    _craftapis_flat_one = None
     _craftapis_lazy = {
         "paginated": ("paginated", _build_paginated, 2),
         "sorted_": ("sorted", _build_sorted_, 4),

@@ -84,6 +84,7 @@ class SendLimitPayload(LazyModel):
     limit: int | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
+    _craftapis_flat_one = None
     _craftapis_lazy = {
         "server": ("server", _build_server, 2),
         "additional_properties": (None, _build_additional_properties, 4),

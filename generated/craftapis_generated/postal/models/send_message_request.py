@@ -136,6 +136,7 @@ class SendMessageRequest(LazyModel):
     bounce: bool | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
+    _craftapis_flat_one = None
     _craftapis_lazy = {
         "attachments": ("attachments", _build_attachments, 2),
         "headers": ("headers", _build_headers, 4),
@@ -300,6 +301,10 @@ class SendMessageRequest(LazyModel):
                 _check = Attachment._require  # bound once, not once per item
                 for _item in _attachments_raw:
                     _check(_item)
+            elif (_one := Attachment._craftapis_flat_one) is not None:  # flat items requiring one field: `in` tests it
+                for _item in _attachments_raw:
+                    if _item.__class__ is not dict or _one not in _item:
+                        Attachment._require(_item)
             elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _attachments_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:
@@ -353,6 +358,10 @@ class SendMessageRequest(LazyModel):
                 _check = Attachment._require  # bound once, not once per item
                 for _item in _attachments_raw:
                     _check(_item)
+            elif (_one := Attachment._craftapis_flat_one) is not None:  # flat items requiring one field: `in` tests it
+                for _item in _attachments_raw:
+                    if _item.__class__ is not dict or _one not in _item:
+                        Attachment._require(_item)
             elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
                 for _item in _attachments_raw:
                     if _item.__class__ is not dict or not _item.keys() >= _required:

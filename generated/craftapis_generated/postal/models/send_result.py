@@ -84,6 +84,7 @@ class SendResult(LazyModel):
     messages: SendResultMessages
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
+    _craftapis_flat_one = None
     _craftapis_lazy = {
         "messages": ("messages", _build_messages, 2),
         "additional_properties": (None, _build_additional_properties, 4),

@@ -33,6 +33,7 @@ class SendResultMessages:
 
     additional_properties: dict[str, SentMessageRef] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = frozenset()
+    _craftapis_flat_one = None
 
     def to_dict(self) -> dict[str, Any]:
 

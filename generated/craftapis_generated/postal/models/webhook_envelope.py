@@ -98,6 +98,7 @@ class WebhookEnvelope(LazyModel):
     uuid: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _craftapis_flat_required = None
+    _craftapis_flat_one = None
     _craftapis_lazy = {
         "payload": ("payload", _build_payload, 2),
         "additional_properties": (None, _build_additional_properties, 4),
