@@ -160,6 +160,23 @@ async def test_a_stalled_redis_does_not_stall_the_async_events_consumer() -> Non
     assert pause < 0.3, f"the event loop stood still {pause:.2f} s while Redis stalled"
 
 
+def test_while_redis_is_away_leases_fail_open_at_once() -> None:
+    """A stalled Redis costs one call the socket timeout (tried twice); the next ones, until
+    reconnect_interval has passed, fail open at once instead of each waiting as long."""
+    from craftapis.builtbybit import RedisEventLeases
+
+    with StalledRedis() as redis:
+        leases = RedisEventLeases(redis.url, key="away", socket_timeout=0.3, reconnect_interval=30.0)
+        started = time.monotonic()
+        taken = [leases.acquire(event_id) for event_id in range(1, 6)]
+        leases.extend(1)
+        leases.completed([1, 2])
+        elapsed = time.monotonic() - started
+        assert redis.commands
+    assert taken == [True] * 5  # fail open
+    assert elapsed < 2 * 0.3 + 0.5, f"five lease calls took {elapsed:.2f} s against a stalled Redis"
+
+
 # -- heartbeat ------------------------------------------------------------------------------------
 
 

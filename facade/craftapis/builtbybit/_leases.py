@@ -28,6 +28,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol, runtime_checkable
 
@@ -35,6 +36,9 @@ from .._ratelimit import REDIS_URL_ENV
 from .._redis_client import Offload, RedisClient, connect
 
 __all__ = ["AsyncLeaseCalls", "EventLeases", "Heartbeat", "LeaseCalls", "RedisEventLeases"]
+
+#: what a lease script "returns" while Redis is away
+_AWAY = object()
 
 logger = logging.getLogger("craftapis.builtbybit.events")
 
@@ -101,6 +105,8 @@ class RedisEventLeases:
         socket_timeout: seconds for connecting to and hearing from Redis (default 0.5).
         heartbeat: seconds between renewals of the lease while the handler runs (default
             `lease / 3`: two renewals may fail before the lease lapses); below `lease`.
+        reconnect_interval: seconds between attempts to reach Redis while it is away (default 1):
+            meanwhile the leases fail open at once instead of each call waiting `socket_timeout`.
     """
 
     #: its calls wait on Redis: the async consumer makes them on a worker thread
@@ -117,9 +123,10 @@ class RedisEventLeases:
         prefix: str = "craftapis:events:",
         socket_timeout: float = 0.5,
         heartbeat: float | None = None,
+        reconnect_interval: float = 1.0,
     ) -> None:
-        if not lease > 0 or not done_ttl > 0:
-            raise ValueError("lease and done_ttl must be > 0 seconds")
+        if not lease > 0 or not done_ttl > 0 or not reconnect_interval > 0:
+            raise ValueError("lease, done_ttl and reconnect_interval must be > 0 seconds")
         heartbeat = lease / 3 if heartbeat is None else heartbeat
         if not 0 < heartbeat < lease:
             raise ValueError(f"heartbeat must be > 0 and below lease ({lease:g} s), got {heartbeat!r}")
@@ -145,6 +152,8 @@ class RedisEventLeases:
         self._done = client.register_script(_DONE_LUA)
         self._lock = threading.Lock()
         self._warned = False
+        self._reconnect = float(reconnect_interval)
+        self._retry_at: float | None = None  # while Redis is away: when to try it again
 
     def __repr__(self) -> str:
         return f"RedisEventLeases({self.where!r}, key={self._feed!r}, owner={self.owner!r})"
@@ -157,41 +166,44 @@ class RedisEventLeases:
     def _unavailable(self, exc: BaseException) -> None:
         with self._lock:
             first, self._warned = not self._warned, True
+            self._retry_at = time.monotonic() + self._reconnect
         if first:
             logger.warning(
                 "Redis at %s is unavailable for event leases (%s: %s): consumers handle what they see "
-                "without leases (events may be handled by two consumers) until it answers again",
+                "without leases (events may be handled by two consumers) until it answers again "
+                "(retried every %.3g s)",
                 self.where,
                 type(exc).__name__,
                 exc,
+                self._reconnect,
             )
 
-    def _ok(self) -> None:
+    def _run(self, script: Any, event_id: int, keys: int, *args: str | int) -> object:
+        """`script` on the event's first `keys` keys; `_AWAY` while Redis is away (tried again every
+        `reconnect_interval`) or when it fails now."""
+        retry_at = self._retry_at
+        if retry_at is not None and time.monotonic() < retry_at:
+            return _AWAY
+        try:
+            result = script(keys=self._keys(event_id)[:keys], args=list(args))
+        except self._errors as exc:
+            self._unavailable(exc)
+            return _AWAY
         if self._warned:
             with self._lock:
-                self._warned = False
+                self._warned, self._retry_at = False, None
             logger.info("Redis at %s answers again: event leases are back", self.where)
+        return result
 
     def acquire(self, event_id: int) -> bool:
         """See `EventLeases.acquire`: claim the event (SET NX with the lease's expiry); False if held or done."""
-        try:
-            taken = bool(self._acquire(keys=self._keys(event_id), args=[self.owner, self._lease_ms]))
-        except self._errors as exc:
-            self._unavailable(exc)
-            return True  # fail open: at-least-once matters more than exclusivity
-        self._ok()
-        return taken
+        taken = self._run(self._acquire, event_id, 2, self.owner, self._lease_ms)
+        return True if taken is _AWAY else bool(taken)  # fail open: at-least-once matters more
 
     def extend(self, event_id: int) -> None:
         """See `EventLeases.extend`: renew this consumer's claim for another `lease` seconds (a
         WARNING when it is gone: it expired, and another consumer may be handling the event too)."""
-        try:
-            renewed = self._extend(keys=self._keys(event_id)[:1], args=[self.owner, self._lease_ms])
-        except self._errors as exc:
-            self._unavailable(exc)
-            return
-        self._ok()
-        if not renewed:
+        if not self._run(self._extend, event_id, 1, self.owner, self._lease_ms):
             logger.warning(
                 "the lease of event %s had lapsed when it was renewed (Redis was away, or the process "
                 "paused longer than the lease): another consumer may handle it too",
@@ -200,18 +212,13 @@ class RedisEventLeases:
 
     def release(self, event_id: int) -> None:
         """See `EventLeases.release`: give the claim up so another consumer may take the event."""
-        try:
-            self._release(keys=self._keys(event_id)[:1], args=[self.owner])
-        except self._errors as exc:
-            self._unavailable(exc)
+        self._run(self._release, event_id, 1, self.owner)
 
     def completed(self, event_ids: Iterable[int]) -> None:
         """See `EventLeases.completed`: replace the claims by done markers (kept `done_ttl` seconds)."""
-        try:
-            for event_id in event_ids:
-                self._done(keys=self._keys(event_id), args=[self.owner, self._done_ms])
-        except self._errors as exc:
-            self._unavailable(exc)
+        for event_id in event_ids:
+            if self._run(self._done, event_id, 2, self.owner, self._done_ms) is _AWAY:
+                return
 
     def close(self) -> None:
         """Close the connections to Redis."""
