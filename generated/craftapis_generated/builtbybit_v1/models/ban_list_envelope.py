@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from ..models.ban import Ban
 
 
+# craftapis: each enum's value -> member lookup, bound once (see enum_property.py.jinja)
+_Result_get = Result._value2member_map_.get
+
 T = TypeVar("T", bound="BanListEnvelope")
 
 # craftapis: the models this one refers to are imported on first use (not at import time: they may refer
@@ -142,7 +145,7 @@ class BanListEnvelope(LazyModel):
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
-        result = Result._value2member_map_.get(d["result"]) or Result(d["result"])
+        result = _Result_get(d["result"]) or Result(d["result"])
 
         data = _build_data(d)
 
@@ -162,7 +165,7 @@ class BanListEnvelope(LazyModel):
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
-        result = Result._value2member_map_.get(d["result"]) or Result(d["result"])
+        result = _Result_get(d["result"]) or Result(d["result"])
 
         _model_ = object.__new__(cls)
         _model_.result = result

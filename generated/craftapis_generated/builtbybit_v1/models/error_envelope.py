@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from ..models.error_detail import ErrorDetail
 
 
+# craftapis: each enum's value -> member lookup, bound once (see enum_property.py.jinja)
+_Result_get = Result._value2member_map_.get
+
 T = TypeVar("T", bound="ErrorEnvelope")
 
 # craftapis: the models this one refers to are imported on first use (not at import time: they may refer
@@ -113,7 +116,7 @@ class ErrorEnvelope(LazyModel):
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
-        result = Result._value2member_map_.get(d["result"]) or Result(d["result"])
+        result = _Result_get(d["result"]) or Result(d["result"])
 
         error = _build_error(d)
 
@@ -133,7 +136,7 @@ class ErrorEnvelope(LazyModel):
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
-        result = Result._value2member_map_.get(d["result"]) or Result(d["result"])
+        result = _Result_get(d["result"]) or Result(d["result"])
 
         _error_raw = d["error"]
         if _error_raw is not None and (

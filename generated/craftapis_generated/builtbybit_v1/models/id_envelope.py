@@ -12,6 +12,9 @@ from attrs import field as _attrs_field
 from ..models.result import Result
 from ..types import UNSET, LazyModel, Unset
 
+# craftapis: each enum's value -> member lookup, bound once (see enum_property.py.jinja)
+_Result_get = Result._value2member_map_.get
+
 T = TypeVar("T", bound="IdEnvelope")
 
 # craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
@@ -83,7 +86,7 @@ class IdEnvelope(LazyModel):
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = src_dict
-        result = Result._value2member_map_.get(d["result"]) or Result(d["result"])
+        result = _Result_get(d["result"]) or Result(d["result"])
 
         data = d.get("data", UNSET)
 
@@ -101,7 +104,7 @@ class IdEnvelope(LazyModel):
         dates and additional_properties are built on first access from the kept body (`LazyModel`); a
         missing required field, at any depth, still raises here."""
         d = src_dict
-        result = Result._value2member_map_.get(d["result"]) or Result(d["result"])
+        result = _Result_get(d["result"]) or Result(d["result"])
 
         data = d.get("data", UNSET)
 

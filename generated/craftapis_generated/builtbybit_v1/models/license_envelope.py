@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from ..models.license_ import License
 
 
+# craftapis: each enum's value -> member lookup, bound once (see enum_property.py.jinja)
+_Result_get = Result._value2member_map_.get
+
 T = TypeVar("T", bound="LicenseEnvelope")
 
 # craftapis: the models this one refers to are imported on first use (not at import time: they may refer
@@ -140,7 +143,7 @@ class LicenseEnvelope(LazyModel):
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
-        result = Result._value2member_map_.get(d["result"]) or Result(d["result"])
+        result = _Result_get(d["result"]) or Result(d["result"])
 
         data = _build_data(d)
 
@@ -160,7 +163,7 @@ class LicenseEnvelope(LazyModel):
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
-        result = Result._value2member_map_.get(d["result"]) or Result(d["result"])
+        result = _Result_get(d["result"]) or Result(d["result"])
 
         _model_ = object.__new__(cls)
         _model_.result = result

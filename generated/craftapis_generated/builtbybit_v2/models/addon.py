@@ -17,6 +17,9 @@ if TYPE_CHECKING:
     from ..models.resource import Resource
 
 
+# craftapis: each enum's value -> member lookup, bound once (see enum_property.py.jinja)
+_AddonState_get = AddonState._value2member_map_.get
+
 T = TypeVar("T", bound="Addon")
 
 # craftapis: the models this one refers to are imported on first use (not at import time: they may refer
@@ -332,7 +335,7 @@ class Addon(LazyModel):
                 try:
                     if not isinstance(data, str):
                         raise TypeError()
-                    state_type_0 = AddonState._value2member_map_.get(data) or AddonState(data)
+                    state_type_0 = _AddonState_get(data) or AddonState(data)
 
                     return state_type_0
                 except (TypeError, ValueError, AttributeError, KeyError):
@@ -399,7 +402,7 @@ class Addon(LazyModel):
                 try:
                     if not isinstance(data, str):
                         raise TypeError()
-                    state_type_0 = AddonState._value2member_map_.get(data) or AddonState(data)
+                    state_type_0 = _AddonState_get(data) or AddonState(data)
 
                     return state_type_0
                 except (TypeError, ValueError, AttributeError, KeyError):

@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from ..models.error_envelope_error import ErrorEnvelopeError
 
 
+# craftapis: each enum's value -> member lookup, bound once (see enum_property.py.jinja)
+_Result_get = Result._value2member_map_.get
+
 T = TypeVar("T", bound="ErrorEnvelope")
 
 # craftapis: the models this one refers to are imported on first use (not at import time: they may refer
@@ -127,7 +130,7 @@ class ErrorEnvelope(LazyModel):
                 try:
                     if not isinstance(data, str):
                         raise TypeError()
-                    result_type_0 = Result._value2member_map_.get(data) or Result(data)
+                    result_type_0 = _Result_get(data) or Result(data)
 
                     return result_type_0
                 except (TypeError, ValueError, AttributeError, KeyError):
@@ -165,7 +168,7 @@ class ErrorEnvelope(LazyModel):
                 try:
                     if not isinstance(data, str):
                         raise TypeError()
-                    result_type_0 = Result._value2member_map_.get(data) or Result(data)
+                    result_type_0 = _Result_get(data) or Result(data)
 
                     return result_type_0
                 except (TypeError, ValueError, AttributeError, KeyError):

@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from ..models.get_v2_analytics_response_200_data import GetV2AnalyticsResponse200Data
 
 
+# craftapis: each enum's value -> member lookup, bound once (see enum_property.py.jinja)
+_Result_get = Result._value2member_map_.get
+
 T = TypeVar("T", bound="GetV2AnalyticsResponse200")
 
 # craftapis: the models this one refers to are imported on first use (not at import time: they may refer
@@ -134,7 +137,7 @@ class GetV2AnalyticsResponse200(LazyModel):
                 try:
                     if not isinstance(data, str):
                         raise TypeError()
-                    result_type_0 = Result._value2member_map_.get(data) or Result(data)
+                    result_type_0 = _Result_get(data) or Result(data)
 
                     return result_type_0
                 except (TypeError, ValueError, AttributeError, KeyError):
@@ -172,7 +175,7 @@ class GetV2AnalyticsResponse200(LazyModel):
                 try:
                     if not isinstance(data, str):
                         raise TypeError()
-                    result_type_0 = Result._value2member_map_.get(data) or Result(data)
+                    result_type_0 = _Result_get(data) or Result(data)
 
                     return result_type_0
                 except (TypeError, ValueError, AttributeError, KeyError):

@@ -13,6 +13,10 @@ from ..models.get_v2_health_response_200_data import GetV2HealthResponse200Data
 from ..models.result import Result
 from ..types import UNSET, LazyModel, Unset
 
+# craftapis: each enum's value -> member lookup, bound once (see enum_property.py.jinja)
+_GetV2HealthResponse200Data_get = GetV2HealthResponse200Data._value2member_map_.get
+_Result_get = Result._value2member_map_.get
+
 T = TypeVar("T", bound="GetV2HealthResponse200")
 
 # craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
@@ -100,7 +104,7 @@ class GetV2HealthResponse200(LazyModel):
                 try:
                     if not isinstance(data, str):
                         raise TypeError()
-                    result_type_0 = Result._value2member_map_.get(data) or Result(data)
+                    result_type_0 = _Result_get(data) or Result(data)
 
                     return result_type_0
                 except (TypeError, ValueError, AttributeError, KeyError):
@@ -114,7 +118,7 @@ class GetV2HealthResponse200(LazyModel):
         if _data is UNSET:
             data = UNSET
         else:
-            data = GetV2HealthResponse200Data._value2member_map_.get(_data) or GetV2HealthResponse200Data(_data)
+            data = _GetV2HealthResponse200Data_get(_data) or GetV2HealthResponse200Data(_data)
 
         _model_ = object.__new__(cls)
         _model_.result = result
@@ -141,7 +145,7 @@ class GetV2HealthResponse200(LazyModel):
                 try:
                     if not isinstance(data, str):
                         raise TypeError()
-                    result_type_0 = Result._value2member_map_.get(data) or Result(data)
+                    result_type_0 = _Result_get(data) or Result(data)
 
                     return result_type_0
                 except (TypeError, ValueError, AttributeError, KeyError):
@@ -155,7 +159,7 @@ class GetV2HealthResponse200(LazyModel):
         if _data is UNSET:
             data = UNSET
         else:
-            data = GetV2HealthResponse200Data._value2member_map_.get(_data) or GetV2HealthResponse200Data(_data)
+            data = _GetV2HealthResponse200Data_get(_data) or GetV2HealthResponse200Data(_data)
 
         _model_ = object.__new__(cls)
         _model_.result = result

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     )
 
 
+# craftapis: each enum's value -> member lookup, bound once (see enum_property.py.jinja)
+_Result_get = Result._value2member_map_.get
+
 T = TypeVar("T", bound="GetV2ResourcesBuyerLatestResponse200")
 
 # craftapis: the models this one refers to are imported on first use (not at import time: they may refer
@@ -136,7 +139,7 @@ class GetV2ResourcesBuyerLatestResponse200(LazyModel):
                 try:
                     if not isinstance(data, str):
                         raise TypeError()
-                    result_type_0 = Result._value2member_map_.get(data) or Result(data)
+                    result_type_0 = _Result_get(data) or Result(data)
 
                     return result_type_0
                 except (TypeError, ValueError, AttributeError, KeyError):
@@ -174,7 +177,7 @@ class GetV2ResourcesBuyerLatestResponse200(LazyModel):
                 try:
                     if not isinstance(data, str):
                         raise TypeError()
-                    result_type_0 = Result._value2member_map_.get(data) or Result(data)
+                    result_type_0 = _Result_get(data) or Result(data)
 
                     return result_type_0
                 except (TypeError, ValueError, AttributeError, KeyError):

@@ -12,6 +12,9 @@ from attrs import field as _attrs_field
 from ..models.checkout_status import CheckoutStatus
 from ..types import UNSET, LazyModel, Unset
 
+# craftapis: each enum's value -> member lookup, bound once (see enum_property.py.jinja)
+_CheckoutStatus_get = CheckoutStatus._value2member_map_.get
+
 T = TypeVar("T", bound="PostV2ResourcesDiscoverCartCheckoutResponse200Data")
 
 # craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
@@ -118,7 +121,7 @@ class PostV2ResourcesDiscoverCartCheckoutResponse200Data(LazyModel):
                 try:
                     if not isinstance(data, str):
                         raise TypeError()
-                    status_type_0 = CheckoutStatus._value2member_map_.get(data) or CheckoutStatus(data)
+                    status_type_0 = _CheckoutStatus_get(data) or CheckoutStatus(data)
 
                     return status_type_0
                 except (TypeError, ValueError, AttributeError, KeyError):
@@ -157,7 +160,7 @@ class PostV2ResourcesDiscoverCartCheckoutResponse200Data(LazyModel):
                 try:
                     if not isinstance(data, str):
                         raise TypeError()
-                    status_type_0 = CheckoutStatus._value2member_map_.get(data) or CheckoutStatus(data)
+                    status_type_0 = _CheckoutStatus_get(data) or CheckoutStatus(data)
 
                     return status_type_0
                 except (TypeError, ValueError, AttributeError, KeyError):

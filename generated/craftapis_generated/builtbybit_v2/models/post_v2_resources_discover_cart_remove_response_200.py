@@ -12,6 +12,9 @@ from attrs import field as _attrs_field
 from ..models.result import Result
 from ..types import UNSET, LazyModel, Unset
 
+# craftapis: each enum's value -> member lookup, bound once (see enum_property.py.jinja)
+_Result_get = Result._value2member_map_.get
+
 T = TypeVar("T", bound="PostV2ResourcesDiscoverCartRemoveResponse200")
 
 # craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
@@ -101,7 +104,7 @@ class PostV2ResourcesDiscoverCartRemoveResponse200(LazyModel):
                 try:
                     if not isinstance(data, str):
                         raise TypeError()
-                    result_type_0 = Result._value2member_map_.get(data) or Result(data)
+                    result_type_0 = _Result_get(data) or Result(data)
 
                     return result_type_0
                 except (TypeError, ValueError, AttributeError, KeyError):
@@ -137,7 +140,7 @@ class PostV2ResourcesDiscoverCartRemoveResponse200(LazyModel):
                 try:
                     if not isinstance(data, str):
                         raise TypeError()
-                    result_type_0 = Result._value2member_map_.get(data) or Result(data)
+                    result_type_0 = _Result_get(data) or Result(data)
 
                     return result_type_0
                 except (TypeError, ValueError, AttributeError, KeyError):

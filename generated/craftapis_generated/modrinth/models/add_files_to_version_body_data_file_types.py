@@ -11,6 +11,9 @@ from attrs import field as _attrs_field
 
 from ..models.file_type import FileType
 
+# craftapis: each enum's value -> member lookup, bound once (see enum_property.py.jinja)
+_FileType_get = FileType._value2member_map_.get
+
 T = TypeVar("T", bound="AddFilesToVersionBodyDataFileTypes")
 
 
@@ -50,7 +53,7 @@ class AddFilesToVersionBodyDataFileTypes:
                     try:
                         if not isinstance(data, str):
                             raise TypeError()
-                        additional_property_type_1 = FileType._value2member_map_.get(data) or FileType(data)
+                        additional_property_type_1 = _FileType_get(data) or FileType(data)
 
                         return additional_property_type_1
                     except (TypeError, ValueError, AttributeError, KeyError):

@@ -22,6 +22,13 @@ if TYPE_CHECKING:
     from ..models.project_donation_url import ProjectDonationURL
 
 
+# craftapis: each enum's value -> member lookup, bound once (see enum_property.py.jinja)
+_CreatableProjectProjectType_get = CreatableProjectProjectType._value2member_map_.get
+_NonSearchProjectClientSide_get = NonSearchProjectClientSide._value2member_map_.get
+_NonSearchProjectServerSide_get = NonSearchProjectServerSide._value2member_map_.get
+_NonSearchProjectStatus_get = NonSearchProjectStatus._value2member_map_.get
+_ProjectRequestedStatus_get = ProjectRequestedStatus._value2member_map_.get
+
 T = TypeVar("T", bound="CreatableProject")
 
 # craftapis: the models this one refers to are imported on first use (not at import time: they may refer
@@ -349,19 +356,15 @@ class CreatableProject(LazyModel):
 
         categories = d["categories"]
 
-        client_side = NonSearchProjectClientSide._value2member_map_.get(d["client_side"]) or NonSearchProjectClientSide(
-            d["client_side"]
-        )
+        client_side = _NonSearchProjectClientSide_get(d["client_side"]) or NonSearchProjectClientSide(d["client_side"])
 
-        server_side = NonSearchProjectServerSide._value2member_map_.get(d["server_side"]) or NonSearchProjectServerSide(
-            d["server_side"]
-        )
+        server_side = _NonSearchProjectServerSide_get(d["server_side"]) or NonSearchProjectServerSide(d["server_side"])
 
         license_id = d["license_id"]
 
-        project_type = CreatableProjectProjectType._value2member_map_.get(
+        project_type = _CreatableProjectProjectType_get(d["project_type"]) or CreatableProjectProjectType(
             d["project_type"]
-        ) or CreatableProjectProjectType(d["project_type"])
+        )
 
         additional_categories = d.get("additional_categories", UNSET)
 
@@ -370,7 +373,7 @@ class CreatableProject(LazyModel):
         if _status is UNSET:
             status = UNSET
         else:
-            status = NonSearchProjectStatus._value2member_map_.get(_status) or NonSearchProjectStatus(_status)
+            status = _NonSearchProjectStatus_get(_status) or NonSearchProjectStatus(_status)
 
         issues_url = d.get("issues_url", UNSET)
 
@@ -395,9 +398,7 @@ class CreatableProject(LazyModel):
                 try:
                     if not isinstance(data, str):
                         raise TypeError()
-                    requested_status_type_1 = ProjectRequestedStatus._value2member_map_.get(
-                        data
-                    ) or ProjectRequestedStatus(data)
+                    requested_status_type_1 = _ProjectRequestedStatus_get(data) or ProjectRequestedStatus(data)
 
                     return requested_status_type_1
                 except (TypeError, ValueError, AttributeError, KeyError):
@@ -459,19 +460,15 @@ class CreatableProject(LazyModel):
 
         categories = d["categories"]
 
-        client_side = NonSearchProjectClientSide._value2member_map_.get(d["client_side"]) or NonSearchProjectClientSide(
-            d["client_side"]
-        )
+        client_side = _NonSearchProjectClientSide_get(d["client_side"]) or NonSearchProjectClientSide(d["client_side"])
 
-        server_side = NonSearchProjectServerSide._value2member_map_.get(d["server_side"]) or NonSearchProjectServerSide(
-            d["server_side"]
-        )
+        server_side = _NonSearchProjectServerSide_get(d["server_side"]) or NonSearchProjectServerSide(d["server_side"])
 
         license_id = d["license_id"]
 
-        project_type = CreatableProjectProjectType._value2member_map_.get(
+        project_type = _CreatableProjectProjectType_get(d["project_type"]) or CreatableProjectProjectType(
             d["project_type"]
-        ) or CreatableProjectProjectType(d["project_type"])
+        )
 
         additional_categories = d.get("additional_categories", UNSET)
 
@@ -480,7 +477,7 @@ class CreatableProject(LazyModel):
         if _status is UNSET:
             status = UNSET
         else:
-            status = NonSearchProjectStatus._value2member_map_.get(_status) or NonSearchProjectStatus(_status)
+            status = _NonSearchProjectStatus_get(_status) or NonSearchProjectStatus(_status)
 
         issues_url = d.get("issues_url", UNSET)
 
@@ -525,9 +522,7 @@ class CreatableProject(LazyModel):
                 try:
                     if not isinstance(data, str):
                         raise TypeError()
-                    requested_status_type_1 = ProjectRequestedStatus._value2member_map_.get(
-                        data
-                    ) or ProjectRequestedStatus(data)
+                    requested_status_type_1 = _ProjectRequestedStatus_get(data) or ProjectRequestedStatus(data)
 
                     return requested_status_type_1
                 except (TypeError, ValueError, AttributeError, KeyError):

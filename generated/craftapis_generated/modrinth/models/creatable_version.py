@@ -20,6 +20,12 @@ if TYPE_CHECKING:
     from ..models.version_dependency import VersionDependency
 
 
+# craftapis: each enum's value -> member lookup, bound once (see enum_property.py.jinja)
+_BaseVersionStatus_get = BaseVersionStatus._value2member_map_.get
+_BaseVersionVersionType_get = BaseVersionVersionType._value2member_map_.get
+_EnvironmentInputEnum_get = EnvironmentInputEnum._value2member_map_.get
+_VersionRequestedStatus_get = VersionRequestedStatus._value2member_map_.get
+
 T = TypeVar("T", bound="CreatableVersion")
 
 # craftapis: the models this one refers to are imported on first use (not at import time: they may refer
@@ -255,9 +261,7 @@ class CreatableVersion(LazyModel):
 
         game_versions = d["game_versions"]
 
-        version_type = BaseVersionVersionType._value2member_map_.get(d["version_type"]) or BaseVersionVersionType(
-            d["version_type"]
-        )
+        version_type = _BaseVersionVersionType_get(d["version_type"]) or BaseVersionVersionType(d["version_type"])
 
         loaders = d["loaders"]
 
@@ -274,7 +278,7 @@ class CreatableVersion(LazyModel):
         if _status is UNSET:
             status = UNSET
         else:
-            status = BaseVersionStatus._value2member_map_.get(_status) or BaseVersionStatus(_status)
+            status = _BaseVersionStatus_get(_status) or BaseVersionStatus(_status)
 
         _requested_status_raw = d.get("requested_status", UNSET)
         if _requested_status_raw is None or _requested_status_raw is UNSET:
@@ -289,9 +293,7 @@ class CreatableVersion(LazyModel):
                 try:
                     if not isinstance(data, str):
                         raise TypeError()
-                    requested_status_type_1 = VersionRequestedStatus._value2member_map_.get(
-                        data
-                    ) or VersionRequestedStatus(data)
+                    requested_status_type_1 = _VersionRequestedStatus_get(data) or VersionRequestedStatus(data)
 
                     return requested_status_type_1
                 except (TypeError, ValueError, AttributeError, KeyError):
@@ -307,9 +309,7 @@ class CreatableVersion(LazyModel):
         if _environment is UNSET:
             environment = UNSET
         else:
-            environment = EnvironmentInputEnum._value2member_map_.get(_environment) or EnvironmentInputEnum(
-                _environment
-            )
+            environment = _EnvironmentInputEnum_get(_environment) or EnvironmentInputEnum(_environment)
 
         file_types = _build_file_types(d)
 
@@ -370,9 +370,7 @@ class CreatableVersion(LazyModel):
 
         game_versions = d["game_versions"]
 
-        version_type = BaseVersionVersionType._value2member_map_.get(d["version_type"]) or BaseVersionVersionType(
-            d["version_type"]
-        )
+        version_type = _BaseVersionVersionType_get(d["version_type"]) or BaseVersionVersionType(d["version_type"])
 
         loaders = d["loaders"]
 
@@ -389,7 +387,7 @@ class CreatableVersion(LazyModel):
         if _status is UNSET:
             status = UNSET
         else:
-            status = BaseVersionStatus._value2member_map_.get(_status) or BaseVersionStatus(_status)
+            status = _BaseVersionStatus_get(_status) or BaseVersionStatus(_status)
 
         _requested_status_raw = d.get("requested_status", UNSET)
         if _requested_status_raw is None or _requested_status_raw is UNSET:
@@ -404,9 +402,7 @@ class CreatableVersion(LazyModel):
                 try:
                     if not isinstance(data, str):
                         raise TypeError()
-                    requested_status_type_1 = VersionRequestedStatus._value2member_map_.get(
-                        data
-                    ) or VersionRequestedStatus(data)
+                    requested_status_type_1 = _VersionRequestedStatus_get(data) or VersionRequestedStatus(data)
 
                     return requested_status_type_1
                 except (TypeError, ValueError, AttributeError, KeyError):
@@ -422,9 +418,7 @@ class CreatableVersion(LazyModel):
         if _environment is UNSET:
             environment = UNSET
         else:
-            environment = EnvironmentInputEnum._value2member_map_.get(_environment) or EnvironmentInputEnum(
-                _environment
-            )
+            environment = _EnvironmentInputEnum_get(_environment) or EnvironmentInputEnum(_environment)
 
         _file_types_raw = d.get("file_types")
         if _file_types_raw is not None and (

@@ -12,6 +12,9 @@ from attrs import field as _attrs_field
 from ..models.file_type import FileType
 from ..types import LazyModel
 
+# craftapis: each enum's value -> member lookup, bound once (see enum_property.py.jinja)
+_FileType_get = FileType._value2member_map_.get
+
 T = TypeVar("T", bound="EditableFileType")
 
 # craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
@@ -110,7 +113,7 @@ class EditableFileType(LazyModel):
                 try:
                     if not isinstance(data, str):
                         raise TypeError()
-                    file_type_type_1 = FileType._value2member_map_.get(data) or FileType(data)
+                    file_type_type_1 = _FileType_get(data) or FileType(data)
 
                     return file_type_type_1
                 except (TypeError, ValueError, AttributeError, KeyError):
@@ -149,7 +152,7 @@ class EditableFileType(LazyModel):
                 try:
                     if not isinstance(data, str):
                         raise TypeError()
-                    file_type_type_1 = FileType._value2member_map_.get(data) or FileType(data)
+                    file_type_type_1 = _FileType_get(data) or FileType(data)
 
                     return file_type_type_1
                 except (TypeError, ValueError, AttributeError, KeyError):

@@ -19,6 +19,11 @@ if TYPE_CHECKING:
     from ..models.version_dependency import VersionDependency
 
 
+# craftapis: each enum's value -> member lookup, bound once (see enum_property.py.jinja)
+_BaseVersionStatus_get = BaseVersionStatus._value2member_map_.get
+_BaseVersionVersionType_get = BaseVersionVersionType._value2member_map_.get
+_VersionRequestedStatus_get = VersionRequestedStatus._value2member_map_.get
+
 T = TypeVar("T", bound="EditableVersion")
 
 # craftapis: the models this one refers to are imported on first use (not at import time: they may refer
@@ -243,9 +248,7 @@ class EditableVersion(LazyModel):
         if _version_type is UNSET:
             version_type = UNSET
         else:
-            version_type = BaseVersionVersionType._value2member_map_.get(_version_type) or BaseVersionVersionType(
-                _version_type
-            )
+            version_type = _BaseVersionVersionType_get(_version_type) or BaseVersionVersionType(_version_type)
 
         loaders = d.get("loaders", UNSET)
 
@@ -256,7 +259,7 @@ class EditableVersion(LazyModel):
         if _status is UNSET:
             status = UNSET
         else:
-            status = BaseVersionStatus._value2member_map_.get(_status) or BaseVersionStatus(_status)
+            status = _BaseVersionStatus_get(_status) or BaseVersionStatus(_status)
 
         _requested_status_raw = d.get("requested_status", UNSET)
         if _requested_status_raw is None or _requested_status_raw is UNSET:
@@ -271,9 +274,7 @@ class EditableVersion(LazyModel):
                 try:
                     if not isinstance(data, str):
                         raise TypeError()
-                    requested_status_type_1 = VersionRequestedStatus._value2member_map_.get(
-                        data
-                    ) or VersionRequestedStatus(data)
+                    requested_status_type_1 = _VersionRequestedStatus_get(data) or VersionRequestedStatus(data)
 
                     return requested_status_type_1
                 except (TypeError, ValueError, AttributeError, KeyError):
@@ -347,9 +348,7 @@ class EditableVersion(LazyModel):
         if _version_type is UNSET:
             version_type = UNSET
         else:
-            version_type = BaseVersionVersionType._value2member_map_.get(_version_type) or BaseVersionVersionType(
-                _version_type
-            )
+            version_type = _BaseVersionVersionType_get(_version_type) or BaseVersionVersionType(_version_type)
 
         loaders = d.get("loaders", UNSET)
 
@@ -360,7 +359,7 @@ class EditableVersion(LazyModel):
         if _status is UNSET:
             status = UNSET
         else:
-            status = BaseVersionStatus._value2member_map_.get(_status) or BaseVersionStatus(_status)
+            status = _BaseVersionStatus_get(_status) or BaseVersionStatus(_status)
 
         _requested_status_raw = d.get("requested_status", UNSET)
         if _requested_status_raw is None or _requested_status_raw is UNSET:
@@ -375,9 +374,7 @@ class EditableVersion(LazyModel):
                 try:
                     if not isinstance(data, str):
                         raise TypeError()
-                    requested_status_type_1 = VersionRequestedStatus._value2member_map_.get(
-                        data
-                    ) or VersionRequestedStatus(data)
+                    requested_status_type_1 = _VersionRequestedStatus_get(data) or VersionRequestedStatus(data)
 
                     return requested_status_type_1
                 except (TypeError, ValueError, AttributeError, KeyError):

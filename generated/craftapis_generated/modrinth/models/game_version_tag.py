@@ -13,6 +13,9 @@ from attrs import field as _attrs_field
 from ..models.game_version_tag_version_type import GameVersionTagVersionType
 from ..types import LazyModel, format_datetime, parse_datetime
 
+# craftapis: each enum's value -> member lookup, bound once (see enum_property.py.jinja)
+_GameVersionTagVersionType_get = GameVersionTagVersionType._value2member_map_.get
+
 T = TypeVar("T", bound="GameVersionTag")
 
 # craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
@@ -115,9 +118,7 @@ class GameVersionTag(LazyModel):
         d = src_dict
         version = d["version"]
 
-        version_type = GameVersionTagVersionType._value2member_map_.get(d["version_type"]) or GameVersionTagVersionType(
-            d["version_type"]
-        )
+        version_type = _GameVersionTagVersionType_get(d["version_type"]) or GameVersionTagVersionType(d["version_type"])
 
         date = parse_datetime(d["date"])
 
@@ -141,9 +142,7 @@ class GameVersionTag(LazyModel):
         d = src_dict
         version = d["version"]
 
-        version_type = GameVersionTagVersionType._value2member_map_.get(d["version_type"]) or GameVersionTagVersionType(
-            d["version_type"]
-        )
+        version_type = _GameVersionTagVersionType_get(d["version_type"]) or GameVersionTagVersionType(d["version_type"])
 
         if "date" not in d:
             raise KeyError("date")

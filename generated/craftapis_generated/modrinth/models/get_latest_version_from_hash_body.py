@@ -14,6 +14,9 @@ from ..models.get_latest_version_from_hash_body_version_types_item import (
 )
 from ..types import UNSET, LazyModel, Unset
 
+# craftapis: each enum's value -> member lookup, bound once (see enum_property.py.jinja)
+_GetLatestVersionFromHashBodyVersionTypesItem_get = GetLatestVersionFromHashBodyVersionTypesItem._value2member_map_.get
+
 T = TypeVar("T", bound="GetLatestVersionFromHashBody")
 
 # craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
@@ -107,7 +110,7 @@ class GetLatestVersionFromHashBody(LazyModel):
         if _version_types is not UNSET:
             version_types = []
             for version_types_item_data in _version_types:
-                version_types_item = GetLatestVersionFromHashBodyVersionTypesItem._value2member_map_.get(
+                version_types_item = _GetLatestVersionFromHashBodyVersionTypesItem_get(
                     version_types_item_data
                 ) or GetLatestVersionFromHashBodyVersionTypesItem(version_types_item_data)
 
@@ -137,7 +140,7 @@ class GetLatestVersionFromHashBody(LazyModel):
         if _version_types is not UNSET:
             version_types = []
             for version_types_item_data in _version_types:
-                version_types_item = GetLatestVersionFromHashBodyVersionTypesItem._value2member_map_.get(
+                version_types_item = _GetLatestVersionFromHashBodyVersionTypesItem_get(
                     version_types_item_data
                 ) or GetLatestVersionFromHashBodyVersionTypesItem(version_types_item_data)
 

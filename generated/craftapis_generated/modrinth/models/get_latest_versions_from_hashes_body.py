@@ -15,6 +15,12 @@ from ..models.get_latest_versions_from_hashes_body_version_types_item import (
 from ..models.hash_list_algorithm import HashListAlgorithm
 from ..types import UNSET, LazyModel, Unset
 
+# craftapis: each enum's value -> member lookup, bound once (see enum_property.py.jinja)
+_GetLatestVersionsFromHashesBodyVersionTypesItem_get = (
+    GetLatestVersionsFromHashesBodyVersionTypesItem._value2member_map_.get
+)
+_HashListAlgorithm_get = HashListAlgorithm._value2member_map_.get
+
 T = TypeVar("T", bound="GetLatestVersionsFromHashesBody")
 
 # craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
@@ -117,7 +123,7 @@ class GetLatestVersionsFromHashesBody(LazyModel):
         d = src_dict
         hashes = d["hashes"]
 
-        algorithm = HashListAlgorithm._value2member_map_.get(d["algorithm"]) or HashListAlgorithm(d["algorithm"])
+        algorithm = _HashListAlgorithm_get(d["algorithm"]) or HashListAlgorithm(d["algorithm"])
 
         loaders = d["loaders"]
 
@@ -128,7 +134,7 @@ class GetLatestVersionsFromHashesBody(LazyModel):
         if _version_types is not UNSET:
             version_types = []
             for version_types_item_data in _version_types:
-                version_types_item = GetLatestVersionsFromHashesBodyVersionTypesItem._value2member_map_.get(
+                version_types_item = _GetLatestVersionsFromHashesBodyVersionTypesItem_get(
                     version_types_item_data
                 ) or GetLatestVersionsFromHashesBodyVersionTypesItem(version_types_item_data)
 
@@ -153,7 +159,7 @@ class GetLatestVersionsFromHashesBody(LazyModel):
         d = src_dict
         hashes = d["hashes"]
 
-        algorithm = HashListAlgorithm._value2member_map_.get(d["algorithm"]) or HashListAlgorithm(d["algorithm"])
+        algorithm = _HashListAlgorithm_get(d["algorithm"]) or HashListAlgorithm(d["algorithm"])
 
         loaders = d["loaders"]
 
@@ -164,7 +170,7 @@ class GetLatestVersionsFromHashesBody(LazyModel):
         if _version_types is not UNSET:
             version_types = []
             for version_types_item_data in _version_types:
-                version_types_item = GetLatestVersionsFromHashesBodyVersionTypesItem._value2member_map_.get(
+                version_types_item = _GetLatestVersionsFromHashesBodyVersionTypesItem_get(
                     version_types_item_data
                 ) or GetLatestVersionsFromHashesBodyVersionTypesItem(version_types_item_data)
 

@@ -12,6 +12,9 @@ from attrs import field as _attrs_field
 from ..models.hash_list_algorithm import HashListAlgorithm
 from ..types import LazyModel
 
+# craftapis: each enum's value -> member lookup, bound once (see enum_property.py.jinja)
+_HashListAlgorithm_get = HashListAlgorithm._value2member_map_.get
+
 T = TypeVar("T", bound="HashList")
 
 # craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
@@ -89,7 +92,7 @@ class HashList(LazyModel):
         d = src_dict
         hashes = d["hashes"]
 
-        algorithm = HashListAlgorithm._value2member_map_.get(d["algorithm"]) or HashListAlgorithm(d["algorithm"])
+        algorithm = _HashListAlgorithm_get(d["algorithm"]) or HashListAlgorithm(d["algorithm"])
 
         _model_ = object.__new__(cls)
         _model_.hashes = hashes
@@ -107,7 +110,7 @@ class HashList(LazyModel):
         d = src_dict
         hashes = d["hashes"]
 
-        algorithm = HashListAlgorithm._value2member_map_.get(d["algorithm"]) or HashListAlgorithm(d["algorithm"])
+        algorithm = _HashListAlgorithm_get(d["algorithm"]) or HashListAlgorithm(d["algorithm"])
 
         _model_ = object.__new__(cls)
         _model_.hashes = hashes

@@ -19,6 +19,12 @@ if TYPE_CHECKING:
     from ..models.project_donation_url import ProjectDonationURL
 
 
+# craftapis: each enum's value -> member lookup, bound once (see enum_property.py.jinja)
+_NonSearchProjectClientSide_get = NonSearchProjectClientSide._value2member_map_.get
+_NonSearchProjectServerSide_get = NonSearchProjectServerSide._value2member_map_.get
+_NonSearchProjectStatus_get = NonSearchProjectStatus._value2member_map_.get
+_ProjectRequestedStatus_get = ProjectRequestedStatus._value2member_map_.get
+
 T = TypeVar("T", bound="ModifiableProject")
 
 # craftapis: the models this one refers to are imported on first use (not at import time: they may refer
@@ -282,7 +288,7 @@ class ModifiableProject(LazyModel):
         if _status is UNSET:
             status = UNSET
         else:
-            status = NonSearchProjectStatus._value2member_map_.get(_status) or NonSearchProjectStatus(_status)
+            status = _NonSearchProjectStatus_get(_status) or NonSearchProjectStatus(_status)
 
         issues_url = d.get("issues_url", UNSET)
 
@@ -299,18 +305,14 @@ class ModifiableProject(LazyModel):
         if _client_side is UNSET:
             client_side = UNSET
         else:
-            client_side = NonSearchProjectClientSide._value2member_map_.get(_client_side) or NonSearchProjectClientSide(
-                _client_side
-            )
+            client_side = _NonSearchProjectClientSide_get(_client_side) or NonSearchProjectClientSide(_client_side)
 
         _server_side = d.get("server_side", UNSET)
         server_side: NonSearchProjectServerSide | Unset
         if _server_side is UNSET:
             server_side = UNSET
         else:
-            server_side = NonSearchProjectServerSide._value2member_map_.get(_server_side) or NonSearchProjectServerSide(
-                _server_side
-            )
+            server_side = _NonSearchProjectServerSide_get(_server_side) or NonSearchProjectServerSide(_server_side)
 
         _requested_status_raw = d.get("requested_status", UNSET)
         if _requested_status_raw is None or _requested_status_raw is UNSET:
@@ -325,9 +327,7 @@ class ModifiableProject(LazyModel):
                 try:
                     if not isinstance(data, str):
                         raise TypeError()
-                    requested_status_type_1 = ProjectRequestedStatus._value2member_map_.get(
-                        data
-                    ) or ProjectRequestedStatus(data)
+                    requested_status_type_1 = _ProjectRequestedStatus_get(data) or ProjectRequestedStatus(data)
 
                     return requested_status_type_1
                 except (TypeError, ValueError, AttributeError, KeyError):
@@ -388,7 +388,7 @@ class ModifiableProject(LazyModel):
         if _status is UNSET:
             status = UNSET
         else:
-            status = NonSearchProjectStatus._value2member_map_.get(_status) or NonSearchProjectStatus(_status)
+            status = _NonSearchProjectStatus_get(_status) or NonSearchProjectStatus(_status)
 
         issues_url = d.get("issues_url", UNSET)
 
@@ -425,18 +425,14 @@ class ModifiableProject(LazyModel):
         if _client_side is UNSET:
             client_side = UNSET
         else:
-            client_side = NonSearchProjectClientSide._value2member_map_.get(_client_side) or NonSearchProjectClientSide(
-                _client_side
-            )
+            client_side = _NonSearchProjectClientSide_get(_client_side) or NonSearchProjectClientSide(_client_side)
 
         _server_side = d.get("server_side", UNSET)
         server_side: NonSearchProjectServerSide | Unset
         if _server_side is UNSET:
             server_side = UNSET
         else:
-            server_side = NonSearchProjectServerSide._value2member_map_.get(_server_side) or NonSearchProjectServerSide(
-                _server_side
-            )
+            server_side = _NonSearchProjectServerSide_get(_server_side) or NonSearchProjectServerSide(_server_side)
 
         _requested_status_raw = d.get("requested_status", UNSET)
         if _requested_status_raw is None or _requested_status_raw is UNSET:
@@ -451,9 +447,7 @@ class ModifiableProject(LazyModel):
                 try:
                     if not isinstance(data, str):
                         raise TypeError()
-                    requested_status_type_1 = ProjectRequestedStatus._value2member_map_.get(
-                        data
-                    ) or ProjectRequestedStatus(data)
+                    requested_status_type_1 = _ProjectRequestedStatus_get(data) or ProjectRequestedStatus(data)
 
                     return requested_status_type_1
                 except (TypeError, ValueError, AttributeError, KeyError):

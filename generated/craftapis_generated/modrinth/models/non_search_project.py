@@ -19,6 +19,12 @@ if TYPE_CHECKING:
     from ..models.project_donation_url import ProjectDonationURL
 
 
+# craftapis: each enum's value -> member lookup, bound once (see enum_property.py.jinja)
+_NonSearchProjectClientSide_get = NonSearchProjectClientSide._value2member_map_.get
+_NonSearchProjectServerSide_get = NonSearchProjectServerSide._value2member_map_.get
+_NonSearchProjectStatus_get = NonSearchProjectStatus._value2member_map_.get
+_ProjectRequestedStatus_get = ProjectRequestedStatus._value2member_map_.get
+
 T = TypeVar("T", bound="NonSearchProject")
 
 # craftapis: the models this one refers to are imported on first use (not at import time: they may refer
@@ -264,7 +270,7 @@ class NonSearchProject(LazyModel):
         if _status is UNSET:
             status = UNSET
         else:
-            status = NonSearchProjectStatus._value2member_map_.get(_status) or NonSearchProjectStatus(_status)
+            status = _NonSearchProjectStatus_get(_status) or NonSearchProjectStatus(_status)
 
         issues_url = d.get("issues_url", UNSET)
 
@@ -281,18 +287,14 @@ class NonSearchProject(LazyModel):
         if _client_side is UNSET:
             client_side = UNSET
         else:
-            client_side = NonSearchProjectClientSide._value2member_map_.get(_client_side) or NonSearchProjectClientSide(
-                _client_side
-            )
+            client_side = _NonSearchProjectClientSide_get(_client_side) or NonSearchProjectClientSide(_client_side)
 
         _server_side = d.get("server_side", UNSET)
         server_side: NonSearchProjectServerSide | Unset
         if _server_side is UNSET:
             server_side = UNSET
         else:
-            server_side = NonSearchProjectServerSide._value2member_map_.get(_server_side) or NonSearchProjectServerSide(
-                _server_side
-            )
+            server_side = _NonSearchProjectServerSide_get(_server_side) or NonSearchProjectServerSide(_server_side)
 
         _requested_status_raw = d.get("requested_status", UNSET)
         if _requested_status_raw is None or _requested_status_raw is UNSET:
@@ -307,9 +309,7 @@ class NonSearchProject(LazyModel):
                 try:
                     if not isinstance(data, str):
                         raise TypeError()
-                    requested_status_type_1 = ProjectRequestedStatus._value2member_map_.get(
-                        data
-                    ) or ProjectRequestedStatus(data)
+                    requested_status_type_1 = _ProjectRequestedStatus_get(data) or ProjectRequestedStatus(data)
 
                     return requested_status_type_1
                 except (TypeError, ValueError, AttributeError, KeyError):
@@ -364,7 +364,7 @@ class NonSearchProject(LazyModel):
         if _status is UNSET:
             status = UNSET
         else:
-            status = NonSearchProjectStatus._value2member_map_.get(_status) or NonSearchProjectStatus(_status)
+            status = _NonSearchProjectStatus_get(_status) or NonSearchProjectStatus(_status)
 
         issues_url = d.get("issues_url", UNSET)
 
@@ -401,18 +401,14 @@ class NonSearchProject(LazyModel):
         if _client_side is UNSET:
             client_side = UNSET
         else:
-            client_side = NonSearchProjectClientSide._value2member_map_.get(_client_side) or NonSearchProjectClientSide(
-                _client_side
-            )
+            client_side = _NonSearchProjectClientSide_get(_client_side) or NonSearchProjectClientSide(_client_side)
 
         _server_side = d.get("server_side", UNSET)
         server_side: NonSearchProjectServerSide | Unset
         if _server_side is UNSET:
             server_side = UNSET
         else:
-            server_side = NonSearchProjectServerSide._value2member_map_.get(_server_side) or NonSearchProjectServerSide(
-                _server_side
-            )
+            server_side = _NonSearchProjectServerSide_get(_server_side) or NonSearchProjectServerSide(_server_side)
 
         _requested_status_raw = d.get("requested_status", UNSET)
         if _requested_status_raw is None or _requested_status_raw is UNSET:
@@ -427,9 +423,7 @@ class NonSearchProject(LazyModel):
                 try:
                     if not isinstance(data, str):
                         raise TypeError()
-                    requested_status_type_1 = ProjectRequestedStatus._value2member_map_.get(
-                        data
-                    ) or ProjectRequestedStatus(data)
+                    requested_status_type_1 = _ProjectRequestedStatus_get(data) or ProjectRequestedStatus(data)
 
                     return requested_status_type_1
                 except (TypeError, ValueError, AttributeError, KeyError):

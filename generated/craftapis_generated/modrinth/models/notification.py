@@ -17,6 +17,9 @@ if TYPE_CHECKING:
     from ..models.notification_action import NotificationAction
 
 
+# craftapis: each enum's value -> member lookup, bound once (see enum_property.py.jinja)
+_NotificationType_get = NotificationType._value2member_map_.get
+
 T = TypeVar("T", bound="Notification")
 
 # craftapis: the models this one refers to are imported on first use (not at import time: they may refer
@@ -216,7 +219,7 @@ class Notification(LazyModel):
                 try:
                     if not isinstance(data, str):
                         raise TypeError()
-                    type_type_1 = NotificationType._value2member_map_.get(data) or NotificationType(data)
+                    type_type_1 = _NotificationType_get(data) or NotificationType(data)
 
                     return type_type_1
                 except (TypeError, ValueError, AttributeError, KeyError):
@@ -298,7 +301,7 @@ class Notification(LazyModel):
                 try:
                     if not isinstance(data, str):
                         raise TypeError()
-                    type_type_1 = NotificationType._value2member_map_.get(data) or NotificationType(data)
+                    type_type_1 = _NotificationType_get(data) or NotificationType(data)
 
                     return type_type_1
                 except (TypeError, ValueError, AttributeError, KeyError):

@@ -26,6 +26,15 @@ if TYPE_CHECKING:
     from ..models.project_license import ProjectLicense
 
 
+# craftapis: each enum's value -> member lookup, bound once (see enum_property.py.jinja)
+_EnvironmentEnum_get = EnvironmentEnum._value2member_map_.get
+_ProjectClientSide_get = ProjectClientSide._value2member_map_.get
+_ProjectMonetizationStatus_get = ProjectMonetizationStatus._value2member_map_.get
+_ProjectProjectType_get = ProjectProjectType._value2member_map_.get
+_ProjectRequestedStatus_get = ProjectRequestedStatus._value2member_map_.get
+_ProjectServerSide_get = ProjectServerSide._value2member_map_.get
+_ProjectStatus_get = ProjectStatus._value2member_map_.get
+
 T = TypeVar("T", bound="Project")
 
 # craftapis: the models this one refers to are imported on first use (not at import time: they may refer
@@ -616,11 +625,9 @@ class Project(LazyModel):
 
         body = d["body"]
 
-        status = ProjectStatus._value2member_map_.get(d["status"]) or ProjectStatus(d["status"])
+        status = _ProjectStatus_get(d["status"]) or ProjectStatus(d["status"])
 
-        project_type = ProjectProjectType._value2member_map_.get(d["project_type"]) or ProjectProjectType(
-            d["project_type"]
-        )
+        project_type = _ProjectProjectType_get(d["project_type"]) or ProjectProjectType(d["project_type"])
 
         categories = d["categories"]
 
@@ -646,9 +653,9 @@ class Project(LazyModel):
 
         thread_id = d["thread_id"]
 
-        monetization_status = ProjectMonetizationStatus._value2member_map_.get(
+        monetization_status = _ProjectMonetizationStatus_get(d["monetization_status"]) or ProjectMonetizationStatus(
             d["monetization_status"]
-        ) or ProjectMonetizationStatus(d["monetization_status"])
+        )
 
         slug = d["slug"]
 
@@ -706,9 +713,9 @@ class Project(LazyModel):
 
         donation_urls = _build_donation_urls(d)
 
-        client_side = ProjectClientSide._value2member_map_.get(d["client_side"]) or ProjectClientSide(d["client_side"])
+        client_side = _ProjectClientSide_get(d["client_side"]) or ProjectClientSide(d["client_side"])
 
-        server_side = ProjectServerSide._value2member_map_.get(d["server_side"]) or ProjectServerSide(d["server_side"])
+        server_side = _ProjectServerSide_get(d["server_side"]) or ProjectServerSide(d["server_side"])
 
         body_url = d["body_url"]
 
@@ -723,9 +730,7 @@ class Project(LazyModel):
                 try:
                     if not isinstance(data, str):
                         raise TypeError()
-                    requested_status_type_1 = ProjectRequestedStatus._value2member_map_.get(
-                        data
-                    ) or ProjectRequestedStatus(data)
+                    requested_status_type_1 = _ProjectRequestedStatus_get(data) or ProjectRequestedStatus(data)
 
                     return requested_status_type_1
                 except (TypeError, ValueError, AttributeError, KeyError):
@@ -741,9 +746,7 @@ class Project(LazyModel):
         if _environment is not UNSET:
             environment = []
             for environment_item_data in _environment:
-                environment_item = EnvironmentEnum._value2member_map_.get(environment_item_data) or EnvironmentEnum(
-                    environment_item_data
-                )
+                environment_item = _EnvironmentEnum_get(environment_item_data) or EnvironmentEnum(environment_item_data)
 
                 environment.append(environment_item)
 
@@ -813,11 +816,9 @@ class Project(LazyModel):
 
         body = d["body"]
 
-        status = ProjectStatus._value2member_map_.get(d["status"]) or ProjectStatus(d["status"])
+        status = _ProjectStatus_get(d["status"]) or ProjectStatus(d["status"])
 
-        project_type = ProjectProjectType._value2member_map_.get(d["project_type"]) or ProjectProjectType(
-            d["project_type"]
-        )
+        project_type = _ProjectProjectType_get(d["project_type"]) or ProjectProjectType(d["project_type"])
 
         categories = d["categories"]
 
@@ -871,9 +872,9 @@ class Project(LazyModel):
 
         thread_id = d["thread_id"]
 
-        monetization_status = ProjectMonetizationStatus._value2member_map_.get(
+        monetization_status = _ProjectMonetizationStatus_get(d["monetization_status"]) or ProjectMonetizationStatus(
             d["monetization_status"]
-        ) or ProjectMonetizationStatus(d["monetization_status"])
+        )
 
         slug = d["slug"]
 
@@ -898,9 +899,9 @@ class Project(LazyModel):
         if "donation_urls" not in d:
             raise KeyError("donation_urls")
 
-        client_side = ProjectClientSide._value2member_map_.get(d["client_side"]) or ProjectClientSide(d["client_side"])
+        client_side = _ProjectClientSide_get(d["client_side"]) or ProjectClientSide(d["client_side"])
 
-        server_side = ProjectServerSide._value2member_map_.get(d["server_side"]) or ProjectServerSide(d["server_side"])
+        server_side = _ProjectServerSide_get(d["server_side"]) or ProjectServerSide(d["server_side"])
 
         body_url = d["body_url"]
 
@@ -915,9 +916,7 @@ class Project(LazyModel):
                 try:
                     if not isinstance(data, str):
                         raise TypeError()
-                    requested_status_type_1 = ProjectRequestedStatus._value2member_map_.get(
-                        data
-                    ) or ProjectRequestedStatus(data)
+                    requested_status_type_1 = _ProjectRequestedStatus_get(data) or ProjectRequestedStatus(data)
 
                     return requested_status_type_1
                 except (TypeError, ValueError, AttributeError, KeyError):
@@ -934,9 +933,7 @@ class Project(LazyModel):
         if _environment is not UNSET:
             environment = []
             for environment_item_data in _environment:
-                environment_item = EnvironmentEnum._value2member_map_.get(environment_item_data) or EnvironmentEnum(
-                    environment_item_data
-                )
+                environment_item = _EnvironmentEnum_get(environment_item_data) or EnvironmentEnum(environment_item_data)
 
                 environment.append(environment_item)
 

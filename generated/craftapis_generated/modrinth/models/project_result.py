@@ -20,6 +20,14 @@ from ..models.project_result_project_type import ProjectResultProjectType
 from ..models.project_result_server_side import ProjectResultServerSide
 from ..types import UNSET, LazyModel, Unset, format_datetime, parse_datetime
 
+# craftapis: each enum's value -> member lookup, bound once (see enum_property.py.jinja)
+_DisclosureTypeEnum_get = DisclosureTypeEnum._value2member_map_.get
+_EnvironmentEnum_get = EnvironmentEnum._value2member_map_.get
+_ProjectResultAllProjectTypesItem_get = ProjectResultAllProjectTypesItem._value2member_map_.get
+_ProjectResultClientSide_get = ProjectResultClientSide._value2member_map_.get
+_ProjectResultProjectType_get = ProjectResultProjectType._value2member_map_.get
+_ProjectResultServerSide_get = ProjectResultServerSide._value2member_map_.get
+
 T = TypeVar("T", bound="ProjectResult")
 
 # craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
@@ -342,9 +350,7 @@ class ProjectResult(LazyModel):
         d = src_dict
         project_id = d["project_id"]
 
-        project_type = ProjectResultProjectType._value2member_map_.get(d["project_type"]) or ProjectResultProjectType(
-            d["project_type"]
-        )
+        project_type = _ProjectResultProjectType_get(d["project_type"]) or ProjectResultProjectType(d["project_type"])
 
         title = d["title"]
 
@@ -380,20 +386,16 @@ class ProjectResult(LazyModel):
 
         color = d["color"]
 
-        client_side = ProjectResultClientSide._value2member_map_.get(d["client_side"]) or ProjectResultClientSide(
-            d["client_side"]
-        )
+        client_side = _ProjectResultClientSide_get(d["client_side"]) or ProjectResultClientSide(d["client_side"])
 
-        server_side = ProjectResultServerSide._value2member_map_.get(d["server_side"]) or ProjectResultServerSide(
-            d["server_side"]
-        )
+        server_side = _ProjectResultServerSide_get(d["server_side"]) or ProjectResultServerSide(d["server_side"])
 
         _all_project_types = d.get("all_project_types", UNSET)
         all_project_types: list[ProjectResultAllProjectTypesItem] | Unset = UNSET
         if _all_project_types is not UNSET:
             all_project_types = []
             for all_project_types_item_data in _all_project_types:
-                all_project_types_item = ProjectResultAllProjectTypesItem._value2member_map_.get(
+                all_project_types_item = _ProjectResultAllProjectTypesItem_get(
                     all_project_types_item_data
                 ) or ProjectResultAllProjectTypesItem(all_project_types_item_data)
 
@@ -404,9 +406,7 @@ class ProjectResult(LazyModel):
         if _environment is not UNSET:
             environment = []
             for environment_item_data in _environment:
-                environment_item = EnvironmentEnum._value2member_map_.get(environment_item_data) or EnvironmentEnum(
-                    environment_item_data
-                )
+                environment_item = _EnvironmentEnum_get(environment_item_data) or EnvironmentEnum(environment_item_data)
 
                 environment.append(environment_item)
 
@@ -415,9 +415,9 @@ class ProjectResult(LazyModel):
         if _disclosure_types is not UNSET:
             disclosure_types = []
             for disclosure_types_item_data in _disclosure_types:
-                disclosure_types_item = DisclosureTypeEnum._value2member_map_.get(
+                disclosure_types_item = _DisclosureTypeEnum_get(disclosure_types_item_data) or DisclosureTypeEnum(
                     disclosure_types_item_data
-                ) or DisclosureTypeEnum(disclosure_types_item_data)
+                )
 
                 disclosure_types.append(disclosure_types_item)
 
@@ -468,9 +468,7 @@ class ProjectResult(LazyModel):
         d = src_dict
         project_id = d["project_id"]
 
-        project_type = ProjectResultProjectType._value2member_map_.get(d["project_type"]) or ProjectResultProjectType(
-            d["project_type"]
-        )
+        project_type = _ProjectResultProjectType_get(d["project_type"]) or ProjectResultProjectType(d["project_type"])
 
         title = d["title"]
 
@@ -508,20 +506,16 @@ class ProjectResult(LazyModel):
 
         color = d["color"]
 
-        client_side = ProjectResultClientSide._value2member_map_.get(d["client_side"]) or ProjectResultClientSide(
-            d["client_side"]
-        )
+        client_side = _ProjectResultClientSide_get(d["client_side"]) or ProjectResultClientSide(d["client_side"])
 
-        server_side = ProjectResultServerSide._value2member_map_.get(d["server_side"]) or ProjectResultServerSide(
-            d["server_side"]
-        )
+        server_side = _ProjectResultServerSide_get(d["server_side"]) or ProjectResultServerSide(d["server_side"])
 
         _all_project_types = d.get("all_project_types", UNSET)
         all_project_types: list[ProjectResultAllProjectTypesItem] | Unset = UNSET
         if _all_project_types is not UNSET:
             all_project_types = []
             for all_project_types_item_data in _all_project_types:
-                all_project_types_item = ProjectResultAllProjectTypesItem._value2member_map_.get(
+                all_project_types_item = _ProjectResultAllProjectTypesItem_get(
                     all_project_types_item_data
                 ) or ProjectResultAllProjectTypesItem(all_project_types_item_data)
 
@@ -532,9 +526,7 @@ class ProjectResult(LazyModel):
         if _environment is not UNSET:
             environment = []
             for environment_item_data in _environment:
-                environment_item = EnvironmentEnum._value2member_map_.get(environment_item_data) or EnvironmentEnum(
-                    environment_item_data
-                )
+                environment_item = _EnvironmentEnum_get(environment_item_data) or EnvironmentEnum(environment_item_data)
 
                 environment.append(environment_item)
 
@@ -543,9 +535,9 @@ class ProjectResult(LazyModel):
         if _disclosure_types is not UNSET:
             disclosure_types = []
             for disclosure_types_item_data in _disclosure_types:
-                disclosure_types_item = DisclosureTypeEnum._value2member_map_.get(
+                disclosure_types_item = _DisclosureTypeEnum_get(disclosure_types_item_data) or DisclosureTypeEnum(
                     disclosure_types_item_data
-                ) or DisclosureTypeEnum(disclosure_types_item_data)
+                )
 
                 disclosure_types.append(disclosure_types_item)
 

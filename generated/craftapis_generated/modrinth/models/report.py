@@ -13,6 +13,9 @@ from attrs import field as _attrs_field
 from ..models.creatable_report_item_type import CreatableReportItemType
 from ..types import UNSET, LazyModel, Unset, format_datetime, parse_datetime
 
+# craftapis: each enum's value -> member lookup, bound once (see enum_property.py.jinja)
+_CreatableReportItemType_get = CreatableReportItemType._value2member_map_.get
+
 T = TypeVar("T", bound="Report")
 
 # craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
@@ -152,9 +155,7 @@ class Report(LazyModel):
 
         item_id = d["item_id"]
 
-        item_type = CreatableReportItemType._value2member_map_.get(d["item_type"]) or CreatableReportItemType(
-            d["item_type"]
-        )
+        item_type = _CreatableReportItemType_get(d["item_type"]) or CreatableReportItemType(d["item_type"])
 
         body = d["body"]
 
@@ -193,9 +194,7 @@ class Report(LazyModel):
 
         item_id = d["item_id"]
 
-        item_type = CreatableReportItemType._value2member_map_.get(d["item_type"]) or CreatableReportItemType(
-            d["item_type"]
-        )
+        item_type = _CreatableReportItemType_get(d["item_type"]) or CreatableReportItemType(d["item_type"])
 
         body = d["body"]
 

@@ -13,6 +13,9 @@ from attrs import field as _attrs_field
 from ..models.schedule_requested_status import ScheduleRequestedStatus
 from ..types import LazyModel, format_datetime, parse_datetime
 
+# craftapis: each enum's value -> member lookup, bound once (see enum_property.py.jinja)
+_ScheduleRequestedStatus_get = ScheduleRequestedStatus._value2member_map_.get
+
 T = TypeVar("T", bound="Schedule")
 
 # craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
@@ -101,9 +104,9 @@ class Schedule(LazyModel):
         d = src_dict
         time = parse_datetime(d["time"])
 
-        requested_status = ScheduleRequestedStatus._value2member_map_.get(
+        requested_status = _ScheduleRequestedStatus_get(d["requested_status"]) or ScheduleRequestedStatus(
             d["requested_status"]
-        ) or ScheduleRequestedStatus(d["requested_status"])
+        )
 
         _model_ = object.__new__(cls)
         _model_.time = time
@@ -122,9 +125,9 @@ class Schedule(LazyModel):
         if "time" not in d:
             raise KeyError("time")
 
-        requested_status = ScheduleRequestedStatus._value2member_map_.get(
+        requested_status = _ScheduleRequestedStatus_get(d["requested_status"]) or ScheduleRequestedStatus(
             d["requested_status"]
-        ) or ScheduleRequestedStatus(d["requested_status"])
+        )
 
         _model_ = object.__new__(cls)
         _model_.requested_status = requested_status

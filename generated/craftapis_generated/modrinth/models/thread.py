@@ -17,6 +17,9 @@ if TYPE_CHECKING:
     from ..models.user import User
 
 
+# craftapis: each enum's value -> member lookup, bound once (see enum_property.py.jinja)
+_ThreadType_get = ThreadType._value2member_map_.get
+
 T = TypeVar("T", bound="Thread")
 
 # craftapis: the models this one refers to are imported on first use (not at import time: they may refer
@@ -168,7 +171,7 @@ class Thread(LazyModel):
         d = src_dict
         id = d["id"]
 
-        type_ = ThreadType._value2member_map_.get(d["type"]) or ThreadType(d["type"])
+        type_ = _ThreadType_get(d["type"]) or ThreadType(d["type"])
 
         messages = _build_messages(d)
 
@@ -200,7 +203,7 @@ class Thread(LazyModel):
         d = src_dict
         id = d["id"]
 
-        type_ = ThreadType._value2member_map_.get(d["type"]) or ThreadType(d["type"])
+        type_ = _ThreadType_get(d["type"]) or ThreadType(d["type"])
 
         _messages_raw = d["messages"]
         if _messages_raw is not None:

@@ -14,6 +14,11 @@ from ..models.thread_message_body_old_status import ThreadMessageBodyOldStatus
 from ..models.thread_message_body_type import ThreadMessageBodyType
 from ..types import UNSET, LazyModel, Unset
 
+# craftapis: each enum's value -> member lookup, bound once (see enum_property.py.jinja)
+_ThreadMessageBodyNewStatus_get = ThreadMessageBodyNewStatus._value2member_map_.get
+_ThreadMessageBodyOldStatus_get = ThreadMessageBodyOldStatus._value2member_map_.get
+_ThreadMessageBodyType_get = ThreadMessageBodyType._value2member_map_.get
+
 T = TypeVar("T", bound="ThreadMessageBody")
 
 # craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
@@ -126,7 +131,7 @@ class ThreadMessageBody(LazyModel):
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = src_dict
-        type_ = ThreadMessageBodyType._value2member_map_.get(d["type"]) or ThreadMessageBodyType(d["type"])
+        type_ = _ThreadMessageBodyType_get(d["type"]) or ThreadMessageBodyType(d["type"])
 
         body = d.get("body", UNSET)
 
@@ -139,18 +144,14 @@ class ThreadMessageBody(LazyModel):
         if _old_status is UNSET:
             old_status = UNSET
         else:
-            old_status = ThreadMessageBodyOldStatus._value2member_map_.get(_old_status) or ThreadMessageBodyOldStatus(
-                _old_status
-            )
+            old_status = _ThreadMessageBodyOldStatus_get(_old_status) or ThreadMessageBodyOldStatus(_old_status)
 
         _new_status = d.get("new_status", UNSET)
         new_status: ThreadMessageBodyNewStatus | Unset
         if _new_status is UNSET:
             new_status = UNSET
         else:
-            new_status = ThreadMessageBodyNewStatus._value2member_map_.get(_new_status) or ThreadMessageBodyNewStatus(
-                _new_status
-            )
+            new_status = _ThreadMessageBodyNewStatus_get(_new_status) or ThreadMessageBodyNewStatus(_new_status)
 
         _model_ = object.__new__(cls)
         _model_.type_ = type_
@@ -170,7 +171,7 @@ class ThreadMessageBody(LazyModel):
         dates and additional_properties are built on first access from the kept body (`LazyModel`); a
         missing required field, at any depth, still raises here."""
         d = src_dict
-        type_ = ThreadMessageBodyType._value2member_map_.get(d["type"]) or ThreadMessageBodyType(d["type"])
+        type_ = _ThreadMessageBodyType_get(d["type"]) or ThreadMessageBodyType(d["type"])
 
         body = d.get("body", UNSET)
 
@@ -183,18 +184,14 @@ class ThreadMessageBody(LazyModel):
         if _old_status is UNSET:
             old_status = UNSET
         else:
-            old_status = ThreadMessageBodyOldStatus._value2member_map_.get(_old_status) or ThreadMessageBodyOldStatus(
-                _old_status
-            )
+            old_status = _ThreadMessageBodyOldStatus_get(_old_status) or ThreadMessageBodyOldStatus(_old_status)
 
         _new_status = d.get("new_status", UNSET)
         new_status: ThreadMessageBodyNewStatus | Unset
         if _new_status is UNSET:
             new_status = UNSET
         else:
-            new_status = ThreadMessageBodyNewStatus._value2member_map_.get(_new_status) or ThreadMessageBodyNewStatus(
-                _new_status
-            )
+            new_status = _ThreadMessageBodyNewStatus_get(_new_status) or ThreadMessageBodyNewStatus(_new_status)
 
         _model_ = object.__new__(cls)
         _model_.type_ = type_

@@ -17,6 +17,9 @@ if TYPE_CHECKING:
     from ..models.user_payout_data import UserPayoutData
 
 
+# craftapis: each enum's value -> member lookup, bound once (see enum_property.py.jinja)
+_UserRole_get = UserRole._value2member_map_.get
+
 T = TypeVar("T", bound="User")
 
 # craftapis: the models this one refers to are imported on first use (not at import time: they may refer
@@ -289,7 +292,7 @@ class User(LazyModel):
 
         created = parse_datetime(d["created"])
 
-        role = UserRole._value2member_map_.get(d["role"]) or UserRole(d["role"])
+        role = _UserRole_get(d["role"]) or UserRole(d["role"])
 
         badges = d["badges"]
 
@@ -368,7 +371,7 @@ class User(LazyModel):
         if "created" not in d:
             raise KeyError("created")
 
-        role = UserRole._value2member_map_.get(d["role"]) or UserRole(d["role"])
+        role = _UserRole_get(d["role"]) or UserRole(d["role"])
 
         badges = d["badges"]
 

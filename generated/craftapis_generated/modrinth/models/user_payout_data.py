@@ -13,6 +13,10 @@ from ..models.user_payout_data_payout_wallet import UserPayoutDataPayoutWallet
 from ..models.user_payout_data_payout_wallet_type import UserPayoutDataPayoutWalletType
 from ..types import UNSET, LazyModel, Unset
 
+# craftapis: each enum's value -> member lookup, bound once (see enum_property.py.jinja)
+_UserPayoutDataPayoutWallet_get = UserPayoutDataPayoutWallet._value2member_map_.get
+_UserPayoutDataPayoutWalletType_get = UserPayoutDataPayoutWalletType._value2member_map_.get
+
 T = TypeVar("T", bound="UserPayoutData")
 
 # craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
@@ -104,16 +108,16 @@ class UserPayoutData(LazyModel):
         if _payout_wallet is UNSET:
             payout_wallet = UNSET
         else:
-            payout_wallet = UserPayoutDataPayoutWallet._value2member_map_.get(
+            payout_wallet = _UserPayoutDataPayoutWallet_get(_payout_wallet) or UserPayoutDataPayoutWallet(
                 _payout_wallet
-            ) or UserPayoutDataPayoutWallet(_payout_wallet)
+            )
 
         _payout_wallet_type = d.get("payout_wallet_type", UNSET)
         payout_wallet_type: UserPayoutDataPayoutWalletType | Unset
         if _payout_wallet_type is UNSET:
             payout_wallet_type = UNSET
         else:
-            payout_wallet_type = UserPayoutDataPayoutWalletType._value2member_map_.get(
+            payout_wallet_type = _UserPayoutDataPayoutWalletType_get(
                 _payout_wallet_type
             ) or UserPayoutDataPayoutWalletType(_payout_wallet_type)
 
@@ -142,16 +146,16 @@ class UserPayoutData(LazyModel):
         if _payout_wallet is UNSET:
             payout_wallet = UNSET
         else:
-            payout_wallet = UserPayoutDataPayoutWallet._value2member_map_.get(
+            payout_wallet = _UserPayoutDataPayoutWallet_get(_payout_wallet) or UserPayoutDataPayoutWallet(
                 _payout_wallet
-            ) or UserPayoutDataPayoutWallet(_payout_wallet)
+            )
 
         _payout_wallet_type = d.get("payout_wallet_type", UNSET)
         payout_wallet_type: UserPayoutDataPayoutWalletType | Unset
         if _payout_wallet_type is UNSET:
             payout_wallet_type = UNSET
         else:
-            payout_wallet_type = UserPayoutDataPayoutWalletType._value2member_map_.get(
+            payout_wallet_type = _UserPayoutDataPayoutWalletType_get(
                 _payout_wallet_type
             ) or UserPayoutDataPayoutWalletType(_payout_wallet_type)
 

@@ -21,6 +21,12 @@ if TYPE_CHECKING:
     from ..models.version_file import VersionFile
 
 
+# craftapis: each enum's value -> member lookup, bound once (see enum_property.py.jinja)
+_BaseVersionStatus_get = BaseVersionStatus._value2member_map_.get
+_BaseVersionVersionType_get = BaseVersionVersionType._value2member_map_.get
+_EnvironmentEnum_get = EnvironmentEnum._value2member_map_.get
+_VersionRequestedStatus_get = VersionRequestedStatus._value2member_map_.get
+
 T = TypeVar("T", bound="Version")
 
 # craftapis: the models this one refers to are imported on first use (not at import time: they may refer
@@ -284,15 +290,13 @@ class Version(LazyModel):
 
         game_versions = d["game_versions"]
 
-        version_type = BaseVersionVersionType._value2member_map_.get(d["version_type"]) or BaseVersionVersionType(
-            d["version_type"]
-        )
+        version_type = _BaseVersionVersionType_get(d["version_type"]) or BaseVersionVersionType(d["version_type"])
 
         loaders = d["loaders"]
 
         featured = d["featured"]
 
-        status = BaseVersionStatus._value2member_map_.get(d["status"]) or BaseVersionStatus(d["status"])
+        status = _BaseVersionStatus_get(d["status"]) or BaseVersionStatus(d["status"])
 
         _requested_status_raw = d["requested_status"]
         if _requested_status_raw is None:
@@ -305,9 +309,7 @@ class Version(LazyModel):
                 try:
                     if not isinstance(data, str):
                         raise TypeError()
-                    requested_status_type_1 = VersionRequestedStatus._value2member_map_.get(
-                        data
-                    ) or VersionRequestedStatus(data)
+                    requested_status_type_1 = _VersionRequestedStatus_get(data) or VersionRequestedStatus(data)
 
                     return requested_status_type_1
                 except (TypeError, ValueError, AttributeError, KeyError):
@@ -337,7 +339,7 @@ class Version(LazyModel):
         if _environment is UNSET:
             environment = UNSET
         else:
-            environment = EnvironmentEnum._value2member_map_.get(_environment) or EnvironmentEnum(_environment)
+            environment = _EnvironmentEnum_get(_environment) or EnvironmentEnum(_environment)
 
         _model_ = object.__new__(cls)
         _model_.name = name
@@ -399,15 +401,13 @@ class Version(LazyModel):
 
         game_versions = d["game_versions"]
 
-        version_type = BaseVersionVersionType._value2member_map_.get(d["version_type"]) or BaseVersionVersionType(
-            d["version_type"]
-        )
+        version_type = _BaseVersionVersionType_get(d["version_type"]) or BaseVersionVersionType(d["version_type"])
 
         loaders = d["loaders"]
 
         featured = d["featured"]
 
-        status = BaseVersionStatus._value2member_map_.get(d["status"]) or BaseVersionStatus(d["status"])
+        status = _BaseVersionStatus_get(d["status"]) or BaseVersionStatus(d["status"])
 
         _requested_status_raw = d["requested_status"]
         if _requested_status_raw is None:
@@ -420,9 +420,7 @@ class Version(LazyModel):
                 try:
                     if not isinstance(data, str):
                         raise TypeError()
-                    requested_status_type_1 = VersionRequestedStatus._value2member_map_.get(
-                        data
-                    ) or VersionRequestedStatus(data)
+                    requested_status_type_1 = _VersionRequestedStatus_get(data) or VersionRequestedStatus(data)
 
                     return requested_status_type_1
                 except (TypeError, ValueError, AttributeError, KeyError):
@@ -471,7 +469,7 @@ class Version(LazyModel):
         if _environment is UNSET:
             environment = UNSET
         else:
-            environment = EnvironmentEnum._value2member_map_.get(_environment) or EnvironmentEnum(_environment)
+            environment = _EnvironmentEnum_get(_environment) or EnvironmentEnum(_environment)
 
         _model_ = object.__new__(cls)
         _model_.name = name

@@ -12,6 +12,9 @@ from attrs import field as _attrs_field
 from ..models.version_dependency_dependency_type import VersionDependencyDependencyType
 from ..types import UNSET, LazyModel, Unset
 
+# craftapis: each enum's value -> member lookup, bound once (see enum_property.py.jinja)
+_VersionDependencyDependencyType_get = VersionDependencyDependencyType._value2member_map_.get
+
 T = TypeVar("T", bound="VersionDependency")
 
 # craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
@@ -110,9 +113,9 @@ class VersionDependency(LazyModel):
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = src_dict
-        dependency_type = VersionDependencyDependencyType._value2member_map_.get(
+        dependency_type = _VersionDependencyDependencyType_get(d["dependency_type"]) or VersionDependencyDependencyType(
             d["dependency_type"]
-        ) or VersionDependencyDependencyType(d["dependency_type"])
+        )
 
         version_id = d.get("version_id", UNSET)
 
@@ -136,9 +139,9 @@ class VersionDependency(LazyModel):
         dates and additional_properties are built on first access from the kept body (`LazyModel`); a
         missing required field, at any depth, still raises here."""
         d = src_dict
-        dependency_type = VersionDependencyDependencyType._value2member_map_.get(
+        dependency_type = _VersionDependencyDependencyType_get(d["dependency_type"]) or VersionDependencyDependencyType(
             d["dependency_type"]
-        ) or VersionDependencyDependencyType(d["dependency_type"])
+        )
 
         version_id = d.get("version_id", UNSET)
 

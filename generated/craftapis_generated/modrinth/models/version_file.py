@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from ..models.version_file_hashes import VersionFileHashes
 
 
+# craftapis: each enum's value -> member lookup, bound once (see enum_property.py.jinja)
+_FileType_get = FileType._value2member_map_.get
+
 T = TypeVar("T", bound="VersionFile")
 
 # craftapis: the models this one refers to are imported on first use (not at import time: they may refer
@@ -180,7 +183,7 @@ class VersionFile(LazyModel):
                 try:
                     if not isinstance(data, str):
                         raise TypeError()
-                    file_type_type_1 = FileType._value2member_map_.get(data) or FileType(data)
+                    file_type_type_1 = _FileType_get(data) or FileType(data)
 
                     return file_type_type_1
                 except (TypeError, ValueError, AttributeError, KeyError):
@@ -239,7 +242,7 @@ class VersionFile(LazyModel):
                 try:
                     if not isinstance(data, str):
                         raise TypeError()
-                    file_type_type_1 = FileType._value2member_map_.get(data) or FileType(data)
+                    file_type_type_1 = _FileType_get(data) or FileType(data)
 
                     return file_type_type_1
                 except (TypeError, ValueError, AttributeError, KeyError):

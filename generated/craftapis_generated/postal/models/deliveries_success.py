@@ -17,6 +17,9 @@ if TYPE_CHECKING:
     from ..models.moonrope_flags import MoonropeFlags
 
 
+# craftapis: each enum's value -> member lookup, bound once (see enum_property.py.jinja)
+_DeliveriesSuccessStatus_get = DeliveriesSuccessStatus._value2member_map_.get
+
 T = TypeVar("T", bound="DeliveriesSuccess")
 
 # craftapis: the models this one refers to are imported on first use (not at import time: they may refer
@@ -192,7 +195,7 @@ class DeliveriesSuccess(LazyModel):
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
-        status = DeliveriesSuccessStatus._value2member_map_.get(d["status"]) or DeliveriesSuccessStatus(d["status"])
+        status = _DeliveriesSuccessStatus_get(d["status"]) or DeliveriesSuccessStatus(d["status"])
 
         time = d["time"]
 
@@ -218,7 +221,7 @@ class DeliveriesSuccess(LazyModel):
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
-        status = DeliveriesSuccessStatus._value2member_map_.get(d["status"]) or DeliveriesSuccessStatus(d["status"])
+        status = _DeliveriesSuccessStatus_get(d["status"]) or DeliveriesSuccessStatus(d["status"])
 
         time = d["time"]
 

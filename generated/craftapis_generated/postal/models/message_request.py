@@ -12,6 +12,9 @@ from attrs import field as _attrs_field
 from ..models.message_expansion import MessageExpansion
 from ..types import UNSET, LazyModel, Unset
 
+# craftapis: each enum's value -> member lookup, bound once (see enum_property.py.jinja)
+_MessageExpansion_get = MessageExpansion._value2member_map_.get
+
 T = TypeVar("T", bound="MessageRequest")
 
 # craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
@@ -109,7 +112,7 @@ class MessageRequest(LazyModel):
                     field_expansions_type_0 = []
                     _field_expansions_type_0 = data
                     for field_expansions_type_0_item_data in _field_expansions_type_0:
-                        field_expansions_type_0_item = MessageExpansion._value2member_map_.get(
+                        field_expansions_type_0_item = _MessageExpansion_get(
                             field_expansions_type_0_item_data
                         ) or MessageExpansion(field_expansions_type_0_item_data)
 
@@ -152,7 +155,7 @@ class MessageRequest(LazyModel):
                     field_expansions_type_0 = []
                     _field_expansions_type_0 = data
                     for field_expansions_type_0_item_data in _field_expansions_type_0:
-                        field_expansions_type_0_item = MessageExpansion._value2member_map_.get(
+                        field_expansions_type_0_item = _MessageExpansion_get(
                             field_expansions_type_0_item_data
                         ) or MessageExpansion(field_expansions_type_0_item_data)
 

@@ -17,6 +17,9 @@ if TYPE_CHECKING:
     from ..models.moonrope_flags import MoonropeFlags
 
 
+# craftapis: each enum's value -> member lookup, bound once (see enum_property.py.jinja)
+_MessageSuccessStatus_get = MessageSuccessStatus._value2member_map_.get
+
 T = TypeVar("T", bound="MessageSuccess")
 
 # craftapis: the models this one refers to are imported on first use (not at import time: they may refer
@@ -165,7 +168,7 @@ class MessageSuccess(LazyModel):
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
-        status = MessageSuccessStatus._value2member_map_.get(d["status"]) or MessageSuccessStatus(d["status"])
+        status = _MessageSuccessStatus_get(d["status"]) or MessageSuccessStatus(d["status"])
 
         time = d["time"]
 
@@ -191,7 +194,7 @@ class MessageSuccess(LazyModel):
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
-        status = MessageSuccessStatus._value2member_map_.get(d["status"]) or MessageSuccessStatus(d["status"])
+        status = _MessageSuccessStatus_get(d["status"]) or MessageSuccessStatus(d["status"])
 
         time = d["time"]
 

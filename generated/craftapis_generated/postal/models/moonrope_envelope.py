@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from ..models.moonrope_flags import MoonropeFlags
 
 
+# craftapis: each enum's value -> member lookup, bound once (see enum_property.py.jinja)
+_MoonropeStatus_get = MoonropeStatus._value2member_map_.get
+
 T = TypeVar("T", bound="MoonropeEnvelope")
 
 # craftapis: the models this one refers to are imported on first use (not at import time: they may refer
@@ -164,7 +167,7 @@ class MoonropeEnvelope(LazyModel):
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
-        status = MoonropeStatus._value2member_map_.get(d["status"]) or MoonropeStatus(d["status"])
+        status = _MoonropeStatus_get(d["status"]) or MoonropeStatus(d["status"])
 
         time = d["time"]
 
@@ -190,7 +193,7 @@ class MoonropeEnvelope(LazyModel):
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
-        status = MoonropeStatus._value2member_map_.get(d["status"]) or MoonropeStatus(d["status"])
+        status = _MoonropeStatus_get(d["status"]) or MoonropeStatus(d["status"])
 
         time = d["time"]
 

@@ -17,6 +17,9 @@ if TYPE_CHECKING:
     from ..models.moonrope_flags import MoonropeFlags
 
 
+# craftapis: each enum's value -> member lookup, bound once (see enum_property.py.jinja)
+_MoonropeErrorEnvelopeStatus_get = MoonropeErrorEnvelopeStatus._value2member_map_.get
+
 T = TypeVar("T", bound="MoonropeErrorEnvelope")
 
 # craftapis: the models this one refers to are imported on first use (not at import time: they may refer
@@ -166,9 +169,7 @@ class MoonropeErrorEnvelope(LazyModel):
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
-        status = MoonropeErrorEnvelopeStatus._value2member_map_.get(d["status"]) or MoonropeErrorEnvelopeStatus(
-            d["status"]
-        )
+        status = _MoonropeErrorEnvelopeStatus_get(d["status"]) or MoonropeErrorEnvelopeStatus(d["status"])
 
         time = d["time"]
 
@@ -194,9 +195,7 @@ class MoonropeErrorEnvelope(LazyModel):
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
-        status = MoonropeErrorEnvelopeStatus._value2member_map_.get(d["status"]) or MoonropeErrorEnvelopeStatus(
-            d["status"]
-        )
+        status = _MoonropeErrorEnvelopeStatus_get(d["status"]) or MoonropeErrorEnvelopeStatus(d["status"])
 
         time = d["time"]
 

@@ -17,6 +17,9 @@ if TYPE_CHECKING:
     from ..models.moonrope_message_data import MoonropeMessageData
 
 
+# craftapis: each enum's value -> member lookup, bound once (see enum_property.py.jinja)
+_MoonropeMessageEnvelopeStatus_get = MoonropeMessageEnvelopeStatus._value2member_map_.get
+
 T = TypeVar("T", bound="MoonropeMessageEnvelope")
 
 # craftapis: the models this one refers to are imported on first use (not at import time: they may refer
@@ -165,9 +168,7 @@ class MoonropeMessageEnvelope(LazyModel):
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
-        status = MoonropeMessageEnvelopeStatus._value2member_map_.get(d["status"]) or MoonropeMessageEnvelopeStatus(
-            d["status"]
-        )
+        status = _MoonropeMessageEnvelopeStatus_get(d["status"]) or MoonropeMessageEnvelopeStatus(d["status"])
 
         time = d["time"]
 
@@ -193,9 +194,7 @@ class MoonropeMessageEnvelope(LazyModel):
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
-        status = MoonropeMessageEnvelopeStatus._value2member_map_.get(d["status"]) or MoonropeMessageEnvelopeStatus(
-            d["status"]
-        )
+        status = _MoonropeMessageEnvelopeStatus_get(d["status"]) or MoonropeMessageEnvelopeStatus(d["status"])
 
         time = d["time"]
 

@@ -12,6 +12,9 @@ from attrs import field as _attrs_field
 from ..models.moonrope_request_failure_status import MoonropeRequestFailureStatus
 from ..types import UNSET, LazyModel, Unset
 
+# craftapis: each enum's value -> member lookup, bound once (see enum_property.py.jinja)
+_MoonropeRequestFailureStatus_get = MoonropeRequestFailureStatus._value2member_map_.get
+
 T = TypeVar("T", bound="MoonropeRequestFailure")
 
 # craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
@@ -109,9 +112,7 @@ class MoonropeRequestFailure(LazyModel):
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = src_dict
-        status = MoonropeRequestFailureStatus._value2member_map_.get(d["status"]) or MoonropeRequestFailureStatus(
-            d["status"]
-        )
+        status = _MoonropeRequestFailureStatus_get(d["status"]) or MoonropeRequestFailureStatus(d["status"])
 
         details = d.get("details", UNSET)
 
@@ -138,9 +139,7 @@ class MoonropeRequestFailure(LazyModel):
         dates and additional_properties are built on first access from the kept body (`LazyModel`); a
         missing required field, at any depth, still raises here."""
         d = src_dict
-        status = MoonropeRequestFailureStatus._value2member_map_.get(d["status"]) or MoonropeRequestFailureStatus(
-            d["status"]
-        )
+        status = _MoonropeRequestFailureStatus_get(d["status"]) or MoonropeRequestFailureStatus(d["status"])
 
         details = d.get("details", UNSET)
 

@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from ..models.moonrope_validation_data import MoonropeValidationData
 
 
+# craftapis: each enum's value -> member lookup, bound once (see enum_property.py.jinja)
+_MoonropeValidationEnvelopeStatus_get = MoonropeValidationEnvelopeStatus._value2member_map_.get
+
 T = TypeVar("T", bound="MoonropeValidationEnvelope")
 
 # craftapis: the models this one refers to are imported on first use (not at import time: they may refer
@@ -167,9 +170,7 @@ class MoonropeValidationEnvelope(LazyModel):
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
-        status = MoonropeValidationEnvelopeStatus._value2member_map_.get(
-            d["status"]
-        ) or MoonropeValidationEnvelopeStatus(d["status"])
+        status = _MoonropeValidationEnvelopeStatus_get(d["status"]) or MoonropeValidationEnvelopeStatus(d["status"])
 
         time = d["time"]
 
@@ -195,9 +196,7 @@ class MoonropeValidationEnvelope(LazyModel):
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
-        status = MoonropeValidationEnvelopeStatus._value2member_map_.get(
-            d["status"]
-        ) or MoonropeValidationEnvelopeStatus(d["status"])
+        status = _MoonropeValidationEnvelopeStatus_get(d["status"]) or MoonropeValidationEnvelopeStatus(d["status"])
 
         time = d["time"]
 

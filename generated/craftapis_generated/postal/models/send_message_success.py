@@ -17,6 +17,9 @@ if TYPE_CHECKING:
     from ..models.send_result import SendResult
 
 
+# craftapis: each enum's value -> member lookup, bound once (see enum_property.py.jinja)
+_SendMessageSuccessStatus_get = SendMessageSuccessStatus._value2member_map_.get
+
 T = TypeVar("T", bound="SendMessageSuccess")
 
 # craftapis: the models this one refers to are imported on first use (not at import time: they may refer
@@ -165,7 +168,7 @@ class SendMessageSuccess(LazyModel):
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
-        status = SendMessageSuccessStatus._value2member_map_.get(d["status"]) or SendMessageSuccessStatus(d["status"])
+        status = _SendMessageSuccessStatus_get(d["status"]) or SendMessageSuccessStatus(d["status"])
 
         time = d["time"]
 
@@ -191,7 +194,7 @@ class SendMessageSuccess(LazyModel):
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
-        status = SendMessageSuccessStatus._value2member_map_.get(d["status"]) or SendMessageSuccessStatus(d["status"])
+        status = _SendMessageSuccessStatus_get(d["status"]) or SendMessageSuccessStatus(d["status"])
 
         time = d["time"]
 

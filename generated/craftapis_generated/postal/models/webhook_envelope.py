@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from ..models.webhook_envelope_payload import WebhookEnvelopePayload
 
 
+# craftapis: each enum's value -> member lookup, bound once (see enum_property.py.jinja)
+_WebhookEvent_get = WebhookEvent._value2member_map_.get
+
 T = TypeVar("T", bound="WebhookEnvelope")
 
 # craftapis: the models this one refers to are imported on first use (not at import time: they may refer
@@ -133,7 +136,7 @@ class WebhookEnvelope(LazyModel):
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
-        event = WebhookEvent._value2member_map_.get(d["event"]) or WebhookEvent(d["event"])
+        event = _WebhookEvent_get(d["event"]) or WebhookEvent(d["event"])
 
         timestamp = d["timestamp"]
 
@@ -159,7 +162,7 @@ class WebhookEnvelope(LazyModel):
         if not _lazy_loaded:
             _load_lazy_imports()
         d = src_dict
-        event = WebhookEvent._value2member_map_.get(d["event"]) or WebhookEvent(d["event"])
+        event = _WebhookEvent_get(d["event"]) or WebhookEvent(d["event"])
 
         timestamp = d["timestamp"]
 

@@ -12,6 +12,9 @@ from attrs import field as _attrs_field
 from ..models.ad_type import AdType
 from ..types import UNSET, LazyModel, Unset
 
+# craftapis: each enum's value -> member lookup, bound once (see enum_property.py.jinja)
+_AdType_get = AdType._value2member_map_.get
+
 T = TypeVar("T", bound="AdsRequest")
 
 # craftapis: the JSON names from_dict reads; every other key of a body goes to additional_properties
@@ -118,7 +121,7 @@ class AdsRequest(LazyModel):
         if _type_ is UNSET:
             type_ = UNSET
         else:
-            type_ = AdType._value2member_map_.get(_type_) or AdType(_type_)
+            type_ = _AdType_get(_type_) or AdType(_type_)
 
         limit = d.get("limit", UNSET)
 
@@ -150,7 +153,7 @@ class AdsRequest(LazyModel):
         if _type_ is UNSET:
             type_ = UNSET
         else:
-            type_ = AdType._value2member_map_.get(_type_) or AdType(_type_)
+            type_ = _AdType_get(_type_) or AdType(_type_)
 
         limit = d.get("limit", UNSET)
 
