@@ -159,7 +159,12 @@ class _PolicyCore:
 
     def _slot(self, request: httpx.Request, policy: RetryPolicy, start: float) -> float:
         """Ask the limiter for a slot: 0.0 to send now, else seconds to sleep before asking again."""
-        return self._granted(request, self.limiter.reserve(request), policy, start)
+        wait = self.limiter.reserve(request)
+        if wait <= 0.0:  # the common case stays inline: no second method call per attempt
+            with self.stats._lock:
+                self.stats.attempts += 1
+            return 0.0
+        return self._granted(request, wait, policy, start)
 
     def _granted(self, request: httpx.Request, wait: float, policy: RetryPolicy, start: float) -> float:
         """What `_slot` makes of the limiter's answer `wait` (an async transport may await it elsewhere)."""
