@@ -251,3 +251,20 @@ def test_heartbeat_must_be_below_the_lease() -> None:
         with pytest.raises(ValueError, match="heartbeat must be > 0 and below lease"):
             RedisEventLeases("redis://127.0.0.1:1/0", lease=60.0, heartbeat=bad)
     assert RedisEventLeases("redis://127.0.0.1:1/0", lease=60.0).heartbeat == 20.0
+
+
+def test_leaving_the_heartbeat_does_not_wait_for_a_renewal_under_way() -> None:
+    """The async consumer leaves the heartbeat on its event loop: a renewal stuck on a slow Redis must
+    not hold it."""
+    from craftapis.builtbybit._leases import Heartbeat
+
+    renewing = threading.Event()
+
+    def slow_renewal() -> None:
+        renewing.set()
+        time.sleep(0.5)
+
+    with Heartbeat(slow_renewal, 0.01):
+        assert renewing.wait(2.0)
+        left = time.monotonic()
+    assert time.monotonic() - left < 0.1

@@ -252,10 +252,10 @@ class Heartbeat:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        # Not joined: that would hold the async consumer's event loop while a renewal is under way
+        # (up to the Redis socket timeout). One landing after the completion or the release changes
+        # nothing: the script renews only a lease this consumer still holds.
         self._stop.set()
-        # a renewal under way ends within the Redis socket timeout; one landing after the completion
-        # or the release changes nothing (the scripts renew only a lease this consumer still holds)
-        self._thread.join(timeout=1.0)
 
 
 class _LeaseCalls:
