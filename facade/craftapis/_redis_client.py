@@ -131,7 +131,7 @@ class Offload:
         self._lock = threading.Lock()
         self._executor: ThreadPoolExecutor | None = None
 
-    def _submit(self, fn: Callable[..., _T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Future[_T]:
+    def _worker(self) -> ThreadPoolExecutor:
         executor = self._executor
         if executor is None:
             from concurrent.futures import ThreadPoolExecutor
@@ -140,7 +140,17 @@ class Offload:
                 if self._executor is None:
                     self._executor = ThreadPoolExecutor(1, thread_name_prefix=self._name)
                 executor = self._executor
-        return executor.submit(fn, *args, **kwargs)
+        return executor
+
+    def _submit(self, fn: Callable[..., _T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Future[_T]:
+        executor = self._worker()
+        try:
+            return executor.submit(fn, *args, **kwargs)
+        except RuntimeError:  # closed meanwhile (a request still in flight as its client closes)
+            with self._lock:
+                if self._executor is executor:
+                    self._executor = None
+            return self._worker().submit(fn, *args, **kwargs)  # at interpreter exit: raises again
 
     async def call(self, fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> _T:
         """`fn(*args, **kwargs)` on the worker thread, after everything queued before; its result."""

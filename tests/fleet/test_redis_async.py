@@ -268,3 +268,17 @@ def test_leaving_the_heartbeat_does_not_wait_for_a_renewal_under_way() -> None:
         assert renewing.wait(2.0)
         left = time.monotonic()
     assert time.monotonic() - left < 0.1
+
+
+async def test_a_call_racing_the_close_of_its_worker_still_runs() -> None:
+    """A request still in flight as its client closes posts its observe to a worker that was just
+    shut down: it runs on a new one instead of turning the finished request into a RuntimeError."""
+    from craftapis._redis_client import Offload
+
+    offload = Offload("craftapis-test")
+    offload._worker().shutdown()  # what close() does, seen by a caller that read the worker before
+    ran = threading.Event()
+    offload.post(ran.set)
+    assert await offload.call(lambda: 42) == 42
+    assert ran.wait(2.0)
+    offload.close()
