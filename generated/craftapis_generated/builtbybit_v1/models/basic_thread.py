@@ -62,8 +62,7 @@ class BasicThread(LazyModel):
     creation_date: int | Unset = UNSET
     last_message_date: int | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = frozenset()
-    _craftapis_flat_one = None
+    _craftapis_required = frozenset()
     _craftapis_lazy = {
         "additional_properties": (None, _build_additional_properties, 2),
     }

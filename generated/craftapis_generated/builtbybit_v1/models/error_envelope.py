@@ -86,8 +86,7 @@ class ErrorEnvelope(LazyModel):
     result: Result
     error: ErrorDetail
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = _REQUIRED_SET
     _craftapis_lazy = {
         "error": ("error", _build_error, 2),
         "additional_properties": (None, _build_additional_properties, 4),
@@ -139,11 +138,7 @@ class ErrorEnvelope(LazyModel):
         result = _Result_get(d["result"]) or Result(d["result"])
 
         _error_raw = d["error"]
-        if _error_raw is not None and (
-            (_required := ErrorDetail._craftapis_flat_required) is None
-            or _error_raw.__class__ is not dict
-            or (_required and not _error_raw.keys() >= _required)
-        ):
+        if _error_raw is not None and (_error_raw.__class__ is not dict or "code" not in _error_raw):
             ErrorDetail._require(_error_raw)
 
         _model_ = object.__new__(cls)
@@ -164,11 +159,7 @@ class ErrorEnvelope(LazyModel):
         if not d.keys() >= _REQUIRED_SET:  # one C-level subset test; the first missing one is named
             raise KeyError(next(key for key in _REQUIRED if key not in d))
         _error_raw = d.get("error")
-        if _error_raw is not None and (
-            (_required := ErrorDetail._craftapis_flat_required) is None
-            or _error_raw.__class__ is not dict
-            or (_required and not _error_raw.keys() >= _required)
-        ):
+        if _error_raw is not None and (_error_raw.__class__ is not dict or "code" not in _error_raw):
             ErrorDetail._require(_error_raw)
 
     @property

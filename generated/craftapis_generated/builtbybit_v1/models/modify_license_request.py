@@ -61,8 +61,7 @@ class ModifyLicenseRequest(LazyModel):
     start_date: int | Unset = UNSET
     end_date: int | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = _REQUIRED_SET
-    _craftapis_flat_one = "permanent"
+    _craftapis_required = _REQUIRED_SET
     _craftapis_lazy = {
         "additional_properties": (None, _build_additional_properties, 2),
     }

@@ -104,8 +104,7 @@ class ProfilePostEnvelope(LazyModel):
     result: Result
     data: None | ProfilePost | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = _REQUIRED_SET
     _craftapis_lazy = {
         "data": ("data", _build_data, 2),
         "additional_properties": (None, _build_additional_properties, 4),

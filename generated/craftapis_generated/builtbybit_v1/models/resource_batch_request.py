@@ -17,8 +17,7 @@ class ResourceBatchRequest:
     """Body of `POST /resources/batch/`."""
 
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = frozenset()
-    _craftapis_flat_one = None
+    _craftapis_required = frozenset()
 
     def to_dict(self) -> dict[str, Any]:
 

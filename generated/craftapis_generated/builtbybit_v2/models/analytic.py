@@ -108,8 +108,7 @@ class Analytic(LazyModel):
     filters: AnalyticFilters | None | Unset = UNSET
     periods: list[str] | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = frozenset()
     _craftapis_lazy = {
         "filters": ("filters", _build_filters, 2),
         "additional_properties": (None, _build_additional_properties, 4),

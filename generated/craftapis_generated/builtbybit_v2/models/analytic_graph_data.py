@@ -133,8 +133,7 @@ class AnalyticGraphData(LazyModel):
     label: None | str | Unset = UNSET
     period: AnalyticPeriod | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = frozenset()
     _craftapis_lazy = {
         "data": ("data", _build_data, 2),
         "period": ("period", _build_period, 4),

@@ -104,8 +104,7 @@ class AnalyticGraphDataPoint(LazyModel):
     days: int | None | Unset = UNSET
     values: AnalyticGraphDataPointValues | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = frozenset()
     _craftapis_lazy = {
         "values": ("values", _build_values, 2),
         "additional_properties": (None, _build_additional_properties, 4),

@@ -30,8 +30,7 @@ def _load_lazy_imports() -> None:
 @_attrs_define
 class AnalyticGraphPoints:
     additional_properties: dict[str, AnalyticGraphDataPoint] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = frozenset()
-    _craftapis_flat_one = None
+    _craftapis_required = frozenset()
 
     def to_dict(self) -> dict[str, Any]:
 

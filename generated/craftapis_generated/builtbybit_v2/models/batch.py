@@ -107,8 +107,7 @@ class Batch(LazyModel):
     created_at: int | None | Unset = UNSET
     completed_at: int | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = frozenset()
     _craftapis_lazy = {
         "errors": ("errors", _build_errors, 2),
         "additional_properties": (None, _build_additional_properties, 4),

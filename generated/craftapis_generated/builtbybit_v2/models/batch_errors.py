@@ -15,8 +15,7 @@ T = TypeVar("T", bound="BatchErrors")
 @_attrs_define
 class BatchErrors:
     additional_properties: dict[str, list[str]] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = frozenset()
-    _craftapis_flat_one = None
+    _craftapis_required = frozenset()
 
     def to_dict(self) -> dict[str, Any]:
 

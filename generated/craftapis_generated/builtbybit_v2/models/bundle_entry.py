@@ -213,8 +213,7 @@ class BundleEntry(LazyModel):
     resource: None | Resource | Unset = UNSET
     addon: Addon | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = frozenset()
     _craftapis_lazy = {
         "list_price": ("ListPrice", _build_list_price, 2),
         "final_price": ("FinalPrice", _build_final_price, 4),

@@ -100,8 +100,7 @@ class Category(LazyModel):
     platform_image_url: None | str | Unset = UNSET
     children: list[Category] | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = _REQUIRED_SET
     _craftapis_lazy = {
         "children": ("Children", _build_children, 2),
         "additional_properties": (None, _build_additional_properties, 4),

@@ -209,8 +209,7 @@ class CouponEntry(LazyModel):
     addon: Addon | None | Unset = UNSET
     bundle: Bundle | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = frozenset()
     _craftapis_lazy = {
         "coupon": ("Coupon", _build_coupon, 2),
         "resource": ("Resource", _build_resource, 4),

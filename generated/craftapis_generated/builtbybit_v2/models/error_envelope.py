@@ -85,8 +85,7 @@ class ErrorEnvelope(LazyModel):
     result: None | Result
     error: ErrorEnvelopeError
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = _REQUIRED_SET
     _craftapis_lazy = {
         "error": ("error", _build_error, 2),
         "additional_properties": (None, _build_additional_properties, 4),
@@ -178,11 +177,7 @@ class ErrorEnvelope(LazyModel):
             result = _parse_result(_result_raw)
 
         _error_raw = d["error"]
-        if _error_raw is not None and (
-            (_required := ErrorEnvelopeError._craftapis_flat_required) is None
-            or _error_raw.__class__ is not dict
-            or (_required and not _error_raw.keys() >= _required)
-        ):
+        if _error_raw is not None and (_error_raw.__class__ is not dict):
             ErrorEnvelopeError._require(_error_raw)
 
         _model_ = object.__new__(cls)
@@ -203,11 +198,7 @@ class ErrorEnvelope(LazyModel):
         if not d.keys() >= _REQUIRED_SET:  # one C-level subset test; the first missing one is named
             raise KeyError(next(key for key in _REQUIRED if key not in d))
         _error_raw = d.get("error")
-        if _error_raw is not None and (
-            (_required := ErrorEnvelopeError._craftapis_flat_required) is None
-            or _error_raw.__class__ is not dict
-            or (_required and not _error_raw.keys() >= _required)
-        ):
+        if _error_raw is not None and (_error_raw.__class__ is not dict):
             ErrorEnvelopeError._require(_error_raw)
 
     @property

@@ -112,8 +112,7 @@ class Event(LazyModel):
     trigger_type: None | str
     trigger_data: EventTriggerData | None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = _REQUIRED_SET
     _craftapis_lazy = {
         "trigger_data": ("trigger_data", _build_trigger_data, 2),
         "additional_properties": (None, _build_additional_properties, 4),

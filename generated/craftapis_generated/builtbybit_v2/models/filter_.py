@@ -152,8 +152,7 @@ class Filter(LazyModel):
     value: None | str | Unset = UNSET
     options: list[FilterOption] | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = frozenset()
     _craftapis_lazy = {
         "choices": ("choices", _build_choices, 2),
         "options": ("options", _build_options, 4),

@@ -92,8 +92,7 @@ class GetV2AnalyticsResponse200Data(LazyModel):
 
     analytics: AnalyticDefinitions | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = frozenset()
     _craftapis_lazy = {
         "analytics": ("analytics", _build_analytics, 2),
         "additional_properties": (None, _build_additional_properties, 4),

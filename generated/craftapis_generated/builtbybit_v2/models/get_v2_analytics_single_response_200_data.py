@@ -127,8 +127,7 @@ class GetV2AnalyticsSingleResponse200Data(LazyModel):
     analytics: AnalyticValues | None | Unset = UNSET
     period: AnalyticPeriod | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = frozenset()
     _craftapis_lazy = {
         "analytics": ("analytics", _build_analytics, 2),
         "period": ("period", _build_period, 4),

@@ -128,8 +128,7 @@ class GetV2ResourcesBuyerLatestResponse200Data(LazyModel):
     latest: None | Unset | Version = UNSET
     has_usage_rights: bool | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = frozenset()
     _craftapis_lazy = {
         "current": ("current", _build_current, 2),
         "latest": ("latest", _build_latest, 4),

@@ -127,8 +127,7 @@ class GetV2ResourcesCreatorAddonsResponse200Data(LazyModel):
     addons: list[Addon] | None | Unset = UNSET
     stats: ListStats | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = frozenset()
     _craftapis_lazy = {
         "addons": ("addons", _build_addons, 2),
         "stats": ("stats", _build_stats, 4),

@@ -127,8 +127,7 @@ class GetV2ResourcesCreatorCouponsEntriesResponse200Data(LazyModel):
     coupon_entries: list[CouponEntry] | None | Unset = UNSET
     stats: ListStats | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = frozenset()
     _craftapis_lazy = {
         "coupon_entries": ("coupon-entries", _build_coupon_entries, 2),
         "stats": ("stats", _build_stats, 4),

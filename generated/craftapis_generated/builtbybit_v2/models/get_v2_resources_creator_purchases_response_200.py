@@ -91,8 +91,7 @@ class GetV2ResourcesCreatorPurchasesResponse200(LazyModel):
     result: None | Result
     data: GetV2ResourcesCreatorPurchasesResponse200Data | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = _REQUIRED_SET
     _craftapis_lazy = {
         "data": ("data", _build_data, 2),
         "additional_properties": (None, _build_additional_properties, 4),
@@ -187,11 +186,7 @@ class GetV2ResourcesCreatorPurchasesResponse200(LazyModel):
             result = _parse_result(_result_raw)
 
         _data_raw = d.get("data")
-        if _data_raw is not None and (
-            (_required := GetV2ResourcesCreatorPurchasesResponse200Data._craftapis_flat_required) is None
-            or _data_raw.__class__ is not dict
-            or (_required and not _data_raw.keys() >= _required)
-        ):
+        if _data_raw is not None:
             GetV2ResourcesCreatorPurchasesResponse200Data._require(_data_raw)
 
         _model_ = object.__new__(cls)
@@ -212,11 +207,7 @@ class GetV2ResourcesCreatorPurchasesResponse200(LazyModel):
         if not d.keys() >= _REQUIRED_SET:  # one C-level subset test; the first missing one is named
             raise KeyError(next(key for key in _REQUIRED if key not in d))
         _data_raw = d.get("data")
-        if _data_raw is not None and (
-            (_required := GetV2ResourcesCreatorPurchasesResponse200Data._craftapis_flat_required) is None
-            or _data_raw.__class__ is not dict
-            or (_required and not _data_raw.keys() >= _required)
-        ):
+        if _data_raw is not None:
             GetV2ResourcesCreatorPurchasesResponse200Data._require(_data_raw)
 
     @property

@@ -127,8 +127,7 @@ class GetV2ResourcesCreatorSaleEventsEntriesResponse200Data(LazyModel):
     sale_event_entries: list[SaleEventEntry] | None | Unset = UNSET
     stats: ListStats | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = frozenset()
     _craftapis_lazy = {
         "sale_event_entries": ("sale-event-entries", _build_sale_event_entries, 2),
         "stats": ("stats", _build_stats, 4),

@@ -165,8 +165,7 @@ class GetV2ResourcesDiscoverCartViewResponse200Data(LazyModel):
     summary: CartSummary | None
     user: Member | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = _REQUIRED_SET
     _craftapis_lazy = {
         "items": ("items", _build_items, 2),
         "summary": ("summary", _build_summary, 4),

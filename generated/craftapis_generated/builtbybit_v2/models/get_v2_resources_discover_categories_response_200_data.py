@@ -92,8 +92,7 @@ class GetV2ResourcesDiscoverCategoriesResponse200Data(LazyModel):
 
     categories: list[Category] | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = frozenset()
     _craftapis_lazy = {
         "categories": ("categories", _build_categories, 2),
         "additional_properties": (None, _build_additional_properties, 4),

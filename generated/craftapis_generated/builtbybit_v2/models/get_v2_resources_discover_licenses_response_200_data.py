@@ -127,8 +127,7 @@ class GetV2ResourcesDiscoverLicensesResponse200Data(LazyModel):
     licenses: list[License] | None | Unset = UNSET
     stats: ListStats | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = frozenset()
     _craftapis_lazy = {
         "licenses": ("licenses", _build_licenses, 2),
         "stats": ("stats", _build_stats, 4),

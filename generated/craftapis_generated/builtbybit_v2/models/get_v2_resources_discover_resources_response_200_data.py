@@ -165,8 +165,7 @@ class GetV2ResourcesDiscoverResourcesResponse200Data(LazyModel):
     stats: ListStats | None
     filters: list[Filter] | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = _REQUIRED_SET
     _craftapis_lazy = {
         "resources": ("resources", _build_resources, 2),
         "stats": ("stats", _build_stats, 4),

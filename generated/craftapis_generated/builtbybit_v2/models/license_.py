@@ -158,8 +158,7 @@ class License(LazyModel):
     resource: None | Resource | Unset = UNSET
     buyer: Member | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = _REQUIRED_SET
     _craftapis_lazy = {
         "resource": ("Resource", _build_resource, 2),
         "buyer": ("Buyer", _build_buyer, 4),

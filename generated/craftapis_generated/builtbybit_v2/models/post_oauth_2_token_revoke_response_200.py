@@ -50,8 +50,7 @@ class PostOauth2TokenRevokeResponse200(LazyModel):
 
     revoked: bool | None = True
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = _REQUIRED_SET
-    _craftapis_flat_one = "revoked"
+    _craftapis_required = _REQUIRED_SET
     _craftapis_lazy = {
         "additional_properties": (None, _build_additional_properties, 2),
     }

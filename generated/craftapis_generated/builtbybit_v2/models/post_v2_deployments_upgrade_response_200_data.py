@@ -101,8 +101,7 @@ class PostV2DeploymentsUpgradeResponse200Data(LazyModel):
     oauth2_secret: None | str | Unset = UNSET
     preauthorize: AccessTokenGrant | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = frozenset()
     _craftapis_lazy = {
         "preauthorize": ("preauthorize", _build_preauthorize, 2),
         "additional_properties": (None, _build_additional_properties, 4),

@@ -85,8 +85,7 @@ class PostV2ResourcesCreatorBatchBody(LazyModel):
     resources: list[int]
     changes: list[PostV2ResourcesCreatorBatchBodyChangesItem]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = _REQUIRED_SET
     _craftapis_lazy = {
         "changes": ("changes", _build_changes, 2),
         "additional_properties": (None, _build_additional_properties, 4),
@@ -142,25 +141,9 @@ class PostV2ResourcesCreatorBatchBody(LazyModel):
 
         _changes_raw = d["changes"]
         if _changes_raw is not None:
-            _required = PostV2ResourcesCreatorBatchBodyChangesItem._craftapis_flat_required
-            if _required is None:  # the items hold models of their own: each checks them
-                _check = PostV2ResourcesCreatorBatchBodyChangesItem._require  # bound once, not once per item
-                for _item in _changes_raw:
-                    _check(_item)
-            elif (
-                _one := PostV2ResourcesCreatorBatchBodyChangesItem._craftapis_flat_one
-            ) is not None:  # flat items requiring one field: `in` tests it
-                for _item in _changes_raw:
-                    if _item.__class__ is not dict or _one not in _item:
-                        PostV2ResourcesCreatorBatchBodyChangesItem._require(_item)
-            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
-                for _item in _changes_raw:
-                    if _item.__class__ is not dict or not _item.keys() >= _required:
-                        PostV2ResourcesCreatorBatchBodyChangesItem._require(_item)
-            else:  # flat items requiring nothing: objects is all they must be
-                for _item in _changes_raw:
-                    if _item.__class__ is not dict:
-                        PostV2ResourcesCreatorBatchBodyChangesItem._require(_item)
+            for _item in _changes_raw:  # the call (which names what is wrong) only when a test fails
+                if _item.__class__ is not dict or "field" not in _item or "type" not in _item or "value" not in _item:
+                    PostV2ResourcesCreatorBatchBodyChangesItem._require(_item)
 
         _model_ = object.__new__(cls)
         _model_.resources = resources
@@ -181,25 +164,9 @@ class PostV2ResourcesCreatorBatchBody(LazyModel):
             raise KeyError(next(key for key in _REQUIRED if key not in d))
         _changes_raw = d.get("changes")
         if _changes_raw is not None:
-            _required = PostV2ResourcesCreatorBatchBodyChangesItem._craftapis_flat_required
-            if _required is None:  # the items hold models of their own: each checks them
-                _check = PostV2ResourcesCreatorBatchBodyChangesItem._require  # bound once, not once per item
-                for _item in _changes_raw:
-                    _check(_item)
-            elif (
-                _one := PostV2ResourcesCreatorBatchBodyChangesItem._craftapis_flat_one
-            ) is not None:  # flat items requiring one field: `in` tests it
-                for _item in _changes_raw:
-                    if _item.__class__ is not dict or _one not in _item:
-                        PostV2ResourcesCreatorBatchBodyChangesItem._require(_item)
-            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
-                for _item in _changes_raw:
-                    if _item.__class__ is not dict or not _item.keys() >= _required:
-                        PostV2ResourcesCreatorBatchBodyChangesItem._require(_item)
-            else:  # flat items requiring nothing: objects is all they must be
-                for _item in _changes_raw:
-                    if _item.__class__ is not dict:
-                        PostV2ResourcesCreatorBatchBodyChangesItem._require(_item)
+            for _item in _changes_raw:  # the call (which names what is wrong) only when a test fails
+                if _item.__class__ is not dict or "field" not in _item or "type" not in _item or "value" not in _item:
+                    PostV2ResourcesCreatorBatchBodyChangesItem._require(_item)
 
     @property
     def additional_keys(self) -> list[str]:

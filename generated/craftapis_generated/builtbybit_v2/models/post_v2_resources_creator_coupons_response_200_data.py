@@ -92,8 +92,7 @@ class PostV2ResourcesCreatorCouponsResponse200Data(LazyModel):
 
     coupon: Coupon | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = frozenset()
     _craftapis_lazy = {
         "coupon": ("coupon", _build_coupon, 2),
         "additional_properties": (None, _build_additional_properties, 4),

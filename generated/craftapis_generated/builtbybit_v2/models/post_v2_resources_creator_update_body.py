@@ -113,8 +113,7 @@ class PostV2ResourcesCreatorUpdateBody(LazyModel):
     file: PostV2ResourcesCreatorUpdateBodyFile
     update: PostV2ResourcesCreatorUpdateBodyUpdate | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = _REQUIRED_SET
     _craftapis_lazy = {
         "file": ("file", _build_file, 2),
         "update": ("update", _build_update, 4),
@@ -185,18 +184,12 @@ class PostV2ResourcesCreatorUpdateBody(LazyModel):
 
         _file_raw = d["file"]
         if _file_raw is not None and (
-            (_required := PostV2ResourcesCreatorUpdateBodyFile._craftapis_flat_required) is None
-            or _file_raw.__class__ is not dict
-            or (_required and not _file_raw.keys() >= _required)
+            _file_raw.__class__ is not dict or "name" not in _file_raw or "data" not in _file_raw
         ):
             PostV2ResourcesCreatorUpdateBodyFile._require(_file_raw)
 
         _update_raw = d.get("update")
-        if _update_raw is not None and (
-            (_required := PostV2ResourcesCreatorUpdateBodyUpdate._craftapis_flat_required) is None
-            or _update_raw.__class__ is not dict
-            or (_required and not _update_raw.keys() >= _required)
-        ):
+        if _update_raw is not None and (_update_raw.__class__ is not dict):
             PostV2ResourcesCreatorUpdateBodyUpdate._require(_update_raw)
 
         _model_ = object.__new__(cls)
@@ -219,18 +212,12 @@ class PostV2ResourcesCreatorUpdateBody(LazyModel):
             raise KeyError(next(key for key in _REQUIRED if key not in d))
         _file_raw = d.get("file")
         if _file_raw is not None and (
-            (_required := PostV2ResourcesCreatorUpdateBodyFile._craftapis_flat_required) is None
-            or _file_raw.__class__ is not dict
-            or (_required and not _file_raw.keys() >= _required)
+            _file_raw.__class__ is not dict or "name" not in _file_raw or "data" not in _file_raw
         ):
             PostV2ResourcesCreatorUpdateBodyFile._require(_file_raw)
 
         _update_raw = d.get("update")
-        if _update_raw is not None and (
-            (_required := PostV2ResourcesCreatorUpdateBodyUpdate._craftapis_flat_required) is None
-            or _update_raw.__class__ is not dict
-            or (_required and not _update_raw.keys() >= _required)
-        ):
+        if _update_raw is not None and (_update_raw.__class__ is not dict):
             PostV2ResourcesCreatorUpdateBodyUpdate._require(_update_raw)
 
     @property

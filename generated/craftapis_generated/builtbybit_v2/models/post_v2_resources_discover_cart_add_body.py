@@ -81,8 +81,7 @@ class PostV2ResourcesDiscoverCartAddBody(LazyModel):
 
     add: PostV2ResourcesDiscoverCartAddBodyAdd | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = frozenset()
     _craftapis_lazy = {
         "add": ("add", _build_add, 2),
         "additional_properties": (None, _build_additional_properties, 4),
@@ -126,11 +125,7 @@ class PostV2ResourcesDiscoverCartAddBody(LazyModel):
             _load_lazy_imports()
         d = src_dict
         _add_raw = d.get("add")
-        if _add_raw is not None and (
-            (_required := PostV2ResourcesDiscoverCartAddBodyAdd._craftapis_flat_required) is None
-            or _add_raw.__class__ is not dict
-            or (_required and not _add_raw.keys() >= _required)
-        ):
+        if _add_raw is not None and (_add_raw.__class__ is not dict):
             PostV2ResourcesDiscoverCartAddBodyAdd._require(_add_raw)
 
         _model_ = object.__new__(cls)
@@ -148,11 +143,7 @@ class PostV2ResourcesDiscoverCartAddBody(LazyModel):
         if d.__class__ is not dict and not isinstance(d, Mapping):
             raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
         _add_raw = d.get("add")
-        if _add_raw is not None and (
-            (_required := PostV2ResourcesDiscoverCartAddBodyAdd._craftapis_flat_required) is None
-            or _add_raw.__class__ is not dict
-            or (_required and not _add_raw.keys() >= _required)
-        ):
+        if _add_raw is not None and (_add_raw.__class__ is not dict):
             PostV2ResourcesDiscoverCartAddBodyAdd._require(_add_raw)
 
     @property

@@ -17,8 +17,7 @@ class PostV2ResourcesDiscoverCartAddBodyAdd:
     """Content ids to add, keyed by content type (`resource`, `addon`, `bundle`), e.g. `{"resource": [555]}`."""
 
     additional_properties: dict[str, list[int]] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = frozenset()
-    _craftapis_flat_one = None
+    _craftapis_required = frozenset()
 
     def to_dict(self) -> dict[str, Any]:
 

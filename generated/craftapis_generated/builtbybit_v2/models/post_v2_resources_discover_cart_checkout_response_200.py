@@ -89,8 +89,7 @@ class PostV2ResourcesDiscoverCartCheckoutResponse200(LazyModel):
     result: None | Result
     data: PostV2ResourcesDiscoverCartCheckoutResponse200Data
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = _REQUIRED_SET
     _craftapis_lazy = {
         "data": ("data", _build_data, 2),
         "additional_properties": (None, _build_additional_properties, 4),
@@ -182,11 +181,7 @@ class PostV2ResourcesDiscoverCartCheckoutResponse200(LazyModel):
             result = _parse_result(_result_raw)
 
         _data_raw = d["data"]
-        if _data_raw is not None and (
-            (_required := PostV2ResourcesDiscoverCartCheckoutResponse200Data._craftapis_flat_required) is None
-            or _data_raw.__class__ is not dict
-            or (_required and not _data_raw.keys() >= _required)
-        ):
+        if _data_raw is not None and (_data_raw.__class__ is not dict or "status" not in _data_raw):
             PostV2ResourcesDiscoverCartCheckoutResponse200Data._require(_data_raw)
 
         _model_ = object.__new__(cls)
@@ -207,11 +202,7 @@ class PostV2ResourcesDiscoverCartCheckoutResponse200(LazyModel):
         if not d.keys() >= _REQUIRED_SET:  # one C-level subset test; the first missing one is named
             raise KeyError(next(key for key in _REQUIRED if key not in d))
         _data_raw = d.get("data")
-        if _data_raw is not None and (
-            (_required := PostV2ResourcesDiscoverCartCheckoutResponse200Data._craftapis_flat_required) is None
-            or _data_raw.__class__ is not dict
-            or (_required and not _data_raw.keys() >= _required)
-        ):
+        if _data_raw is not None and (_data_raw.__class__ is not dict or "status" not in _data_raw):
             PostV2ResourcesDiscoverCartCheckoutResponse200Data._require(_data_raw)
 
     @property

@@ -66,8 +66,7 @@ class PostV2ResourcesDiscoverCartCheckoutResponse200Data(LazyModel):
     ident: None | str | Unset = UNSET
     url: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = _REQUIRED_SET
-    _craftapis_flat_one = "status"
+    _craftapis_required = _REQUIRED_SET
     _craftapis_lazy = {
         "additional_properties": (None, _build_additional_properties, 2),
     }

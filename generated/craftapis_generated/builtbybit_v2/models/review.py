@@ -190,8 +190,7 @@ class Review(LazyModel):
     version: None | Unset | Version = UNSET
     reviewer: Member | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = frozenset()
     _craftapis_lazy = {
         "resource": ("Resource", _build_resource, 2),
         "version": ("Version", _build_version, 4),

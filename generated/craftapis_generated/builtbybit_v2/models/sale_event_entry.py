@@ -177,8 +177,7 @@ class SaleEventEntry(LazyModel):
     resource: None | Resource | Unset = UNSET
     addon: Addon | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = frozenset()
     _craftapis_lazy = {
         "sale_event": ("SaleEvent", _build_sale_event, 2),
         "resource": ("Resource", _build_resource, 4),

@@ -142,8 +142,7 @@ class Update(LazyModel):
     description: None | RichText | Unset = UNSET
     resource: None | Resource | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = frozenset()
     _craftapis_lazy = {
         "description": ("Description", _build_description, 2),
         "resource": ("Resource", _build_resource, 4),

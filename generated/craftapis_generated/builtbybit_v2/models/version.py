@@ -115,8 +115,7 @@ class Version(LazyModel):
     review_average: float | None | Unset = UNSET
     resource: None | Resource | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = frozenset()
     _craftapis_lazy = {
         "resource": ("Resource", _build_resource, 2),
         "additional_properties": (None, _build_additional_properties, 4),

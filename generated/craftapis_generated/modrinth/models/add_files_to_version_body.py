@@ -77,8 +77,7 @@ class AddFilesToVersionBody(LazyModel):
 
     data: AddFilesToVersionBodyData | Unset = UNSET
     additional_properties: dict[str, File] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = frozenset()
     _craftapis_lazy = {
         "data": ("data", _build_data, 2),
     }
@@ -140,9 +139,8 @@ class AddFilesToVersionBody(LazyModel):
         d = src_dict
         _data_raw = d.get("data")
         if _data_raw is not None and (
-            (_required := AddFilesToVersionBodyData._craftapis_flat_required) is None
-            or _data_raw.__class__ is not dict
-            or (_required and not _data_raw.keys() >= _required)
+            _data_raw.__class__ is not dict
+            or ((_v := _data_raw.get("file_types")) is not None and (_v.__class__ is not dict))
         ):
             AddFilesToVersionBodyData._require(_data_raw)
 
@@ -170,9 +168,8 @@ class AddFilesToVersionBody(LazyModel):
             raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
         _data_raw = d.get("data")
         if _data_raw is not None and (
-            (_required := AddFilesToVersionBodyData._craftapis_flat_required) is None
-            or _data_raw.__class__ is not dict
-            or (_required and not _data_raw.keys() >= _required)
+            _data_raw.__class__ is not dict
+            or ((_v := _data_raw.get("file_types")) is not None and (_v.__class__ is not dict))
         ):
             AddFilesToVersionBodyData._require(_data_raw)
 

@@ -82,8 +82,7 @@ class AddFilesToVersionBodyData(LazyModel):
 
     file_types: AddFilesToVersionBodyDataFileTypes | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = frozenset()
     _craftapis_lazy = {
         "file_types": ("file_types", _build_file_types, 2),
         "additional_properties": (None, _build_additional_properties, 4),
@@ -127,11 +126,7 @@ class AddFilesToVersionBodyData(LazyModel):
             _load_lazy_imports()
         d = src_dict
         _file_types_raw = d.get("file_types")
-        if _file_types_raw is not None and (
-            (_required := AddFilesToVersionBodyDataFileTypes._craftapis_flat_required) is None
-            or _file_types_raw.__class__ is not dict
-            or (_required and not _file_types_raw.keys() >= _required)
-        ):
+        if _file_types_raw is not None and (_file_types_raw.__class__ is not dict):
             AddFilesToVersionBodyDataFileTypes._require(_file_types_raw)
 
         _model_ = object.__new__(cls)
@@ -149,11 +144,7 @@ class AddFilesToVersionBodyData(LazyModel):
         if d.__class__ is not dict and not isinstance(d, Mapping):
             raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
         _file_types_raw = d.get("file_types")
-        if _file_types_raw is not None and (
-            (_required := AddFilesToVersionBodyDataFileTypes._craftapis_flat_required) is None
-            or _file_types_raw.__class__ is not dict
-            or (_required and not _file_types_raw.keys() >= _required)
-        ):
+        if _file_types_raw is not None and (_file_types_raw.__class__ is not dict):
             AddFilesToVersionBodyDataFileTypes._require(_file_types_raw)
 
     @property

@@ -22,8 +22,7 @@ class AddFilesToVersionBodyDataFileTypes:
     """The file type of some file parts, keyed by part name (a null value means none)."""
 
     additional_properties: dict[str, FileType | None] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = frozenset()
-    _craftapis_flat_one = None
+    _craftapis_required = frozenset()
 
     def to_dict(self) -> dict[str, Any]:
 

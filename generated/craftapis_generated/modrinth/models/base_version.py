@@ -112,8 +112,7 @@ class BaseVersion(LazyModel):
     status: BaseVersionStatus | Unset = UNSET
     requested_status: None | Unset | VersionRequestedStatus = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = frozenset()
     _craftapis_lazy = {
         "dependencies": ("dependencies", _build_dependencies, 2),
         "additional_properties": (None, _build_additional_properties, 4),
@@ -278,25 +277,9 @@ class BaseVersion(LazyModel):
 
         _dependencies_raw = d.get("dependencies")
         if _dependencies_raw is not None:
-            _required = VersionDependency._craftapis_flat_required
-            if _required is None:  # the items hold models of their own: each checks them
-                _check = VersionDependency._require  # bound once, not once per item
-                for _item in _dependencies_raw:
-                    _check(_item)
-            elif (
-                _one := VersionDependency._craftapis_flat_one
-            ) is not None:  # flat items requiring one field: `in` tests it
-                for _item in _dependencies_raw:
-                    if _item.__class__ is not dict or _one not in _item:
-                        VersionDependency._require(_item)
-            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
-                for _item in _dependencies_raw:
-                    if _item.__class__ is not dict or not _item.keys() >= _required:
-                        VersionDependency._require(_item)
-            else:  # flat items requiring nothing: objects is all they must be
-                for _item in _dependencies_raw:
-                    if _item.__class__ is not dict:
-                        VersionDependency._require(_item)
+            for _item in _dependencies_raw:  # the call (which names what is wrong) only when a test fails
+                if _item.__class__ is not dict or "dependency_type" not in _item:
+                    VersionDependency._require(_item)
 
         game_versions = d.get("game_versions", UNSET)
 
@@ -365,25 +348,9 @@ class BaseVersion(LazyModel):
             raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
         _dependencies_raw = d.get("dependencies")
         if _dependencies_raw is not None:
-            _required = VersionDependency._craftapis_flat_required
-            if _required is None:  # the items hold models of their own: each checks them
-                _check = VersionDependency._require  # bound once, not once per item
-                for _item in _dependencies_raw:
-                    _check(_item)
-            elif (
-                _one := VersionDependency._craftapis_flat_one
-            ) is not None:  # flat items requiring one field: `in` tests it
-                for _item in _dependencies_raw:
-                    if _item.__class__ is not dict or _one not in _item:
-                        VersionDependency._require(_item)
-            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
-                for _item in _dependencies_raw:
-                    if _item.__class__ is not dict or not _item.keys() >= _required:
-                        VersionDependency._require(_item)
-            else:  # flat items requiring nothing: objects is all they must be
-                for _item in _dependencies_raw:
-                    if _item.__class__ is not dict:
-                        VersionDependency._require(_item)
+            for _item in _dependencies_raw:  # the call (which names what is wrong) only when a test fails
+                if _item.__class__ is not dict or "dependency_type" not in _item:
+                    VersionDependency._require(_item)
 
     @property
     def additional_keys(self) -> list[str]:

@@ -200,8 +200,7 @@ class CreatableProject(LazyModel):
     is_draft: bool | Unset = UNSET
     gallery_items: list[CreatableProjectGalleryItem] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = _REQUIRED_SET
     _craftapis_lazy = {
         "donation_urls": ("donation_urls", _build_donation_urls, 2),
         "initial_versions": ("initial_versions", _build_initial_versions, 4),
@@ -489,25 +488,9 @@ class CreatableProject(LazyModel):
 
         _donation_urls_raw = d.get("donation_urls")
         if _donation_urls_raw is not None:
-            _required = ProjectDonationURL._craftapis_flat_required
-            if _required is None:  # the items hold models of their own: each checks them
-                _check = ProjectDonationURL._require  # bound once, not once per item
-                for _item in _donation_urls_raw:
-                    _check(_item)
-            elif (
-                _one := ProjectDonationURL._craftapis_flat_one
-            ) is not None:  # flat items requiring one field: `in` tests it
-                for _item in _donation_urls_raw:
-                    if _item.__class__ is not dict or _one not in _item:
-                        ProjectDonationURL._require(_item)
-            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
-                for _item in _donation_urls_raw:
-                    if _item.__class__ is not dict or not _item.keys() >= _required:
-                        ProjectDonationURL._require(_item)
-            else:  # flat items requiring nothing: objects is all they must be
-                for _item in _donation_urls_raw:
-                    if _item.__class__ is not dict:
-                        ProjectDonationURL._require(_item)
+            for _item in _donation_urls_raw:  # the call (which names what is wrong) only when a test fails
+                if _item.__class__ is not dict or "id" not in _item or "platform" not in _item or "url" not in _item:
+                    ProjectDonationURL._require(_item)
 
         _requested_status_raw = d.get("requested_status", UNSET)
         if _requested_status_raw is None or _requested_status_raw is UNSET:
@@ -535,49 +518,17 @@ class CreatableProject(LazyModel):
 
         _initial_versions_raw = d.get("initial_versions")
         if _initial_versions_raw is not None:
-            _required = EditableVersion._craftapis_flat_required
-            if _required is None:  # the items hold models of their own: each checks them
-                _check = EditableVersion._require  # bound once, not once per item
-                for _item in _initial_versions_raw:
-                    _check(_item)
-            elif (
-                _one := EditableVersion._craftapis_flat_one
-            ) is not None:  # flat items requiring one field: `in` tests it
-                for _item in _initial_versions_raw:
-                    if _item.__class__ is not dict or _one not in _item:
-                        EditableVersion._require(_item)
-            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
-                for _item in _initial_versions_raw:
-                    if _item.__class__ is not dict or not _item.keys() >= _required:
-                        EditableVersion._require(_item)
-            else:  # flat items requiring nothing: objects is all they must be
-                for _item in _initial_versions_raw:
-                    if _item.__class__ is not dict:
-                        EditableVersion._require(_item)
+            _check = EditableVersion._require  # the items hold deeper models: each checks them
+            for _item in _initial_versions_raw:
+                _check(_item)
 
         is_draft = d.get("is_draft", UNSET)
 
         _gallery_items_raw = d.get("gallery_items")
         if _gallery_items_raw is not None:
-            _required = CreatableProjectGalleryItem._craftapis_flat_required
-            if _required is None:  # the items hold models of their own: each checks them
-                _check = CreatableProjectGalleryItem._require  # bound once, not once per item
-                for _item in _gallery_items_raw:
-                    _check(_item)
-            elif (
-                _one := CreatableProjectGalleryItem._craftapis_flat_one
-            ) is not None:  # flat items requiring one field: `in` tests it
-                for _item in _gallery_items_raw:
-                    if _item.__class__ is not dict or _one not in _item:
-                        CreatableProjectGalleryItem._require(_item)
-            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
-                for _item in _gallery_items_raw:
-                    if _item.__class__ is not dict or not _item.keys() >= _required:
-                        CreatableProjectGalleryItem._require(_item)
-            else:  # flat items requiring nothing: objects is all they must be
-                for _item in _gallery_items_raw:
-                    if _item.__class__ is not dict:
-                        CreatableProjectGalleryItem._require(_item)
+            for _item in _gallery_items_raw:  # the call (which names what is wrong) only when a test fails
+                if _item.__class__ is not dict:
+                    CreatableProjectGalleryItem._require(_item)
 
         _model_ = object.__new__(cls)
         _model_.slug = slug
@@ -615,69 +566,21 @@ class CreatableProject(LazyModel):
             raise KeyError(next(key for key in _REQUIRED if key not in d))
         _donation_urls_raw = d.get("donation_urls")
         if _donation_urls_raw is not None:
-            _required = ProjectDonationURL._craftapis_flat_required
-            if _required is None:  # the items hold models of their own: each checks them
-                _check = ProjectDonationURL._require  # bound once, not once per item
-                for _item in _donation_urls_raw:
-                    _check(_item)
-            elif (
-                _one := ProjectDonationURL._craftapis_flat_one
-            ) is not None:  # flat items requiring one field: `in` tests it
-                for _item in _donation_urls_raw:
-                    if _item.__class__ is not dict or _one not in _item:
-                        ProjectDonationURL._require(_item)
-            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
-                for _item in _donation_urls_raw:
-                    if _item.__class__ is not dict or not _item.keys() >= _required:
-                        ProjectDonationURL._require(_item)
-            else:  # flat items requiring nothing: objects is all they must be
-                for _item in _donation_urls_raw:
-                    if _item.__class__ is not dict:
-                        ProjectDonationURL._require(_item)
+            for _item in _donation_urls_raw:  # the call (which names what is wrong) only when a test fails
+                if _item.__class__ is not dict or "id" not in _item or "platform" not in _item or "url" not in _item:
+                    ProjectDonationURL._require(_item)
 
         _initial_versions_raw = d.get("initial_versions")
         if _initial_versions_raw is not None:
-            _required = EditableVersion._craftapis_flat_required
-            if _required is None:  # the items hold models of their own: each checks them
-                _check = EditableVersion._require  # bound once, not once per item
-                for _item in _initial_versions_raw:
-                    _check(_item)
-            elif (
-                _one := EditableVersion._craftapis_flat_one
-            ) is not None:  # flat items requiring one field: `in` tests it
-                for _item in _initial_versions_raw:
-                    if _item.__class__ is not dict or _one not in _item:
-                        EditableVersion._require(_item)
-            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
-                for _item in _initial_versions_raw:
-                    if _item.__class__ is not dict or not _item.keys() >= _required:
-                        EditableVersion._require(_item)
-            else:  # flat items requiring nothing: objects is all they must be
-                for _item in _initial_versions_raw:
-                    if _item.__class__ is not dict:
-                        EditableVersion._require(_item)
+            _check = EditableVersion._require  # the items hold deeper models: each checks them
+            for _item in _initial_versions_raw:
+                _check(_item)
 
         _gallery_items_raw = d.get("gallery_items")
         if _gallery_items_raw is not None:
-            _required = CreatableProjectGalleryItem._craftapis_flat_required
-            if _required is None:  # the items hold models of their own: each checks them
-                _check = CreatableProjectGalleryItem._require  # bound once, not once per item
-                for _item in _gallery_items_raw:
-                    _check(_item)
-            elif (
-                _one := CreatableProjectGalleryItem._craftapis_flat_one
-            ) is not None:  # flat items requiring one field: `in` tests it
-                for _item in _gallery_items_raw:
-                    if _item.__class__ is not dict or _one not in _item:
-                        CreatableProjectGalleryItem._require(_item)
-            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
-                for _item in _gallery_items_raw:
-                    if _item.__class__ is not dict or not _item.keys() >= _required:
-                        CreatableProjectGalleryItem._require(_item)
-            else:  # flat items requiring nothing: objects is all they must be
-                for _item in _gallery_items_raw:
-                    if _item.__class__ is not dict:
-                        CreatableProjectGalleryItem._require(_item)
+            for _item in _gallery_items_raw:  # the call (which names what is wrong) only when a test fails
+                if _item.__class__ is not dict:
+                    CreatableProjectGalleryItem._require(_item)
 
     @property
     def additional_keys(self) -> list[str]:

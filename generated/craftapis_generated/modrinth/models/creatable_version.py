@@ -158,8 +158,7 @@ class CreatableVersion(LazyModel):
     environment: EnvironmentInputEnum | Unset = UNSET
     file_types: CreatableVersionFileTypes | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = _REQUIRED_SET
     _craftapis_lazy = {
         "dependencies": ("dependencies", _build_dependencies, 2),
         "file_types": ("file_types", _build_file_types, 4),
@@ -348,25 +347,9 @@ class CreatableVersion(LazyModel):
 
         _dependencies_raw = d["dependencies"]
         if _dependencies_raw is not None:
-            _required = VersionDependency._craftapis_flat_required
-            if _required is None:  # the items hold models of their own: each checks them
-                _check = VersionDependency._require  # bound once, not once per item
-                for _item in _dependencies_raw:
-                    _check(_item)
-            elif (
-                _one := VersionDependency._craftapis_flat_one
-            ) is not None:  # flat items requiring one field: `in` tests it
-                for _item in _dependencies_raw:
-                    if _item.__class__ is not dict or _one not in _item:
-                        VersionDependency._require(_item)
-            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
-                for _item in _dependencies_raw:
-                    if _item.__class__ is not dict or not _item.keys() >= _required:
-                        VersionDependency._require(_item)
-            else:  # flat items requiring nothing: objects is all they must be
-                for _item in _dependencies_raw:
-                    if _item.__class__ is not dict:
-                        VersionDependency._require(_item)
+            for _item in _dependencies_raw:  # the call (which names what is wrong) only when a test fails
+                if _item.__class__ is not dict or "dependency_type" not in _item:
+                    VersionDependency._require(_item)
 
         game_versions = d["game_versions"]
 
@@ -421,11 +404,7 @@ class CreatableVersion(LazyModel):
             environment = _EnvironmentInputEnum_get(_environment) or EnvironmentInputEnum(_environment)
 
         _file_types_raw = d.get("file_types")
-        if _file_types_raw is not None and (
-            (_required := CreatableVersionFileTypes._craftapis_flat_required) is None
-            or _file_types_raw.__class__ is not dict
-            or (_required and not _file_types_raw.keys() >= _required)
-        ):
+        if _file_types_raw is not None and (_file_types_raw.__class__ is not dict):
             CreatableVersionFileTypes._require(_file_types_raw)
 
         _model_ = object.__new__(cls)
@@ -459,32 +438,12 @@ class CreatableVersion(LazyModel):
             raise KeyError(next(key for key in _REQUIRED if key not in d))
         _dependencies_raw = d.get("dependencies")
         if _dependencies_raw is not None:
-            _required = VersionDependency._craftapis_flat_required
-            if _required is None:  # the items hold models of their own: each checks them
-                _check = VersionDependency._require  # bound once, not once per item
-                for _item in _dependencies_raw:
-                    _check(_item)
-            elif (
-                _one := VersionDependency._craftapis_flat_one
-            ) is not None:  # flat items requiring one field: `in` tests it
-                for _item in _dependencies_raw:
-                    if _item.__class__ is not dict or _one not in _item:
-                        VersionDependency._require(_item)
-            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
-                for _item in _dependencies_raw:
-                    if _item.__class__ is not dict or not _item.keys() >= _required:
-                        VersionDependency._require(_item)
-            else:  # flat items requiring nothing: objects is all they must be
-                for _item in _dependencies_raw:
-                    if _item.__class__ is not dict:
-                        VersionDependency._require(_item)
+            for _item in _dependencies_raw:  # the call (which names what is wrong) only when a test fails
+                if _item.__class__ is not dict or "dependency_type" not in _item:
+                    VersionDependency._require(_item)
 
         _file_types_raw = d.get("file_types")
-        if _file_types_raw is not None and (
-            (_required := CreatableVersionFileTypes._craftapis_flat_required) is None
-            or _file_types_raw.__class__ is not dict
-            or (_required and not _file_types_raw.keys() >= _required)
-        ):
+        if _file_types_raw is not None and (_file_types_raw.__class__ is not dict):
             CreatableVersionFileTypes._require(_file_types_raw)
 
     @property

@@ -75,8 +75,7 @@ class CreateVersionBody(LazyModel):
 
     data: CreatableVersion
     additional_properties: dict[str, File] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = _REQUIRED_SET
     _craftapis_lazy = {
         "data": ("data", _build_data, 2),
     }
@@ -136,11 +135,7 @@ class CreateVersionBody(LazyModel):
             _load_lazy_imports()
         d = src_dict
         _data_raw = d["data"]
-        if _data_raw is not None and (
-            (_required := CreatableVersion._craftapis_flat_required) is None
-            or _data_raw.__class__ is not dict
-            or (_required and not _data_raw.keys() >= _required)
-        ):
+        if _data_raw is not None:
             CreatableVersion._require(_data_raw)
 
         _model_ = object.__new__(cls)
@@ -168,11 +163,7 @@ class CreateVersionBody(LazyModel):
         if not d.keys() >= _REQUIRED_SET:  # one C-level subset test; the first missing one is named
             raise KeyError(next(key for key in _REQUIRED if key not in d))
         _data_raw = d.get("data")
-        if _data_raw is not None and (
-            (_required := CreatableVersion._craftapis_flat_required) is None
-            or _data_raw.__class__ is not dict
-            or (_required and not _data_raw.keys() >= _required)
-        ):
+        if _data_raw is not None:
             CreatableVersion._require(_data_raw)
 
     @property

@@ -147,8 +147,7 @@ class EditableProject(LazyModel):
     moderation_message: None | str | Unset = UNSET
     moderation_message_body: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = frozenset()
     _craftapis_lazy = {
         "donation_urls": ("donation_urls", _build_donation_urls, 2),
         "additional_properties": (None, _build_additional_properties, 4),
@@ -428,25 +427,9 @@ class EditableProject(LazyModel):
 
         _donation_urls_raw = d.get("donation_urls")
         if _donation_urls_raw is not None:
-            _required = ProjectDonationURL._craftapis_flat_required
-            if _required is None:  # the items hold models of their own: each checks them
-                _check = ProjectDonationURL._require  # bound once, not once per item
-                for _item in _donation_urls_raw:
-                    _check(_item)
-            elif (
-                _one := ProjectDonationURL._craftapis_flat_one
-            ) is not None:  # flat items requiring one field: `in` tests it
-                for _item in _donation_urls_raw:
-                    if _item.__class__ is not dict or _one not in _item:
-                        ProjectDonationURL._require(_item)
-            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
-                for _item in _donation_urls_raw:
-                    if _item.__class__ is not dict or not _item.keys() >= _required:
-                        ProjectDonationURL._require(_item)
-            else:  # flat items requiring nothing: objects is all they must be
-                for _item in _donation_urls_raw:
-                    if _item.__class__ is not dict:
-                        ProjectDonationURL._require(_item)
+            for _item in _donation_urls_raw:  # the call (which names what is wrong) only when a test fails
+                if _item.__class__ is not dict or "id" not in _item or "platform" not in _item or "url" not in _item:
+                    ProjectDonationURL._require(_item)
 
         _client_side = d.get("client_side", UNSET)
         client_side: NonSearchProjectClientSide | Unset
@@ -526,25 +509,9 @@ class EditableProject(LazyModel):
             raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
         _donation_urls_raw = d.get("donation_urls")
         if _donation_urls_raw is not None:
-            _required = ProjectDonationURL._craftapis_flat_required
-            if _required is None:  # the items hold models of their own: each checks them
-                _check = ProjectDonationURL._require  # bound once, not once per item
-                for _item in _donation_urls_raw:
-                    _check(_item)
-            elif (
-                _one := ProjectDonationURL._craftapis_flat_one
-            ) is not None:  # flat items requiring one field: `in` tests it
-                for _item in _donation_urls_raw:
-                    if _item.__class__ is not dict or _one not in _item:
-                        ProjectDonationURL._require(_item)
-            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
-                for _item in _donation_urls_raw:
-                    if _item.__class__ is not dict or not _item.keys() >= _required:
-                        ProjectDonationURL._require(_item)
-            else:  # flat items requiring nothing: objects is all they must be
-                for _item in _donation_urls_raw:
-                    if _item.__class__ is not dict:
-                        ProjectDonationURL._require(_item)
+            for _item in _donation_urls_raw:  # the call (which names what is wrong) only when a test fails
+                if _item.__class__ is not dict or "id" not in _item or "platform" not in _item or "url" not in _item:
+                    ProjectDonationURL._require(_item)
 
     @property
     def additional_keys(self) -> list[str]:

@@ -110,8 +110,7 @@ class EditableUser(LazyModel):
     bio: None | str | Unset = UNSET
     payout_data: None | Unset | UserPayoutData = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = _REQUIRED_SET
     _craftapis_lazy = {
         "payout_data": ("payout_data", _build_payout_data, 2),
         "additional_properties": (None, _build_additional_properties, 4),

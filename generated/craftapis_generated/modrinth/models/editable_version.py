@@ -133,8 +133,7 @@ class EditableVersion(LazyModel):
     primary_file: list[str] | Unset = UNSET
     file_types: list[EditableFileType] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = frozenset()
     _craftapis_lazy = {
         "dependencies": ("dependencies", _build_dependencies, 2),
         "file_types": ("file_types", _build_file_types, 4),
@@ -321,25 +320,9 @@ class EditableVersion(LazyModel):
 
         _dependencies_raw = d.get("dependencies")
         if _dependencies_raw is not None:
-            _required = VersionDependency._craftapis_flat_required
-            if _required is None:  # the items hold models of their own: each checks them
-                _check = VersionDependency._require  # bound once, not once per item
-                for _item in _dependencies_raw:
-                    _check(_item)
-            elif (
-                _one := VersionDependency._craftapis_flat_one
-            ) is not None:  # flat items requiring one field: `in` tests it
-                for _item in _dependencies_raw:
-                    if _item.__class__ is not dict or _one not in _item:
-                        VersionDependency._require(_item)
-            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
-                for _item in _dependencies_raw:
-                    if _item.__class__ is not dict or not _item.keys() >= _required:
-                        VersionDependency._require(_item)
-            else:  # flat items requiring nothing: objects is all they must be
-                for _item in _dependencies_raw:
-                    if _item.__class__ is not dict:
-                        VersionDependency._require(_item)
+            for _item in _dependencies_raw:  # the call (which names what is wrong) only when a test fails
+                if _item.__class__ is not dict or "dependency_type" not in _item:
+                    VersionDependency._require(_item)
 
         game_versions = d.get("game_versions", UNSET)
 
@@ -387,25 +370,14 @@ class EditableVersion(LazyModel):
 
         _file_types_raw = d.get("file_types")
         if _file_types_raw is not None:
-            _required = EditableFileType._craftapis_flat_required
-            if _required is None:  # the items hold models of their own: each checks them
-                _check = EditableFileType._require  # bound once, not once per item
-                for _item in _file_types_raw:
-                    _check(_item)
-            elif (
-                _one := EditableFileType._craftapis_flat_one
-            ) is not None:  # flat items requiring one field: `in` tests it
-                for _item in _file_types_raw:
-                    if _item.__class__ is not dict or _one not in _item:
-                        EditableFileType._require(_item)
-            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
-                for _item in _file_types_raw:
-                    if _item.__class__ is not dict or not _item.keys() >= _required:
-                        EditableFileType._require(_item)
-            else:  # flat items requiring nothing: objects is all they must be
-                for _item in _file_types_raw:
-                    if _item.__class__ is not dict:
-                        EditableFileType._require(_item)
+            for _item in _file_types_raw:  # the call (which names what is wrong) only when a test fails
+                if (
+                    _item.__class__ is not dict
+                    or "algorithm" not in _item
+                    or "hash" not in _item
+                    or "file_type" not in _item
+                ):
+                    EditableFileType._require(_item)
 
         _model_ = object.__new__(cls)
         _model_.name = name
@@ -433,47 +405,20 @@ class EditableVersion(LazyModel):
             raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
         _dependencies_raw = d.get("dependencies")
         if _dependencies_raw is not None:
-            _required = VersionDependency._craftapis_flat_required
-            if _required is None:  # the items hold models of their own: each checks them
-                _check = VersionDependency._require  # bound once, not once per item
-                for _item in _dependencies_raw:
-                    _check(_item)
-            elif (
-                _one := VersionDependency._craftapis_flat_one
-            ) is not None:  # flat items requiring one field: `in` tests it
-                for _item in _dependencies_raw:
-                    if _item.__class__ is not dict or _one not in _item:
-                        VersionDependency._require(_item)
-            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
-                for _item in _dependencies_raw:
-                    if _item.__class__ is not dict or not _item.keys() >= _required:
-                        VersionDependency._require(_item)
-            else:  # flat items requiring nothing: objects is all they must be
-                for _item in _dependencies_raw:
-                    if _item.__class__ is not dict:
-                        VersionDependency._require(_item)
+            for _item in _dependencies_raw:  # the call (which names what is wrong) only when a test fails
+                if _item.__class__ is not dict or "dependency_type" not in _item:
+                    VersionDependency._require(_item)
 
         _file_types_raw = d.get("file_types")
         if _file_types_raw is not None:
-            _required = EditableFileType._craftapis_flat_required
-            if _required is None:  # the items hold models of their own: each checks them
-                _check = EditableFileType._require  # bound once, not once per item
-                for _item in _file_types_raw:
-                    _check(_item)
-            elif (
-                _one := EditableFileType._craftapis_flat_one
-            ) is not None:  # flat items requiring one field: `in` tests it
-                for _item in _file_types_raw:
-                    if _item.__class__ is not dict or _one not in _item:
-                        EditableFileType._require(_item)
-            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
-                for _item in _file_types_raw:
-                    if _item.__class__ is not dict or not _item.keys() >= _required:
-                        EditableFileType._require(_item)
-            else:  # flat items requiring nothing: objects is all they must be
-                for _item in _file_types_raw:
-                    if _item.__class__ is not dict:
-                        EditableFileType._require(_item)
+            for _item in _file_types_raw:  # the call (which names what is wrong) only when a test fails
+                if (
+                    _item.__class__ is not dict
+                    or "algorithm" not in _item
+                    or "hash" not in _item
+                    or "file_type" not in _item
+                ):
+                    EditableFileType._require(_item)
 
     @property
     def additional_keys(self) -> list[str]:

@@ -17,8 +17,7 @@ class ForgeUpdateCheckerPromos:
     """A list of the recommended and latest versions for each Minecraft release"""
 
     additional_properties: dict[str, str] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = frozenset()
-    _craftapis_flat_one = None
+    _craftapis_required = frozenset()
 
     def to_dict(self) -> dict[str, Any]:
 

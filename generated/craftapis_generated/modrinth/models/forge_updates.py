@@ -81,8 +81,7 @@ class ForgeUpdates(LazyModel):
     homepage: str | Unset = UNSET
     promos: ForgeUpdateCheckerPromos | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = frozenset()
     _craftapis_lazy = {
         "promos": ("promos", _build_promos, 2),
         "additional_properties": (None, _build_additional_properties, 4),
@@ -135,11 +134,7 @@ class ForgeUpdates(LazyModel):
         homepage = d.get("homepage", UNSET)
 
         _promos_raw = d.get("promos")
-        if _promos_raw is not None and (
-            (_required := ForgeUpdateCheckerPromos._craftapis_flat_required) is None
-            or _promos_raw.__class__ is not dict
-            or (_required and not _promos_raw.keys() >= _required)
-        ):
+        if _promos_raw is not None and (_promos_raw.__class__ is not dict):
             ForgeUpdateCheckerPromos._require(_promos_raw)
 
         _model_ = object.__new__(cls)
@@ -158,11 +153,7 @@ class ForgeUpdates(LazyModel):
         if d.__class__ is not dict and not isinstance(d, Mapping):
             raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
         _promos_raw = d.get("promos")
-        if _promos_raw is not None and (
-            (_required := ForgeUpdateCheckerPromos._craftapis_flat_required) is None
-            or _promos_raw.__class__ is not dict
-            or (_required and not _promos_raw.keys() >= _required)
-        ):
+        if _promos_raw is not None and (_promos_raw.__class__ is not dict):
             ForgeUpdateCheckerPromos._require(_promos_raw)
 
     @property

@@ -92,8 +92,7 @@ class GalleryImage(LazyModel):
     ordering: int
     raw_url: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = _REQUIRED_SET
-    _craftapis_flat_one = None
+    _craftapis_required = _REQUIRED_SET
     _craftapis_lazy = {
         "created": ("created", _build_created, 2),
         "additional_properties": (None, _build_additional_properties, 4),

@@ -82,8 +82,7 @@ class GameVersionTag(LazyModel):
     date: datetime.datetime
     major: bool
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = _REQUIRED_SET
-    _craftapis_flat_one = None
+    _craftapis_required = _REQUIRED_SET
     _craftapis_lazy = {
         "date": ("date", _build_date, 2),
         "additional_properties": (None, _build_additional_properties, 4),

@@ -79,8 +79,7 @@ class GetLatestVersionsFromHashesBody(LazyModel):
     game_versions: list[str]
     version_types: list[GetLatestVersionsFromHashesBodyVersionTypesItem] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = _REQUIRED_SET
-    _craftapis_flat_one = None
+    _craftapis_required = _REQUIRED_SET
     _craftapis_lazy = {
         "additional_properties": (None, _build_additional_properties, 2),
     }

@@ -32,8 +32,7 @@ class HashVersionMap:
     """A map from hashes to versions"""
 
     additional_properties: dict[str, Version] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = frozenset()
-    _craftapis_flat_one = None
+    _craftapis_required = frozenset()
 
     def to_dict(self) -> dict[str, Any]:
 

@@ -128,8 +128,7 @@ class Notification(LazyModel):
     actions: list[NotificationAction]
     type_: None | NotificationType | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = _REQUIRED_SET
     _craftapis_lazy = {
         "created": ("created", _build_created, 2),
         "actions": ("actions", _build_actions, 4),
@@ -268,25 +267,9 @@ class Notification(LazyModel):
 
         _actions_raw = d["actions"]
         if _actions_raw is not None:
-            _required = NotificationAction._craftapis_flat_required
-            if _required is None:  # the items hold models of their own: each checks them
-                _check = NotificationAction._require  # bound once, not once per item
-                for _item in _actions_raw:
-                    _check(_item)
-            elif (
-                _one := NotificationAction._craftapis_flat_one
-            ) is not None:  # flat items requiring one field: `in` tests it
-                for _item in _actions_raw:
-                    if _item.__class__ is not dict or _one not in _item:
-                        NotificationAction._require(_item)
-            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
-                for _item in _actions_raw:
-                    if _item.__class__ is not dict or not _item.keys() >= _required:
-                        NotificationAction._require(_item)
-            else:  # flat items requiring nothing: objects is all they must be
-                for _item in _actions_raw:
-                    if _item.__class__ is not dict:
-                        NotificationAction._require(_item)
+            for _item in _actions_raw:  # the call (which names what is wrong) only when a test fails
+                if _item.__class__ is not dict:
+                    NotificationAction._require(_item)
 
         _type__raw = d.get("type", UNSET)
         if _type__raw is None or _type__raw is UNSET:
@@ -335,25 +318,9 @@ class Notification(LazyModel):
             raise KeyError(next(key for key in _REQUIRED if key not in d))
         _actions_raw = d.get("actions")
         if _actions_raw is not None:
-            _required = NotificationAction._craftapis_flat_required
-            if _required is None:  # the items hold models of their own: each checks them
-                _check = NotificationAction._require  # bound once, not once per item
-                for _item in _actions_raw:
-                    _check(_item)
-            elif (
-                _one := NotificationAction._craftapis_flat_one
-            ) is not None:  # flat items requiring one field: `in` tests it
-                for _item in _actions_raw:
-                    if _item.__class__ is not dict or _one not in _item:
-                        NotificationAction._require(_item)
-            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
-                for _item in _actions_raw:
-                    if _item.__class__ is not dict or not _item.keys() >= _required:
-                        NotificationAction._require(_item)
-            else:  # flat items requiring nothing: objects is all they must be
-                for _item in _actions_raw:
-                    if _item.__class__ is not dict:
-                        NotificationAction._require(_item)
+            for _item in _actions_raw:  # the call (which names what is wrong) only when a test fails
+                if _item.__class__ is not dict:
+                    NotificationAction._require(_item)
 
     @property
     def additional_keys(self) -> list[str]:

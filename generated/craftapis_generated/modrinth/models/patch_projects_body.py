@@ -139,8 +139,7 @@ class PatchProjectsBody(LazyModel):
     wiki_url: None | str | Unset = UNSET
     discord_url: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = frozenset()
     _craftapis_lazy = {
         "donation_urls": ("donation_urls", _build_donation_urls, 2),
         "add_donation_urls": ("add_donation_urls", _build_add_donation_urls, 4),
@@ -324,69 +323,21 @@ class PatchProjectsBody(LazyModel):
 
         _donation_urls_raw = d.get("donation_urls")
         if _donation_urls_raw is not None:
-            _required = ProjectDonationURL._craftapis_flat_required
-            if _required is None:  # the items hold models of their own: each checks them
-                _check = ProjectDonationURL._require  # bound once, not once per item
-                for _item in _donation_urls_raw:
-                    _check(_item)
-            elif (
-                _one := ProjectDonationURL._craftapis_flat_one
-            ) is not None:  # flat items requiring one field: `in` tests it
-                for _item in _donation_urls_raw:
-                    if _item.__class__ is not dict or _one not in _item:
-                        ProjectDonationURL._require(_item)
-            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
-                for _item in _donation_urls_raw:
-                    if _item.__class__ is not dict or not _item.keys() >= _required:
-                        ProjectDonationURL._require(_item)
-            else:  # flat items requiring nothing: objects is all they must be
-                for _item in _donation_urls_raw:
-                    if _item.__class__ is not dict:
-                        ProjectDonationURL._require(_item)
+            for _item in _donation_urls_raw:  # the call (which names what is wrong) only when a test fails
+                if _item.__class__ is not dict or "id" not in _item or "platform" not in _item or "url" not in _item:
+                    ProjectDonationURL._require(_item)
 
         _add_donation_urls_raw = d.get("add_donation_urls")
         if _add_donation_urls_raw is not None:
-            _required = ProjectDonationURL._craftapis_flat_required
-            if _required is None:  # the items hold models of their own: each checks them
-                _check = ProjectDonationURL._require  # bound once, not once per item
-                for _item in _add_donation_urls_raw:
-                    _check(_item)
-            elif (
-                _one := ProjectDonationURL._craftapis_flat_one
-            ) is not None:  # flat items requiring one field: `in` tests it
-                for _item in _add_donation_urls_raw:
-                    if _item.__class__ is not dict or _one not in _item:
-                        ProjectDonationURL._require(_item)
-            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
-                for _item in _add_donation_urls_raw:
-                    if _item.__class__ is not dict or not _item.keys() >= _required:
-                        ProjectDonationURL._require(_item)
-            else:  # flat items requiring nothing: objects is all they must be
-                for _item in _add_donation_urls_raw:
-                    if _item.__class__ is not dict:
-                        ProjectDonationURL._require(_item)
+            for _item in _add_donation_urls_raw:  # the call (which names what is wrong) only when a test fails
+                if _item.__class__ is not dict or "id" not in _item or "platform" not in _item or "url" not in _item:
+                    ProjectDonationURL._require(_item)
 
         _remove_donation_urls_raw = d.get("remove_donation_urls")
         if _remove_donation_urls_raw is not None:
-            _required = ProjectDonationURL._craftapis_flat_required
-            if _required is None:  # the items hold models of their own: each checks them
-                _check = ProjectDonationURL._require  # bound once, not once per item
-                for _item in _remove_donation_urls_raw:
-                    _check(_item)
-            elif (
-                _one := ProjectDonationURL._craftapis_flat_one
-            ) is not None:  # flat items requiring one field: `in` tests it
-                for _item in _remove_donation_urls_raw:
-                    if _item.__class__ is not dict or _one not in _item:
-                        ProjectDonationURL._require(_item)
-            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
-                for _item in _remove_donation_urls_raw:
-                    if _item.__class__ is not dict or not _item.keys() >= _required:
-                        ProjectDonationURL._require(_item)
-            else:  # flat items requiring nothing: objects is all they must be
-                for _item in _remove_donation_urls_raw:
-                    if _item.__class__ is not dict:
-                        ProjectDonationURL._require(_item)
+            for _item in _remove_donation_urls_raw:  # the call (which names what is wrong) only when a test fails
+                if _item.__class__ is not dict or "id" not in _item or "platform" not in _item or "url" not in _item:
+                    ProjectDonationURL._require(_item)
 
         issues_url = d.get("issues_url", UNSET)
 
@@ -422,69 +373,21 @@ class PatchProjectsBody(LazyModel):
             raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
         _donation_urls_raw = d.get("donation_urls")
         if _donation_urls_raw is not None:
-            _required = ProjectDonationURL._craftapis_flat_required
-            if _required is None:  # the items hold models of their own: each checks them
-                _check = ProjectDonationURL._require  # bound once, not once per item
-                for _item in _donation_urls_raw:
-                    _check(_item)
-            elif (
-                _one := ProjectDonationURL._craftapis_flat_one
-            ) is not None:  # flat items requiring one field: `in` tests it
-                for _item in _donation_urls_raw:
-                    if _item.__class__ is not dict or _one not in _item:
-                        ProjectDonationURL._require(_item)
-            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
-                for _item in _donation_urls_raw:
-                    if _item.__class__ is not dict or not _item.keys() >= _required:
-                        ProjectDonationURL._require(_item)
-            else:  # flat items requiring nothing: objects is all they must be
-                for _item in _donation_urls_raw:
-                    if _item.__class__ is not dict:
-                        ProjectDonationURL._require(_item)
+            for _item in _donation_urls_raw:  # the call (which names what is wrong) only when a test fails
+                if _item.__class__ is not dict or "id" not in _item or "platform" not in _item or "url" not in _item:
+                    ProjectDonationURL._require(_item)
 
         _add_donation_urls_raw = d.get("add_donation_urls")
         if _add_donation_urls_raw is not None:
-            _required = ProjectDonationURL._craftapis_flat_required
-            if _required is None:  # the items hold models of their own: each checks them
-                _check = ProjectDonationURL._require  # bound once, not once per item
-                for _item in _add_donation_urls_raw:
-                    _check(_item)
-            elif (
-                _one := ProjectDonationURL._craftapis_flat_one
-            ) is not None:  # flat items requiring one field: `in` tests it
-                for _item in _add_donation_urls_raw:
-                    if _item.__class__ is not dict or _one not in _item:
-                        ProjectDonationURL._require(_item)
-            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
-                for _item in _add_donation_urls_raw:
-                    if _item.__class__ is not dict or not _item.keys() >= _required:
-                        ProjectDonationURL._require(_item)
-            else:  # flat items requiring nothing: objects is all they must be
-                for _item in _add_donation_urls_raw:
-                    if _item.__class__ is not dict:
-                        ProjectDonationURL._require(_item)
+            for _item in _add_donation_urls_raw:  # the call (which names what is wrong) only when a test fails
+                if _item.__class__ is not dict or "id" not in _item or "platform" not in _item or "url" not in _item:
+                    ProjectDonationURL._require(_item)
 
         _remove_donation_urls_raw = d.get("remove_donation_urls")
         if _remove_donation_urls_raw is not None:
-            _required = ProjectDonationURL._craftapis_flat_required
-            if _required is None:  # the items hold models of their own: each checks them
-                _check = ProjectDonationURL._require  # bound once, not once per item
-                for _item in _remove_donation_urls_raw:
-                    _check(_item)
-            elif (
-                _one := ProjectDonationURL._craftapis_flat_one
-            ) is not None:  # flat items requiring one field: `in` tests it
-                for _item in _remove_donation_urls_raw:
-                    if _item.__class__ is not dict or _one not in _item:
-                        ProjectDonationURL._require(_item)
-            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
-                for _item in _remove_donation_urls_raw:
-                    if _item.__class__ is not dict or not _item.keys() >= _required:
-                        ProjectDonationURL._require(_item)
-            else:  # flat items requiring nothing: objects is all they must be
-                for _item in _remove_donation_urls_raw:
-                    if _item.__class__ is not dict:
-                        ProjectDonationURL._require(_item)
+            for _item in _remove_donation_urls_raw:  # the call (which names what is wrong) only when a test fails
+                if _item.__class__ is not dict or "id" not in _item or "platform" not in _item or "url" not in _item:
+                    ProjectDonationURL._require(_item)
 
     @property
     def additional_keys(self) -> list[str]:

@@ -417,8 +417,7 @@ class Project(LazyModel):
     organization: None | str | Unset = UNSET
     raw_icon_url: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = _REQUIRED_SET
     _craftapis_lazy = {
         "license_": ("license", _build_license_, 2),
         "published": ("published", _build_published, 4),
@@ -832,9 +831,10 @@ class Project(LazyModel):
 
         _license__raw = d["license"]
         if _license__raw is not None and (
-            (_required := ProjectLicense._craftapis_flat_required) is None
-            or _license__raw.__class__ is not dict
-            or (_required and not _license__raw.keys() >= _required)
+            _license__raw.__class__ is not dict
+            or "id" not in _license__raw
+            or "name" not in _license__raw
+            or "url" not in _license__raw
         ):
             ProjectLicense._require(_license__raw)
 
@@ -850,25 +850,17 @@ class Project(LazyModel):
 
         _gallery_raw = d["gallery"]
         if _gallery_raw is not None:
-            _required = GalleryImage._craftapis_flat_required
-            if _required is None:  # the items hold models of their own: each checks them
-                _check = GalleryImage._require  # bound once, not once per item
-                for _item in _gallery_raw:
-                    _check(_item)
-            elif (
-                _one := GalleryImage._craftapis_flat_one
-            ) is not None:  # flat items requiring one field: `in` tests it
-                for _item in _gallery_raw:
-                    if _item.__class__ is not dict or _one not in _item:
-                        GalleryImage._require(_item)
-            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
-                for _item in _gallery_raw:
-                    if _item.__class__ is not dict or not _item.keys() >= _required:
-                        GalleryImage._require(_item)
-            else:  # flat items requiring nothing: objects is all they must be
-                for _item in _gallery_raw:
-                    if _item.__class__ is not dict:
-                        GalleryImage._require(_item)
+            for _item in _gallery_raw:  # the call (which names what is wrong) only when a test fails
+                if (
+                    _item.__class__ is not dict
+                    or "url" not in _item
+                    or "featured" not in _item
+                    or "title" not in _item
+                    or "description" not in _item
+                    or "created" not in _item
+                    or "ordering" not in _item
+                ):
+                    GalleryImage._require(_item)
 
         thread_id = d["thread_id"]
 
@@ -989,33 +981,26 @@ class Project(LazyModel):
             raise KeyError(next(key for key in _REQUIRED if key not in d))
         _license__raw = d.get("license")
         if _license__raw is not None and (
-            (_required := ProjectLicense._craftapis_flat_required) is None
-            or _license__raw.__class__ is not dict
-            or (_required and not _license__raw.keys() >= _required)
+            _license__raw.__class__ is not dict
+            or "id" not in _license__raw
+            or "name" not in _license__raw
+            or "url" not in _license__raw
         ):
             ProjectLicense._require(_license__raw)
 
         _gallery_raw = d.get("gallery")
         if _gallery_raw is not None:
-            _required = GalleryImage._craftapis_flat_required
-            if _required is None:  # the items hold models of their own: each checks them
-                _check = GalleryImage._require  # bound once, not once per item
-                for _item in _gallery_raw:
-                    _check(_item)
-            elif (
-                _one := GalleryImage._craftapis_flat_one
-            ) is not None:  # flat items requiring one field: `in` tests it
-                for _item in _gallery_raw:
-                    if _item.__class__ is not dict or _one not in _item:
-                        GalleryImage._require(_item)
-            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
-                for _item in _gallery_raw:
-                    if _item.__class__ is not dict or not _item.keys() >= _required:
-                        GalleryImage._require(_item)
-            else:  # flat items requiring nothing: objects is all they must be
-                for _item in _gallery_raw:
-                    if _item.__class__ is not dict:
-                        GalleryImage._require(_item)
+            for _item in _gallery_raw:  # the call (which names what is wrong) only when a test fails
+                if (
+                    _item.__class__ is not dict
+                    or "url" not in _item
+                    or "featured" not in _item
+                    or "title" not in _item
+                    or "description" not in _item
+                    or "created" not in _item
+                    or "ordering" not in _item
+                ):
+                    GalleryImage._require(_item)
 
     @property
     def additional_keys(self) -> list[str]:

@@ -92,8 +92,7 @@ class ProjectDependencyList(LazyModel):
     projects: list[Project]
     versions: list[Version]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = _REQUIRED_SET
     _craftapis_lazy = {
         "projects": ("projects", _build_projects, 2),
         "versions": ("versions", _build_versions, 4),
@@ -151,43 +150,15 @@ class ProjectDependencyList(LazyModel):
         d = src_dict
         _projects_raw = d["projects"]
         if _projects_raw is not None:
-            _required = Project._craftapis_flat_required
-            if _required is None:  # the items hold models of their own: each checks them
-                _check = Project._require  # bound once, not once per item
-                for _item in _projects_raw:
-                    _check(_item)
-            elif (_one := Project._craftapis_flat_one) is not None:  # flat items requiring one field: `in` tests it
-                for _item in _projects_raw:
-                    if _item.__class__ is not dict or _one not in _item:
-                        Project._require(_item)
-            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
-                for _item in _projects_raw:
-                    if _item.__class__ is not dict or not _item.keys() >= _required:
-                        Project._require(_item)
-            else:  # flat items requiring nothing: objects is all they must be
-                for _item in _projects_raw:
-                    if _item.__class__ is not dict:
-                        Project._require(_item)
+            _check = Project._require  # the items hold deeper models: each checks them
+            for _item in _projects_raw:
+                _check(_item)
 
         _versions_raw = d["versions"]
         if _versions_raw is not None:
-            _required = Version._craftapis_flat_required
-            if _required is None:  # the items hold models of their own: each checks them
-                _check = Version._require  # bound once, not once per item
-                for _item in _versions_raw:
-                    _check(_item)
-            elif (_one := Version._craftapis_flat_one) is not None:  # flat items requiring one field: `in` tests it
-                for _item in _versions_raw:
-                    if _item.__class__ is not dict or _one not in _item:
-                        Version._require(_item)
-            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
-                for _item in _versions_raw:
-                    if _item.__class__ is not dict or not _item.keys() >= _required:
-                        Version._require(_item)
-            else:  # flat items requiring nothing: objects is all they must be
-                for _item in _versions_raw:
-                    if _item.__class__ is not dict:
-                        Version._require(_item)
+            _check = Version._require  # the items hold deeper models: each checks them
+            for _item in _versions_raw:
+                _check(_item)
 
         _model_ = object.__new__(cls)
         _model_._craftapis_raw = d
@@ -207,43 +178,15 @@ class ProjectDependencyList(LazyModel):
             raise KeyError(next(key for key in _REQUIRED if key not in d))
         _projects_raw = d.get("projects")
         if _projects_raw is not None:
-            _required = Project._craftapis_flat_required
-            if _required is None:  # the items hold models of their own: each checks them
-                _check = Project._require  # bound once, not once per item
-                for _item in _projects_raw:
-                    _check(_item)
-            elif (_one := Project._craftapis_flat_one) is not None:  # flat items requiring one field: `in` tests it
-                for _item in _projects_raw:
-                    if _item.__class__ is not dict or _one not in _item:
-                        Project._require(_item)
-            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
-                for _item in _projects_raw:
-                    if _item.__class__ is not dict or not _item.keys() >= _required:
-                        Project._require(_item)
-            else:  # flat items requiring nothing: objects is all they must be
-                for _item in _projects_raw:
-                    if _item.__class__ is not dict:
-                        Project._require(_item)
+            _check = Project._require  # the items hold deeper models: each checks them
+            for _item in _projects_raw:
+                _check(_item)
 
         _versions_raw = d.get("versions")
         if _versions_raw is not None:
-            _required = Version._craftapis_flat_required
-            if _required is None:  # the items hold models of their own: each checks them
-                _check = Version._require  # bound once, not once per item
-                for _item in _versions_raw:
-                    _check(_item)
-            elif (_one := Version._craftapis_flat_one) is not None:  # flat items requiring one field: `in` tests it
-                for _item in _versions_raw:
-                    if _item.__class__ is not dict or _one not in _item:
-                        Version._require(_item)
-            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
-                for _item in _versions_raw:
-                    if _item.__class__ is not dict or not _item.keys() >= _required:
-                        Version._require(_item)
-            else:  # flat items requiring nothing: objects is all they must be
-                for _item in _versions_raw:
-                    if _item.__class__ is not dict:
-                        Version._require(_item)
+            _check = Version._require  # the items hold deeper models: each checks them
+            for _item in _versions_raw:
+                _check(_item)
 
     @property
     def additional_keys(self) -> list[str]:

@@ -208,8 +208,7 @@ class ProjectResult(LazyModel):
     organization: None | str | Unset = UNSET
     organization_id: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = _REQUIRED_SET
-    _craftapis_flat_one = None
+    _craftapis_required = _REQUIRED_SET
     _craftapis_lazy = {
         "date_created": ("date_created", _build_date_created, 2),
         "date_modified": ("date_modified", _build_date_modified, 4),

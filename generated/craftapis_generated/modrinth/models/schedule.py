@@ -74,8 +74,7 @@ class Schedule(LazyModel):
     time: datetime.datetime
     requested_status: ScheduleRequestedStatus
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = _REQUIRED_SET
-    _craftapis_flat_one = None
+    _craftapis_required = _REQUIRED_SET
     _craftapis_lazy = {
         "time": ("time", _build_time, 2),
         "additional_properties": (None, _build_additional_properties, 4),

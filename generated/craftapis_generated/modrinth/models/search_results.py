@@ -89,8 +89,7 @@ class SearchResults(LazyModel):
     limit: int
     total_hits: int
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = _REQUIRED_SET
     _craftapis_lazy = {
         "hits": ("hits", _build_hits, 2),
         "additional_properties": (None, _build_additional_properties, 4),
@@ -156,25 +155,9 @@ class SearchResults(LazyModel):
         d = src_dict
         _hits_raw = d["hits"]
         if _hits_raw is not None:
-            _required = ProjectResult._craftapis_flat_required
-            if _required is None:  # the items hold models of their own: each checks them
-                _check = ProjectResult._require  # bound once, not once per item
-                for _item in _hits_raw:
-                    _check(_item)
-            elif (
-                _one := ProjectResult._craftapis_flat_one
-            ) is not None:  # flat items requiring one field: `in` tests it
-                for _item in _hits_raw:
-                    if _item.__class__ is not dict or _one not in _item:
-                        ProjectResult._require(_item)
-            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
-                for _item in _hits_raw:
-                    if _item.__class__ is not dict or not _item.keys() >= _required:
-                        ProjectResult._require(_item)
-            else:  # flat items requiring nothing: objects is all they must be
-                for _item in _hits_raw:
-                    if _item.__class__ is not dict:
-                        ProjectResult._require(_item)
+            for _item in _hits_raw:  # the call (which names what is wrong) only when a test fails
+                if _item.__class__ is not dict or not _item.keys() >= ProjectResult._craftapis_required:
+                    ProjectResult._require(_item)
 
         offset = d["offset"]
 
@@ -203,25 +186,9 @@ class SearchResults(LazyModel):
             raise KeyError(next(key for key in _REQUIRED if key not in d))
         _hits_raw = d.get("hits")
         if _hits_raw is not None:
-            _required = ProjectResult._craftapis_flat_required
-            if _required is None:  # the items hold models of their own: each checks them
-                _check = ProjectResult._require  # bound once, not once per item
-                for _item in _hits_raw:
-                    _check(_item)
-            elif (
-                _one := ProjectResult._craftapis_flat_one
-            ) is not None:  # flat items requiring one field: `in` tests it
-                for _item in _hits_raw:
-                    if _item.__class__ is not dict or _one not in _item:
-                        ProjectResult._require(_item)
-            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
-                for _item in _hits_raw:
-                    if _item.__class__ is not dict or not _item.keys() >= _required:
-                        ProjectResult._require(_item)
-            else:  # flat items requiring nothing: objects is all they must be
-                for _item in _hits_raw:
-                    if _item.__class__ is not dict:
-                        ProjectResult._require(_item)
+            for _item in _hits_raw:  # the call (which names what is wrong) only when a test fails
+                if _item.__class__ is not dict or not _item.keys() >= ProjectResult._craftapis_required:
+                    ProjectResult._require(_item)
 
     @property
     def additional_keys(self) -> list[str]:

@@ -113,8 +113,7 @@ class TeamMember(LazyModel):
     payouts_split: float | None | Unset = UNSET
     ordering: int | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = _REQUIRED_SET
     _craftapis_lazy = {
         "user": ("user", _build_user, 2),
         "additional_properties": (None, _build_additional_properties, 4),
@@ -207,11 +206,7 @@ class TeamMember(LazyModel):
         team_id = d["team_id"]
 
         _user_raw = d["user"]
-        if _user_raw is not None and (
-            (_required := User._craftapis_flat_required) is None
-            or _user_raw.__class__ is not dict
-            or (_required and not _user_raw.keys() >= _required)
-        ):
+        if _user_raw is not None:
             User._require(_user_raw)
 
         role = d["role"]
@@ -247,11 +242,7 @@ class TeamMember(LazyModel):
         if not d.keys() >= _REQUIRED_SET:  # one C-level subset test; the first missing one is named
             raise KeyError(next(key for key in _REQUIRED if key not in d))
         _user_raw = d.get("user")
-        if _user_raw is not None and (
-            (_required := User._craftapis_flat_required) is None
-            or _user_raw.__class__ is not dict
-            or (_required and not _user_raw.keys() >= _required)
-        ):
+        if _user_raw is not None:
             User._require(_user_raw)
 
     @property

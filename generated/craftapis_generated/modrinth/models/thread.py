@@ -110,8 +110,7 @@ class Thread(LazyModel):
     project_id: None | str | Unset = UNSET
     report_id: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = _REQUIRED_SET
     _craftapis_lazy = {
         "messages": ("messages", _build_messages, 2),
         "members": ("members", _build_members, 4),
@@ -207,45 +206,21 @@ class Thread(LazyModel):
 
         _messages_raw = d["messages"]
         if _messages_raw is not None:
-            _required = ThreadMessage._craftapis_flat_required
-            if _required is None:  # the items hold models of their own: each checks them
-                _check = ThreadMessage._require  # bound once, not once per item
-                for _item in _messages_raw:
-                    _check(_item)
-            elif (
-                _one := ThreadMessage._craftapis_flat_one
-            ) is not None:  # flat items requiring one field: `in` tests it
-                for _item in _messages_raw:
-                    if _item.__class__ is not dict or _one not in _item:
-                        ThreadMessage._require(_item)
-            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
-                for _item in _messages_raw:
-                    if _item.__class__ is not dict or not _item.keys() >= _required:
-                        ThreadMessage._require(_item)
-            else:  # flat items requiring nothing: objects is all they must be
-                for _item in _messages_raw:
-                    if _item.__class__ is not dict:
-                        ThreadMessage._require(_item)
+            for _item in _messages_raw:  # the call (which names what is wrong) only when a test fails
+                if (
+                    _item.__class__ is not dict
+                    or "id" not in _item
+                    or "body" not in _item
+                    or "created" not in _item
+                    or ((_v := _item.get("body")) is not None and (_v.__class__ is not dict or "type" not in _v))
+                ):
+                    ThreadMessage._require(_item)
 
         _members_raw = d["members"]
         if _members_raw is not None:
-            _required = User._craftapis_flat_required
-            if _required is None:  # the items hold models of their own: each checks them
-                _check = User._require  # bound once, not once per item
-                for _item in _members_raw:
-                    _check(_item)
-            elif (_one := User._craftapis_flat_one) is not None:  # flat items requiring one field: `in` tests it
-                for _item in _members_raw:
-                    if _item.__class__ is not dict or _one not in _item:
-                        User._require(_item)
-            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
-                for _item in _members_raw:
-                    if _item.__class__ is not dict or not _item.keys() >= _required:
-                        User._require(_item)
-            else:  # flat items requiring nothing: objects is all they must be
-                for _item in _members_raw:
-                    if _item.__class__ is not dict:
-                        User._require(_item)
+            _check = User._require  # the items hold deeper models: each checks them
+            for _item in _members_raw:
+                _check(_item)
 
         project_id = d.get("project_id", UNSET)
 
@@ -273,45 +248,21 @@ class Thread(LazyModel):
             raise KeyError(next(key for key in _REQUIRED if key not in d))
         _messages_raw = d.get("messages")
         if _messages_raw is not None:
-            _required = ThreadMessage._craftapis_flat_required
-            if _required is None:  # the items hold models of their own: each checks them
-                _check = ThreadMessage._require  # bound once, not once per item
-                for _item in _messages_raw:
-                    _check(_item)
-            elif (
-                _one := ThreadMessage._craftapis_flat_one
-            ) is not None:  # flat items requiring one field: `in` tests it
-                for _item in _messages_raw:
-                    if _item.__class__ is not dict or _one not in _item:
-                        ThreadMessage._require(_item)
-            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
-                for _item in _messages_raw:
-                    if _item.__class__ is not dict or not _item.keys() >= _required:
-                        ThreadMessage._require(_item)
-            else:  # flat items requiring nothing: objects is all they must be
-                for _item in _messages_raw:
-                    if _item.__class__ is not dict:
-                        ThreadMessage._require(_item)
+            for _item in _messages_raw:  # the call (which names what is wrong) only when a test fails
+                if (
+                    _item.__class__ is not dict
+                    or "id" not in _item
+                    or "body" not in _item
+                    or "created" not in _item
+                    or ((_v := _item.get("body")) is not None and (_v.__class__ is not dict or "type" not in _v))
+                ):
+                    ThreadMessage._require(_item)
 
         _members_raw = d.get("members")
         if _members_raw is not None:
-            _required = User._craftapis_flat_required
-            if _required is None:  # the items hold models of their own: each checks them
-                _check = User._require  # bound once, not once per item
-                for _item in _members_raw:
-                    _check(_item)
-            elif (_one := User._craftapis_flat_one) is not None:  # flat items requiring one field: `in` tests it
-                for _item in _members_raw:
-                    if _item.__class__ is not dict or _one not in _item:
-                        User._require(_item)
-            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
-                for _item in _members_raw:
-                    if _item.__class__ is not dict or not _item.keys() >= _required:
-                        User._require(_item)
-            else:  # flat items requiring nothing: objects is all they must be
-                for _item in _members_raw:
-                    if _item.__class__ is not dict:
-                        User._require(_item)
+            _check = User._require  # the items hold deeper models: each checks them
+            for _item in _members_raw:
+                _check(_item)
 
     @property
     def additional_keys(self) -> list[str]:

@@ -102,8 +102,7 @@ class ThreadMessage(LazyModel):
     created: datetime.datetime
     author_id: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = _REQUIRED_SET
     _craftapis_lazy = {
         "body": ("body", _build_body, 2),
         "created": ("created", _build_created, 4),
@@ -173,11 +172,7 @@ class ThreadMessage(LazyModel):
         id = d["id"]
 
         _body_raw = d["body"]
-        if _body_raw is not None and (
-            (_required := ThreadMessageBody._craftapis_flat_required) is None
-            or _body_raw.__class__ is not dict
-            or (_required and not _body_raw.keys() >= _required)
-        ):
+        if _body_raw is not None and (_body_raw.__class__ is not dict or "type" not in _body_raw):
             ThreadMessageBody._require(_body_raw)
 
         if "created" not in d:
@@ -204,11 +199,7 @@ class ThreadMessage(LazyModel):
         if not d.keys() >= _REQUIRED_SET:  # one C-level subset test; the first missing one is named
             raise KeyError(next(key for key in _REQUIRED if key not in d))
         _body_raw = d.get("body")
-        if _body_raw is not None and (
-            (_required := ThreadMessageBody._craftapis_flat_required) is None
-            or _body_raw.__class__ is not dict
-            or (_required and not _body_raw.keys() >= _required)
-        ):
+        if _body_raw is not None and (_body_raw.__class__ is not dict or "type" not in _body_raw):
             ThreadMessageBody._require(_body_raw)
 
     @property

@@ -185,8 +185,7 @@ class User(LazyModel):
     github_id: int | None
     name: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = _REQUIRED_SET
     _craftapis_lazy = {
         "payout_data": ("payout_data", _build_payout_data, 2),
         "created": ("created", _build_created, 4),

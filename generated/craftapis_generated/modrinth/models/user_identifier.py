@@ -50,8 +50,7 @@ class UserIdentifier(LazyModel):
 
     user_id: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = _REQUIRED_SET
-    _craftapis_flat_one = "user_id"
+    _craftapis_required = _REQUIRED_SET
     _craftapis_lazy = {
         "additional_properties": (None, _build_additional_properties, 2),
     }

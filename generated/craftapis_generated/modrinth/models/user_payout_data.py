@@ -63,8 +63,7 @@ class UserPayoutData(LazyModel):
     payout_wallet_type: UserPayoutDataPayoutWalletType | Unset = UNSET
     payout_address: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = frozenset()
-    _craftapis_flat_one = None
+    _craftapis_required = frozenset()
     _craftapis_lazy = {
         "additional_properties": (None, _build_additional_properties, 2),
     }

@@ -81,8 +81,7 @@ class UserPayoutHistory(LazyModel):
     last_month: float | str | Unset = UNSET
     payouts: list[UserPayoutHistoryEntry] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = frozenset()
     _craftapis_lazy = {
         "payouts": ("payouts", _build_payouts, 2),
         "additional_properties": (None, _build_additional_properties, 4),
@@ -156,25 +155,9 @@ class UserPayoutHistory(LazyModel):
 
         _payouts_raw = d.get("payouts")
         if _payouts_raw is not None:
-            _required = UserPayoutHistoryEntry._craftapis_flat_required
-            if _required is None:  # the items hold models of their own: each checks them
-                _check = UserPayoutHistoryEntry._require  # bound once, not once per item
-                for _item in _payouts_raw:
-                    _check(_item)
-            elif (
-                _one := UserPayoutHistoryEntry._craftapis_flat_one
-            ) is not None:  # flat items requiring one field: `in` tests it
-                for _item in _payouts_raw:
-                    if _item.__class__ is not dict or _one not in _item:
-                        UserPayoutHistoryEntry._require(_item)
-            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
-                for _item in _payouts_raw:
-                    if _item.__class__ is not dict or not _item.keys() >= _required:
-                        UserPayoutHistoryEntry._require(_item)
-            else:  # flat items requiring nothing: objects is all they must be
-                for _item in _payouts_raw:
-                    if _item.__class__ is not dict:
-                        UserPayoutHistoryEntry._require(_item)
+            for _item in _payouts_raw:  # the call (which names what is wrong) only when a test fails
+                if _item.__class__ is not dict:
+                    UserPayoutHistoryEntry._require(_item)
 
         _model_ = object.__new__(cls)
         _model_.all_time = all_time
@@ -194,25 +177,9 @@ class UserPayoutHistory(LazyModel):
             raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
         _payouts_raw = d.get("payouts")
         if _payouts_raw is not None:
-            _required = UserPayoutHistoryEntry._craftapis_flat_required
-            if _required is None:  # the items hold models of their own: each checks them
-                _check = UserPayoutHistoryEntry._require  # bound once, not once per item
-                for _item in _payouts_raw:
-                    _check(_item)
-            elif (
-                _one := UserPayoutHistoryEntry._craftapis_flat_one
-            ) is not None:  # flat items requiring one field: `in` tests it
-                for _item in _payouts_raw:
-                    if _item.__class__ is not dict or _one not in _item:
-                        UserPayoutHistoryEntry._require(_item)
-            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
-                for _item in _payouts_raw:
-                    if _item.__class__ is not dict or not _item.keys() >= _required:
-                        UserPayoutHistoryEntry._require(_item)
-            else:  # flat items requiring nothing: objects is all they must be
-                for _item in _payouts_raw:
-                    if _item.__class__ is not dict:
-                        UserPayoutHistoryEntry._require(_item)
+            for _item in _payouts_raw:  # the call (which names what is wrong) only when a test fails
+                if _item.__class__ is not dict:
+                    UserPayoutHistoryEntry._require(_item)
 
     @property
     def additional_keys(self) -> list[str]:

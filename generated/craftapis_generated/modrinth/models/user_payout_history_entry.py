@@ -71,8 +71,7 @@ class UserPayoutHistoryEntry(LazyModel):
     amount: float | Unset = UNSET
     status: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = frozenset()
-    _craftapis_flat_one = None
+    _craftapis_required = frozenset()
     _craftapis_lazy = {
         "created": ("created", _build_created, 2),
         "additional_properties": (None, _build_additional_properties, 4),

@@ -183,8 +183,7 @@ class Version(LazyModel):
     changelog: None | str | Unset = UNSET
     environment: EnvironmentEnum | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = _REQUIRED_SET
     _craftapis_lazy = {
         "dependencies": ("dependencies", _build_dependencies, 2),
         "date_published": ("date_published", _build_date_published, 4),
@@ -379,25 +378,9 @@ class Version(LazyModel):
 
         _dependencies_raw = d["dependencies"]
         if _dependencies_raw is not None:
-            _required = VersionDependency._craftapis_flat_required
-            if _required is None:  # the items hold models of their own: each checks them
-                _check = VersionDependency._require  # bound once, not once per item
-                for _item in _dependencies_raw:
-                    _check(_item)
-            elif (
-                _one := VersionDependency._craftapis_flat_one
-            ) is not None:  # flat items requiring one field: `in` tests it
-                for _item in _dependencies_raw:
-                    if _item.__class__ is not dict or _one not in _item:
-                        VersionDependency._require(_item)
-            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
-                for _item in _dependencies_raw:
-                    if _item.__class__ is not dict or not _item.keys() >= _required:
-                        VersionDependency._require(_item)
-            else:  # flat items requiring nothing: objects is all they must be
-                for _item in _dependencies_raw:
-                    if _item.__class__ is not dict:
-                        VersionDependency._require(_item)
+            for _item in _dependencies_raw:  # the call (which names what is wrong) only when a test fails
+                if _item.__class__ is not dict or "dependency_type" not in _item:
+                    VersionDependency._require(_item)
 
         game_versions = d["game_versions"]
 
@@ -444,23 +427,18 @@ class Version(LazyModel):
 
         _files_raw = d["files"]
         if _files_raw is not None:
-            _required = VersionFile._craftapis_flat_required
-            if _required is None:  # the items hold models of their own: each checks them
-                _check = VersionFile._require  # bound once, not once per item
-                for _item in _files_raw:
-                    _check(_item)
-            elif (_one := VersionFile._craftapis_flat_one) is not None:  # flat items requiring one field: `in` tests it
-                for _item in _files_raw:
-                    if _item.__class__ is not dict or _one not in _item:
-                        VersionFile._require(_item)
-            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
-                for _item in _files_raw:
-                    if _item.__class__ is not dict or not _item.keys() >= _required:
-                        VersionFile._require(_item)
-            else:  # flat items requiring nothing: objects is all they must be
-                for _item in _files_raw:
-                    if _item.__class__ is not dict:
-                        VersionFile._require(_item)
+            for _item in _files_raw:  # the call (which names what is wrong) only when a test fails
+                if (
+                    _item.__class__ is not dict
+                    or "hashes" not in _item
+                    or "url" not in _item
+                    or "filename" not in _item
+                    or "primary" not in _item
+                    or "size" not in _item
+                    or "file_type" not in _item
+                    or ((_v := _item.get("hashes")) is not None and (_v.__class__ is not dict))
+                ):
+                    VersionFile._require(_item)
 
         changelog = d.get("changelog", UNSET)
 
@@ -504,45 +482,24 @@ class Version(LazyModel):
             raise KeyError(next(key for key in _REQUIRED if key not in d))
         _dependencies_raw = d.get("dependencies")
         if _dependencies_raw is not None:
-            _required = VersionDependency._craftapis_flat_required
-            if _required is None:  # the items hold models of their own: each checks them
-                _check = VersionDependency._require  # bound once, not once per item
-                for _item in _dependencies_raw:
-                    _check(_item)
-            elif (
-                _one := VersionDependency._craftapis_flat_one
-            ) is not None:  # flat items requiring one field: `in` tests it
-                for _item in _dependencies_raw:
-                    if _item.__class__ is not dict or _one not in _item:
-                        VersionDependency._require(_item)
-            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
-                for _item in _dependencies_raw:
-                    if _item.__class__ is not dict or not _item.keys() >= _required:
-                        VersionDependency._require(_item)
-            else:  # flat items requiring nothing: objects is all they must be
-                for _item in _dependencies_raw:
-                    if _item.__class__ is not dict:
-                        VersionDependency._require(_item)
+            for _item in _dependencies_raw:  # the call (which names what is wrong) only when a test fails
+                if _item.__class__ is not dict or "dependency_type" not in _item:
+                    VersionDependency._require(_item)
 
         _files_raw = d.get("files")
         if _files_raw is not None:
-            _required = VersionFile._craftapis_flat_required
-            if _required is None:  # the items hold models of their own: each checks them
-                _check = VersionFile._require  # bound once, not once per item
-                for _item in _files_raw:
-                    _check(_item)
-            elif (_one := VersionFile._craftapis_flat_one) is not None:  # flat items requiring one field: `in` tests it
-                for _item in _files_raw:
-                    if _item.__class__ is not dict or _one not in _item:
-                        VersionFile._require(_item)
-            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
-                for _item in _files_raw:
-                    if _item.__class__ is not dict or not _item.keys() >= _required:
-                        VersionFile._require(_item)
-            else:  # flat items requiring nothing: objects is all they must be
-                for _item in _files_raw:
-                    if _item.__class__ is not dict:
-                        VersionFile._require(_item)
+            for _item in _files_raw:  # the call (which names what is wrong) only when a test fails
+                if (
+                    _item.__class__ is not dict
+                    or "hashes" not in _item
+                    or "url" not in _item
+                    or "filename" not in _item
+                    or "primary" not in _item
+                    or "size" not in _item
+                    or "file_type" not in _item
+                    or ((_v := _item.get("hashes")) is not None and (_v.__class__ is not dict))
+                ):
+                    VersionFile._require(_item)
 
     @property
     def additional_keys(self) -> list[str]:

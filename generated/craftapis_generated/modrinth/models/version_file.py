@@ -108,8 +108,7 @@ class VersionFile(LazyModel):
     file_type: FileType | None
     id: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = _REQUIRED_SET
     _craftapis_lazy = {
         "hashes": ("hashes", _build_hashes, 2),
         "additional_properties": (None, _build_additional_properties, 4),
@@ -216,11 +215,7 @@ class VersionFile(LazyModel):
             _load_lazy_imports()
         d = src_dict
         _hashes_raw = d["hashes"]
-        if _hashes_raw is not None and (
-            (_required := VersionFileHashes._craftapis_flat_required) is None
-            or _hashes_raw.__class__ is not dict
-            or (_required and not _hashes_raw.keys() >= _required)
-        ):
+        if _hashes_raw is not None and (_hashes_raw.__class__ is not dict):
             VersionFileHashes._require(_hashes_raw)
 
         url = d["url"]
@@ -276,11 +271,7 @@ class VersionFile(LazyModel):
         if not d.keys() >= _REQUIRED_SET:  # one C-level subset test; the first missing one is named
             raise KeyError(next(key for key in _REQUIRED if key not in d))
         _hashes_raw = d.get("hashes")
-        if _hashes_raw is not None and (
-            (_required := VersionFileHashes._craftapis_flat_required) is None
-            or _hashes_raw.__class__ is not dict
-            or (_required and not _hashes_raw.keys() >= _required)
-        ):
+        if _hashes_raw is not None and (_hashes_raw.__class__ is not dict):
             VersionFileHashes._require(_hashes_raw)
 
     @property

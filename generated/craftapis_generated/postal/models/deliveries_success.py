@@ -143,8 +143,7 @@ class DeliveriesSuccess(LazyModel):
     flags: MoonropeFlags | None
     data: list[Delivery] | None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = _REQUIRED_SET
     _craftapis_lazy = {
         "flags": ("flags", _build_flags, 2),
         "data": ("data", _build_data, 4),

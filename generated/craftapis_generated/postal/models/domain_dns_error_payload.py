@@ -110,8 +110,7 @@ class DomainDNSErrorPayload(LazyModel):
     return_path_error: None | str | Unset = UNSET
     server: WebhookServer | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = frozenset()
     _craftapis_lazy = {
         "server": ("server", _build_server, 2),
         "additional_properties": (None, _build_additional_properties, 4),
@@ -270,11 +269,7 @@ class DomainDNSErrorPayload(LazyModel):
         return_path_error = d.get("return_path_error", UNSET)
 
         _server_raw = d.get("server")
-        if _server_raw is not None and (
-            (_required := WebhookServer._craftapis_flat_required) is None
-            or _server_raw.__class__ is not dict
-            or (_required and not _server_raw.keys() >= _required)
-        ):
+        if _server_raw is not None and (_server_raw.__class__ is not dict):
             WebhookServer._require(_server_raw)
 
         _model_ = object.__new__(cls)
@@ -303,11 +298,7 @@ class DomainDNSErrorPayload(LazyModel):
         if d.__class__ is not dict and not isinstance(d, Mapping):
             raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
         _server_raw = d.get("server")
-        if _server_raw is not None and (
-            (_required := WebhookServer._craftapis_flat_required) is None
-            or _server_raw.__class__ is not dict
-            or (_required and not _server_raw.keys() >= _required)
-        ):
+        if _server_raw is not None and (_server_raw.__class__ is not dict):
             WebhookServer._require(_server_raw)
 
     @property

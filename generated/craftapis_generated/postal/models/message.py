@@ -297,8 +297,7 @@ class Message(LazyModel):
     raw_message: None | str | Unset = UNSET
     activity_entries: MessageActivityEntries | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = _REQUIRED_SET
     _craftapis_lazy = {
         "status": ("status", _build_status, 2),
         "details": ("details", _build_details, 4),

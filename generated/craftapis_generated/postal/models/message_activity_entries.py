@@ -135,8 +135,7 @@ class MessageActivityEntries(LazyModel):
     loads: list[MessageActivityEntriesLoadsType0Item] | None | Unset = UNSET
     clicks: list[MessageActivityEntriesClicksType0Item] | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = frozenset()
     _craftapis_lazy = {
         "loads": ("loads", _build_loads, 2),
         "clicks": ("clicks", _build_clicks, 4),

@@ -94,8 +94,7 @@ class MessageBouncedPayload(LazyModel):
     original_message: WebhookMessage | Unset = UNSET
     bounce: WebhookMessage | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = frozenset()
     _craftapis_lazy = {
         "original_message": ("original_message", _build_original_message, 2),
         "bounce": ("bounce", _build_bounce, 4),
@@ -149,19 +148,11 @@ class MessageBouncedPayload(LazyModel):
             _load_lazy_imports()
         d = src_dict
         _original_message_raw = d.get("original_message")
-        if _original_message_raw is not None and (
-            (_required := WebhookMessage._craftapis_flat_required) is None
-            or _original_message_raw.__class__ is not dict
-            or (_required and not _original_message_raw.keys() >= _required)
-        ):
+        if _original_message_raw is not None and (_original_message_raw.__class__ is not dict):
             WebhookMessage._require(_original_message_raw)
 
         _bounce_raw = d.get("bounce")
-        if _bounce_raw is not None and (
-            (_required := WebhookMessage._craftapis_flat_required) is None
-            or _bounce_raw.__class__ is not dict
-            or (_required and not _bounce_raw.keys() >= _required)
-        ):
+        if _bounce_raw is not None and (_bounce_raw.__class__ is not dict):
             WebhookMessage._require(_bounce_raw)
 
         _model_ = object.__new__(cls)
@@ -179,19 +170,11 @@ class MessageBouncedPayload(LazyModel):
         if d.__class__ is not dict and not isinstance(d, Mapping):
             raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
         _original_message_raw = d.get("original_message")
-        if _original_message_raw is not None and (
-            (_required := WebhookMessage._craftapis_flat_required) is None
-            or _original_message_raw.__class__ is not dict
-            or (_required and not _original_message_raw.keys() >= _required)
-        ):
+        if _original_message_raw is not None and (_original_message_raw.__class__ is not dict):
             WebhookMessage._require(_original_message_raw)
 
         _bounce_raw = d.get("bounce")
-        if _bounce_raw is not None and (
-            (_required := WebhookMessage._craftapis_flat_required) is None
-            or _bounce_raw.__class__ is not dict
-            or (_required and not _bounce_raw.keys() >= _required)
-        ):
+        if _bounce_raw is not None and (_bounce_raw.__class__ is not dict):
             WebhookMessage._require(_bounce_raw)
 
     @property

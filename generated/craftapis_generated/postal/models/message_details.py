@@ -79,8 +79,7 @@ class MessageDetails(LazyModel):
     tag: None | str | Unset = UNSET
     received_with_ssl: bool | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = frozenset()
-    _craftapis_flat_one = None
+    _craftapis_required = frozenset()
     _craftapis_lazy = {
         "additional_properties": (None, _build_additional_properties, 2),
     }

@@ -17,8 +17,7 @@ class MessageHeadersType0:
     """Headers by lower-cased name; each value is a list of strings."""
 
     additional_properties: dict[str, list[str]] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = frozenset()
-    _craftapis_flat_one = None
+    _craftapis_required = frozenset()
 
     def to_dict(self) -> dict[str, Any]:
 

@@ -89,8 +89,7 @@ class MessageLinkClickedPayload(LazyModel):
     user_agent: None | str | Unset = UNSET
     message: WebhookMessage | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = frozenset()
     _craftapis_lazy = {
         "message": ("message", _build_message, 2),
         "additional_properties": (None, _build_additional_properties, 4),
@@ -174,11 +173,7 @@ class MessageLinkClickedPayload(LazyModel):
         user_agent = d.get("user_agent", UNSET)
 
         _message_raw = d.get("message")
-        if _message_raw is not None and (
-            (_required := WebhookMessage._craftapis_flat_required) is None
-            or _message_raw.__class__ is not dict
-            or (_required and not _message_raw.keys() >= _required)
-        ):
+        if _message_raw is not None and (_message_raw.__class__ is not dict):
             WebhookMessage._require(_message_raw)
 
         _model_ = object.__new__(cls)
@@ -200,11 +195,7 @@ class MessageLinkClickedPayload(LazyModel):
         if d.__class__ is not dict and not isinstance(d, Mapping):
             raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
         _message_raw = d.get("message")
-        if _message_raw is not None and (
-            (_required := WebhookMessage._craftapis_flat_required) is None
-            or _message_raw.__class__ is not dict
-            or (_required and not _message_raw.keys() >= _required)
-        ):
+        if _message_raw is not None and (_message_raw.__class__ is not dict):
             WebhookMessage._require(_message_raw)
 
     @property

@@ -124,8 +124,7 @@ class MoonropeEnvelope(LazyModel):
     flags: MoonropeFlags | None
     data: Any
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = _REQUIRED_SET
     _craftapis_lazy = {
         "flags": ("flags", _build_flags, 2),
         "additional_properties": (None, _build_additional_properties, 4),

@@ -55,8 +55,7 @@ class MoonropeErrorData(LazyModel):
     code: str
     message: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = _REQUIRED_SET
-    _craftapis_flat_one = "code"
+    _craftapis_required = _REQUIRED_SET
     _craftapis_lazy = {
         "additional_properties": (None, _build_additional_properties, 2),
     }

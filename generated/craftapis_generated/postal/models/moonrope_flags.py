@@ -98,8 +98,7 @@ class MoonropeFlags(LazyModel):
     paginated: MoonropePaginatedFlag | Unset = UNSET
     sorted_: MoonropeSortedFlag | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = frozenset()
     _craftapis_lazy = {
         "paginated": ("paginated", _build_paginated, 2),
         "sorted_": ("sorted", _build_sorted_, 4),
@@ -153,19 +152,11 @@ class MoonropeFlags(LazyModel):
             _load_lazy_imports()
         d = src_dict
         _paginated_raw = d.get("paginated")
-        if _paginated_raw is not None and (
-            (_required := MoonropePaginatedFlag._craftapis_flat_required) is None
-            or _paginated_raw.__class__ is not dict
-            or (_required and not _paginated_raw.keys() >= _required)
-        ):
+        if _paginated_raw is not None and (_paginated_raw.__class__ is not dict):
             MoonropePaginatedFlag._require(_paginated_raw)
 
         _sorted__raw = d.get("sorted")
-        if _sorted__raw is not None and (
-            (_required := MoonropeSortedFlag._craftapis_flat_required) is None
-            or _sorted__raw.__class__ is not dict
-            or (_required and not _sorted__raw.keys() >= _required)
-        ):
+        if _sorted__raw is not None and (_sorted__raw.__class__ is not dict):
             MoonropeSortedFlag._require(_sorted__raw)
 
         _model_ = object.__new__(cls)
@@ -183,19 +174,11 @@ class MoonropeFlags(LazyModel):
         if d.__class__ is not dict and not isinstance(d, Mapping):
             raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
         _paginated_raw = d.get("paginated")
-        if _paginated_raw is not None and (
-            (_required := MoonropePaginatedFlag._craftapis_flat_required) is None
-            or _paginated_raw.__class__ is not dict
-            or (_required and not _paginated_raw.keys() >= _required)
-        ):
+        if _paginated_raw is not None and (_paginated_raw.__class__ is not dict):
             MoonropePaginatedFlag._require(_paginated_raw)
 
         _sorted__raw = d.get("sorted")
-        if _sorted__raw is not None and (
-            (_required := MoonropeSortedFlag._craftapis_flat_required) is None
-            or _sorted__raw.__class__ is not dict
-            or (_required and not _sorted__raw.keys() >= _required)
-        ):
+        if _sorted__raw is not None and (_sorted__raw.__class__ is not dict):
             MoonropeSortedFlag._require(_sorted__raw)
 
     @property

@@ -124,8 +124,7 @@ class MoonropeMessageEnvelope(LazyModel):
     flags: MoonropeFlags | None
     data: MoonropeMessageData
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = _REQUIRED_SET
     _craftapis_lazy = {
         "flags": ("flags", _build_flags, 2),
         "data": ("data", _build_data, 4),
@@ -202,11 +201,7 @@ class MoonropeMessageEnvelope(LazyModel):
             raise KeyError("flags")
 
         _data_raw = d["data"]
-        if _data_raw is not None and (
-            (_required := MoonropeMessageData._craftapis_flat_required) is None
-            or _data_raw.__class__ is not dict
-            or (_required and not _data_raw.keys() >= _required)
-        ):
+        if _data_raw is not None and (_data_raw.__class__ is not dict or "message" not in _data_raw):
             MoonropeMessageData._require(_data_raw)
 
         _model_ = object.__new__(cls)
@@ -229,11 +224,7 @@ class MoonropeMessageEnvelope(LazyModel):
             raise KeyError(next(key for key in _REQUIRED if key not in d))
 
         _data_raw = d.get("data")
-        if _data_raw is not None and (
-            (_required := MoonropeMessageData._craftapis_flat_required) is None
-            or _data_raw.__class__ is not dict
-            or (_required and not _data_raw.keys() >= _required)
-        ):
+        if _data_raw is not None and (_data_raw.__class__ is not dict or "message" not in _data_raw):
             MoonropeMessageData._require(_data_raw)
 
     @property

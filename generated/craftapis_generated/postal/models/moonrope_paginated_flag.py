@@ -56,8 +56,7 @@ class MoonropePaginatedFlag(LazyModel):
     total_pages: int | Unset = UNSET
     total_records: int | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = frozenset()
-    _craftapis_flat_one = None
+    _craftapis_required = frozenset()
     _craftapis_lazy = {
         "additional_properties": (None, _build_additional_properties, 2),
     }

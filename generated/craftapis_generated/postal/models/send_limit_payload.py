@@ -83,8 +83,7 @@ class SendLimitPayload(LazyModel):
     volume: int | Unset = UNSET
     limit: int | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = frozenset()
     _craftapis_lazy = {
         "server": ("server", _build_server, 2),
         "additional_properties": (None, _build_additional_properties, 4),
@@ -142,11 +141,7 @@ class SendLimitPayload(LazyModel):
             _load_lazy_imports()
         d = src_dict
         _server_raw = d.get("server")
-        if _server_raw is not None and (
-            (_required := WebhookServer._craftapis_flat_required) is None
-            or _server_raw.__class__ is not dict
-            or (_required and not _server_raw.keys() >= _required)
-        ):
+        if _server_raw is not None and (_server_raw.__class__ is not dict):
             WebhookServer._require(_server_raw)
 
         volume = d.get("volume", UNSET)
@@ -170,11 +165,7 @@ class SendLimitPayload(LazyModel):
         if d.__class__ is not dict and not isinstance(d, Mapping):
             raise TypeError(f"{cls.__name__} must be a JSON object, not {type(d).__name__}")
         _server_raw = d.get("server")
-        if _server_raw is not None and (
-            (_required := WebhookServer._craftapis_flat_required) is None
-            or _server_raw.__class__ is not dict
-            or (_required and not _server_raw.keys() >= _required)
-        ):
+        if _server_raw is not None and (_server_raw.__class__ is not dict):
             WebhookServer._require(_server_raw)
 
     @property

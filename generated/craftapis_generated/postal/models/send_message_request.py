@@ -135,8 +135,7 @@ class SendMessageRequest(LazyModel):
     headers: SendMessageRequestHeaders | Unset = UNSET
     bounce: bool | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = _REQUIRED_SET
     _craftapis_lazy = {
         "attachments": ("attachments", _build_attachments, 2),
         "headers": ("headers", _build_headers, 4),
@@ -296,30 +295,12 @@ class SendMessageRequest(LazyModel):
 
         _attachments_raw = d.get("attachments")
         if _attachments_raw is not None:
-            _required = Attachment._craftapis_flat_required
-            if _required is None:  # the items hold models of their own: each checks them
-                _check = Attachment._require  # bound once, not once per item
-                for _item in _attachments_raw:
-                    _check(_item)
-            elif (_one := Attachment._craftapis_flat_one) is not None:  # flat items requiring one field: `in` tests it
-                for _item in _attachments_raw:
-                    if _item.__class__ is not dict or _one not in _item:
-                        Attachment._require(_item)
-            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
-                for _item in _attachments_raw:
-                    if _item.__class__ is not dict or not _item.keys() >= _required:
-                        Attachment._require(_item)
-            else:  # flat items requiring nothing: objects is all they must be
-                for _item in _attachments_raw:
-                    if _item.__class__ is not dict:
-                        Attachment._require(_item)
+            for _item in _attachments_raw:  # the call (which names what is wrong) only when a test fails
+                if _item.__class__ is not dict or "name" not in _item or "data" not in _item:
+                    Attachment._require(_item)
 
         _headers_raw = d.get("headers")
-        if _headers_raw is not None and (
-            (_required := SendMessageRequestHeaders._craftapis_flat_required) is None
-            or _headers_raw.__class__ is not dict
-            or (_required and not _headers_raw.keys() >= _required)
-        ):
+        if _headers_raw is not None and (_headers_raw.__class__ is not dict):
             SendMessageRequestHeaders._require(_headers_raw)
 
         bounce = d.get("bounce", UNSET)
@@ -353,30 +334,12 @@ class SendMessageRequest(LazyModel):
             raise KeyError(next(key for key in _REQUIRED if key not in d))
         _attachments_raw = d.get("attachments")
         if _attachments_raw is not None:
-            _required = Attachment._craftapis_flat_required
-            if _required is None:  # the items hold models of their own: each checks them
-                _check = Attachment._require  # bound once, not once per item
-                for _item in _attachments_raw:
-                    _check(_item)
-            elif (_one := Attachment._craftapis_flat_one) is not None:  # flat items requiring one field: `in` tests it
-                for _item in _attachments_raw:
-                    if _item.__class__ is not dict or _one not in _item:
-                        Attachment._require(_item)
-            elif _required:  # flat items: the subset test here, the call (which names what is wrong) only when it fails
-                for _item in _attachments_raw:
-                    if _item.__class__ is not dict or not _item.keys() >= _required:
-                        Attachment._require(_item)
-            else:  # flat items requiring nothing: objects is all they must be
-                for _item in _attachments_raw:
-                    if _item.__class__ is not dict:
-                        Attachment._require(_item)
+            for _item in _attachments_raw:  # the call (which names what is wrong) only when a test fails
+                if _item.__class__ is not dict or "name" not in _item or "data" not in _item:
+                    Attachment._require(_item)
 
         _headers_raw = d.get("headers")
-        if _headers_raw is not None and (
-            (_required := SendMessageRequestHeaders._craftapis_flat_required) is None
-            or _headers_raw.__class__ is not dict
-            or (_required and not _headers_raw.keys() >= _required)
-        ):
+        if _headers_raw is not None and (_headers_raw.__class__ is not dict):
             SendMessageRequestHeaders._require(_headers_raw)
 
     @property

@@ -124,8 +124,7 @@ class SendMessageSuccess(LazyModel):
     flags: MoonropeFlags | None
     data: SendResult
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = _REQUIRED_SET
     _craftapis_lazy = {
         "flags": ("flags", _build_flags, 2),
         "data": ("data", _build_data, 4),
@@ -203,9 +202,10 @@ class SendMessageSuccess(LazyModel):
 
         _data_raw = d["data"]
         if _data_raw is not None and (
-            (_required := SendResult._craftapis_flat_required) is None
-            or _data_raw.__class__ is not dict
-            or (_required and not _data_raw.keys() >= _required)
+            _data_raw.__class__ is not dict
+            or "message_id" not in _data_raw
+            or "messages" not in _data_raw
+            or ((_v := _data_raw.get("messages")) is not None and (_v.__class__ is not dict))
         ):
             SendResult._require(_data_raw)
 
@@ -230,9 +230,10 @@ class SendMessageSuccess(LazyModel):
 
         _data_raw = d.get("data")
         if _data_raw is not None and (
-            (_required := SendResult._craftapis_flat_required) is None
-            or _data_raw.__class__ is not dict
-            or (_required and not _data_raw.keys() >= _required)
+            _data_raw.__class__ is not dict
+            or "message_id" not in _data_raw
+            or "messages" not in _data_raw
+            or ((_v := _data_raw.get("messages")) is not None and (_v.__class__ is not dict))
         ):
             SendResult._require(_data_raw)
 

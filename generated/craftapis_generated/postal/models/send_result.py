@@ -83,8 +83,7 @@ class SendResult(LazyModel):
     message_id: None | str
     messages: SendResultMessages
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = _REQUIRED_SET
     _craftapis_lazy = {
         "messages": ("messages", _build_messages, 2),
         "additional_properties": (None, _build_additional_properties, 4),
@@ -137,11 +136,7 @@ class SendResult(LazyModel):
         message_id = d["message_id"]
 
         _messages_raw = d["messages"]
-        if _messages_raw is not None and (
-            (_required := SendResultMessages._craftapis_flat_required) is None
-            or _messages_raw.__class__ is not dict
-            or (_required and not _messages_raw.keys() >= _required)
-        ):
+        if _messages_raw is not None and (_messages_raw.__class__ is not dict):
             SendResultMessages._require(_messages_raw)
 
         _model_ = object.__new__(cls)
@@ -162,11 +157,7 @@ class SendResult(LazyModel):
         if not d.keys() >= _REQUIRED_SET:  # one C-level subset test; the first missing one is named
             raise KeyError(next(key for key in _REQUIRED if key not in d))
         _messages_raw = d.get("messages")
-        if _messages_raw is not None and (
-            (_required := SendResultMessages._craftapis_flat_required) is None
-            or _messages_raw.__class__ is not dict
-            or (_required and not _messages_raw.keys() >= _required)
-        ):
+        if _messages_raw is not None and (_messages_raw.__class__ is not dict):
             SendResultMessages._require(_messages_raw)
 
     @property

@@ -32,8 +32,7 @@ class SendResultMessages:
     """One entry per recipient address: the message created for it."""
 
     additional_properties: dict[str, SentMessageRef] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = frozenset()
-    _craftapis_flat_one = None
+    _craftapis_required = frozenset()
 
     def to_dict(self) -> dict[str, Any]:
 

@@ -100,8 +100,7 @@ class WebhookEnvelope(LazyModel):
     payload: WebhookEnvelopePayload
     uuid: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = _REQUIRED_SET
     _craftapis_lazy = {
         "payload": ("payload", _build_payload, 2),
         "additional_properties": (None, _build_additional_properties, 4),
@@ -167,11 +166,7 @@ class WebhookEnvelope(LazyModel):
         timestamp = d["timestamp"]
 
         _payload_raw = d["payload"]
-        if _payload_raw is not None and (
-            (_required := WebhookEnvelopePayload._craftapis_flat_required) is None
-            or _payload_raw.__class__ is not dict
-            or (_required and not _payload_raw.keys() >= _required)
-        ):
+        if _payload_raw is not None and (_payload_raw.__class__ is not dict):
             WebhookEnvelopePayload._require(_payload_raw)
 
         uuid = d["uuid"]
@@ -196,11 +191,7 @@ class WebhookEnvelope(LazyModel):
         if not d.keys() >= _REQUIRED_SET:  # one C-level subset test; the first missing one is named
             raise KeyError(next(key for key in _REQUIRED if key not in d))
         _payload_raw = d.get("payload")
-        if _payload_raw is not None and (
-            (_required := WebhookEnvelopePayload._craftapis_flat_required) is None
-            or _payload_raw.__class__ is not dict
-            or (_required and not _payload_raw.keys() >= _required)
-        ):
+        if _payload_raw is not None and (_payload_raw.__class__ is not dict):
             WebhookEnvelopePayload._require(_payload_raw)
 
     @property

@@ -112,8 +112,7 @@ class AdsReply(LazyModel):
     error: None | str | Unset = UNSET
     ads: list[Ad] | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = _REQUIRED_SET
     _craftapis_lazy = {
         "ads": ("ads", _build_ads, 2),
         "additional_properties": (None, _build_additional_properties, 4),

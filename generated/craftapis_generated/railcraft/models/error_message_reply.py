@@ -123,8 +123,7 @@ class ErrorMessageReply(LazyModel):
     error: None | str | Unset = UNSET
     error_message: ErrorMessageReplyErrorMessageType2 | list[str] | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = None
-    _craftapis_flat_one = None
+    _craftapis_required = _REQUIRED_SET
     _craftapis_lazy = {
         "error_message": ("error_message", _build_error_message, 2),
         "additional_properties": (None, _build_additional_properties, 4),

@@ -15,8 +15,7 @@ T = TypeVar("T", bound="ErrorMessageReplyErrorMessageType2")
 @_attrs_define
 class ErrorMessageReplyErrorMessageType2:
     additional_properties: dict[str, str] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = frozenset()
-    _craftapis_flat_one = None
+    _craftapis_required = frozenset()
 
     def to_dict(self) -> dict[str, Any]:
 

@@ -46,8 +46,7 @@ class ErrorMessageRequest(LazyModel):
 
     error_code: int | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-    _craftapis_flat_required = frozenset()
-    _craftapis_flat_one = None
+    _craftapis_required = frozenset()
     _craftapis_lazy = {
         "additional_properties": (None, _build_additional_properties, 2),
     }
