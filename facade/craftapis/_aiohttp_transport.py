@@ -17,10 +17,21 @@ request and shared by the process's transports (`_tls`); no proxy and no netrc
 (`trust_env=False`: craftapis routes the proxy environment through an httpx client instead, see
 `_http.py`). Cookies are craftapis' own (`LeanCookies` on the httpx client): the session's jar is
 aiohttp's `DummyCookieJar`, so aiohttp neither stores a `Set-Cookie` nor sends a cookie of its own.
+
+One bound is craftapis' own, as on the sync side (`_wire.py`): the response head. aiohttp's `sock_read`
+restarts with every chunk that arrives, and `total` would also run over the body (a large download
+legitimately takes longer than a read timeout), so a server dripping the status line and headers two
+bytes at a time held a call for minutes past `RetryPolicy.deadline`. Here the whole head (any 1xx
+answers before it included) must arrive within the request's read timeout, counted from the moment the
+request is sent (`_HeadBoundResponse`, aiohttp's `response_class`; the policy caps that timeout at the
+time left before the deadline); past it the call fails with httpx's `ReadTimeout`, worded as the sync
+transport words it. Body reads keep the per-read timeout (`_guards.BodyReader` checks the deadline
+between chunks).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import ssl
@@ -50,6 +61,8 @@ def aiohttp_error(exc: BaseException, url: object = None) -> BaseException:
     aiohttp puts the request's whole URL in some messages (a parser's verdict, a connect timeout), and
     a query can hold a secret (BuiltByBit's `nonce`): `url` (the request's) appears redacted there, and
     the error is then raised `from None` (`_raise`), so aiohttp's own text is not printed beside it."""
+    if isinstance(exc, _HeadTimeout):  # no URL in it; the sync transport's words (`_wire.py`)
+        return httpx.ReadTimeout(str(exc))
     message = _redacted(f"{type(exc).__name__}: {exc}", url)
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
         return httpx.ConnectTimeout(message)
@@ -89,6 +102,52 @@ def _raise(exc: BaseException, url: object) -> NoReturn:
     if url is not None and _redacted(str(exc), url) != str(exc):
         raise error from None
     raise error from exc
+
+
+class _HeadTimeout(aiohttp.ServerTimeoutError):
+    """The response head did not arrive within its budget (`_HeadBoundResponse`). A `ClientError` and a
+    `TimeoutError`: aiohttp re-raises it as it is, without retrying the request."""
+
+
+class _HeadBoundResponse(aiohttp.ClientResponse):
+    """aiohttp's response, whose head (`start`: the status line, the headers, any 1xx answers before
+    them) must arrive within the request's read timeout in all, not per chunk: the budget is the
+    connection's `sock_read` (`protocol.read_timeout`, set from this request's `ClientTimeout` just
+    before the request was sent). vcrpy's replayed responses are its own and never start.
+
+    The bound works as aiohttp's own `sock_read` does: a timer that, when it runs out, sets the error on
+    the connection's protocol (whose `read()` the head is waiting in), so aiohttp closes the connection
+    as for any failed head. A timer handle costs half of what an `asyncio.timeout` block does (which
+    cancels the task and uncancels it), and cancelling nothing cannot swallow a caller's cancel."""
+
+    _head_timer: asyncio.Handle | None = None
+
+    async def start(self, connection: Any) -> _HeadBoundResponse:
+        protocol = connection.protocol
+        budget = protocol.read_timeout if protocol is not None else None
+        if not budget:  # no read timeout: nothing to bound the head by
+            await super().start(connection)
+            return self
+        loop = self._loop
+        self._head_timer = loop.call_at(loop.time() + budget, self._head_ran_out, protocol, budget)
+        try:
+            await super().start(connection)
+        finally:
+            self._head_timer.cancel()
+        return self
+
+    def _head_ran_out(self, protocol: Any, budget: float) -> None:
+        if protocol.exception() is not None:  # `sock_read` ran out first, or the connection broke
+            return
+        if len(protocol):  # a message is parsed but not yet taken: look again once it has been
+            self._head_timer = self._loop.call_soon(self._head_ran_out, protocol, budget)
+            return
+        protocol.set_exception(
+            _HeadTimeout(
+                "the response head (status line and headers) did not arrive within the "
+                f"{budget:g} s read timeout"
+            )
+        )
 
 
 class _Body(httpx.AsyncByteStream):
@@ -176,6 +235,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             cookie_jar=aiohttp.DummyCookieJar(),
             auto_decompress=False,
             trust_env=False,
+            response_class=_HeadBoundResponse,
         )
         return self._session
 

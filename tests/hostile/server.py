@@ -127,7 +127,8 @@ def gzipped(data: bytes) -> bytes:
 class Raw:
     """Bytes to send as the answer. `drip=(n, seconds)` sends them `n` bytes at a time with a pause
     between; `stall` seconds of silence before anything; `close=False` keeps the connection open
-    afterwards (until the client closes it or the server stops)."""
+    afterwards (until the client closes it or the server stops); `tail` is sent at once after `data`
+    (e.g. the body after a dripping head)."""
 
     data: bytes
     drip: tuple[int, float] | None = None
@@ -135,6 +136,8 @@ class Raw:
     head: bytes = b""
     stall: float = 0.0
     close: bool = True
+    #: sent at once after `data`
+    tail: bytes = b""
 
 
 Answer = Raw | Callable[["Seen"], Raw]
@@ -346,6 +349,8 @@ class HostileServer(_Base):
                     conn.sendall(raw.data[i : i + step])
                     if self._stop.wait(pause):
                         return
+            if raw.tail:
+                conn.sendall(raw.tail)
             if raw.close:
                 return
             while not self._stop.is_set():  # hold the connection open until the client gives up

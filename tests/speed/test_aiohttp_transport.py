@@ -133,7 +133,10 @@ CORPUS: dict[str, tuple[Raw, Ok | Fails]] = {
         ),
     ),
     "a body dripping within the read timeout": (
-        Raw(response(200, b"0123456789"), drip=(2, 0.05)),
+        # the head at once: a head dripping for longer than the read timeout is now bounded (see below)
+        Raw(
+            b"0123456789", head=b"HTTP/1.1 200 X\r\n" + CLOSE + b"Content-Length: 10\r\n\r\n", drip=(2, 0.05)
+        ),
         Ok(200, [(b"Connection", b"close"), (b"Content-Length", b"10")], b"0123456789"),
     ),
     "a body shorter than its Content-Length": (
@@ -288,6 +291,47 @@ async def test_the_read_timeout_is_the_requests_own(transport: httpx.AsyncBaseTr
         patient = _get(server.url + "/x")
         patient.extensions["timeout"]["read"] = 2.0
         assert await _outcome(transport, patient) == Ok(
+            200, [(b"Connection", b"close"), (b"Content-Length", b"4")], b"late"
+        )
+
+
+HEAD_RAN_OUT = "the response head (status line and headers) did not arrive within the 0.5 s read timeout"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        Raw(response(200, b"{}", {"X-Pad": "p" * 400}), drip=(4, 0.05)),  # each read within 0.5 s
+        Raw(b"HTTP/1.1 103 Early Hints\r\n\r\n" * 40, drip=(27, 0.05)),  # 1xx answers, one by one
+    ],
+    ids=["headers", "1xx answers"],
+)
+async def test_the_whole_head_must_arrive_within_the_read_timeout(
+    raw: Raw, transport: httpx.AsyncBaseTransport
+) -> None:
+    """Unlike aiohttp's `sock_read` (restarted by every chunk), the head's budget is the read timeout in
+    all: a head still arriving past it is a `ReadTimeout` (worded as the sync transport words it), its
+    connection closed, the next request answered on a new one."""
+    with HostileServer() as server:
+        server.script(raw)
+        started = time.monotonic()
+        got = await _outcome(transport, _get(server.url + "/x"))
+        elapsed = time.monotonic() - started
+        assert got == Fails(httpx.ReadTimeout, HEAD_RAN_OUT)
+        assert 0.5 <= elapsed < 1.5, elapsed
+        assert await _outcome(transport, _get(server.url + "/x")) == Ok(
+            200,
+            [(b"Content-Type", b"application/json"), (b"Connection", b"close"), (b"Content-Length", b"12")],
+            b'{"ok": true}',
+        )
+
+
+async def test_a_slow_head_within_the_read_timeout_is_answered(transport: httpx.AsyncBaseTransport) -> None:
+    """A head arriving in pieces over about half its budget, after a 1xx answer, is answered."""
+    whole = b"HTTP/1.1 100 Continue\r\n\r\n" + response(200, b"late")
+    with HostileServer() as server:
+        server.script(Raw(whole, drip=(8, 0.02)))
+        assert await _outcome(transport, _get(server.url + "/x")) == Ok(
             200, [(b"Connection", b"close"), (b"Content-Length", b"4")], b"late"
         )
 
