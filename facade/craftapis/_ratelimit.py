@@ -174,18 +174,24 @@ class AsyncOffloadedLimiter:
 class OffloadedLimiter:
     """The sync twin of :class:`AsyncOffloadedLimiter` (the sync transport is generated from the
     async one): a sync client calls its limiter on its own thread, which blocks anyway, so nothing
-    is offloaded and ``wrap`` always gives None."""
+    is offloaded and ``wrap`` gives None. Made by hand it is a transparent wrapper: every call goes
+    straight to the limiter, on the calling thread."""
+
+    def __init__(self, limiter: RateLimiter) -> None:
+        self.inner = limiter
 
     @classmethod
     def wrap(cls, limiter: RateLimiter) -> Self | None:
         """None: sync callers call every limiter directly."""
         return None
 
-    def reserve(self, request: httpx.Request) -> float:  # pragma: no cover - never made
-        raise NotImplementedError
+    def reserve(self, request: httpx.Request) -> float:
+        """The limiter's ``reserve``."""
+        return self.inner.reserve(request)
 
-    def areserve(self, request: httpx.Request) -> float:  # pragma: no cover - never made
-        raise NotImplementedError
+    def areserve(self, request: httpx.Request) -> float:
+        """The limiter's ``reserve`` (the name the generated sync transport calls)."""
+        return self.inner.reserve(request)
 
     def observe(
         self,
@@ -194,11 +200,15 @@ class OffloadedLimiter:
         now: float | None = None,
         *,
         wait_hint: float | None = None,
-    ) -> None:  # pragma: no cover - never made
-        raise NotImplementedError
+    ) -> None:
+        """The limiter's ``observe``."""
+        self.inner.observe(request, response, now, wait_hint=wait_hint)
 
-    def close(self) -> None:  # pragma: no cover - never made
-        raise NotImplementedError
+    def close(self) -> None:
+        """Nothing of its own to end (the limiter itself stays open)."""
+
+    def __repr__(self) -> str:
+        return f"OffloadedLimiter({self.inner!r})"
 
 
 # -------------------------------------------------------------------------------------------------

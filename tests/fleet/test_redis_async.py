@@ -282,3 +282,20 @@ async def test_a_call_racing_the_close_of_its_worker_still_runs() -> None:
     assert await offload.call(lambda: 42) == 42
     assert ran.wait(2.0)
     offload.close()
+
+
+def test_the_sync_offloaded_limiter_is_a_transparent_wrapper() -> None:
+    """The sync twin of AsyncOffloadedLimiter is never made by the sync transport (``wrap`` gives None);
+    made by hand, every call goes straight to the limiter on the calling thread, nothing is a stub."""
+    from craftapis._ratelimit import OffloadedLimiter
+
+    limiter = _Recording(blocking=True)
+    assert OffloadedLimiter.wrap(limiter) is None
+    wrapper = OffloadedLimiter(limiter)
+    request = httpx.Request("GET", "https://api.modrinth.com/v2/project/x")
+    assert wrapper.reserve(request) == wrapper.areserve(request) == limiter.reserve(request)
+    wrapper.observe(request, None, wait_hint=None)
+    wrapper.close()
+    me = threading.current_thread().name
+    assert limiter.calls == [("reserve", me)] * 3 + [("observe", me)]
+    assert repr(wrapper).startswith("OffloadedLimiter(")
