@@ -326,6 +326,31 @@ async def test_the_whole_head_must_arrive_within_the_read_timeout(
         )
 
 
+async def test_concurrent_heads_each_have_their_own_budget(transport: httpx.AsyncBaseTransport) -> None:
+    """One transport watches every head in flight with one timer: a head with a shorter budget, started
+    later, still ends at its own budget; one with a longer budget, dripping longer, is answered."""
+    patient_head = response(200, b"late", {"X-Pad": "p" * 100})
+    with HostileServer() as server:
+        server.script(Raw(patient_head, drip=(16, 0.1)), path="/patient")  # about 0.9 s of head
+        server.script(Raw(response(200, b"{}", {"X-Pad": "p" * 400}), drip=(4, 0.05)), path="/hasty")
+        patient = _get(server.url + "/patient")
+        patient.extensions["timeout"]["read"] = 3.0
+        hasty = _get(server.url + "/hasty")
+        hasty.extensions["timeout"]["read"] = 0.3
+
+        async def timed(request: httpx.Request, delay: float) -> tuple[Ok | Fails, float]:
+            await asyncio.sleep(delay)
+            started = time.monotonic()
+            return await _outcome(transport, request), time.monotonic() - started
+
+        (slow, _), (short, took) = await asyncio.gather(timed(patient, 0.0), timed(hasty, 0.1))
+    assert slow == Ok(
+        200, [(b"X-Pad", b"p" * 100), (b"Connection", b"close"), (b"Content-Length", b"4")], b"late"
+    )
+    assert short == Fails(httpx.ReadTimeout, HEAD_RAN_OUT.replace("0.5 s", "0.3 s"))
+    assert 0.3 <= took < 0.8, took
+
+
 async def test_a_slow_head_within_the_read_timeout_is_answered(transport: httpx.AsyncBaseTransport) -> None:
     """A head arriving in pieces over about half its budget, after a 1xx answer, is answered."""
     whole = b"HTTP/1.1 100 Continue\r\n\r\n" + response(200, b"late")
