@@ -172,7 +172,8 @@ class _HeadBoundResponse(aiohttp.ClientResponse):
     """aiohttp's response, whose head (`start`: the status line, the headers, any 1xx answers before
     them) must arrive within the request's read timeout in all, not per chunk: the budget is the
     connection's `sock_read` (`protocol.read_timeout`, set from this request's `ClientTimeout` just
-    before the request was sent), watched by the transport's `_HeadWatch` (each transport's session has
+    before the request was sent), counted from when the request's body has been written (as aiohttp
+    starts `sock_read`, and as the sync transport counts from its first read), watched by the transport's `_HeadWatch` (each transport's session has
     a subclass of its own, `_watch` set). vcrpy's replayed responses are its own and never start."""
 
     _watch: _HeadWatch
@@ -184,10 +185,21 @@ class _HeadBoundResponse(aiohttp.ClientResponse):
             await super().start(connection)
             return self
         watch = self._watch
-        watch.add(protocol, budget)
+        started = False  # True once the head is in (or failed): a late `sent` must not watch it
+        writer = self._writer
+        if writer is None:  # the request is sent: its head is due from now
+            watch.add(protocol, budget)
+        else:  # a body still being written: the head is due from when it is sent, as `sock_read` counts
+
+            def sent(_: object) -> None:
+                if not started:
+                    watch.add(protocol, budget)
+
+            writer.add_done_callback(sent)
         try:
             await super().start(connection)
         finally:
+            started = True
             watch.discard(protocol)
         return self
 

@@ -351,6 +351,27 @@ async def test_concurrent_heads_each_have_their_own_budget(transport: httpx.Asyn
     assert 0.3 <= took < 0.8, took
 
 
+async def test_the_heads_budget_starts_once_the_body_is_sent(transport: httpx.AsyncBaseTransport) -> None:
+    """An upload taking longer than the read timeout (five chunks 0.2 s apart, read=0.5) is not a slow
+    head: the head is due from when the body has been written, so the answer arrives in time."""
+
+    async def upload() -> AsyncIterator[bytes]:
+        for _ in range(5):
+            await asyncio.sleep(0.2)
+            yield b"chunk"
+
+    with HostileServer() as server:
+        put = httpx.Request("PUT", server.url + "/s", content=upload())
+        put.extensions["timeout"] = dict(TIMEOUT)
+        got = await _outcome(transport, put)
+        assert got == Ok(
+            200,
+            [(b"Content-Type", b"application/json"), (b"Connection", b"close"), (b"Content-Length", b"12")],
+            b'{"ok": true}',
+        )
+        assert server.seen[0].body == b"chunk" * 5
+
+
 async def test_a_slow_head_within_the_read_timeout_is_answered(transport: httpx.AsyncBaseTransport) -> None:
     """A head arriving in pieces over about half its budget, after a 1xx answer, is answered."""
     whole = b"HTTP/1.1 100 Continue\r\n\r\n" + response(200, b"late")
