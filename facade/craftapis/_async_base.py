@@ -12,7 +12,7 @@ from typing import Any, Self, TypedDict, Unpack
 import httpx
 
 from ._async_http import AsyncLeanClient, build_async_client
-from ._async_transport import AsyncPolicyTransport
+from ._async_transport import AsyncPolicyTransport, read_bounded
 from ._base import QueryParams, _ClientCore, _request_of
 from ._files import error_reader
 from ._guards import Limits
@@ -157,12 +157,7 @@ class AsyncAPIClient(_ClientCore):
                 options = self._call_options()
                 policy = options.retry if options.retry is not None else self.retry
                 reader = error_reader(response, self.limits, policy, started)
-                if response.is_stream_consumed:  # built in memory (MockTransport, a cassette)
-                    body = reader.of_content(response.content)
-                else:
-                    async for chunk in response.aiter_raw():
-                        reader.feed(chunk)
-                    body = reader.finish()
+                body = await read_bounded(reader, response, response.aiter_raw())
                 self._check(mark_read(reader.replay(body), body))
             yield response
         finally:

@@ -4,19 +4,30 @@ sync and async transports share, are in `_transport.py`)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterable, Callable
 
 import httpx
 
 from ._errors import redact_url
-from ._guards import REDIRECTS_EXTENSION, Limits
+from ._guards import REDIRECTS_EXTENSION, BodyReader, Limits
 from ._http import mark_read
 from ._primitives import AsyncSleep, async_sleep
 from ._ratelimit import AsyncOffloadedLimiter, RateLimiter
 from ._retry import RetryPolicy, WaitHintParser
 from ._transport import BUFFER_EXTENSION, _PolicyCore
 
-__all__ = ["AsyncPolicyTransport"]
+__all__ = ["AsyncPolicyTransport", "read_bounded"]
+
+
+async def read_bounded(reader: BodyReader, response: httpx.Response, chunks: AsyncIterable[bytes]) -> bytes:
+    """The whole body of `response` through `reader` (bounded in decoded size and by the deadline):
+    its `content` when it was built in memory (MockTransport, a cassette), else every chunk of `chunks`
+    (the raw stream, undecoded: `reader` decodes)."""
+    if response.is_stream_consumed:
+        return reader.of_content(response.content)
+    async for chunk in chunks:
+        reader.feed(chunk)
+    return reader.finish()
 
 
 class AsyncPolicyTransport(_PolicyCore, httpx.AsyncBaseTransport):
@@ -108,12 +119,8 @@ class AsyncPolicyTransport(_PolicyCore, httpx.AsyncBaseTransport):
                 if failed or BUFFER_EXTENSION in request.extensions:
                     reader = self._reader(request, response, policy, start)
                     try:
-                        if response.is_stream_consumed:  # built in memory (MockTransport, ...): already read
-                            body = reader.of_content(response.content)
-                        else:  # the raw stream itself: aiter_raw's chunker and context add nothing here
-                            async for chunk in response.stream:  # type: ignore[union-attr]
-                                reader.feed(chunk)
-                            body = reader.finish()
+                        # the raw stream itself: aiter_raw's chunker and context add nothing here
+                        body = await read_bounded(reader, response, response.stream)  # type: ignore[arg-type]
                     finally:
                         # what `aclose()` does, less its `request_context` (a generator-based context
                         # manager per call), which binds an error to the response's request (none yet, or

@@ -20,7 +20,7 @@ from ._http import mark_read
 from ._ratelimit import RateLimiter
 from ._retry import RetryPolicy
 from ._sync_http import LeanClient, build_client
-from ._sync_transport import PolicyTransport
+from ._sync_transport import PolicyTransport, read_bounded
 
 __all__ = ["ClientOptions", "SyncAPIClient"]
 
@@ -157,12 +157,7 @@ class SyncAPIClient(_ClientCore):
                 options = self._call_options()
                 policy = options.retry if options.retry is not None else self.retry
                 reader = error_reader(response, self.limits, policy, started)
-                if response.is_stream_consumed:  # built in memory (MockTransport, a cassette)
-                    body = reader.of_content(response.content)
-                else:
-                    for chunk in response.iter_raw():
-                        reader.feed(chunk)
-                    body = reader.finish()
+                body = read_bounded(reader, response, response.iter_raw())
                 self._check(mark_read(reader.replay(body), body))
             yield response
         finally:
