@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import json
 import os
 import platform
@@ -89,6 +90,9 @@ def row_modrinthpy(url: str) -> dict[str, Callable[[], Any]]:
     ModrinthClient.BASE_URL = url
     client = ModrinthClient()
     run = _loop_runner()
+    # the worker ends when its stdin closes: close the peer's aiohttp session then, as its user would,
+    # or aiohttp prints "Unclosed client session" into the run's output
+    atexit.register(lambda: run(client.close()))
     return {
         "J1": lambda: run(client.get_project(slug="fabric-api")),
         "J2": lambda: run(client.get_project_versions(slug="viaversion")),
