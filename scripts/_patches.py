@@ -8,9 +8,15 @@ Or upstream fixes the bug itself, and the action becomes dead weight that hides 
 `audit()` applies the actions one at a time, as `_specs.apply_patch` does, and reports:
 
 * **error** — the target (or copy source) matches nothing; the action's merge creates a `$ref` with
-  siblings; a `nullable: true` it sets is not nullable in the effective schema after the merge; or
-  the `required` names it appends are already required upstream (a list naming a field twice is an
-  invalid document: drop the names upstream now requires itself);
+  siblings that are still there when every action has run; a `nullable: true` it sets is not nullable
+  in the effective schema of the fully patched document; or the `required` names it appends are already
+  required upstream (a list naming a field twice is an invalid document: drop the names upstream now
+  requires itself);
+
+The `$ref` and nullability findings are judged on the document the whole patch makes, not right after
+the action: a patch may rewrite a property in two steps (merge `anyOf: [$ref], nullable: true` into a
+`{$ref: X}` property, then a later action strips the `$ref` it replaced, as BuiltByBit v2's does), and
+only a `$ref` with siblings, or a lost `nullable`, that survives to the end changes what is generated.
 * **note** — the action is unnecessary: applying it changes nothing, or what it makes nullable
   already was.
 """
@@ -122,6 +128,7 @@ def audit(doc: dict[str, Any], patch: Path, api_name: str, shown_as: str) -> Aud
     result = Audit()
     overlay = load_patch(patch)
     current = copy.deepcopy(doc)
+    pending: list[_Pending] = []
     ok = True
     for index, action in enumerate(overlay.get("actions") or []):
         target = action["target"]
@@ -154,11 +161,15 @@ def audit(doc: dict[str, Any], patch: Path, api_name: str, shown_as: str) -> Aud
         for location, siblings in _refs_with_siblings(current):
             if location not in before_refs or before_refs[location] != siblings:
                 ref = _at(current, location)["$ref"]
-                result.errors.append(
-                    f"{name} now merges into a `$ref`: {_where(location)} becomes $ref {ref} beside "
-                    f"{', '.join(siblings)}; a $ref hides its siblings (OpenAPI 3.0, openapi-python-client), so "
-                    f"what the action adds there has no effect. Rewrite it to replace the property "
-                    f"(remove, then update its parent). It was written because: {why}"
+                pending.append(
+                    _Pending(
+                        location,
+                        siblings,
+                        f"{name} now merges into a `$ref`: {_where(location)} becomes $ref {ref} beside "
+                        f"{', '.join(siblings)}; a $ref hides its siblings (OpenAPI 3.0, openapi-python-client), so "
+                        f"what the action adds there has no effect. Rewrite it to replace the property "
+                        f"(remove, then update its parent). It was written because: {why}",
+                    )
                 )
         doubled_before = {loc: _twice(names) for loc, names in _required_lists(before)}
         for location, names in _required_lists(current):
@@ -182,9 +193,32 @@ def audit(doc: dict[str, Any], patch: Path, api_name: str, shown_as: str) -> Aud
                         f"It was written because: {why}"
                     )
                 elif not effective_nullable(current, _at(current, location)):
-                    result.errors.append(
-                        f"{name} sets nullable at {_where(location)}, but the merged schema is still not "
-                        f"nullable (upstream's shape there changed). It was written because: {why}"
+                    pending.append(
+                        _Pending(
+                            location,
+                            None,
+                            f"{name} sets nullable at {_where(location)}, but the merged schema is still not "
+                            f"nullable (upstream's shape there changed). It was written because: {why}",
+                        )
                     )
+    final_refs = dict(_refs_with_siblings(current))
+    for finding in pending:
+        node = _at(current, finding.location)
+        if finding.siblings is not None:
+            still = final_refs.get(finding.location) == finding.siblings
+        else:
+            still = node is not None and not effective_nullable(current, node)
+        if still:
+            result.errors.append(finding.message)
     result.document = current if ok else None
     return result
+
+
+@dataclass
+class _Pending:
+    """A `$ref`-with-siblings (`siblings` set) or lost-`nullable` finding, an error only if the fully
+    patched document still shows it (a later action may complete the rewrite)."""
+
+    location: Location
+    siblings: list[str] | None
+    message: str

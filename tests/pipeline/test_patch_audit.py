@@ -80,6 +80,40 @@ def test_a_merge_that_now_lands_beside_a_ref_is_an_error(tmp_path: Path) -> None
     assert found.document is not None and found.notes == []
 
 
+ANYOF_KIND = {
+    "target": "$..properties[?(@['$ref'] == '#/components/schemas/Kind')]",
+    "update": {"anyOf": [REF], "nullable": True},
+    "description": WHY,
+}
+STRIP_REF = {
+    "target": "$..properties[?(@.anyOf)]['$ref']",
+    "remove": True,
+    "description": "Strip the `$ref` the union above replaces.",
+}
+
+
+def test_a_ref_a_later_action_strips_is_not_an_error(tmp_path: Path) -> None:
+    # BuiltByBit v2's overlay makes a `{$ref: X}` property nullable in two steps: merge
+    # `anyOf: [$ref X], nullable: true` into it, then strip the old `$ref` (one action for all). The
+    # audit used to judge the merge alone and reported both findings for every such property.
+    two_steps = audit(
+        _doc(copy.deepcopy(REF)), _overlay(tmp_path, ANYOF_KIND, STRIP_REF), "toy", "toy.overlay.yaml"
+    )
+    assert two_steps.errors == [] and two_steps.notes == []
+    assert two_steps.document is not None
+    assert two_steps.document["components"]["schemas"]["Thing"]["properties"]["kind"] == {
+        "anyOf": [REF],
+        "nullable": True,
+    }
+    # without the strip the `$ref` still hides the union at the end: both findings stay errors
+    one_step = audit(_doc(copy.deepcopy(REF)), _overlay(tmp_path, ANYOF_KIND), "toy", "toy.overlay.yaml")
+    assert len(one_step.errors) == 2
+    assert (
+        "action #0 now merges into a `$ref`: $.components.schemas.Thing.properties.kind" in one_step.errors[0]
+    )
+    assert "action #0 sets nullable at $.components.schemas.Thing.properties.kind" in one_step.errors[1]
+
+
 def test_an_action_upstream_made_unnecessary_is_a_note(tmp_path: Path) -> None:
     patch = _overlay(tmp_path, NULLABLE_KIND)
     already = {"allOf": [REF, {"nullable": True}]}  # upstream now says "nullable" its own way
