@@ -7,7 +7,8 @@ method, url}], "imports": [{module, name, where}], "requests": [module, ...]}.
 
 * responses: each body is handed to the operation's generated `_parse_response`, exactly as the
   generated client would; an exception is a failure (its type, message and the field it names).
-* imports: every `from craftapis_generated... import NAME` the facade and tests make must resolve.
+* imports: every `from craftapis_generated... import NAME` the facade and tests make must resolve
+  (in a typing-only stub, `calls.pyi`, as a name the stub defines).
 * requests: every operation called with only its required arguments must send no query parameter
   (a spec default like `include_changelog=true` would otherwise be sent on every call).
 """
@@ -66,10 +67,39 @@ def _responses(package: str, cases: list[dict[str, Any]]) -> list[dict[str, Any]
     return out
 
 
+def _stub_names(dotted: str) -> set[str] | None:
+    """The top-level names of a typing-only stub module (`calls.pyi`, nothing to import at run time),
+    or None when `dotted` is not one."""
+    import ast
+    import importlib.util
+    from pathlib import Path
+
+    parent, _, last = dotted.rpartition(".")
+    try:
+        spec = importlib.util.find_spec(parent) if parent else None
+    except ImportError:
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for folder in spec.submodule_search_locations:
+        stub = Path(folder) / f"{last}.pyi"
+        if stub.is_file() and not stub.with_suffix(".py").exists():
+            tree = ast.parse(stub.read_text(encoding="utf-8"))
+            names = {n.name for n in tree.body if isinstance(n, (ast.ClassDef, ast.FunctionDef))}
+            return names | {
+                a.asname or a.name for n in tree.body if isinstance(n, ast.ImportFrom) for a in n.names
+            }
+    return None
+
+
 def _imports(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for item in items:
         ok = True
+        stub = _stub_names(item["module"])
+        if stub is not None:
+            out.append({**item, "ok": not item.get("name") or item["name"] in stub})
+            continue
         try:
             module = importlib.import_module(item["module"])
             if item.get("name") and not hasattr(module, item["name"]):

@@ -12,6 +12,12 @@ own `GeneratorData`, so the very type strings the raw client uses) and regenerat
 - carries the spec's summary and description as its docstring;
 - sends through the client's `call()`, so auth, retries, pacing and error mapping are the client's.
 
+Beside it, `calls.pyi` (typing only, never imported at run time) types the dynamic spelling
+`client.call("tag.operation", **kwargs)`: one `@overload` per operation keyed on
+`Literal["tag.operation"]`, taking exactly what `call()` hands the generated module (the raw client's
+types) and returning what the typed method returns, for the sync and async client and their
+`with_raw_response` (`RawResponse[T]`). A name or keyword the spec does not have is a checker error.
+
     python scripts/typed_ops.py --api modrinth --out /tmp/x   # write one API's file somewhere else
 """
 
@@ -85,6 +91,7 @@ class _Operation:
     none_return: bool
     summary: str
     description: str
+    call_params: list[tuple[str, str, bool]]  # what `call()` takes: (name, raw annotation, has a default)
 
 
 def _type_of(prop: Any) -> str:
@@ -255,6 +262,10 @@ def _operations(
                     none_return=none_return,
                     summary=_doc_text(endpoint.summary),
                     description=_doc_text(endpoint.description),
+                    call_params=[
+                        (p.python_name, _type_of(p), not p.required or p.default is not None)
+                        for p in endpoint.list_all_parameters()
+                    ],
                 )
             )
             imports |= _imports(used)
@@ -503,16 +514,104 @@ def _raw_classes(
     return out
 
 
+#: the facade classes `calls.pyi` gives typed `call()` overloads: (package, sync client, async client)
+FACADE: dict[str, tuple[str, str, str]] = {
+    "modrinth": ("modrinth", "Modrinth", "AsyncModrinth"),
+    "builtbybit_v2": ("builtbybit", "BuiltByBit", "AsyncBuiltByBit"),
+    "builtbybit_v1": ("builtbybit_v1", "BuiltByBitV1", "AsyncBuiltByBitV1"),
+    "postal": ("postal", "Postal", "AsyncPostal"),
+    "railcraft": ("railcraft", "RailcraftPack", "AsyncRailcraftPack"),
+}
+
+#: keywords a client's `call()` takes beside the operation's own (BuiltByBit: the signed-response flag)
+CALL_FLAGS: dict[str, tuple[str, ...]] = {"builtbybit_v2": ("jwt: bool | None = None",)}
+
+
+#: the overloads accept only the spec's names, narrower than the `call(operation: str, ...)` they
+#: override (on purpose: that is what makes a wrong name an error), hence the ignore on the first one
+_NARROWER = "  # type: ignore[override]  # only the spec's operation names"
+
+
+def _overloads(api: str, ops: list[_Operation], asynchronous: bool, raw: bool) -> list[str]:
+    out = [
+        _overload(api, op, asynchronous, f"RawResponse[{op.returns}]" if raw else op.returns) for op in ops
+    ]
+    if out:
+        out[0] = out[0].replace("@overload\n", f"@overload{_NARROWER}\n", 1)
+    return out
+
+
+def _overload(api: str, op: _Operation, asynchronous: bool, returns: str) -> str:
+    sig = ["self", f"operation: Literal[{(op.tag + '.' + op.name)!r}]", "/"]
+    keywords = [f"{n}: {a}" + (" = ..." if d else "") for n, a, d in op.call_params]
+    keywords += [flag.replace("= None", "= ...") for flag in CALL_FLAGS.get(api, ())]
+    if keywords:
+        sig += ["*", *keywords]
+    return (
+        f"    @overload\n    {'async ' if asynchronous else ''}def call({', '.join(sig)}) -> {returns}: ..."
+    )
+
+
+def render_calls(api: Api, doc: dict[str, Any], lock: dict[str, Any]) -> str:
+    """`calls.pyi`: the facade clients (and their `with_raw_response`) as checkers see them, with one
+    `call()` overload per operation. Only `craftapis.<package>` imports it, under `TYPE_CHECKING`."""
+    ops, imports, _ = _operations(api, doc, lock)
+    package, sync_name, async_name = FACADE[api.name]
+    out: list[str] = [
+        header(api, lock).rstrip("\n"),
+        '# This file: `client.call("tag.operation", ...)` typed, written by scripts/typed_ops.py (typing only).',
+        f'"""`{sync_name}` and `{async_name}` as checkers see them: `call("tag.operation", **kwargs)` typed.',
+        "",
+        "One overload per operation: its `Literal` name, the keywords `call()` passes to the generated module,",
+        "and the parsed result the typed `client.api.<tag>.<operation>(...)` returns. This stub has no module",
+        f"at run time: `craftapis.{package}` imports it under `TYPE_CHECKING` and exports the facade classes.",
+        '"""',
+        "",
+        "from typing import Literal, overload",
+        "",
+        "from craftapis._raw import RawResponse",
+        f"from craftapis.{package}._async_client import {async_name} as _{async_name}",
+        f"from craftapis.{package}._async_raw import {async_name}WithRawResponse as _{async_name}WithRawResponse",
+        f"from craftapis.{package}._sync_client import {sync_name} as _{sync_name}",
+        f"from craftapis.{package}._sync_raw import {sync_name}WithRawResponse as _{sync_name}WithRawResponse",
+        *sorted(line for line in imports if not line.startswith(("from typing", "from .types"))),
+        "from .types import File, Unset",
+        "",
+    ]
+    for asynchronous in (False, True):
+        name = async_name if asynchronous else sync_name
+        raw = f"{name}WithRawResponse"
+        out += [
+            f"class {raw}(_{raw}):",
+            f'    """`{name}.with_raw_response`, its `call()` typed per operation."""',
+            *_overloads(api.name, ops, asynchronous, raw=True),
+            "",
+            f"class {name}(_{name}):",
+            f'    """`craftapis.{package}.{name}`, its `call()` typed per operation."""',
+            "    @property",
+            f"    def with_raw_response(self) -> {raw}: ...  # type: ignore[override]  # its subclass, typed `call()`",
+            *_overloads(api.name, ops, asynchronous, raw=False),
+            "",
+        ]
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
 def write(api: Api, doc: dict[str, Any], package_dir: Path, lock: dict[str, Any]) -> Path:
-    """Write `operations.py` into a generated package folder, formatted as the rest of `generated/`."""
+    """Write `operations.py` and `calls.pyi` into a generated package folder, formatted as the rest of
+    `generated/`."""
     target = package_dir / "operations.py"
     target.write_text(render(api, doc, lock), encoding="utf-8")
+    targets = [target]
+    if api.name in FACADE:
+        stub = package_dir / "calls.pyi"
+        stub.write_text(render_calls(api, doc, lock), encoding="utf-8")
+        targets.append(stub)
     ruff = _tool("ruff")
     for args in (
         ["check", "--isolated", "--fix-only", "--select", "F401,I", "--target-version", "py311", "-q"],
         ["format", "--isolated", "--line-length", "120", "--target-version", "py311", "-q"],
     ):
-        subprocess.run([ruff, *args, str(target)], check=True)
+        subprocess.run([ruff, *args, *map(str, targets)], check=True)
     return target
 
 

@@ -9,7 +9,8 @@ with BuiltByBit(token="your-api-token") as bbb:
         ...
 """
 
-from ._async_client import AsyncBuiltByBit
+from typing import TYPE_CHECKING
+
 from ._async_events import AsyncEventsConsumer
 from ._async_oauth2 import AsyncOAuth2
 from ._auth import TokenAuth
@@ -20,9 +21,14 @@ from ._licenses import LicenseCheck, LicenseStatus, check_licenses
 from ._oauth2 import AUTHORIZE_URL, DeploymentCredentials, OAuth2Session, OAuth2Tokens
 from ._profile import BASE_URL, ERROR_CODES, error_class_for_code
 from ._signed import BUILTBYBIT_JWT_PUBLIC_KEY, ResponseVerifier
-from ._sync_client import BuiltByBit
 from ._sync_events import EventsConsumer
 from ._sync_oauth2 import OAuth2
+
+if TYPE_CHECKING:  # checkers see `call("tag.operation", ...)` typed per operation (a generated stub)
+    from craftapis_generated.builtbybit_v2.calls import AsyncBuiltByBit, BuiltByBit
+else:
+    from ._async_client import AsyncBuiltByBit
+    from ._sync_client import BuiltByBit
 
 __all__ = [
     "AUTHORIZE_URL",

@@ -17,13 +17,13 @@ from ._download import HashMismatchError
 from ._facets import OPERATORS, Facets, FacetsLike, Operator, facet
 from ._hashing import hash_file
 from ._profile import DEFAULT_BASE_URL, MODRINTH_PROFILE, STAGING_BASE_URL
-from ._sync_client import Modrinth
 from ._upload import FileSpec
 from ._user_agent import MissingUserAgentWarning
 
-if TYPE_CHECKING:
-    from ._async_client import AsyncModrinth
+if TYPE_CHECKING:  # checkers see `call("tag.operation", ...)` typed per operation (a generated stub)
+    from craftapis_generated.modrinth.calls import AsyncModrinth, Modrinth
 else:
+    from ._sync_client import Modrinth
 
     def __getattr__(name: str) -> object:
         # The async client loads on first use (PEP 562): `from craftapis import Modrinth` imports no

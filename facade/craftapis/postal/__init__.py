@@ -1,7 +1,8 @@
 """The Postal mail server's HTTP API (v1, a moonrope deployment): `Postal` and `AsyncPostal`, webhook
 verification and parsing, and Postal's error codes as classes."""
 
-from ._async_client import AsyncPostal
+from typing import TYPE_CHECKING
+
 from ._client import API_KEY_HEADER
 from ._errors import (
     AttachmentMissingDataError,
@@ -19,7 +20,6 @@ from ._errors import (
     UnauthenticatedFromAddressError,
 )
 from ._messages import MAX_RECIPIENTS, Attachment, AttachmentLike
-from ._sync_client import Postal
 from ._webhooks import (
     SIGNATURE_HEADER,
     SIGNATURE_KID_HEADER,
@@ -40,6 +40,12 @@ from ._webhooks import (
     parse_webhook,
     verify_webhook,
 )
+
+if TYPE_CHECKING:  # checkers see `call("tag.operation", ...)` typed per operation (a generated stub)
+    from craftapis_generated.postal.calls import AsyncPostal, Postal
+else:
+    from ._async_client import AsyncPostal
+    from ._sync_client import Postal
 
 __all__ = [
     "API_KEY_HEADER",

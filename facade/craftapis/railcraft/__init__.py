@@ -1,10 +1,16 @@
 """The Railcraft pack server's API: `RailcraftPack` and `AsyncRailcraftPack`."""
 
-from ._async_client import AsyncRailcraftPack
+from typing import TYPE_CHECKING
+
 from ._client import DEFAULT_BASE_URL, AdKind
 from ._errors import ERROR_MEANINGS, RailcraftAuthError, RailcraftDownloadError, RailcraftError
 from ._form import ArrayStyle
-from ._sync_client import RailcraftPack
+
+if TYPE_CHECKING:  # checkers see `call("tag.operation", ...)` typed per operation (a generated stub)
+    from craftapis_generated.railcraft.calls import AsyncRailcraftPack, RailcraftPack
+else:
+    from ._async_client import AsyncRailcraftPack
+    from ._sync_client import RailcraftPack
 
 __all__ = [
     "DEFAULT_BASE_URL",

@@ -30,8 +30,17 @@ def modrinth_mistakes() -> None:
     modrinth.api.version_files.version_from_hash(hash_="ab", algorithm="md5")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
     modrinth.api.threads.submit_report(body=42)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
     modrinth.api.projects.search_projects(limit="50")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
-    # the dynamic form returns `object`: using it as a model without narrowing is flagged
-    _ = modrinth.call("projects.get_project", id_slug="sodium").slug  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType, reportUnknownVariableType]
+    # the dynamic form is typed per operation: a misspelt name, a wrong or missing keyword, a wrong
+    # value, a field its result does not have, a wrong result are all flagged
+    modrinth.call("projects.get_projet", id_slug="sodium")  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue, reportArgumentType]
+    modrinth.call("projects.get_project", id="sodium")  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue, reportArgumentType]
+    modrinth.call("projects.get_project")  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue, reportArgumentType]
+    modrinth.call("projects.get_project", id_slug=42)  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue, reportArgumentType]
+    _ = modrinth.call("projects.get_project", id_slug="sodium").slugg  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType, reportUnknownVariableType]
+    not_a_version: Version = modrinth.call("projects.get_project", id_slug="sodium")  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]
+    print(not_a_version)
+    raw: RawResponse[Version] = modrinth.with_raw_response.call("projects.get_project", id_slug="x")  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]
+    print(raw)
     # with_options takes the knobs it names, with their types
     modrinth.with_options(retry=3)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
     modrinth.with_options(timout=5.0)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
@@ -51,6 +60,9 @@ async def async_mistakes() -> None:
     modrinth = AsyncModrinth(user_agent=UA)
     not_awaited: Project = modrinth.get_project("sodium")  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]
     print(not_awaited)
+    not_awaited_call: Project = modrinth.call("projects.get_project", id_slug="x")  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]
+    print(not_awaited_call)
+    await modrinth.call("projects.get_project", slug="x")  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue]
     list(modrinth.search("x"))  # type: ignore[call-overload]  # pyright: ignore[reportArgumentType]
 
 
@@ -58,10 +70,12 @@ def other_api_mistakes(token: str) -> None:
     bbb = BuiltByBit(token=token)
     bbb.api.resources_creator.get_v2_resources_creator_coupons(page="2")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
     bbb.resource("42")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    bbb.call("resources_creator.get_v2_resources_creator_licenses", jwt="yes")  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue, reportArgumentType]
     v1 = BuiltByBitV1(private_token=token)
     v1.api.resources.list_resources(order="up")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
     postal = Postal(base_url="https://postal.example.com", api_key=token)
     postal.send_message(to=123, from_="me@example.com")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    postal.call("send.send_mesage", body={})  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue, reportArgumentType]
     postal.send_message(from_="me@example.com", to=["a@example.org"], attachments=42)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
     rpc = Moonrope(base_url="https://rpc.example.com")
     _ = rpc.api.send  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType, reportUnknownVariableType]

@@ -32,7 +32,7 @@ def sync_raw_friendly(token: str) -> None:
     assert_type(modrinth.with_raw_response.versions_from_hashes(["ab"]), RawResponse[HashVersionMap])
     version = modrinth.get_version("v1")
     assert_type(modrinth.with_raw_response.download_version_file(version, "out.jar"), RawResponse[Path])
-    assert_type(modrinth.with_raw_response.call("projects.get_project", id_slug="x"), RawResponse[object])
+    assert_type(modrinth.with_raw_response.call("projects.get_project", id_slug="x"), RawResponse[Project])
     assert_type(modrinth.with_raw_response.request("GET", "/tag/loader"), RawResponse[httpx.Response])
     # the raw form of an operation stays available next to the friendly one
     assert_type(modrinth.with_raw_response.api.projects.get_project(id_slug="x"), RawResponse[Project])
