@@ -62,10 +62,10 @@ def _build_payout_data(d: Mapping[str, Any]) -> None | Unset | UserPayoutData:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                payout_data_type_1 = UserPayoutData.from_dict(data)
+                payout_data_type_0 = UserPayoutData.from_dict(data)
 
-                build_all(payout_data_type_1)  # craftapis: a nested misfit rejects this candidate now
-                return payout_data_type_1
+                build_all(payout_data_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return payout_data_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             return cast(None | Unset | UserPayoutData, data)

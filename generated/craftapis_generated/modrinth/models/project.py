@@ -262,10 +262,10 @@ def _build_moderator_message(d: Mapping[str, Any]) -> ModeratorMessage | None:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                moderator_message_type_1 = ModeratorMessage.from_dict(data)
+                moderator_message_type_0 = ModeratorMessage.from_dict(data)
 
-                build_all(moderator_message_type_1)  # craftapis: a nested misfit rejects this candidate now
-                return moderator_message_type_1
+                build_all(moderator_message_type_0)  # craftapis: a nested misfit rejects this candidate now
+                return moderator_message_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             return cast(ModeratorMessage | None, data)
