@@ -12,6 +12,11 @@ goes through `craftapis._raw.RawResponses`, which records every response the cli
 call runs. `.api` is the generated `Raw<Api>Operations` of `scripts/typed_ops.py`, and a property that
 returns a namespace of requests (BuiltByBit's `oauth2`) gets its own raw class.
 
+A client built on another client of this list (`AsyncPostal` on `AsyncMoonrope`) gets a raw class built
+on that client's raw class: it writes only the methods its own part of the MRO defines (the `api` of
+its spec, its friendly methods), and inherits the rest (`call_action`, `request`, `call`), so a method
+is written once.
+
 Not offered, and why (a checker flags them; at run time the AttributeError says what to use instead):
 - a method returning a lazy iterator (pagination: `search`, `paginate`, `licenses`...): it sends nothing
   when called, and a page iterator has no single response; `with_raw_response.api.<tag>.<operation>(...)`
@@ -310,10 +315,18 @@ class _Plan:
 
 
 def _plan(
-    module: _Module, cls: ast.ClassDef, imports: _Imports, extra_classes: list[str], depth: int = 0
+    module: _Module,
+    cls: ast.ClassDef,
+    imports: _Imports,
+    extra_classes: list[str],
+    depth: int = 0,
+    inherited: frozenset[tuple[str, str]] = frozenset(),
 ) -> _Plan:
+    """What the raw class of `cls` offers and refuses; a method whose implementation is in one of the
+    `inherited` classes (module, class) is left to the base raw class (still listed when refused)."""
     plan = _Plan()
     seen: set[str] = set()
+    owner_of: dict[str, tuple[str, str]] = {}
     groups: dict[str, list[tuple[_Module, ast.AsyncFunctionDef | ast.FunctionDef]]] = {}
     order: list[str] = []
     for owner_module, owner in _mro(module, cls):
@@ -341,6 +354,7 @@ def _plan(
             seen.add(name)
             if name.startswith("_"):
                 continue
+            owner_of[name] = (owner_module.name, owner.name)
             groups[name] = [(owner_module, d) for d in defs]
             order.append(name)
     for name in order:
@@ -387,6 +401,8 @@ def _plan(
         if any(it in returns for it in ITERATORS):  # an async generator method
             plan.refused[name] = "_LAZY"
             continue
+        if owner_of[name] in inherited:  # the base raw class has it
+            continue
         overloads = [d for d in defs if _is_overload(d[1])]
         if overloads:
             imports.runtime[("typing", "overload")] = "overload"
@@ -409,11 +425,13 @@ def _render_class(
     extra_classes: list[str],
     depth: int,
     what: str,
+    base: tuple[str, frozenset[tuple[str, str]]] | None = None,
 ) -> str:
-    plan = _plan(module, cls, imports, extra_classes, depth)
+    """`base`: (the raw class to build on, the (module, class) pairs whose methods it has)."""
+    plan = _plan(module, cls, imports, extra_classes, depth, base[1] if base else frozenset())
     imports.need(module, cls.name, at_runtime=False)
     lines = [
-        f"class {raw_cls}:",
+        f"class {raw_cls}({base[0]}):" if base else f"class {raw_cls}:",
         f'    """`with_raw_response` of the `{cls.name}` {what}: each method that sends requests, with the',
         "    same parameters, returns a `RawResponse[<its result>]` (`.parsed`, `.status_code`, `.headers`,",
         "    `.request`, `.http_response`, `.responses`)."
@@ -423,7 +441,7 @@ def _render_class(
             else '"""'
         ),
         "",
-        '    __slots__ = ("_raw", "_target")',
+        "    __slots__ = ()" if base else '    __slots__ = ("_raw", "_target")',
         "",
     ]
     if plan.refused:
@@ -434,12 +452,15 @@ def _render_class(
         ]
         lines += [f"        {k!r}: {v}," for k, v in sorted(plan.refused.items())]
         lines += ["    }", ""]
-    lines += [
-        f"    def __init__(self, target: {cls.name}) -> None:",
-        "        self._target = target",
-        "        self._raw = RawResponses(target)",
-        "",
-    ]
+    if base:  # the base's __init__ keeps the target; only the checker's view of it narrows
+        lines += [f"    _target: {cls.name}", ""]
+    else:
+        lines += [
+            f"    def __init__(self, target: {cls.name}) -> None:",
+            "        self._target = target",
+            "        self._raw = RawResponses(target)",
+            "",
+        ]
     if plan.api is not None:
         generated_module, raw_ops = plan.api
         imports.typing_only[(generated_module, raw_ops)] = raw_ops
@@ -462,7 +483,7 @@ def _render_class(
         ]
     for method in plan.methods:
         lines += [method, ""]
-    if plan.refused:
+    if plan.refused and not base:  # a subclass's own _NOT_OFFERED is read by the inherited __getattr__
         lines += [
             "    if not TYPE_CHECKING:",
             "",
@@ -491,7 +512,15 @@ def render(package: str, client: str) -> str:
     cls = module.classes[client]
     imports = _Imports()
     extra: list[str] = []
-    main = _render_class(module, cls, imports, f"{client}WithRawResponse", extra, 0, "client")
+    base = None
+    for base_module, base_cls in _mro(module, cls)[1:]:
+        base_package = next((p for p, c in CLIENTS if c == base_cls.name and p != package), None)
+        if base_package is not None:
+            raw_base = f"{base_cls.name}WithRawResponse"
+            imports.runtime[(f"craftapis.{base_package}._async_raw", raw_base)] = raw_base
+            base = (raw_base, frozenset((m.name, c.name) for m, c in _mro(base_module, base_cls)))
+            break
+    main = _render_class(module, cls, imports, f"{client}WithRawResponse", extra, 0, "client", base)
     imports.runtime[("typing", "TYPE_CHECKING")] = "TYPE_CHECKING"
     imports.runtime[("typing", "cast")] = "cast"
     imports.runtime[("craftapis._raw", "RawResponses")] = "RawResponses"

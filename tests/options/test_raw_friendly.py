@@ -205,3 +205,33 @@ def test_a_wrong_argument_is_refused_before_anything_is_sent() -> None:
     with pytest.raises(TypeError, match="id_or_slug"):
         client.with_raw_response.get_project(123)  # type: ignore[arg-type]
     assert sent == []
+
+
+async def test_postals_raw_class_is_built_on_moonropes_and_writes_only_its_own_methods() -> None:
+    # Postal's client is a Moonrope client: its raw class inherits call_action/request/call (one
+    # source, scripts/raw_methods.py) instead of repeating them, and they still work on a Postal.
+    from craftapis.moonrope._async_raw import AsyncMoonropeWithRawResponse
+    from craftapis.moonrope._sync_raw import MoonropeWithRawResponse
+    from craftapis.postal._async_raw import AsyncPostalWithRawResponse
+    from craftapis.postal._sync_raw import PostalWithRawResponse
+
+    for raw_cls, base in (
+        (PostalWithRawResponse, MoonropeWithRawResponse),
+        (AsyncPostalWithRawResponse, AsyncMoonropeWithRawResponse),
+    ):
+        assert issubclass(raw_cls, base)
+        assert not {"call_action", "request", "call", "__getattr__", "__init__"} & set(vars(raw_cls))
+        assert {"send_message", "get_message", "api"} <= set(vars(raw_cls))
+
+    def action(request: httpx.Request) -> httpx.Response:
+        assert request.url.path == "/api/v1/messages/message"
+        return httpx.Response(200, json={"status": "success", "time": 0.1, "flags": {}, "data": {"id": 7}})
+
+    postal = craftapis.AsyncPostal(
+        base_url="https://postal.example.com", api_key="k3y", transport=httpx.MockTransport(action)
+    )
+    raw = await postal.with_raw_response.call_action("messages", "message", {"id": 7})
+    assert raw.parsed == {"id": 7}
+    with pytest.raises(AttributeError, match="does not offer paginate"):
+        postal.with_raw_response.paginate  # noqa: B018
+    await postal.aclose()

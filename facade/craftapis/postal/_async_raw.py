@@ -5,22 +5,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, cast, overload
+from typing import TYPE_CHECKING, ClassVar, cast
 
-from craftapis._raw import RawResponses
+from craftapis.moonrope._async_raw import AsyncMoonropeWithRawResponse
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterable, Iterable, Mapping, Sequence
+    from collections.abc import Iterable, Mapping, Sequence
     from email.message import Message as EmailMessage
-    from typing import Literal
 
-    import httpx
     from craftapis_generated.postal.models import Delivery, Message, MessageExpansion, SendResult
     from craftapis_generated.postal.operations import AsyncRawPostalOperations
 
-    from craftapis._base import QueryParams
     from craftapis._raw import RawResponse
-    from craftapis.moonrope._envelope import Envelope
     from craftapis.postal._async_client import AsyncPostal
     from craftapis.postal._messages import AttachmentLike
 
@@ -31,13 +27,13 @@ _NO_REQUEST = "sends no request"
 _CLOSES = "closes the client and sends no request"
 
 
-class AsyncPostalWithRawResponse:
+class AsyncPostalWithRawResponse(AsyncMoonropeWithRawResponse):
     """`with_raw_response` of the `AsyncPostal` client: each method that sends requests, with the
     same parameters, returns a `RawResponse[<its result>]` (`.parsed`, `.status_code`, `.headers`,
     `.request`, `.http_response`, `.responses`). Not offered: methods that return a lazy iterator (use
     `.api.<tag>.<operation>(...)` for one page) or send no request."""
 
-    __slots__ = ("_raw", "_target")
+    __slots__ = ()
 
     #: what this class leaves out of the target's public methods, and why
     _NOT_OFFERED: ClassVar[dict[str, str]] = {
@@ -49,9 +45,7 @@ class AsyncPostalWithRawResponse:
         "with_options": _NO_REQUEST,
     }
 
-    def __init__(self, target: AsyncPostal) -> None:
-        self._target = target
-        self._raw = RawResponses(target)
+    _target: AsyncPostal
 
     @property
     def api(self) -> AsyncRawPostalOperations:
@@ -120,79 +114,3 @@ class AsyncPostalWithRawResponse:
     async def get_deliveries(self, id: int | str) -> RawResponse[list[Delivery]]:
         """`AsyncPostal.get_deliveries()`, returning its result with the HTTP response: `RawResponse[list[Delivery]]`."""
         return cast("RawResponse[list[Delivery]]", await self._raw.get_deliveries(id))
-
-    @overload
-    async def call_action(
-        self,
-        controller: str,
-        action: str,
-        params: Mapping[str, object] | None = ...,
-        *,
-        envelope: Literal[False] = ...,
-    ) -> RawResponse[object]: ...
-
-    @overload
-    async def call_action(
-        self,
-        controller: str,
-        action: str,
-        params: Mapping[str, object] | None = ...,
-        *,
-        envelope: Literal[True],
-    ) -> RawResponse[Envelope]: ...
-
-    async def call_action(
-        self,
-        controller: str,
-        action: str,
-        params: Mapping[str, object] | None = None,
-        *,
-        envelope: bool = False,
-    ) -> RawResponse[object]:
-        """`AsyncPostal.call_action()`, returning its result with the HTTP response: `RawResponse[object]`."""
-        return cast(
-            "RawResponse[object]", await self._raw.call_action(controller, action, params, envelope=envelope)
-        )
-
-    async def request(
-        self,
-        method: str,
-        url: str,
-        *,
-        params: QueryParams = None,
-        json: object = None,
-        content: str | bytes | Iterable[bytes] | AsyncIterable[bytes] | None = None,
-        data: Mapping[str, object] | None = None,
-        files: Mapping[str, object] | Sequence[tuple[str, object]] | None = None,
-        headers: Mapping[str, str] | None = None,
-        auth: httpx.Auth | None = None,
-        check: bool = True,
-    ) -> RawResponse[httpx.Response]:
-        """`AsyncPostal.request()`, returning its result with the HTTP response: `RawResponse[httpx.Response]`."""
-        return cast(
-            "RawResponse[httpx.Response]",
-            await self._raw.request(
-                method,
-                url,
-                params=params,
-                json=json,
-                content=content,
-                data=data,
-                files=files,
-                headers=headers,
-                auth=auth,
-                check=check,
-            ),
-        )
-
-    async def call(self, operation: str, /, **kwargs: object) -> RawResponse[object]:
-        """`AsyncPostal.call()`, returning its result with the HTTP response: `RawResponse[object]`."""
-        return cast("RawResponse[object]", await self._raw.call(operation, **kwargs))
-
-    if not TYPE_CHECKING:
-
-        def __getattr__(self, name: str) -> object:
-            why = self._NOT_OFFERED.get(name)
-            if why is None:
-                raise AttributeError(f"{type(self._target).__name__} has no method {name!r}")
-            raise AttributeError(f"with_raw_response does not offer {name}(): it {why}")

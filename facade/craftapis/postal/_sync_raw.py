@@ -7,22 +7,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, cast, overload
+from typing import TYPE_CHECKING, ClassVar, cast
 
-from craftapis._raw import RawResponses
+from craftapis.moonrope._sync_raw import MoonropeWithRawResponse
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
     from email.message import Message as EmailMessage
-    from typing import Literal
 
-    import httpx
     from craftapis_generated.postal.models import Delivery, Message, MessageExpansion, SendResult
     from craftapis_generated.postal.operations import RawPostalOperations
 
-    from craftapis._base import QueryParams
     from craftapis._raw import RawResponse
-    from craftapis.moonrope._envelope import Envelope
     from craftapis.postal._messages import AttachmentLike
     from craftapis.postal._sync_client import Postal
 
@@ -33,13 +29,13 @@ _NO_REQUEST = "sends no request"
 _CLOSES = "closes the client and sends no request"
 
 
-class PostalWithRawResponse:
+class PostalWithRawResponse(MoonropeWithRawResponse):
     """`with_raw_response` of the `Postal` client: each method that sends requests, with the
     same parameters, returns a `RawResponse[<its result>]` (`.parsed`, `.status_code`, `.headers`,
     `.request`, `.http_response`, `.responses`). Not offered: methods that return a lazy iterator (use
     `.api.<tag>.<operation>(...)` for one page) or send no request."""
 
-    __slots__ = ("_raw", "_target")
+    __slots__ = ()
 
     #: what this class leaves out of the target's public methods, and why
     _NOT_OFFERED: ClassVar[dict[str, str]] = {
@@ -51,9 +47,7 @@ class PostalWithRawResponse:
         "with_options": _NO_REQUEST,
     }
 
-    def __init__(self, target: Postal) -> None:
-        self._target = target
-        self._raw = RawResponses(target)
+    _target: Postal
 
     @property
     def api(self) -> RawPostalOperations:
@@ -122,79 +116,3 @@ class PostalWithRawResponse:
     def get_deliveries(self, id: int | str) -> RawResponse[list[Delivery]]:
         """`Postal.get_deliveries()`, returning its result with the HTTP response: `RawResponse[list[Delivery]]`."""
         return cast("RawResponse[list[Delivery]]", self._raw.get_deliveries(id))
-
-    @overload
-    def call_action(
-        self,
-        controller: str,
-        action: str,
-        params: Mapping[str, object] | None = ...,
-        *,
-        envelope: Literal[False] = ...,
-    ) -> RawResponse[object]: ...
-
-    @overload
-    def call_action(
-        self,
-        controller: str,
-        action: str,
-        params: Mapping[str, object] | None = ...,
-        *,
-        envelope: Literal[True],
-    ) -> RawResponse[Envelope]: ...
-
-    def call_action(
-        self,
-        controller: str,
-        action: str,
-        params: Mapping[str, object] | None = None,
-        *,
-        envelope: bool = False,
-    ) -> RawResponse[object]:
-        """`Postal.call_action()`, returning its result with the HTTP response: `RawResponse[object]`."""
-        return cast(
-            "RawResponse[object]", self._raw.call_action(controller, action, params, envelope=envelope)
-        )
-
-    def request(
-        self,
-        method: str,
-        url: str,
-        *,
-        params: QueryParams = None,
-        json: object = None,
-        content: str | bytes | Iterable[bytes] | Iterable[bytes] | None = None,
-        data: Mapping[str, object] | None = None,
-        files: Mapping[str, object] | Sequence[tuple[str, object]] | None = None,
-        headers: Mapping[str, str] | None = None,
-        auth: httpx.Auth | None = None,
-        check: bool = True,
-    ) -> RawResponse[httpx.Response]:
-        """`Postal.request()`, returning its result with the HTTP response: `RawResponse[httpx.Response]`."""
-        return cast(
-            "RawResponse[httpx.Response]",
-            self._raw.request(
-                method,
-                url,
-                params=params,
-                json=json,
-                content=content,
-                data=data,
-                files=files,
-                headers=headers,
-                auth=auth,
-                check=check,
-            ),
-        )
-
-    def call(self, operation: str, /, **kwargs: object) -> RawResponse[object]:
-        """`Postal.call()`, returning its result with the HTTP response: `RawResponse[object]`."""
-        return cast("RawResponse[object]", self._raw.call(operation, **kwargs))
-
-    if not TYPE_CHECKING:
-
-        def __getattr__(self, name: str) -> object:
-            why = self._NOT_OFFERED.get(name)
-            if why is None:
-                raise AttributeError(f"{type(self._target).__name__} has no method {name!r}")
-            raise AttributeError(f"with_raw_response does not offer {name}(): it {why}")
