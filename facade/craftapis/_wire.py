@@ -1,4 +1,4 @@
-"""The sync clients' default inner transport: httpcore's HTTP/1.1 connections, driven directly (issue 12).
+"""The sync clients' default inner transport: HTTP/1.1 connections framed by llhttp, pooled here (issue 12).
 
 `httpx.HTTPTransport` is a thin layer over `httpcore.ConnectionPool`, but every request pays for both:
 the `httpx.Request` is converted field by field into an `httpcore.Request` (whose constructor re-checks
@@ -6,26 +6,37 @@ every header byte pair), the send and every body chunk run inside a generator-ba
 `map_httpcore_exceptions()` context, the body comes through two more generators, and the pool queues
 and rescans (`LeanPool` says what it costs). `WireTransport` *is* an `httpx.HTTPTransport` (httpx's
 pool limits and keep-alive, TLS context from `httpx.create_ssl_context()`, HTTP/1.1 only) whose pool is
-`LeanPool`, a small pool of `httpcore.HTTPConnection`s (httpcore connects, does TLS, drives h11, which
-frames every message), and whose `handle_request` does the same with less: the httpcore request is
-filled in from what the `httpx.Request` already holds (its method, URL pieces, `headers.raw`, stream and
-extensions, with the policy's timeouts), httpcore's exceptions are mapped to the httpx classes and
-messages httpx's own transport raises (`_HTTPCORE_TO_HTTPX`, checked against httpx's table in
-tests/speed/test_wire.py), and the body is one `yield from` over httpcore's stream.
+`LeanPool`, and whose `handle_request` does the same with less: the httpcore request is filled in from
+what the `httpx.Request` already holds (its method, URL pieces, `headers.raw`, stream and extensions,
+with the policy's timeouts), httpcore's exceptions are mapped to the httpx classes and messages httpx's
+own transport raises (`_HTTPCORE_TO_HTTPX`, checked against httpx's table in tests/speed/test_wire.py),
+and the body is one `yield from` over the connection's stream.
+
+What frames the messages, and whose each piece is:
+
+* `LeanPool`'s connections are `_llhttp.LlhttpConnection`s: llhttp (Node's parser, C, through
+  MagicStack's httptools) parses every response; the request is written as h11 writes it; the
+  `_llhttp` module docstring lists where its verdicts are h11's and the one place they are not.
+  Connect and TLS are httpcore's network backend (`httpcore.SyncBackend`, ALPN http/1.1).
+* Where httptools cannot be imported (no wheel for the platform), or while
+  `httpcore.HTTPConnection.handle_request` is patched (respx), the pool opens
+  `httpcore.HTTPConnection`s instead: httpcore connects and h11 frames, as before.
+* The pool, the head bound and the mapping of errors are this module's.
 
 Three things stay exactly httpx's:
 
 * Mocks of httpx. vcrpy (cassettes) and pytest-httpx patch `httpx.HTTPTransport.handle_request` on the
   class. Whenever that attribute is not httpx's own function, the request goes through it, unchanged,
   so a cassette entered after the client was built still records and replays (decided per request: one
-  attribute read). respx patches `httpcore.HTTPConnection.handle_request`, which `LeanPool` calls.
+  attribute read). respx patches `httpcore.HTTPConnection.handle_request`: while it does, `LeanPool`
+  opens httpcore's connections, whose patched method answers (checked per request).
 * Anything unusual: a method that is not one of the common ones, or an explicit `target` extension,
   takes `httpx.HTTPTransport.handle_request` itself.
 * Proxies: with a proxy variable set, `build_client` uses an httpx client of its own (`trust_env=True`),
   never this transport.
 
-One bound is craftapis' own: the response head. httpcore reads the status line and headers with the
-read timeout applied to each `recv`, and h11 accepts up to 100 KiB of them, so a server dripping one
+One bound is craftapis' own: the response head. Both connections read the status line and headers with
+the read timeout applied to each `recv`, and accept up to 100 KiB of them, so a server dripping one
 header byte every few seconds held a call for hours, past `RetryPolicy.deadline` (the policy caps each
 phase's timeout at the time left, but per read). Here the whole head must arrive within the request's
 read timeout, counted from the first read (the policy's cap makes that at most the time left before the
@@ -38,10 +49,15 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, cast
 
 import httpcore
 import httpx
+
+try:  # maintained llhttp bindings (C); without a wheel for this platform, h11 frames every message
+    from ._llhttp import LlhttpConnection
+except ImportError:  # pragma: no cover - tests/speed/test_wire.py covers it by patching the import
+    LlhttpConnection = None  # type: ignore[assignment,misc]
 
 __all__ = ["WireTransport"]
 
@@ -92,6 +108,10 @@ def _original_handle_request() -> Any:
 
 
 _HTTPX_HANDLE_REQUEST = _original_handle_request()
+
+#: httpcore's own `HTTPConnection.handle_request`: while respx (or any mock) has replaced it on the
+#: class, the pool opens `httpcore.HTTPConnection`s, so the mock sees every request
+_HTTPCORE_HANDLE_REQUEST = httpcore.HTTPConnection.handle_request
 
 
 # -- the response head's bound ----------------------------------------------------------------------
@@ -184,7 +204,7 @@ class _HeadBoundBackend(httpcore.NetworkBackend):
 # -- the pool ---------------------------------------------------------------------------------------
 
 _DEFAULT_PORTS = {b"http": 80, b"https": 443}
-_Key = tuple[bytes, bytes, int]
+_Key = tuple[bytes, bytes, int, bool]  # scheme, host, port, framed by llhttp (else h11 via httpcore)
 
 
 class _Returning(httpx.SyncByteStream):
@@ -217,7 +237,8 @@ class _Returning(httpx.SyncByteStream):
 
 
 class LeanPool:
-    """A pool of `httpcore.HTTPConnection`s, one request at a time each: what `httpcore.ConnectionPool`
+    """A pool of HTTP/1.1 connections (`_llhttp.LlhttpConnection`s, else `httpcore.HTTPConnection`s: the
+    module docstring says when), one request at a time each: what `httpcore.ConnectionPool`
     does for HTTP/1.1, in a few dict and lock operations per request instead of its request queue.
 
     `httpcore.ConnectionPool` queues every request (`PoolRequest`, a `threading.Event` each), rescans
@@ -228,9 +249,10 @@ class LeanPool:
     it), else opens one; a closed body gives it back (kept if `is_available()`, at most
     `max_keepalive_connections` idle in all, else closed). At `max_connections` a new connection first
     closes an idle one of another origin, else waits for one to be released, up to the pool timeout
-    (`httpcore.PoolTimeout`, as httpcore raises). The connections are httpcore's own, so h11 frames every
-    message and httpcore's connect, TLS (ALPN http/1.1), keep-alive and error handling are unchanged;
-    `respx` (which patches `httpcore.HTTPConnection.handle_request`) still sees every request.
+    (`httpcore.PoolTimeout`, as httpcore raises). Both kinds of connection have httpcore's interface
+    (`handle_request`, `has_expired`, `is_available`, `close`) and raise httpcore's exceptions;
+    `llhttp=False` keeps to httpcore's (h11) connections. While `respx` patches
+    `httpcore.HTTPConnection.handle_request`, requests get httpcore's connections, so respx sees each.
     """
 
     def __init__(
@@ -241,8 +263,10 @@ class LeanPool:
         max_keepalive_connections: int,
         keepalive_expiry: float | None,
         network_backend: httpcore.NetworkBackend | None = None,
+        llhttp: bool = True,
     ) -> None:
         self._ssl_context = ssl_context
+        self._llhttp = llhttp and LlhttpConnection is not None
         self._max_connections = max_connections
         self._max_keepalive_connections = min(max_keepalive_connections, max_connections)
         self._keepalive_expiry = keepalive_expiry
@@ -275,7 +299,8 @@ class LeanPool:
             raise httpcore.UnsupportedProtocol(
                 f"Request URL has an unsupported protocol '{scheme.decode()}://'."
             )
-        key = (scheme, url.host, url.port or default)
+        llhttp = self._llhttp and httpcore.HTTPConnection.handle_request is _HTTPCORE_HANDLE_REQUEST
+        key = (scheme, url.host, url.port or default, llhttp)
         while True:
             connection = self._acquire(key, request)
             try:
@@ -328,7 +353,20 @@ class LeanPool:
     def _new(self, key: _Key) -> httpcore.HTTPConnection:
         origin = self._origins.get(key)
         if origin is None:
-            origin = self._origins[key] = httpcore.Origin(*key)
+            origin = self._origins[key] = httpcore.Origin(key[0], key[1], key[2])
+        if key[3]:
+            # the same interface as httpcore.HTTPConnection, which the pool's annotations name
+            framed = cast(
+                httpcore.HTTPConnection,
+                LlhttpConnection(
+                    origin=origin,
+                    ssl_context=self._ssl_context,
+                    keepalive_expiry=self._keepalive_expiry,
+                    network_backend=self._network_backend,
+                ),
+            )
+            self._open.add(framed)
+            return framed
         connection = httpcore.HTTPConnection(
             origin=origin,
             ssl_context=self._ssl_context,

@@ -23,6 +23,7 @@ from typing import Any
 import httpcore
 import httpx
 import pytest
+from craftapis import _wire
 from craftapis._base import ApiProfile
 from craftapis._http import DefaultTransport
 from craftapis._sync_base import SyncAPIClient
@@ -193,7 +194,60 @@ CORPUS: list[tuple[str, list[Step]]] = [
     ("unknown-transfer-encoding", [b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nok"]),
     ("head-over-h11s-limit", [b"HTTP/1.1 200 OK\r\n" + b"X-Pad: " + b"a" * (110 * 1024) + b"\r\n\r\n"]),
     ("body-after-204", [b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\nextra bytes"]),
+    # issue 12's malformed answers, each with the verdict h11 gives
+    (
+        "chunked-twice",
+        [
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n"
+        ],
+    ),
+    ("chunked-chunked-list", [b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n"]),
+    ("length-underscore", [b"HTTP/1.1 200 OK\r\nContent-Length: 1_0\r\n\r\n0123456789"]),
+    ("length-plus", [b"HTTP/1.1 200 OK\r\nContent-Length: +5\r\n\r\nhello"]),
+    ("length-negative", [b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\nhello"]),
+    ("length-5000-digits", [b"HTTP/1.1 200 OK\r\nContent-Length: " + b"9" * 5000 + b"\r\n\r\nhello"]),
+    ("length-with-spaces", [b"HTTP/1.1 200 OK\r\nContent-Length:  2  \r\n\r\nok"]),
+    ("nul-in-header-value", [b"HTTP/1.1 200 OK\r\nX-A: a\x00b\r\nContent-Length: 2\r\n\r\nok"]),
+    ("cr-in-header-value", [b"HTTP/1.1 200 OK\r\nX-A: a\rb\r\nContent-Length: 2\r\n\r\nok"]),
+    ("bare-lf-in-chunks", [b"HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n2\nok\n0\n\n"]),
+    ("header-value-padding", [b"HTTP/1.1 200 OK\r\nX-A: \t padded \t\r\nContent-Length: 2\r\n\r\nok"]),
+    ("empty-header-value", [b"HTTP/1.1 200 OK\r\nX-A:\r\nContent-Length: 2\r\n\r\nok"]),
+    ("space-before-colon", [b"HTTP/1.1 200 OK\r\nContent-Length : 2\r\n\r\nok"]),
+    ("chunk-extension", [b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;x=1\r\nok\r\n0\r\n\r\n"]),
+    ("chunk-size-huge", [b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + b"f" * 40 + b"\r\nok"]),
+    ("two-100s-then-answer", [b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 100 Continue\r\n\r\n", OK]),
+    (
+        "switching-protocols",
+        [b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"],
+    ),
+    ("http-1.0-body-to-eof", [b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nall of it, to the end"]),
+    (
+        "http-1.0-keep-alive-length",
+        [b"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok"],
+    ),
+    ("http-1.1-no-length", [b"HTTP/1.1 200 OK\r\n\r\nto the end"]),
+    (
+        "connection-close-with-length",
+        [b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok"],
+    ),
+    ("truncated-chunked-no-end", [b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n"]),
+    ("truncated-after-status", [b"HTTP/1.1 200 OK\r\n"]),
+    ("http-2-status-line", [b"HTTP/2 200 OK\r\nContent-Length: 2\r\n\r\nok"]),
+    ("http-0.9-status-line", [b"HTTP/0.9 200 OK\r\nContent-Length: 2\r\n\r\nok"]),
+    ("status-600", [b"HTTP/1.1 600 Odd\r\nContent-Length: 2\r\n\r\nok"]),
+    ("no-reason-phrase", [b"HTTP/1.1 200\r\nContent-Length: 2\r\n\r\nok"]),
+    ("304-with-length", [b"HTTP/1.1 304 Not Modified\r\nContent-Length: 20\r\n\r\n"]),
+    ("body-longer-than-length", [b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA"]),
+    ("obs-fold", [b"HTTP/1.1 200 OK\r\nX-A: one\r\n  two\r\nContent-Length: 2\r\n\r\nok"]),
+    ("obs-text-in-value", [b"HTTP/1.1 200 OK\r\nX-A: caf\xc3\xa9\r\nContent-Length: 2\r\n\r\nok"]),
 ]
+
+#: where llhttp's verdict is not h11's, on purpose (the `_llhttp` module docstring says why):
+#: name -> (h11's verdict, `WireTransport`'s)
+LLHTTP_DIFFERS: dict[str, tuple[Any, Any]] = {
+    # obs-fold, deprecated since RFC 7230: h11 unfolds it, llhttp refuses it (loudly, never a wrong value)
+    "obs-fold": ("ok", httpx.RemoteProtocolError),
+}
 
 
 @pytest.mark.parametrize(("name", "script"), CORPUS, ids=[name for name, _ in CORPUS])
@@ -203,7 +257,20 @@ def test_the_wire_transport_answers_as_httpx_transport_does(name: str, script: l
         with serving(script) as server, transport:
             seen.append(outcome(transport, server.url))
     reference, wire = seen
-    assert wire == reference, f"{name}: httpx.HTTPTransport gave {reference}, WireTransport {wire}"
+    if name in LLHTTP_DIFFERS and _wire.LlhttpConnection is not None:
+        assert (reference[0] if reference[0] == "ok" else reference[1], wire[1]) == LLHTTP_DIFFERS[name]
+        return
+    assert verdict(wire) == verdict(reference), (
+        f"{name}: httpx.HTTPTransport gave {reference}, WireTransport {wire}"
+    )
+    if wire[0] == "error":  # says what happened, never where (the URL's query may hold a secret)
+        assert wire[2] and "127.0.0.1" not in wire[2] and "/x" not in wire[2], wire
+
+
+def verdict(result: tuple[Any, ...]) -> tuple[Any, ...]:
+    """An answer whole (status, headers, body, version, reason), or the httpx error class: llhttp's
+    messages are its own, so only h11's class must be matched."""
+    return result[:2] if result[0] == "error" else result
 
 
 def test_the_corpus_holds_answers_and_errors_of_every_kind() -> None:
