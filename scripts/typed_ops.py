@@ -16,7 +16,8 @@ Beside it, `calls.pyi` (typing only, never imported at run time) types the dynam
 `client.call("tag.operation", **kwargs)`: one `@overload` per operation keyed on
 `Literal["tag.operation"]`, taking exactly what `call()` hands the generated module (the raw client's
 types) and returning what the typed method returns, for the sync and async client and their
-`with_raw_response` (`RawResponse[T]`). A name or keyword the spec does not have is a checker error.
+`with_raw_response` (`RawResponse[T]`); BuiltByBit v1's `paginate("tag.list_x")` gets one overload per
+list operation, a page iterator of its items. A name or keyword the spec does not have is a checker error.
 
     python scripts/typed_ops.py --api modrinth --out /tmp/x   # write one API's file somewhere else
 """
@@ -526,6 +527,39 @@ FACADE: dict[str, tuple[str, str, str]] = {
 #: keywords a client's `call()` takes beside the operation's own (BuiltByBit: the signed-response flag)
 CALL_FLAGS: dict[str, tuple[str, ...]] = {"builtbybit_v2": ("jwt: bool | None = None",)}
 
+#: APIs whose client has `paginate("tag.list_x")` over every `list_*` operation (BuiltByBit v1, whose
+#: facade keeps the same set in `builtbybit_v1/_lists.py` LIST_OPERATIONS; the iterator sets `page`)
+PAGINATED: frozenset[str] = frozenset({"builtbybit_v1"})
+
+
+def _paginate_overloads(ops: list[_Operation], asynchronous: bool) -> list[str]:
+    """`paginate(...)` per list operation: its dotted and (when unique) short name, `sort`/`order`/
+    `limit`, the operation's other keywords, and a page iterator of the list's item type."""
+    lists = [op for op in ops if op.name.startswith("list_")]
+    short = [op.name for op in lists]
+    iterator = "AsyncPageIterator" if asynchronous else "PageIterator"
+    out = []
+    for op in lists:
+        returned = _unset_free(op.returns)
+        items = [p for p in returned if p != "None"]
+        if len(items) != 1 or not items[0].startswith("list[") or not items[0].endswith("]"):
+            raise SystemExit(f"paginate: {op.tag}.{op.name} does not return one list: {op.returns}")
+        names = [f"{op.tag}.{op.name}"] + ([op.name] if short.count(op.name) == 1 else [])
+        literal = ", ".join(repr(n) for n in names)
+        keywords = ["sort: str | None = ...", "order: str | None = ...", "limit: int | None = ..."]
+        keywords += [
+            f"{n}: {a}" + (" = ..." if d else "")
+            for n, a, d in op.call_params
+            if n not in ("page", "sort", "order")
+        ]
+        out.append(
+            f"    @overload\n    def paginate(self, operation: Literal[{literal}], /, *, {', '.join(keywords)}) -> "
+            f"{iterator}[{items[0][5:-1]}]: ..."
+        )
+    if out:
+        out[0] = out[0].replace("@overload\n", f"@overload{_NARROWER}\n", 1)
+    return out
+
 
 #: the overloads accept only the spec's names, narrower than the `call(operation: str, ...)` they
 #: override (on purpose: that is what makes a wrong name an error), hence the ignore on the first one
@@ -569,7 +603,9 @@ def render_calls(api: Api, doc: dict[str, Any], lock: dict[str, Any]) -> str:
         "",
         "from typing import Literal, overload",
         "",
+        "from craftapis._async_pagination import AsyncPageIterator",
         "from craftapis._raw import RawResponse",
+        "from craftapis._sync_pagination import PageIterator",
         f"from craftapis.{package}._async_client import {async_name} as _{async_name}",
         f"from craftapis.{package}._async_raw import {async_name}WithRawResponse as _{async_name}WithRawResponse",
         f"from craftapis.{package}._sync_client import {sync_name} as _{sync_name}",
@@ -591,6 +627,7 @@ def render_calls(api: Api, doc: dict[str, Any], lock: dict[str, Any]) -> str:
             "    @property",
             f"    def with_raw_response(self) -> {raw}: ...  # type: ignore[override]  # its subclass, typed `call()`",
             *_overloads(api.name, ops, asynchronous, raw=False),
+            *(_paginate_overloads(ops, asynchronous) if api.name in PAGINATED else []),
             "",
         ]
     return "\n".join(out).rstrip("\n") + "\n"

@@ -11,7 +11,9 @@ at run time: `craftapis.builtbybit_v1` imports it under `TYPE_CHECKING` and expo
 
 from typing import Literal, overload
 
+from craftapis._async_pagination import AsyncPageIterator
 from craftapis._raw import RawResponse
+from craftapis._sync_pagination import PageIterator
 from craftapis.builtbybit_v1._async_client import (
     AsyncBuiltByBitV1 as _AsyncBuiltByBitV1,
 )
@@ -1304,6 +1306,301 @@ class BuiltByBitV1(_BuiltByBitV1):
         pretty: bool | Unset = ...,
         body: MessageRequest,
     ) -> int | None: ...
+    @overload  # type: ignore[override]  # only the spec's operation names
+    def paginate(
+        self,
+        operation: Literal["alerts.list_unread_alerts", "list_unread_alerts"],
+        /,
+        *,
+        sort: str | None = ...,
+        order: str | None = ...,
+        limit: int | None = ...,
+        format_: ResponseFormat | Unset = ...,
+        pretty: bool | Unset = ...,
+    ) -> PageIterator[Alert]: ...
+    @overload
+    def paginate(
+        self,
+        operation: Literal["conversations.list_unread_conversations", "list_unread_conversations"],
+        /,
+        *,
+        sort: str | None = ...,
+        order: str | None = ...,
+        limit: int | None = ...,
+        format_: ResponseFormat | Unset = ...,
+        pretty: bool | Unset = ...,
+    ) -> PageIterator[Conversation]: ...
+    @overload
+    def paginate(
+        self,
+        operation: Literal["conversations.list_conversation_replies", "list_conversation_replies"],
+        /,
+        *,
+        sort: str | None = ...,
+        order: str | None = ...,
+        limit: int | None = ...,
+        conversation_id: int,
+        format_: ResponseFormat | Unset = ...,
+        pretty: bool | Unset = ...,
+    ) -> PageIterator[ConversationReply]: ...
+    @overload
+    def paginate(
+        self,
+        operation: Literal["members.list_bans", "list_bans"],
+        /,
+        *,
+        sort: str | None = ...,
+        order: str | None = ...,
+        limit: int | None = ...,
+        format_: ResponseFormat | Unset = ...,
+        pretty: bool | Unset = ...,
+    ) -> PageIterator[Ban]: ...
+    @overload
+    def paginate(
+        self,
+        operation: Literal["profile_posts.list_profile_posts", "list_profile_posts"],
+        /,
+        *,
+        sort: str | None = ...,
+        order: str | None = ...,
+        limit: int | None = ...,
+        format_: ResponseFormat | Unset = ...,
+        pretty: bool | Unset = ...,
+    ) -> PageIterator[ProfilePost]: ...
+    @overload
+    def paginate(
+        self,
+        operation: Literal["resources.list_resources", "list_resources"],
+        /,
+        *,
+        sort: str | None = ...,
+        order: str | None = ...,
+        limit: int | None = ...,
+        format_: ResponseFormat | Unset = ...,
+        pretty: bool | Unset = ...,
+    ) -> PageIterator[BasicResource]: ...
+    @overload
+    def paginate(
+        self,
+        operation: Literal["resources.list_owned_resources", "list_owned_resources"],
+        /,
+        *,
+        sort: str | None = ...,
+        order: str | None = ...,
+        limit: int | None = ...,
+        format_: ResponseFormat | Unset = ...,
+        pretty: bool | Unset = ...,
+    ) -> PageIterator[BasicResource]: ...
+    @overload
+    def paginate(
+        self,
+        operation: Literal["resources.list_collaborated_resources", "list_collaborated_resources"],
+        /,
+        *,
+        sort: str | None = ...,
+        order: str | None = ...,
+        limit: int | None = ...,
+        format_: ResponseFormat | Unset = ...,
+        pretty: bool | Unset = ...,
+    ) -> PageIterator[BasicResource]: ...
+    @overload
+    def paginate(
+        self,
+        operation: Literal["resources.list_resources_by_author", "list_resources_by_author"],
+        /,
+        *,
+        sort: str | None = ...,
+        order: str | None = ...,
+        limit: int | None = ...,
+        author_id: int,
+        format_: ResponseFormat | Unset = ...,
+        pretty: bool | Unset = ...,
+    ) -> PageIterator[BasicResource]: ...
+    @overload
+    def paginate(
+        self,
+        operation: Literal["downloads.list_resource_downloads", "list_resource_downloads"],
+        /,
+        *,
+        sort: str | None = ...,
+        order: str | None = ...,
+        limit: int | None = ...,
+        resource_id: int,
+        format_: ResponseFormat | Unset = ...,
+        pretty: bool | Unset = ...,
+    ) -> PageIterator[Download]: ...
+    @overload
+    def paginate(
+        self,
+        operation: Literal["downloads.list_resource_downloads_by_member", "list_resource_downloads_by_member"],
+        /,
+        *,
+        sort: str | None = ...,
+        order: str | None = ...,
+        limit: int | None = ...,
+        resource_id: int,
+        member_id: int,
+        format_: ResponseFormat | Unset = ...,
+        pretty: bool | Unset = ...,
+    ) -> PageIterator[Download]: ...
+    @overload
+    def paginate(
+        self,
+        operation: Literal["downloads.list_resource_downloads_by_version", "list_resource_downloads_by_version"],
+        /,
+        *,
+        sort: str | None = ...,
+        order: str | None = ...,
+        limit: int | None = ...,
+        resource_id: int,
+        version_id: int,
+        format_: ResponseFormat | Unset = ...,
+        pretty: bool | Unset = ...,
+    ) -> PageIterator[Download]: ...
+    @overload
+    def paginate(
+        self,
+        operation: Literal["licenses.list_resource_licenses", "list_resource_licenses"],
+        /,
+        *,
+        sort: str | None = ...,
+        order: str | None = ...,
+        limit: int | None = ...,
+        resource_id: int,
+        format_: ResponseFormat | Unset = ...,
+        pretty: bool | Unset = ...,
+    ) -> PageIterator[License]: ...
+    @overload
+    def paginate(
+        self,
+        operation: Literal["purchases.list_resource_purchases", "list_resource_purchases"],
+        /,
+        *,
+        sort: str | None = ...,
+        order: str | None = ...,
+        limit: int | None = ...,
+        resource_id: int,
+        format_: ResponseFormat | Unset = ...,
+        pretty: bool | Unset = ...,
+    ) -> PageIterator[Purchase]: ...
+    @overload
+    def paginate(
+        self,
+        operation: Literal["reviews.list_resource_reviews", "list_resource_reviews"],
+        /,
+        *,
+        sort: str | None = ...,
+        order: str | None = ...,
+        limit: int | None = ...,
+        resource_id: int,
+        format_: ResponseFormat | Unset = ...,
+        pretty: bool | Unset = ...,
+    ) -> PageIterator[Review]: ...
+    @overload
+    def paginate(
+        self,
+        operation: Literal["updates.list_resource_updates", "list_resource_updates"],
+        /,
+        *,
+        sort: str | None = ...,
+        order: str | None = ...,
+        limit: int | None = ...,
+        resource_id: int,
+        format_: ResponseFormat | Unset = ...,
+        pretty: bool | Unset = ...,
+    ) -> PageIterator[Update]: ...
+    @overload
+    def paginate(
+        self,
+        operation: Literal["versions.list_resource_versions", "list_resource_versions"],
+        /,
+        *,
+        sort: str | None = ...,
+        order: str | None = ...,
+        limit: int | None = ...,
+        resource_id: int,
+        format_: ResponseFormat | Unset = ...,
+        pretty: bool | Unset = ...,
+    ) -> PageIterator[Version]: ...
+    @overload
+    def paginate(
+        self,
+        operation: Literal["addons.list_addon_purchases", "list_addon_purchases"],
+        /,
+        *,
+        sort: str | None = ...,
+        order: str | None = ...,
+        limit: int | None = ...,
+        addon_id: int,
+        format_: ResponseFormat | Unset = ...,
+        pretty: bool | Unset = ...,
+    ) -> PageIterator[AddonPurchase]: ...
+    @overload
+    def paginate(
+        self,
+        operation: Literal["addons.list_addon_purchases_by_member", "list_addon_purchases_by_member"],
+        /,
+        *,
+        sort: str | None = ...,
+        order: str | None = ...,
+        limit: int | None = ...,
+        addon_id: int,
+        member_id: int,
+        format_: ResponseFormat | Unset = ...,
+        pretty: bool | Unset = ...,
+    ) -> PageIterator[AddonPurchase]: ...
+    @overload
+    def paginate(
+        self,
+        operation: Literal["addons.list_addon_licenses", "list_addon_licenses"],
+        /,
+        *,
+        sort: str | None = ...,
+        order: str | None = ...,
+        limit: int | None = ...,
+        addon_id: int,
+        format_: ResponseFormat | Unset = ...,
+        pretty: bool | Unset = ...,
+    ) -> PageIterator[AddonLicense]: ...
+    @overload
+    def paginate(
+        self,
+        operation: Literal["addons.list_addon_licenses_by_member", "list_addon_licenses_by_member"],
+        /,
+        *,
+        sort: str | None = ...,
+        order: str | None = ...,
+        limit: int | None = ...,
+        addon_id: int,
+        member_id: int,
+        format_: ResponseFormat | Unset = ...,
+        pretty: bool | Unset = ...,
+    ) -> PageIterator[AddonLicense]: ...
+    @overload
+    def paginate(
+        self,
+        operation: Literal["threads.list_threads", "list_threads"],
+        /,
+        *,
+        sort: str | None = ...,
+        order: str | None = ...,
+        limit: int | None = ...,
+        format_: ResponseFormat | Unset = ...,
+        pretty: bool | Unset = ...,
+    ) -> PageIterator[BasicThread]: ...
+    @overload
+    def paginate(
+        self,
+        operation: Literal["threads.list_thread_replies", "list_thread_replies"],
+        /,
+        *,
+        sort: str | None = ...,
+        order: str | None = ...,
+        limit: int | None = ...,
+        thread_id: int,
+        format_: ResponseFormat | Unset = ...,
+        pretty: bool | Unset = ...,
+    ) -> PageIterator[ThreadReply]: ...
 
 class AsyncBuiltByBitV1WithRawResponse(_AsyncBuiltByBitV1WithRawResponse):
     """`AsyncBuiltByBitV1.with_raw_response`, its `call()` typed per operation."""
@@ -2554,3 +2851,298 @@ class AsyncBuiltByBitV1(_AsyncBuiltByBitV1):
         pretty: bool | Unset = ...,
         body: MessageRequest,
     ) -> int | None: ...
+    @overload  # type: ignore[override]  # only the spec's operation names
+    def paginate(
+        self,
+        operation: Literal["alerts.list_unread_alerts", "list_unread_alerts"],
+        /,
+        *,
+        sort: str | None = ...,
+        order: str | None = ...,
+        limit: int | None = ...,
+        format_: ResponseFormat | Unset = ...,
+        pretty: bool | Unset = ...,
+    ) -> AsyncPageIterator[Alert]: ...
+    @overload
+    def paginate(
+        self,
+        operation: Literal["conversations.list_unread_conversations", "list_unread_conversations"],
+        /,
+        *,
+        sort: str | None = ...,
+        order: str | None = ...,
+        limit: int | None = ...,
+        format_: ResponseFormat | Unset = ...,
+        pretty: bool | Unset = ...,
+    ) -> AsyncPageIterator[Conversation]: ...
+    @overload
+    def paginate(
+        self,
+        operation: Literal["conversations.list_conversation_replies", "list_conversation_replies"],
+        /,
+        *,
+        sort: str | None = ...,
+        order: str | None = ...,
+        limit: int | None = ...,
+        conversation_id: int,
+        format_: ResponseFormat | Unset = ...,
+        pretty: bool | Unset = ...,
+    ) -> AsyncPageIterator[ConversationReply]: ...
+    @overload
+    def paginate(
+        self,
+        operation: Literal["members.list_bans", "list_bans"],
+        /,
+        *,
+        sort: str | None = ...,
+        order: str | None = ...,
+        limit: int | None = ...,
+        format_: ResponseFormat | Unset = ...,
+        pretty: bool | Unset = ...,
+    ) -> AsyncPageIterator[Ban]: ...
+    @overload
+    def paginate(
+        self,
+        operation: Literal["profile_posts.list_profile_posts", "list_profile_posts"],
+        /,
+        *,
+        sort: str | None = ...,
+        order: str | None = ...,
+        limit: int | None = ...,
+        format_: ResponseFormat | Unset = ...,
+        pretty: bool | Unset = ...,
+    ) -> AsyncPageIterator[ProfilePost]: ...
+    @overload
+    def paginate(
+        self,
+        operation: Literal["resources.list_resources", "list_resources"],
+        /,
+        *,
+        sort: str | None = ...,
+        order: str | None = ...,
+        limit: int | None = ...,
+        format_: ResponseFormat | Unset = ...,
+        pretty: bool | Unset = ...,
+    ) -> AsyncPageIterator[BasicResource]: ...
+    @overload
+    def paginate(
+        self,
+        operation: Literal["resources.list_owned_resources", "list_owned_resources"],
+        /,
+        *,
+        sort: str | None = ...,
+        order: str | None = ...,
+        limit: int | None = ...,
+        format_: ResponseFormat | Unset = ...,
+        pretty: bool | Unset = ...,
+    ) -> AsyncPageIterator[BasicResource]: ...
+    @overload
+    def paginate(
+        self,
+        operation: Literal["resources.list_collaborated_resources", "list_collaborated_resources"],
+        /,
+        *,
+        sort: str | None = ...,
+        order: str | None = ...,
+        limit: int | None = ...,
+        format_: ResponseFormat | Unset = ...,
+        pretty: bool | Unset = ...,
+    ) -> AsyncPageIterator[BasicResource]: ...
+    @overload
+    def paginate(
+        self,
+        operation: Literal["resources.list_resources_by_author", "list_resources_by_author"],
+        /,
+        *,
+        sort: str | None = ...,
+        order: str | None = ...,
+        limit: int | None = ...,
+        author_id: int,
+        format_: ResponseFormat | Unset = ...,
+        pretty: bool | Unset = ...,
+    ) -> AsyncPageIterator[BasicResource]: ...
+    @overload
+    def paginate(
+        self,
+        operation: Literal["downloads.list_resource_downloads", "list_resource_downloads"],
+        /,
+        *,
+        sort: str | None = ...,
+        order: str | None = ...,
+        limit: int | None = ...,
+        resource_id: int,
+        format_: ResponseFormat | Unset = ...,
+        pretty: bool | Unset = ...,
+    ) -> AsyncPageIterator[Download]: ...
+    @overload
+    def paginate(
+        self,
+        operation: Literal["downloads.list_resource_downloads_by_member", "list_resource_downloads_by_member"],
+        /,
+        *,
+        sort: str | None = ...,
+        order: str | None = ...,
+        limit: int | None = ...,
+        resource_id: int,
+        member_id: int,
+        format_: ResponseFormat | Unset = ...,
+        pretty: bool | Unset = ...,
+    ) -> AsyncPageIterator[Download]: ...
+    @overload
+    def paginate(
+        self,
+        operation: Literal["downloads.list_resource_downloads_by_version", "list_resource_downloads_by_version"],
+        /,
+        *,
+        sort: str | None = ...,
+        order: str | None = ...,
+        limit: int | None = ...,
+        resource_id: int,
+        version_id: int,
+        format_: ResponseFormat | Unset = ...,
+        pretty: bool | Unset = ...,
+    ) -> AsyncPageIterator[Download]: ...
+    @overload
+    def paginate(
+        self,
+        operation: Literal["licenses.list_resource_licenses", "list_resource_licenses"],
+        /,
+        *,
+        sort: str | None = ...,
+        order: str | None = ...,
+        limit: int | None = ...,
+        resource_id: int,
+        format_: ResponseFormat | Unset = ...,
+        pretty: bool | Unset = ...,
+    ) -> AsyncPageIterator[License]: ...
+    @overload
+    def paginate(
+        self,
+        operation: Literal["purchases.list_resource_purchases", "list_resource_purchases"],
+        /,
+        *,
+        sort: str | None = ...,
+        order: str | None = ...,
+        limit: int | None = ...,
+        resource_id: int,
+        format_: ResponseFormat | Unset = ...,
+        pretty: bool | Unset = ...,
+    ) -> AsyncPageIterator[Purchase]: ...
+    @overload
+    def paginate(
+        self,
+        operation: Literal["reviews.list_resource_reviews", "list_resource_reviews"],
+        /,
+        *,
+        sort: str | None = ...,
+        order: str | None = ...,
+        limit: int | None = ...,
+        resource_id: int,
+        format_: ResponseFormat | Unset = ...,
+        pretty: bool | Unset = ...,
+    ) -> AsyncPageIterator[Review]: ...
+    @overload
+    def paginate(
+        self,
+        operation: Literal["updates.list_resource_updates", "list_resource_updates"],
+        /,
+        *,
+        sort: str | None = ...,
+        order: str | None = ...,
+        limit: int | None = ...,
+        resource_id: int,
+        format_: ResponseFormat | Unset = ...,
+        pretty: bool | Unset = ...,
+    ) -> AsyncPageIterator[Update]: ...
+    @overload
+    def paginate(
+        self,
+        operation: Literal["versions.list_resource_versions", "list_resource_versions"],
+        /,
+        *,
+        sort: str | None = ...,
+        order: str | None = ...,
+        limit: int | None = ...,
+        resource_id: int,
+        format_: ResponseFormat | Unset = ...,
+        pretty: bool | Unset = ...,
+    ) -> AsyncPageIterator[Version]: ...
+    @overload
+    def paginate(
+        self,
+        operation: Literal["addons.list_addon_purchases", "list_addon_purchases"],
+        /,
+        *,
+        sort: str | None = ...,
+        order: str | None = ...,
+        limit: int | None = ...,
+        addon_id: int,
+        format_: ResponseFormat | Unset = ...,
+        pretty: bool | Unset = ...,
+    ) -> AsyncPageIterator[AddonPurchase]: ...
+    @overload
+    def paginate(
+        self,
+        operation: Literal["addons.list_addon_purchases_by_member", "list_addon_purchases_by_member"],
+        /,
+        *,
+        sort: str | None = ...,
+        order: str | None = ...,
+        limit: int | None = ...,
+        addon_id: int,
+        member_id: int,
+        format_: ResponseFormat | Unset = ...,
+        pretty: bool | Unset = ...,
+    ) -> AsyncPageIterator[AddonPurchase]: ...
+    @overload
+    def paginate(
+        self,
+        operation: Literal["addons.list_addon_licenses", "list_addon_licenses"],
+        /,
+        *,
+        sort: str | None = ...,
+        order: str | None = ...,
+        limit: int | None = ...,
+        addon_id: int,
+        format_: ResponseFormat | Unset = ...,
+        pretty: bool | Unset = ...,
+    ) -> AsyncPageIterator[AddonLicense]: ...
+    @overload
+    def paginate(
+        self,
+        operation: Literal["addons.list_addon_licenses_by_member", "list_addon_licenses_by_member"],
+        /,
+        *,
+        sort: str | None = ...,
+        order: str | None = ...,
+        limit: int | None = ...,
+        addon_id: int,
+        member_id: int,
+        format_: ResponseFormat | Unset = ...,
+        pretty: bool | Unset = ...,
+    ) -> AsyncPageIterator[AddonLicense]: ...
+    @overload
+    def paginate(
+        self,
+        operation: Literal["threads.list_threads", "list_threads"],
+        /,
+        *,
+        sort: str | None = ...,
+        order: str | None = ...,
+        limit: int | None = ...,
+        format_: ResponseFormat | Unset = ...,
+        pretty: bool | Unset = ...,
+    ) -> AsyncPageIterator[BasicThread]: ...
+    @overload
+    def paginate(
+        self,
+        operation: Literal["threads.list_thread_replies", "list_thread_replies"],
+        /,
+        *,
+        sort: str | None = ...,
+        order: str | None = ...,
+        limit: int | None = ...,
+        thread_id: int,
+        format_: ResponseFormat | Unset = ...,
+        pretty: bool | Unset = ...,
+    ) -> AsyncPageIterator[ThreadReply]: ...

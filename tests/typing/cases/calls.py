@@ -3,13 +3,13 @@ overloads, `craftapis_generated.<api>.calls`), sync, async and under `with_raw_r
 
 from typing import assert_type
 
-from craftapis import RawResponse
+from craftapis import AsyncPageIterator, PageIterator, RawResponse
 from craftapis.builtbybit import AsyncBuiltByBit, BuiltByBit
 from craftapis.builtbybit_v1 import AsyncBuiltByBitV1, BuiltByBitV1
 from craftapis.modrinth import AsyncModrinth, Modrinth
 from craftapis.postal import AsyncPostal, Postal
 from craftapis.railcraft import AsyncRailcraftPack, RailcraftPack
-from craftapis_generated.builtbybit_v1.models import BasicResource, SortOrder
+from craftapis_generated.builtbybit_v1.models import BasicResource, Purchase, SortOrder
 from craftapis_generated.builtbybit_v2.models import GetV2ResourcesCreatorLicensesResponse200Data
 from craftapis_generated.modrinth.models import Project, SearchResults, Version
 from craftapis_generated.postal.models import Message, MessageRequest
@@ -35,6 +35,9 @@ def sync_calls(token: str) -> None:
     )
     v1 = BuiltByBitV1(private_token=token)
     assert_type(v1.call("resources.list_resources", order=SortOrder.DESC), list[BasicResource] | None)
+    # v1's paginate("tag.list_x") (or its short name): a page iterator of the list's items
+    assert_type(v1.paginate("resources.list_resources", sort="title", limit=50), PageIterator[BasicResource])
+    assert_type(v1.paginate("list_resource_purchases", resource_id=1), PageIterator[Purchase])
     postal = Postal(base_url="https://postal.example.com", api_key=token)
     assert_type(postal.call("messages.get_message", body=MessageRequest(id=1)), Message)
     pack = RailcraftPack(client_id="id", client_secret=token)
@@ -57,6 +60,7 @@ async def async_calls(token: str) -> None:
     )
     v1 = AsyncBuiltByBitV1(private_token=token)
     assert_type(await v1.call("resources.list_resources", page=2), list[BasicResource] | None)
+    assert_type(v1.paginate("resources.list_resources", order="desc"), AsyncPageIterator[BasicResource])
     postal = AsyncPostal(base_url="https://postal.example.com", api_key=token)
     assert_type(await postal.call("messages.get_message", body=MessageRequest(id=1)), Message)
     pack = AsyncRailcraftPack(client_id="id", client_secret=token)

@@ -73,6 +73,8 @@ def other_api_mistakes(token: str) -> None:
     bbb.call("resources_creator.get_v2_resources_creator_licenses", jwt="yes")  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue, reportArgumentType]
     v1 = BuiltByBitV1(private_token=token)
     v1.api.resources.list_resources(order="up")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    v1.paginate("resources.get_resource")  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue, reportArgumentType]
+    v1.paginate("resources.list_resources", page=2)  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue]
     postal = Postal(base_url="https://postal.example.com", api_key=token)
     postal.send_message(to=123, from_="me@example.com")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
     postal.call("send.send_mesage", body={})  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue, reportArgumentType]
