@@ -90,8 +90,11 @@ class _Body:
 
     def close(self) -> None:
         connection = self._connection
-        if connection._state == _ACTIVE:  # closed before its end: the rest is never read
-            connection.close()
+        if connection._state == _ACTIVE:
+            if connection._complete and not connection._chunks:  # nothing left unread (a 204, a HEAD)
+                connection._response_done()
+            else:  # closed before its end: the rest is never read
+                connection.close()
 
 
 class _UpgradeStream(httpcore.NetworkStream):

@@ -270,3 +270,22 @@ def test_the_fallback_flag_is_read_when_the_pool_is_built(monkeypatch: pytest.Mo
     with serving(KEEP) as server, WireTransport() as transport:
         assert outcome(transport, server.url)[:2] == ("ok", 200)
         assert [type(c) for c in transport._pool.connections] == [httpcore.HTTPConnection]
+
+
+@needs_llhttp
+def test_an_answer_without_body_closed_unread_leaves_its_connection_reusable() -> None:
+    """httpcore reuses a connection whose answer was complete when its response was closed; so does the
+    llhttp connection (and closes one whose body was left unread)."""
+    from craftapis._llhttp import LlhttpConnection
+
+    empty: list[Any] = [b"HTTP/1.1 204 No Content\r\n\r\n", "keep"]
+    unread: list[Any] = [b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", "keep"]
+    with serving(empty, unread, KEEP) as server, WireTransport() as transport:
+        for _ in range(2):
+            request = httpx.Request("GET", server.url)
+            request.extensions["timeout"] = dict(TIMEOUT)
+            transport.handle_request(request).close()  # never read
+        assert server.accepted == 1
+        assert outcome(transport, server.url)[:4] == ("ok", 200, [(b"Content-Length", b"2")], b"ok")
+        assert server.accepted == 2  # the unread body's connection was closed
+        assert all(isinstance(c, LlhttpConnection) for c in transport._pool.connections)
