@@ -46,6 +46,7 @@ deadline); past it the call fails with httpx's `ReadTimeout`. Body reads keep th
 
 from __future__ import annotations
 
+import collections
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -249,7 +250,8 @@ class LeanPool:
     it), else opens one; a closed body gives it back (kept if `is_available()`, at most
     `max_keepalive_connections` idle in all, else closed). At `max_connections` a new connection first
     closes an idle one of another origin, else waits for one to be released, up to the pool timeout
-    (`httpcore.PoolTimeout`, as httpcore raises). Both kinds of connection have httpcore's interface
+    (`httpcore.PoolTimeout`, as httpcore raises); waiting requests are served first come, first served
+    (one arriving when a connection is released queues behind them). Both kinds of connection have httpcore's interface
     (`handle_request`, `has_expired`, `is_available`, `close`) and raise httpcore's exceptions;
     `llhttp=False` keeps to httpcore's (h11) connections. While `respx` patches
     `httpcore.HTTPConnection.handle_request`, requests get httpcore's connections, so respx sees each.
@@ -277,7 +279,7 @@ class LeanPool:
         self._idle_count = 0
         self._open: set[httpcore.HTTPConnection] = set()  # every connection not yet closed by the pool
         self._origins: dict[_Key, httpcore.Origin] = {}
-        self._waiting = 0  # threads waiting for room
+        self._queue: collections.deque[object] = collections.deque()  # the waiting threads, in order
 
     # httpcore's RequestInterface: what `httpx.HTTPTransport.handle_request` calls (the mocked path)
     def handle_request(self, request: httpcore.Request) -> httpcore.Response:
@@ -316,39 +318,55 @@ class LeanPool:
     def _acquire(self, key: _Key, request: httpcore.Request) -> httpcore.HTTPConnection:
         closing: list[httpcore.HTTPConnection] = []
         until: float | None = None
+        ticket: object | None = None  # this thread's place in the queue, once it has to wait
+        queue = self._queue
         try:
             with self._lock:
-                while True:
-                    stack = self._idle.get(key)
-                    while stack:  # the most recently used idle connection of this origin, if still good
-                        connection = stack.pop()
-                        self._idle_count -= 1
-                        if not connection.has_expired():
-                            return connection
-                        self._open.discard(connection)
-                        closing.append(connection)
-                    if len(self._open) < self._max_connections:
-                        return self._new(key)
-                    if self._idle_count:  # full: close the least recently used idle one of another origin
-                        victim = next(stack for stack in self._idle.values() if stack).pop(0)
-                        self._idle_count -= 1
-                        self._open.discard(victim)
-                        closing.append(victim)
-                        continue
-                    if until is None:
-                        timeout = (request.extensions.get("timeout") or {}).get("pool")
-                        until = float("inf") if timeout is None else time.monotonic() + timeout
-                    left = until - time.monotonic()
-                    if left <= 0.0:
-                        raise httpcore.PoolTimeout()
-                    self._waiting += 1
-                    try:
+                try:
+                    while True:
+                        if not queue or queue[0] is ticket:  # first come, first served
+                            connection = self._take(key, closing)
+                            if connection is not None:
+                                return connection
+                        if until is None:
+                            timeout = (request.extensions.get("timeout") or {}).get("pool")
+                            until = float("inf") if timeout is None else time.monotonic() + timeout
+                        left = until - time.monotonic()
+                        if left <= 0.0:
+                            raise httpcore.PoolTimeout()
+                        if ticket is None:
+                            ticket = object()
+                            queue.append(ticket)
                         self._room.wait(None if left == float("inf") else left)
-                    finally:
-                        self._waiting -= 1
+                finally:
+                    if ticket is not None:
+                        queue.remove(ticket)
+                        if queue:  # the next in line may take what is free now
+                            self._room.notify_all()
         finally:
             for old in closing:
                 old.close()
+
+    def _take(self, key: _Key, closing: list[httpcore.HTTPConnection]) -> httpcore.HTTPConnection | None:
+        """An idle connection of `key`'s origin still good, else a new one if there is room (closing the
+        least recently used idle one of another origin to make it), else None. Under the lock."""
+        while True:
+            stack = self._idle.get(key)
+            while stack:  # the most recently used idle connection of this origin, if still good
+                connection = stack.pop()
+                self._idle_count -= 1
+                if not connection.has_expired():
+                    return connection
+                self._open.discard(connection)
+                closing.append(connection)
+            if len(self._open) < self._max_connections:
+                return self._new(key)
+            if not self._idle_count:
+                return None
+            victim = next(stack for stack in self._idle.values() if stack).pop(0)
+            self._idle_count -= 1
+            self._open.discard(victim)
+            closing.append(victim)
 
     def _new(self, key: _Key) -> httpcore.HTTPConnection:
         origin = self._origins.get(key)
@@ -387,8 +405,8 @@ class LeanPool:
                 self._idle_count += 1
             else:
                 self._open.discard(connection)
-            if self._waiting:
-                self._room.notify()
+            if self._queue:  # the first in line takes it (the others wait on)
+                self._room.notify_all()
         if not keep:
             connection.close()
 
