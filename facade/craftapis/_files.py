@@ -19,7 +19,7 @@ from typing import BinaryIO, Final
 import httpx
 
 from ._errors import APITimeoutError, DownloadError, redact_url
-from ._guards import BodyReader, Limits
+from ._guards import CONTENT_ENCODING_EXTENSION, BodyReader, Limits, StepDecoder
 from ._retry import RetryPolicy
 
 __all__ = [
@@ -117,14 +117,22 @@ class PartFile:
         detail = f"{type(exc).__name__}: {exc.strerror or exc}"
         return self._error(f"{what} for {self.target} ({detail}); nothing was written")
 
+    def fail(self, message: str) -> DownloadError:
+        """The error `message` for this download; the temporary file is removed."""
+        self.discard()
+        return self._error(message)
+
+    def too_much(self, total: int, what: str = "") -> DownloadError:
+        """The error for a body past `total` bytes (`what`: how it came, e.g. gzip-encoded)."""
+        return self.fail(
+            f"the server sent more than the {total} bytes {self._total_from}{what}; the download was "
+            "stopped there and nothing was written"
+        )
+
     def write(self, chunk: bytes) -> None:
         """Append a chunk; past `total` bytes or on a full disk, `DownloadError` and nothing left."""
         if self.total is not None and self.received + len(chunk) > self.total:
-            self.discard()
-            raise self._error(
-                f"the server sent more than the {self.total} bytes {self._total_from}; the download was "
-                "stopped there and nothing was written"
-            )
+            raise self.too_much(self.total)
         try:
             self._file.write(chunk)
         except OSError as exc:
@@ -177,6 +185,7 @@ class DownloadWatch:
         self._rate = limits.download_min_rate
         self._window = limits.download_stall_window
         self._deadline = limits.download_deadline
+        self.max_body_size = limits.max_body_size
         self._clock = clock
         self.started = clock()
         self.received = 0
@@ -191,15 +200,27 @@ class DownloadWatch:
         the call's (`RetryPolicy.deadline` bounds the rest: waiting for answers, between restarts)."""
         return self._flowed + (self._last - self._attached)
 
-    def attach(self, response: httpx.Response) -> None:
-        """Watch `response`'s body from now on (its stream is wrapped; nothing is read here)."""
+    def attach(self, response: httpx.Response, sink: PartFile) -> None:
+        """Watch `response`'s body, written to `sink`, from now on (its stream is wrapped; nothing is
+        read here). A ``Content-Encoding`` the server sent anyway is undone here, in steps of at most
+        64 KiB (`StepDecoder`), never a whole received chunk at once (a gzip bomb expands 1000:1): the
+        decoded body may not pass `sink.total` (the size the API lists), or `Limits.max_body_size`
+        when none is listed. ``Content-Encoding`` and the (encoded) ``Content-Length`` are removed
+        from the response (the encoding stays in its ``craftapis.content_encoding`` extension), so
+        httpx decodes nothing again."""
         now = self._clock()
         self._flowed, self._attached, self._last = self.flowing, now, now
         self._window_start = now
         self._window_bytes = 0
         self.received = 0
         self._check_deadline(response.request, now)
-        response.stream = _WatchedStream(response.stream, self, response.request)
+        decoder = None
+        if "content-encoding" in response.headers:
+            decoder = StepDecoder(response)
+            response.extensions = {**response.extensions, CONTENT_ENCODING_EXTENSION: decoder.encoding}
+            del response.headers["content-encoding"]
+            response.headers.pop("content-length", None)
+        response.stream = _WatchedStream(response.stream, self, response.request, decoder, sink)
 
     def _check_deadline(self, request: httpx.Request, now: float) -> None:
         if self._deadline is not None and now - self.started > self._deadline:
@@ -249,20 +270,58 @@ class _WatchedStream(httpx.SyncByteStream, httpx.AsyncByteStream):
         stream: httpx.SyncByteStream | httpx.AsyncByteStream,
         watch: DownloadWatch,
         request: httpx.Request,
+        decoder: StepDecoder | None,
+        sink: PartFile,
     ) -> None:
         self._stream = stream
         self._watch = watch
         self._request = request
+        self._decoder = decoder
+        self._sink = sink
+        self._cap = sink.total if sink.total is not None else watch.max_body_size
+
+    def _decoded(self, pieces: Iterator[bytes]) -> Iterator[bytes]:
+        decoder = self._decoder
+        assert decoder is not None
+        for piece in pieces:
+            if decoder.decoded > self._cap:
+                raise self._too_large(decoder)
+            yield piece
+
+    def _too_large(self, decoder: StepDecoder) -> DownloadError:
+        what = f" ({decoder.encoding}-encoded, {self._watch.received} bytes on the wire)"
+        if self._sink.total is not None:
+            return self._sink.too_much(self._cap, what)
+        return self._sink.fail(
+            f"the {decoder.encoding}-encoded download decodes to more than Limits.max_body_size "
+            f"({self._cap} bytes), and no size is listed for it ({self._watch.received} bytes on the "
+            "wire); it was stopped there and nothing was written. Pass the expected size, or raise "
+            "Limits(max_body_size=...) for a server known to send such files encoded"
+        )
 
     def __iter__(self) -> Iterator[bytes]:
+        decoder = self._decoder
         for chunk in self._stream:  # type: ignore[union-attr]
             self._watch.see(len(chunk), self._request)
-            yield chunk
+            if decoder is None:
+                yield chunk
+            else:
+                yield from self._decoded(decoder.decode(chunk))
+        if decoder is not None:
+            yield from self._decoded(decoder.flush())
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
+        decoder = self._decoder
         async for chunk in self._stream:  # type: ignore[union-attr]
             self._watch.see(len(chunk), self._request)
-            yield chunk
+            if decoder is None:
+                yield chunk
+            else:
+                for piece in self._decoded(decoder.decode(chunk)):
+                    yield piece
+        if decoder is not None:
+            for piece in self._decoded(decoder.flush()):
+                yield piece
 
     def close(self) -> None:
         self._stream.close()  # type: ignore[union-attr]

@@ -22,7 +22,7 @@ whichever inner transport or user-supplied `httpx.Client` does the I/O:
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Final
 
@@ -40,11 +40,13 @@ from ._http import header_list
 
 __all__ = [
     "CONTENT_ENCODING_EXTENSION",
+    "DECODE_STEP",
     "REDIRECTS_EXTENSION",
     "BodyReader",
     "Limits",
     "RedirectError",
     "ResponseTooLargeError",
+    "StepDecoder",
     "deadline_timeout",
     "origin",
     "redirect_request",
@@ -57,6 +59,8 @@ CONTENT_ENCODING_EXTENSION: Final = "craftapis.content_encoding"
 REDIRECTS_EXTENSION: Final = "craftapis.redirects"
 
 _MiB = 1024 * 1024
+#: The largest piece `StepDecoder` inflates at a time (a download chunk).
+DECODE_STEP: Final = 64 * 1024
 #: `BodyReader._length` when `replay` must build a new response (its headers change): no body size
 _CHANGED: Final = b"changed"
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -191,6 +195,61 @@ def _decoders(response: httpx.Response) -> list[_Inflater]:
     return chain
 
 
+def _corrupt(response: httpx.Response, decoder: _Inflater, exc: zlib.error) -> ResponseParseError:
+    return ResponseParseError.from_response(
+        response,
+        message=(
+            f"the server sent a corrupt {decoder.encoding} body (zlib: {exc}); the response "
+            "cannot be read. A proxy or the server is broken: retry later or report it"
+        ),
+        body=None,
+    )
+
+
+class StepDecoder:
+    """Undoes a streamed response's ``Content-Encoding`` (gzip, deflate, stacked) in bounded steps:
+    every piece :meth:`decode` and :meth:`flush` give is at most ``step`` bytes, however far the raw
+    chunk expands (a gzip bomb inflates about 1000:1; httpx's own decoders inflate a whole received
+    chunk at once). ``br``/``zstd`` are refused as :class:`BodyReader` refuses them; a corrupt
+    encoding is :class:`~craftapis.ResponseParseError`. ``decoded`` counts the bytes given so far."""
+
+    def __init__(self, response: httpx.Response, *, step: int = DECODE_STEP) -> None:
+        self.response = response
+        self.encoding = response.headers.get("content-encoding", "")
+        self._chain = _decoders(response)
+        self._step = step
+        self.decoded = 0
+
+    def _stage(self, index: int, data: bytes, final: bool) -> Iterator[bytes]:
+        if index == len(self._chain):
+            if data:
+                self.decoded += len(data)
+                yield data
+            return
+        decoder = self._chain[index]
+        room = self._step - 1  # `decode` gives up to room + 1 bytes
+        try:
+            while True:
+                piece = decoder.decode(data, room)
+                yield from self._stage(index + 1, piece, False)
+                data = decoder.pending
+                # a full piece may leave output inside zlib although all input was taken: ask again
+                if not data and len(piece) <= room:
+                    break
+            if final:
+                yield from self._stage(index + 1, decoder.flush(room), True)
+        except zlib.error as exc:
+            raise _corrupt(self.response, decoder, exc) from exc
+
+    def decode(self, chunk: bytes) -> Iterator[bytes]:
+        """The decoded pieces of one raw chunk off the wire."""
+        return self._stage(0, chunk, False)
+
+    def flush(self) -> Iterator[bytes]:
+        """What is left once the raw body ended."""
+        return self._stage(0, b"", True)
+
+
 class BodyReader:
     """Reads one response body: decoded, bounded in size and by the call's deadline.
 
@@ -273,14 +332,7 @@ class BodyReader:
                 if final and room >= 0:
                     out.append(decoder.flush(room))
             except zlib.error as exc:
-                raise ResponseParseError.from_response(
-                    self.response,
-                    message=(
-                        f"the server sent a corrupt {decoder.encoding} body (zlib: {exc}); the response "
-                        "cannot be read. A proxy or the server is broken: retry later or report it"
-                    ),
-                    body=None,
-                ) from exc
+                raise _corrupt(self.response, decoder, exc) from exc
             data = b"".join(out)
             if len(data) > self.limit - self._size:
                 raise self._too_large()

@@ -305,7 +305,7 @@ class AsyncModrinth(_ModrinthCore, AsyncBulkLookups, AsyncAPIClient):
                 # expand a chunk far past what is written at a time
                 request = {"method": "GET", "url": plan.url, "headers": {"Accept-Encoding": "identity"}}
                 async with self._stream(request, auth=self._download_auth(plan.url)) as response:
-                    watch.attach(response)
+                    watch.attach(response, sink)
                     try:
                         total = plan.size if plan.size is not None else content_length(response)
                         async for chunk in response.aiter_bytes(DOWNLOAD_CHUNK):

@@ -307,7 +307,7 @@ class Modrinth(_ModrinthCore, BulkLookups, SyncAPIClient):
                 # expand a chunk far past what is written at a time
                 request = {"method": "GET", "url": plan.url, "headers": {"Accept-Encoding": "identity"}}
                 with self._stream(request, auth=self._download_auth(plan.url)) as response:
-                    watch.attach(response)
+                    watch.attach(response, sink)
                     try:
                         total = plan.size if plan.size is not None else content_length(response)
                         for chunk in response.iter_bytes(DOWNLOAD_CHUNK):

@@ -255,7 +255,7 @@ class RailcraftPack(_RailcraftCore, SyncAPIClient):
         sink = ArchiveFile(target, total=expected, progress=progress)
         try:
             with self._stream(request) as response:
-                DownloadWatch(self.limits).attach(response)
+                DownloadWatch(self.limits).attach(response, sink)
                 if sink.total is None:
                     sink.total = content_length(response)
                 try:
