@@ -18,9 +18,10 @@ What frames the messages, and whose each piece is:
   MagicStack's httptools) parses every response; the request is written as h11 writes it; the
   `_llhttp` module docstring lists where its verdicts are h11's and the one place they are not.
   Connect and TLS are httpcore's network backend (`httpcore.SyncBackend`, ALPN http/1.1).
-* Where httptools cannot be imported (no wheel for the platform), or while
-  `httpcore.HTTPConnection.handle_request` is patched (respx), the pool opens
-  `httpcore.HTTPConnection`s instead: httpcore connects and h11 frames, as before.
+* Where httptools cannot be imported (no wheel for the platform), while
+  `httpcore.HTTPConnection.handle_request` is patched (respx), or for a request with httpcore's
+  `trace` extension (its events are httpcore's), the pool opens `httpcore.HTTPConnection`s instead:
+  httpcore connects and h11 frames, as before.
 * The pool, the head bound and the mapping of errors are this module's.
 
 Three things stay exactly httpx's:
@@ -301,7 +302,12 @@ class LeanPool:
             raise httpcore.UnsupportedProtocol(
                 f"Request URL has an unsupported protocol '{scheme.decode()}://'."
             )
-        llhttp = self._llhttp and httpcore.HTTPConnection.handle_request is _HTTPCORE_HANDLE_REQUEST
+        # h11 through httpcore while respx patches httpcore's connection, or for httpcore's "trace" events
+        llhttp = (
+            self._llhttp
+            and httpcore.HTTPConnection.handle_request is _HTTPCORE_HANDLE_REQUEST
+            and "trace" not in request.extensions
+        )
         key = (scheme, url.host, url.port or default, llhttp)
         while True:
             connection = self._acquire(key, request)

@@ -289,3 +289,18 @@ def test_an_answer_without_body_closed_unread_leaves_its_connection_reusable() -
         assert outcome(transport, server.url)[:4] == ("ok", 200, [(b"Content-Length", b"2")], b"ok")
         assert server.accepted == 2  # the unread body's connection was closed
         assert all(isinstance(c, LlhttpConnection) for c in transport._pool.connections)
+
+
+@needs_llhttp
+def test_a_request_asking_for_httpcore_s_trace_events_gets_them() -> None:
+    """The `trace` extension's events are httpcore's: such a request takes an httpcore connection."""
+    events: list[str] = []
+    with serving(KEEP) as server, WireTransport() as transport:
+        request = httpx.Request(
+            "GET", server.url, extensions={"trace": lambda name, info: events.append(name)}
+        )
+        request.extensions["timeout"] = dict(TIMEOUT)
+        response = transport.handle_request(request)
+        response.read()
+        response.close()
+    assert "http11.receive_response_headers.complete" in events
