@@ -542,6 +542,10 @@ class HeaderRateLimiter(_StoredLimiter):
             remaining_header.lower().encode("ascii"): 1,
             reset_header.lower().encode("ascii"): 2,
         }
+        # per slot, the last raw value seen and what it parsed to: Modrinth repeats the limit and
+        # often the reset, so most answers parse one header, not three (a tuple per slot, replaced
+        # whole, so threads observing at once never pair one value with another's parse)
+        self._parsed: list[tuple[bytes | None, int | None]] = [(None, None)] * 3
 
     def budget_key(self, request: httpx.Request) -> str:
         """The store key of the budget ``request`` spends from.
@@ -687,7 +691,19 @@ class HeaderRateLimiter(_StoredLimiter):
                 slot = slots.get(name)
                 if slot is not None:
                     found[slot] = value
-            limit, remaining, reset = _digits(found[0]), _digits(found[1]), _digits(found[2])
+            parsed = self._parsed
+            raw, last = found[0], parsed[0]
+            if raw != last[0]:
+                last = parsed[0] = (raw, _digits(raw))
+            limit = last[1]
+            raw, last = found[1], parsed[1]
+            if raw != last[0]:
+                last = parsed[1] = (raw, _digits(raw))
+            remaining = last[1]
+            raw, last = found[2], parsed[2]
+            if raw != last[0]:
+                last = parsed[2] = (raw, _digits(raw))
+            reset = last[1]
             if reset is not None and reset > self._window:
                 reset = int(self._window)  # no window is longer than the API's own
         status = response.status_code if response is not None else None

@@ -240,7 +240,23 @@ class TestHeaderRateLimiter:
         limiter.observe(grant(limiter), bad)
         assert limiter.limit == 300 and limiter.remaining is None and limiter.boundary is None
 
-    def test_validation(self) -> None:
+    def test_each_answer_is_learnt_from_its_own_header_values(self) -> None:
+        # The limiter keeps the last raw value of each header and its parse: a value that comes back,
+        # one that changes, and one that becomes malformed must each be read as that answer says.
+        limiter = HeaderRateLimiter(clock=FakeClock())
+        seen = []
+        for limit in ("10", "10", "20", "10", "oops", "20", "20"):
+            response = httpx.Response(
+                200,
+                headers={"x-ratelimit-limit": limit, "x-ratelimit-remaining": "5", "x-ratelimit-reset": "30"},
+            )
+            limiter.observe(grant(limiter), response)
+            seen.append(limiter.limit)
+        assert seen == [10, 10, 20, 10, 10, 20, 20]
+        other = HeaderRateLimiter(clock=FakeClock())
+        other.observe(grant(other), modrinth(remaining=1, reset=5, limit=7))
+        assert other.limit == 7 and other.remaining is not None
+
         with pytest.raises(ValueError):
             HeaderRateLimiter(limit=0)
         with pytest.raises(ValueError):
