@@ -477,6 +477,22 @@ async def test_the_connection_limit_holds() -> None:
     assert server.connections <= 2
 
 
+async def test_each_url_is_its_own_and_the_parsed_urls_kept_are_bounded() -> None:
+    """The transport keeps yarl's parse of the URLs it sends (one parse per distinct URL, not per
+    request): every request still goes to its own path, and 300 distinct URLs keep at most 256."""
+    made = AiohttpTransport()
+    try:
+        async with KeepAlive(_project) as server:
+            for n in [*range(300), 7, 7]:
+                assert isinstance(await _outcome(made, _get(f"{server.url}/p/{n}?q={n}")), Ok)
+    finally:
+        await made.aclose()
+    assert server.heads is not None
+    paths = [head.split(b" ")[1].decode() for head in server.heads]
+    assert paths == [f"/p/{n}?q={n}" for n in [*range(300), 7, 7]]
+    assert 1 <= len(made._urls) <= 256
+
+
 async def test_cookies_are_craftapis_own_never_aiohttps() -> None:
     """A `Set-Cookie` goes into the client's jar (craftapis' `LeanCookies`), which sends it once; cleared
     there, it is gone. httpx-aiohttp's session kept a second jar of its own that sent it regardless."""

@@ -209,6 +209,37 @@ def test_send_lean_keeps_and_sends_cookies() -> None:
         assert response.json()["cookie"] == "session=abc"
 
 
+def test_the_empty_jar_is_known_without_walking_it_and_every_change_is_seen(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`send_lean` asks the jar for a cookie before every request: empty, it answers without walking
+    the `CookieJar` (which cost 0.48 us a call); a cookie stored, removed one by one or cleared is
+    seen by the next request."""
+    with _client() as http:
+        jar = http.cookies.jar
+        walks: list[int] = []
+        walk = type(jar).__iter__
+        monkeypatch.setattr(type(jar), "__iter__", lambda self: (walks.append(1), walk(self))[1])
+
+        def sent() -> object:
+            return http.send_lean(http.template.build("GET", "/next"), None).json()["cookie"]
+
+        assert sent() is None
+        assert walks == []
+        http.send_lean(http.template.build("GET", "/login"), None)
+        assert sent() == "session=abc"
+        http.cookies.delete("session")
+        assert sent() is None
+        http.send_lean(http.template.build("GET", "/login"), None)
+        assert sent() == "session=abc"
+        http.cookies.clear()
+        walks.clear()
+        assert sent() is None
+        assert walks == []
+        http.cookies = {"late": "1"}  # httpx's setter: a plain `Cookies`, asked as httpx asks it
+        assert http.cookies.get("late") == "1" and bool(http.cookies)
+
+
 def test_send_lean_drives_an_auth_flow_that_answers_a_401() -> None:
     auth = _Refreshing()
     with _client() as http:
