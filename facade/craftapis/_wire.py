@@ -20,8 +20,9 @@ What frames the messages, and whose each piece is:
   Connect and TLS are httpcore's network backend (`httpcore.SyncBackend`, ALPN http/1.1).
 * Where httptools cannot be imported (no wheel for the platform), while
   `httpcore.HTTPConnection.handle_request` is patched (respx), or for a request with httpcore's
-  `trace` extension (its events are httpcore's), the pool opens `httpcore.HTTPConnection`s instead:
-  httpcore connects and h11 frames, as before.
+  `trace` extension, or while the `httpcore.http11` logger is enabled for DEBUG (a user debugging the
+  wire expects httpcore's events, and only httpcore's connections emit them), the pool opens
+  `httpcore.HTTPConnection`s instead: httpcore connects and h11 frames, as before.
 * The pool, the head bound and the mapping of errors are this module's.
 
 Three things stay exactly httpx's:
@@ -48,6 +49,7 @@ deadline); past it the call fails with httpx's `ReadTimeout`. Body reads keep th
 from __future__ import annotations
 
 import collections
+import logging
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -114,6 +116,8 @@ _HTTPX_HANDLE_REQUEST = _original_handle_request()
 #: httpcore's own `HTTPConnection.handle_request`: while respx (or any mock) has replaced it on the
 #: class, the pool opens `httpcore.HTTPConnection`s, so the mock sees every request
 _HTTPCORE_HANDLE_REQUEST = httpcore.HTTPConnection.handle_request
+#: httpcore's HTTP/1.1 events log here (`httpcore._trace.Trace`, DEBUG): while on, its connections serve
+_HTTPCORE_LOG = logging.getLogger("httpcore.http11")
 
 
 # -- the response head's bound ----------------------------------------------------------------------
@@ -302,11 +306,13 @@ class LeanPool:
             raise httpcore.UnsupportedProtocol(
                 f"Request URL has an unsupported protocol '{scheme.decode()}://'."
             )
-        # h11 through httpcore while respx patches httpcore's connection, or for httpcore's "trace" events
+        # h11 through httpcore while respx patches httpcore's connection, or for httpcore's events (a
+        # "trace" extension, or httpcore's DEBUG logging on: `isEnabledFor` is a cached dict lookup)
         llhttp = (
             self._llhttp
             and httpcore.HTTPConnection.handle_request is _HTTPCORE_HANDLE_REQUEST
             and "trace" not in request.extensions
+            and not _HTTPCORE_LOG.isEnabledFor(logging.DEBUG)
         )
         key = (scheme, url.host, url.port or default, llhttp)
         while True:

@@ -25,7 +25,7 @@ from urllib.parse import unquote_plus
 
 import pytest
 import yaml  # type: ignore[import-untyped, unused-ignore]
-from craftapis import APIError, RetryPolicy
+from craftapis import APIError, RetryPolicy, _wire
 from craftapis.builtbybit import AsyncBuiltByBit, BuiltByBit, OAuth2Session
 from craftapis.builtbybit_v1 import AsyncBuiltByBitV1, BuiltByBitV1
 from craftapis.modrinth import AsyncModrinth, Modrinth
@@ -385,15 +385,32 @@ def _cassette_texts() -> Iterator[tuple[str, str]]:
                 yield where + " (decoded)", text
 
 
-@pytest.fixture(params=["sync", "async"])
+#: "sync-llhttp": the sync clients with httpcore's logging left off, so their default wire (llhttp
+#: connections; with httpcore's DEBUG logging on, httpcore's own connections serve) is the one checked
+@pytest.fixture(params=["sync", "sync-llhttp", "async"])
 def mode(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-async def test_no_secret_leaks(mode: str, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+async def test_no_secret_leaks(
+    mode: str, tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    llhttp_calls: list[object] = []
+    if _wire.LlhttpConnection is not None:  # count what the llhttp connections serve
+        real = _wire.LlhttpConnection.handle_request
+
+        def counted(self: Any, request: Any) -> Any:
+            llhttp_calls.append(request)
+            return real(self, request)
+
+        monkeypatch.setattr(_wire.LlhttpConnection, "handle_request", counted)
     for name in (None, "craftapis", "httpx", "httpcore", "aiohttp"):
-        caplog.set_level(logging.DEBUG, logger=name)
-    probe = Probe(mode, tmp_path)
+        if name == "httpcore" and mode == "sync-llhttp":  # on at INFO (it logs nothing there) ...
+            caplog.set_level(logging.INFO, logger=name)
+            caplog.handler.setLevel(logging.DEBUG)  # ... without raising the capture's own level
+        else:
+            caplog.set_level(logging.DEBUG, logger=name)
+    probe = Probe(mode.removesuffix("-llhttp"), tmp_path)
     for run in (modrinth, builtbybit, builtbybit_v1, postal, railcraft):
         await run(probe)
 
@@ -404,9 +421,12 @@ async def test_no_secret_leaks(mode: str, tmp_path: Path, caplog: pytest.LogCapt
         surfaces += _error_texts(error)
 
     # not vacuous: the run logged at DEBUG through the libraries on its path and failed in many ways
-    # (async clients do their I/O through aiohttp, which logs nothing per request: no httpcore there)
+    # (async clients do their I/O through aiohttp, which logs nothing per request: no httpcore there;
+    # the llhttp wire neither, and it is the one that served when httpcore's logging is off)
     names = {record.name.split(".")[0] for record in caplog.records}
     assert {"craftapis", "httpx", *(["httpcore"] if mode == "sync" else [])} <= names, names
+    if _wire.LlhttpConnection is not None:  # and the wire the mode names is the one that served
+        assert (len(llhttp_calls) >= 20) if mode == "sync-llhttp" else (llhttp_calls == []), len(llhttp_calls)
     assert any(r.levelno == logging.DEBUG and r.name.startswith("craftapis") for r in caplog.records)
     assert len(probe.errors) >= 20 and len({type(e) for e in probe.errors}) >= 8
     assert len(probe.secrets) > len(KNOWN)  # OAuth2 tokens issued during the run are checked too

@@ -7,6 +7,7 @@ without httptools the pool falls back to httpcore's h11 connections.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import subprocess
@@ -304,3 +305,21 @@ def test_a_request_asking_for_httpcore_s_trace_events_gets_them() -> None:
         response.read()
         response.close()
     assert "http11.receive_response_headers.complete" in events
+
+
+@needs_llhttp
+def test_httpcore_s_debug_logging_on_gets_httpcore_s_events(caplog: pytest.LogCaptureFixture) -> None:
+    """A user who turns on httpcore's DEBUG logging to debug the wire sees httpcore's events, as before
+    the llhttp wire: while that logger is on, the pool serves from httpcore connections; once it is off,
+    from llhttp ones again."""
+    from craftapis._llhttp import LlhttpConnection
+
+    with serving(KEEP) as server, WireTransport() as transport:
+        with caplog.at_level(logging.DEBUG, logger="httpcore"):
+            assert outcome(transport, server.url)[:2] == ("ok", 200)
+        assert any(r.name == "httpcore.http11" for r in caplog.records), [r.name for r in caplog.records]
+        assert not any(isinstance(c, LlhttpConnection) for c in transport._pool.connections)
+        caplog.clear()
+        assert outcome(transport, server.url)[:2] == ("ok", 200)
+        assert not any(r.name.startswith("httpcore") for r in caplog.records)
+        assert any(isinstance(c, LlhttpConnection) for c in transport._pool.connections)
