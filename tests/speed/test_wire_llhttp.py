@@ -27,6 +27,11 @@ from .test_wire import KEEP, TIMEOUT, outcome, serving
 
 # An environment without httptools (no wheel for its platform) runs the h11 fallback, tested at the end
 # of this module; the tests of llhttp itself need httptools, a declared dependency.
+# Under CI (where the project's own files install it) its absence is a failure, not a skip.
+if _wire.LlhttpConnection is None and os.environ.get("CI"):
+    raise RuntimeError(
+        "httptools, a declared dependency, is not importable under CI: the llhttp wire is untested"
+    )
 needs_llhttp = pytest.mark.skipif(_wire.LlhttpConnection is None, reason="httptools is not installed here")
 
 
