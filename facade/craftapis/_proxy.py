@@ -23,7 +23,7 @@ import httpx
 
 from ._async_http import AsyncClientTransport
 from ._sync_http import ClientTransport
-from ._wire import _head, _HeadBoundStream
+from ._wire import _head, _HeadBoundBackend
 
 __all__ = ["AsyncProxyTransport", "ProxyTransport"]
 
@@ -41,40 +41,13 @@ def _pools(client: httpx.Client | httpx.AsyncClient) -> Iterable[Any]:
             yield pool
 
 
-class _SyncBackend(httpcore.NetworkBackend):
-    """A pool's own backend, its streams wrapped in `_wire`'s `_HeadBoundStream`."""
-
-    def __init__(self, inner: httpcore.NetworkBackend) -> None:
-        self._inner = inner
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.NetworkStream:
-        return _HeadBoundStream(self._inner.connect_tcp(host, port, timeout, local_address, socket_options))
-
-    def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
-    ) -> httpcore.NetworkStream:  # pragma: no cover - proxies are reached over TCP
-        return _HeadBoundStream(self._inner.connect_unix_socket(path, timeout, socket_options))
-
-    def sleep(
-        self, seconds: float
-    ) -> None:  # pragma: no cover - httpcore sleeps only between connect retries
-        self._inner.sleep(seconds)
-
-
 class ProxyTransport(ClientTransport):
     """`httpx.Client(trust_env=True)` (owned) whose every response head is bounded by the read timeout."""
 
     def __init__(self, timeout: httpx.Timeout) -> None:
         client = httpx.Client(trust_env=True, timeout=timeout)
         for pool in _pools(client):
-            pool._network_backend = _SyncBackend(pool._network_backend)
+            pool._network_backend = _HeadBoundBackend(pool._network_backend)
         super().__init__(client, owned=True)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:

@@ -181,10 +181,11 @@ class _HeadBoundStream(httpcore.NetworkStream):
 
 
 class _HeadBoundBackend(httpcore.NetworkBackend):
-    """httpcore's sync backend, its streams wrapped in `_HeadBoundStream`."""
+    """A network backend (httpcore's sync one unless given), its streams wrapped in `_HeadBoundStream`;
+    `_proxy` wraps the backends of httpx's own pools in it too."""
 
-    def __init__(self) -> None:
-        self._inner = httpcore.SyncBackend()
+    def __init__(self, inner: httpcore.NetworkBackend | None = None) -> None:
+        self._inner = inner if inner is not None else httpcore.SyncBackend()
 
     def connect_tcp(
         self,
