@@ -1,0 +1,211 @@
+"""What craftapis does per call ABOVE the transport: `Modrinth.get_project` / `AsyncModrinth.get_project`
+through the whole client and policy stack (request build, `send_lean`, the policy transport, the body
+reader, the rate limiter, validation, parsing into `Project`), over a canned transport that answers
+every request with the same prepared 23 KB project response and never touches a socket.
+
+    python bench/percall.py                       # us/call: the floor, sync, async (2,000 calls each)
+    python bench/percall.py --mode async --calls 5000
+    python bench/percall.py --callgrind           # instructions per call, the same three (valgrind)
+
+The response is the benchmarks' own (`_server.py`): the real fabric-api document when
+`../shared/real-responses/` (or `$CRAFTAPIS_REAL_RESPONSES`) has it, else the synthetic one of the same
+shape and size, with the benchmark server's headers (Modrinth's `x-ratelimit-*` included, so the
+limiter reads them on every answer). The client's rate limiter is a `HeaderRateLimiter` with a limit so
+high that it never waits (the default limiter would pace a long run to minutes); it still reserves and
+observes every call. The floor row is what any client pays for this answer (the canned response, its
+body joined and decoded with `orjson.loads`): craftapis' own per-call work is a row minus the floor.
+
+Instructions per call (`--callgrind`, load-independent, unlike wall-clock time on a shared machine):
+for each mode it runs this script twice under `valgrind --tool=callgrind` with a fixed number of calls
+after the same warm-up (`--calls 50`, then `--calls 250`; `PYTHONHASHSEED=0`) and prints
+(Ir(250) - Ir(50)) / 200: start-up, imports and the warm-up cancel out. By hand, the same is
+
+    PYTHONHASHSEED=0 valgrind --tool=callgrind --callgrind-out-file=cg.50 python bench/percall.py --mode sync --calls 50
+    PYTHONHASHSEED=0 valgrind --tool=callgrind --callgrind-out-file=cg.250 python bench/percall.py --mode sync --calls 250
+    callgrind_annotate cg.50 | grep 'PROGRAM TOTALS'; callgrind_annotate cg.250 | grep 'PROGRAM TOTALS'
+
+Run it with craftapis importable (PYTHONPATH=facade:generated, or the bench venv). This prints; it
+asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _server import _HEADERS, project_payload
+
+USER_AGENT = "craftapis-bench/1.0 (bench@example.invalid)"
+#: the counted runs of `--callgrind`: their difference is the calls measured
+LOW, HIGH = 50, 250
+WARMUP = 50
+
+
+def _canned() -> tuple[httpx.Headers, bytes]:
+    """The benchmark server's project answer: its headers and its 23 KB body."""
+    body = json.dumps(project_payload(real=True), indent=2).encode()
+    headers = [
+        tuple(part.strip() for part in line.split(b":", 1)) for line in _HEADERS.split(b"\r\n") if line
+    ]
+    headers.append((b"content-length", b"%d" % len(body)))
+    # a `Headers` made once: `httpx.Response` copies its list, as a real wire hands over parsed headers
+    return httpx.Headers(headers), body
+
+
+_EXTENSIONS = {"http_version": b"HTTP/1.1", "reason_phrase": b"OK"}
+
+
+class _Body(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A response body in one chunk, read once as a socket's would be (not an in-memory `ByteStream`,
+    which httpx reads at once: the policy would take its in-memory path)."""
+
+    __slots__ = ("_body",)
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield self._body
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield self._body
+
+
+class CannedTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """Answers every request with the prepared response, sync or async, without a socket."""
+
+    def __init__(self) -> None:
+        self.headers, self.body = _canned()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers=self.headers, stream=_Body(self.body), extensions=_EXTENSIONS)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers=self.headers, stream=_Body(self.body), extensions=_EXTENSIONS)
+
+
+def _limiter() -> object:
+    from craftapis import HeaderRateLimiter
+
+    return HeaderRateLimiter(limit=10**9)
+
+
+def run_sync(calls: int, warmup: int) -> float:
+    """Seconds for `calls` sync `get_project` calls, after `warmup` of them."""
+    from craftapis.modrinth import Modrinth
+
+    with Modrinth(user_agent=USER_AGENT, transport=CannedTransport(), rate_limiter=_limiter()) as client:
+        for _ in range(warmup):
+            client.get_project("fabric-api")
+        start = time.perf_counter()
+        for _ in range(calls):
+            client.get_project("fabric-api")
+        return time.perf_counter() - start
+
+
+def run_floor(calls: int, warmup: int) -> float:
+    """Seconds for `calls` of what any client pays here: the canned answer, its body read and decoded
+    with orjson (what craftapis adds is the difference)."""
+    import orjson
+
+    transport = CannedTransport()
+    request = httpx.Request("GET", "https://api.modrinth.com/v2/project/fabric-api")
+
+    def one() -> None:
+        response = transport.handle_request(request)
+        orjson.loads(b"".join(response.stream))  # type: ignore[arg-type]
+
+    for _ in range(warmup):
+        one()
+    start = time.perf_counter()
+    for _ in range(calls):
+        one()
+    return time.perf_counter() - start
+
+
+def run_async(calls: int, warmup: int) -> float:
+    """Seconds for `calls` async `get_project` calls (one task, one event loop), after `warmup`."""
+    from craftapis.modrinth import AsyncModrinth
+
+    async def main() -> float:
+        async with AsyncModrinth(
+            user_agent=USER_AGENT, transport=CannedTransport(), rate_limiter=_limiter()
+        ) as client:
+            for _ in range(warmup):
+                await client.get_project("fabric-api")
+            start = time.perf_counter()
+            for _ in range(calls):
+                await client.get_project("fabric-api")
+            return time.perf_counter() - start
+
+    return asyncio.run(main())
+
+
+_TOTALS = re.compile(rb"^(?:summary|totals): (\d+)", re.M)
+
+
+def _instructions(mode: str, calls: int, out: Path) -> int:
+    """Ir of one run of this script under callgrind."""
+    command = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable, __file__]
+    command += ["--mode", mode, "--calls", str(calls), "--warmup", str(WARMUP)]
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    found = _TOTALS.search(out.read_bytes())
+    if found is None:
+        raise SystemExit(f"no totals in {out}")
+    return int(found.group(1))
+
+
+def callgrind(modes: list[str]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        for mode in modes:
+            low = _instructions(mode, LOW, Path(tmp) / f"{mode}.{LOW}")
+            high = _instructions(mode, HIGH, Path(tmp) / f"{mode}.{HIGH}")
+            per_call = (high - low) / (HIGH - LOW)
+            print(
+                f"{mode:5}  {per_call:12,.0f} instructions/call  (Ir {low:,} at {LOW}, {high:,} at {HIGH} calls)"
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--mode",
+        choices=["sync", "async", "floor", "all"],
+        default="all",
+        help="sync, async, the floor (canned answer + orjson.loads alone) or all three (the default)",
+    )
+    parser.add_argument("--calls", type=int, default=2000, help="calls timed (default 2,000)")
+    parser.add_argument("--warmup", type=int, default=200, help="calls before the timed ones (default 200)")
+    parser.add_argument(
+        "--callgrind",
+        action="store_true",
+        help=f"instructions per call under valgrind ({LOW} vs {HIGH} calls)",
+    )
+    args = parser.parse_args()
+    modes = ["floor", "sync", "async"] if args.mode == "all" else [args.mode]
+    if args.callgrind:
+        callgrind(modes)
+        return
+    for mode in modes:
+        seconds = {"sync": run_sync, "async": run_async, "floor": run_floor}[mode](args.calls, args.warmup)
+        print(f"{mode:5}  {seconds / args.calls * 1e6:8.1f} us/call  ({args.calls} calls)")
+
+
+if __name__ == "__main__":
+    main()
