@@ -27,6 +27,15 @@ request is sent (`_HeadBoundResponse`, aiohttp's `response_class`; the policy ca
 time left before the deadline); past it the call fails with httpx's `ReadTimeout`, worded as the sync
 transport words it. Body reads keep the per-read timeout (`_guards.BodyReader` checks the deadline
 between chunks).
+
+The verdicts are h11's (`httpx.AsyncHTTPTransport`'s), as tests/speed/test_wire_async.py shows over
+the raw-socket corpus of the sync wire: where aiohttp's parser is lenient, h11's rules refuse the head
+here (`_refused`: a `Transfer-Encoding` other than one `chunked`, a 101 nobody asked for); a server closing (not resetting) the connection before the answer or within
+its body is a `RemoteProtocolError`; the HTTP version and an empty reason phrase are passed on as
+received; and aiohttp's own resend of an idempotent request whose connection broke is off, so a call
+makes the attempts its `RetryPolicy` allows, no more. Where aiohttp stays stricter (a header line over
+8190 bytes, bytes after a complete answer) or more lenient (a space before a header's colon) or
+unfolds an obs-fold differently, that test's `DIFFERS` says so.
 """
 
 from __future__ import annotations
@@ -42,6 +51,7 @@ import aiohttp
 import httpx
 from aiohttp import ClientTimeout
 from aiohttp.http import HttpVersion10, HttpVersion11
+from aiohttp.http_exceptions import PayloadEncodingError
 from yarl import URL
 
 from ._errors import redact_url
@@ -50,7 +60,8 @@ __all__ = ["AiohttpTransport", "aiohttp_error"]
 
 #: Every aiohttp (and asyncio) failure the request or the body can raise.
 _FAILURES = (TimeoutError, OSError, aiohttp.ClientError)
-#: The response's HTTP version as httpx names it (a vcrpy replay has none: HTTP/1.1).
+#: The response's HTTP version as httpx names it (a vcrpy replay has none: HTTP/1.1); others, such as
+#: the HTTP/0.9 h11 also takes, are added as they are seen (`_version`).
 _VERSIONS: dict[object, bytes] = {HttpVersion11: b"HTTP/1.1", HttpVersion10: b"HTTP/1.0"}
 
 
@@ -71,6 +82,9 @@ def aiohttp_error(exc: BaseException, url: object = None) -> BaseException:
         return httpx.ReadTimeout(message)
     if isinstance(exc, aiohttp.ClientConnectorError):
         return httpx.ConnectError(message)
+    if isinstance(exc, aiohttp.ServerDisconnectedError) or _truncated(exc):
+        # closed (not reset) before the answer or its body was whole: h11's verdict, a protocol error
+        return httpx.RemoteProtocolError(message)
     if isinstance(exc, aiohttp.ClientConnectionError | aiohttp.ClientPayloadError):
         return httpx.ReadError(message)
     if isinstance(exc, aiohttp.ClientResponseError):  # the response could not be parsed
@@ -78,6 +92,47 @@ def aiohttp_error(exc: BaseException, url: object = None) -> BaseException:
     if isinstance(exc, aiohttp.InvalidUrlClientError | aiohttp.NonHttpUrlClientError):
         return httpx.UnsupportedProtocol(_redacted(str(exc), url))
     return exc
+
+
+def _truncated(exc: BaseException) -> bool:
+    """Whether `exc` is aiohttp's verdict on a body the server ended (closed, not reset) before its
+    `Content-Length` or last chunk: a `ClientPayloadError` caused by the parser's length error, whose
+    message then ends with that error (aiohttp appends the connection's error to it after a reset)."""
+    cause = exc.__cause__
+    return (
+        isinstance(exc, aiohttp.ClientPayloadError)
+        and isinstance(cause, PayloadEncodingError)
+        and str(exc).endswith(repr(cause))
+    )
+
+
+def _refused(response: aiohttp.ClientResponse, request: httpx.Request) -> str:
+    """Why h11 would refuse this response head, where aiohttp's parser takes it ("" if it would not):
+    a `Transfer-Encoding` other than one `chunked` (aiohttp takes a repeated one, and reads any other
+    coding's body to EOF), a 101 to a request that proposed no upgrade. The rules the sync llhttp wire
+    keeps too (`_llhttp.py`). One lookup in aiohttp's parsed headers per answer (about 1.4k instructions,
+    callgrind) where an answer has no `Transfer-Encoding`; checking every header name as h11 does
+    would cost ten times that, see test_wire_async.py's `DIFFERS` for what it leaves."""
+    headers = response.headers
+    if "Transfer-Encoding" in headers:
+        codings = headers.getall("Transfer-Encoding")
+        if len(codings) > 1:
+            return "multiple Transfer-Encoding headers"
+        if codings[0].strip(" \t").lower() != "chunked":
+            return "Only Transfer-Encoding: chunked is supported"
+    if response.status == 101 and "upgrade" not in request.headers:
+        return "a 101 (Switching Protocols) answer to a request that proposed no upgrade"
+    return ""
+
+
+def _version(version: Any) -> bytes:
+    """`response.version` as httpx names HTTP versions (b"HTTP/1.1")."""
+    named = _VERSIONS.get(version)
+    if named is None:
+        named = b"HTTP/1.1" if version is None else b"HTTP/%d.%d" % (version.major, version.minor)
+        if len(_VERSIONS) < 16:
+            _VERSIONS[version] = named
+    return named
 
 
 def _redacted(text: str, url: object) -> str:
@@ -299,6 +354,10 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 {"_watch": _HeadWatch(asyncio.get_running_loop())},
             ),
         )
+        # aiohttp sends an idempotent request again, once, when its connection closes or resets before
+        # the answer, fresh connections included, and has no public switch for it (aio-libs/aiohttp
+        # #10790): retries are the policy's (`RetryPolicy.max_attempts`), as on the sync wire
+        self._session._retry_connection = False
         return self._session
 
     def _tls(self) -> ssl.SSLContext:
@@ -350,8 +409,12 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             )
         except _FAILURES as exc:
             _raise(exc, url)
-        reply: dict[str, Any] = {"http_version": _VERSIONS.get(response.version, b"HTTP/1.1")}
-        if response.reason:
+        refused = _refused(response, request)
+        if refused:
+            response.close()  # the connection cannot be trusted for another request
+            raise httpx.RemoteProtocolError(refused)
+        reply: dict[str, Any] = {"http_version": _version(response.version)}
+        if response.reason is not None:  # an empty one too, as h11 hands it over (httpx's default: "OK")
             reply["reason_phrase"] = response.reason.encode()
         made = httpx.Response(response.status, stream=_Body(response), request=request, extensions=reply)
         _fill(made.headers, response.raw_headers)

@@ -109,7 +109,8 @@ CORPUS: dict[str, tuple[Raw, Ok | Fails]] = {
     ),
     "no reason phrase": (
         Raw(b"HTTP/1.1 200 \r\n" + CLOSE + b"Content-Length: 2\r\n\r\nok"),
-        Ok(200, [(b"Connection", b"close"), (b"Content-Length", b"2")], b"ok", None),
+        # empty, as h11 hands it over (httpx-aiohttp left it out: httpx then says "OK"); test_wire_async.py
+        Ok(200, [(b"Connection", b"close"), (b"Content-Length", b"2")], b"ok", b""),
     ),
     "a latin-1 header value": (
         Raw(b"HTTP/1.1 200 OK\r\n" + CLOSE + b"X-N: caf\xe9\r\nContent-Length: 2\r\n\r\nok"),
@@ -141,7 +142,8 @@ CORPUS: dict[str, tuple[Raw, Ok | Fails]] = {
     ),
     "a body shorter than its Content-Length": (
         Raw(b'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"partial":'),
-        Fails(httpx.ReadError, "ClientPayloadError: Response payload is not completed"),
+        # closed, not reset, before the end: h11's RemoteProtocolError (httpx-aiohttp: ReadError)
+        Fails(httpx.RemoteProtocolError, "ClientPayloadError: Response payload is not completed"),
     ),
     "a chunk longer than its size": (
         Raw(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX\r\n0\r\n\r\n"),
