@@ -16,13 +16,14 @@ observes every call. The floor row is what any client pays for this answer (the 
 body joined and decoded with `orjson.loads`): craftapis' own per-call work is a row minus the floor.
 
 Instructions per call (`--callgrind`, load-independent, unlike wall-clock time on a shared machine):
-for each mode it runs this script twice under `valgrind --tool=callgrind` with a fixed number of calls
-after the same warm-up (`--calls 50`, then `--calls 250`; `PYTHONHASHSEED=0`) and prints
-(Ir(250) - Ir(50)) / 200: start-up, imports and the warm-up cancel out. By hand, the same is
+each mode runs once under `valgrind --tool=callgrind --dump-before=os_getppid` (`PYTHONHASHSEED=0`):
+the timed loop is bracketed by two `os.getppid()` calls (`_mark`), before each of which callgrind dumps
+its counters, so the second dump holds exactly the 200 counted calls (after 50 warm-up calls), without
+start-up, imports or the warm-up. By hand, the same is
 
-    PYTHONHASHSEED=0 valgrind --tool=callgrind --callgrind-out-file=cg.50 python bench/percall.py --mode sync --calls 50
-    PYTHONHASHSEED=0 valgrind --tool=callgrind --callgrind-out-file=cg.250 python bench/percall.py --mode sync --calls 250
-    callgrind_annotate cg.50 | grep 'PROGRAM TOTALS'; callgrind_annotate cg.250 | grep 'PROGRAM TOTALS'
+    PYTHONHASHSEED=0 valgrind --tool=callgrind --dump-before=os_getppid --callgrind-out-file=cg \
+        python bench/percall.py --mode sync --calls 200 --warmup 50
+    grep totals: cg.2          # instructions of the 200 calls; cg.1 is start-up and warm-up
 
 Run it with craftapis importable (PYTHONPATH=facade:generated, or the bench venv). This prints; it
 asserts nothing.
@@ -50,9 +51,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _server import _HEADERS, project_payload
 
 USER_AGENT = "craftapis-bench/1.0 (bench@example.invalid)"
-#: the counted runs of `--callgrind`: their difference is the calls measured
-LOW, HIGH = 50, 250
-WARMUP = 50
+#: the calls `--callgrind` counts, after its warm-up
+COUNTED, WARMUP = 200, 50
+
+
+def _mark() -> None:
+    """A syscall nothing else here makes: `--callgrind` dumps its counters before each one
+    (`--dump-before=os_getppid`), so the counted calls are exactly those between two marks."""
+    os.getppid()
 
 
 def _canned() -> tuple[httpx.Headers, bytes]:
@@ -126,10 +132,13 @@ def run_sync(calls: int, warmup: int) -> float:
     with Modrinth(user_agent=USER_AGENT, transport=CannedTransport(), rate_limiter=_limiter()) as client:
         for _ in range(warmup):
             client.get_project("fabric-api")
+        _mark()
         start = time.perf_counter()
         for _ in range(calls):
             client.get_project("fabric-api")
-        return time.perf_counter() - start
+        seconds = time.perf_counter() - start
+        _mark()
+        return seconds
 
 
 def run_floor(calls: int, warmup: int) -> float:
@@ -146,10 +155,13 @@ def run_floor(calls: int, warmup: int) -> float:
 
     for _ in range(warmup):
         one()
+    _mark()
     start = time.perf_counter()
     for _ in range(calls):
         one()
-    return time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    _mark()
+    return seconds
 
 
 def run_async(calls: int, warmup: int) -> float:
@@ -162,10 +174,13 @@ def run_async(calls: int, warmup: int) -> float:
         ) as client:
             for _ in range(warmup):
                 await client.get_project("fabric-api")
+            _mark()
             start = time.perf_counter()
             for _ in range(calls):
                 await client.get_project("fabric-api")
-            return time.perf_counter() - start
+            seconds = time.perf_counter() - start
+            _mark()
+            return seconds
 
     return asyncio.run(main())
 
@@ -173,26 +188,30 @@ def run_async(calls: int, warmup: int) -> float:
 _TOTALS = re.compile(rb"^(?:summary|totals): (\d+)", re.M)
 
 
-def _instructions(mode: str, calls: int, out: Path) -> int:
-    """Ir of one run of this script under callgrind."""
-    command = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable, __file__]
-    command += ["--mode", mode, "--calls", str(calls), "--warmup", str(WARMUP)]
+def _instructions(mode: str, out: Path) -> int:
+    """Instructions (Ir) of the counted calls of one run of this script under callgrind: the dump
+    taken at the second mark holds what ran since the first."""
+    command = ["valgrind", "--tool=callgrind", "--dump-before=os_getppid", f"--callgrind-out-file={out}"]
+    command += [sys.executable, __file__, "--mode", mode, "--calls", str(COUNTED), "--warmup", str(WARMUP)]
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    found = _TOTALS.search(out.read_bytes())
+    dumps = sorted(out.parent.glob(out.name + ".*"), key=lambda path: int(path.suffix[1:]))
+    if len(dumps) != 2:  # start-up to the first mark, the counted calls
+        raise SystemExit(f"expected 2 dumps of {out}, found {len(dumps)}: something else calls os.getppid")
+    found = _TOTALS.search(dumps[1].read_bytes())
     if found is None:
-        raise SystemExit(f"no totals in {out}")
+        raise SystemExit(f"no totals in {dumps[1]}")
     return int(found.group(1))
 
 
 def callgrind(modes: list[str]) -> None:
     with tempfile.TemporaryDirectory() as tmp, ThreadPoolExecutor(2) as pool:
-        for mode in modes:  # the two runs of a mode side by side: instruction counts ignore the load
-            runs = [pool.submit(_instructions, mode, n, Path(tmp) / f"{mode}.{n}") for n in (LOW, HIGH)]
-            low, high = (run.result() for run in runs)
-            per_call = (high - low) / (HIGH - LOW)
+        # side by side: instruction counts ignore the load
+        runs = {mode: pool.submit(_instructions, mode, Path(tmp) / mode) for mode in modes}
+        for mode, run in runs.items():
+            counted = run.result()
             print(
-                f"{mode:5}  {per_call:12,.0f} instructions/call  (Ir {low:,} at {LOW}, {high:,} at {HIGH} calls)"
+                f"{mode:5}  {counted / COUNTED:12,.0f} instructions/call  (Ir {counted:,} for {COUNTED} calls)"
             )
 
 
@@ -211,7 +230,7 @@ def main() -> None:
     parser.add_argument(
         "--callgrind",
         action="store_true",
-        help=f"instructions per call under valgrind ({LOW} vs {HIGH} calls)",
+        help=f"instructions per call under valgrind ({COUNTED} calls counted)",
     )
     args = parser.parse_args()
     modes = ["floor", "sync", "async"] if args.mode == "all" else [args.mode]
