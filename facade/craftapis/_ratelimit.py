@@ -347,8 +347,10 @@ class _StoredLimiter:
     _budget: Callable[[httpx.Request, Any], tuple[str, Callable[[], Any], tuple[Any, ...]]]
     #: take a slot of a state at `now`: `(0.0, tag)`, or `(seconds to wait, None)`
     _reserve: Callable[[Any, float], tuple[float, Any]]
-    #: what an answer teaches, read outside the store's lock: a function of (state, now, tag)
-    _news: Callable[[httpx.Response | None, float | None], Callable[[Any, float, Any], None]]
+    #: what an answer teaches, read outside the store's lock (plain data) ...
+    _news: Callable[[httpx.Response | None, float | None], tuple[Any, ...]]
+    #: ... and applied to a state under it: `_observe(state, now, tag, news)`
+    _observe: Callable[[Any, float, Any, tuple[Any, ...]], None]
 
     def _setup(self, config: dict[str, Any], store: LimiterStore | None, key: str | None) -> None:
         """Keep ``config`` (the constructor's settings) and check the knobs both limiters take."""
@@ -387,9 +389,17 @@ class _StoredLimiter:
         """See :class:`RateLimiter`: ``0.0`` when a slot of the request's budget is taken, else seconds to
         wait before asking again."""
         key, new, head = self._budget(request, None)
-        wait, tag = self._store.apply(key, new, self._STATE.loads, self._reserve)
+        store = self._store
+        if type(store) is MemoryStore:  # the default store, inline: `apply` without its call (issue 12)
+            with store._lock:
+                state = store._states.get(key)
+                if state is None:
+                    state = store._states[key] = new()
+                wait, tag = self._reserve(state, store._clock())
+        else:
+            wait, tag = store.apply(key, new, self._STATE.loads, self._reserve)
         if tag is not None:
-            request.extensions[self._TAG] = (*head, *tag)
+            request.extensions[self._TAG] = (*head, *tag) if head else tag
         return float(wait)
 
     def observe(
@@ -404,12 +414,21 @@ class _StoredLimiter:
         429's wait); ``response=None`` when the attempt raised."""
         tag = request.extensions.pop(self._TAG, None)
         key, new, _ = self._budget(request, tag)
-        learn = self._news(response, wait_hint)
+        news = self._news(response, wait_hint)
+        store = self._store
+        if type(store) is MemoryStore:  # the default store, inline: no closure per answer (issue 12)
+            with store._lock:
+                state = store._states.get(key)
+                if state is None:
+                    state = store._states[key] = new()
+                self._observe(state, now if now is not None else store._clock(), tag, news)
+            return
+        learn = self._observe
 
         def apply(state: Any, store_now: float) -> None:
-            learn(state, now if now is not None else store_now, tag)
+            learn(state, now if now is not None else store_now, tag, news)
 
-        self._store.apply(key, new, self._STATE.loads, apply)
+        store.apply(key, new, self._STATE.loads, apply)
 
 
 # -------------------------------------------------------------------------------------------------
@@ -536,6 +555,13 @@ class HeaderRateLimiter(_StoredLimiter):
         )
         self._limit0 = limit
         self._window = float(window)
+        # `budget_key` when it names one budget whatever the request (a memory store, the method not
+        # overridden): asked for by every reserve and observe
+        self._fixed_key = (
+            self._key or _DEFAULT_KEY
+            if not self._store.shared and type(self).budget_key is HeaderRateLimiter.budget_key
+            else None
+        )
         # header name (lower-case bytes) -> slot in the (limit, remaining, reset) triple
         self._header_slots = {
             limit_header.lower().encode("ascii"): 0,
@@ -618,7 +644,7 @@ class HeaderRateLimiter(_StoredLimiter):
         return None
 
     def _roll(self, s: _HeaderState, now: float) -> None:
-        end = self._end(s)
+        end = s.hi if s.hi is not None else self._end(s)  # the common case without the call
         if end is None or now < end:
             if s.grants and now - s.grants[0] > _LEASE:  # granted by a process that died: free it
                 lost = sum(1 for t in s.grants if now - t > _LEASE)
@@ -677,20 +703,18 @@ class HeaderRateLimiter(_StoredLimiter):
     # -- the protocol --------------------------------------------------------------------------
 
     def _budget(self, request: httpx.Request, tag: Any) -> tuple[str, Callable[[], _HeaderState], tuple[()]]:
-        return self.budget_key(request), self._new, ()
+        key = self._fixed_key
+        return key if key is not None else self.budget_key(request), self._new, ()
 
-    def _news(
-        self, response: httpx.Response | None, wait_hint: float | None
-    ) -> Callable[[_HeaderState, float, Any], None]:
+    def _news(self, response: httpx.Response | None, wait_hint: float | None) -> tuple[Any, ...]:
         """The window as the ``X-Ratelimit-*`` headers (and a 429's wait) tell it."""
         limit = remaining = reset = None
         if response is not None:
             found: list[bytes | None] = [None, None, None]
             slots = self._header_slots
             for _, name, value in header_list(response.headers):  # one pass, no decoding
-                slot = slots.get(name)
-                if slot is not None:
-                    found[slot] = value
+                if name in slots:  # an operator, not a method call, for each of the ~13 headers
+                    found[slots[name]] = value
             parsed = self._parsed
             raw, last = found[0], parsed[0]
             if raw != last[0]:
@@ -713,22 +737,10 @@ class HeaderRateLimiter(_StoredLimiter):
             _warn_refused("429", wait_hint, self._max_wait)
             wait_hint = 0.0  # not adopted: the window is over for the limiter, a probe goes next
 
-        def learn(s: _HeaderState, now: float, tag: Any) -> None:
-            self._observe(s, now, tag, status, limit, remaining, reset, wait_hint)
+        return status, limit, remaining, reset, wait_hint
 
-        return learn
-
-    def _observe(
-        self,
-        s: _HeaderState,
-        now: float,
-        tag: Any,
-        status: int | None,
-        limit: int | None,
-        remaining: int | None,
-        reset: int | None,
-        wait_hint: float | None,
-    ) -> None:
+    def _observe(self, s: _HeaderState, now: float, tag: Any, news: tuple[Any, ...]) -> None:
+        status, limit, remaining, reset, wait_hint = news
         self._roll(s, now)
         if tag is not None and tag[0] != s.uid:
             tag = None  # granted by another state (one that expired, or the fallback store)
@@ -991,30 +1003,17 @@ class BucketRateLimiter(_StoredLimiter):
         name = tag[0] if tag is not None else self._bucket_of(request)
         return self.budget_key(request, name), self._factory(name), (name,)
 
-    def _news(
-        self, response: httpx.Response | None, wait_hint: float | None
-    ) -> Callable[[_BucketState, float, Any], None]:
+    def _news(self, response: httpx.Response | None, wait_hint: float | None) -> tuple[Any, ...]:
         """A 429 pauses the request's bucket for its ``Retry-After``; other answers teach the window."""
         status = response.status_code if response is not None else None
         refused = False
         if status == 429 and wait_hint is not None and not _adoptable(wait_hint, self._max_wait):
             _warn_refused("429", wait_hint, self._max_wait)
             refused = True
+        return status, wait_hint, refused
 
-        def learn(b: _BucketState, now: float, tag: Any) -> None:
-            self._observe(b, now, tag, status, wait_hint, refused)
-
-        return learn
-
-    def _observe(
-        self,
-        b: _BucketState,
-        now: float,
-        tag: Any,
-        status: int | None,
-        wait_hint: float | None,
-        refused: bool,
-    ) -> None:
+    def _observe(self, b: _BucketState, now: float, tag: Any, news: tuple[Any, ...]) -> None:
+        status, wait_hint, refused = news
         mine = tag is not None and tag[1] == b.uid
         probe = mine and tag[2]
         wid = tag[3] if mine else -1
