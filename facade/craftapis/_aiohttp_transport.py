@@ -43,7 +43,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
-import os
 import ssl
 from typing import Any, NoReturn
 
@@ -55,6 +54,8 @@ from aiohttp.http_exceptions import PayloadEncodingError
 from yarl import URL
 
 from ._errors import redact_url
+from ._httpx_glue import default_ssl_context as _tls
+from ._httpx_glue import fill_headers as _fill
 
 __all__ = ["AiohttpTransport", "aiohttp_error"]
 
@@ -292,20 +293,6 @@ class _Body(httpx.AsyncByteStream):
             _raise(exc, self._response.url)
 
 
-#: One TLS context per value of the variables httpx reads: loading certifi's bundle takes about 20 ms,
-#: which httpx-aiohttp paid for every client, https or not. aiohttp shares its own contexts the same way.
-_TLS: dict[tuple[str | None, str | None], ssl.SSLContext] = {}
-
-
-def _tls() -> ssl.SSLContext:
-    """httpx's default TLS context (`httpx.create_ssl_context()`), made once per process and setting."""
-    key = (os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
-    context = _TLS.get(key)
-    if context is None:
-        context = _TLS[key] = httpx.create_ssl_context()
-    return context
-
-
 def _request_headers(headers: httpx.Headers) -> list[tuple[str, str]]:
     """`headers.multi_items()`: httpx's lower-case names, each occurrence on its own. Without its cost
     for ASCII headers (httpx evaluates its `encoding` property twice per header, each time over all)."""
@@ -313,17 +300,6 @@ def _request_headers(headers: httpx.Headers) -> list[tuple[str, str]]:
         return [(key.decode("ascii"), value.decode("ascii")) for _, key, value in headers._list]
     except UnicodeDecodeError:
         return headers.multi_items()
-
-
-def _fill(headers: httpx.Headers, raw: tuple[tuple[bytes, bytes], ...]) -> None:
-    """Make the empty `headers` what `httpx.Headers(raw)` is for byte pairs (aiohttp's `raw_headers`): the
-    same three-tuples httpx's constructor makes of them (bytes kept as they are, the key lower-cased),
-    without its per-item type dispatch; and, when every byte is ASCII, the encoding its `encoding`
-    property would settle on after decoding every header (at the first lookup: the cookie check).
-    Filled in place: `httpx.Response(headers=...)` copies a `Headers` and forgets its encoding."""
-    headers._list = [(key, key.lower(), value) for key, value in raw]
-    if all(key.isascii() and value.isascii() for key, value in raw):
-        headers._encoding = "ascii"
 
 
 class AiohttpTransport(httpx.AsyncBaseTransport):

@@ -45,13 +45,13 @@ from __future__ import annotations
 import contextlib
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import httpcore
 import httptools
 
-__all__ = ["LlhttpConnection"]
+__all__ = ["Framing", "LlhttpConnection", "body_end", "frame_piece", "request_head"]
 
 _READ = 64 * 1024  # what httpcore reads at a time
 _MAX_HEAD = 100 * 1024  # h11's max_incomplete_event_size, the limit httpcore's h11 connection has
@@ -61,6 +61,210 @@ _NAME = re.compile(rb"[-!#$%&'*+.^_`|~0-9a-zA-Z]+")
 _VALUE = re.compile(rb"(?:[\x21-\x7e\x80-\xff](?:[ \t]*[\x21-\x7e\x80-\xff])*)?")
 
 _NEW, _ACTIVE, _IDLE, _CLOSED = range(4)
+
+
+def request_head(
+    method: bytes, target: bytes, headers: Iterable[tuple[bytes, bytes]]
+) -> tuple[bytes, int | None, bool, bool, bool]:
+    """The request head as h11 writes it (the request line, `Host` first, the headers as given), every
+    header name and value checked with h11's rules (`LocalProtocolError`, never showing the value), and
+    what the headers said: the body's declared length, whether it is chunked, whether an upgrade was
+    proposed, whether the connection closes after this exchange."""
+    host = b""
+    lines = []
+    length: int | None = None
+    chunked = upgrading = close_after = False
+    for name, value in headers:
+        if not _NAME.fullmatch(name):
+            raise httpcore.LocalProtocolError("Illegal header name (not a token)")
+        if not _VALUE.fullmatch(value):
+            # unlike h11's, the message never shows the value: it may be a credential
+            raise httpcore.LocalProtocolError(f"Illegal header value in the {name.decode()!r} header")
+        lowered = name.lower()
+        if lowered == b"host":
+            host = b"%s: %s\r\n" % (name, value)
+            continue
+        if lowered == b"content-length":
+            length = int(value)
+        elif lowered == b"transfer-encoding":
+            chunked = value.lower() == b"chunked"
+        elif lowered == b"upgrade":
+            upgrading = True
+        elif lowered == b"connection" and b"close" in value.lower():
+            close_after = True  # h11 closes after an exchange whose request said so
+        lines.append(b"%s: %s\r\n" % (name, value))
+    if not host:
+        raise httpcore.LocalProtocolError("Missing mandatory Host: header")
+    head = b"%s %s HTTP/1.1\r\n%s%s\r\n" % (method, target, host, b"".join(lines))
+    return head, length, chunked, upgrading, close_after
+
+
+def frame_piece(piece: bytes, chunked: bool, length: int | None, sent: int) -> tuple[bytes, int]:
+    """One piece of a request body as it goes on the wire (a chunk, or as it is), and the bytes sent so
+    far: more than the declared `Content-Length` is a `LocalProtocolError`, as h11 has it."""
+    if chunked:
+        return b"%x\r\n%s\r\n" % (len(piece), piece), sent
+    sent += len(piece)
+    if length is None or sent > length:
+        raise httpcore.LocalProtocolError("Too much data for declared Content-Length")
+    return piece, sent
+
+
+def body_end(chunked: bool, length: int | None, sent: int) -> bytes:
+    """What ends a request body: the last chunk, or nothing (less than its `Content-Length` is an error)."""
+    if chunked:
+        return b"0\r\n\r\n"
+    if length is not None and sent < length:
+        raise httpcore.LocalProtocolError("Too little data for declared Content-Length")
+    return b""
+
+
+class Framing:
+    """The per-message state of one HTTP/1.1 connection, and llhttp's callbacks that fill it: what
+    `LlhttpConnection` (sync) and `_aiowire`'s protocol (async) share, so both frame every answer by
+    the same rules (this module's docstring). The owner `_reset`s it for each request, feeds what it
+    reads to `_feed`, tells `_eof` when the peer closed, and asks `_reusable` once the body is read;
+    `_feed` and `_eof` raise `httpcore.RemoteProtocolError` for a malformed answer."""
+
+    _close_after = False  # the request said `Connection: close`
+    _upgrading = False  # the request proposed an `Upgrade`
+
+    _version: bytes
+
+    # -- the parser and its callbacks ------------------------------------------------------------------
+
+    def _reset(self, method: bytes) -> None:
+        self._parser = parser = httptools.HttpResponseParser(self)
+        # h11 takes a bare LF as a line end and unfolds obs-fold lines: keep both answers working
+        parser.set_dangerous_leniencies(lenient_optional_cr_before_lf=True, lenient_headers=False)
+        self._head = method == b"HEAD"
+        self._head_done = False
+        self._complete = False
+        self._status = 0
+        self._reason = b""
+        self._headers: list[tuple[bytes, bytes]] = []
+        self._chunks: list[bytes] = []
+        self._body_bytes = 0
+        self._framed = False  # a Content-Length or chunked body: EOF before its end is an error
+        self._received = 0  # bytes of the head so far (h11's limit)
+        self._trailing = False  # bytes came after the complete answer: never reuse the connection
+        self._upgrade = False
+        self._upgraded = b""  # what followed a 101's head in the same read
+        self._keep = False
+        self._unsupported = ""  # why the Transfer-Encoding is refused (h11's rules), if it is
+        self._framed_by_te = False
+
+    def on_message_begin(self) -> None:
+        if self._head_done:  # a second answer in the same bytes: never read as the next one
+            self._trailing = True
+
+    def on_status(self, reason: bytes) -> None:
+        if not self._head_done:
+            self._reason += reason
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if self._head_done:
+            return  # a chunked body's trailer, ignored as httpcore ignores it
+        if len(name) in (14, 17):
+            lowered = name.lower()
+            if lowered == b"content-length":
+                self._framed = True
+            elif lowered == b"transfer-encoding":
+                # as h11: one header, saying chunked (llhttp takes a repeated one, and reads the body
+                # of any other coding to EOF)
+                if self._framed_by_te:
+                    self._unsupported = "multiple Transfer-Encoding headers"
+                elif value.strip(b" \t").lower() != b"chunked":
+                    self._unsupported = "Only Transfer-Encoding: chunked is supported"
+                self._framed = self._framed_by_te = True
+        self._headers.append((name, value.strip(b" \t")))
+
+    def on_headers_complete(self) -> None:
+        if self._head_done:  # a second answer's head (`on_message_begin`): not this answer's
+            return
+        status = self._parser.get_status_code()
+        if 100 <= status < 200 and status != 101:  # an informational answer: the final one follows
+            self._headers = []
+            self._reason = b""
+            self._framed = self._framed_by_te = False
+            self._unsupported = ""
+            return
+        parser = self._parser
+        self._status = status
+        self._version = b"HTTP/" + parser.get_http_version().encode("ascii")
+        self._keep = parser.should_keep_alive()  # asked now: llhttp forgets it once the message is done
+        self._head_done = True
+        if self._unsupported:
+            return
+        if self._head or status == 101:
+            self._complete = True  # HEAD: no body whatever the head says; 101: the stream is the caller's
+
+    def on_body(self, body: bytes) -> None:
+        if self._complete:
+            self._trailing = True
+        else:
+            self._chunks.append(body)
+            self._body_bytes += len(body)
+
+    def on_message_complete(self) -> None:
+        if self._head_done:
+            self._complete = True
+
+    def _eof(self) -> None:
+        """The peer closed the connection: the end of a body framed by the close, else an error."""
+        if not self._head_done:
+            if self._received == 0 and self._status == 0 and not self._headers:
+                raise httpcore.RemoteProtocolError("Server disconnected without sending a response.")
+            raise httpcore.RemoteProtocolError("the server closed the connection within the response head")
+        if self._complete:
+            self._trailing = True
+            return
+        if not self._framed and self._status not in (204, 304):
+            self._complete = True
+            self._trailing = True  # ended by close: the connection is done
+            return
+        received = self._body_bytes
+        raise httpcore.RemoteProtocolError(
+            f"peer closed connection without sending complete message body (received {received} bytes)"
+        )
+
+    def _feed(self, data: bytes) -> None:
+        """Feed llhttp what was read; raise for a malformed answer."""
+        if not self._head_done:
+            self._received += len(data)
+        if self._complete:  # more bytes after the answer (a HEAD's, say): never the next answer
+            self._trailing = True
+            return
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserUpgrade as exc:  # the bytes after the 101's head are the new protocol's
+            offset = exc.args[0] if exc.args and isinstance(exc.args[0], int) else len(data)
+            self._upgraded = data[offset:]
+            self._upgrade = True
+            self._complete = True
+        except httptools.HttpParserError as exc:
+            if not self._complete:
+                reason = str(exc) or type(exc).__name__
+                raise httpcore.RemoteProtocolError(f"malformed HTTP response: {reason}") from None
+            self._trailing = True  # garbage after a complete answer: the connection cannot be reused
+        if self._head_done and self._unsupported:
+            raise httpcore.RemoteProtocolError(self._unsupported)
+        if self._status == 101 and not self._upgrading:
+            raise httpcore.RemoteProtocolError(
+                "a 101 (Switching Protocols) answer to a request that proposed no upgrade"
+            )
+        if not self._head_done and self._received > _MAX_HEAD:
+            raise httpcore.RemoteProtocolError("the response head is longer than 100 KiB")
+
+    def _reusable(self) -> bool:
+        """Whether the connection may carry another request once this answer is read."""
+        return not (
+            self._trailing
+            or self._close_after
+            or self._upgrade
+            or self._version != b"HTTP/1.1"
+            or not self._keep
+        )
 
 
 class _Body:
@@ -126,7 +330,7 @@ class _UpgradeStream(httpcore.NetworkStream):
         return self._stream.get_extra_info(info)
 
 
-class LlhttpConnection:
+class LlhttpConnection(Framing):
     """One HTTP/1.1 connection to one origin, one request at a time, framed by llhttp."""
 
     def __init__(
@@ -242,32 +446,9 @@ class LlhttpConnection:
         return stream
 
     def _send(self, request: httpcore.Request, timeout: float | None) -> None:
-        host = b""
-        lines = []
-        length: int | None = None
-        chunked = False
-        for name, value in request.headers:
-            if not _NAME.fullmatch(name):
-                raise httpcore.LocalProtocolError("Illegal header name (not a token)")
-            if not _VALUE.fullmatch(value):
-                # unlike h11's, the message never shows the value: it may be a credential
-                raise httpcore.LocalProtocolError(f"Illegal header value in the {name.decode()!r} header")
-            lowered = name.lower()
-            if lowered == b"host":
-                host = b"%s: %s\r\n" % (name, value)
-                continue
-            if lowered == b"content-length":
-                length = int(value)
-            elif lowered == b"transfer-encoding":
-                chunked = value.lower() == b"chunked"
-            elif lowered == b"upgrade":
-                self._upgrading = True
-            elif lowered == b"connection" and b"close" in value.lower():
-                self._close_after = True  # h11 closes after an exchange whose request said so
-            lines.append(b"%s: %s\r\n" % (name, value))
-        if not host:
-            raise httpcore.LocalProtocolError("Missing mandatory Host: header")
-        head = b"%s %s HTTP/1.1\r\n%s%s\r\n" % (request.method, request.url.target, host, b"".join(lines))
+        head, length, chunked, self._upgrading, self._close_after = request_head(
+            request.method, request.url.target, request.headers
+        )
         stream = self._stream
         assert stream is not None
         sent = 0
@@ -275,12 +456,7 @@ class LlhttpConnection:
         for piece in request.stream:  # type: ignore[union-attr]
             if not piece:
                 continue
-            if chunked:
-                piece = b"%x\r\n%s\r\n" % (len(piece), piece)
-            else:
-                sent += len(piece)
-                if length is None or sent > length:
-                    raise httpcore.LocalProtocolError("Too much data for declared Content-Length")
+            piece, sent = frame_piece(piece, chunked, length, sent)
             if pending:
                 if len(pending) + len(piece) <= _READ:
                     piece = pending + piece
@@ -288,84 +464,9 @@ class LlhttpConnection:
                     stream.write(pending, timeout)
                 pending = b""
             stream.write(piece, timeout)
-        if chunked:
-            pending += b"0\r\n\r\n"
-        elif length is not None and sent < length:
-            raise httpcore.LocalProtocolError("Too little data for declared Content-Length")
+        pending += body_end(chunked, length, sent)
         if pending:
             stream.write(pending, timeout)
-
-    # -- the parser and its callbacks ------------------------------------------------------------------
-
-    def _reset(self, method: bytes) -> None:
-        self._parser = parser = httptools.HttpResponseParser(self)
-        # h11 takes a bare LF as a line end and unfolds obs-fold lines: keep both answers working
-        parser.set_dangerous_leniencies(lenient_optional_cr_before_lf=True, lenient_headers=False)
-        self._head = method == b"HEAD"
-        self._head_done = False
-        self._complete = False
-        self._status = 0
-        self._reason = b""
-        self._headers: list[tuple[bytes, bytes]] = []
-        self._chunks: list[bytes] = []
-        self._body_bytes = 0
-        self._framed = False  # a Content-Length or chunked body: EOF before its end is an error
-        self._received = 0  # bytes of the head so far (h11's limit)
-        self._trailing = False  # bytes came after the complete answer: never reuse the connection
-        self._upgrade = False
-        self._upgraded = b""  # what followed a 101's head in the same read
-        self._keep = False
-        self._unsupported = ""  # why the Transfer-Encoding is refused (h11's rules), if it is
-        self._framed_by_te = False
-
-    def on_status(self, reason: bytes) -> None:
-        self._reason += reason
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        if self._head_done:
-            return  # a chunked body's trailer, ignored as httpcore ignores it
-        if len(name) in (14, 17):
-            lowered = name.lower()
-            if lowered == b"content-length":
-                self._framed = True
-            elif lowered == b"transfer-encoding":
-                # as h11: one header, saying chunked (llhttp takes a repeated one, and reads the body
-                # of any other coding to EOF)
-                if self._framed_by_te:
-                    self._unsupported = "multiple Transfer-Encoding headers"
-                elif value.strip(b" \t").lower() != b"chunked":
-                    self._unsupported = "Only Transfer-Encoding: chunked is supported"
-                self._framed = self._framed_by_te = True
-        self._headers.append((name, value.strip(b" \t")))
-
-    def on_headers_complete(self) -> None:
-        status = self._parser.get_status_code()
-        if 100 <= status < 200 and status != 101:  # an informational answer: the final one follows
-            self._headers = []
-            self._reason = b""
-            self._framed = self._framed_by_te = False
-            self._unsupported = ""
-            return
-        parser = self._parser
-        self._status = status
-        self._version = b"HTTP/" + parser.get_http_version().encode("ascii")
-        self._keep = parser.should_keep_alive()  # asked now: llhttp forgets it once the message is done
-        self._head_done = True
-        if self._unsupported:
-            return
-        if self._head or status == 101:
-            self._complete = True  # HEAD: no body whatever the head says; 101: the stream is the caller's
-
-    def on_body(self, body: bytes) -> None:
-        if self._complete:
-            self._trailing = True
-        else:
-            self._chunks.append(body)
-            self._body_bytes += len(body)
-
-    def on_message_complete(self) -> None:
-        if self._head_done:
-            self._complete = True
 
     def _receive(self, timeout: float | None) -> None:
         """Read once and feed llhttp; EOF ends an unframed body, else it is an error."""
@@ -373,57 +474,15 @@ class LlhttpConnection:
         if stream is None:
             raise httpcore.ReadError("the connection was closed")
         data = stream.read(_READ, timeout)
-        if not data:
-            if not self._head_done:
-                if self._received == 0 and self._status == 0 and not self._headers:
-                    raise httpcore.RemoteProtocolError("Server disconnected without sending a response.")
-                raise httpcore.RemoteProtocolError(
-                    "the server closed the connection within the response head"
-                )
-            if not self._framed and self._status not in (204, 304):
-                self._complete = True
-                self._trailing = True  # ended by close: the connection is done
-                return
-            received = self._body_bytes
-            raise httpcore.RemoteProtocolError(
-                f"peer closed connection without sending complete message body (received {received} bytes)"
-            )
-        if not self._head_done:
-            self._received += len(data)
-        if self._complete:  # more bytes after the answer (a HEAD's, say): never the next answer
-            self._trailing = True
-            return
-        try:
-            self._parser.feed_data(data)
-        except httptools.HttpParserUpgrade as exc:  # the bytes after the 101's head are the new protocol's
-            offset = exc.args[0] if exc.args and isinstance(exc.args[0], int) else len(data)
-            self._upgraded = data[offset:]
-            self._upgrade = True
-            self._complete = True
-        except httptools.HttpParserError as exc:
-            if not self._complete:
-                reason = str(exc) or type(exc).__name__
-                raise httpcore.RemoteProtocolError(f"malformed HTTP response: {reason}") from None
-            self._trailing = True  # garbage after a complete answer: the connection cannot be reused
-        if self._head_done and self._unsupported:
-            raise httpcore.RemoteProtocolError(self._unsupported)
-        if self._status == 101 and not self._upgrading:
-            raise httpcore.RemoteProtocolError(
-                "a 101 (Switching Protocols) answer to a request that proposed no upgrade"
-            )
-        if not self._head_done and self._received > _MAX_HEAD:
-            raise httpcore.RemoteProtocolError("the response head is longer than 100 KiB")
+        if data:
+            self._feed(data)
+        else:
+            self._eof()
 
     def _response_done(self) -> None:
         if self._state != _ACTIVE:
             return
-        if (
-            self._trailing
-            or self._close_after
-            or self._upgrade
-            or self._version != b"HTTP/1.1"
-            or not self._keep
-        ):
+        if not self._reusable():
             self.close()
             return
         self._state = _IDLE
