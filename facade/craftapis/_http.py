@@ -373,13 +373,18 @@ def log_response(request: httpx.Request, response: httpx.Response) -> None:
 
 
 def AsyncDefaultTransport() -> httpx.AsyncBaseTransport:  # CapWords: unasync pairs it with DefaultTransport
-    """The transport under craftapis' async clients when the user gives none: aiohttp (llhttp, a
-    maintained C HTTP/1.1 parser) through `_aiohttp_transport.AiohttpTransport`, with errors mapped as
-    httpx's own transport maps them. It serves several times the requests per second of httpx's
-    `AsyncHTTPTransport` (httpcore + anyio) for 16 concurrent tasks on loopback."""
-    from ._aiohttp_transport import AiohttpTransport
+    """The transport under craftapis' async clients when the user gives none: craftapis' own HTTP/1.1
+    wire, `_aiowire.AsyncWireTransport` (asyncio's `Protocol`, llhttp framing every response as on the
+    sync side, errors mapped as httpx's own transport maps them), which hands a request to aiohttp
+    while a mock (vcrpy, aioresponses) patches `aiohttp.ClientSession._request`. Where httptools cannot
+    be imported (no wheel for the platform), `_aiohttp_transport.AiohttpTransport` (aiohttp's llhttp)."""
+    try:
+        from ._aiowire import AsyncWireTransport
+    except ImportError:  # pragma: no cover - tests/speed/test_aiowire.py blocks the import in a subprocess
+        from ._aiohttp_transport import AiohttpTransport
 
-    return AiohttpTransport()
+        return AiohttpTransport()
+    return AsyncWireTransport()
 
 
 def DefaultTransport() -> httpx.BaseTransport:  # CapWords: the twin of AsyncDefaultTransport

@@ -1,4 +1,7 @@
-"""The async default transport (`_aiohttp_transport.AiohttpTransport`, issue 12 J4) against raw sockets.
+"""The async fallback transport (`_aiohttp_transport.AiohttpTransport`, issue 12 J4) against raw sockets:
+the default until `_aiowire.AsyncWireTransport` (tests/speed/test_aiowire.py), and still what the
+async clients use where httptools cannot be imported or while a mock patches aiohttp. Every test here
+drives it explicitly.
 
 It replaced httpx-aiohttp's `AiohttpTransport` plus craftapis' error remapping. `CORPUS` is what that
 transport returned or raised for each answer (status, headers, body, HTTP version, reason phrase, or
@@ -25,7 +28,6 @@ import orjson
 import pytest
 import vcr
 from craftapis._aiohttp_transport import AiohttpTransport
-from craftapis._http import AsyncDefaultTransport
 from craftapis.modrinth import AsyncModrinth
 
 from tests.hostile.server import HostileServer, Raw, chunked, response
@@ -202,7 +204,7 @@ def _get(url: str, **kwargs: object) -> httpx.Request:
 
 @pytest.fixture
 async def transport() -> AsyncIterator[httpx.AsyncBaseTransport]:
-    made = AsyncDefaultTransport()
+    made = AiohttpTransport()
     try:
         yield made
     finally:
@@ -596,7 +598,7 @@ async def test_tls_verifies_with_httpx_trust_settings(
     listening = await asyncio.start_server(server._handle, "127.0.0.1", 0, ssl=context)
     url = f"https://127.0.0.1:{listening.sockets[0].getsockname()[1]}/x"
     try:
-        default = AsyncDefaultTransport()
+        default = AiohttpTransport()
         try:
             refused = await _outcome(default, _get(url))
         finally:
@@ -604,7 +606,7 @@ async def test_tls_verifies_with_httpx_trust_settings(
         assert isinstance(refused, Fails) and refused.error is httpx.ConnectError, refused
         assert "certificate verify failed" in refused.message
         monkeypatch.setenv("SSL_CERT_FILE", str(cert_file))
-        trusting = AsyncDefaultTransport()
+        trusting = AiohttpTransport()
         try:
             accepted = await _outcome(trusting, _get(url))
             again = await _outcome(trusting, _get(url))

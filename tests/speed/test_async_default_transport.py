@@ -1,5 +1,6 @@
-"""The async clients' default transport (aiohttp, `_http.AsyncDefaultTransport`)
-reports failures as httpx's own transport does, so craftapis' errors say what really happened."""
+"""The async clients' default transport (`_http.AsyncDefaultTransport`: craftapis' own wire,
+`_aiowire.AsyncWireTransport`) reports failures as httpx's own transport does, so craftapis' errors
+say what really happened."""
 
 from __future__ import annotations
 
@@ -90,8 +91,8 @@ async def test_a_malformed_chunked_body_is_refused(malformed: str) -> None:
 
 async def test_async_clients_use_it_by_default() -> None:
     async with Client() as client:
-        from craftapis._aiohttp_transport import AiohttpTransport
+        from craftapis._aiowire import AsyncWireTransport
 
         inner = client._http._transport.transport  # under AsyncPolicyTransport
-        assert isinstance(inner, AiohttpTransport)
-        assert isinstance(AsyncDefaultTransport(), AiohttpTransport)
+        assert isinstance(inner, AsyncWireTransport)
+        assert isinstance(AsyncDefaultTransport(), AsyncWireTransport)
