@@ -1,14 +1,18 @@
 """Writing downloads safely: server-given names, file modes, leftovers of a killed run, `PartFile`,
-the temporary file a download goes to before it becomes the destination, and `DownloadWatch`, which
-bounds a download's time (`Limits.download_min_rate`/`download_stall_window`/`download_deadline`).
+the temporary file a download goes to before it becomes the destination, `DownloadWatch`, which
+bounds a download's time (`Limits.download_min_rate`/`download_stall_window`/`download_deadline`),
+and `Transfer`, which restarts (or resumes, with `Range`) a body that broke off mid-transfer.
 
-Shared by every client that saves files (Modrinth's version files, Railcraft's archives).
+Shared by every client that saves files (Modrinth's version files, Railcraft's archives); the loop
+that drives a `Transfer` is `_async_download.py` (and its sync twin).
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import re
 import tempfile
 import threading
 import time
@@ -18,6 +22,8 @@ from typing import BinaryIO, Final
 
 import httpx
 
+from ._base import content_length
+from ._context import IDEMPOTENT_EXTENSION, OPTIONS_EXTENSION, current_call_options
 from ._errors import APITimeoutError, DownloadError, redact_url
 from ._guards import CONTENT_ENCODING_EXTENSION, BodyReader, Limits, StepDecoder
 from ._retry import RetryPolicy
@@ -26,6 +32,8 @@ __all__ = [
     "STALE_PART_AGE",
     "DownloadWatch",
     "PartFile",
+    "Progress",
+    "Transfer",
     "clean_stale_parts",
     "error_reader",
     "file_mode",
@@ -37,6 +45,13 @@ STALE_PART_AGE: Final = 3600.0
 #: The longest file name written (bytes, UTF-8): most file systems' NAME_MAX.
 _NAME_MAX: Final = 255
 _UMASK_LOCK = threading.Lock()
+#: `Content-Range: bytes <first>-<last>/<size>` of a 206 (RFC 9110 section 14.4)
+_CONTENT_RANGE: Final = re.compile(r"bytes (\d{1,19})-(\d{1,19})/(\d{1,19})", re.ASCII)
+
+logger = logging.getLogger("craftapis")
+
+#: `progress(bytes written, total or None)`, called after every chunk of a download
+Progress = Callable[[int, int | None], object]
 
 
 def file_mode() -> int:
@@ -139,6 +154,16 @@ class PartFile:
             self.discard()
             raise self._local_error(exc, "writing failed") from exc
         self.received += len(chunk)
+
+    def restart(self) -> None:
+        """Begin again from byte 0 (the server sent the whole file again): the file is truncated."""
+        try:
+            self._file.seek(0)
+            self._file.truncate()
+        except OSError as exc:
+            self.discard()
+            raise self._local_error(exc, "writing failed") from exc
+        self.received = 0
 
     def close(self) -> None:
         """Flush the file to disk and close it."""
@@ -328,6 +353,199 @@ class _WatchedStream(httpx.SyncByteStream, httpx.AsyncByteStream):
 
     async def aclose(self) -> None:
         await self._stream.aclose()  # type: ignore[union-attr]
+
+
+class _Identity:
+    """What says an answer is the same file as the first one: its validators (`ETag`,
+    `Last-Modified`) and its full size (the `Content-Length` of a whole, unencoded body, or the total
+    of a `Content-Range`)."""
+
+    __slots__ = ("etag", "last_modified", "size")
+
+    def __init__(self, response: httpx.Response, size: int | None) -> None:
+        self.etag: str | None = response.headers.get("etag")
+        self.last_modified: str | None = response.headers.get("last-modified")
+        self.size = size
+
+    def changes(self, other: _Identity) -> list[str]:
+        """What differs from `other` (the first answer), named; only what both answers say counts."""
+        found = []
+        for name, mine, theirs in (
+            ("ETag", self.etag, other.etag),
+            ("Last-Modified", self.last_modified, other.last_modified),
+        ):
+            if mine is not None and theirs is not None and mine != theirs:
+                found.append(f"{name} {theirs!r} became {mine!r}")
+        if self.size is not None and other.size is not None and self.size != other.size:
+            found.append(f"its size {other.size} became {self.size} bytes")
+        return found
+
+    def if_range(self) -> str | None:
+        """The validator an `If-Range` can carry: a strong ETag, else the Last-Modified date."""
+        if self.etag is not None and not self.etag.startswith("W/"):
+            return self.etag
+        return self.last_modified
+
+
+def _textual(response: httpx.Response) -> bool:
+    content_type = response.headers.get("content-type", "")
+    return content_type.startswith("text/") or "json" in content_type
+
+
+class Transfer:
+    """One download over its attempts: the headers each attempt sends, what each answer means for the
+    bytes already written to `sink`, and whether a body that broke off is fetched again.
+
+    The first attempt asks for the whole file. When its body breaks off (an `httpx.TransportError`
+    mid-body) and the retry policy allows another attempt (`RetryPolicy.max_attempts`; its `deadline`
+    counts the time not spent receiving, `DownloadWatch.flowing`; a request marked not idempotent is
+    never repeated), the next attempt asks for the rest: `Range: bytes=<received>-`, with `If-Range`
+    (the first answer's strong ETag, else its Last-Modified) so a changed file comes whole. Only when
+    the first answer was not Content-Encoded (a range of encoded bytes cannot continue a decoder) and
+    said how large the file is; otherwise it asks for the whole file again. Each answer decides:
+
+    * 206 whose `Content-Range` is exactly `bytes <received>-<size - 1>/<size>`, unencoded: appended.
+    * 200 (the server ignored `Range`, as one must for a POST, or none was asked): `sink` is
+      truncated and the file is written again from byte 0.
+    * an answer whose ETag, Last-Modified or size differs from the first's, or any other 206: the
+      file changed between attempts (or the server cannot serve ranges): `DownloadError` (the sink's
+      `_error`) naming what changed, and nothing is written. With `replies_in_body` (an API that
+      answers errors with HTTP 200 in a text or JSON body, as Railcraft's), a textual answer is not
+      a changed file but the server's answer: `sink` is truncated and the body read, for the caller
+      to judge.
+
+    The size limits hold across attempts: `PartFile.write` counts every byte of `sink`, whatever
+    attempt sent it, against `sink.total`; a Content-Encoded answer is only ever written from byte 0
+    (`DownloadWatch.attach` decodes it in steps, capped as a first answer is).
+    """
+
+    def __init__(
+        self,
+        sink: PartFile,
+        *,
+        limits: Limits,
+        retry: RetryPolicy,
+        give_up: Callable[[httpx.Request, httpx.TransportError], Exception],
+        progress: Progress | None = None,
+        replies_in_body: bool = False,
+    ) -> None:
+        self.sink = sink
+        self.watch = DownloadWatch(limits)
+        self.attempt = 0
+        self._retry = retry
+        self._give_up = give_up
+        self._progress = progress
+        self._replies_in_body = replies_in_body
+        self._first: _Identity | None = None
+        self._encoded = False
+        self._foreign = False  # the sink holds the server's answer, not the file
+        self._asked: int | None = None  # the first byte the current attempt asked for
+
+    def headers(self) -> dict[str, str]:
+        """The headers of the next attempt (counted): identity encoding, and the range to resume."""
+        self.attempt += 1
+        headers = {"Accept-Encoding": "identity"}
+        first, received = self._first, self.sink.received
+        self._asked = None
+        size = first.size if first is not None and not (self._encoded or self._foreign) else None
+        if first is not None and size is not None and 0 < received < size:
+            self._asked = received
+            headers["Range"] = f"bytes={received}-"
+            validator = first.if_range()
+            if validator is not None:
+                headers["If-Range"] = validator
+        return headers
+
+    def begin(self, response: httpx.Response) -> None:
+        """Judge an answer's head before its body is read (see the class), then watch its body."""
+        sink = self.sink
+        encoded = "content-encoding" in response.headers
+        if response.status_code == 206:
+            identity = self._resumed(response, encoded)
+        else:
+            identity = _Identity(response, None if encoded else content_length(response))
+            # a textual answer of an API that answers errors in the body is the server's answer, not
+            # the file: read whole, for the caller to judge, and never continued with a range
+            self._foreign = self._replies_in_body and _textual(response) and self._first is not None
+            if self._first is None:
+                self._first, self._encoded = identity, encoded
+            elif not self._foreign:
+                self._unchanged(identity)
+            if sink.received:
+                sink.restart()
+        if sink.total is None:
+            sink.total = identity.size
+        self.watch.attach(response, sink)
+
+    def _resumed(self, response: httpx.Response, encoded: bool) -> _Identity:
+        """The identity of a 206, which must be the very range asked for, of the same file."""
+        value = response.headers.get("content-range", "")
+        match = _CONTENT_RANGE.fullmatch(value.strip())
+        asked, first = self._asked, self._first
+        if asked is None or first is None or match is None or encoded:
+            got = f"Content-Range {value!r}" + (", Content-Encoded" if encoded else "")
+            wanted = f"bytes={asked}-" if asked is not None else "the whole file"
+            raise self.sink.fail(
+                f"the server answered 206 ({got}) where craftapis asked for {wanted}; the download was "
+                "stopped and nothing was written"
+            )
+        start, last, size = (int(group) for group in match.groups())
+        identity = _Identity(response, size)
+        self._unchanged(identity)
+        if start != asked or last != size - 1:
+            raise self.sink.fail(
+                f"the server answered bytes {start}-{last}/{size} where craftapis asked for bytes "
+                f"{asked}-{size - 1}; the download was stopped and nothing was written"
+            )
+        return identity
+
+    def _unchanged(self, identity: _Identity) -> None:
+        assert self._first is not None
+        changes = identity.changes(self._first)
+        if changes:
+            raise self.sink.fail(
+                f"the file changed between attempts of its download ({'; '.join(changes)}); nothing was "
+                f"written (of the {self.sink.received} bytes received before the connection broke). "
+                "Fetch its details again and download the new file"
+            )
+
+    def write(self, chunk: bytes) -> None:
+        """Append a chunk of the body to the sink; `progress(received, total)` after it."""
+        if not chunk:
+            return
+        self.sink.write(chunk)
+        if self._progress is not None:
+            self._progress(self.sink.received, self.sink.total)
+
+    def broke(self, exc: httpx.TransportError, request: httpx.Request) -> float:
+        """The wait before the next attempt of a body that broke off after `sink.received` bytes;
+        raises `give_up(request, exc)` when the retry policy allows no other attempt."""
+        # the options the transport resolved for this request (client, call_options, with_options)
+        options = request.extensions.get(OPTIONS_EXTENSION) or current_call_options()
+        policy = options.retry if options.retry is not None else self._retry
+        idempotent = options.idempotent
+        if idempotent is None and request.extensions.get(IDEMPOTENT_EXTENSION) is not None:
+            idempotent = bool(request.extensions[IDEMPOTENT_EXTENSION])
+        # the time the body flowed is not the call's: a 2 GB file that broke off after 10 minutes
+        # is restarted as one that broke off at once
+        decision = policy.decide(
+            attempt=self.attempt,
+            method=request.method,
+            idempotent=idempotent,
+            response=None,
+            error=exc,
+            elapsed=time.monotonic() - self.watch.started - self.watch.flowing,
+            wait_hint=None,
+        )
+        if not decision.retry:
+            raise self._give_up(request, exc) from exc
+        logger.debug(
+            "restarting download %s after %d bytes: %s",
+            redact_url(request.url),
+            self.sink.received,
+            decision.reason,
+        )
+        return decision.wait
 
 
 def error_reader(response: httpx.Response, limits: Limits, policy: RetryPolicy, started: float) -> BodyReader:

@@ -6,12 +6,14 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from craftapis import APIConnectionError, NotFoundError, __version__
 from craftapis.modrinth import AsyncModrinth, HashMismatchError, Modrinth
 from craftapis_generated.modrinth.models import Version
 from loopback import LoopbackServer, Reply
 
+from ..appserver import AppServer as RawAppServer
 from .conftest import FAKE_TOKEN, close, fast_retry, make_client, resolve
 from .fake_modrinth import AppServer, FakeModrinth, file_bytes
 
@@ -157,6 +159,43 @@ async def test_an_interrupted_transfer_is_restarted(
     assert written.read_bytes() == content and loopback.count() == 2
     assert progress[-1] == len(content)
     assert [p.name for p in tmp_path.iterdir()] == ["big.jar"]
+
+
+class _RangeCDN:
+    """A CDN that serves `Range` (206, with an ETag) and cuts its first answer off halfway (a FIN)."""
+
+    def __init__(self, content: bytes) -> None:
+        self.content = content
+        self.ranges: list[str | None] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        asked = request.headers.get("range")
+        self.ranges.append(asked)
+        start = int(asked.removeprefix("bytes=").removesuffix("-")) if asked else 0
+        headers = {"ETag": '"v1"'}
+        if start:
+            headers["Content-Range"] = f"bytes {start}-{len(self.content) - 1}/{len(self.content)}"
+        response = httpx.Response(206 if start else 200, content=self.content[start:], headers=headers)
+        if len(self.ranges) == 1:
+            response.extensions["cut_after"] = len(self.content) // 2
+        return response
+
+
+async def test_an_interrupted_transfer_resumes_where_the_cdn_serves_ranges(mode: str, tmp_path: Path) -> None:
+    content = bytes(range(256)) * 1024  # 256 KiB: cut after 2 chunks of 64 KiB
+    cdn = _RangeCDN(content)
+    with RawAppServer(cdn) as server:
+        client = make_client(mode, base_url=server.url, retry=fast_retry())
+        try:
+            written = await resolve(
+                client.download_version_file(
+                    _version_at(f"{server.url}/big.jar", content), tmp_path / "big.jar"
+                )
+            )
+        finally:
+            await close(client)
+    assert written.read_bytes() == content  # and its sha512 checked: the hash ran on over the resume
+    assert cdn.ranges == [None, f"bytes={len(content) // 2}-"]
 
 
 async def test_an_interruption_that_persists_leaves_no_file(

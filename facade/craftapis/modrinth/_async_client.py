@@ -5,7 +5,6 @@ the common jobs. What does not send (configuration, URL rules, planning) is `_Mo
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Unpack, cast
@@ -13,12 +12,12 @@ from typing import TYPE_CHECKING, Any, Unpack, cast
 import httpx
 
 from .._async_base import AsyncAPIClient, AsyncClientOptions
+from .._async_download import fetch_into
 from .._async_pagination import AsyncPageIterator
-from .._base import content_length
-from .._files import DownloadWatch
+from .._files import Transfer
 from .._keywords import OTHER_SCHEMES, refuse_scheme
 from .._pagination import Params
-from .._primitives import async_sleep, async_to_thread
+from .._primitives import async_to_thread
 from ._async_bulk import AsyncBulkLookups
 from ._auth import ModrinthTokenAuth, OAuthToken, parse_token_response, token_request
 from ._client import ProgressCallback, _json_or_none, _ModrinthCore
@@ -279,7 +278,8 @@ class AsyncModrinth(_ModrinthCore, AsyncBulkLookups, AsyncAPIClient):
         token is sent only to the API's own origin), written to a temporary file beside the
         destination, checked against the sha512 (else sha1) Modrinth lists, then renamed into
         place: a mismatch (`HashMismatchError`) or an interruption leaves nothing at `dest_path`.
-        A transfer that breaks off mid-body is restarted as the retry policy allows. Once the body
+        A transfer that breaks off mid-body is fetched again as the retry policy allows: the rest of
+        it (`Range`) when the CDN serves ranges of the same file, else all of it. Once the body
         flows, time is bounded by the client's `Limits`, not `RetryPolicy.deadline`: a transfer
         slower than `download_min_rate` bytes/s over `download_stall_window` s (1 KiB/s over 30 s),
         or one passing `download_deadline` (none by default), raises `APITimeoutError`.
@@ -294,32 +294,20 @@ class AsyncModrinth(_ModrinthCore, AsyncBulkLookups, AsyncAPIClient):
         each write is short, and a thread hop per chunk would cost more than it saves.
         """
         plan = plan_download(version_or_file, dest_path, verify=verify)
-        start = time.monotonic()
-        attempt = 0
-        watch = DownloadWatch(self.limits)
         with AtomicDownload(plan) as sink:
-            while True:
-                attempt += 1
-                wait: float | None = None
-                # identity: the listed size and hash are of the file itself, and a compressed body could
-                # expand a chunk far past what is written at a time
-                request = {"method": "GET", "url": plan.url, "headers": {"Accept-Encoding": "identity"}}
-                async with self._stream(request, auth=self._download_auth(plan.url)) as response:
-                    watch.attach(response, sink)
-                    try:
-                        total = plan.size if plan.size is not None else content_length(response)
-                        async for chunk in response.aiter_bytes(DOWNLOAD_CHUNK):
-                            sink.write(chunk)
-                            if progress is not None:
-                                progress(sink.received, total)
-                    except httpx.TransportError as exc:
-                        # the time the body flowed is not the call's: a 2 GB file that broke off
-                        # after 10 minutes is restarted as one that broke off at once
-                        wait = self._restart_wait(attempt, start + watch.flowing, exc, response.request)
-                        sink.restart()
-                if wait is None:
-                    return sink.commit()
-                await async_sleep(wait)
+            transfer = Transfer(
+                sink, limits=self.limits, retry=self.retry, give_up=self._connection_error, progress=progress
+            )
+
+            async def request_for(headers: dict[str, str]) -> dict[str, Any]:
+                # identity (in `headers`): the listed size and hash are of the file itself, and a
+                # compressed body could expand a chunk far past what is written at a time
+                return {"method": "GET", "url": plan.url, "headers": headers}
+
+            await fetch_into(
+                self, transfer, request_for, chunk_size=DOWNLOAD_CHUNK, auth=self._download_auth(plan.url)
+            )
+            return sink.commit()
 
     # -- publishing ----------------------------------------------------------------------------
 

@@ -4,7 +4,6 @@ from it) share: configuration, URL rules and pure planning, in `_ModrinthCore`."
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Iterable, Mapping
 from types import ModuleType
 from typing import Any
@@ -88,26 +87,6 @@ class _ModrinthCore(_ClientCore):
     def _download_auth(self, url: str) -> httpx.Auth | None:
         """The token goes only to the API's own origin; files on a CDN get no credentials."""
         return self._auth if origin(url) == self._api_origin else None
-
-    def _restart_wait(
-        self, attempt: int, start: float, exc: httpx.TransportError, request: httpx.Request
-    ) -> float:
-        """How long to wait before restarting a download whose body broke off; raises if not to retry."""
-        options = self._call_options()
-        policy = options.retry if options.retry is not None else self.retry
-        decision = policy.decide(
-            attempt=attempt,
-            method="GET",
-            idempotent=options.idempotent,
-            response=None,
-            error=exc,
-            elapsed=time.monotonic() - start,
-            wait_hint=None,
-        )
-        if not decision.retry:
-            raise self._connection_error(request, exc) from exc
-        logger.debug("restarting download %s: %s", request.url, decision.reason)
-        return decision.wait
 
     @staticmethod
     def _search_setup(

@@ -131,7 +131,8 @@ def plan_download(version_or_file: Any, dest_path: str | os.PathLike[str], *, ve
 class AtomicDownload(PartFile):
     """A temporary file beside the destination that becomes the destination only once verified.
 
-    `write()` chunks (hashing as it goes), `restart()` to begin again after an interruption,
+    `write()` chunks (hashing as it goes; a resumed transfer appends, so the hash runs on), `restart()`
+    to begin again from byte 0,
     then `commit()`; `abort()` on any failure removes the temporary file. A context manager:
     leaving the block without `commit()` aborts.
     """
@@ -151,11 +152,9 @@ class AtomicDownload(PartFile):
             self._hasher.update(chunk)
 
     def restart(self) -> None:
-        self._file.seek(0)
-        self._file.truncate()
+        super().restart()
         if self.plan.algorithm:
             self._hasher = hashlib.new(self.plan.algorithm)
-        self.received = 0
 
     def commit(self) -> Path:
         """Verify, then atomically move into place; `HashMismatchError` (and no file) on a mismatch."""

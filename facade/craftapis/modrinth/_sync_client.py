@@ -7,19 +7,18 @@ the common jobs. What does not send (configuration, URL rules, planning) is `_Mo
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Unpack, cast
 
 import httpx
 
-from .._base import content_length
-from .._files import DownloadWatch
+from .._files import Transfer
 from .._keywords import OTHER_SCHEMES, refuse_scheme
 from .._pagination import Params
-from .._primitives import sleep, to_thread
+from .._primitives import to_thread
 from .._sync_base import ClientOptions, SyncAPIClient
+from .._sync_download import fetch_into
 from .._sync_pagination import PageIterator
 from ._auth import ModrinthTokenAuth, OAuthToken, parse_token_response, token_request
 from ._client import ProgressCallback, _json_or_none, _ModrinthCore
@@ -281,7 +280,8 @@ class Modrinth(_ModrinthCore, BulkLookups, SyncAPIClient):
         token is sent only to the API's own origin), written to a temporary file beside the
         destination, checked against the sha512 (else sha1) Modrinth lists, then renamed into
         place: a mismatch (`HashMismatchError`) or an interruption leaves nothing at `dest_path`.
-        A transfer that breaks off mid-body is restarted as the retry policy allows. Once the body
+        A transfer that breaks off mid-body is fetched again as the retry policy allows: the rest of
+        it (`Range`) when the CDN serves ranges of the same file, else all of it. Once the body
         flows, time is bounded by the client's `Limits`, not `RetryPolicy.deadline`: a transfer
         slower than `download_min_rate` bytes/s over `download_stall_window` s (1 KiB/s over 30 s),
         or one passing `download_deadline` (none by default), raises `APITimeoutError`.
@@ -296,32 +296,20 @@ class Modrinth(_ModrinthCore, BulkLookups, SyncAPIClient):
         each write is short, and a thread hop per chunk would cost more than it saves.
         """
         plan = plan_download(version_or_file, dest_path, verify=verify)
-        start = time.monotonic()
-        attempt = 0
-        watch = DownloadWatch(self.limits)
         with AtomicDownload(plan) as sink:
-            while True:
-                attempt += 1
-                wait: float | None = None
-                # identity: the listed size and hash are of the file itself, and a compressed body could
-                # expand a chunk far past what is written at a time
-                request = {"method": "GET", "url": plan.url, "headers": {"Accept-Encoding": "identity"}}
-                with self._stream(request, auth=self._download_auth(plan.url)) as response:
-                    watch.attach(response, sink)
-                    try:
-                        total = plan.size if plan.size is not None else content_length(response)
-                        for chunk in response.iter_bytes(DOWNLOAD_CHUNK):
-                            sink.write(chunk)
-                            if progress is not None:
-                                progress(sink.received, total)
-                    except httpx.TransportError as exc:
-                        # the time the body flowed is not the call's: a 2 GB file that broke off
-                        # after 10 minutes is restarted as one that broke off at once
-                        wait = self._restart_wait(attempt, start + watch.flowing, exc, response.request)
-                        sink.restart()
-                if wait is None:
-                    return sink.commit()
-                sleep(wait)
+            transfer = Transfer(
+                sink, limits=self.limits, retry=self.retry, give_up=self._connection_error, progress=progress
+            )
+
+            def request_for(headers: dict[str, str]) -> dict[str, Any]:
+                # identity (in `headers`): the listed size and hash are of the file itself, and a
+                # compressed body could expand a chunk far past what is written at a time
+                return {"method": "GET", "url": plan.url, "headers": headers}
+
+            fetch_into(
+                self, transfer, request_for, chunk_size=DOWNLOAD_CHUNK, auth=self._download_auth(plan.url)
+            )
+            return sink.commit()
 
     # -- publishing ----------------------------------------------------------------------------
 
