@@ -4,11 +4,14 @@ Quirks reproduced: every reply is JSON `{result, msg, ...}` with HTTP 200, error
 bodies read the PHP way (`name[]` builds an array, a repeated plain `name` keeps the last value);
 POST-only endpoints answer code 2 to a GET; session tokens that expire (code 6) or are unknown (12);
 the archive download answers binary, a plain-text error for an unknown id, and can be cut off.
+Scripted for restarts: cut the next `cut_downloads` answers halfway, serve `Range` (206) or ignore it
+(200, the default, as a POST's Range is), send ETags, gzip the archive, change it after a cut.
 """
 
 from __future__ import annotations
 
 import contextlib
+import gzip
 import hashlib
 import itertools
 import json
@@ -81,12 +84,25 @@ def php_form(body: bytes) -> dict[str, Any]:
     return out
 
 
+class _Encoded(httpx.Response):
+    """An answer whose body goes out encoded, as given: `AppServer` sends what `read()` returns, which
+    for a plain `httpx.Response` is the body its Content-Encoding already undid."""
+
+    def __init__(self, status: int, *, raw: bytes, headers: dict[str, str]) -> None:
+        self._raw = raw
+        super().__init__(status, headers=headers)
+
+    def read(self) -> bytes:
+        return self._raw
+
+
 @dataclass
 class Seen:
     method: str
     path: str
     form: dict[str, Any]
     raw: bytes
+    headers: dict[str, str] = field(default_factory=dict)  # lower-case names
 
 
 @dataclass
@@ -96,7 +112,15 @@ class FakeRailcraft:
     acquisitions: int = 0
     archives: dict[int, bytes] = field(default_factory=dict)
     archive_size: int = 150_000
-    cut_next_download: bool = False
+    cut_downloads: int = 0  # the next this many archive answers are cut off halfway
+    honour_range: bool = False  # answer `Range: bytes=N-` with a 206 (else ignore it: a 200)
+    wrong_range: bool = False  # a 206 whose Content-Range starts one byte later than asked
+    etags: bool = False  # send a strong ETag of the archive (and judge If-Range against it)
+    gzip_archives: bool = False  # send the archive Content-Encoding: gzip
+    #: after a cut, archive id -> its new content (the archive changed between attempts)
+    change_after_cut: dict[int, bytes] = field(default_factory=dict)
+    expire_after_cut: bool = False  # after a cut, every token issued so far expires
+    sent: list[int] = field(default_factory=list)  # bytes of archive body sent per get_file answer
     text_error_next_download: bool = False
     expire_on_issue: bool = False  # every token is expired as soon as it is issued
     _expired: set[str] = field(default_factory=set)
@@ -131,8 +155,9 @@ class FakeRailcraft:
         if path.startswith("/railcraftpack"):
             path = path[len("/railcraftpack") :]
         form = php_form(request.content) if request.method == "POST" else dict(request.url.params)
+        headers = {k.lower(): v for k, v in request.headers.items()}
         with self._lock:
-            self.seen.append(Seen(request.method, path, form, request.content))
+            self.seen.append(Seen(request.method, path, form, request.content, headers))
         endpoint = next((name for name in self._HANDLERS if self._path_of(name) == path), None)
         if endpoint is None:
             return httpx.Response(
@@ -154,8 +179,14 @@ class FakeRailcraft:
             problem = self._check_credentials(form)
             if problem:
                 return self._reply(problem)
+        if handler == "_file":
+            return self._file(form, headers)
         result: httpx.Response = getattr(self, handler)(form)
         return result
+
+    def file_headers(self) -> list[dict[str, str]]:
+        """The headers of every archive request, in order."""
+        return [s.headers for s in self.seen if s.path == self._path_of("get_file")]
 
     def _check_credentials(self, form: dict[str, Any]) -> int:
         if not form.get("client_id"):
@@ -235,26 +266,48 @@ class FakeRailcraft:
             res_count=2,
         )
 
-    def _file(self, form: dict[str, Any]) -> httpx.Response:
+    def _file(self, form: dict[str, Any], headers: dict[str, str]) -> httpx.Response:
         if not form.get("id"):
             return self._reply(9)
-        content = self.archives.get(int(form["id"]))
+        archive_id = int(form["id"])
+        content = self.archives.get(archive_id)
         if content is None or self.text_error_next_download:
             self.text_error_next_download = False
             return httpx.Response(
                 200, text="File not found", headers={"Content-Type": "text/html; charset=UTF-8"}
             )
-        response = httpx.Response(
-            200,
-            content=content,
-            headers={
-                "Content-Type": "application/octet-stream",
-                "Content-Disposition": 'attachment; filename="pack.zip"',
-            },
-        )
-        if self.cut_next_download:
-            self.cut_next_download = False
-            response.extensions["cut_after"] = len(content) // 2
+        etag = f'"{hashlib.sha1(content).hexdigest()}"'
+        fields = {
+            "Content-Type": "application/octet-stream",
+            "Content-Disposition": 'attachment; filename="pack.zip"',
+        }
+        if self.etags:
+            fields["ETag"] = etag
+        status, body = 200, content
+        asked = headers.get("range", "")
+        if_range = headers.get("if-range")
+        ranged = asked.startswith("bytes=") and asked.endswith("-")
+        if self.honour_range and ranged and (if_range is None or if_range == etag):
+            start = int(asked[len("bytes=") : -1])
+            first = start + 1 if self.wrong_range else start
+            status, body = 206, content[first:]
+            fields["Content-Range"] = f"bytes {first}-{len(content) - 1}/{len(content)}"
+        if self.gzip_archives:
+            body = gzip.compress(body)
+            fields["Content-Encoding"] = "gzip"
+            response: httpx.Response = _Encoded(status, raw=body, headers=fields)
+        else:
+            response = httpx.Response(status, content=body, headers=fields)
+        sent = len(body)
+        if self.cut_downloads:
+            self.cut_downloads -= 1
+            sent = len(body) // 2
+            response.extensions["cut_after"] = sent
+            if archive_id in self.change_after_cut:
+                self.archives[archive_id] = self.change_after_cut.pop(archive_id)
+            if self.expire_after_cut:
+                self.expire_tokens()
+        self.sent.append(sent)
         return response
 
     def _server_message(self, form: dict[str, Any]) -> httpx.Response:

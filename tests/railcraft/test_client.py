@@ -22,7 +22,7 @@ from craftapis.railcraft import (
 from craftapis.railcraft._form import encode_form
 
 from .fake import CLIENT_ID, CLIENT_SECRET, TOKEN_PREFIX, FakeRailcraft
-from .harness import close, make, resolve
+from .harness import close, fast_retry, make, resolve
 
 
 class Clock:
@@ -333,10 +333,10 @@ async def test_download_cut_off_halfway_leaves_nothing(
     mode: str, server: str, fake: FakeRailcraft, tmp_path: Path
 ) -> None:
     target = tmp_path / "pack.zip"
-    client = make(mode, base_url=server)
+    client = make(mode, base_url=server, retry=fast_retry())
     try:
         details = await resolve(client.download_details())
-        fake.cut_next_download = True  # the server closes the connection after half the bytes
+        fake.cut_downloads = 100  # the server closes the connection after half the bytes, every time
         with pytest.raises(RailcraftDownloadError) as info:
             await resolve(client.download_archive(details, target))
     finally:
@@ -355,10 +355,10 @@ async def test_a_failed_download_keeps_the_previous_archive(
 ) -> None:
     target = tmp_path / "pack.zip"
     target.write_bytes(b"the previous archive")
-    client = make(mode, base_url=server)
+    client = make(mode, base_url=server, retry=fast_retry())
     try:
         details = await resolve(client.download_details())
-        fake.cut_next_download = True
+        fake.cut_downloads = 100
         with pytest.raises(RailcraftDownloadError):
             await resolve(client.download_archive(details, target))
     finally:

@@ -304,7 +304,8 @@ async def railcraft(p: Probe) -> None:
         p.show("TokenSession", client._session)
         fake.text_error_next_download = True
         await p.fails(lambda: client.download_archive(details, p.tmp_path / "pack2.zip"))
-        server.script(ResetMidBody(b"x" * 4096), path=archive)
+        # a broken body is fetched again (restarts are logged): broken on every one of the 4 attempts
+        server.script(*[ResetMidBody(b"x" * 4096) for _ in range(4)], path=archive)
         await p.fails(lambda: client.download_archive(details, p.tmp_path / "pack3.zip"))
         server.script(Respond(401, "Unauthorized"))
         await p.fails(client.ads)

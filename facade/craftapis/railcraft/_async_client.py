@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Any, Unpack
 import httpx
 
 from .._async_base import AsyncAPIClient, AsyncClientOptions
-from .._base import content_length
-from .._files import DownloadWatch
+from .._async_download import fetch_into
+from .._files import Transfer
 from .._keywords import SCHEMES, refuse_scheme
 from ._async_session import AsyncTokenSession
 from ._client import RAILCRAFT, AdKind, _error_messages, _expected, _RailcraftCore
 from ._download import DEFAULT_CHUNK_SIZE, ArchiveFile, Progress, archive_target, broken, judge_body
-from ._errors import RENEW_CODES, RailcraftError
+from ._errors import RENEW_CODES, RailcraftDownloadError, RailcraftError
 from ._form import ArrayStyle
 from ._paths import ENDPOINTS
 
@@ -213,21 +213,30 @@ class AsyncRailcraftPack(_RailcraftCore, AsyncAPIClient):
         the expected size, else the Content-Length, else None). The file appears at `path` only
         complete and verified (temporary file in the same directory, then `os.replace`); on any
         failure `RailcraftDownloadError` (or the server's `RailcraftError`) is raised and `path` is
-        untouched. A transfer slower than the client's `Limits.download_min_rate` bytes/s over
+        untouched.
+
+        A body that breaks off mid-transfer is fetched again as the client's `RetryPolicy` allows
+        (`max_attempts`, default 4 in all; `deadline`, which counts the time spent waiting, not the
+        time the body flowed): safe, as the request only reads the archive by id with a reusable
+        session token. It asks for the rest (`Range`) and appends it only on a 206 with exactly that
+        Content-Range; otherwise (the usual 200) the archive is written again from byte 0. An
+        archive that changed between attempts (size, ETag or Last-Modified) raises
+        `RailcraftDownloadError` naming what changed. `call_options(idempotent=False)` (or
+        `RetryPolicy(max_attempts=1)`) turns restarts off. A transfer slower than the client's `Limits.download_min_rate` bytes/s over
         `download_stall_window` s (1 KiB/s over 30 s), or past `Limits.download_deadline` (none by
         default), raises `APITimeoutError`.
         """
         archive_id, expected = archive_target(archive, expected_size)
         target = Path(path)
         session = self._require_session("pack.download_archive")
-        token, generation = await session.token()
+        used: list[int] = []  # the token generation of the last attempt
         try:
-            return await self._save(archive_id, token, target, expected, progress, chunk_size)
+            return await self._save(archive_id, session, used, target, expected, progress, chunk_size)
         except RailcraftError as exc:
             if exc.error_code not in RENEW_CODES:
                 raise
-            token, _ = await session.renew(generation)
-            return await self._save(archive_id, token, target, expected, progress, chunk_size)
+            await session.renew(used[-1])
+            return await self._save(archive_id, session, used, target, expected, progress, chunk_size)
 
     async def download_pack(
         self,
@@ -245,24 +254,36 @@ class AsyncRailcraftPack(_RailcraftCore, AsyncAPIClient):
     async def _save(
         self,
         archive_id: int,
-        token: str,
+        session: AsyncTokenSession,
+        used: list[int],
         target: Path,
         expected: int | None,
         progress: Progress | None,
         chunk_size: int,
     ) -> Path:
-        request = self._form_request("pack.download_archive", {"id": archive_id}, token)
-        sink = ArchiveFile(target, total=expected, progress=progress)
+        sink = ArchiveFile(target, total=expected)
+
+        def give_up(request: httpx.Request, exc: httpx.TransportError) -> RailcraftDownloadError:
+            return broken(exc, sink, expected, archive_id, request)
+
+        async def request_for(headers: dict[str, str]) -> dict[str, Any]:
+            # each attempt asks the session: a restart an hour in gets a renewed token, not a stale one
+            token, generation = await session.token()
+            used.append(generation)
+            request = self._form_request("pack.download_archive", {"id": archive_id}, token)
+            request["headers"] = {**request["headers"], **headers}
+            return request
+
+        transfer = Transfer(
+            sink,
+            limits=self.limits,
+            retry=self.retry,
+            give_up=give_up,
+            progress=progress,
+            replies_in_body=True,
+        )
         try:
-            async with self._stream(request) as response:
-                DownloadWatch(self.limits).attach(response, sink)
-                if sink.total is None:
-                    sink.total = content_length(response)
-                try:
-                    async for chunk in response.aiter_bytes(chunk_size):
-                        sink.write(chunk)
-                except httpx.TransportError as exc:
-                    raise broken(exc, sink, expected, archive_id, response.request) from exc
+            response = await fetch_into(self, transfer, request_for, chunk_size=chunk_size)
             sink.close()
             judge_body(response, sink, expected, archive_id)
             return sink.commit()

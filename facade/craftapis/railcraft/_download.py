@@ -2,8 +2,20 @@
 
 The body goes to a temporary file next to the target (same directory, so `os.replace` is an atomic
 rename on the same file system) and replaces the target only once complete and verified. A broken
-connection, a short body, a size that differs from `size_raw`, an error reply or even Ctrl-C leaves
-the target as it was (absent, or the previous archive) and removes the temporary file.
+connection the retry policy gives up on, a short body, a size that differs from `size_raw`, an
+error reply or even Ctrl-C leaves the target as it was (absent, or the previous archive) and removes
+the temporary file.
+
+A body that breaks off mid-transfer is fetched again (`Transfer`, `_files.py`, as Modrinth's files
+are). Repeating the download is safe: `api/get_file/` only reads the archive of an id that
+`api/get_download_url/` prepared, and the session token it carries is not consumed by it (seed 003:
+a token is "valid for up to 1 hour after request", for any number of requests), so the same request,
+with the session's current token, asks for the same bytes again. The attempt asks for the rest
+(`Range`), and the bytes are appended only on a 206 whose Content-Range is exactly that rest of a
+file of the same size (and ETag/Last-Modified, when the server sends them). Seed 003 says nothing
+of ranges, and a POST's Range is one a server must ignore (RFC 9110 section 14.2), so the usual
+answer is a 200 with the whole archive again: the temporary file is truncated and rewritten. An
+archive whose size or validators differ from the first answer's is an error naming what changed.
 
 The server's failure answer is not pinned down (seed 003: "the error is returned as a plaintext
 string"; errors 2/5 may come as the JSON reply), and its Content-Type is unknown. So the body is
@@ -14,18 +26,17 @@ and a small text body where an archive of another size was expected is the serve
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
 
 import httpx
 
-from .._files import PartFile
+from .._errors import DownloadError
+from .._files import PartFile, Progress
 from ._errors import RailcraftDownloadError, decode_error
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "ArchiveFile", "Progress", "archive_target", "broken", "judge_body"]
 
-Progress = Callable[[int, int | None], object]
 DEFAULT_CHUNK_SIZE: Final = 64 * 1024
 # Error replies are tiny; a body this small is read back to see whether it is one.
 _SNIFF_LIMIT: Final = 64 * 1024
@@ -49,18 +60,16 @@ def archive_target(archive: Any, expected_size: int | None) -> tuple[int, int | 
 
 class ArchiveFile(PartFile):
     """A temporary file beside `target` that becomes `target` on `commit()`, or vanishes on `discard()`;
-    `progress(received, total)` after every chunk."""
+    its failures are `RailcraftDownloadError`s."""
 
-    def __init__(self, target: Path, *, total: int | None, progress: Progress | None) -> None:
+    def __init__(self, target: Path, *, total: int | None) -> None:
+        self.expected = total  # size_raw (or expected_size=): `total` may become the Content-Length
         super().__init__(target, total, f"announced (size_raw) for {target}")
-        self._progress = progress
 
-    def write(self, chunk: bytes) -> None:
-        if not chunk:
-            return
-        super().write(chunk)
-        if self._progress is not None:
-            self._progress(self.received, self.total)
+    def _error(self, message: str) -> DownloadError:
+        return RailcraftDownloadError(
+            message, path=self.target, expected_size=self.expected, received=self.received
+        )
 
     def head(self) -> bytes | None:
         """The whole (closed) file when it is small enough to be an error reply, else `None`."""
@@ -116,11 +125,13 @@ def judge_body(response: httpx.Response, sink: ArchiveFile, expected: int | None
 def broken(
     exc: BaseException, sink: ArchiveFile, expected: int | None, archive_id: int, request: httpx.Request
 ) -> RailcraftDownloadError:
-    """The error for a download whose connection failed after `sink.received` bytes."""
+    """The error for a download whose connection failed after `sink.received` bytes, on the last
+    attempt the retry policy allows."""
     of = f" of {expected}" if expected is not None else ""
     return RailcraftDownloadError(
         f"the download of archive {archive_id} broke after {sink.received}{of} bytes "
-        f"({type(exc).__name__}); nothing was written to {sink.target}",
+        f"({type(exc).__name__}) on its last attempt (RetryPolicy.max_attempts, deadline); nothing "
+        f"was written to {sink.target}",
         path=sink.target,
         expected_size=expected,
         received=sink.received,

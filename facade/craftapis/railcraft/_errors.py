@@ -12,7 +12,7 @@ from typing import Any, Final
 
 import httpx
 
-from .._errors import APIError, AuthenticationError
+from .._errors import APIError, AuthenticationError, DownloadError
 
 __all__ = [
     "AUTH_CODES",
@@ -137,9 +137,10 @@ class RailcraftAuthError(RailcraftError, AuthenticationError):
     the one automatic renewal failed too."""
 
 
-class RailcraftDownloadError(RailcraftError):
-    """An archive download failed: the connection broke, the size differs from `size_raw`, or the
-    server answered a plain-text error. Nothing is left at the target path.
+class RailcraftDownloadError(RailcraftError, DownloadError):
+    """An archive download failed: the connection broke (on every attempt the retry policy allows),
+    the size differs from `size_raw`, the archive changed between attempts, or the server answered a
+    plain-text error. Nothing is left at the target path. A `DownloadError` too, as every download's.
 
     Attributes: `path` (the target), `expected_size` (bytes, if known), `received` (bytes read).
     """
