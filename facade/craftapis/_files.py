@@ -402,7 +402,8 @@ class Transfer:
     never repeated), the next attempt asks for the rest: `Range: bytes=<received>-`, with `If-Range`
     (the first answer's strong ETag, else its Last-Modified) so a changed file comes whole. Only when
     the first answer was not Content-Encoded (a range of encoded bytes cannot continue a decoder) and
-    said how large the file is; otherwise it asks for the whole file again. Each answer decides:
+    the file's size is known (its Content-Length, else the size the API lists, `sink.total`);
+    otherwise it asks for the whole file again. Each answer decides:
 
     * 206 whose `Content-Range` is exactly `bytes <received>-<size - 1>/<size>`, unencoded: appended.
     * 200 (the server ignored `Range`, as one must for a POST, or none was asked): `sink` is
@@ -468,6 +469,8 @@ class Transfer:
             # the file: read whole, for the caller to judge, and never continued with a range
             self._foreign = self._replies_in_body and _textual(response) and self._first is not None
             if self._first is None:
+                if identity.size is None and not encoded:
+                    identity.size = sink.total  # no Content-Length (chunked): the size the API lists
                 self._first, self._encoded = identity, encoded
             elif not self._foreign:
                 self._unchanged(identity)

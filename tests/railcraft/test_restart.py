@@ -15,6 +15,7 @@ import pytest
 from craftapis import APIError, DownloadError, call_options
 from craftapis.railcraft import RailcraftDownloadError
 
+from ..hostile.server import HostileServer, Raw, Seen, chunked, response
 from .fake import CLIENT_ID, CLIENT_SECRET, TOKEN_PREFIX, FakeRailcraft
 from .harness import close, fast_retry, make, resolve
 
@@ -239,3 +240,37 @@ async def test_no_secret_in_the_errors_or_the_logs_of_restarts(
     shown = caplog.text + "".join(f"{e}{e!r}{e.args}{e.url}" for e in errors)
     for secret in (CLIENT_ID, CLIENT_SECRET, TOKEN_PREFIX):
         assert secret not in shown
+
+
+async def test_a_chunked_archive_is_resumed_against_size_raw(mode: str, tmp_path: Path) -> None:
+    """No Content-Length (a chunked body, as PHP streams one): the size download_details() listed
+    says how large the archive is, so the restart still asks for the rest; a 206 of another total
+    is a changed archive."""
+    fake = FakeRailcraft()
+    with HostileServer(fake) as server:
+        client = make(mode, base_url=server.url + "/railcraftpack", retry=fast_retry())
+        try:
+            details = await resolve(client.download_details())
+            content = fake.archives[details.id]
+            head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Type: application/zip\r\n\r\n"
+            broken = Raw(chunked(content[:HALF], final=b""), head=head)  # closed before the last chunk
+
+            def rest(seen: Seen, total: int = len(content)) -> Raw:
+                start = int(seen.headers["range"].removeprefix("bytes=").removesuffix("-"))
+                ranged = {"Content-Range": f"bytes {start}-{total - 1}/{total}"}
+                return Raw(response(206, content[start:], ranged))
+
+            archive = "/railcraftpack/api/get_file/"
+            server.script(broken, rest, path=archive)
+            target = await resolve(client.download_archive(details, tmp_path / "pack.zip", chunk_size=CHUNK))
+            assert target.read_bytes() == content
+            assert [s.headers.get("range") for s in server.seen if s.route == archive] == [
+                None,
+                f"bytes={HALF}-",
+            ]
+            server.script(broken, lambda seen: rest(seen, len(content) + 1), path=archive)
+            with pytest.raises(RailcraftDownloadError, match="its size 150000 became 150001 bytes"):
+                await resolve(client.download_archive(details, tmp_path / "b.zip", chunk_size=CHUNK))
+        finally:
+            await close(client)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pack.zip"]
