@@ -122,10 +122,13 @@ class AsyncPolicyTransport(_PolicyCore, httpx.AsyncBaseTransport):
                         # the raw stream itself: aiter_raw's chunker and context add nothing here
                         body = await read_bounded(reader, response, response.stream)  # type: ignore[arg-type]
                     finally:
-                        # what `aclose()` does, less its `request_context` (a generator-based context
-                        # manager per call), which binds an error to the response's request (none yet, or
-                        # a user client's): `_send_once` binds every error to the request craftapis sent
-                        if not response.is_closed:
+                        if type(response) is not httpx.Response:
+                            await response.aclose()  # a subclass's own (a user transport's lease ...)
+                        elif not response.is_closed:
+                            # what `aclose()` does, less its `request_context` (a generator-based context
+                            # manager per call), which binds an error to the response's request (none
+                            # yet, or a user client's): `_send_once` binds every error to the request
+                            # craftapis sent
                             response.is_closed = True
                             await response.stream.aclose()  # type: ignore[union-attr]
                     response = mark_read(reader.replay(body), body)

@@ -124,10 +124,13 @@ class PolicyTransport(_PolicyCore, httpx.BaseTransport):
                         # the raw stream itself: iter_raw's chunker and context add nothing here
                         body = read_bounded(reader, response, response.stream)  # type: ignore[arg-type]
                     finally:
-                        # what `close()` does, less its `request_context` (a generator-based context
-                        # manager per call), which binds an error to the response's request (none yet, or
-                        # a user client's): `_send_once` binds every error to the request craftapis sent
-                        if not response.is_closed:
+                        if type(response) is not httpx.Response:
+                            response.close()  # a subclass's own (a user transport's lease ...)
+                        elif not response.is_closed:
+                            # what `close()` does, less its `request_context` (a generator-based context
+                            # manager per call), which binds an error to the response's request (none
+                            # yet, or a user client's): `_send_once` binds every error to the request
+                            # craftapis sent
                             response.is_closed = True
                             response.stream.close()  # type: ignore[union-attr]
                     response = mark_read(reader.replay(body), body)
