@@ -254,8 +254,13 @@ class LeanPool:
     of the whole HTTP exchange of a 23 KB GET on loopback. Here a request takes the most recently used
     idle connection of its origin (checked with `has_expired()`: keep-alive expiry, or the server closed
     it), else opens one; a closed body gives it back (kept if `is_available()`, at most
-    `max_keepalive_connections` idle in all, else closed). At `max_connections` a new connection first
-    closes an idle one of another origin, else waits for one to be released, up to the pool timeout
+    `max_keepalive_connections` idle in all, else closed). Every request also closes the idle
+    connections of any origin released more than `keepalive_expiry` ago, as httpcore's pool does (its
+    `_assign_requests_to_connections`), so a client that talked to many hosts does not keep their sockets
+    open: idle connections are kept in the order they were released, so that costs one clock read and
+    one comparison while any other is idle, nothing when none is. At `max_connections` a new connection
+    first closes the least recently released idle one (of another origin), else waits for one to be
+    released, up to the pool timeout
     (`httpcore.PoolTimeout`, as httpcore raises); waiting requests are served first come, first served
     (one arriving when a connection is released queues behind them). Both kinds of connection have httpcore's interface
     (`handle_request`, `has_expired`, `is_available`, `close`) and raise httpcore's exceptions;
@@ -281,9 +286,11 @@ class LeanPool:
         self._network_backend = network_backend
         self._lock = threading.Lock()
         self._room = threading.Condition(self._lock)
-        self._idle: dict[_Key, list[httpcore.HTTPConnection]] = {}
-        self._idle_count = 0
-        self._open: set[httpcore.HTTPConnection] = set()  # every connection not yet closed by the pool
+        self._idle: dict[_Key, list[httpcore.HTTPConnection]] = {}  # per origin, most recently released last
+        #: every idle connection -> when it was released (`time.monotonic()`), least recently released first
+        self._idle_since: dict[httpcore.HTTPConnection, float] = {}
+        #: every connection not yet closed by the pool -> its origin's key
+        self._open: dict[httpcore.HTTPConnection, _Key] = {}
         self._origins: dict[_Key, httpcore.Origin] = {}
         self._queue: collections.deque[object] = collections.deque()  # the waiting threads, in order
 
@@ -362,24 +369,51 @@ class LeanPool:
 
     def _take(self, key: _Key, closing: list[httpcore.HTTPConnection]) -> httpcore.HTTPConnection | None:
         """An idle connection of `key`'s origin still good, else a new one if there is room (closing the
-        least recently used idle one of another origin to make it), else None. Under the lock."""
-        while True:
-            stack = self._idle.get(key)
-            while stack:  # the most recently used idle connection of this origin, if still good
-                connection = stack.pop()
-                self._idle_count -= 1
-                if not connection.has_expired():
-                    return connection
-                self._open.discard(connection)
-                closing.append(connection)
-            if len(self._open) < self._max_connections:
-                return self._new(key)
-            if not self._idle_count:
+        least recently released idle one of another origin to make it), else None. Under the lock."""
+        idle = self._idle_since
+        stack = self._idle.get(key)
+        while stack:  # the most recently released idle connection of this origin, if still good
+            connection = stack.pop()
+            del idle[connection]
+            if not connection.has_expired():
+                if idle:  # with none idle (one origin, one thread) nothing to expire, no clock read
+                    self._expire(closing)
+                return connection
+            self._open.pop(connection, None)
+            closing.append(connection)
+        if idle:
+            self._expire(closing)
+        while len(self._open) >= self._max_connections:
+            if not idle:
                 return None
-            victim = next(stack for stack in self._idle.values() if stack).pop(0)
-            self._idle_count -= 1
-            self._open.discard(victim)
-            closing.append(victim)
+            self._drop_idle(next(iter(idle)), closing)  # another origin's: this one has none idle
+        return self._new(key)
+
+    def _expire(self, closing: list[httpcore.HTTPConnection]) -> None:
+        """The idle connections released more than `keepalive_expiry` ago go into `closing`, whatever
+        their origin: only the least recently released ones are looked at. Under the lock."""
+        expiry = self._keepalive_expiry
+        if expiry is None:
+            return
+        idle = self._idle_since
+        cutoff = time.monotonic() - expiry
+        while idle:
+            oldest = next(iter(idle))
+            if idle[oldest] > cutoff:
+                return
+            self._drop_idle(oldest, closing)
+
+    def _drop_idle(self, connection: httpcore.HTTPConnection, closing: list[httpcore.HTTPConnection]) -> None:
+        """Take an idle connection out of the pool, to be closed after the lock. Under the lock."""
+        del self._idle_since[connection]
+        key = self._open.pop(connection, None)
+        if key is not None:
+            self._idle[key].remove(connection)  # its stack's first, the oldest
+        else:  # released while `close()` ran (which closes it): its stack is not known, look
+            for stack in self._idle.values():
+                if connection in stack:
+                    stack.remove(connection)
+        closing.append(connection)
 
     def _new(self, key: _Key) -> httpcore.HTTPConnection:
         origin = self._origins.get(key)
@@ -396,7 +430,7 @@ class LeanPool:
                     network_backend=self._network_backend,
                 ),
             )
-            self._open.add(framed)
+            self._open[framed] = key
             return framed
         connection = httpcore.HTTPConnection(
             origin=origin,
@@ -406,18 +440,23 @@ class LeanPool:
             http2=False,
             network_backend=self._network_backend,
         )
-        self._open.add(connection)
+        self._open[connection] = key
         return connection
 
     def _release(self, key: _Key, connection: httpcore.HTTPConnection) -> None:
         with self._lock:
-            # a connection closed meanwhile (by `close()`, or its server) is not available
-            keep = connection.is_available() and self._idle_count < self._max_keepalive_connections
+            # a connection closed meanwhile (by `close()`, or its server) is not available; one that
+            # `close()` took out of `_open` but has not closed yet may still be kept (`_drop_idle`)
+            idle = self._idle_since
+            keep = connection.is_available() and len(idle) < self._max_keepalive_connections
             if keep:
-                self._idle.setdefault(key, []).append(connection)
-                self._idle_count += 1
+                stack = self._idle.get(key)
+                if stack is None:  # (not `setdefault(key, [])`: no list made and dropped per release)
+                    stack = self._idle[key] = []
+                stack.append(connection)
+                idle[connection] = time.monotonic()
             else:
-                self._open.discard(connection)
+                self._open.pop(connection, None)
             if self._queue:  # the first in line takes it (the others wait on)
                 self._room.notify_all()
         if not keep:
@@ -435,7 +474,7 @@ class LeanPool:
             closing = list(self._open)
             self._open.clear()
             self._idle.clear()
-            self._idle_count = 0
+            self._idle_since.clear()
             self._room.notify_all()
         for connection in closing:
             connection.close()

@@ -1,12 +1,16 @@
 """`LeanPool` at `max_connections`: waiting requests are served first come, first served, and a request
-arriving when a connection is released queues behind those already waiting."""
+arriving when a connection is released queues behind those already waiting; the least recently released
+idle connection makes room. Idle connections of every origin expire when the pool is next used."""
 
 from __future__ import annotations
 
 import threading
 import time
+import types
 
 import httpcore
+import pytest
+from craftapis import _wire
 
 from .test_wire import KEEP, _core, _pool, serving
 
@@ -77,3 +81,53 @@ def test_a_waiter_that_times_out_leaves_the_queue_and_the_next_one_is_served() -
         second.join(timeout=10)
         assert outcome["patient"] == b"ok"
         assert not pool._queue
+
+
+def _get(pool: _wire.LeanPool, url: str) -> httpcore.HTTPConnection:
+    """One whole exchange; the connection it used (idle in the pool again, if kept)."""
+    response = pool.handle_request(_core(url))
+    connection: httpcore.HTTPConnection = response.stream._connection  # type: ignore[attr-defined]
+    assert response.read() == b"ok"
+    response.close()
+    return connection
+
+
+@pytest.mark.parametrize("llhttp", [True, False], ids=["llhttp", "h11"])
+def test_idle_connections_of_other_origins_expire_when_the_pool_is_next_used(
+    llhttp: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A connection idle past `keepalive_expiry` is closed by the next request to any origin, not only
+    when its own origin is asked again (the pool's clock is a fake one: no sleeping)."""
+    now = [1000.0]
+    monkeypatch.setattr(_wire, "time", types.SimpleNamespace(monotonic=lambda: now[0]))
+    with (
+        serving(KEEP) as one,
+        serving(KEEP) as two,
+        serving(KEEP) as three,
+        _pool(keepalive_expiry=5.0, llhttp=llhttp) as pool,
+    ):
+        first = _get(pool, one.url)
+        now[0] += 4.0
+        second = _get(pool, two.url)  # `first` has 1 s left: kept
+        assert set(pool.connections) == {first, second}
+        assert not first.is_closed()
+        now[0] += 2.0  # `first` idle for 6 s, `second` for 2 s
+        third = _get(pool, three.url)
+        assert first.is_closed()
+        assert set(pool.connections) == {second, third}
+        assert not second.is_closed()
+
+
+def test_at_max_connections_the_least_recently_released_idle_connection_makes_room() -> None:
+    with (
+        serving(KEEP, KEEP) as one,
+        serving(KEEP) as two,
+        serving(KEEP) as three,
+        _pool(max_connections=2) as pool,
+    ):
+        first = _get(pool, one.url)
+        second = _get(pool, two.url)
+        assert _get(pool, one.url) is first  # released after `second` now
+        third = _get(pool, three.url)
+        assert second.is_closed()
+        assert set(pool.connections) == {first, third}
