@@ -31,7 +31,10 @@ Three things stay exactly httpx's:
   class. Whenever that attribute is not httpx's own function, the request goes through it, unchanged,
   so a cassette entered after the client was built still records and replays (decided per request: one
   attribute read). respx patches `httpcore.HTTPConnection.handle_request`: while it does, `LeanPool`
-  opens httpcore's connections, whose patched method answers (checked per request).
+  opens httpcore's connections, whose patched method answers (checked per request). Each library's own
+  function is told by where its code lives, not by what was on the class when this module was
+  imported, so mocks already in place then (a first client built inside `with respx.mock:`) are seen
+  too, and once they are gone the direct path serves again.
 * Anything unusual: a method that is not one of the common ones, or an explicit `target` extension,
   takes `httpx.HTTPTransport.handle_request` itself.
 * Proxies: with a proxy variable set, `build_client` uses an httpx client of its own (`trust_env=True`),
@@ -53,6 +56,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterable, Iterator
+from types import ModuleType
 from typing import Any, cast
 
 import httpcore
@@ -97,25 +101,48 @@ def _mapped(exc: Exception) -> httpx.HTTPError | None:
     return None
 
 
-def _original_handle_request() -> Any:
-    """httpx's own `HTTPTransport.handle_request`, even if a mock already wrapped it (with
-    `functools.wraps`, as vcrpy does) when this module was imported; None if it cannot be told."""
-    function = httpx.HTTPTransport.__dict__["handle_request"]
-    for _ in range(8):
-        code = getattr(function, "__code__", None)
-        if code is not None and code.co_filename == httpx._transports.default.__file__:
-            return function
-        function = getattr(function, "__wrapped__", None)
-        if function is None:
-            break
-    return None  # every request goes through whatever is patched in
+class _LibraryFunction:
+    """A library's own function `cls.<name>`, told by where its code lives (`module`), not by what was
+    on the class when this module was imported: a wire first imported while a mock was in place (the
+    first client built inside `with respx.mock:`, or under pytest-httpx) would otherwise take the mock
+    for the library's own, and respx would never see a request. `own` is the library's function as
+    last seen (None while a mock that does not say what it hides was there since the import)."""
+
+    __slots__ = ("_cls", "_module", "_name", "own")
+
+    def __init__(self, cls: type, name: str, module: ModuleType) -> None:
+        self._cls, self._name, self._module = cls, name, module
+        self.own: Any = self._find()
+
+    def _find(self) -> Any:
+        """The library's function on the class, even if a mock wrapped it (with `functools.wraps`, as
+        vcrpy does); None if a mock replaced it without saying what it hides."""
+        function = self._cls.__dict__[self._name]
+        for _ in range(8):
+            code = getattr(function, "__code__", None)
+            if code is not None and code.co_filename == self._module.__file__:
+                return function
+            function = getattr(function, "__wrapped__", None)
+            if function is None:
+                break
+        return None
+
+    def patched(self) -> bool:
+        """Whether a mock is on the class now; asked only when the attribute is not `own` (one identity
+        check per request). The library's own function, once seen there, is `own` from then on."""
+        current = self._cls.__dict__[self._name]
+        if self._find() is current:
+            self.own = current
+            return False
+        return True
 
 
-_HTTPX_HANDLE_REQUEST = _original_handle_request()
-
+#: httpx's own `HTTPTransport.handle_request`: while anything else is there (vcrpy, pytest-httpx), every
+#: request goes through what is patched in
+_HTTPX = _LibraryFunction(httpx.HTTPTransport, "handle_request", httpx._transports.default)
 #: httpcore's own `HTTPConnection.handle_request`: while respx (or any mock) has replaced it on the
 #: class, the pool opens `httpcore.HTTPConnection`s, so the mock sees every request
-_HTTPCORE_HANDLE_REQUEST = httpcore.HTTPConnection.handle_request
+_HTTPCORE = _LibraryFunction(httpcore.HTTPConnection, "handle_request", httpcore._sync.connection)
 #: httpcore's HTTP/1.1 events log here (`httpcore._trace.Trace`, DEBUG): while on, its connections serve
 _HTTPCORE_LOG = logging.getLogger("httpcore.http11")
 
@@ -318,7 +345,7 @@ class LeanPool:
         # "trace" extension, or httpcore's DEBUG logging on: `isEnabledFor` is a cached dict lookup)
         llhttp = (
             self._llhttp
-            and httpcore.HTTPConnection.handle_request is _HTTPCORE_HANDLE_REQUEST
+            and (httpcore.HTTPConnection.handle_request is _HTTPCORE.own or not _HTTPCORE.patched())
             and "trace" not in request.extensions
             and not _HTTPCORE_LOG.isEnabledFor(logging.DEBUG)
         )
@@ -530,8 +557,8 @@ class WireTransport(httpx.HTTPTransport):
         head.budget = timeout.get("read") if isinstance(timeout, dict) else None
         head.until = None
         try:
-            if httpx.HTTPTransport.handle_request is not _HTTPX_HANDLE_REQUEST:  # vcrpy, pytest-httpx, ...
-                return httpx.HTTPTransport.handle_request(self, request)
+            if httpx.HTTPTransport.handle_request is not _HTTPX.own and _HTTPX.patched():
+                return httpx.HTTPTransport.handle_request(self, request)  # vcrpy, pytest-httpx, ...
             return self._send(request)
         finally:
             head.budget = None
@@ -540,7 +567,7 @@ class WireTransport(httpx.HTTPTransport):
         method = _METHODS.get(request.method)
         extensions = request.extensions
         if method is None or "target" in extensions:
-            return _HTTPX_HANDLE_REQUEST(self, request)  # type: ignore[no-any-return]
+            return _HTTPX.own(self, request)  # type: ignore[no-any-return]
         url = request.url
         core_url = httpcore.URL.__new__(httpcore.URL)
         core_url.scheme = url.raw_scheme

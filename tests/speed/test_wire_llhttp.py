@@ -271,6 +271,67 @@ def test_without_httptools_the_pool_frames_with_h11() -> None:
     assert done.stdout.split() == ["200", "ok", "HTTPConnection"]
 
 
+PATCHED_AT_IMPORT = """
+import sys
+import httpcore
+import httpx
+
+core, transport_own = httpcore.HTTPConnection.handle_request, httpx.HTTPTransport.handle_request
+seen = []
+
+
+def mocked(self, request):  # a mock without functools.wraps, as respx's and pytest-httpx's are
+    seen.append(request.url.target)
+    return httpcore.Response(200, content=b"mocked")
+
+
+def sent(self, request):
+    seen.append(b"transport")
+    return transport_own(self, request)
+
+
+# patched before craftapis' wire is first imported: the first client built inside `with respx.mock:`
+httpcore.HTTPConnection.handle_request = mocked
+httpx.HTTPTransport.handle_request = sent
+from craftapis import _wire
+
+wire = _wire.WireTransport()
+
+
+def get():
+    request = httpx.Request("GET", sys.argv[1])
+    request.extensions["timeout"] = {"connect": 2.0, "read": 2.0, "write": 2.0, "pool": 2.0}
+    response = wire.handle_request(request)
+    return response.read().decode()
+
+
+print(get())
+httpcore.HTTPConnection.handle_request, httpx.HTTPTransport.handle_request = core, transport_own
+print(get())  # the mocks are gone: the server answers, through httpx's function no more
+print(_wire._HTTPX.own is transport_own, _wire._HTTPCORE.own is core)
+print(b",".join(seen).decode(), type(wire._pool.connections[0]).__name__)
+"""
+
+
+@needs_llhttp
+def test_mocks_patched_in_before_the_wire_is_imported_are_seen_and_outlived() -> None:
+    """The wire tells httpx's and httpcore's own functions by their code, not by what was on the class
+    when it was imported: patched in before (respx, pytest-httpx), the mocks answer; once they are gone,
+    the wire's own path and llhttp serve."""
+    root = Path(__file__).resolve().parents[2]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(str(root / p) for p in ("facade", "generated")))
+    with serving(KEEP) as server:
+        done = subprocess.run(
+            [sys.executable, "-c", PATCHED_AT_IMPORT, server.url],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["mocked", "ok", "True True", "transport,/x LlhttpConnection"]
+
+
 def test_the_fallback_flag_is_read_when_the_pool_is_built(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_wire, "LlhttpConnection", None)
     with serving(KEEP) as server, WireTransport() as transport:
