@@ -6,16 +6,14 @@ absolute-form requests; the API's own address is a closed port, so only the prox
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
-import httpx
 import pytest
-from craftapis import APITimeoutError
 
-from tests.faults.apis import Api, close, fast_retry, resolve
+from tests.faults.apis import Api
 
-from .server import HostileServer, Raw, Seen, response
+from ._drip import dripping_head, ends_at_the_deadline, is_answered, make, slow_head
+from .server import HostileServer
 from .test_environment import _closed_port
 
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
@@ -36,21 +34,9 @@ async def test_a_dripping_head_through_a_proxy_ends_at_the_deadline(
 ) -> None:
     target = _closed_port()
     _method, path = api.read_request
-    proxy.always(Raw(response(200, b"{}", {"X-Pad": "p" * 1000}), drip=(2, 0.2)), path=target + path)
-    client = api.make(mode, target, timeout=1.0, retry=fast_retry(api.default_retry, deadline=3.0))
-    started = time.monotonic()
-    try:
-        with pytest.raises(APITimeoutError) as caught:
-            await resolve(api.read(client))
-    finally:
-        await close(client)
-    elapsed = time.monotonic() - started
-    assert elapsed < 3.0 + 1.0, f"the call ran {elapsed:.1f} s under a 3 s deadline"
+    proxy.always(dripping_head(), path=target + path)
+    await ends_at_the_deadline(api, make(api, mode, target))
     assert any(s.path == target + path for s in proxy.seen), [s.path for s in proxy.seen]
-    assert isinstance(caught.value.__cause__, httpx.ReadTimeout), repr(caught.value.__cause__)
-    assert str(caught.value.__cause__).startswith(
-        "the response head (status line and headers) did not arrive within the "
-    ), str(caught.value.__cause__)
 
 
 async def test_a_slow_head_through_a_proxy_within_the_read_timeout_is_answered(
@@ -58,16 +44,6 @@ async def test_a_slow_head_through_a_proxy_within_the_read_timeout_is_answered(
 ) -> None:
     target = _closed_port()
     _method, path = api.read_request
-
-    def slow_head(seen: Seen) -> Raw:
-        whole = proxy._normal(seen)
-        end = whole.index(b"\r\n\r\n") + 4
-        return Raw(whole[:end], drip=(max(1, end // 10), 0.05), tail=whole[end:])
-
-    proxy.always(slow_head, path=target + path)
-    client = api.make(mode, target, timeout=1.0, retry=fast_retry(api.default_retry, deadline=3.0))
-    try:
-        assert await resolve(api.read(client)) is not None
-    finally:
-        await close(client)
+    proxy.always(slow_head(proxy), path=target + path)
+    await is_answered(api, make(api, mode, target))
     assert sum(1 for s in proxy.seen if s.path == target + path) == 1
