@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import math
 import ssl
 from typing import Any, NoReturn
@@ -76,6 +77,8 @@ def aiohttp_error(exc: BaseException, url: object = None) -> BaseException:
     the error is then raised `from None` (`_raise`), so aiohttp's own text is not printed beside it."""
     if isinstance(exc, _HeadTimeout):  # no URL in it; the sync transport's words (`_wire.py`)
         return httpx.ReadTimeout(str(exc))
+    if isinstance(exc, _WriteStalled):
+        return httpx.WriteTimeout(str(exc))
     message = _redacted(f"{type(exc).__name__}: {exc}", url)
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
         return httpx.ConnectTimeout(message)
@@ -224,25 +227,85 @@ class _HeadWatch:
             self._arm(earliest)
 
 
+class _WriteStalled(aiohttp.ServerTimeoutError):
+    """The server took none of the request body for a whole write timeout (`_WriteWatch`)."""
+
+
+#: The write timeout of the request being sent in this task, for its response's `start` (`_WriteWatch`):
+#: aiohttp's `ClientTimeout` has no write phase to carry it.
+_WRITE_BUDGET: contextvars.ContextVar[float | None] = contextvars.ContextVar("_WRITE_BUDGET", default=None)
+
+
+class _WriteWatch:
+    """httpx's write timeout for a request body aiohttp is writing: aiohttp has none, so a server that
+    stops reading held an upload forever (past `RetryPolicy.deadline`: the policy bounds the read
+    timeout, which starts only once the body is sent). Every quarter of the budget, while the body is
+    being written, the connection's unsent buffer is looked at; when it has stayed the same, and not
+    empty, for the whole budget (nothing reached the socket: the server reads nothing), the request
+    fails with httpx's `WriteTimeout` and the connection is dropped with its unsent bytes. httpcore
+    bounds each write call instead, so a body given as one piece must be sent whole within the
+    timeout there; here, as for a body streamed in pieces there, only a stall is one. A slow producer
+    (a streamed upload) is not a stall: its buffer empties."""
+
+    __slots__ = ("_budget", "_loop", "_protocol", "_since", "_size", "_timer", "_writer")
+
+    def __init__(self, protocol: Any, writer: asyncio.Future[Any], budget: float) -> None:
+        self._loop = loop = asyncio.get_running_loop()
+        self._protocol = protocol
+        self._writer = writer
+        self._budget = budget
+        self._size = 0
+        self._since = loop.time()
+        self._timer = loop.call_later(budget / 4, self._check)
+        writer.add_done_callback(self._stop)
+
+    def _stop(self, _: object) -> None:
+        self._timer.cancel()
+
+    def _check(self) -> None:
+        protocol = self._protocol
+        transport = protocol.transport
+        if self._writer.done() or transport is None or protocol.exception() is not None:
+            return
+        now = self._loop.time()
+        size = transport.get_write_buffer_size()
+        if size != self._size or not size:
+            self._size, self._since = size, now
+        elif now - self._since >= self._budget - 0.001:  # asyncio runs a timer up to its resolution early
+            protocol.set_exception(
+                _WriteStalled(
+                    f"the server took none of the request body within the {self._budget:g} s write timeout"
+                )
+            )
+            self._loop.call_soon(transport.abort)  # after the request has heard: drop the unsent bytes
+            return
+        self._timer = self._loop.call_later(self._budget / 4, self._check)
+
+
 class _HeadBoundResponse(aiohttp.ClientResponse):
     """aiohttp's response, whose head (`start`: the status line, the headers, any 1xx answers before
     them) must arrive within the request's read timeout in all, not per chunk: the budget is the
     connection's `sock_read` (`protocol.read_timeout`, set from this request's `ClientTimeout` just
     before the request was sent), counted from when the request's body has been written (as aiohttp
     starts `sock_read`, and as the sync transport counts from its first read), watched by the transport's `_HeadWatch` (each transport's session has
-    a subclass of its own, `_watch` set). vcrpy's replayed responses are its own and never start."""
+    a subclass of its own, `_watch` set). vcrpy's replayed responses are its own and never start.
+    While the body is being written, its writes are bound by the write timeout (`_WriteWatch`)."""
 
     _watch: _HeadWatch
 
     async def start(self, connection: Any) -> _HeadBoundResponse:
         protocol = connection.protocol
+        writer = self._writer
+        if writer is not None and protocol is not None:  # a body still being written: bound its writes
+            write_budget = _WRITE_BUDGET.get()
+            if write_budget:
+                _WriteWatch(protocol, writer, write_budget)
         budget = protocol.read_timeout if protocol is not None else None
         if not budget:  # no read timeout: nothing to bound the head by
             await super().start(connection)
             return self
         watch = self._watch
         started = False  # True once the head is in (or failed): a late `sent` must not watch it
-        writer = self._writer
         if writer is None:  # the request is sent: its head is due from now
             watch.add(protocol, budget)
         else:  # a body still being written: the head is due from when it is sent, as `sock_read` counts
@@ -371,6 +434,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             data = request.stream
             request.headers.pop("transfer-encoding", None)
         url = request.url
+        timeout = extensions.get("timeout")
+        writing = _WRITE_BUDGET.set(timeout.get("write") if timeout and data is not None else None)
         try:
             response = await session._request(
                 request.method,
@@ -379,12 +444,14 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 data=data,
                 allow_redirects=False,
                 compress=False,
-                timeout=self._timeout(extensions.get("timeout")),
+                timeout=self._timeout(timeout),
                 ssl=(self._ssl or self._tls()) if url.scheme == "https" else True,  # True: no TLS, unused
                 server_hostname=extensions.get("sni_hostname"),
             )
         except _FAILURES as exc:
             _raise(exc, url)
+        finally:
+            _WRITE_BUDGET.reset(writing)
         refused = _refused(response, request)
         if refused:
             response.close()  # the connection cannot be trusted for another request

@@ -128,12 +128,14 @@ def outcome(transport: httpx.BaseTransport, url: str, **request: Any) -> tuple[A
     return ("ok", response.status_code, response.headers.raw, body, ext["http_version"], ext["reason_phrase"])
 
 
-async def async_outcome(transport: httpx.AsyncBaseTransport, url: str, **request: Any) -> tuple[Any, ...]:
+async def async_outcome(
+    transport: httpx.AsyncBaseTransport, url: str, *, timeout: dict[str, float] = TIMEOUT, **request: Any
+) -> tuple[Any, ...]:
     """`outcome` for an async transport: the same tuple, and for an error the exception itself last (so
     a test can look at its repr and traceback too)."""
     method = request.pop("method", "GET")
     sent = httpx.Request(method, url, **request)
-    sent.extensions["timeout"] = dict(TIMEOUT)
+    sent.extensions["timeout"] = dict(timeout)
     try:
         response = await transport.handle_async_request(sent)
         try:

@@ -9,15 +9,18 @@ and traceback must hold neither (aiohttp prints the request's URL in some of its
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
 import traceback
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
 import pytest
 from craftapis._aiohttp_transport import AiohttpTransport
 
-from ._corpus import CORPUS, Step, async_outcome, serving, verdict
+from ._corpus import CORPUS, TIMEOUT, Step, async_outcome, serving, verdict
 
 SECRET = "SECRETcorpus7f3e"
 
@@ -117,3 +120,84 @@ async def test_the_corpus_provokes_every_kind_of_verdict_of_the_reference() -> N
     """The comparison above means something only if h11 answers some and fails others in each way."""
     kinds = {_kind(await _reference(name, script)) for name, script in CORPUS}
     assert {"ok", httpx.ReadTimeout, httpx.ReadError, httpx.RemoteProtocolError} <= kinds, kinds
+
+
+@pytest.mark.parametrize("transport", list(TRANSPORTS))
+async def test_a_refused_connection_and_a_server_that_never_reads(transport: str) -> None:
+    """A closed port is a `ConnectError`; a request body the server never reads (64 MiB cannot fit in
+    the socket buffers) ends in the error the reference raises, not in a hang."""
+    closed = socket.create_server(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()
+    made = TRANSPORTS[transport]()
+    try:
+        refused = await async_outcome(made, f"http://127.0.0.1:{port}/x?token={SECRET}")
+    finally:
+        await made.aclose()
+    assert refused[:2] == ("error", httpx.ConnectError), refused
+    assert SECRET not in refused[2] and SECRET not in repr(refused[3])
+    body = b"x" * (64 * 1024 * 1024)
+    results = []
+    for made in (httpx.AsyncHTTPTransport(), TRANSPORTS[transport]()):
+        with serving(["hold"]) as server:
+            try:
+                results.append(await async_outcome(made, server.url, method="POST", content=body))
+            finally:
+                await made.aclose()
+    assert results[0][:2] == ("error", httpx.WriteTimeout), results[0]
+    assert results[1][:2] == results[0][:2], results[1]
+
+
+@pytest.mark.parametrize("transport", ["reference", *TRANSPORTS])
+async def test_an_upload_the_server_reads_slowly_is_not_a_write_timeout(transport: str) -> None:
+    """The write timeout bounds each wait for the socket, not the upload: a server taking 1 MiB every
+    0.1 s of an 8 MiB body (past its socket buffers), streamed in 64 KiB pieces, is sent it all under
+    a 0.4 s write timeout, by each transport as by the reference (httpcore bounds each piece's write).
+    """
+    body = b"y" * (8 * 1024 * 1024)
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+    received: list[int] = []
+
+    def serve() -> None:  # reads the request to its last chunk, 1 MiB at a time with a pause between
+        conn, _ = listener.accept()
+        with conn:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += conn.recv(65536)
+            tail = data.partition(b"\r\n\r\n")[2]
+            got = len(tail)
+            while not tail.endswith(b"\r\n0\r\n\r\n"):
+                time.sleep(0.1)
+                burst = 0
+                while burst < 1024 * 1024 and not tail.endswith(b"\r\n0\r\n\r\n"):
+                    chunk = conn.recv(1024 * 1024 - burst)
+                    if not chunk:
+                        return
+                    burst += len(chunk)
+                    got += len(chunk)
+                    tail = (tail + chunk)[-16:]
+            received.append(got)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+
+    async def pieces() -> AsyncIterator[bytes]:  # httpcore's write timeout is per write: per piece
+        for start in range(0, len(body), 64 * 1024):
+            yield body[start : start + 64 * 1024]
+
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    made = httpx.AsyncHTTPTransport() if transport == "reference" else TRANSPORTS[transport]()
+    try:
+        got = await async_outcome(
+            made,
+            f"http://127.0.0.1:{listener.getsockname()[1]}/x",
+            timeout={**TIMEOUT, "read": 5.0},  # what the kernel's buffers hold is read after the last write
+            method="POST",
+            content=pieces(),
+        )
+    finally:
+        await made.aclose()
+        server.join(timeout=10)
+        listener.close()
+    assert got[:2] == ("ok", 200), got
+    assert len(received) == 1 and received[0] > len(body), received  # all of it, in chunked framing
