@@ -185,13 +185,13 @@ class _HeadWatch:
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
-        self._pending: dict[Any, tuple[float, float]] = {}  # protocol -> (until, budget)
+        self._pending: dict[Any, tuple[float, float, bool]] = {}  # protocol -> (until, budget, postponed)
         self._timer: asyncio.TimerHandle | None = None
         self._at = math.inf  # when the timer runs out (inf: not armed)
 
     def add(self, protocol: Any, budget: float) -> None:
         until = self._loop.time() + budget
-        self._pending[protocol] = (until, budget)
+        self._pending[protocol] = (until, budget, False)
         if until < self._at:
             self._arm(until)
 
@@ -208,12 +208,15 @@ class _HeadWatch:
         self._timer, self._at = None, math.inf
         now = self._loop.time() + 0.001  # asyncio runs a timer up to its clock resolution early
         earliest = math.inf
-        for protocol, (until, budget) in list(self._pending.items()):
+        for protocol, (until, budget, postponed) in list(self._pending.items()):
             if until > now:
                 earliest = min(earliest, until)
             elif protocol.exception() is not None:  # `sock_read` ran out first, or the connection broke
                 del self._pending[protocol]
-            elif len(protocol):  # a message parsed, not yet taken: look again once it has been (next turn)
+            elif len(protocol) and not postponed:
+                # a message parsed, not yet taken: look again once it has been (next turn), once only: a
+                # server streaming `100 Continue` answers always has one parsed, none of them the head
+                self._pending[protocol] = (until, budget, True)
                 earliest = min(earliest, now)
             else:
                 del self._pending[protocol]
