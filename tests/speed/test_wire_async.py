@@ -1,7 +1,8 @@
-"""The async transports answer as `httpx.AsyncHTTPTransport` (httpcore + h11, the reference) does, over
-the raw-socket corpus of `_corpus.py` (the one `test_wire.py` holds the sync wire to): the same status,
-headers, body, HTTP version and reason phrase for an answer, the same httpx error class for a broken
-one. Where a transport's verdict is not h11's on purpose, its `*_DIFFERS` table says so and why.
+"""The async transports, the default wire (`_aiowire.AsyncWireTransport`) and aiohttp's (the fallback),
+answer as `httpx.AsyncHTTPTransport` (httpcore + h11, the reference) does, over the raw-socket corpus
+of `_corpus.py` (the one `test_wire.py` holds the sync wire to): the same status, headers, body, HTTP
+version and reason phrase for an answer, the same httpx error class for a broken one. Where a
+transport's verdict is not h11's on purpose, `DIFFERS` says so and why.
 
 Every request carries a secret in its query and in its `Authorization` header: an error's text, repr
 and traceback must hold neither (aiohttp prints the request's URL in some of its messages).
@@ -19,20 +20,18 @@ from typing import Any
 import httpx
 import pytest
 from craftapis._aiohttp_transport import AiohttpTransport
+from craftapis._aiowire import AsyncWireTransport
 
 from ._corpus import CORPUS, TIMEOUT, Step, async_outcome, serving, verdict
 
 SECRET = "SECRETcorpus7f3e"
 
-#: the async transports: name -> a factory of a fresh one
-TRANSPORTS: dict[str, Callable[[], httpx.AsyncBaseTransport]] = {"aiohttp": AiohttpTransport}
-try:
-    from craftapis._aiowire import AsyncWireTransport
-except ModuleNotFoundError as missing:  # not written yet; once the module exists, it is always covered
-    if missing.name != "craftapis._aiowire":
-        raise
-else:
-    TRANSPORTS["aiowire"] = AsyncWireTransport
+#: the async transports: name -> a factory of a fresh one (the default wire, imported unconditionally as
+#: test_aiowire.py does: without httptools, a declared dependency, this fails rather than skips it)
+TRANSPORTS: dict[str, Callable[[], httpx.AsyncBaseTransport]] = {
+    "aiowire": AsyncWireTransport,
+    "aiohttp": AiohttpTransport,
+}
 
 #: where a transport's verdict is not h11's, on purpose: transport -> {name: (h11's, the transport's)},
 #: each the kind of verdict ("ok", or the httpx error class), or the transport's whole answer
