@@ -10,10 +10,16 @@ credentials, broken downloads) and then proves that none of the secrets appears 
 * any error's `str()` / `repr()` or traceback text (`traceback.format_exception`, causes included),
 * any client's `repr()`, auth object's `repr()` or token holder's `repr()`,
 * any cassette file under tests/**/cassettes (raw text and YAML-decoded bodies).
+
+It runs once per wire: "sync" (httpcore's h11 connections, which serve while httpcore logs at DEBUG),
+"sync-llhttp" (the sync default wire), "async" (the async default, `AsyncDefaultTransport()`) and
+"async-aiohttp" (the async fallback); each run counts the requests every wire wrote itself and
+requires them all on the wire it names (at least 20) and none on another.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 import traceback
@@ -25,7 +31,10 @@ from urllib.parse import unquote_plus
 
 import pytest
 import yaml  # type: ignore[import-untyped, unused-ignore]
-from craftapis import APIError, RetryPolicy, _wire
+from craftapis import APIError, RetryPolicy, _async_http, _wire
+from craftapis._aiohttp_transport import AiohttpTransport
+from craftapis._aiowire import AsyncWireTransport
+from craftapis._http import AsyncDefaultTransport
 from craftapis.builtbybit import AsyncBuiltByBit, BuiltByBit, OAuth2Session
 from craftapis.builtbybit_v1 import AsyncBuiltByBitV1, BuiltByBitV1
 from craftapis.modrinth import AsyncModrinth, Modrinth
@@ -387,31 +396,68 @@ def _cassette_texts() -> Iterator[tuple[str, str]]:
 
 
 #: "sync-llhttp": the sync clients with httpcore's logging left off, so their default wire (llhttp
-#: connections; with httpcore's DEBUG logging on, httpcore's own connections serve) is the one checked
-@pytest.fixture(params=["sync", "sync-llhttp", "async"])
+#: connections; with httpcore's DEBUG logging on, httpcore's own connections serve) is the one checked;
+#: "async": the async clients over their default transport (`AsyncDefaultTransport()`, craftapis' own
+#: wire), "async-aiohttp": over the aiohttp fallback
+@pytest.fixture(params=["sync", "sync-llhttp", "async", "async-aiohttp"])
 def mode(request: pytest.FixtureRequest) -> str:
     return str(request.param)
+
+
+#: what each wire's count below is of: a request its own code wrote (llhttp: sync; the others: async)
+WIRES: dict[str, tuple[type[Any], str]] = {
+    "llhttp": (_wire.LlhttpConnection, "handle_request") if _wire.LlhttpConnection else (object, ""),
+    "aiowire": (AsyncWireTransport, "_send"),
+    "aiohttp": (AiohttpTransport, "handle_async_request"),
+}
+
+
+def _serving_wire(mode: str) -> str | None:
+    """The wire `mode`'s requests must all go through (None: httpcore's h11 connections, uncounted)."""
+    if mode == "sync-llhttp":
+        return "llhttp" if _wire.LlhttpConnection is not None else None
+    if mode == "async":
+        return {AsyncWireTransport: "aiowire", AiohttpTransport: "aiohttp"}[type(AsyncDefaultTransport())]
+    return "aiohttp" if mode == "async-aiohttp" else None
+
+
+def _count_wires(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[object]]:
+    served: dict[str, list[object]] = {name: [] for name in WIRES}
+    for name, (cls, method) in WIRES.items():
+        if not method:
+            continue
+        real = getattr(cls, method)
+        calls = served[name]
+        if asyncio.iscoroutinefunction(real):
+
+            async def counted_async(self: Any, *args: Any, _real: Any = real, _calls: Any = calls) -> Any:
+                _calls.append(args)
+                return await _real(self, *args)
+
+            monkeypatch.setattr(cls, method, counted_async)
+        else:
+
+            def counted(self: Any, *args: Any, _real: Any = real, _calls: Any = calls) -> Any:
+                _calls.append(args)
+                return _real(self, *args)
+
+            monkeypatch.setattr(cls, method, counted)
+    return served
 
 
 async def test_no_secret_leaks(
     mode: str, tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    llhttp_calls: list[object] = []
-    if _wire.LlhttpConnection is not None:  # count what the llhttp connections serve
-        real = _wire.LlhttpConnection.handle_request
-
-        def counted(self: Any, request: Any) -> Any:
-            llhttp_calls.append(request)
-            return real(self, request)
-
-        monkeypatch.setattr(_wire.LlhttpConnection, "handle_request", counted)
+    served = _count_wires(monkeypatch)
+    if mode == "async-aiohttp":  # the async clients' default inner transport is the fallback
+        monkeypatch.setattr(_async_http, "AsyncDefaultTransport", AiohttpTransport)
     for name in (None, "craftapis", "httpx", "httpcore", "aiohttp"):
         if name == "httpcore" and mode == "sync-llhttp":  # on at INFO (it logs nothing there) ...
             caplog.set_level(logging.INFO, logger=name)
             caplog.handler.setLevel(logging.DEBUG)  # ... without raising the capture's own level
         else:
             caplog.set_level(logging.DEBUG, logger=name)
-    probe = Probe(mode.removesuffix("-llhttp"), tmp_path)
+    probe = Probe(mode.split("-")[0], tmp_path)
     for run in (modrinth, builtbybit, builtbybit_v1, postal, railcraft):
         await run(probe)
 
@@ -426,8 +472,10 @@ async def test_no_secret_leaks(
     # the llhttp wire neither, and it is the one that served when httpcore's logging is off)
     names = {record.name.split(".")[0] for record in caplog.records}
     assert {"craftapis", "httpx", *(["httpcore"] if mode == "sync" else [])} <= names, names
-    if _wire.LlhttpConnection is not None:  # and the wire the mode names is the one that served
-        assert (len(llhttp_calls) >= 20) if mode == "sync-llhttp" else (llhttp_calls == []), len(llhttp_calls)
+    # and the wire the mode names is the one that served, every request (none went another way)
+    serving = _serving_wire(mode)
+    counts = {name: len(calls) for name, calls in served.items()}
+    assert all((n >= 20) if name == serving else (n == 0) for name, n in counts.items()), (mode, counts)
     assert any(r.levelno == logging.DEBUG and r.name.startswith("craftapis") for r in caplog.records)
     assert len(probe.errors) >= 20 and len({type(e) for e in probe.errors}) >= 8
     assert len(probe.secrets) > len(KNOWN)  # OAuth2 tokens issued during the run are checked too
