@@ -276,12 +276,12 @@ class FakeRailcraft:
             return httpx.Response(
                 200, text="File not found", headers={"Content-Type": "text/html; charset=UTF-8"}
             )
-        etag = f'"{hashlib.sha1(content).hexdigest()}"'
+        etag = f'"{hashlib.sha1(content).hexdigest()}"' if self.etags else None
         fields = {
             "Content-Type": "application/octet-stream",
             "Content-Disposition": 'attachment; filename="pack.zip"',
         }
-        if self.etags:
+        if etag is not None:
             fields["ETag"] = etag
         status, body = 200, content
         asked = headers.get("range", "")
