@@ -20,7 +20,7 @@ from craftapis.railcraft import RailcraftDownloadError
 
 from tests.railcraft import fake as rc_fake
 
-from .apis import MODRINTH, RAILCRAFT, close, resolve
+from .apis import MODRINTH, RAILCRAFT, close, fast_retry, resolve
 from .servers import FaultServer, ResetMidBody, Respond, Stream, pattern_chunks
 
 SIZE = 50 * 1024 * 1024
@@ -156,18 +156,19 @@ async def test_modrinth_download_restarts_after_a_reset(mode: str, tmp_path: Pat
 
 
 async def test_railcraft_download_reset_leaves_nothing(mode: str, tmp_path: Path) -> None:
-    """Documented: a broken archive download raises RailcraftDownloadError and leaves the target
-    untouched (here: absent) and no temporary file; it is not resent by itself."""
+    """Documented: an archive download broken on every attempt the retry policy allows (it is
+    fetched again: docs/railcraft.md) raises RailcraftDownloadError and leaves the target untouched
+    (here: absent) and no temporary file."""
     with FaultServer(rc_fake.FakeRailcraft()) as server:
-        server.script(ResetMidBody(CONTENT), path=ARCHIVE_ROUTE)
-        client = RAILCRAFT.make(mode, server.url)
+        server.script(*[ResetMidBody(CONTENT) for _ in range(3)], path=ARCHIVE_ROUTE)
+        client = RAILCRAFT.make(mode, server.url, retry=fast_retry(RAILCRAFT.default_retry, max_attempts=3))
         target = tmp_path / "pack.zip"
         try:
             with pytest.raises(RailcraftDownloadError) as caught:
                 await resolve(client.download_archive(100, target, expected_size=len(CONTENT)))
         finally:
             await close(client)
-        assert server.count("POST", ARCHIVE_ROUTE) == 1
+        assert server.count("POST", ARCHIVE_ROUTE) == 3  # max_attempts, no more
     assert caught.value.received < len(CONTENT)
     assert caught.value.expected_size == len(CONTENT)
     assert list(tmp_path.iterdir()) == []
