@@ -36,7 +36,7 @@ from ._errors import (
     is_secret_name,
     redact_url,
 )
-from ._http import header_list
+from ._http import header_index, header_list
 
 __all__ = [
     "CONTENT_ENCODING_EXTENSION",
@@ -278,17 +278,14 @@ class BodyReader:
         # One pass over the raw header list for the three framing headers, no decoding: most bodies
         # are identity-encoded with a Content-Length, and then nothing about the response changes
         # (`replay` can hand back this same response). Any Content-Encoding takes `_decoders`.
-        coded = chunked = False
-        length: bytes | None = None
-        lengths = 0
-        for _, name, value in header_list(response.headers):
-            if name == b"content-length":
-                length = value
-                lengths += 1
-            elif name == b"content-encoding":
-                coded = True
-            elif name == b"transfer-encoding":
-                chunked = True
+        headers = response.headers
+        index = header_index(headers)  # built once per response, for the limiter and cookies too
+        coded = b"content-encoding" in index
+        chunked = b"transfer-encoding" in index
+        length = index.get(b"content-length")
+        lengths = 0 if length is None else 1
+        if lengths and len(index) != len(items := header_list(headers)):  # a name is repeated: which?
+            lengths = sum(1 for _, name, _ in items if name == b"content-length")
         self._chain = _decoders(response) if coded else []
         #: the Content-Length to compare the body with when nothing else would change in `replay`
         self._length = length if lengths <= 1 and not (coded or chunked) else _CHANGED

@@ -84,6 +84,28 @@ def header_list(headers: httpx.Headers) -> list[tuple[bytes, bytes, bytes]]:
     return [(key, key.lower(), value) for key, value in headers.raw]
 
 
+def header_index(headers: httpx.Headers) -> dict[bytes, bytes]:
+    """A `Headers`' values by lower-cased name (the last one of a repeated name), undecoded.
+
+    Several steps of one call look headers up in the same response (`BodyReader` its framing,
+    the rate limiter `X-Ratelimit-*`, `LeanCookies` `Set-Cookie`): each walking the ~13 headers of an
+    answer in Python cost more than the rest of what it did. The index is built once per `Headers`
+    and kept on it, valid while the list `header_list` gives is the same object of the same length
+    (a header added or removed, or the list replaced, builds it again; none of those steps changes a
+    response's headers). A name appears in it once: compare its length with `header_list`'s to know
+    whether a name was repeated."""
+    items = header_list(headers)
+    cached = headers.__dict__.get("_craftapis_index")
+    if cached is not None and cached[0] is items and cached[1] == len(items):
+        index: dict[bytes, bytes] = cached[2]
+        return index
+    index = {}
+    for _, name, value in items:  # a plain loop: a little cheaper than the comprehension
+        index[name] = value
+    headers.__dict__["_craftapis_index"] = (items, len(items), index)
+    return index
+
+
 #: What a server may keep in the cookie jar of a client craftapis builds: these APIs authenticate with
 #: tokens, and what they set (a CDN's bot-management cookie) is a few short cookies. Without a cap a
 #: hostile server could grow the jar, and the `Cookie` header of every later request, without bound.
@@ -120,10 +142,8 @@ class LeanCookies(httpx.Cookies):
         return super().__bool__()
 
     def extract_cookies(self, response: httpx.Response) -> None:
-        for _, name, _ in header_list(response.headers):
-            if name == b"set-cookie":
-                self._extract_capped(response)
-                return
+        if b"set-cookie" in header_index(response.headers):
+            self._extract_capped(response)
 
     def _extract_capped(self, response: httpx.Response) -> None:
         jar = self.jar

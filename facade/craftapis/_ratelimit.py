@@ -40,7 +40,7 @@ from typing import Any, ClassVar, Final, Protocol, Self, TypeVar, Unpack, cast, 
 
 import httpx
 
-from ._http import header_list
+from ._http import header_index
 from ._redis_client import Offload, RedisClient, RedisStoreOptions, connect
 
 __all__ = [
@@ -562,12 +562,10 @@ class HeaderRateLimiter(_StoredLimiter):
             if not self._store.shared and type(self).budget_key is HeaderRateLimiter.budget_key
             else None
         )
-        # header name (lower-case bytes) -> slot in the (limit, remaining, reset) triple
-        self._header_slots = {
-            limit_header.lower().encode("ascii"): 0,
-            remaining_header.lower().encode("ascii"): 1,
-            reset_header.lower().encode("ascii"): 2,
-        }
+        # the (limit, remaining, reset) header names, lower-case bytes as `header_index` has them
+        self._header_names = tuple(
+            name.lower().encode("ascii") for name in (limit_header, remaining_header, reset_header)
+        )
         # per slot, the last raw value seen and what it parsed to: Modrinth repeats the limit and
         # often the reset, so most answers parse one header, not three (a tuple per slot, replaced
         # whole, so threads observing at once never pair one value with another's parse)
@@ -710,21 +708,18 @@ class HeaderRateLimiter(_StoredLimiter):
         """The window as the ``X-Ratelimit-*`` headers (and a 429's wait) tell it."""
         limit = remaining = reset = None
         if response is not None:
-            found: list[bytes | None] = [None, None, None]
-            slots = self._header_slots
-            for _, name, value in header_list(response.headers):  # one pass, no decoding
-                if name in slots:  # an operator, not a method call, for each of the ~13 headers
-                    found[slots[name]] = value
+            found = header_index(response.headers)  # the last of a repeated header, no decoding
+            names = self._header_names
             parsed = self._parsed
-            raw, last = found[0], parsed[0]
+            raw, last = found.get(names[0]), parsed[0]
             if raw != last[0]:
                 last = parsed[0] = (raw, _digits(raw))
             limit = last[1]
-            raw, last = found[1], parsed[1]
+            raw, last = found.get(names[1]), parsed[1]
             if raw != last[0]:
                 last = parsed[1] = (raw, _digits(raw))
             remaining = last[1]
-            raw, last = found[2], parsed[2]
+            raw, last = found.get(names[2]), parsed[2]
             if raw != last[0]:
                 last = parsed[2] = (raw, _digits(raw))
             reset = last[1]
