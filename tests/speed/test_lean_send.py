@@ -97,6 +97,9 @@ def _built(base: str, case: dict[str, Any]) -> httpx.Request:
 
 
 def _same(built: httpx.Request, expected: httpx.Request) -> None:
+    assert vars(built).keys() == vars(expected).keys()  # `build` may make a request without __init__
+    assert vars(built.headers).keys() >= vars(expected.headers).keys()
+    assert built.headers.encoding == expected.headers.encoding
     assert built.method == expected.method
     assert str(built.url) == str(expected.url)
     assert (built.url.raw_scheme, built.url.raw_host, built.url.port, built.url.raw_path) == (
