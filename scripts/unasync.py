@@ -39,7 +39,11 @@ SUBS: list[tuple[str, str]] = [
     # modules: an async source imports the async sources it builds on
     ("_async_([a-z0-9_]+)", r"_sync_\1"),
     # the name-paired primitives of _primitives.py
-    ("async_(sleep|to_thread|hook|call_handler|signal_handlers)", r"\1"),
+    ("async_(sleep|to_thread|hook|call_handler|signal_handlers|begin_head|end_head)", r"\1"),
+    # the response head's per-request state: a context variable for tasks, a thread-local for threads
+    # (read as `thread_head` itself: one global load in the sync wire's reads, no call)
+    ("task_head\\.get\\(\\)", "thread_head"),
+    ("task_head", "thread_head"),
     ("Awaitable\\[(Any|None|T|str)\\]", r"\1"),
     ("Awaitable\\[object\\] \\| object", "object"),
     ("Awaitable\\[object\\]", "object"),

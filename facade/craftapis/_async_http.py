@@ -152,7 +152,7 @@ def build_async_client(
     With `trust_env` and a proxy variable set, the inner transport is an `httpx.AsyncClient` built with
     `trust_env=True`, so httpx's own proxy routing (NO_PROXY included) applies: httpx ignores the proxy
     environment whenever it is given `transport=`, and the outer client always is. Its response heads
-    are bounded by the read timeout as on craftapis' own wire (`_proxy.py`)."""
+    are bounded by the read timeout as on craftapis' own wire (`_async_proxy.py`)."""
     if http_client is not None and transport is not None:
         raise TypeError("pass either http_client= or transport=, not both")
     inner: httpx.AsyncBaseTransport
@@ -161,7 +161,7 @@ def build_async_client(
     elif transport is not None:
         inner = transport
     elif trust_env and proxy_environment():
-        from ._proxy import AsyncProxyTransport  # imports this module: its head bound (bounds' module)
+        from ._async_proxy import AsyncProxyTransport  # imports this module (AsyncClientTransport)
 
         inner = AsyncProxyTransport(timeout)
     else:

@@ -8,6 +8,7 @@ and the twin gets `<name>`. Each pair does the same job in its world.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import inspect
 import signal
 import threading
@@ -25,15 +26,21 @@ __all__ = [
     "Lock",
     "Sleep",
     "StopFlag",
+    "async_begin_head",
     "async_call_handler",
+    "async_end_head",
     "async_hook",
     "async_signal_handlers",
     "async_sleep",
     "async_to_thread",
+    "begin_head",
     "call_handler",
+    "end_head",
     "hook",
     "signal_handlers",
     "sleep",
+    "task_head",
+    "thread_head",
     "to_thread",
 ]
 
@@ -239,3 +246,59 @@ def signal_handlers(signals: Iterable[signal.Signals], callback: Callable[[int],
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+# -- the response head being received: its read budget, shared by the reads of one request's head --------
+# (`_async_proxy.py`'s streams and its sync twin, which `_wire.py` uses too). `scripts/unasync.py` turns
+# the async source's `task_head.get()` into `thread_head`: the sync read costs one global load, as before.
+
+
+class _Head:
+    """One request's response head: its read budget (None: no bound) and when it ends (set by the
+    first read)."""
+
+    __slots__ = ("budget", "until")
+
+    def __init__(self, budget: float | None) -> None:
+        self.budget = budget
+        self.until: float | None = None
+
+
+class _ThreadHead(threading.local):
+    """Per thread: the head of the request this thread is sending (budget None: none is)."""
+
+    budget: float | None = None
+    until: float | None = None
+
+
+#: No head bound; never changed (a read sets `until` only under a budget).
+_NO_HEAD = _Head(None)
+#: Per task of an event loop (a context variable: tasks share the thread): the head of its request.
+task_head: contextvars.ContextVar[_Head] = contextvars.ContextVar("craftapis_head", default=_NO_HEAD)
+#: Per thread: the head of its request (sync code: one request per thread at a time).
+thread_head = _ThreadHead()
+
+
+def async_begin_head(budget: float | None) -> contextvars.Token[_Head]:
+    """Start bounding this task's response head by `budget` seconds (None: no bound); `async_end_head`
+    takes the token back."""
+    return task_head.set(_Head(budget))
+
+
+def begin_head(budget: float | None) -> float | None:
+    """Start bounding this thread's response head by `budget` seconds (None: no bound); `end_head` takes
+    back what it returns (the budget before)."""
+    before = thread_head.budget
+    thread_head.budget = budget
+    thread_head.until = None
+    return before
+
+
+def async_end_head(token: contextvars.Token[_Head]) -> None:
+    """Stop bounding this task's response head (what `async_begin_head` began)."""
+    task_head.reset(token)
+
+
+def end_head(token: float | None) -> None:
+    """Stop bounding this thread's response head: the budget before `begin_head` again."""
+    thread_head.budget = token

@@ -46,7 +46,9 @@ header byte every few seconds held a call for hours, past `RetryPolicy.deadline`
 phase's timeout at the time left, but per read). Here the whole head must arrive within the request's
 read timeout, counted from the first read (the policy's cap makes that at most the time left before the
 deadline); past it the call fails with httpx's `ReadTimeout`. Body reads keep the per-read timeout
-(`_guards.BodyReader` checks the deadline between chunks).
+(`_guards.BodyReader` checks the deadline between chunks). The bounded streams are the proxy path's
+(`_sync_proxy.HeadBoundBackend`, generated from `_async_proxy.py`); this transport begins and ends each
+request's head budget (`_primitives.thread_head`) itself.
 """
 
 from __future__ import annotations
@@ -55,12 +57,15 @@ import collections
 import logging
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from types import ModuleType
 from typing import Any, cast
 
 import httpcore
 import httpx
+
+from ._primitives import thread_head
+from ._sync_proxy import HeadBoundBackend
 
 try:  # maintained llhttp bindings (C); without a wheel for this platform, h11 frames every message
     from ._llhttp import LlhttpConnection
@@ -145,94 +150,6 @@ _HTTPX = _LibraryFunction(httpx.HTTPTransport, "handle_request", httpx._transpor
 _HTTPCORE = _LibraryFunction(httpcore.HTTPConnection, "handle_request", httpcore._sync.connection)
 #: httpcore's HTTP/1.1 events log here (`httpcore._trace.Trace`, DEBUG): while on, its connections serve
 _HTTPCORE_LOG = logging.getLogger("httpcore.http11")
-
-
-# -- the response head's bound ----------------------------------------------------------------------
-
-
-class _Head(threading.local):
-    """Per thread: the read budget of the response head being received (None: no head is), and when it
-    ends (set by the first read)."""
-
-    budget: float | None = None
-    until: float | None = None
-
-
-_head = _Head()
-
-
-class _HeadBoundStream(httpcore.NetworkStream):
-    """A connection's socket stream whose reads during a response head share that head's budget."""
-
-    __slots__ = ("_inner",)
-
-    def __init__(self, inner: httpcore.NetworkStream) -> None:
-        self._inner = inner
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        head = _head
-        budget = head.budget
-        if budget is None:
-            return self._inner.read(max_bytes, timeout)
-        now = time.monotonic()
-        until = head.until
-        if until is None:
-            head.until = until = now + budget
-        left = until - now
-        # a read that times out with the head's bound (within a millisecond: `until - now` need not give
-        # `budget` back exactly) is an ordinary read timeout, reported as httpcore reports it
-        if timeout is not None and timeout <= left + 0.001:
-            return self._inner.read(max_bytes, timeout)
-        if left > 0.0:
-            try:
-                return self._inner.read(max_bytes, left)
-            except httpcore.ReadTimeout:
-                pass
-        raise httpcore.ReadTimeout(
-            f"the response head (status line and headers) did not arrive within the {budget:g} s read timeout"
-        )
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._inner.write(buffer, timeout)
-
-    def close(self) -> None:
-        self._inner.close()
-
-    def start_tls(
-        self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
-    ) -> httpcore.NetworkStream:
-        return _HeadBoundStream(self._inner.start_tls(ssl_context, server_hostname, timeout))
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._inner.get_extra_info(info)
-
-
-class _HeadBoundBackend(httpcore.NetworkBackend):
-    """A network backend (httpcore's sync one unless given), its streams wrapped in `_HeadBoundStream`;
-    `_proxy` wraps the backends of httpx's own pools in it too."""
-
-    def __init__(self, inner: httpcore.NetworkBackend | None = None) -> None:
-        self._inner = inner if inner is not None else httpcore.SyncBackend()
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.NetworkStream:
-        return _HeadBoundStream(self._inner.connect_tcp(host, port, timeout, local_address, socket_options))
-
-    def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
-    ) -> httpcore.NetworkStream:  # pragma: no cover - craftapis connects over TCP
-        return _HeadBoundStream(self._inner.connect_unix_socket(path, timeout, socket_options))
-
-    def sleep(
-        self, seconds: float
-    ) -> None:  # pragma: no cover - httpcore sleeps only between connect retries
-        self._inner.sleep(seconds)
 
 
 # -- the pool ---------------------------------------------------------------------------------------
@@ -548,12 +465,12 @@ class WireTransport(httpx.HTTPTransport):
             max_connections=limits.max_connections or 100,
             max_keepalive_connections=limits.max_keepalive_connections or 20,
             keepalive_expiry=limits.keepalive_expiry,
-            network_backend=_HeadBoundBackend(),
+            network_backend=HeadBoundBackend(httpcore.SyncBackend()),
         )
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         timeout = request.extensions.get("timeout")
-        head = _head
+        head = thread_head
         head.budget = timeout.get("read") if isinstance(timeout, dict) else None
         head.until = None
         try:
