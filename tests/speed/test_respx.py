@@ -16,9 +16,6 @@ reach it: docs/testing.md says to pass the router as the transport instead.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import httpx
 import pytest
@@ -28,6 +25,7 @@ from craftapis._base import ApiProfile
 from craftapis._sync_base import SyncAPIClient
 
 from .test_wire import KEEP, serving
+from .test_wire_llhttp import run_python
 
 # respx is in the test dependency group; under CI (where the project's own files install it) its
 # absence is a failure, not a skip.
@@ -112,10 +110,5 @@ def test_respx_mock_answers_when_the_wire_is_first_imported_inside_it() -> None:
     """The first client of a process built inside `with respx.mock:` imports the wire then; before
     the wire told httpcore's function by its code, it took respx's patch for httpcore's own and sent the
     request to the network instead (here: a closed port)."""
-    root = Path(__file__).resolve().parents[2]
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(str(root / p) for p in ("facade", "generated")))
-    done = subprocess.run(
-        [sys.executable, "-c", FIRST_IMPORT_INSIDE, BASE], env=env, capture_output=True, text=True, timeout=60
-    )
-    assert done.returncode == 0, done.stderr
+    done = run_python(FIRST_IMPORT_INSIDE, BASE)
     assert done.stdout.split("\n")[0] == "{'mocked': 1} 1"

@@ -260,14 +260,21 @@ print(response.status_code, response.read().decode(), type(transport._pool.conne
 """
 
 
-def test_without_httptools_the_pool_frames_with_h11() -> None:
+def run_python(code: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """`code` in a fresh interpreter (this one, the checkout's facade and generated code importable),
+    with `args` as its argv; it must succeed."""
     root = Path(__file__).resolve().parents[2]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(str(root / p) for p in ("facade", "generated")))
-    with serving(KEEP) as server:
-        done = subprocess.run(
-            [sys.executable, "-c", FALLBACK, server.url], env=env, capture_output=True, text=True, timeout=60
-        )
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args], env=env, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
+    return done
+
+
+def test_without_httptools_the_pool_frames_with_h11() -> None:
+    with serving(KEEP) as server:
+        done = run_python(FALLBACK, server.url)
     assert done.stdout.split() == ["200", "ok", "HTTPConnection"]
 
 
@@ -318,17 +325,8 @@ def test_mocks_patched_in_before_the_wire_is_imported_are_seen_and_outlived() ->
     """The wire tells httpx's and httpcore's own functions by their code, not by what was on the class
     when it was imported: patched in before (respx, pytest-httpx), the mocks answer; once they are gone,
     the wire's own path and llhttp serve."""
-    root = Path(__file__).resolve().parents[2]
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(str(root / p) for p in ("facade", "generated")))
     with serving(KEEP) as server:
-        done = subprocess.run(
-            [sys.executable, "-c", PATCHED_AT_IMPORT, server.url],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-    assert done.returncode == 0, done.stderr
+        done = run_python(PATCHED_AT_IMPORT, server.url)
     assert done.stdout.splitlines() == ["mocked", "ok", "True True", "transport,/x LlhttpConnection"]
 
 
