@@ -353,8 +353,9 @@ class _Body(httpx.AsyncByteStream):
 
 class AsyncWireTransport(httpx.AsyncBaseTransport):
     """httpx's async transport interface over craftapis' own HTTP/1.1 connections (this module's
-    docstring). `limits` are httpx's (`httpx.Limits()`: 100 connections, 20 kept alive for 5 s); the
-    pool belongs to the event loop of the first request."""
+    docstring). `limits` are httpx's (`httpx.Limits()`: 100 connections, 20 kept alive for 5 s). The
+    pool belongs to the event loop of the first request (after `aclose`, or once that loop is closed,
+    to the next one's): as an aiohttp session, a transport serves one loop at a time."""
 
     def __init__(self, *, limits: httpx.Limits | None = None) -> None:
         limits = limits if limits is not None else httpx.Limits()
@@ -373,6 +374,7 @@ class AsyncWireTransport(httpx.AsyncBaseTransport):
             collections.deque()
         )
         self._fallback: httpx.AsyncBaseTransport | None = None
+        self._urls: dict[Any, tuple[tuple[bytes, bytes, int], bytes]] = {}  # `_parse`
 
     # -- the pool ----------------------------------------------------------------------------------------
 
@@ -444,23 +446,36 @@ class AsyncWireTransport(httpx.AsyncBaseTransport):
         self._idle.setdefault(connection._key, []).append(connection)
         self._idle_count += 1
 
+    def _take_idle(
+        self, key: tuple[bytes, bytes, int], loop: asyncio.AbstractEventLoop
+    ) -> _Connection | None:
+        """The most recently used idle connection to `key` that has not expired (expired ones closed)."""
+        idle = self._idle.get(key)
+        if not idle:
+            return None
+        now = loop.time()
+        while idle:
+            connection = idle.pop()
+            self._idle_count -= 1
+            if connection._state == _IDLE and connection._expire_at > now:
+                connection._state = _ACTIVE
+                connection._reused = True
+                self._active.add(connection)
+                return connection
+            connection._abort(graceful=True)  # expired: closed, not reused
+        return None
+
     async def _acquire(
         self, key: tuple[bytes, bytes, int], request: httpx.Request, timeouts: Any, fresh: bool
     ) -> _Connection:
         """A connection for `key`: an idle one that has not expired (unless `fresh`), else a new one,
         else the first one released (FIFO), waiting at most the `pool` timeout."""
-        idle = None if fresh else self._idle.get(key)
-        if idle:
-            now = self._loop.time()  # type: ignore[union-attr]
-            while idle:
-                connection = idle.pop()
-                self._idle_count -= 1
-                if connection._state == _IDLE and connection._expire_at > now:
-                    connection._state = _ACTIVE
-                    connection._reused = True
-                    self._active.add(connection)
-                    return connection
-                connection._abort(graceful=True)  # expired: closed, not reused
+        if not fresh:
+            assert self._loop is not None
+            connection = self._take_idle(key, self._loop)
+            if connection is not None:
+                return connection
+        self._close_expired()
         if self._count >= self._max and not self._waiters:
             self._close_an_idle()
         if self._count < self._max and not self._waiters:
@@ -470,6 +485,17 @@ class AsyncWireTransport(httpx.AsyncBaseTransport):
         if got is None:  # a slot, counted already
             return await self._connect(key, request, timeouts)
         return got
+
+    def _close_expired(self) -> None:
+        """Close the idle connections (of every origin) past their keep-alive expiry: done whenever a
+        new connection is about to open, as httpcore's pool does on its requests."""
+        assert self._loop is not None
+        now = self._loop.time()
+        for idle in self._idle.values():
+            for connection in [c for c in idle if c._expire_at <= now]:
+                idle.remove(connection)
+                self._idle_count -= 1
+                connection._abort(graceful=True)
 
     def _close_an_idle(self) -> None:
         """At the limit with idle connections of other origins: close the oldest of one."""
@@ -558,26 +584,16 @@ class AsyncWireTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if _aiohttp_request_patched():
             return await self._through_aiohttp(request)
-        loop = asyncio.get_running_loop()
-        if loop is not self._loop:
+        loop = self._loop
+        if loop is None or loop.is_closed():  # not `get_running_loop()` per request: a getpid() each
+            loop = asyncio.get_running_loop()
             self._bind(loop)
         url = request.url
-        scheme = url.raw_scheme
-        if scheme not in (b"http", b"https"):
-            raise httpx.UnsupportedProtocol(
-                f"Request URL has an unsupported protocol '{scheme.decode('ascii', 'replace')}://'."
-                if scheme
-                else "Request URL is missing an 'http://' or 'https://' protocol."
-            )
-        host = url.raw_host
-        if not host:
-            raise httpx.UnsupportedProtocol("Request URL is missing a host.")
-        key = (scheme, host, url.port or (443 if scheme == b"https" else 80))
+        known = self._urls.get(url._uri_reference)
+        key, target = known if known is not None else self._parse(url)
         method = request.method.encode("ascii")
         try:
-            head, length, chunked, upgrading, close_after = request_head(
-                method, url.raw_path, request.headers.raw
-            )
+            head, length, chunked, upgrading, close_after = request_head(method, target, request.headers.raw)
         except httpcore.LocalProtocolError as exc:
             raise httpx.LocalProtocolError(str(exc)) from None
         try:
@@ -589,21 +605,45 @@ class AsyncWireTransport(httpx.AsyncBaseTransport):
         retry = body is not None and method in _IDEMPOTENT
         fresh = False
         while True:
-            connection = await self._acquire(key, request, timeouts, fresh)
+            connection = None if fresh else self._take_idle(key, loop)
+            if connection is None:
+                connection = await self._acquire(key, request, timeouts, fresh)
             connection._reset(method)
             connection._upgrading, connection._close_after = upgrading, close_after
             connection._error = None
             connection._stale = False
             connection._unread = 0
             try:
-                await self._send(connection, head, body, request, length, chunked, timeouts)
+                if body is not None:  # the head and the body in one write (`_send` for the details)
+                    transport = connection._transport
+                    assert transport is not None
+                    try:
+                        if body:
+                            piece, sent = frame_piece(body, chunked, length, 0)
+                            end = body_end(chunked, length, sent)
+                            if len(piece) <= _PIECE:
+                                transport.write(head + piece + end)
+                            else:
+                                transport.writelines((head, piece, end))
+                        else:
+                            transport.write(head + body_end(chunked, length, 0))
+                    except httpcore.LocalProtocolError as exc:
+                        raise httpx.LocalProtocolError(str(exc)) from None
+                    if connection._writable is not None:
+                        await connection._drain(timeouts.get("write"))
+                else:
+                    await self._send(connection, head, request, length, chunked, timeouts.get("write"))
                 if not connection._head_done:
                     if connection._error is not None:
                         raise connection._error
                     if connection._state != _ACTIVE:
                         raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
-                    await connection._wait(None)  # bounded by the head's watch (`_send`)
+                    if read is not None:
+                        self._watch.add(connection, read)  # the whole head is due from now
+                    waiter = connection._waiter = loop.create_future()
+                    await waiter  # woken by `data_received` once the head is in, or failed
             except BaseException as exc:
+                self._watch.discard(connection)
                 stale = connection._stale and connection._reused and connection._received == 0
                 connection._abort()
                 if retry and stale and isinstance(exc, httpx.TransportError):
@@ -619,54 +659,56 @@ class AsyncWireTransport(httpx.AsyncBaseTransport):
         fill_headers(response.headers, connection._headers)
         return response
 
+    def _parse(self, url: httpx.URL) -> tuple[tuple[bytes, bytes, int], bytes]:
+        """The origin and request target of `url`, kept (a client sends the same few URLs again and
+        again; httpx's URL builds each piece anew per access)."""
+        scheme = url.raw_scheme
+        if scheme not in (b"http", b"https"):
+            raise httpx.UnsupportedProtocol(
+                f"Request URL has an unsupported protocol '{scheme.decode('ascii', 'replace')}://'."
+                if scheme
+                else "Request URL is missing an 'http://' or 'https://' protocol."
+            )
+        host = url.raw_host
+        if not host:
+            raise httpx.UnsupportedProtocol("Request URL is missing a host.")
+        parsed = ((scheme, host, url.port or (443 if scheme == b"https" else 80)), url.raw_path)
+        if len(self._urls) >= 256:  # many distinct URLs (ids, queries): keep the table small
+            self._urls.clear()
+        self._urls[url._uri_reference] = parsed
+        return parsed
+
     async def _send(
         self,
         connection: _Connection,
         head: bytes,
-        body: bytes | None,
         request: httpx.Request,
         length: int | None,
         chunked: bool,
-        timeouts: Any,
+        timeout: float | None,
     ) -> None:
-        """Write the request: the head and a body in memory in one write, a streamed body piece by
-        piece (chunked or up to its length), waiting while the socket takes no more."""
+        """Write a request with a streamed body: the head with the first piece, then piece by piece
+        (chunked, or up to its length), waiting while the socket takes no more."""
         transport = connection._transport
         assert transport is not None
-        timeout = timeouts.get("write")
         try:
-            if body is not None:
-                if body:
-                    piece, sent = frame_piece(body, chunked, length, 0)
-                    end = body_end(chunked, length, sent)
-                    if len(piece) <= _PIECE:
-                        transport.write(head + piece + end)
-                    else:
-                        transport.writelines((head, piece, end))
-                else:
-                    transport.write(head + body_end(chunked, length, 0))
-            else:
-                sent = 0
-                pending = head
-                async for piece in request.stream:  # type: ignore[union-attr]
-                    if not piece:
-                        continue
-                    piece, sent = frame_piece(piece, chunked, length, sent)
-                    if connection._state != _ACTIVE or transport.is_closing():
-                        return  # the server answered (or closed) early: its answer is read
-                    transport.write(pending + piece if pending else piece)
-                    pending = b""
-                    await connection._drain(timeout)
-                end = body_end(chunked, length, sent)
-                if connection._state == _ACTIVE and not transport.is_closing():
-                    transport.write(pending + end)
+            sent = 0
+            pending = head
+            async for piece in request.stream:  # type: ignore[union-attr]
+                if not piece:
+                    continue
+                piece, sent = frame_piece(piece, chunked, length, sent)
+                if connection._state != _ACTIVE or transport.is_closing():
+                    return  # the server answered (or closed) early: its answer is read
+                transport.write(pending + piece if pending else piece)
+                pending = b""
+                await connection._drain(timeout)
+            end = body_end(chunked, length, sent)
         except httpcore.LocalProtocolError as exc:
             raise httpx.LocalProtocolError(str(exc)) from None
-        await connection._drain(timeout)
-        if not connection._head_done and connection._state == _ACTIVE:
-            read = timeouts.get("read")
-            if read is not None:
-                self._watch.add(connection, read)  # the whole head is due from now
+        if connection._state == _ACTIVE and not transport.is_closing():
+            transport.write(pending + end)
+            await connection._drain(timeout)
 
     async def _through_aiohttp(self, request: httpx.Request) -> httpx.Response:
         """The request through `AiohttpTransport`, whose `ClientSession._request` a mock patched."""

@@ -682,3 +682,61 @@ async def test_the_default_is_the_wire() -> None:
         assert isinstance(made, AsyncWireTransport)
     finally:
         await made.aclose()
+
+
+async def test_expired_idle_connections_of_other_origins_close_when_a_connection_opens() -> None:
+    short = AsyncWireTransport(limits=httpx.Limits(keepalive_expiry=0.1))
+    try:
+        async with serving(keep_alive()) as first, serving(keep_alive()) as second:
+            assert await get(short, first.url) == b"ok"
+            assert short._idle_count == 1
+            await asyncio.sleep(0.3)
+            assert await get(short, second.url) == b"ok"
+            assert short._idle_count == 1 and short._count == 1  # the first origin's closed on the way
+    finally:
+        await short.aclose()
+
+
+def test_the_header_checks_are_h11s_rules() -> None:
+    """`request_head` checks names and values with byte sets (`bytes.translate`); `_NAME` and `_VALUE`
+    are h11's rules as regular expressions: both give the same verdict for every byte, alone, leading,
+    trailing and inside a value."""
+    import httpcore
+    from craftapis._llhttp import _NAME, _VALUE, request_head
+
+    def accepted(name: bytes, value: bytes) -> bool:
+        try:
+            request_head(b"GET", b"/", [(b"Host", b"h"), (name, value)])
+        except httpcore.LocalProtocolError:
+            return False
+        return True
+
+    for byte in range(256):
+        one = bytes((byte,))
+        assert accepted(one, b"v") == bool(_NAME.fullmatch(one)), one
+        for value in (one, b"a" + one, one + b"a", b"a" + one + b"a", b"a" + one * 3 + b"a", b""):
+            assert accepted(b"X-A", value) == bool(_VALUE.fullmatch(value)), value
+    assert not accepted(b"", b"v")
+
+
+async def test_after_a_head_answer_the_next_answer_is_framed_anew(wire: AsyncWireTransport) -> None:
+    """llhttp, not told of HEAD, still awaits the body its `Content-Length` announced: the parser is made
+    anew for the next exchange (a parser is kept only when llhttp itself ended the answer)."""
+
+    def make(server: Server) -> Handler:
+        async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, n: int) -> None:
+            while True:
+                head = await server.head(reader)
+                if head.startswith(b"HEAD"):
+                    writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n")
+                else:
+                    writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc")
+
+        return handler
+
+    async with serving(make) as server:
+        head, body = await fetch(wire, _request("HEAD", server.url))
+        assert (head.status_code, body) == (200, b"")
+        assert await get(wire, server.url) == b"abc"
+        assert await get(wire, server.url) == b"abc"
+    assert server.connections == 1
