@@ -26,9 +26,11 @@ Every JSON call takes the lean send path (issue 12): `RequestTemplate` builds th
 the base URL and headers prepared once, and `LeanClient.send_lean` hands it to the policy transport,
 doing only what httpx's `Client.send` does that a craftapis client uses (cookies, event hooks, the
 auth flow, the INFO log line, reading the body). The inner transports are httpcore's connections
-driven directly (`_wire.WireTransport`, sync) and `_aiohttp_transport.AiohttpTransport` over
-`aiohttp.ClientSession._request` (async), so h11 / llhttp frame every response and vcrpy, which patches
-those, still sees every request. Downloads go through `Client.send`.
+driven directly (`_wire.WireTransport`, sync) and craftapis' own asyncio connections
+(`_aiowire.AsyncWireTransport`, async), llhttp framing every response on both (h11 and aiohttp
+where httptools has no wheel); vcrpy, which patches httpx's transport and aiohttp's
+`ClientSession._request`, still sees every request (the async wire hands requests to
+`_aiohttp_transport.AiohttpTransport` while aiohttp is patched). Downloads go through `Client.send`.
 """
 
 from __future__ import annotations

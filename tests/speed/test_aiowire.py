@@ -740,3 +740,116 @@ async def test_after_a_head_answer_the_next_answer_is_framed_anew(wire: AsyncWir
         assert await get(wire, server.url) == b"abc"
         assert await get(wire, server.url) == b"abc"
     assert server.connections == 1
+
+
+async def test_a_body_the_server_does_not_read_is_a_write_timeout(wire: AsyncWireTransport) -> None:
+    def make(server: Server) -> Handler:
+        async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, n: int) -> None:
+            await server.head(reader)
+            await asyncio.sleep(5)  # reads nothing more
+
+        return handler
+
+    async def upload() -> AsyncIterator[bytes]:
+        for _ in range(200):
+            yield b"u" * 1024 * 1024
+
+    async with serving(make) as server:
+        for content in (b"b" * 64 * 1024 * 1024, upload()):
+            started = time.monotonic()
+            with pytest.raises(httpx.WriteTimeout, match=r"0\.3 s write timeout"):
+                await fetch(wire, _request("PUT", server.url, content=content, timeout={"write": 0.3}))
+            assert time.monotonic() - started < 3.0
+            assert wire._count == 0
+
+
+async def test_a_cancelled_request_closes_its_connection_and_frees_its_place() -> None:
+    def make(server: Server) -> Handler:
+        async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, n: int) -> None:
+            while True:
+                head = await server.head(reader)
+                if b"/slow" in head:
+                    await asyncio.sleep(5)
+                writer.write(OK)
+
+        return handler
+
+    single = AsyncWireTransport(limits=httpx.Limits(max_connections=1))
+    try:
+        async with serving(make) as server:
+            slow = asyncio.create_task(get(single, server.url + "/slow"))
+            await asyncio.sleep(0.2)
+            queued = asyncio.create_task(get(single, server.url + "/queued", timeout={"pool": 5.0}))
+            await asyncio.sleep(0.05)
+            slow.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await slow
+            assert await queued == b"ok"  # the freed place went to the waiter
+            assert single._count == 1 and not single._waiters
+    finally:
+        await single.aclose()
+    assert server.connections == 2
+
+
+async def test_bytes_arriving_on_an_idle_connection_close_it(wire: AsyncWireTransport) -> None:
+    def make(server: Server) -> Handler:
+        async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, n: int) -> None:
+            await server.head(reader)
+            writer.write(OK)
+            await writer.drain()
+            await asyncio.sleep(0.1)
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nforge")  # unasked
+            while True:
+                await server.head(reader)
+                writer.write(OK)
+
+        return handler
+
+    async with serving(make) as server:
+        assert await get(wire, server.url) == b"ok"
+        await asyncio.sleep(0.3)
+        assert wire._idle_count == 0 and wire._count == 0
+        assert await get(wire, server.url) == b"ok"  # a new connection, not the forged answer
+    assert server.connections == 2
+
+
+async def test_over_tls_too_the_buffered_body_stays_bounded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ssl
+
+    from tests.speed.test_aiohttp_transport import _self_signed
+
+    cert_file, key_file = _self_signed(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert_file))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert_file, key_file)
+    size = 20 * 1024 * 1024
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError, asyncio.CancelledError):
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % size)
+            for _ in range(20):
+                writer.write(b"x" * 1024 * 1024)
+                await writer.drain()
+        writer.close()
+
+    listening = await asyncio.start_server(handle, "127.0.0.1", 0, ssl=context)
+    wire = AsyncWireTransport()
+    try:
+        url = f"https://127.0.0.1:{listening.sockets[0].getsockname()[1]}/"
+        response = await wire.handle_async_request(_request("GET", url))
+        connection = response.stream._connection  # type: ignore[union-attr]
+        await asyncio.sleep(0.5)
+        assert connection._paused
+        most, received = connection._unread, 0
+        async for chunk in response.stream:  # type: ignore[union-attr]
+            received += len(chunk)
+            most = max(most, connection._unread)
+        await response.aclose()
+    finally:
+        await wire.aclose()
+        listening.close()
+    assert received == size
+    assert most <= _HIGH + 256 * 1024, most
