@@ -1,4 +1,9 @@
-"""`AiohttpTransport`: the async clients' default inner transport, an httpx transport over aiohttp.
+"""`AiohttpTransport`: the async clients' fallback inner transport, an httpx transport over aiohttp.
+
+Since `_aiowire.AsyncWireTransport` became the default (issue 12, J4: aiohttp's own layer was the cost
+left), this transport serves where httptools cannot be imported (`_http.AsyncDefaultTransport`), and
+every request sent while a mock patches `aiohttp.ClientSession._request` (vcrpy, aioresponses): the
+wire hands those requests here. It stays a supported transport (`transport=AiohttpTransport()`).
 
 aiohttp frames every response with llhttp (a maintained C HTTP/1.1 parser); this module only carries
 an `httpx.Request` to `aiohttp.ClientSession._request` and the aiohttp response back as an
