@@ -72,7 +72,7 @@ class AsyncLeanClient(httpx.AsyncClient):
         except BaseException:
             await response.aclose()
             raise
-        response.elapsed = timedelta(seconds=time.perf_counter() - start)
+        response.elapsed = timedelta(0, time.perf_counter() - start)  # (days, seconds): no keyword to parse
         return response
 
     async def _send_once(self, request: httpx.Request) -> httpx.Response:

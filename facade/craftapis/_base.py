@@ -95,11 +95,6 @@ class ApiProfile:
     follow_redirects: bool = True
 
 
-#: Bodies of calls through `_send` are read inside the transport, so a connection reset in the middle
-#: of a body is retried like any other transport error (streaming downloads do not go through `_send`).
-_BUFFERED = {BUFFER_EXTENSION: True}
-
-
 #: The responses of the calls made inside a `with_raw_response` call, for it to return (None: not asked).
 _RAW_RESPONSES: ContextVar[list[httpx.Response] | None] = ContextVar("craftapis.raw_responses", default=None)
 
@@ -383,11 +378,13 @@ class _ClientCore(KeywordOnly):
     ) -> dict[str, Any]:
         """httpx request arguments with this call's options (`_call_options()` unless given) for the
         transport, and the bound headers."""
-        extensions: dict[str, object] = {
-            OPTIONS_EXTENSION: self._call_options() if options is None else options
-        }
-        if buffer:
-            extensions.update(_BUFFERED)
+        if options is None:
+            options = self._call_options()
+        # `buffer`: the body is read inside the transport, so a connection reset in the middle of it is
+        # retried like any other transport error (streaming downloads do not buffer)
+        extensions: dict[str, object] = (
+            {OPTIONS_EXTENSION: options, BUFFER_EXTENSION: True} if buffer else {OPTIONS_EXTENSION: options}
+        )
         extra = kwargs.get("extensions")
         out = {**kwargs, "extensions": {**extensions, **extra} if extra else extensions}
         if self._bound_headers:

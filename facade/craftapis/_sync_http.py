@@ -74,7 +74,7 @@ class LeanClient(httpx.Client):
         except BaseException:
             response.close()
             raise
-        response.elapsed = timedelta(seconds=time.perf_counter() - start)
+        response.elapsed = timedelta(0, time.perf_counter() - start)  # (days, seconds): no keyword to parse
         return response
 
     def _send_once(self, request: httpx.Request) -> httpx.Response:

@@ -271,7 +271,8 @@ def validating(function: F, owner: str) -> F:
 
         @functools.wraps(function)
         async def checked_async(*args: Any, **kwargs: Any) -> Any:
-            check(args, kwargs)
+            if plan is None or not plan.passes(args, kwargs):  # `check`, less its call once planned
+                check(args, kwargs)
             return await function(*args, **kwargs)
 
         checked_async.__argument_checks__ = (check, bind_and_match)  # type: ignore[attr-defined]
@@ -279,7 +280,8 @@ def validating(function: F, owner: str) -> F:
 
     @functools.wraps(function)
     def checked(*args: Any, **kwargs: Any) -> Any:
-        check(args, kwargs)
+        if plan is None or not plan.passes(args, kwargs):  # `check`, less its call once planned
+            check(args, kwargs)
         return function(*args, **kwargs)
 
     # (the check, the slow check alone): tests/validation compares their verdicts
