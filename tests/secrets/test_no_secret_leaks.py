@@ -407,7 +407,7 @@ def mode(request: pytest.FixtureRequest) -> str:
 #: what each wire's count below is of: a request its own code wrote (llhttp: sync; the others: async)
 WIRES: dict[str, tuple[type[Any], str]] = {
     "llhttp": (_wire.LlhttpConnection, "handle_request") if _wire.LlhttpConnection else (object, ""),
-    "aiowire": (AsyncWireTransport, "_send"),
+    "aiowire": (AsyncWireTransport, "handle_async_request"),
     "aiohttp": (AiohttpTransport, "handle_async_request"),
 }
 
